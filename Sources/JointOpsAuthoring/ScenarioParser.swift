@@ -1,0 +1,126 @@
+public import JointOpsCore
+import Yams
+
+/// Reads a scenario file, reporting problems as `FILE:LINE:COLUMN` diagnostics.
+public enum ScenarioParser {
+    public static func parse(source: String, file: String) -> (Scenario?, [Diagnostic]) {
+        let sink = DiagnosticSink()
+        let read = ScalarReaders(sink: sink)
+        guard let root = composeYAML(source, file: file, sink), let top = read.mapping(root, "a scenario file") else {
+            return (nil, sink.diagnostics)
+        }
+        top.check(allowed: ["scenario", "workflow", "start", "timeline"], required: ["scenario", "start", "timeline"], in: "the scenario", sink)
+        var scenario = Scenario(
+            name: top["scenario"].flatMap { read.string($0, "'scenario'") } ?? "", workflow: top["workflow"].flatMap { read.string($0, "'workflow'") },
+            operationID: "OP-1", region: "", startAt: Scenario.defaultStart, attributes: [:], timeline: [])
+        if let startValue = top["start"], let start = read.mapping(startValue, "'start'") {
+            start.check(allowed: ["id", "region", "at", "attributes"], required: ["id", "region"], in: "'start'", sink)
+            scenario.operationID = start["id"].flatMap { read.string($0, "'id'") } ?? "OP-1"
+            scenario.region = start["region"].flatMap { read.string($0, "'region'") } ?? ""
+            if let atValue = start["at"], let text = read.string(atValue, "'at'") {
+                if let instant = ISO8601.parse(text) { scenario.startAt = instant } else {
+                    sink.error(atValue.textLocation, "'at' must be a time like 2026-11-29T08:00:00+08:00; found '\(text)'")
+                }
+            }
+            if let attributesValue = start["attributes"], let attributes = read.mapping(attributesValue, "'attributes'") {
+                for entry in attributes.entries {
+                    scenario.attributes[entry.key] = entry.value.scalar?.string ?? read.string(entry.value, "attribute '\(entry.key)'")
+                }
+            }
+        }
+        var previous: Int64 = 0
+        for item in top["timeline"].flatMap({ read.list($0, "'timeline'") }) ?? [] {
+            guard let entry = EntryReader(read: read, sink: sink).entry(item) else { continue }
+            if entry.offset < previous {
+                sink.error(entry.location, "timeline entries must not go back in time: \(WorkflowDuration.fixed(milliseconds: entry.offset)) comes after \(WorkflowDuration.fixed(milliseconds: previous))")
+            }
+            previous = max(previous, entry.offset)
+            scenario.timeline.append(entry)
+        }
+        return (sink.errorCount == 0 ? scenario : nil, sink.diagnostics.sortedByLocation)
+    }
+}
+
+/// Reads one timeline entry: `at` and exactly one command or `expect`.
+private struct EntryReader {
+    let read: ScalarReaders
+    let sink: DiagnosticSink
+
+    static let commands = ["fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "cancel", "close"]
+
+    func entry(_ value: YAMLValue) -> Scenario.Entry? {
+        guard let fields = read.mapping(value, "a timeline entry") else { return nil }
+        fields.check(allowed: ["at", "refused"] + Self.commands + ["expect"], required: ["at"], in: "a timeline entry", sink)
+        guard let offset = fields["at"].flatMap({ read.duration($0, "'at'", allowZero: true) }) else { return nil }
+        let actions = (Self.commands + ["expect"]).filter { fields[$0] != nil }
+        guard actions.count == 1, let actionValue = fields[actions[0]] else {
+            sink.error(value.location, "a timeline entry needs exactly one of \((Self.commands + ["expect"]).joined(separator: ", ")); found \(actions.isEmpty ? "none" : actions.joined(separator: " and "))")
+            return nil
+        }
+        let refused = fields["refused"].flatMap { read.string($0, "'refused'") }
+        let action: Scenario.Action
+        if actions[0] == "expect" {
+            guard let expectation = expectation(actionValue) else { return nil }
+            action = .expect(expectation)
+        } else {
+            guard let command = command(actions[0], actionValue) else { return nil }
+            action = .command(command, refused: refused)
+        }
+        return Scenario.Entry(offset: offset.approximateMilliseconds, action: action, location: value.location)
+    }
+
+    private func command(_ name: String, _ value: YAMLValue) -> Command? {
+        func fields(_ allowed: [String], required: [String]) -> YAMLMapping? {
+            guard let mapping = read.mapping(value, "'\(name)'") else { return nil }
+            mapping.check(allowed: allowed, required: required, in: "'\(name)'", sink)
+            return mapping
+        }
+        func text(_ mapping: YAMLMapping, _ key: String) -> String? { mapping[key].flatMap { read.string($0, "'\(key)'") } }
+        switch name {
+        case "fire": return read.string(value, "'fire'").map { .fire(event: $0) }
+        case "note": return read.string(value, "'note'").map { .note($0) }
+        case "hold": return read.string(value, "'hold'").map { .hold(reason: $0) }
+        case "resume": return .resume
+        case "advance":
+            guard let f = fields(["branch", "to", "outcome"], required: ["branch"]), let branch = text(f, "branch") else { return nil }
+            return .advance(branch: branch, to: text(f, "to"), outcome: text(f, "outcome"))
+        case "reinforce":
+            guard let f = fields(["branch", "units", "region"], required: ["branch"]), let branch = text(f, "branch") else { return nil }
+            return .reinforce(branch: branch, units: f["units"].flatMap { read.integer($0, "'units'", minimum: 1) }, region: text(f, "region"))
+        case "reassign":
+            guard let f = fields(["region", "branch"], required: ["region"]), let region = text(f, "region") else { return nil }
+            return .reassign(region: region, branch: text(f, "branch"))
+        case "escalate":
+            guard let f = fields(["reason", "to"], required: ["reason"]), let reason = text(f, "reason") else { return nil }
+            return .escalate(reason: reason, to: text(f, "to"))
+        case "acknowledge":
+            guard let f = fields(["deadline", "escalation"], required: []) else { return nil }
+            if let deadline = text(f, "deadline") { return .acknowledge(.deadline(deadline)) }
+            if let number = f["escalation"].flatMap({ read.integer($0, "'escalation'", minimum: 1) }) { return .acknowledge(.escalation(number)) }
+            sink.error(value.location, "'acknowledge' needs 'deadline: ID' or 'escalation: N'")
+            return nil
+        case "cancel":
+            guard let f = fields(["reason"], required: ["reason"]), let reason = text(f, "reason") else { return nil }
+            return .cancel(reason: reason)
+        default:
+            guard let f = fields(["disposition"], required: ["disposition"]), let disposition = text(f, "disposition") else { return nil }
+            return .close(disposition: disposition)
+        }
+    }
+
+    private func expectation(_ value: YAMLValue) -> Scenario.Expectation? {
+        guard let fields = read.mapping(value, "'expect'") else { return nil }
+        fields.check(allowed: ["phase", "steps", "statuses", "escalations", "held"], in: "'expect'", sink)
+        var expectation = Scenario.Expectation()
+        expectation.phase = fields["phase"].flatMap { read.string($0, "'phase'") }
+        for (key, target) in [("steps", \Scenario.Expectation.steps), ("statuses", \.statuses)] {
+            guard let mappingValue = fields[key], let mapping = read.mapping(mappingValue, "'\(key)'") else { continue }
+            expectation[keyPath: target] = mapping.entries.compactMap { entry in read.string(entry.value, "'\(entry.key)'").map { (entry.key, $0) } }
+        }
+        if let escalations = fields["escalations"] {
+            expectation.escalations = (read.list(escalations, "'escalations'") ?? []).compactMap { read.string($0, "an escalation") }
+        }
+        expectation.held = fields["held"].flatMap { read.bool($0, "'held'") }
+        return expectation
+    }
+}

@@ -1,0 +1,42 @@
+/// "Did you mean …" hints: the closest candidate by edit distance, if close enough.
+package enum Suggestions {
+    /// The candidate nearest to `word`, or nil when none is plausibly a typo of it.
+    package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+        var best: (name: String, distance: Int)?
+        for candidate in candidates {
+            let distance = editDistance(word, candidate)
+            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
+        }
+        guard let best else { return nil }
+        let limit = max(1, min(word.count, best.name.count) / 3 + 1)
+        return best.distance <= limit ? best.name : nil
+    }
+
+    /// "; did you mean 'x'?" or "; allowed: a, b, c" — a suffix for an error message.
+    package static func hint(for word: String, in candidates: [String], noun: String = "allowed")
+        -> String
+    {
+        if let match = closest(to: word, in: candidates) { return "; did you mean '\(match)'?" }
+        if candidates.isEmpty { return "" }
+        return "; \(noun): \(candidates.joined(separator: ", "))"
+    }
+
+    /// Levenshtein distance over Unicode scalars.
+    package static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,11 @@
+/// Something the daemon must do after a command's events are durable. Core only describes it.
+public enum Effect: Sendable, Hashable {
+    case armTimer(TimerKey, due: Instant)
+    case cancelTimer(TimerKey)
+    /// Tell an audience (`duty_commander`, `branch_lead`, …) about an escalation.
+    case notify(audience: String, message: String)
+    /// Commit units of a branch to a region.
+    case dispatchUnits(instance: String, branch: String, region: String, units: Int)
+    /// The branch instance ended: its units are free again.
+    case releaseUnits(instance: String)
+}

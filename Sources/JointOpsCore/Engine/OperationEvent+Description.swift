@@ -1,0 +1,59 @@
+/// Human-readable lines for events, as the timeline, history and journal show them.
+extension OperationState {
+    /// Describes an event of this operation (instance indexes are resolved by this state,
+    /// which has every instance the event can refer to).
+    public func describe(_ event: OperationEvent) -> String {
+        switch event {
+        case .started(let operation, let workflowID, let version, let region, _):
+            return "started \(operation) from \(workflowID) v\(version) in region \(region)"
+        case .phaseEntered(let target, let event):
+            return "phase → \(workflow.name(of: target))" + (event.map { " (event \($0))" } ?? " (join)")
+        case .branchDispatched(let branch, let region, let units, let reason):
+            return "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")) to \(region) [\(reason.rawValue)]"
+        case .stepEntered(let index, let step, let outcome):
+            let instance = branches[index]
+            let name = workflow.branches[instance.definition].steps[step].name
+            return "\(instance.name) → \(name)" + (outcome.map { " (outcome \($0))" } ?? "")
+        case .regionReassigned(let index, let region):
+            return (index.map { "\(branches[$0].name) reassigned" } ?? "operation reassigned") + " to region \(region)"
+        case .held(let reason):
+            return "held: \(reason)"
+        case .resumed:
+            return "resumed"
+        case .deadlineMissed(let key, let number, let lateness):
+            let suffix = key.instance >= 0 ? " by \(branches[key.instance].name)" : ""
+            return "deadline \(workflow.deadlines[key.index].id) missed\(suffix) (escalation \(number)\(Self.lateness(lateness)))"
+        case .escalated(let number, let rung, _):
+            guard let escalation = escalations.first(where: { $0.number == number }), let key = escalation.timer else {
+                return "escalation \(number) rung \(rung + 1)"
+            }
+            let deadline = workflow.deadlines[key.index]
+            return "escalation \(number) rung \(rung + 1) of \(deadline.id): \(describe(deadline.ladder[rung].action))"
+        case .escalationRaised(let number, let reason, let audience):
+            return "escalation \(number) raised to \(audience): \(reason)"
+        case .escalationAcknowledged(let number):
+            return "escalation \(number) acknowledged"
+        case .phaseTimerElapsed(let key, let refusal):
+            let timer = workflow.phases[key.instance].timers[key.index]
+            return "timer \(timer.delay) in \(workflow.phases[key.instance].name) elapsed → \(timer.event)" + (refusal.map { " (not applied: \($0))" } ?? "")
+        case .noted(let text):
+            return "note: \(text)"
+        case .cancelled(let reason):
+            return "cancelled: \(reason)"
+        case .closed(let disposition):
+            return "closed: \(disposition)"
+        }
+    }
+
+    private func describe(_ action: EscalationRung.Action) -> String {
+        switch action {
+        case .notify(let audience): "notify \(audience)"
+        case .reinforce(let branch): "reinforce \(workflow.branches[branch].name)"
+        case .event(let event): "fire \(event)"
+        }
+    }
+
+    private static func lateness(_ milliseconds: Int64) -> String {
+        milliseconds < 1000 ? "" : ", \(WorkflowDuration.fixed(milliseconds: milliseconds)) late"
+    }
+}

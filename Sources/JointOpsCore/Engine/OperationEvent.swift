@@ -1,0 +1,70 @@
+/// A fact about an operation. Events are the truth: applying an operation's events in
+/// order from `started` rebuilds its state exactly. Indexes refer to the workflow version
+/// the operation started with.
+public enum OperationEvent: Sendable, Hashable {
+    case started(operation: String, workflow: String, version: Int, region: String, attributes: [AttributeValue?])
+    /// The operation entered a phase; `event` names the phase event that caused it (nil for a join).
+    case phaseEntered(PhaseRef, event: String?)
+    /// A branch instance was dispatched (index = its position among the operation's instances).
+    case branchDispatched(branch: Int, region: String, units: Int, reason: DispatchReason)
+    case stepEntered(instance: Int, step: Int, outcome: String?)
+    /// `instance` nil moves the operation (and every instance that was in its region).
+    case regionReassigned(instance: Int?, region: String)
+    case held(reason: String)
+    case resumed
+    /// A deadline passed unmet; opens escalation number `escalation`.
+    case deadlineMissed(TimerKey, escalation: Int, latenessMilliseconds: Int64)
+    /// A rung of the deadline's ladder fired.
+    case escalated(escalation: Int, rung: Int, latenessMilliseconds: Int64)
+    /// An operator raised an escalation by hand.
+    case escalationRaised(escalation: Int, reason: String, audience: String)
+    case escalationAcknowledged(escalation: Int)
+    /// A phase timer elapsed; `refusal` says why its event was not applied, if it was not.
+    case phaseTimerElapsed(TimerKey, refusal: String?)
+    case noted(String)
+    case cancelled(reason: String)
+    case closed(disposition: String)
+
+    /// The kind of event, as the audit trail and the journal name it.
+    public var kind: String {
+        switch self {
+        case .started: "started"
+        case .phaseEntered: "phase_entered"
+        case .branchDispatched: "branch_dispatched"
+        case .stepEntered: "step_entered"
+        case .regionReassigned: "region_reassigned"
+        case .held: "held"
+        case .resumed: "resumed"
+        case .deadlineMissed: "deadline_missed"
+        case .escalated: "escalated"
+        case .escalationRaised: "escalation_raised"
+        case .escalationAcknowledged: "escalation_acknowledged"
+        case .phaseTimerElapsed: "phase_timer_elapsed"
+        case .noted: "noted"
+        case .cancelled: "cancelled"
+        case .closed: "closed"
+        }
+    }
+}
+
+public enum DispatchReason: String, Sendable, Hashable, Codable {
+    /// Dispatched on entering a phase.
+    case phase
+    /// Added by an operator.
+    case reinforcement
+    /// Added by an escalation rung.
+    case escalation
+}
+
+/// An event with when it happened and who caused it.
+public struct RecordedEvent: Sendable, Hashable {
+    public var at: Instant
+    public var actor: Actor?
+    public var event: OperationEvent
+
+    public init(at: Instant, actor: Actor?, event: OperationEvent) {
+        self.at = at
+        self.actor = actor
+        self.event = event
+    }
+}

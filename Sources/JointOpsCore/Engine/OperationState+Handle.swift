@@ -1,0 +1,137 @@
+/// Decide: check a command against the operation and turn it into events and effects.
+/// A refused command changes nothing.
+extension OperationState {
+    public mutating func handle(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
+        guard !phase.isTerminal else {
+            throw refusal(.operationEnded, "operation \(id) is \(phaseName)\(ending.map { " (\($0))" } ?? ""); nothing more can happen to it")
+        }
+        try checkHold(command)
+        let timersBefore = runningTimers
+        var context = DecisionContext(at: at, actor: actor)
+        switch command {
+        case .fire(let event):
+            let target = try target(of: event)
+            enter(.phase(target), event: event, &context)
+        case .advance(let branch, let to, let outcome):
+            let (instance, step, recorded) = try advanceTarget(branch, to: to, outcome: outcome)
+            emit(.stepEntered(instance: instance, step: step, outcome: recorded), &context)
+        case .reinforce(let branch, let units, let region):
+            try reinforce(branch, units: units, region: region, &context)
+        case .reassign(let region, let branch):
+            try reassign(region, branch: branch, &context)
+        case .hold(let reason):
+            guard workflow.hold.allowed else { throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow operations to be held") }
+            guard !reason.isBlank else { throw refusal(.invalidArgument, "a hold needs a reason, e.g. 'awaiting warrant'") }
+            emit(.held(reason: reason), &context)
+        case .resume:
+            guard hold != nil else { throw refusal(.notAllowed, "operation \(id) is not on hold") }
+            emit(.resumed, &context)
+        case .escalate(let reason, let audience):
+            guard !reason.isBlank else { throw refusal(.invalidArgument, "an escalation needs a reason") }
+            let number = (escalations.last?.number ?? 0) + 1
+            let audience = audience ?? "duty_commander"
+            emit(.escalationRaised(escalation: number, reason: reason, audience: audience), &context)
+            context.effects.append(.notify(audience: audience, message: "\(id): escalation \(number): \(reason)"))
+        case .acknowledge(let target):
+            let number = try openEscalation(target)
+            emit(.escalationAcknowledged(escalation: number), &context)
+        case .note(let text):
+            guard !text.isBlank else { throw refusal(.invalidArgument, "a note needs text") }
+            emit(.noted(text), &context)
+        case .cancel(let reason):
+            try cancel(reason, &context)
+        case .close(let disposition):
+            try close(disposition, &context)
+        case .timerFired(let key):
+            try timerFired(key, &context)
+        }
+        settle(&context)
+        var transition = Transition()
+        transition.events = context.events
+        transition.effects = context.effects
+        appendTimerEffects(before: timersBefore, &transition)
+        return transition
+    }
+
+    // MARK: Emitting
+
+    /// Applies an event and records it, with the effects it implies for units.
+    mutating func emit(_ event: OperationEvent, _ context: inout DecisionContext) {
+        let record = RecordedEvent(at: context.at, actor: context.actor, event: event)
+        apply(record)
+        context.events.append(record)
+        switch event {
+        case .branchDispatched:
+            let instance = branches[branches.count - 1]
+            context.effects.append(.dispatchUnits(instance: instance.name, branch: workflow.branches[instance.definition].name, region: instance.region, units: instance.units))
+        case .stepEntered(let index, _, _) where branches[index].status.isEnded:
+            context.effects.append(.releaseUnits(instance: branches[index].name))
+        default:
+            break
+        }
+    }
+
+    /// Enters a phase and dispatches the branches it dispatches on entry.
+    mutating func enter(_ target: PhaseRef, event: String?, _ context: inout DecisionContext) {
+        emit(.phaseEntered(target, event: event), &context)
+        guard case .phase(let index) = target else { return }
+        for rule in workflow.phases[index].dispatch {
+            guard rule.guardCondition?.evaluate(in: self) ?? true else { continue }
+            guard !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) else { continue }
+            let definition = workflow.branches[rule.branch]
+            emit(.branchDispatched(branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context)
+        }
+    }
+
+    /// Takes the joins of the current phase while one holds (bounded, so a cycle cannot spin).
+    mutating func settle(_ context: inout DecisionContext) {
+        for _ in 0...workflow.phases.count {
+            guard case .phase(let index) = phase, hold == nil,
+                let join = workflow.phases[index].joins.first(where: joinHolds)
+            else { return }
+            enter(.phase(join.target), event: nil, &context)
+        }
+    }
+
+    func joinHolds(_ join: JoinRule) -> Bool {
+        var inScope = 0
+        var matching = 0
+        for instance in branches {
+            let counted = join.of?.contains(instance.definition) ?? workflow.branches[instance.definition].required
+            guard counted else { continue }
+            inScope += 1
+            if join.condition.matches(instance.status) { matching += 1 }
+        }
+        switch join.quantifier {
+        case .all: return inScope > 0 && matching == inScope
+        case .any: return matching > 0
+        }
+    }
+
+    /// Arm and cancel effects for the difference between the running timers before and now.
+    func appendTimerEffects(before: [ArmedTimer], _ transition: inout Transition) {
+        let after = runningTimers
+        for old in before where !after.contains(where: { $0.key == old.key }) {
+            transition.effects.append(.cancelTimer(old.key))
+        }
+        for new in after where !before.contains(new) {
+            transition.effects.append(.armTimer(new.key, due: new.due))
+        }
+    }
+
+    // MARK: Refusing
+
+    func refusal(_ code: Refusal.Code, _ reason: String) -> Refusal {
+        Refusal(code: code, reason: reason, operation: id, phase: phaseName, allowed: allowedNow())
+    }
+
+    private func checkHold(_ command: Command) throws(Refusal) {
+        guard let hold else { return }
+        switch command {
+        case .resume, .note, .escalate, .acknowledge, .cancel, .reassign: return
+        case .timerFired where !hold.clockPaused: return
+        default:
+            throw refusal(.onHold, "operation \(id) is on hold since \(hold.since) (\(hold.reason)); resume it first")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+extension OperationState {
+    /// Starts an operation of `workflow`: checks the attributes, enters the initial phase,
+    /// dispatches what it dispatches on entry and arms the deadlines measured from the start.
+    ///
+    /// `attributes` are given as text (as typed by an operator) and read by each attribute's type.
+    public static func start(
+        _ workflow: Workflow, id: String, region: String, attributes: [String: String], at: Instant, actor: Actor?
+    ) throws(Refusal) -> (OperationState, Transition) {
+        func refuse(_ code: Refusal.Code, _ reason: String) -> Refusal {
+            Refusal(code: code, reason: reason, operation: id.isEmpty ? "(new)" : id, phase: "not started",
+                allowed: ["start with " + workflow.attributes.map { "\($0.name)\($0.required ? "" : "?")" }.joined(separator: ", ")])
+        }
+        guard !id.isBlank else { throw refuse(.invalidArgument, "the operation id is empty; give one, e.g. OP-2026-0001") }
+        guard !region.isBlank else { throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in") }
+        var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
+        for name in attributes.keys.sorted() where workflow.attribute(named: name) == nil {
+            let names = workflow.attributes.map(\.name)
+            throw refuse(.invalidAttribute, "workflow '\(workflow.id)' has no attribute '\(name)'\(Suggestions.hint(for: name, in: names, noun: "attributes"))")
+        }
+        for (index, definition) in workflow.attributes.enumerated() {
+            if let text = attributes[definition.name] {
+                switch AttributeValue.parse(text, as: definition.type) {
+                case .success(let value): values[index] = value
+                case .failure(let error):
+                    throw refuse(.invalidAttribute, "attribute '\(definition.name)' must be \(error.expected); got '\(text)'")
+                }
+            } else if let value = definition.defaultValue {
+                values[index] = value
+            } else if definition.required {
+                throw refuse(.invalidAttribute, "attribute '\(definition.name)' is required by workflow '\(workflow.id)'")
+            }
+        }
+        var state = OperationState(id: id, workflow: workflow, region: region, attributes: values, at: at)
+        var transition = Transition()
+        var context = DecisionContext(at: at, actor: actor)
+        state.emit(.started(operation: id, workflow: workflow.id, version: workflow.version, region: region, attributes: values), &context)
+        state.enter(.phase(workflow.initialPhase), event: nil, &context)
+        state.settle(&context)
+        transition.events = context.events
+        transition.effects = context.effects
+        state.appendTimerEffects(before: [], &transition)
+        return (state, transition)
+    }
+}
+
+extension String {
+    /// Empty or only whitespace.
+    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+}

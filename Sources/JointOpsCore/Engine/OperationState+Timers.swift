@@ -1,0 +1,60 @@
+/// What happens when an armed timer comes due: a phase timer fires its event; a deadline
+/// is missed and its escalation ladder climbs rung by rung.
+extension OperationState {
+    mutating func timerFired(_ key: TimerKey, _ context: inout DecisionContext) throws(Refusal) {
+        guard let timer = timers.first(where: { $0.key == key }) else {
+            throw refusal(.timerNotDue, "no timer \(key) is armed (it was met, cancelled or has already fired)")
+        }
+        guard timer.due <= context.at else {
+            throw refusal(.timerNotDue, "timer \(key) is due at \(timer.due), not yet at \(context.at)")
+        }
+        let lateness = context.at.since(timer.due)
+        switch key.kind {
+        case .phase:
+            let event = workflow.phases[key.instance].timers[key.index].event
+            do throws(Refusal) {
+                guard hold == nil else { throw refusal(.onHold, "operation \(id) is on hold") }
+                let target = try target(of: event)
+                emit(.phaseTimerElapsed(key, refusal: nil), &context)
+                enter(.phase(target), event: event, &context)
+            } catch {
+                emit(.phaseTimerElapsed(key, refusal: error.reason), &context)
+            }
+        case .deadline:
+            let deadline = workflow.deadlines[key.index]
+            if let escalation = escalations.last(where: { $0.timer == key && $0.isOpen }) {
+                let rung = escalation.acknowledgedAt == nil ? escalation.rungsFired : min(escalation.rungsFired, deadline.ladder.count - 1)
+                fireRung(rung, of: escalation.number, deadline: deadline, lateness: lateness, &context)
+            } else {
+                let number = (escalations.last?.number ?? 0) + 1
+                emit(.deadlineMissed(key, escalation: number, latenessMilliseconds: lateness), &context)
+                context.effects.append(.notify(audience: "command_center", message: "\(id): deadline '\(deadline.id)' missed\(instanceSuffix(key))"))
+                // Rungs at the deadline itself (`after: 0m`) fire with the miss.
+                var rung = 0
+                while rung < deadline.ladder.count, deadline.ladder[rung].after.approximateMilliseconds == 0 {
+                    fireRung(rung, of: number, deadline: deadline, lateness: lateness, &context)
+                    rung += 1
+                }
+            }
+        }
+    }
+
+    private mutating func fireRung(_ rung: Int, of number: Int, deadline: DeadlineDefinition, lateness: Int64, _ context: inout DecisionContext) {
+        guard rung >= 0, rung < deadline.ladder.count else { return }
+        emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness), &context)
+        let key = escalations.first { $0.number == number }?.timer
+        switch deadline.ladder[rung].action {
+        case .notify(let audience):
+            context.effects.append(.notify(audience: audience, message: "\(id): deadline '\(deadline.id)' missed\(key.map(instanceSuffix) ?? ""), escalation \(number) rung \(rung + 1)"))
+        case .reinforce(let branch):
+            let definition = workflow.branches[branch]
+            emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
+        case .event(let event):
+            if let target = try? target(of: event), hold == nil { enter(.phase(target), event: event, &context) }
+        }
+    }
+
+    private func instanceSuffix(_ key: TimerKey) -> String {
+        key.instance >= 0 && key.kind == .deadline ? " by \(branches[key.instance].name)" : ""
+    }
+}

@@ -1,0 +1,98 @@
+/// The live state of one operation. Changed only by applying events (`apply`), which both
+/// the engine and replay use, so replay reproduces it exactly.
+public struct OperationState: Sendable {
+    public let id: String
+    public let workflow: Workflow
+    public internal(set) var phase: PhaseRef
+    public internal(set) var attributes: [AttributeValue?]
+    public internal(set) var region: String
+    public internal(set) var branches: [BranchInstance] = []
+    public internal(set) var startedAt: Instant
+    /// When each phase was last entered.
+    public internal(set) var phaseEnteredAt: [Instant?]
+    public internal(set) var hold: HoldState?
+    /// Timers in force, by key; while held with a paused clock they do not run.
+    public internal(set) var timers: [ArmedTimer] = []
+    public internal(set) var escalations: [Escalation] = []
+    /// Number of events applied so far (the per-operation sequence number of the last one).
+    public internal(set) var sequence = 0
+    public internal(set) var lastChangeAt: Instant
+    /// How it ended: the close disposition or the cancel reason.
+    public internal(set) var ending: String?
+
+    init(id: String, workflow: Workflow, region: String, attributes: [AttributeValue?], at: Instant) {
+        self.id = id
+        self.workflow = workflow
+        self.region = region
+        self.attributes = attributes
+        phase = .phase(workflow.initialPhase)
+        startedAt = at
+        lastChangeAt = at
+        phaseEnteredAt = Array(repeating: nil, count: workflow.phases.count)
+    }
+
+    /// The timers the daemon should have armed right now (none while the clock is paused).
+    public var runningTimers: [ArmedTimer] {
+        hold?.clockPaused == true ? [] : timers
+    }
+
+    public var phaseName: String { workflow.name(of: phase) }
+
+    public func attribute(named name: String) -> AttributeValue? {
+        workflow.attribute(named: name).flatMap { attributes[$0] }
+    }
+
+    public func instance(named name: String) -> Int? { branches.firstIndex { $0.name == name } }
+}
+
+/// One dispatched instance of a workflow branch (`swat`, `swat#2`).
+public struct BranchInstance: Sendable, Hashable {
+    public var name: String
+    public var definition: Int
+    public var step: Int
+    public var status: BranchStatus
+    public var region: String
+    public var units: Int
+    public var dispatchedAt: Instant
+    /// When each step of the branch was last entered.
+    public var stepEnteredAt: [Instant?]
+    /// The outcome recorded by the last advance, if any.
+    public var outcome: String?
+}
+
+public struct HoldState: Sendable, Hashable {
+    public var since: Instant
+    public var reason: String
+    public var clockPaused: Bool
+}
+
+/// A missed deadline climbing its ladder, or an escalation raised by hand.
+public struct Escalation: Sendable, Hashable {
+    /// 1, 2, … within the operation.
+    public var number: Int
+    /// The deadline's timer, or nil for a manual escalation.
+    public var timer: TimerKey?
+    public var reason: String
+    public var openedAt: Instant
+    /// Rung `after`s are measured from here (the deadline's due time, moved by re-escalation and holds).
+    public var ladderBase: Instant
+    public var rungsFired = 0
+    public var acknowledgedAt: Instant?
+    /// Set when the deadline was met at last or the operation ended.
+    public var resolvedAt: Instant?
+
+    public var isOpen: Bool { resolvedAt == nil }
+}
+
+extension OperationState: GuardContext {
+    public func attributeValue(_ index: Int) -> AttributeValue? { attributes[index] }
+
+    /// The status of the latest instance of a branch.
+    public func branchStatus(_ branch: Int) -> BranchStatus {
+        branches.last { $0.definition == branch }?.status ?? .notDispatched
+    }
+
+    public func branchStep(_ branch: Int) -> Int? {
+        branches.last { $0.definition == branch }?.step
+    }
+}

@@ -1,0 +1,92 @@
+/// Minimal, allocation-light ISO 8601 formatting and parsing in UTC, so Core needs no
+/// Foundation date machinery (civil-from-days after Howard Hinnant's algorithms).
+public enum ISO8601 {
+    /// `2026-11-29T08:00:00Z` (milliseconds shown only when not zero).
+    public static func format(_ instant: Instant, offsetSeconds: Int = 0) -> String {
+        let local = instant.milliseconds + Int64(offsetSeconds) * 1000
+        let millis = Int(((local % 1000) + 1000) % 1000)
+        let seconds = (local - Int64(millis)) / 1000
+        let days = Int(floorDiv(seconds, 86_400))
+        let secondOfDay = Int(seconds - Int64(days) * 86_400)
+        let (y, m, d) = civil(fromDays: days)
+        var text = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T"
+        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        if millis != 0 { text += ".\(pad(millis, 3))" }
+        if offsetSeconds == 0 { return text + "Z" }
+        let sign = offsetSeconds < 0 ? "-" : "+"
+        let magnitude = abs(offsetSeconds)
+        return text + "\(sign)\(pad(magnitude / 3600, 2)):\(pad(magnitude / 60 % 60, 2))"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; nil when malformed.
+    public static func parse(_ text: String) -> Instant? {
+        let chars = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= chars.count else { return nil }
+            var value = 0
+            for c in chars[start..<start + count] {
+                guard c >= 48, c <= 57 else { return nil }
+                value = value * 10 + Int(c - 48)
+            }
+            return value
+        }
+        guard chars.count >= 20, chars[4] == 45, chars[7] == 45, chars[10] == 84 || chars[10] == 32,
+            chars[13] == 58, chars[16] == 58,
+            let y = number(0, 4), let mo = number(5, 2), let d = number(8, 2),
+            let h = number(11, 2), let mi = number(14, 2), let s = number(17, 2),
+            (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+        else { return nil }
+        var index = 19
+        var millis = 0
+        if index < chars.count, chars[index] == 46 {
+            guard let fraction = number(index + 1, 3) else { return nil }
+            millis = fraction
+            index += 4
+        }
+        var offset = 0
+        guard index < chars.count else { return nil }
+        if chars[index] == 90, index == chars.count - 1 {
+            offset = 0
+        } else if chars[index] == 43 || chars[index] == 45, chars.count == index + 6, chars[index + 3] == 58,
+            let oh = number(index + 1, 2), let om = number(index + 4, 2)
+        {
+            offset = (oh * 3600 + om * 60) * (chars[index] == 45 ? -1 : 1)
+        } else {
+            return nil
+        }
+        let days = Int64(daysFromCivil(y, mo, d))
+        let seconds = days * 86_400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
+        return Instant(milliseconds: seconds * 1000 + Int64(millis))
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date.
+    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}

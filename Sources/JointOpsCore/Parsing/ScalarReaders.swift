@@ -1,0 +1,120 @@
+import Yams
+
+/// Typed readers for scalars; each reports a clear error and returns nil on a mismatch.
+package struct ScalarReaders {
+    package let sink: DiagnosticSink
+    package init(sink: DiagnosticSink) { self.sink = sink }
+
+    package func mapping(_ value: YAMLValue, _ what: String) -> YAMLMapping? {
+        guard case .mapping = value.node else {
+            sink.error(value.location, "\(what) must be a mapping, found \(value.kindDescription)")
+            return nil
+        }
+        return YAMLMapping(value, file: value.location.file)
+    }
+
+    package func list(_ value: YAMLValue, _ what: String) -> [YAMLValue]? {
+        guard case .sequence(let sequence) = value.node else {
+            sink.error(value.location, "\(what) must be a list, found \(value.kindDescription)")
+            return nil
+        }
+        return sequence.map { YAMLValue(node: $0, location: location(of: $0, file: value.location.file)) }
+    }
+
+    package func string(_ value: YAMLValue, _ what: String) -> String? {
+        guard let scalar = value.scalar, !(scalar.style == .plain && scalar.string.isEmpty) else {
+            sink.error(value.location, "\(what) must be a string, found \(value.kindDescription)")
+            return nil
+        }
+        return scalar.string
+    }
+
+    /// A name: `[a-z][a-z0-9_]*` (plus `-` when `allowDash`).
+    package func identifier(_ value: YAMLValue, _ what: String, allowDash: Bool = false) -> String? {
+        guard let text = string(value, what) else { return nil }
+        guard Self.isIdentifier(text, allowDash: allowDash) else {
+            let extra = allowDash ? ", digits, '_' and '-'" : ", digits and '_'"
+            sink.error(value.textLocation, "'\(text)' is not a valid \(what): use lowercase letters\(extra), starting with a letter")
+            return nil
+        }
+        return text
+    }
+
+    package static func isIdentifier(_ text: String, allowDash: Bool = false) -> Bool {
+        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || (allowDash && $0 == "-")
+        }
+    }
+
+    package func integer(_ value: YAMLValue, _ what: String, minimum: Int) -> Int? {
+        guard let scalar = value.scalar, scalar.style == .plain, let number = Int(scalar.string) else {
+            sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(value.kindDescription)")
+            return nil
+        }
+        guard number >= minimum else {
+            sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(number)")
+            return nil
+        }
+        return number
+    }
+
+    package func bool(_ value: YAMLValue, _ what: String) -> Bool? {
+        if let scalar = value.scalar, scalar.style == .plain {
+            if scalar.string == "true" { return true }
+            if scalar.string == "false" { return false }
+        }
+        sink.error(value.location, "\(what) must be true or false, found \(value.kindDescription)")
+        return nil
+    }
+
+    package func duration(_ value: YAMLValue, _ what: String, allowZero: Bool = false) -> WorkflowDuration? {
+        guard let text = string(value, what) else { return nil }
+        guard let duration = WorkflowDuration(parsing: text) else {
+            sink.error(value.textLocation, "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd")
+            return nil
+        }
+        if !allowZero, duration.approximateMilliseconds == 0 {
+            sink.error(value.textLocation, "\(what) must be longer than zero")
+            return nil
+        }
+        return duration
+    }
+
+    /// One of `allowed`, with "did you mean" when it is not.
+    package func choice(_ value: YAMLValue, _ what: String, _ allowed: [String]) -> String? {
+        guard let text = string(value, what) else { return nil }
+        guard allowed.contains(text) else {
+            let suggestion = Suggestions.closest(to: text, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
+            sink.error(value.textLocation, "\(what) must be one of \(allowed.joined(separator: ", ")); found '\(text)'\(suggestion)")
+            return nil
+        }
+        return text
+    }
+
+    /// `title: text` or `title: {zh: …, en: …}`.
+    package func title(_ value: YAMLValue, _ what: String) -> Title? {
+        if value.scalar != nil {
+            return string(value, what).map { Title(zh: $0.containsCJK ? $0 : nil, en: $0.containsCJK ? nil : $0) }
+        }
+        guard let mapping = mapping(value, what) else { return nil }
+        mapping.check(allowed: ["zh", "en"], in: what, sink)
+        let zh = mapping["zh"].flatMap { string($0, "\(what) zh") }
+        let en = mapping["en"].flatMap { string($0, "\(what) en") }
+        if zh == nil, en == nil {
+            sink.error(value.location, "\(what) needs 'zh', 'en' or both")
+            return nil
+        }
+        return Title(zh: zh, en: en)
+    }
+
+    /// A list of names, or a single name standing for a list of one.
+    package func identifierList(_ value: YAMLValue, _ what: String) -> [(String, YAMLValue)] {
+        let items = value.scalar != nil ? [value] : (list(value, what) ?? [])
+        return items.compactMap { item in identifier(item, what).map { ($0, item) } }
+    }
+}
+
+extension String {
+    var containsCJK: Bool { unicodeScalars.contains { $0.value >= 0x2E80 } }
+}

@@ -1,0 +1,39 @@
+/// Reads and validates a workflow definition: YAML text in, a compiled `Workflow` and
+/// every problem found (as `FILE:LINE:COLUMN` diagnostics) out.
+public enum WorkflowLoader {
+    public struct Result: Sendable {
+        /// Nil when any error was found.
+        public var workflow: Workflow?
+        /// Errors and warnings, in file order.
+        public var diagnostics: [Diagnostic]
+    }
+
+    /// Parses and checks `source`; `file` is the path shown in diagnostics.
+    public static func load(source: String, file: String) -> Result {
+        let sink = DiagnosticSink()
+        guard let root = composeYAML(source, file: file, sink) else {
+            return Result(workflow: nil, diagnostics: sink.diagnostics)
+        }
+        var parser = WorkflowParser(file: file, sink: sink)
+        let draft = parser.parse(root)
+        var workflow: Workflow?
+        if let draft, sink.errorCount == 0 {
+            let compiled = draft.build()
+            WorkflowAnalyzer(workflow: compiled, sourceMap: draft.sourceMap, sink: sink).run()
+            if sink.errorCount == 0 { workflow = compiled }
+        }
+        return Result(workflow: workflow, diagnostics: sink.diagnostics.sortedByLocation)
+    }
+}
+
+/// Where each part of a workflow was written, for the analyzer's messages.
+struct SourceMap {
+    var root: SourceLocation
+    var phases: [SourceLocation] = []
+    var steps: [[SourceLocation]] = []
+    var joins: [[SourceLocation]] = []
+    var joinBranches: [[[SourceLocation]]] = []
+    var deadlines: [SourceLocation] = []
+    var deadlineFrom: [SourceLocation] = []
+    var close: SourceLocation
+}

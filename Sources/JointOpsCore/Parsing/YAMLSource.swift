@@ -1,0 +1,134 @@
+package import Yams
+
+/// A YAML node with its location in the file, and readers that report what is wrong.
+package struct YAMLValue {
+    package let node: Node
+    package let location: SourceLocation
+
+    package init(node: Node, location: SourceLocation) {
+        self.node = node
+        self.location = location
+    }
+
+    /// Words for the error messages: "a mapping", "a list", "'abc'".
+    package var kindDescription: String {
+        switch node {
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : "'\(scalar.string)'"
+        case .alias: "an alias"
+        }
+    }
+
+    package var scalar: Node.Scalar? { node.scalar }
+
+    /// Column of the first character of a scalar's text (after an opening quote).
+    package var textLocation: SourceLocation {
+        guard let style = scalar?.style, style == .singleQuoted || style == .doubleQuoted else { return location }
+        return location.advanced(by: 1)
+    }
+}
+
+/// The entries of a YAML mapping in the order written, with unknown and missing keys reported.
+package struct YAMLMapping {
+    package let value: YAMLValue
+    package private(set) var entries: [(key: String, keyLocation: SourceLocation, value: YAMLValue)] = []
+
+    package init(_ value: YAMLValue, file: String) {
+        self.value = value
+        guard case .mapping(let mapping) = value.node else { return }
+        for (key, child) in mapping {
+            entries.append((key.scalar?.string ?? "", location(of: key, file: file), YAMLValue(node: child, location: location(of: child, file: file))))
+        }
+    }
+
+    package subscript(key: String) -> YAMLValue? { entries.first { $0.key == key }?.value }
+
+    /// Reports keys not in `allowed`, duplicated keys and missing `required` keys.
+    package func check(allowed: [String], required: [String] = [], in context: String, _ sink: DiagnosticSink) {
+        var seen: [String: SourceLocation] = [:]
+        for entry in entries {
+            if let first = seen[entry.key] {
+                sink.error(entry.keyLocation, "duplicate key '\(entry.key)' in \(context) (first at line \(first.line))")
+            } else {
+                seen[entry.key] = entry.keyLocation
+            }
+            if !allowed.contains(entry.key) {
+                // In a flow mapping `{zh: 甲,乙, en: …}` the comma made `乙` a key with no value.
+                let inFlowMapping = entry.keyLocation.line == value.location.line && entry.keyLocation.column > value.location.column
+                if inFlowMapping, let scalar = entry.value.scalar, scalar.style == .plain, scalar.string.isEmpty {
+                    sink.error(entry.keyLocation, "unknown key '\(entry.key)' in \(context); a comma inside { … } starts a new entry: put the text that contains it in quotes")
+                    continue
+                }
+                sink.error(entry.keyLocation, "unknown key '\(entry.key)' in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))")
+            }
+        }
+        for key in required where seen[key] == nil {
+            sink.error(value.location, "missing required key '\(key)' in \(context)")
+        }
+    }
+}
+
+package func location(of node: Node, file: String) -> SourceLocation {
+    let mark = node.mark
+    return SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+}
+
+/// Collects diagnostics while a definition is read.
+package final class DiagnosticSink {
+    package init() {}
+    package private(set) var diagnostics: [Diagnostic] = []
+
+    package func error(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(.error, at: location, message))
+    }
+
+    package func warning(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(.warning, at: location, message))
+    }
+
+    package var errorCount: Int { diagnostics.count { $0.severity == .error } }
+}
+
+/// Parses YAML text into a node, or reports the syntax error where libyaml found it.
+package func composeYAML(_ source: String, file: String, _ sink: DiagnosticSink) -> YAMLValue? {
+    do {
+        guard let node = try Yams.compose(yaml: source) else {
+            sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; a workflow starts with 'workflow: ID'")
+            return nil
+        }
+        return YAMLValue(node: node, location: location(of: node, file: file))
+    } catch let error as YamlError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let while_ = context.map { " (\($0.text))" } ?? ""
+            sink.error(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(while_)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? ""
+            let first = context.mark
+            let second = secondOccurrence(of: key, in: source, after: first) ?? (first.line, first.column)
+            sink.error(SourceLocation(file: file, line: second.line, column: second.column), "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
+        default:
+            sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
+        }
+        return nil
+    } catch {
+        sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
+        return nil
+    }
+}
+
+/// Where `key:` appears again at the same indentation after its first occurrence.
+private func secondOccurrence(of key: String, in source: String, after first: Mark) -> (line: Int, column: Int)? {
+    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+    guard first.line < lines.count else { return nil }
+    for number in first.line..<lines.count {
+        let line = lines[number]
+        let indent = line.prefix { $0 == " " }.count
+        if indent == first.column - 1, line.dropFirst(indent).hasPrefix(key + ":") {
+            return (number + 1, indent + 1)
+        }
+    }
+    return nil
+}

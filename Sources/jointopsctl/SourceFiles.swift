@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import JointOpsCore
+
+/// Reading definition files for the authoring commands.
+enum SourceFiles {
+    /// The files named, and the .yaml/.yml files directly inside the folders named, sorted.
+    static func workflowFiles(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("no such file or folder: \(path)")
+            }
+            if isDirectory.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                let base = path.hasSuffix("/") ? path : path + "/"
+                files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { base + $0 }
+            } else {
+                files.append(path)
+            }
+        }
+        if files.isEmpty { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
+        return files
+    }
+
+    static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path): no such file or not readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("\(path) is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Loads a workflow, printing its diagnostics to stderr; exits 1 when it has errors.
+    static func loadWorkflow(_ path: String) throws -> Workflow {
+        let result = WorkflowLoader.load(source: try read(path), file: path)
+        for diagnostic in result.diagnostics { printError(diagnostic.description) }
+        guard let workflow = result.workflow else { throw ExitCode(1) }
+        return workflow
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

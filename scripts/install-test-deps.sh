@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs beyond Swift on a fresh Debian 12 machine:
+# Graphviz (the DOT graphs must render) and the Python test tools (pytest, PyYAML,
+# jsonschema for the JSON Schema tests). Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dot >/dev/null 2>&1; then
+    echo "install-test-deps: installing graphviz"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq graphviz >/dev/null
+fi
+
+if ! python3 -c 'import pytest, yaml, jsonschema' >/dev/null 2>&1; then
+    echo "install-test-deps: installing Python test packages"
+    python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+fi
