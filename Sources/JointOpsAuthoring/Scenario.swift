@@ -36,5 +36,5 @@ public struct Scenario: Sendable {
     }
 
     /// 2026-11-29T08:00:00+08:00: the virtual clock's start when a scenario gives none.
-    public static let defaultStart = Instant(milliseconds: 1_795_996_800_000)
+    public static let defaultStart = Instant(milliseconds: 1_795_910_400_000)
 }

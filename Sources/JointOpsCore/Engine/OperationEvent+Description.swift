@@ -6,8 +6,13 @@ extension OperationState {
         switch event {
         case .started(let operation, let workflowID, let version, let region, _):
             return "started \(operation) from \(workflowID) v\(version) in region \(region)"
-        case .phaseEntered(let target, let event):
-            return "phase → \(workflow.name(of: target))" + (event.map { " (event \($0))" } ?? " (join)")
+        case .phaseEntered(let target, let cause):
+            let reason = switch cause {
+            case .start: "start"
+            case .event(let event): "event \(event)"
+            case .join: "join"
+            }
+            return "phase → \(workflow.phases[target].name) (\(reason))"
         case .branchDispatched(let branch, let region, let units, let reason):
             return "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")) to \(region) [\(reason.rawValue)]"
         case .stepEntered(let index, let step, let outcome):

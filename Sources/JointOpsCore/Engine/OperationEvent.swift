@@ -3,8 +3,8 @@
 /// the operation started with.
 public enum OperationEvent: Sendable, Hashable {
     case started(operation: String, workflow: String, version: Int, region: String, attributes: [AttributeValue?])
-    /// The operation entered a phase; `event` names the phase event that caused it (nil for a join).
-    case phaseEntered(PhaseRef, event: String?)
+    /// The operation entered one of the workflow's phases (closing and cancelling have events of their own).
+    case phaseEntered(Int, cause: PhaseEntryCause)
     /// A branch instance was dispatched (index = its position among the operation's instances).
     case branchDispatched(branch: Int, region: String, units: Int, reason: DispatchReason)
     case stepEntered(instance: Int, step: Int, outcome: String?)
@@ -45,6 +45,16 @@ public enum OperationEvent: Sendable, Hashable {
         case .closed: "closed"
         }
     }
+}
+
+/// Why an operation entered a phase.
+public enum PhaseEntryCause: Sendable, Hashable {
+    /// The initial phase, on start.
+    case start
+    /// A phase event, fired by an operator, a phase timer or an escalation rung.
+    case event(String)
+    /// A join's condition came to hold.
+    case join
 }
 
 public enum DispatchReason: String, Sendable, Hashable, Codable {

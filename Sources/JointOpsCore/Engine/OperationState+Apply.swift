@@ -19,7 +19,7 @@ extension OperationState {
         case .started:
             reachMoment(.started, instance: nil, at: at)
         case .phaseEntered(let target, _):
-            enterPhase(target, at: at)
+            enterPhase(.phase(target), at: at)
         case .branchDispatched(let branch, let region, let units, _):
             let definition = workflow.branches[branch]
             let ordinal = branches.count { $0.definition == branch } + 1

@@ -11,7 +11,7 @@ extension OperationState {
         switch command {
         case .fire(let event):
             let target = try target(of: event)
-            enter(.phase(target), event: event, &context)
+            enter(target, cause: .event(event), &context)
         case .advance(let branch, let to, let outcome):
             let (instance, step, recorded) = try advanceTarget(branch, to: to, outcome: outcome)
             emit(.stepEntered(instance: instance, step: step, outcome: recorded), &context)
@@ -72,9 +72,8 @@ extension OperationState {
     }
 
     /// Enters a phase and dispatches the branches it dispatches on entry.
-    mutating func enter(_ target: PhaseRef, event: String?, _ context: inout DecisionContext) {
-        emit(.phaseEntered(target, event: event), &context)
-        guard case .phase(let index) = target else { return }
+    mutating func enter(_ index: Int, cause: PhaseEntryCause, _ context: inout DecisionContext) {
+        emit(.phaseEntered(index, cause: cause), &context)
         for rule in workflow.phases[index].dispatch {
             guard rule.guardCondition?.evaluate(in: self) ?? true else { continue }
             guard !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) else { continue }
@@ -89,16 +88,19 @@ extension OperationState {
             guard case .phase(let index) = phase, hold == nil,
                 let join = workflow.phases[index].joins.first(where: joinHolds)
             else { return }
-            enter(.phase(join.target), event: nil, &context)
+            enter(join.target, cause: .join, &context)
         }
     }
 
+    /// A join looks at the branch instances that are active or ended while the operation was
+    /// in this phase, so instances from an earlier visit (before a `reopen`) do not count.
     func joinHolds(_ join: JoinRule) -> Bool {
+        guard case .phase(let current) = phase, let enteredAt = phaseEnteredAt[current] else { return false }
         var inScope = 0
         var matching = 0
         for instance in branches {
             let counted = join.of?.contains(instance.definition) ?? workflow.branches[instance.definition].required
-            guard counted else { continue }
+            guard counted, instance.status == .active || (instance.stepEnteredAt[instance.step] ?? enteredAt) >= enteredAt else { continue }
             inScope += 1
             if join.condition.matches(instance.status) { matching += 1 }
         }

@@ -34,7 +34,7 @@ extension OperationState {
         var transition = Transition()
         var context = DecisionContext(at: at, actor: actor)
         state.emit(.started(operation: id, workflow: workflow.id, version: workflow.version, region: region, attributes: values), &context)
-        state.enter(.phase(workflow.initialPhase), event: nil, &context)
+        state.enter(workflow.initialPhase, cause: .start, &context)
         state.settle(&context)
         transition.events = context.events
         transition.effects = context.effects

@@ -16,7 +16,7 @@ extension OperationState {
                 guard hold == nil else { throw refusal(.onHold, "operation \(id) is on hold") }
                 let target = try target(of: event)
                 emit(.phaseTimerElapsed(key, refusal: nil), &context)
-                enter(.phase(target), event: event, &context)
+                enter(target, cause: .event(event), &context)
             } catch {
                 emit(.phaseTimerElapsed(key, refusal: error.reason), &context)
             }
@@ -50,7 +50,7 @@ extension OperationState {
             let definition = workflow.branches[branch]
             emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
         case .event(let event):
-            if let target = try? target(of: event), hold == nil { enter(.phase(target), event: event, &context) }
+            if let target = try? target(of: event), hold == nil { enter(target, cause: .event(event), &context) }
         }
     }
 

@@ -102,9 +102,13 @@ extension WorkflowParser {
 
     /// `next` and outcome targets, plus what lies beyond any optional step among them.
     static func directTargets(of index: Int, in steps: [StepDefinition]) -> [Int] {
+        // Breadth first, so choices are listed in the order the author wrote them.
         var result: [Int] = []
         var queue = steps[index].next + steps[index].outcomes.map(\.target)
-        while let candidate = queue.popLast() {
+        var position = 0
+        while position < queue.count {
+            let candidate = queue[position]
+            position += 1
             guard !result.contains(candidate) else { continue }
             result.append(candidate)
             if steps[candidate].optional { queue += steps[candidate].next + steps[candidate].outcomes.map(\.target) }

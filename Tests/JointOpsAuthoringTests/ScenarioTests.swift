@@ -1,0 +1,117 @@
+import Foundation
+import JointOpsAuthoring
+import JointOpsCore
+import Testing
+
+enum Paths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let workflows = root.appendingPathComponent("Workflows")
+    static let scenarios = workflows.appendingPathComponent("scenarios")
+
+    static func yamlFiles(in folder: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") }.sorted().map { folder.appendingPathComponent($0) }
+    }
+
+    static func workflow(for scenario: URL) throws -> Workflow {
+        let name = scenario.deletingPathExtension().lastPathComponent
+        let file = try #require(yamlFiles(in: workflows).filter { name == $0.deletingPathExtension().lastPathComponent || name.hasPrefix($0.deletingPathExtension().lastPathComponent + "-") }.max { $0.lastPathComponent.count < $1.lastPathComponent.count })
+        let result = WorkflowLoader.load(source: try String(contentsOf: file, encoding: .utf8), file: file.path)
+        return try #require(result.workflow, "\(result.diagnostics)")
+    }
+}
+
+@Suite struct ScenarioTests {
+    static let scenarios = Paths.yamlFiles(in: Paths.scenarios)
+
+    @Test func everyWorkflowHasScenariosToRun() {
+        #expect(Self.scenarios.count >= 6)
+    }
+
+    @Test("every shipped scenario passes, and replaying its events rebuilds the final state", arguments: scenarios)
+    func scenarioPasses(_ url: URL) throws {
+        let workflow = try Paths.workflow(for: url)
+        let (scenario, diagnostics) = ScenarioParser.parse(source: try String(contentsOf: url, encoding: .utf8), file: url.lastPathComponent)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
+        #expect(report.failures == [])
+        let final = try #require(report.finalState)
+        #expect(OperationState.replay(workflow, report.events) == final)
+    }
+
+    static let robbery = """
+        workflow: street-robbery
+        version: 1
+        title: Street robbery
+        phases:
+          reported:
+            initial: true
+            on: {dispatch: in_action}
+          in_action:
+            dispatch: [patrol]
+            join:
+              - {all: ended, to: reviewing}
+          reviewing: {}
+        branches:
+          patrol:
+            kind: public_order
+            steps:
+              dispatched: {initial: true, next: [on_scene, stood_down]}
+              on_scene: {next: [completed]}
+              completed: {end: completed}
+              stood_down: {end: stood_down}
+        deadlines:
+          - id: on_scene
+            reach: patrol.on_scene
+            from: patrol.dispatched
+            within: 10m
+            escalation:
+              - {after: 0m, notify: branch_lead}
+              - {after: 5m, notify: duty_commander}
+        close: {from: [reviewing], dispositions: [resolved]}
+        """
+
+    @Test func aFailedExpectationShowsExpectedAgainstActual() throws {
+        let workflow = try #require(WorkflowLoader.load(source: Self.robbery, file: "robbery.yaml").workflow)
+        let source = """
+            scenario: late patrol
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1m, fire: dispatch}
+              - at: 20m
+                expect:
+                  phase: reviewing
+                  steps: {patrol: on_scene}
+                  escalations: [on_scene/1]
+              - {at: 21m, close: {disposition: resolved}, refused: "cannot close"}
+            """
+        let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "late.yaml")
+        #expect(diagnostics.isEmpty)
+        let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
+        #expect(report.failures == [
+            "late.yaml:5:5 (T+00:20:00): expected phase 'reviewing', actual 'in_action'",
+            "late.yaml:5:5 (T+00:20:00): expected branch 'patrol' at step 'on_scene', actual 'dispatched'",
+            "late.yaml:5:5 (T+00:20:00): expected escalations [on_scene/1], actual [on_scene/1, on_scene/2]",
+        ])
+        #expect(report.lines.contains("T+00:11:00  deadline on_scene missed by patrol (escalation 1)"))
+        #expect(report.lines.contains("T+00:16:00  escalation 1 rung 2 of on_scene: notify duty_commander"))
+    }
+
+    @Test func aScenarioWithAMistakeIsReportedWithItsPosition() {
+        let source = """
+            scenario: broken
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 5m, fire: dispatch}
+              - {at: 1m, advance: {branch: patrol, too: on_scene}}
+              - {at: 6m, fire: x, note: y}
+            """
+        let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "broken.yaml")
+        #expect(scenario == nil)
+        #expect(diagnostics.map(\.description) == [
+            "broken.yaml:5:5: error: timeline entries must not go back in time: 1m comes after 5m",
+            "broken.yaml:5:40: error: unknown key 'too' in 'advance'; did you mean 'to'?",
+            "broken.yaml:6:5: error: a timeline entry needs exactly one of fire, advance, reinforce, reassign, hold, resume, escalate, acknowledge, note, cancel, close, expect; found fire and note",
+        ])
+    }
+}

@@ -1,0 +1,88 @@
+import JointOpsCore
+import Testing
+
+@Suite struct DurationTests {
+    @Test(arguments: [("90s", Int64(90_000)), ("15m", 900_000), ("1h30m", 5_400_000), ("7d", 604_800_000), ("2w", 1_209_600_000), ("0m", 0)])
+    func fixedDurationsParse(_ text: String, _ milliseconds: Int64) {
+        #expect(WorkflowDuration(parsing: text) == .fixed(milliseconds: milliseconds))
+    }
+
+    @Test(arguments: ["", "15", "m", "15 minutes", "1.5h", "-5m", "5wd3h", "0wd", "15M"])
+    func malformedDurationsAreRejected(_ text: String) {
+        #expect(WorkflowDuration(parsing: text) == nil)
+    }
+
+    @Test func workingDaysSkipTheWeekendInTheWorkflowsTimeZone() throws {
+        let beijing = 8 * 3600
+        let friday = try #require(ISO8601.parse("2026-11-27T16:00:00+08:00"))
+        #expect(WorkflowDuration.workingDays(1).after(friday, offsetSeconds: beijing) == ISO8601.parse("2026-11-30T16:00:00+08:00"))
+        #expect(WorkflowDuration.workingDays(5).after(friday, offsetSeconds: beijing) == ISO8601.parse("2026-12-04T16:00:00+08:00"))
+        // 01:00 on Saturday in Beijing is still Friday in UTC: the workflow's zone decides.
+        let saturdayInBeijing = try #require(ISO8601.parse("2026-11-28T01:00:00+08:00"))
+        #expect(WorkflowDuration.workingDays(1).after(saturdayInBeijing, offsetSeconds: beijing) == ISO8601.parse("2026-11-30T01:00:00+08:00"))
+    }
+
+    @Test func instantsRoundTripThroughISO8601() throws {
+        let instant = try #require(ISO8601.parse("2026-11-29T08:00:00.250+08:00"))
+        #expect(instant.milliseconds == 1_795_910_400_250)
+        #expect(ISO8601.format(instant) == "2026-11-29T00:00:00.250Z")
+        #expect(ISO8601.format(instant, offsetSeconds: 8 * 3600) == "2026-11-29T08:00:00.250+08:00")
+        #expect(ISO8601.parse("2026-13-01T00:00:00Z") == nil)
+        #expect(ISO8601.parse("yesterday") == nil)
+    }
+}
+
+@Suite struct GuardTests {
+    let workflow: Workflow
+    init() throws { workflow = try Repository.minimal() }
+
+    func state(priority: String, type: String? = nil) throws -> OperationState {
+        var attributes = ["priority": priority]
+        attributes["incident_type"] = type
+        return try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: attributes, at: .t0, actor: nil).0
+    }
+
+    @Test func priorityComparesByUrgency() throws {
+        var urgent = try state(priority: "P1")
+        _ = try urgent.handle(.fire(event: "assess"), at: .minutes(1), actor: nil)
+        let guardedTransition = workflow.phases[1].events[0].alternatives[0]
+        #expect(guardedTransition.guardSource == "priority <= P2")
+        #expect(guardedTransition.guardCondition?.evaluate(in: urgent) == true)
+        #expect(guardedTransition.guardCondition?.evaluate(in: try state(priority: "P3")) == false)
+    }
+
+    @Test func anUnsetAttributeMakesAComparisonFalse() throws {
+        let source = """
+            workflow: g
+            version: 1
+            title: g
+            attributes:
+              kind: {type: enum, values: [a, b]}
+              n: {type: int}
+            phases:
+              start:
+                initial: true
+                on:
+                  go:
+                    - {to: done, when: "kind in [a, b] or n >= 3"}
+                    - {to: start, when: "not (kind == a) and branch.x == not_dispatched"}
+              done: {}
+            branches:
+              x:
+                kind: other
+                steps:
+                  s: {initial: true, next: [stood_down]}
+                  stood_down: {end: stood_down}
+            close: {from: [done], dispositions: [ok]}
+            """
+        let result = WorkflowLoader.load(source: source, file: "g.yaml")
+        let workflow = try #require(result.workflow, "\(result.diagnostics)")
+        let (unset, _) = try OperationState.start(workflow, id: "A", region: "r", attributes: [:], at: .t0, actor: nil)
+        let alternatives = workflow.phases[0].events[0].alternatives
+        #expect(alternatives[0].guardCondition?.evaluate(in: unset) == false)
+        #expect(alternatives[1].guardCondition?.evaluate(in: unset) == true, "kind is unset, so 'kind == a' is false and its negation holds")
+        let (set, _) = try OperationState.start(workflow, id: "B", region: "r", attributes: ["kind": "b", "n": "1"], at: .t0, actor: nil)
+        #expect(alternatives[0].guardCondition?.evaluate(in: set) == true)
+        #expect(alternatives[1].guardCondition?.evaluate(in: set) == true)
+    }
+}
