@@ -2,16 +2,21 @@
 struct PhaseGraph {
     let workflow: Workflow
     let edges: [[Int]]
+    /// For each phase, the phases reachable from it by one or more transitions (computed once:
+    /// the checks ask for them many times).
+    private let forward: [Set<Int>]
 
     init(_ workflow: Workflow) {
         self.workflow = workflow
-        edges = workflow.phases.map { phase in
+        let edges = workflow.phases.map { phase in
             phase.events.flatMap { $0.alternatives.map(\.target) } + phase.joins.map(\.target)
         }
+        self.edges = edges
+        forward = edges.indices.map { Self.closure(edges, from: $0, includingStart: false) }
     }
 
     func reachable(from start: Int, includingStart: Bool) -> Set<Int> {
-        Self.closure(edges, from: start, includingStart: includingStart)
+        includingStart ? forward[start].union([start]) : forward[start]
     }
 
     func dispatches(_ phase: Int, _ branch: Int) -> Bool {
@@ -23,7 +28,7 @@ struct PhaseGraph {
     func branchesDispatched(onPathTo target: Int) -> Set<Int> {
         let fromInitial = reachable(from: workflow.initialPhase, includingStart: true)
         var result: Set<Int> = []
-        for phase in fromInitial where phase == target || reachable(from: phase, includingStart: false).contains(target) {
+        for phase in fromInitial where phase == target || forward[phase].contains(target) {
             for rule in workflow.phases[phase].dispatch { result.insert(rule.branch) }
         }
         return result

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// `jointopsctl workflow …` as an author runs it: exact output and exit codes.
+@Suite struct CommandLineTests {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The built `jointopsctl`, next to this test bundle.
+    static let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jointopsctl")
+
+    static func run(_ executable: URL, _ arguments: [String], stdin: Data? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = Paths.root
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func ctl(_ arguments: String...) throws -> Output {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build jointopsctl first: swift build")
+        return try Self.run(Self.executable, arguments)
+    }
+
+    @Test func validatingTheShippedWorkflowsIsClean() throws {
+        let output = try ctl("workflow", "validate", "Workflows/")
+        #expect(output.status == 0)
+        #expect(output.stdout.hasSuffix("files checked: 0 errors, 0 warnings\n"))
+        #expect(output.stdout.contains("Workflows/armed-response.yaml: ok (armed-response v"))
+    }
+
+    @Test func validatingABrokenFilePrintsItsErrorsAndExitsOne() throws {
+        let output = try ctl("workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+        #expect(output.status == 1)
+        #expect(output.stdout == """
+            Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml:33:5: error: unknown key 'unit' in branch 'patrol'; did you mean 'units'?
+            Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml: ok (street-robbery v1)
+            2 files checked: 1 error, 0 warnings
+
+            """)
+        #expect(output.stderr == "")
+    }
+
+    @Test func twoWorkflowsWithOneIdAreRefused() throws {
+        let output = try ctl("workflow", "validate", "--quiet", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("error: workflow id 'street-robbery' is also defined in Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"))
+    }
+
+    @Test func aMissingPathIsAClearError() throws {
+        let output = try ctl("workflow", "validate", "Workflows/nope.yaml")
+        #expect(output.status == 64)
+        #expect(output.stderr.contains("Error: no such file or folder: Workflows/nope.yaml"))
+    }
+
+    @Test func theDOTGraphRendersWithGraphviz() throws {
+        let graph = try ctl("workflow", "graph", "Workflows/armed-response.yaml", "--format", "dot")
+        #expect(graph.status == 0)
+        #expect(graph.stdout.hasPrefix("digraph \"armed-response\" {"))
+        let dot = try #require(["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "Graphviz is not installed: run scripts/install-test-deps.sh (make test does)")
+        let rendered = try Self.run(URL(fileURLWithPath: dot), ["-Tsvg"], stdin: Data(graph.stdout.utf8))
+        #expect(rendered.status == 0, "dot failed: \(rendered.stderr)")
+        #expect(rendered.stdout.contains("<svg"))
+        #expect(rendered.stderr == "")
+    }
+
+    @Test func theMermaidGraphIsAStateDiagram() throws {
+        let graph = try ctl("workflow", "graph", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+        #expect(graph.status == 0)
+        let lines = graph.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("stateDiagram-v2"))
+        #expect(lines.contains("    [*] --> reported"))
+        #expect(lines.contains("    assessing --> in_action : dispatch [priority <= P2]"))
+        #expect(lines.contains("    in_action --> reviewing : join∶ all ended (required)"))
+        #expect(lines.contains("    reviewing --> closed : close"))
+        #expect(lines.contains("        patrol_on_scene --> patrol_completed : handled"))
+    }
+
+    @Test func simulatingAScenarioPrintsItsTimeline() throws {
+        let output = try ctl("workflow", "simulate", "Workflows/armed-response.yaml", "--scenario", "Workflows/scenarios/armed-response.yaml")
+        #expect(output.status == 0, "\(output.stdout)")
+        #expect(output.stdout.hasPrefix("scenario: "))
+        #expect(output.stdout.contains("T+00:00:00  started "))
+        #expect(output.stdout.contains("passed: "))
+    }
+
+    @Test func aFailingScenarioExitsOneShowingExpectedAndActual() throws {
+        let scenario = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-failing-\(getpid()).yaml")
+        try """
+            scenario: expects the wrong phase
+            start: {id: OP-1, region: hexi, attributes: {priority: P3}}
+            timeline:
+              - {at: 1m, expect: {phase: assessing}}
+            """.write(to: scenario, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: scenario) }
+        let output = try ctl("workflow", "simulate", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "--scenario", scenario.path)
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("FAILED \(scenario.path):4:5 (T+00:01:00): expected phase 'assessing', actual 'reported'\n"))
+        #expect(output.stdout.hasSuffix("failed: 1 expectation not met\n"))
+    }
+}
