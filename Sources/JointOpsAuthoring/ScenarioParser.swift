@@ -9,16 +9,20 @@ public enum ScenarioParser {
         guard let root = composeYAML(source, file: file, sink), let top = read.mapping(root, "a scenario file") else {
             return (nil, sink.diagnostics)
         }
-        top.check(allowed: ["scenario", "workflow", "start", "timeline"], required: ["scenario", "start", "timeline"], in: "the scenario", sink)
+        top.check(
+            allowed: ["scenario", "workflow", "start", "timeline"], required: ["scenario", "start", "timeline"], in: "the scenario", sink)
         var scenario = Scenario(
-            name: top["scenario"].flatMap { read.string($0, "'scenario'") } ?? "", workflow: top["workflow"].flatMap { read.string($0, "'workflow'") },
+            name: top["scenario"].flatMap { read.string($0, "'scenario'") } ?? "",
+            workflow: top["workflow"].flatMap { read.string($0, "'workflow'") },
             operationID: "OP-1", region: "", startAt: Scenario.defaultStart, attributes: [:], timeline: [])
         if let startValue = top["start"], let start = read.mapping(startValue, "'start'") {
             start.check(allowed: ["id", "region", "at", "attributes"], required: ["id", "region"], in: "'start'", sink)
             scenario.operationID = start["id"].flatMap { read.string($0, "'id'") } ?? "OP-1"
             scenario.region = start["region"].flatMap { read.string($0, "'region'") } ?? ""
             if let atValue = start["at"], let text = read.string(atValue, "'at'") {
-                if let instant = ISO8601.parse(text) { scenario.startAt = instant } else {
+                if let instant = ISO8601.parse(text) {
+                    scenario.startAt = instant
+                } else {
                     sink.error(atValue.textLocation, "'at' must be a time like 2026-11-29T08:00:00+08:00; found '\(text)'")
                 }
             }
@@ -32,7 +36,10 @@ public enum ScenarioParser {
         for item in top["timeline"].flatMap({ read.list($0, "'timeline'") }) ?? [] {
             guard let entry = EntryReader(read: read, sink: sink).entry(item) else { continue }
             if entry.offset < previous {
-                sink.error(entry.location, "timeline entries must not go back in time: \(WorkflowDuration.fixed(milliseconds: entry.offset)) comes after \(WorkflowDuration.fixed(milliseconds: previous))")
+                sink.error(
+                    entry.location,
+                    "timeline entries must not go back in time: \(WorkflowDuration.fixed(milliseconds: entry.offset)) comes after \(WorkflowDuration.fixed(milliseconds: previous))"
+                )
             }
             previous = max(previous, entry.offset)
             scenario.timeline.append(entry)
@@ -46,7 +53,9 @@ private struct EntryReader {
     let read: ScalarReaders
     let sink: DiagnosticSink
 
-    static let commands = ["fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "cancel", "close"]
+    static let commands = [
+        "fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "cancel", "close",
+    ]
 
     func entry(_ value: YAMLValue) -> Scenario.Entry? {
         guard let fields = read.mapping(value, "a timeline entry") else { return nil }
@@ -54,7 +63,10 @@ private struct EntryReader {
         guard let offset = fields["at"].flatMap({ read.duration($0, "'at'", allowZero: true) }) else { return nil }
         let actions = (Self.commands + ["expect"]).filter { fields[$0] != nil }
         guard actions.count == 1, let actionValue = fields[actions[0]] else {
-            sink.error(value.location, "a timeline entry needs exactly one of \((Self.commands + ["expect"]).joined(separator: ", ")); found \(actions.isEmpty ? "none" : actions.joined(separator: " and "))")
+            sink.error(
+                value.location,
+                "a timeline entry needs exactly one of \((Self.commands + ["expect"]).joined(separator: ", ")); found \(actions.isEmpty ? "none" : actions.joined(separator: " and "))"
+            )
             return nil
         }
         let refused = fields["refused"].flatMap { read.string($0, "'refused'") }
@@ -86,7 +98,8 @@ private struct EntryReader {
             return .advance(branch: branch, to: text(f, "to"), outcome: text(f, "outcome"))
         case "reinforce":
             guard let f = fields(["branch", "units", "region"], required: ["branch"]), let branch = text(f, "branch") else { return nil }
-            return .reinforce(branch: branch, units: f["units"].flatMap { read.integer($0, "'units'", minimum: 1) }, region: text(f, "region"))
+            return .reinforce(
+                branch: branch, units: f["units"].flatMap { read.integer($0, "'units'", minimum: 1) }, region: text(f, "region"))
         case "reassign":
             guard let f = fields(["region", "branch"], required: ["region"]), let region = text(f, "region") else { return nil }
             return .reassign(region: region, branch: text(f, "branch"))
@@ -96,7 +109,9 @@ private struct EntryReader {
         case "acknowledge":
             guard let f = fields(["deadline", "escalation"], required: []) else { return nil }
             if let deadline = text(f, "deadline") { return .acknowledge(.deadline(deadline)) }
-            if let number = f["escalation"].flatMap({ read.integer($0, "'escalation'", minimum: 1) }) { return .acknowledge(.escalation(number)) }
+            if let number = f["escalation"].flatMap({ read.integer($0, "'escalation'", minimum: 1) }) {
+                return .acknowledge(.escalation(number))
+            }
             sink.error(value.location, "'acknowledge' needs 'deadline: ID' or 'escalation: N'")
             return nil
         case "cancel":
@@ -115,7 +130,9 @@ private struct EntryReader {
         expectation.phase = fields["phase"].flatMap { read.string($0, "'phase'") }
         for (key, target) in [("steps", \Scenario.Expectation.steps), ("statuses", \.statuses)] {
             guard let mappingValue = fields[key], let mapping = read.mapping(mappingValue, "'\(key)'") else { continue }
-            expectation[keyPath: target] = mapping.entries.compactMap { entry in read.string(entry.value, "'\(entry.key)'").map { (entry.key, $0) } }
+            expectation[keyPath: target] = mapping.entries.compactMap { entry in
+                read.string(entry.value, "'\(entry.key)'").map { (entry.key, $0) }
+            }
         }
         if let escalations = fields["escalations"] {
             expectation.escalations = (read.list(escalations, "'escalations'") ?? []).compactMap { read.string($0, "an escalation") }

@@ -121,7 +121,8 @@ public struct ScenarioRunner {
             problems.append("expected escalations [\(escalations.joined(separator: ", "))], actual [\(fired.joined(separator: ", "))]")
         }
         if let held = expectation.held, held != (state.hold != nil) {
-            problems.append("expected the operation \(held ? "on hold" : "not on hold"), but it is \(state.hold != nil ? "on hold" : "not")")
+            problems.append(
+                "expected the operation \(held ? "on hold" : "not on hold"), but it is \(state.hold != nil ? "on hold" : "not")")
         }
         return problems
     }

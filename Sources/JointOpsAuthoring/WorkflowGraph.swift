@@ -19,12 +19,20 @@ public enum WorkflowGraph {
         for phase in workflow.phases {
             for event in phase.events {
                 for alternative in event.alternatives {
-                    edges.append((phase.name, workflow.phases[alternative.target].name, event.name + (alternative.guardSource.map { " [\($0)]" } ?? "")))
+                    edges.append(
+                        (
+                            phase.name, workflow.phases[alternative.target].name,
+                            event.name + (alternative.guardSource.map { " [\($0)]" } ?? "")
+                        ))
                 }
             }
             for join in phase.joins {
                 let scope = join.of.map { $0.map { workflow.branches[$0].name }.joined(separator: ", ") } ?? "required"
-                edges.append((phase.name, workflow.phases[join.target].name, "join: \(join.quantifier.rawValue) \(join.condition.rawValue) (\(scope))"))
+                edges.append(
+                    (
+                        phase.name, workflow.phases[join.target].name,
+                        "join: \(join.quantifier.rawValue) \(join.condition.rawValue) (\(scope))"
+                    ))
             }
         }
         for phase in workflow.closeFrom { edges.append((workflow.phases[phase].name, "closed", "close")) }
@@ -33,7 +41,8 @@ public enum WorkflowGraph {
 
     static func stepEdges(_ branch: BranchDefinition) -> [(from: String, to: String, label: String)] {
         branch.steps.flatMap { step in
-            step.next.map { (step.name, branch.steps[$0].name, "") } + step.outcomes.map { (step.name, branch.steps[$0.target].name, $0.name) }
+            step.next.map { (step.name, branch.steps[$0].name, "") }
+                + step.outcomes.map { (step.name, branch.steps[$0.target].name, $0.name) }
         }
     }
 
@@ -55,7 +64,9 @@ public enum WorkflowGraph {
             lines.append("    state \"branch \(branch.name) (\(branch.kind.rawValue))\" as branch_\(branch.name) {")
             lines.append("        [*] --> \(branch.name)_\(branch.steps[branch.initialStep].name)")
             for edge in stepEdges(branch) {
-                lines.append("        \(branch.name)_\(edge.from) --> \(branch.name)_\(edge.to)" + (edge.label.isEmpty ? "" : " : \(label(edge.label))"))
+                lines.append(
+                    "        \(branch.name)_\(edge.from) --> \(branch.name)_\(edge.to)"
+                        + (edge.label.isEmpty ? "" : " : \(label(edge.label))"))
             }
             for step in branch.steps where step.end != nil {
                 lines.append("        \(branch.name)_\(step.name) --> [*]")
@@ -67,7 +78,10 @@ public enum WorkflowGraph {
 
     private static func dot(_ workflow: Workflow) -> String {
         func quote(_ text: String) -> String { "\"" + text.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
-        var lines = ["digraph \(quote(workflow.id)) {", "    label=\(quote("\(workflow.id) v\(workflow.version) — \(workflow.title)"));", "    rankdir=LR;", "    node [shape=box, style=rounded];"]
+        var lines = [
+            "digraph \(quote(workflow.id)) {", "    label=\(quote("\(workflow.id) v\(workflow.version) — \(workflow.title)"));",
+            "    rankdir=LR;", "    node [shape=box, style=rounded];",
+        ]
         lines.append("    subgraph cluster_phases {")
         lines.append("        label=\"phases\";")
         lines.append("        start [shape=point];")
@@ -76,7 +90,9 @@ public enum WorkflowGraph {
         for phase in workflow.phases {
             var text = phase.name
             if let title = phase.title { text += "\\n\(title)" }
-            if !phase.dispatch.isEmpty { text += "\\ndispatch: " + phase.dispatch.map { workflow.branches[$0.branch].name }.joined(separator: ", ") }
+            if !phase.dispatch.isEmpty {
+                text += "\\ndispatch: " + phase.dispatch.map { workflow.branches[$0.branch].name }.joined(separator: ", ")
+            }
             lines.append("        \(quote("phase_" + phase.name)) [label=\(quote(text))];")
         }
         lines.append("        start -> \(quote("phase_" + workflow.phases[workflow.initialPhase].name));")
@@ -93,7 +109,9 @@ public enum WorkflowGraph {
                 lines.append("        \(quote(branch.name + "." + step.name)) [label=\(quote(step.name))\(shape)];")
             }
             for edge in stepEdges(branch) {
-                lines.append("        \(quote(branch.name + "." + edge.from)) -> \(quote(branch.name + "." + edge.to))" + (edge.label.isEmpty ? ";" : " [label=\(quote(edge.label))];"))
+                lines.append(
+                    "        \(quote(branch.name + "." + edge.from)) -> \(quote(branch.name + "." + edge.to))"
+                        + (edge.label.isEmpty ? ";" : " [label=\(quote(edge.label))];"))
             }
             lines.append("    }")
         }

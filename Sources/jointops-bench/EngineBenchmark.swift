@@ -23,7 +23,9 @@ enum EngineBenchmark {
             }
         }
         let total = commands.count * operations
-        print("engine: \(operations) armed-response operations, \(template.branches.count) branches each, \(commands.count) branch-step commands per operation (\(total) in all)")
+        print(
+            "engine: \(operations) armed-response operations, \(template.branches.count) branches each, \(commands.count) branch-step commands per operation (\(total) in all)"
+        )
 
         var engineTimes: [Double] = []
         var baselineTimes: [Double] = []
@@ -56,8 +58,13 @@ enum EngineBenchmark {
         }
         let rate = Double(total) / median(engineTimes)
         let baselineRate = Double(total) / median(baselineTimes)
-        print(String(format: "engine: %.0f branch-step commands/s (%.0f ns each); target ≥ 1,000,000/s: %@", rate, 1e9 / rate, rate >= 1_000_000 ? "met" : "NOT met"))
-        print(String(format: "engine: baseline loop %.0f commands/s; the engine costs %.1f× the bare loop", baselineRate, baselineRate / rate))
+        print(
+            String(
+                format: "engine: %.0f branch-step commands/s (%.0f ns each); target ≥ 1,000,000/s: %@", rate, 1e9 / rate,
+                rate >= 1_000_000 ? "met" : "NOT met"))
+        print(
+            String(format: "engine: baseline loop %.0f commands/s; the engine costs %.1f× the bare loop", baselineRate, baselineRate / rate)
+        )
     }
 
     /// The shortest path of steps from the initial step to one that ends `completed`.
@@ -77,7 +84,8 @@ enum EngineBenchmark {
                 }
                 return path.reversed()
             }
-            for next in branch.steps[step].next + branch.steps[step].outcomes.map(\.target) where previous[next] == nil && next != branch.initialStep {
+            for next in branch.steps[step].next + branch.steps[step].outcomes.map(\.target)
+            where previous[next] == nil && next != branch.initialStep {
                 previous[next] = step
                 queue.append(next)
             }

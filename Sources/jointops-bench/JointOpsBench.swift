@@ -13,7 +13,8 @@ enum JointOpsBench {
         }
         let quick = arguments.contains("--quick")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        try EngineBenchmark.run(workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), operations: quick ? 10_000 : 150_000)
+        try EngineBenchmark.run(
+            workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), operations: quick ? 10_000 : 150_000)
         ValidatorBenchmark.run(phases: 500, steps: 2000, repetitions: quick ? 2 : 7)
     }
 }

@@ -16,7 +16,10 @@ enum ValidatorBenchmark {
             times.append(seconds(elapsed))
         }
         let milliseconds = median(times) * 1000
-        print(String(format: "validator: %d phases, %d steps, %d KiB of YAML: %.1f ms (median of %d); target < 200 ms: %@", phases, steps, source.utf8.count / 1024, milliseconds, repetitions, milliseconds < 200 ? "met" : "NOT met"))
+        print(
+            String(
+                format: "validator: %d phases, %d steps, %d KiB of YAML: %.1f ms (median of %d); target < 200 ms: %@", phases, steps,
+                source.utf8.count / 1024, milliseconds, repetitions, milliseconds < 200 ? "met" : "NOT met"))
     }
 
     /// A chain of phases, each dispatching a branch of `steps / branches` steps and joining
@@ -24,12 +27,14 @@ enum ValidatorBenchmark {
     static func generate(phases: Int, steps: Int) -> String {
         let branches = phases / 5
         let stepsPerBranch = steps / branches
-        var text = "workflow: generated\nversion: 1\ntitle: Generated\nattributes:\n  priority: {type: priority, required: true}\n  count: {type: int}\nphases:\n"
+        var text =
+            "workflow: generated\nversion: 1\ntitle: Generated\nattributes:\n  priority: {type: priority, required: true}\n  count: {type: int}\nphases:\n"
         for phase in 0..<phases {
             text += "  p\(phase):\n"
             if phase == 0 { text += "    initial: true\n" }
             if phase + 1 < phases {
-                text += "    on:\n      next:\n        - {to: p\(phase + 1), when: \"priority <= P2 or count > \(phase)\"}\n        - {to: p\(phase + 1)}\n"
+                text +=
+                    "    on:\n      next:\n        - {to: p\(phase + 1), when: \"priority <= P2 or count > \(phase)\"}\n        - {to: p\(phase + 1)}\n"
                 if phase > 0 { text += "      back: p\(phase - 1)\n" }
             }
             if phase % 5 == 0, phase / 5 < branches {
@@ -42,13 +47,15 @@ enum ValidatorBenchmark {
             text += "  b\(branch):\n    kind: other\n    steps:\n"
             for step in 0..<(stepsPerBranch - 2) {
                 let next = step + 1 < stepsPerBranch - 2 ? "s\(step + 1)" : "done"
-                text += "      s\(step): {\(step == 0 ? "initial: true, " : "")next: [\(next), stood_down]\(step % 3 == 1 ? ", optional: true" : "")}\n"
+                text +=
+                    "      s\(step): {\(step == 0 ? "initial: true, " : "")next: [\(next), stood_down]\(step % 3 == 1 ? ", optional: true" : "")}\n"
             }
             text += "      done: {end: completed}\n      stood_down: {end: stood_down}\n"
         }
         text += "deadlines:\n"
         for branch in 0..<branches {
-            text += "  - id: d\(branch)\n    reach: b\(branch).done\n    from: b\(branch).s0\n    within: 30m\n    escalation:\n      - {after: 0m, notify: branch_lead}\n      - {after: 5m, notify: duty_commander}\n"
+            text +=
+                "  - id: d\(branch)\n    reach: b\(branch).done\n    from: b\(branch).s0\n    within: 30m\n    escalation:\n      - {after: 0m, notify: branch_lead}\n      - {after: 5m, notify: duty_commander}\n"
         }
         text += "close:\n  from: [p\(phases - 1)]\n  dispositions: [done]\n"
         return text

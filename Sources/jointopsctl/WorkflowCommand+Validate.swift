@@ -5,7 +5,8 @@ extension WorkflowCommand {
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check workflow files; print every problem as FILE:LINE:COLUMN: error: MESSAGE.",
-            discussion: "A folder means every .yaml/.yml file directly in it (not its sub-folders, such as scenarios/). Exits 0 when there is no error, 1 otherwise; warnings do not fail."
+            discussion:
+                "A folder means every .yaml/.yml file directly in it (not its sub-folders, such as scenarios/). Exits 0 when there is no error, 1 otherwise; warnings do not fail."
         )
 
         @Argument(help: "Workflow files or folders.", completion: .file(extensions: ["yaml", "yml"]))
@@ -26,14 +27,17 @@ extension WorkflowCommand {
                 warnings += result.diagnostics.count { $0.severity == .warning }
                 if let workflow = result.workflow {
                     if let other = ids[workflow.id] {
-                        print("\(file):1:1: error: workflow id '\(workflow.id)' is also defined in \(other); each workflow needs its own id")
+                        print(
+                            "\(file):1:1: error: workflow id '\(workflow.id)' is also defined in \(other); each workflow needs its own id")
                         errors += 1
                     }
                     ids[workflow.id] = file
                     if !quiet, result.diagnostics.isEmpty { print("\(file): ok (\(workflow.id) v\(workflow.version))") }
                 }
             }
-            print("\(files.count) file\(files.count == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+            print(
+                "\(files.count) file\(files.count == 1 ? "" : "s") checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+            )
             if errors > 0 { throw ExitCode(1) }
         }
     }

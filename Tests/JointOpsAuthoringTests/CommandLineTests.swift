@@ -29,7 +29,9 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Output(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func ctl(_ arguments: String...) throws -> Output {
@@ -45,21 +47,28 @@ import Testing
     }
 
     @Test func validatingABrokenFilePrintsItsErrorsAndExitsOne() throws {
-        let output = try ctl("workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+        let output = try ctl(
+            "workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml",
+            "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
         #expect(output.status == 1)
-        #expect(output.stdout == """
-            Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml:33:5: error: unknown key 'unit' in branch 'patrol'; did you mean 'units'?
-            Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml: ok (street-robbery v1)
-            2 files checked: 1 error, 0 warnings
+        #expect(
+            output.stdout == """
+                Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml:33:5: error: unknown key 'unit' in branch 'patrol'; did you mean 'units'?
+                Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml: ok (street-robbery v1)
+                2 files checked: 1 error, 0 warnings
 
-            """)
+                """)
         #expect(output.stderr == "")
     }
 
     @Test func twoWorkflowsWithOneIdAreRefused() throws {
-        let output = try ctl("workflow", "validate", "--quiet", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+        let output = try ctl(
+            "workflow", "validate", "--quiet", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml",
+            "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
         #expect(output.status == 1)
-        #expect(output.stdout.contains("error: workflow id 'street-robbery' is also defined in Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"))
+        #expect(
+            output.stdout.contains(
+                "error: workflow id 'street-robbery' is also defined in Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"))
     }
 
     @Test func aMissingPathIsAClearError() throws {
@@ -72,7 +81,8 @@ import Testing
         let graph = try ctl("workflow", "graph", "Workflows/armed-response.yaml", "--format", "dot")
         #expect(graph.status == 0)
         #expect(graph.stdout.hasPrefix("digraph \"armed-response\" {"))
-        let dot = try #require(["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
+        let dot = try #require(
+            ["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "Graphviz is not installed: run scripts/install-test-deps.sh (make test does)")
         let rendered = try Self.run(URL(fileURLWithPath: dot), ["-Tsvg"], stdin: Data(graph.stdout.utf8))
         #expect(rendered.status == 0, "dot failed: \(rendered.stderr)")
@@ -93,7 +103,8 @@ import Testing
     }
 
     @Test func simulatingAScenarioPrintsItsTimeline() throws {
-        let output = try ctl("workflow", "simulate", "Workflows/armed-response.yaml", "--scenario", "Workflows/scenarios/armed-response.yaml")
+        let output = try ctl(
+            "workflow", "simulate", "Workflows/armed-response.yaml", "--scenario", "Workflows/scenarios/armed-response.yaml")
         #expect(output.status == 0, "\(output.stdout)")
         #expect(output.stdout.hasPrefix("scenario: "))
         #expect(output.stdout.contains("T+00:00:00  started "))
@@ -103,11 +114,11 @@ import Testing
     @Test func aFailingScenarioExitsOneShowingExpectedAndActual() throws {
         let scenario = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-failing-\(getpid()).yaml")
         try """
-            scenario: expects the wrong phase
-            start: {id: OP-1, region: hexi, attributes: {priority: P3}}
-            timeline:
-              - {at: 1m, expect: {phase: assessing}}
-            """.write(to: scenario, atomically: true, encoding: .utf8)
+        scenario: expects the wrong phase
+        start: {id: OP-1, region: hexi, attributes: {priority: P3}}
+        timeline:
+          - {at: 1m, expect: {phase: assessing}}
+        """.write(to: scenario, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: scenario) }
         let output = try ctl("workflow", "simulate", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "--scenario", scenario.path)
         #expect(output.status == 1)

@@ -15,7 +15,10 @@ enum Paths {
 
     static func workflow(for scenario: URL) throws -> Workflow {
         let name = scenario.deletingPathExtension().lastPathComponent
-        let file = try #require(yamlFiles(in: workflows).filter { name == $0.deletingPathExtension().lastPathComponent || name.hasPrefix($0.deletingPathExtension().lastPathComponent + "-") }.max { $0.lastPathComponent.count < $1.lastPathComponent.count })
+        let file = try #require(
+            yamlFiles(in: workflows).filter {
+                name == $0.deletingPathExtension().lastPathComponent || name.hasPrefix($0.deletingPathExtension().lastPathComponent + "-")
+            }.max { $0.lastPathComponent.count < $1.lastPathComponent.count })
         let result = WorkflowLoader.load(source: try String(contentsOf: file, encoding: .utf8), file: file.path)
         return try #require(result.workflow, "\(result.diagnostics)")
     }
@@ -31,7 +34,8 @@ enum Paths {
     @Test("every shipped scenario passes, and replaying its events rebuilds the final state", arguments: scenarios)
     func scenarioPasses(_ url: URL) throws {
         let workflow = try Paths.workflow(for: url)
-        let (scenario, diagnostics) = ScenarioParser.parse(source: try String(contentsOf: url, encoding: .utf8), file: url.lastPathComponent)
+        let (scenario, diagnostics) = ScenarioParser.parse(
+            source: try String(contentsOf: url, encoding: .utf8), file: url.lastPathComponent)
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
         #expect(report.failures == [])
@@ -88,11 +92,12 @@ enum Paths {
         let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "late.yaml")
         #expect(diagnostics.isEmpty)
         let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
-        #expect(report.failures == [
-            "late.yaml:5:5 (T+00:20:00): expected phase 'reviewing', actual 'in_action'",
-            "late.yaml:5:5 (T+00:20:00): expected branch 'patrol' at step 'on_scene', actual 'dispatched'",
-            "late.yaml:5:5 (T+00:20:00): expected escalations [on_scene/1], actual [on_scene/1, on_scene/2]",
-        ])
+        #expect(
+            report.failures == [
+                "late.yaml:5:5 (T+00:20:00): expected phase 'reviewing', actual 'in_action'",
+                "late.yaml:5:5 (T+00:20:00): expected branch 'patrol' at step 'on_scene', actual 'dispatched'",
+                "late.yaml:5:5 (T+00:20:00): expected escalations [on_scene/1], actual [on_scene/1, on_scene/2]",
+            ])
         #expect(report.lines.contains("T+00:11:00  deadline on_scene missed by patrol (escalation 1)"))
         #expect(report.lines.contains("T+00:16:00  escalation 1 rung 2 of on_scene: notify duty_commander"))
     }
@@ -108,10 +113,11 @@ enum Paths {
             """
         let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "broken.yaml")
         #expect(scenario == nil)
-        #expect(diagnostics.map(\.description) == [
-            "broken.yaml:5:5: error: timeline entries must not go back in time: 1m comes after 5m",
-            "broken.yaml:5:40: error: unknown key 'too' in 'advance'; did you mean 'to'?",
-            "broken.yaml:6:5: error: a timeline entry needs exactly one of fire, advance, reinforce, reassign, hold, resume, escalate, acknowledge, note, cancel, close, expect; found fire and note",
-        ])
+        #expect(
+            diagnostics.map(\.description) == [
+                "broken.yaml:5:5: error: timeline entries must not go back in time: 1m comes after 5m",
+                "broken.yaml:5:40: error: unknown key 'too' in 'advance'; did you mean 'to'?",
+                "broken.yaml:6:5: error: a timeline entry needs exactly one of fire, advance, reinforce, reassign, hold, resume, escalate, acknowledge, note, cancel, close, expect; found fire and note",
+            ])
     }
 }

@@ -22,7 +22,10 @@ import Testing
         #expect(outcomes.closed + outcomes.cancelled > 10, "closed: \(outcomes.closed), cancelled: \(outcomes.cancelled)")
     }
 
-    private func runOne(_ workflow: Workflow, seed: UInt64, _ random: inout SeededGenerator, _ outcomes: inout (accepted: Int, refused: Int, closed: Int, cancelled: Int)) throws {
+    private func runOne(
+        _ workflow: Workflow, seed: UInt64, _ random: inout SeededGenerator,
+        _ outcomes: inout (accepted: Int, refused: Int, closed: Int, cancelled: Int)
+    ) throws {
         let attributes = Self.attributes(workflow, &random)
         var (state, first) = try OperationState.start(workflow, id: "OP-\(seed)", region: "r1", attributes: attributes, at: .t0, actor: nil)
         var events = first.events
@@ -99,7 +102,9 @@ import Testing
             if let outcome = step.outcomes.randomElement(using: &random), Bool.random(using: &random) {
                 return .advance(branch: instance.name, to: nil, outcome: outcome.name)
             }
-            let targets = Int.random(in: 0..<10, using: &random) == 0 ? workflow.branches[instance.definition].steps.indices.map { $0 } : step.reachableDirectly
+            let targets =
+                Int.random(in: 0..<10, using: &random) == 0
+                ? workflow.branches[instance.definition].steps.indices.map { $0 } : step.reachableDirectly
             let target = targets.randomElement(using: &random) ?? instance.step
             return .advance(branch: instance.name, to: workflow.branches[instance.definition].steps[target].name, outcome: nil)
         case 55..<70:
@@ -116,13 +121,18 @@ import Testing
         case 81..<85:
             return .acknowledge(.escalation(Int.random(in: 1...3, using: &random)))
         case 85..<88:
-            return .reassign(region: "r\(Int.random(in: 1...3, using: &random))", branch: Bool.random(using: &random) ? active.randomElement(using: &random)?.name : nil)
+            return .reassign(
+                region: "r\(Int.random(in: 1...3, using: &random))",
+                branch: Bool.random(using: &random) ? active.randomElement(using: &random)?.name : nil)
         case 88..<90:
             return .cancel(reason: workflow.cancelReasons?.randomElement(using: &random) ?? "other")
         case 90..<97:
             // Wind down: stand down everything still active, or close.
             if let instance = active.first {
-                return .advance(branch: instance.name, to: workflow.branches[instance.definition].steps[workflow.branches[instance.definition].standDownStep].name, outcome: nil)
+                return .advance(
+                    branch: instance.name,
+                    to: workflow.branches[instance.definition].steps[workflow.branches[instance.definition].standDownStep].name,
+                    outcome: nil)
             }
             return .close(disposition: workflow.dispositions.randomElement(using: &random)!)
         default:

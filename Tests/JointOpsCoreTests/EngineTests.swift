@@ -9,7 +9,10 @@ import Testing
     init() throws { workflow = try Repository.minimal() }
 
     func started(weapon: Bool = false, priority: String = "P2") throws -> OperationState {
-        try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: ["priority": priority, "weapon_involved": String(weapon)], at: .t0, actor: officer).0
+        try OperationState.start(
+            workflow, id: "OP-1", region: "hexi", attributes: ["priority": priority, "weapon_involved": String(weapon)], at: .t0,
+            actor: officer
+        ).0
     }
 
     /// Started, assessed and dispatched at minute 2.
@@ -23,7 +26,9 @@ import Testing
     let patrolDeadline = TimerKey(kind: .deadline, index: 0, instance: 0)
 
     @Test func startRefusesAMissingRequiredAttribute() {
-        #expect(throws: Refusal.self) { try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: [:], at: .t0, actor: nil) }
+        #expect(throws: Refusal.self) {
+            try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: [:], at: .t0, actor: nil)
+        }
         do {
             _ = try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: [:], at: .t0, actor: nil)
         } catch {
@@ -51,7 +56,8 @@ import Testing
     }
 
     @Test func startEntersTheInitialPhaseAndArmsDeadlinesFromTheStart() throws {
-        let (state, transition) = try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P1"], at: .t0, actor: officer)
+        let (state, transition) = try OperationState.start(
+            workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P1"], at: .t0, actor: officer)
         #expect(state.phaseName == "reported")
         #expect(transition.events.map(\.event.kind) == ["started", "phase_entered"])
         #expect(transition.events.allSatisfy { $0.actor == officer })
@@ -71,7 +77,10 @@ import Testing
             Issue.record("accepted")
         } catch {
             #expect(error.code == .eventNotAccepted)
-            #expect(error.description == "event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing') (operation OP-1 is in phase 'reported'); allowed now: fire assess; reinforce swat; hold; reassign; escalate; note; cancel")
+            #expect(
+                error.description
+                    == "event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing') (operation OP-1 is in phase 'reported'); allowed now: fire assess; reinforce swat; hold; reassign; escalate; note; cancel"
+            )
         }
         #expect(state == before)
     }
@@ -83,7 +92,10 @@ import Testing
             Issue.record("skipped on_scene")
         } catch {
             #expect(error.code == .stepNotAllowed)
-            #expect(error.reason == "branch 'patrol' cannot go from 'dispatched' to 'completed'; from 'dispatched' it can go to: en_route, stood_down, on_scene")
+            #expect(
+                error.reason
+                    == "branch 'patrol' cannot go from 'dispatched' to 'completed'; from 'dispatched' it can go to: en_route, stood_down, on_scene"
+            )
         }
         _ = try state.handle(.advance(branch: "patrol", to: "on_scene", outcome: nil), at: .minutes(3), actor: officer)
         #expect(state.branches[0].step == workflow.branches[0].step(named: "on_scene"))
@@ -114,10 +126,14 @@ import Testing
         var state = try inAction()
         let miss = try state.handle(.timerFired(patrolDeadline), at: .minutes(12), actor: nil)
         #expect(miss.events.map(\.event.kind) == ["deadline_missed", "escalated"])
-        #expect(miss.effects.contains(.notify(audience: "branch_lead", message: "OP-1: deadline 'patrol_on_scene' missed by patrol, escalation 1 rung 1")))
+        #expect(
+            miss.effects.contains(
+                .notify(audience: "branch_lead", message: "OP-1: deadline 'patrol_on_scene' missed by patrol, escalation 1 rung 1")))
         #expect(miss.effects.contains(.armTimer(patrolDeadline, due: .minutes(17))))
         let second = try state.handle(.timerFired(patrolDeadline), at: .minutes(17), actor: nil)
-        #expect(second.effects.contains(.notify(audience: "duty_commander", message: "OP-1: deadline 'patrol_on_scene' missed by patrol, escalation 1 rung 2")))
+        #expect(
+            second.effects.contains(
+                .notify(audience: "duty_commander", message: "OP-1: deadline 'patrol_on_scene' missed by patrol, escalation 1 rung 2")))
         let third = try state.handle(.timerFired(patrolDeadline), at: .minutes(22), actor: nil)
         #expect(third.events.map(\.event.kind) == ["escalated", "branch_dispatched"])
         #expect(state.branches.map(\.name) == ["patrol", "swat"])
@@ -191,7 +207,10 @@ import Testing
             _ = try state.handle(.cancel(reason: "false_alarn"), at: .minutes(5), actor: officer)
             Issue.record("accepted")
         } catch {
-            #expect(error.reason == "'false_alarn' is not a cancel reason of workflow 'street-robbery'; did you mean 'false_alarm'?; reasons: false_alarm, duplicate")
+            #expect(
+                error.reason
+                    == "'false_alarn' is not a cancel reason of workflow 'street-robbery'; did you mean 'false_alarm'?; reasons: false_alarm, duplicate"
+            )
         }
     }
 
@@ -273,9 +292,13 @@ import Testing
     }
 
     @Test func replayOfTheEventsRebuildsTheState() throws {
-        var (state, first) = try OperationState.start(workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P1", "weapon_involved": "true"], at: .t0, actor: officer)
+        var (state, first) = try OperationState.start(
+            workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P1", "weapon_involved": "true"], at: .t0, actor: officer)
         var events = first.events
-        for (minute, command) in [(1, Command.fire(event: "assess")), (2, .fire(event: "dispatch")), (20, .timerFired(patrolDeadline)), (21, .hold(reason: "x")), (30, .resume), (31, .advance(branch: "patrol", to: "on_scene", outcome: nil))] {
+        for (minute, command) in [
+            (1, Command.fire(event: "assess")), (2, .fire(event: "dispatch")), (20, .timerFired(patrolDeadline)), (21, .hold(reason: "x")),
+            (30, .resume), (31, .advance(branch: "patrol", to: "on_scene", outcome: nil)),
+        ] {
             events += try state.handle(command, at: .minutes(Int64(minute)), actor: officer).events
         }
         #expect(OperationState.replay(workflow, events) == state)

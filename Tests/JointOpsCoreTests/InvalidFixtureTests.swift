@@ -13,7 +13,9 @@ import Testing
     @Test("each invalid fixture fails with its exact messages and positions", arguments: fixtures)
     func fixtureFailsWithExactMessages(_ url: URL) throws {
         let text = try Repository.text(url)
-        let expected = text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map { "\(url.lastPathComponent):" + $0.dropFirst("# expect: ".count) }
+        let expected = text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map {
+            "\(url.lastPathComponent):" + $0.dropFirst("# expect: ".count)
+        }
         #expect(!expected.isEmpty, "\(url.lastPathComponent) has no '# expect:' line")
         let result = WorkflowLoader.load(source: text, file: url.lastPathComponent)
         #expect(result.workflow == nil)
@@ -21,14 +23,16 @@ import Testing
     }
 
     @Test func theBaseOfTheFixturesIsValid() throws {
-        let result = WorkflowLoader.load(source: try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml")), file: "minimal.yaml")
+        let result = WorkflowLoader.load(
+            source: try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml")), file: "minimal.yaml")
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         #expect(result.workflow != nil)
     }
 
     @Test func anEmptyFileSaysWhatAWorkflowStartsWith() {
         let result = WorkflowLoader.load(source: "", file: "empty.yaml")
-        #expect(result.diagnostics.map(\.description) == ["empty.yaml:1:1: error: the file is empty; a workflow starts with 'workflow: ID'"])
+        #expect(
+            result.diagnostics.map(\.description) == ["empty.yaml:1:1: error: the file is empty; a workflow starts with 'workflow: ID'"])
     }
 
     @Test func aListAtTheTopIsRefused() {

@@ -2,7 +2,9 @@ import JointOpsCore
 import Testing
 
 @Suite struct DurationTests {
-    @Test(arguments: [("90s", Int64(90_000)), ("15m", 900_000), ("1h30m", 5_400_000), ("7d", 604_800_000), ("2w", 1_209_600_000), ("0m", 0)])
+    @Test(arguments: [
+        ("90s", Int64(90_000)), ("15m", 900_000), ("1h30m", 5_400_000), ("7d", 604_800_000), ("2w", 1_209_600_000), ("0m", 0),
+    ])
     func fixedDurationsParse(_ text: String, _ milliseconds: Int64) {
         #expect(WorkflowDuration(parsing: text) == .fixed(milliseconds: milliseconds))
     }
@@ -19,7 +21,8 @@ import Testing
         #expect(WorkflowDuration.workingDays(5).after(friday, offsetSeconds: beijing) == ISO8601.parse("2026-12-04T16:00:00+08:00"))
         // 01:00 on Saturday in Beijing is still Friday in UTC: the workflow's zone decides.
         let saturdayInBeijing = try #require(ISO8601.parse("2026-11-28T01:00:00+08:00"))
-        #expect(WorkflowDuration.workingDays(1).after(saturdayInBeijing, offsetSeconds: beijing) == ISO8601.parse("2026-11-30T01:00:00+08:00"))
+        #expect(
+            WorkflowDuration.workingDays(1).after(saturdayInBeijing, offsetSeconds: beijing) == ISO8601.parse("2026-11-30T01:00:00+08:00"))
     }
 
     @Test func instantsRoundTripThroughISO8601() throws {
@@ -80,7 +83,8 @@ import Testing
         let (unset, _) = try OperationState.start(workflow, id: "A", region: "r", attributes: [:], at: .t0, actor: nil)
         let alternatives = workflow.phases[0].events[0].alternatives
         #expect(alternatives[0].guardCondition?.evaluate(in: unset) == false)
-        #expect(alternatives[1].guardCondition?.evaluate(in: unset) == true, "kind is unset, so 'kind == a' is false and its negation holds")
+        #expect(
+            alternatives[1].guardCondition?.evaluate(in: unset) == true, "kind is unset, so 'kind == a' is false and its negation holds")
         let (set, _) = try OperationState.start(workflow, id: "B", region: "r", attributes: ["kind": "b", "n": "1"], at: .t0, actor: nil)
         #expect(alternatives[0].guardCondition?.evaluate(in: set) == true)
         #expect(alternatives[1].guardCondition?.evaluate(in: set) == true)

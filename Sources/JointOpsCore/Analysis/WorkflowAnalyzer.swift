@@ -21,11 +21,16 @@ struct WorkflowAnalyzer {
         let closable = Set(workflow.closeFrom)
         for (index, phase) in workflow.phases.enumerated() {
             if !reachable.contains(index) {
-                sink.error(sourceMap.phases[index], "phase '\(phase.name)' is unreachable: no event or join leads to it from the initial phase '\(initialName)'")
+                sink.error(
+                    sourceMap.phases[index],
+                    "phase '\(phase.name)' is unreachable: no event or join leads to it from the initial phase '\(initialName)'")
             }
             if graph.reachable(from: index, includingStart: true).isDisjoint(with: closable) {
                 let names = workflow.closeFrom.map { workflow.phases[$0].name }.joined(separator: ", ")
-                sink.error(sourceMap.phases[index], "phase '\(phase.name)' has no path to 'closed': no event or join leads from it to a phase the operation can close from (\(names))")
+                sink.error(
+                    sourceMap.phases[index],
+                    "phase '\(phase.name)' has no path to 'closed': no event or join leads from it to a phase the operation can close from (\(names))"
+                )
             }
         }
     }
@@ -37,11 +42,15 @@ struct WorkflowAnalyzer {
         for (index, step) in branch.steps.enumerated() {
             let location = sourceMap.steps[branchIndex][index]
             if !reachable.contains(index) {
-                sink.error(location, "step '\(step.name)' of branch '\(branch.name)' is unreachable from its initial step '\(branch.steps[branch.initialStep].name)'")
+                sink.error(
+                    location,
+                    "step '\(step.name)' of branch '\(branch.name)' is unreachable from its initial step '\(branch.steps[branch.initialStep].name)'"
+                )
             }
             let ahead = PhaseGraph.closure(edges, from: index, includingStart: true)
             if !ahead.contains(where: { branch.steps[$0].end != nil }) {
-                sink.error(location, "step '\(step.name)' of branch '\(branch.name)' has no path to an end step (completed, failed or stood_down)")
+                sink.error(
+                    location, "step '\(step.name)' of branch '\(branch.name)' has no path to an end step (completed, failed or stood_down)")
             }
         }
     }
@@ -54,13 +63,19 @@ struct WorkflowAnalyzer {
                 let scope: [Int]
                 if let of = join.of {
                     for (position, branch) in of.enumerated() where !dispatchable.contains(branch) {
-                        sink.error(sourceMap.joinBranches[phaseIndex][joinIndex][position], "join in phase '\(phase.name)' waits on branch '\(workflow.branches[branch].name)', but no phase on a path to '\(phase.name)' dispatches it")
+                        sink.error(
+                            sourceMap.joinBranches[phaseIndex][joinIndex][position],
+                            "join in phase '\(phase.name)' waits on branch '\(workflow.branches[branch].name)', but no phase on a path to '\(phase.name)' dispatches it"
+                        )
                     }
                     scope = of.filter(dispatchable.contains)
                 } else {
                     scope = workflow.branches.indices.filter { workflow.branches[$0].required && dispatchable.contains($0) }
                     if scope.isEmpty {
-                        sink.error(location, "join in phase '\(phase.name)' waits on the required branches dispatched so far, but no phase on a path to '\(phase.name)' dispatches a required branch")
+                        sink.error(
+                            location,
+                            "join in phase '\(phase.name)' waits on the required branches dispatched so far, but no phase on a path to '\(phase.name)' dispatches a required branch"
+                        )
                         continue
                     }
                 }
@@ -69,9 +84,15 @@ struct WorkflowAnalyzer {
                     !workflow.branches[branch].steps.contains { step in step.end.map(join.condition.matches) ?? false }
                 }
                 if join.quantifier == .all, let branch = unable.first {
-                    sink.error(location, "join in phase '\(phase.name)' waits for every branch to be \(join.condition.rawValue), but branch '\(workflow.branches[branch].name)' has no step with 'end: \(join.condition.rawValue)'")
+                    sink.error(
+                        location,
+                        "join in phase '\(phase.name)' waits for every branch to be \(join.condition.rawValue), but branch '\(workflow.branches[branch].name)' has no step with 'end: \(join.condition.rawValue)'"
+                    )
                 } else if join.quantifier == .any, unable.count == scope.count, !scope.isEmpty {
-                    sink.error(location, "join in phase '\(phase.name)' waits for any branch to be \(join.condition.rawValue), but none of the branches it waits on has a step with 'end: \(join.condition.rawValue)'")
+                    sink.error(
+                        location,
+                        "join in phase '\(phase.name)' waits for any branch to be \(join.condition.rawValue), but none of the branches it waits on has a step with 'end: \(join.condition.rawValue)'"
+                    )
                 }
             }
         }
@@ -79,13 +100,18 @@ struct WorkflowAnalyzer {
 
     private func checkDeadlines(_ graph: PhaseGraph) {
         let reinforced = Set(workflow.reinforceable).union(
-            workflow.deadlines.flatMap { $0.ladder.compactMap { rung in
-                if case .reinforce(let branch) = rung.action { return branch }
-                return nil
-            } })
+            workflow.deadlines.flatMap {
+                $0.ladder.compactMap { rung in
+                    if case .reinforce(let branch) = rung.action { return branch }
+                    return nil
+                }
+            })
         for (index, deadline) in workflow.deadlines.enumerated() {
             guard !canPrecede(deadline.from, deadline.reach, graph, reinforced: reinforced) else { continue }
-            sink.error(sourceMap.deadlineFrom[index], "deadline '\(deadline.id)' is measured from '\(workflow.name(of: deadline.from))', which cannot happen before '\(workflow.name(of: deadline.reach))'; measure it from an earlier moment")
+            sink.error(
+                sourceMap.deadlineFrom[index],
+                "deadline '\(deadline.id)' is measured from '\(workflow.name(of: deadline.from))', which cannot happen before '\(workflow.name(of: deadline.reach))'; measure it from an earlier moment"
+            )
         }
     }
 

@@ -13,7 +13,9 @@ package enum Suggestions {
     }
 
     /// "; did you mean 'x'?" or "; allowed: a, b, c" — a suffix for an error message.
-    package static func hint(for word: String, in candidates: [String], noun: String = "allowed")
+    package static func hint(
+        for word: String, in candidates: [String], noun: String = "allowed"
+    )
         -> String
     {
         if let match = closest(to: word, in: candidates) { return "; did you mean '\(match)'?" }

@@ -7,11 +7,12 @@ extension OperationState {
         case .started(let operation, let workflowID, let version, let region, _):
             return "started \(operation) from \(workflowID) v\(version) in region \(region)"
         case .phaseEntered(let target, let cause):
-            let reason = switch cause {
-            case .start: "start"
-            case .event(let event): "event \(event)"
-            case .join: "join"
-            }
+            let reason =
+                switch cause {
+                case .start: "start"
+                case .event(let event): "event \(event)"
+                case .join: "join"
+                }
             return "phase → \(workflow.phases[target].name) (\(reason))"
         case .branchDispatched(let branch, let region, let units, let reason):
             return "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")) to \(region) [\(reason.rawValue)]"
@@ -40,7 +41,8 @@ extension OperationState {
             return "escalation \(number) acknowledged"
         case .phaseTimerElapsed(let key, let refusal):
             let timer = workflow.phases[key.instance].timers[key.index]
-            return "timer \(timer.delay) in \(workflow.phases[key.instance].name) elapsed → \(timer.event)" + (refusal.map { " (not applied: \($0))" } ?? "")
+            return "timer \(timer.delay) in \(workflow.phases[key.instance].name) elapsed → \(timer.event)"
+                + (refusal.map { " (not applied: \($0))" } ?? "")
         case .noted(let text):
             return "note: \(text)"
         case .cancelled(let reason):

@@ -97,7 +97,9 @@ extension OperationState {
         case .phase(let index):
             phaseEnteredAt[index] = at
             for (timerIndex, timer) in workflow.phases[index].timers.enumerated() {
-                setTimer(TimerKey(kind: .phase, index: timerIndex, instance: index), due: timer.delay.after(at, offsetSeconds: workflow.timezoneOffsetSeconds))
+                setTimer(
+                    TimerKey(kind: .phase, index: timerIndex, instance: index),
+                    due: timer.delay.after(at, offsetSeconds: workflow.timezoneOffsetSeconds))
             }
             reachMoment(.phase(index), instance: nil, at: at)
         case .closed, .cancelled:

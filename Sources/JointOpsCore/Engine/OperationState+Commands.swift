@@ -6,8 +6,13 @@ extension OperationState {
         guard let definition = workflow.phases[current].event(named: event) else {
             let accepted = workflow.phases[current].events.map(\.name)
             let elsewhere = workflow.phases.filter { $0.event(named: event) != nil }.map { "'\($0.name)'" }
-            let known = elsewhere.isEmpty ? "no phase of workflow '\(workflow.id)' accepts it" : "it is accepted in \(elsewhere.joined(separator: ", "))"
-            throw refusal(.eventNotAccepted, "event '\(event)' is not accepted in phase '\(phaseName)' (\(known))\(Suggestions.closest(to: event, in: accepted).map { "; did you mean '\($0)'?" } ?? "")")
+            let known =
+                elsewhere.isEmpty
+                ? "no phase of workflow '\(workflow.id)' accepts it" : "it is accepted in \(elsewhere.joined(separator: ", "))"
+            throw refusal(
+                .eventNotAccepted,
+                "event '\(event)' is not accepted in phase '\(phaseName)' (\(known))\(Suggestions.closest(to: event, in: accepted).map { "; did you mean '\($0)'?" } ?? "")"
+            )
         }
         for alternative in definition.alternatives where alternative.guardCondition?.evaluate(in: self) ?? true {
             return alternative.target
@@ -25,14 +30,20 @@ extension OperationState {
         switch (to, outcome) {
         case (let to?, nil):
             guard let step = definition.step(named: to), current.reachableDirectly.contains(step) else {
-                let unknown = definition.step(named: to) == nil ? "branch '\(definition.name)' has no step '\(to)'" : "branch '\(instance.name)' cannot go from '\(current.name)' to '\(to)'"
+                let unknown =
+                    definition.step(named: to) == nil
+                    ? "branch '\(definition.name)' has no step '\(to)'"
+                    : "branch '\(instance.name)' cannot go from '\(current.name)' to '\(to)'"
                 throw refusal(.stepNotAllowed, "\(unknown); from '\(current.name)' it can go to: \(choices.joined(separator: ", "))")
             }
             return (index, step, nil)
         case (nil, let outcome?):
             guard let match = current.outcomes.first(where: { $0.name == outcome }) else {
                 let names = current.outcomes.map(\.name)
-                let listed = names.isEmpty ? "step '\(current.name)' has no outcomes; advance with a step (\(choices.joined(separator: ", ")))" : "outcomes of '\(current.name)': \(names.joined(separator: ", "))"
+                let listed =
+                    names.isEmpty
+                    ? "step '\(current.name)' has no outcomes; advance with a step (\(choices.joined(separator: ", ")))"
+                    : "outcomes of '\(current.name)': \(names.joined(separator: ", "))"
                 throw refusal(.stepNotAllowed, "branch '\(instance.name)' has no outcome '\(outcome)' at step '\(current.name)'; \(listed)")
             }
             return (index, match.target, outcome)
@@ -47,7 +58,9 @@ extension OperationState {
             if workflow.branch(named: name) != nil {
                 throw refusal(.branchNotActive, "branch '\(name)' has not been dispatched in operation \(id)")
             }
-            throw refusal(.unknownBranch, "operation \(id) has no branch '\(name)'\(Suggestions.hint(for: name, in: branches.map(\.name), noun: "its branches"))")
+            throw refusal(
+                .unknownBranch,
+                "operation \(id) has no branch '\(name)'\(Suggestions.hint(for: name, in: branches.map(\.name), noun: "its branches"))")
         }
         guard branches[index].status == .active else {
             throw refusal(.branchNotActive, "branch '\(name)' has already ended (\(branches[index].status.rawValue))")
@@ -57,23 +70,36 @@ extension OperationState {
 
     mutating func reinforce(_ name: String, units: Int?, region: String?, _ context: inout DecisionContext) throws(Refusal) {
         guard let branch = workflow.branch(named: name) else {
-            throw refusal(.unknownBranch, "workflow '\(workflow.id)' has no branch '\(name)'\(Suggestions.hint(for: name, in: workflow.branches.map(\.name), noun: "branches"))")
+            throw refusal(
+                .unknownBranch,
+                "workflow '\(workflow.id)' has no branch '\(name)'\(Suggestions.hint(for: name, in: workflow.branches.map(\.name), noun: "branches"))"
+            )
         }
         guard workflow.reinforceable.contains(branch) else {
             let names = workflow.reinforceable.map { workflow.branches[$0].name }
-            throw refusal(.notReinforceable, "branch '\(name)' cannot be added at run time; workflow '\(workflow.id)' allows reinforcing \(names.isEmpty ? "no branch" : names.joined(separator: ", "))")
+            throw refusal(
+                .notReinforceable,
+                "branch '\(name)' cannot be added at run time; workflow '\(workflow.id)' allows reinforcing \(names.isEmpty ? "no branch" : names.joined(separator: ", "))"
+            )
         }
         if let units, units < 1 { throw refusal(.invalidArgument, "units must be at least 1") }
         if let region, region.isBlank { throw refusal(.invalidArgument, "the region is empty") }
-        emit(.branchDispatched(branch: branch, region: region ?? self.region, units: units ?? workflow.branches[branch].units, reason: .reinforcement), &context)
+        emit(
+            .branchDispatched(
+                branch: branch, region: region ?? self.region, units: units ?? workflow.branches[branch].units, reason: .reinforcement),
+            &context)
     }
 
     mutating func reassign(_ newRegion: String, branch: String?, _ context: inout DecisionContext) throws(Refusal) {
-        guard workflow.reassignAllowed else { throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow reassigning the region") }
+        guard workflow.reassignAllowed else {
+            throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow reassigning the region")
+        }
         guard !newRegion.isBlank else { throw refusal(.invalidArgument, "the region is empty; give a jurisdiction id") }
         if let branch {
             let index = try activeInstance(branch)
-            guard branches[index].region != newRegion else { throw refusal(.invalidArgument, "branch '\(branch)' is already in region '\(newRegion)'") }
+            guard branches[index].region != newRegion else {
+                throw refusal(.invalidArgument, "branch '\(branch)' is already in region '\(newRegion)'")
+            }
             emit(.regionReassigned(instance: index, region: newRegion), &context)
         } else {
             guard region != newRegion else { throw refusal(.invalidArgument, "operation \(id) is already in region '\(newRegion)'") }
@@ -91,13 +117,17 @@ extension OperationState {
             }
         case .deadline(let name):
             guard let deadline = workflow.deadline(named: name) else {
-                throw refusal(.unknownEscalation, "workflow '\(workflow.id)' has no deadline '\(name)'\(Suggestions.hint(for: name, in: workflow.deadlines.map(\.id), noun: "deadlines"))")
+                throw refusal(
+                    .unknownEscalation,
+                    "workflow '\(workflow.id)' has no deadline '\(name)'\(Suggestions.hint(for: name, in: workflow.deadlines.map(\.id), noun: "deadlines"))"
+                )
             }
             candidates = escalations.filter { $0.timer?.index == deadline }
             guard !candidates.isEmpty else { throw refusal(.unknownEscalation, "deadline '\(name)' has not been missed") }
         }
         guard let open = candidates.first(where: { $0.isOpen && $0.acknowledgedAt == nil }) else {
-            throw refusal(.unknownEscalation, "escalation \(candidates[0].number) is already \(candidates[0].isOpen ? "acknowledged" : "resolved")")
+            throw refusal(
+                .unknownEscalation, "escalation \(candidates[0].number) is already \(candidates[0].isOpen ? "acknowledged" : "resolved")")
         }
         return open.number
     }
@@ -105,10 +135,15 @@ extension OperationState {
     mutating func cancel(_ reason: String, _ context: inout DecisionContext) throws(Refusal) {
         guard !reason.isBlank else { throw refusal(.invalidReason, "a cancellation needs a reason") }
         if let reasons = workflow.cancelReasons, !reasons.contains(reason) {
-            throw refusal(.invalidReason, "'\(reason)' is not a cancel reason of workflow '\(workflow.id)'\(Suggestions.closest(to: reason, in: reasons).map { "; did you mean '\($0)'?" } ?? ""); reasons: \(reasons.joined(separator: ", "))")
+            throw refusal(
+                .invalidReason,
+                "'\(reason)' is not a cancel reason of workflow '\(workflow.id)'\(Suggestions.closest(to: reason, in: reasons).map { "; did you mean '\($0)'?" } ?? ""); reasons: \(reasons.joined(separator: ", "))"
+            )
         }
         for index in branches.indices where branches[index].status == .active {
-            emit(.stepEntered(instance: index, step: workflow.branches[branches[index].definition].standDownStep, outcome: "cancelled"), &context)
+            emit(
+                .stepEntered(instance: index, step: workflow.branches[branches[index].definition].standDownStep, outcome: "cancelled"),
+                &context)
         }
         emit(.cancelled(reason: reason), &context)
     }
@@ -119,12 +154,17 @@ extension OperationState {
             throw refusal(.notAllowed, "operation \(id) cannot close in phase '\(phaseName)'; it closes from: \(from)")
         }
         guard workflow.dispositions.contains(disposition) else {
-            throw refusal(.invalidReason, "'\(disposition)' is not a disposition of workflow '\(workflow.id)'\(Suggestions.closest(to: disposition, in: workflow.dispositions).map { "; did you mean '\($0)'?" } ?? ""); dispositions: \(workflow.dispositions.joined(separator: ", "))")
+            throw refusal(
+                .invalidReason,
+                "'\(disposition)' is not a disposition of workflow '\(workflow.id)'\(Suggestions.closest(to: disposition, in: workflow.dispositions).map { "; did you mean '\($0)'?" } ?? ""); dispositions: \(workflow.dispositions.joined(separator: ", "))"
+            )
         }
         let active = branches.filter { $0.status == .active }
         guard active.isEmpty else {
             let list = active.map { "\($0.name) at \(workflow.branches[$0.definition].steps[$0.step].name)" }.joined(separator: ", ")
-            throw refusal(.branchesActive, "operation \(id) cannot close while branches are still active (\(list)); complete or stand them down first")
+            throw refusal(
+                .branchesActive, "operation \(id) cannot close while branches are still active (\(list)); complete or stand them down first"
+            )
         }
         emit(.closed(disposition: disposition), &context)
     }

@@ -3,7 +3,8 @@
 extension OperationState {
     public mutating func handle(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
         guard !phase.isTerminal else {
-            throw refusal(.operationEnded, "operation \(id) is \(phaseName)\(ending.map { " (\($0))" } ?? ""); nothing more can happen to it")
+            throw refusal(
+                .operationEnded, "operation \(id) is \(phaseName)\(ending.map { " (\($0))" } ?? ""); nothing more can happen to it")
         }
         try checkHold(command)
         let timersBefore = runningTimers
@@ -20,7 +21,9 @@ extension OperationState {
         case .reassign(let region, let branch):
             try reassign(region, branch: branch, &context)
         case .hold(let reason):
-            guard workflow.hold.allowed else { throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow operations to be held") }
+            guard workflow.hold.allowed else {
+                throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow operations to be held")
+            }
             guard !reason.isBlank else { throw refusal(.invalidArgument, "a hold needs a reason, e.g. 'awaiting warrant'") }
             emit(.held(reason: reason), &context)
         case .resume:
@@ -63,7 +66,10 @@ extension OperationState {
         switch event {
         case .branchDispatched:
             let instance = branches[branches.count - 1]
-            context.effects.append(.dispatchUnits(instance: instance.name, branch: workflow.branches[instance.definition].name, region: instance.region, units: instance.units))
+            context.effects.append(
+                .dispatchUnits(
+                    instance: instance.name, branch: workflow.branches[instance.definition].name, region: instance.region,
+                    units: instance.units))
         case .stepEntered(let index, _, _) where branches[index].status.isEnded:
             context.effects.append(.releaseUnits(instance: branches[index].name))
         default:
@@ -78,7 +84,9 @@ extension OperationState {
             guard rule.guardCondition?.evaluate(in: self) ?? true else { continue }
             guard !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) else { continue }
             let definition = workflow.branches[rule.branch]
-            emit(.branchDispatched(branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context)
+            emit(
+                .branchDispatched(
+                    branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context)
         }
     }
 

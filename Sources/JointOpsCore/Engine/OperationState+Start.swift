@@ -7,7 +7,8 @@ extension OperationState {
         _ workflow: Workflow, id: String, region: String, attributes: [String: String], at: Instant, actor: Actor?
     ) throws(Refusal) -> (OperationState, Transition) {
         func refuse(_ code: Refusal.Code, _ reason: String) -> Refusal {
-            Refusal(code: code, reason: reason, operation: id.isEmpty ? "(new)" : id, phase: "not started",
+            Refusal(
+                code: code, reason: reason, operation: id.isEmpty ? "(new)" : id, phase: "not started",
                 allowed: ["start with " + workflow.attributes.map { "\($0.name)\($0.required ? "" : "?")" }.joined(separator: ", ")])
         }
         guard !id.isBlank else { throw refuse(.invalidArgument, "the operation id is empty; give one, e.g. OP-2026-0001") }
@@ -15,7 +16,9 @@ extension OperationState {
         var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
         for name in attributes.keys.sorted() where workflow.attribute(named: name) == nil {
             let names = workflow.attributes.map(\.name)
-            throw refuse(.invalidAttribute, "workflow '\(workflow.id)' has no attribute '\(name)'\(Suggestions.hint(for: name, in: names, noun: "attributes"))")
+            throw refuse(
+                .invalidAttribute,
+                "workflow '\(workflow.id)' has no attribute '\(name)'\(Suggestions.hint(for: name, in: names, noun: "attributes"))")
         }
         for (index, definition) in workflow.attributes.enumerated() {
             if let text = attributes[definition.name] {

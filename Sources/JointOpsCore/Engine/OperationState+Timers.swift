@@ -28,7 +28,8 @@ extension OperationState {
             } else {
                 let number = (escalations.last?.number ?? 0) + 1
                 emit(.deadlineMissed(key, escalation: number, latenessMilliseconds: lateness), &context)
-                context.effects.append(.notify(audience: "command_center", message: "\(id): deadline '\(deadline.id)' missed\(instanceSuffix(key))"))
+                context.effects.append(
+                    .notify(audience: "command_center", message: "\(id): deadline '\(deadline.id)' missed\(instanceSuffix(key))"))
                 // Rungs at the deadline itself (`after: 0m`) fire with the miss.
                 var rung = 0
                 while rung < deadline.ladder.count, deadline.ladder[rung].after.approximateMilliseconds == 0 {
@@ -39,13 +40,19 @@ extension OperationState {
         }
     }
 
-    private mutating func fireRung(_ rung: Int, of number: Int, deadline: DeadlineDefinition, lateness: Int64, _ context: inout DecisionContext) {
+    private mutating func fireRung(
+        _ rung: Int, of number: Int, deadline: DeadlineDefinition, lateness: Int64, _ context: inout DecisionContext
+    ) {
         guard rung >= 0, rung < deadline.ladder.count else { return }
         emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness), &context)
         let key = escalations.first { $0.number == number }?.timer
         switch deadline.ladder[rung].action {
         case .notify(let audience):
-            context.effects.append(.notify(audience: audience, message: "\(id): deadline '\(deadline.id)' missed\(key.map(instanceSuffix) ?? ""), escalation \(number) rung \(rung + 1)"))
+            context.effects.append(
+                .notify(
+                    audience: audience,
+                    message:
+                        "\(id): deadline '\(deadline.id)' missed\(key.map(instanceSuffix) ?? ""), escalation \(number) rung \(rung + 1)"))
         case .reinforce(let branch):
             let definition = workflow.branches[branch]
             emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)

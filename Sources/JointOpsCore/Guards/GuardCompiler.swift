@@ -44,7 +44,8 @@ struct GuardCompiler {
         case .compare(let lhs, let op, let rhs, let offset):
             let (left, right) = try unify(try operand(lhs), try operand(rhs), offset: offset)
             if op.isOrdering, left.1 != .int, left.1 != .priority {
-                throw GuardError(offset: offset, message: "'\(op.rawValue)' needs int or priority values, not \(describe(left.1)); use == or !=")
+                throw GuardError(
+                    offset: offset, message: "'\(op.rawValue)' needs int or priority values, not \(describe(left.1)); use == or !=")
             }
             return .compare(left.0, op, right.0)
         case .member(let lhs, let options, let offset):
@@ -100,7 +101,9 @@ struct GuardCompiler {
     }
 
     /// Gives both sides of a comparison one type, reading a bare name by the other side's type.
-    private func unify(_ lhs: Typed, _ rhs: Typed, offset: Int) throws(GuardError)
+    private func unify(
+        _ lhs: Typed, _ rhs: Typed, offset: Int
+    ) throws(GuardError)
         -> ((GuardOperand, OperandType), (GuardOperand, OperandType))
     {
         switch (lhs, rhs) {
@@ -125,7 +128,10 @@ struct GuardCompiler {
         case .enumeration(let attribute):
             guard case .enumeration(let values) = symbols.attributes[attribute].type, values.contains(name) else {
                 let values = symbols.attributes[attribute].type.enumValues
-                throw GuardError(offset: offset, message: "'\(name)' is not a value of '\(symbols.attributes[attribute].name)'\(Suggestions.hint(for: name, in: values))")
+                throw GuardError(
+                    offset: offset,
+                    message: "'\(name)' is not a value of '\(symbols.attributes[attribute].name)'\(Suggestions.hint(for: name, in: values))"
+                )
             }
             return .constant(.attribute(.symbol(name)))
         case .priority:
@@ -135,21 +141,35 @@ struct GuardCompiler {
             return .constant(.attribute(.priority(level)))
         case .status:
             guard let status = BranchStatus(rawValue: name) else {
-                throw GuardError(offset: offset, message: "'\(name)' is not a branch status\(Suggestions.hint(for: name, in: BranchStatus.allCases.map(\.rawValue)))")
+                throw GuardError(
+                    offset: offset,
+                    message: "'\(name)' is not a branch status\(Suggestions.hint(for: name, in: BranchStatus.allCases.map(\.rawValue)))")
             }
             return .constant(.status(status))
         case .step(let branch):
             guard let step = symbols.branches[branch].steps.firstIndex(of: name) else {
-                throw GuardError(offset: offset, message: "branch '\(symbols.branches[branch].name)' has no step '\(name)'\(Suggestions.hint(for: name, in: symbols.branches[branch].steps, noun: "steps"))")
+                throw GuardError(
+                    offset: offset,
+                    message:
+                        "branch '\(symbols.branches[branch].name)' has no step '\(name)'\(Suggestions.hint(for: name, in: symbols.branches[branch].steps, noun: "steps"))"
+                )
             }
             return .constant(.step(step))
         case .int, .bool:
-            throw GuardError(offset: offset, message: "unknown attribute '\(name)' in guard\(Suggestions.hint(for: name, in: symbols.attributes.map(\.name), noun: "attributes"))")
+            throw GuardError(
+                offset: offset,
+                message:
+                    "unknown attribute '\(name)' in guard\(Suggestions.hint(for: name, in: symbols.attributes.map(\.name), noun: "attributes"))"
+            )
         }
     }
 
     private func unknownName(_ name: String, offset: Int) -> GuardError {
-        GuardError(offset: offset, message: "unknown attribute '\(name)' in guard\(Suggestions.hint(for: name, in: symbols.attributes.map(\.name), noun: "attributes"))")
+        GuardError(
+            offset: offset,
+            message:
+                "unknown attribute '\(name)' in guard\(Suggestions.hint(for: name, in: symbols.attributes.map(\.name), noun: "attributes"))"
+        )
     }
 
     private func describe(_ type: OperandType) -> String {

@@ -36,7 +36,9 @@ struct GuardParser {
             }
             let start = i
             if c.isLetter || c == "_" {
-                while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "." || chars[i] == "#" { i += 1 }
+                while i < chars.count, chars[i].isLetter || chars[i].isNumber || chars[i] == "_" || chars[i] == "." || chars[i] == "#" {
+                    i += 1
+                }
                 tokens.append((.name(String(chars[start..<i])), start))
             } else if c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isNumber) {
                 i += 1
@@ -136,7 +138,9 @@ struct GuardParser {
             var options: [GuardSyntax] = []
             while current != .punct("]") {
                 options.append(try parseOperand())
-                if current == .punct(",") { advance() } else if current != .punct("]") {
+                if current == .punct(",") {
+                    advance()
+                } else if current != .punct("]") {
                     throw GuardError(offset: currentOffset, message: "expected ',' or ']' but found \(describe(current))")
                 }
             }

@@ -71,7 +71,10 @@ package struct ScalarReaders {
     package func duration(_ value: YAMLValue, _ what: String, allowZero: Bool = false) -> WorkflowDuration? {
         guard let text = string(value, what) else { return nil }
         guard let duration = WorkflowDuration(parsing: text) else {
-            sink.error(value.textLocation, "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd")
+            sink.error(
+                value.textLocation,
+                "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd"
+            )
             return nil
         }
         if !allowZero, duration.approximateMilliseconds == 0 {

@@ -4,7 +4,9 @@ extension WorkflowParser {
         var result: [AttributeDefinition] = []
         var seen: Set<String> = []
         for entry in mapping.entries {
-            guard let name = read.identifier(YAMLValue(node: .init(entry.key), location: entry.keyLocation), "attribute name") else { continue }
+            guard let name = read.identifier(YAMLValue(node: .init(entry.key), location: entry.keyLocation), "attribute name") else {
+                continue
+            }
             guard seen.insert(name).inserted else {
                 sink.error(entry.keyLocation, "duplicate attribute '\(name)'")
                 continue
@@ -61,7 +63,10 @@ extension WorkflowParser {
             let keyValue = YAMLValue(node: .init(entry.key), location: entry.keyLocation)
             guard let name = read.identifier(keyValue, "phase name") else { continue }
             if name == "closed" || name == "cancelled" {
-                sink.error(entry.keyLocation, "'\(name)' is a built-in terminal phase and cannot be declared; the \(name == "closed" ? "close" : "cancel") command reaches it")
+                sink.error(
+                    entry.keyLocation,
+                    "'\(name)' is a built-in terminal phase and cannot be declared; the \(name == "closed" ? "close" : "cancel") command reaches it"
+                )
                 continue
             }
             if phaseNames.contains(name) {

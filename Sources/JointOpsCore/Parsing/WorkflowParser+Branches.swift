@@ -44,12 +44,18 @@ extension WorkflowParser {
         }
         guard steps.count == names.count else { return nil }
         if initial.isEmpty {
-            sink.error(stepsValue.location, "\(context) has no initial step; mark the step a dispatched branch starts in with 'initial: true'")
+            sink.error(
+                stepsValue.location, "\(context) has no initial step; mark the step a dispatched branch starts in with 'initial: true'")
         } else if initial.count > 1 {
-            sink.error(locations[initial[1]], "\(context) has a second initial step '\(steps[initial[1]].name)' (the first is '\(steps[initial[0]].name)'); only one step may be initial")
+            sink.error(
+                locations[initial[1]],
+                "\(context) has a second initial step '\(steps[initial[1]].name)' (the first is '\(steps[initial[0]].name)'); only one step may be initial"
+            )
         }
         guard let standDown = steps.firstIndex(where: { $0.end == .stoodDown }) else {
-            sink.error(stepsValue.location, "\(context) has no step with 'end: stood_down'; cancelling an operation must be able to stand the branch down")
+            sink.error(
+                stepsValue.location,
+                "\(context) has no step with 'end: stood_down'; cancelling an operation must be able to stand the branch down")
             return nil
         }
         guard let kind, let first = initial.first else { return nil }
@@ -68,7 +74,9 @@ extension WorkflowParser {
         func stepIndex(_ item: YAMLValue, _ what: String) -> Int? {
             guard let target = read.string(item, what) else { return nil }
             if let index = names.firstIndex(of: target) { return index }
-            sink.error(item.textLocation, "\(what) names undefined step '\(target)' of branch '\(branch)'\(Suggestions.hint(for: target, in: names, noun: "steps"))")
+            sink.error(
+                item.textLocation,
+                "\(what) names undefined step '\(target)' of branch '\(branch)'\(Suggestions.hint(for: target, in: names, noun: "steps"))")
             return nil
         }
         var next: [Int] = []
@@ -86,7 +94,8 @@ extension WorkflowParser {
         }
         var end: BranchStatus?
         if let endValue = fields["end"] {
-            end = read.choice(endValue, "'end' of \(context)", BranchStatus.endStatuses.map(\.rawValue)).flatMap(BranchStatus.init(rawValue:))
+            end = read.choice(endValue, "'end' of \(context)", BranchStatus.endStatuses.map(\.rawValue)).flatMap(
+                BranchStatus.init(rawValue:))
             if end != nil, fields["next"] != nil || fields["outcomes"] != nil {
                 sink.error(endValue.location, "\(context) is an end step but also has 'next' or 'outcomes'; an end step leads nowhere")
             }

@@ -6,7 +6,9 @@ extension WorkflowParser {
             let idValue = fields["id"]
             let id = idValue.flatMap { read.identifier($0, "deadline id") }
             let context = id.map { "deadline '\($0)'" } ?? "a deadline"
-            fields.check(allowed: ["id", "title", "reach", "from", "within", "escalation", "reescalate"], required: ["id", "reach", "from", "within"], in: context, sink)
+            fields.check(
+                allowed: ["id", "title", "reach", "from", "within", "escalation", "reescalate"],
+                required: ["id", "reach", "from", "within"], in: context, sink)
             guard let id, let idValue else { continue }
             if deadlines.contains(where: { $0.id == id }) {
                 sink.error(idValue.textLocation, "duplicate deadline '\(id)'")
@@ -17,7 +19,9 @@ extension WorkflowParser {
                 let within = fields["within"].flatMap({ read.duration($0, "'within' of \(context)") })
             else { continue }
             if reach == .started {
-                sink.error(reachValue.textLocation, "\(context) cannot be reached at 'started': the operation has already started when any deadline is armed")
+                sink.error(
+                    reachValue.textLocation,
+                    "\(context) cannot be reached at 'started': the operation has already started when any deadline is armed")
                 continue
             }
             if from == .closed {
@@ -25,7 +29,10 @@ extension WorkflowParser {
                 continue
             }
             if let a = reach.branch, let b = from.branch, a != b {
-                sink.error(fromValue.textLocation, "\(context) measures branch '\(branchNames[a])' from a step of branch '\(branchNames[b])'; measure it from the same branch, a phase, or 'started'")
+                sink.error(
+                    fromValue.textLocation,
+                    "\(context) measures branch '\(branchNames[a])' from a step of branch '\(branchNames[b])'; measure it from the same branch, a phase, or 'started'"
+                )
                 continue
             }
             var ladder: [EscalationRung] = []
@@ -51,17 +58,25 @@ extension WorkflowParser {
             let branchName = String(text[..<dot])
             let stepName = String(text[text.index(after: dot)...])
             guard let branch = branchNames.firstIndex(of: branchName) else {
-                sink.error(value.textLocation, "\(what) names undefined branch '\(branchName)'\(Suggestions.hint(for: branchName, in: branchNames, noun: "branches"))")
+                sink.error(
+                    value.textLocation,
+                    "\(what) names undefined branch '\(branchName)'\(Suggestions.hint(for: branchName, in: branchNames, noun: "branches"))")
                 return nil
             }
             guard let step = stepNames[branch].firstIndex(of: stepName) else {
-                sink.error(value.textLocation.advanced(by: branchName.count + 1), "\(what) names undefined step '\(stepName)' of branch '\(branchName)'\(Suggestions.hint(for: stepName, in: stepNames[branch], noun: "steps"))")
+                sink.error(
+                    value.textLocation.advanced(by: branchName.count + 1),
+                    "\(what) names undefined step '\(stepName)' of branch '\(branchName)'\(Suggestions.hint(for: stepName, in: stepNames[branch], noun: "steps"))"
+                )
                 return nil
             }
             return .step(branch: branch, step: step)
         }
         if let phase = phaseNames.firstIndex(of: text) { return .phase(phase) }
-        sink.error(value.textLocation, "\(what) '\(text)' is not a moment: write 'started', a phase name, BRANCH.STEP or 'closed'\(Suggestions.closest(to: text, in: phaseNames + ["started", "closed"]).map { "; did you mean '\($0)'?" } ?? "")")
+        sink.error(
+            value.textLocation,
+            "\(what) '\(text)' is not a moment: write 'started', a phase name, BRANCH.STEP or 'closed'\(Suggestions.closest(to: text, in: phaseNames + ["started", "closed"]).map { "; did you mean '\($0)'?" } ?? "")"
+        )
         return nil
     }
 
@@ -74,7 +89,10 @@ extension WorkflowParser {
             guard let afterValue = fields["after"], let after = read.duration(afterValue, "'after'", allowZero: true) else { continue }
             let actions = ["notify", "reinforce", "event"].filter { fields[$0] != nil }
             guard actions.count == 1 else {
-                sink.error(item.location, "\(what) must have exactly one action of notify, reinforce or event; found \(actions.isEmpty ? "none" : actions.joined(separator: " and "))")
+                sink.error(
+                    item.location,
+                    "\(what) must have exactly one action of notify, reinforce or event; found \(actions.isEmpty ? "none" : actions.joined(separator: " and "))"
+                )
                 continue
             }
             let actionValue = fields[actions[0]]!
@@ -87,13 +105,19 @@ extension WorkflowParser {
                     if eventNames.contains(event) {
                         action = .event(event)
                     } else {
-                        sink.error(actionValue.textLocation, "\(what) fires event '\(event)', which no phase accepts\(Suggestions.hint(for: event, in: eventNames.sorted(), noun: "events"))")
+                        sink.error(
+                            actionValue.textLocation,
+                            "\(what) fires event '\(event)', which no phase accepts\(Suggestions.hint(for: event, in: eventNames.sorted(), noun: "events"))"
+                        )
                     }
                 }
             }
             guard let action else { continue }
             if let previous = rungs.last, after.approximateMilliseconds <= previous.after.approximateMilliseconds {
-                sink.error(afterValue.textLocation, "escalation rungs of \(context) must come later and later; 'after: \(after)' is not after the previous rung's \(previous.after)")
+                sink.error(
+                    afterValue.textLocation,
+                    "escalation rungs of \(context) must come later and later; 'after: \(after)' is not after the previous rung's \(previous.after)"
+                )
                 continue
             }
             rungs.append(EscalationRung(after: after, action: action))

@@ -15,12 +15,17 @@ extension WorkflowParser {
         if initial.isEmpty, !phases.isEmpty {
             sink.error(value.location, "no phase is initial; mark the phase every operation starts in with 'initial: true'")
         } else if initial.count > 1 {
-            sink.error(initial[1].1, "phase '\(phaseNames[initial[1].0])' is a second initial phase (the first is '\(phaseNames[initial[0].0])'); only one phase may be initial")
+            sink.error(
+                initial[1].1,
+                "phase '\(phaseNames[initial[1].0])' is a second initial phase (the first is '\(phaseNames[initial[0].0])'); only one phase may be initial"
+            )
         }
         return (phases, initial.first?.0 ?? 0)
     }
 
-    private func parsePhase(_ name: String, _ value: YAMLValue)
+    private func parsePhase(
+        _ name: String, _ value: YAMLValue
+    )
         -> (PhaseDefinition, Bool, [SourceLocation], [[SourceLocation]])
     {
         let context = "phase '\(name)'"
@@ -51,7 +56,10 @@ extension WorkflowParser {
                     let eventValue = timer["event"], let event = read.identifier(eventValue, "event name")
                 else { continue }
                 if phase.event(named: event) == nil {
-                    sink.error(eventValue.textLocation, "the timer fires event '\(event)', which \(context) does not accept\(Suggestions.hint(for: event, in: phase.events.map(\.name), noun: "it accepts"))")
+                    sink.error(
+                        eventValue.textLocation,
+                        "the timer fires event '\(event)', which \(context) does not accept\(Suggestions.hint(for: event, in: phase.events.map(\.name), noun: "it accepts"))"
+                    )
                     continue
                 }
                 phase.timers.append(PhaseTimer(delay: delay, event: event))

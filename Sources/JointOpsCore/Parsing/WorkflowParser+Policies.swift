@@ -2,7 +2,8 @@ extension WorkflowParser {
     func parseHold(_ value: YAMLValue) -> HoldPolicy? {
         guard let fields = read.mapping(value, "'hold'") else { return nil }
         fields.check(allowed: ["allowed", "clock"], in: "'hold'", sink)
-        let clock = fields["clock"].flatMap { read.choice($0, "'clock' of 'hold'", ["pause", "run"]) }.flatMap(HoldPolicy.Clock.init(rawValue:))
+        let clock = fields["clock"].flatMap { read.choice($0, "'clock' of 'hold'", ["pause", "run"]) }.flatMap(
+            HoldPolicy.Clock.init(rawValue:))
         return HoldPolicy(allowed: fields["allowed"].flatMap { read.bool($0, "'allowed'") } ?? true, clock: clock ?? .pause)
     }
 

@@ -74,9 +74,13 @@ struct WorkflowParser {
         guard let name = read.string(value, what) else { return nil }
         if let index = phaseNames.firstIndex(of: name) { return index }
         if name == "closed" || name == "cancelled" {
-            sink.error(value.textLocation, "\(what) cannot be '\(name)': an operation reaches '\(name)' only with the \(name == "closed" ? "close" : "cancel") command")
+            sink.error(
+                value.textLocation,
+                "\(what) cannot be '\(name)': an operation reaches '\(name)' only with the \(name == "closed" ? "close" : "cancel") command"
+            )
         } else {
-            sink.error(value.textLocation, "\(what) names undefined phase '\(name)'\(Suggestions.hint(for: name, in: phaseNames, noun: "phases"))")
+            sink.error(
+                value.textLocation, "\(what) names undefined phase '\(name)'\(Suggestions.hint(for: name, in: phaseNames, noun: "phases"))")
         }
         return nil
     }
@@ -84,7 +88,8 @@ struct WorkflowParser {
     func branch(_ value: YAMLValue, _ what: String) -> Int? {
         guard let name = read.string(value, what) else { return nil }
         if let index = branchNames.firstIndex(of: name) { return index }
-        sink.error(value.textLocation, "\(what) names undefined branch '\(name)'\(Suggestions.hint(for: name, in: branchNames, noun: "branches"))")
+        sink.error(
+            value.textLocation, "\(what) names undefined branch '\(name)'\(Suggestions.hint(for: name, in: branchNames, noun: "branches"))")
         return nil
     }
 

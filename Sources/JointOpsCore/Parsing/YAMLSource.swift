@@ -38,7 +38,9 @@ package struct YAMLMapping {
         self.value = value
         guard case .mapping(let mapping) = value.node else { return }
         for (key, child) in mapping {
-            entries.append((key.scalar?.string ?? "", location(of: key, file: file), YAMLValue(node: child, location: location(of: child, file: file))))
+            entries.append(
+                (key.scalar?.string ?? "", location(of: key, file: file), YAMLValue(node: child, location: location(of: child, file: file)))
+            )
         }
     }
 
@@ -57,10 +59,15 @@ package struct YAMLMapping {
                 // In a flow mapping `{zh: 甲,乙, en: …}` the comma made `乙` a key with no value.
                 let inFlowMapping = entry.keyLocation.line == value.location.line && entry.keyLocation.column > value.location.column
                 if inFlowMapping, let scalar = entry.value.scalar, scalar.style == .plain, scalar.string.isEmpty {
-                    sink.error(entry.keyLocation, "unknown key '\(entry.key)' in \(context); a comma inside { … } starts a new entry: put the text that contains it in quotes")
+                    sink.error(
+                        entry.keyLocation,
+                        "unknown key '\(entry.key)' in \(context); a comma inside { … } starts a new entry: put the text that contains it in quotes"
+                    )
                     continue
                 }
-                sink.error(entry.keyLocation, "unknown key '\(entry.key)' in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))")
+                sink.error(
+                    entry.keyLocation,
+                    "unknown key '\(entry.key)' in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))")
             }
         }
         for key in required where seen[key] == nil {
@@ -108,7 +115,9 @@ package func composeYAML(_ source: String, file: String, _ sink: DiagnosticSink)
             let key = duplicates.first ?? ""
             let first = context.mark
             let second = secondOccurrence(of: key, in: source, after: first) ?? (first.line, first.column)
-            sink.error(SourceLocation(file: file, line: second.line, column: second.column), "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
+            sink.error(
+                SourceLocation(file: file, line: second.line, column: second.column),
+                "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
         default:
             sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
         }
