@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Workflow model, parser, validator and engine: pure, deterministic, no I/O, no clock.
@@ -28,6 +30,16 @@ let package = Package(
         .target(
             name: "JointOpsAuthoring",
             dependencies: ["JointOpsCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // The durable store: SQLite event log with a hash chain, projections, group commit.
+        .target(
+            name: "JointOpsStore",
+            dependencies: [
+                "JointOpsCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -47,6 +59,11 @@ let package = Package(
             name: "JointOpsCoreTests",
             dependencies: ["JointOpsCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JointOpsStoreTests",
+            dependencies: ["JointOpsCore", "JointOpsStore", "JointOpsAuthoring"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -58,9 +58,30 @@ public struct BranchInstance: Sendable, Hashable {
     public var stepEnteredAt: [Instant?]
     /// The outcome recorded by the last advance, if any.
     public var outcome: String?
+
+    public init(
+        name: String, definition: Int, step: Int, status: BranchStatus, region: String, units: Int, dispatchedAt: Instant,
+        stepEnteredAt: [Instant?], outcome: String?
+    ) {
+        self.name = name
+        self.definition = definition
+        self.step = step
+        self.status = status
+        self.region = region
+        self.units = units
+        self.dispatchedAt = dispatchedAt
+        self.stepEnteredAt = stepEnteredAt
+        self.outcome = outcome
+    }
 }
 
 public struct HoldState: Sendable, Hashable {
+    public init(since: Instant, reason: String, clockPaused: Bool) {
+        self.since = since
+        self.reason = reason
+        self.clockPaused = clockPaused
+    }
+
     public var since: Instant
     public var reason: String
     public var clockPaused: Bool
@@ -82,6 +103,20 @@ public struct Escalation: Sendable, Hashable {
     public var resolvedAt: Instant?
 
     public var isOpen: Bool { resolvedAt == nil }
+
+    public init(
+        number: Int, timer: TimerKey?, reason: String, openedAt: Instant, ladderBase: Instant, rungsFired: Int = 0,
+        acknowledgedAt: Instant? = nil, resolvedAt: Instant? = nil
+    ) {
+        self.number = number
+        self.timer = timer
+        self.reason = reason
+        self.openedAt = openedAt
+        self.ladderBase = ladderBase
+        self.rungsFired = rungsFired
+        self.acknowledgedAt = acknowledgedAt
+        self.resolvedAt = resolvedAt
+    }
 }
 
 extension OperationState: GuardContext {

@@ -35,4 +35,9 @@ public struct TimerKey: Sendable, Hashable, Codable, CustomStringConvertible {
 public struct ArmedTimer: Sendable, Hashable {
     public var key: TimerKey
     public var due: Instant
+
+    public init(key: TimerKey, due: Instant) {
+        self.key = key
+        self.due = due
+    }
 }

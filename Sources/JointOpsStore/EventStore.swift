@@ -1,0 +1,129 @@
+import GRDB
+public import JointOpsCore
+
+/// The durable store: an append-only, hash-chained event log and the current-state
+/// projection, both in one SQLite file, changed together in one transaction.
+///
+/// Its API speaks Core types (`OperationState`, `RecordedEvent`, `Workflow`), never rows.
+public final class EventStore: Sendable {
+    public let options: StoreOptions
+    let pool: DatabasePool
+
+    /// A change to commit: one command's events and the operation's state after them.
+    public struct Change: Sendable {
+        /// The operation after the command.
+        public var state: OperationState
+        /// The operation before the command, or nil when the command started it.
+        public var before: OperationState?
+        public var events: [RecordedEvent]
+
+        public init(state: OperationState, before: OperationState?, events: [RecordedEvent]) {
+            self.state = state
+            self.before = before
+            self.events = events
+        }
+    }
+
+    /// Opens (creating if needed) and migrates the store, then checks the file
+    /// (`PRAGMA quick_check`).
+    public init(options: StoreOptions) throws(StoreError) {
+        self.options = options
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        do {
+            pool = try DatabasePool(path: options.path, configuration: configuration)
+            try StoreSchema.migrator.migrate(pool)
+            let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            guard check == ["ok"] else {
+                throw StoreError(.corrupt, "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\").")
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "opening the store")
+        }
+    }
+
+    // MARK: Workflow versions
+
+    /// Records a workflow version's source. The same id and version with different content
+    /// is refused: running operations rely on a version never changing.
+    public func register(_ workflow: Workflow, source: String, at: Instant) throws(StoreError) {
+        let hash = EventHash.contentHash(source)
+        do {
+            try pool.write { db in
+                if let existing = try String.fetchOne(db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?", arguments: [workflow.id, workflow.version]) {
+                    guard existing == hash else {
+                        throw StoreError(.conflict, "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with")
+                    }
+                    return
+                }
+                try db.execute(sql: "INSERT INTO workflow_version (workflow, version, content_hash, source, loaded_at) VALUES (?, ?, ?, ?, ?)", arguments: [workflow.id, workflow.version, hash, source, at.milliseconds])
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "registering workflow '\(workflow.id)' v\(workflow.version)")
+        }
+    }
+
+    /// Every stored workflow version, compiled.
+    public func workflows() throws(StoreError) -> [Workflow] {
+        do {
+            let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT workflow, version, source FROM workflow_version ORDER BY workflow, version") }
+            return try rows.map { row in
+                let source: String = row["source"]
+                guard let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)").workflow else {
+                    throw StoreError(.invalidData, "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations")
+                }
+                return workflow
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "loading workflow versions")
+        }
+    }
+
+    // MARK: Committing
+
+    /// Appends the changes' events to the chain and updates the projection, all in one
+    /// transaction: either everything is durable when this returns, or nothing is.
+    public func commit(_ changes: [Change]) throws(StoreError) {
+        do {
+            try pool.write { db in
+                var head = try ChainHead.read(db)
+                for change in changes {
+                    try EventWriter.append(change, head: &head, db)
+                    try ProjectionWriter.write(change, db)
+                }
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")
+        }
+    }
+
+    /// Copies the whole database, consistently, to `path` with SQLite's online backup API,
+    /// while writers go on.
+    public func backup(to path: String) throws(StoreError) {
+        do {
+            let target = try DatabaseQueue(path: path)
+            try pool.backup(to: target)
+            try target.close()
+        } catch {
+            throw StoreError.from(error, path: path, doing: "backing up \(options.path)")
+        }
+    }
+
+    /// The number of events in the log.
+    public func eventCount() throws(StoreError) -> Int {
+        do {
+            return try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0 }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "counting events")
+        }
+    }
+
+    public func close() throws(StoreError) {
+        do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
+    }
+}

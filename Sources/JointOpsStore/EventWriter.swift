@@ -1,0 +1,30 @@
+import Foundation
+import GRDB
+import JointOpsCore
+
+/// Appends a change's events to the event log, extending the hash chain.
+enum EventWriter {
+    static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let state = change.state
+        var operationSequence = Int64(state.sequence - change.events.count)
+        for record in change.events {
+            operationSequence += 1
+            let sequence = head.sequence + 1
+            let payload = state.payload(of: record.event).canonical
+            let kind = record.event.kind
+            let canonical = EventHash.canonicalBytes(
+                sequence: sequence, operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds,
+                actor: record.actor, kind: kind, payload: payload)
+            let hash = EventHash.hash(previous: head.hash, canonical: canonical)
+            try statement.execute(arguments: [
+                sequence, state.id, operationSequence, record.at.milliseconds, record.actor?.uid, record.actor?.name, record.actor?.role,
+                kind, payload, Data(head.hash), Data(hash),
+            ])
+            head = ChainHead(sequence: sequence, hash: hash)
+        }
+    }
+}

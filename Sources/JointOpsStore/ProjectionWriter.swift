@@ -1,0 +1,95 @@
+import GRDB
+import JointOpsCore
+
+/// Keeps the current-state tables equal to the operation's state, writing only the rows
+/// a change touched.
+enum ProjectionWriter {
+    static func write(_ change: EventStore.Change, _ db: Database) throws {
+        let state = change.state
+        let before = change.before
+        let workflow = state.workflow
+        try db.cachedStatement(sql: """
+            INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, region = excluded.region, phase_entered_at = excluded.phase_entered_at,
+                last_change_at = excluded.last_change_at, sequence = excluded.sequence, held_since = excluded.held_since,
+                hold_reason = excluded.hold_reason, hold_paused = excluded.hold_paused, ending = excluded.ending
+            """).execute(arguments: [
+                state.id, workflow.id, workflow.version, state.phaseName, state.region, priority(of: state),
+                before == nil ? attributesJSON(state) : "", ProjectionCodec.instantsJSON(state.phaseEnteredAt), state.startedAt.milliseconds,
+                state.lastChangeAt.milliseconds, state.sequence, state.hold?.since.milliseconds, state.hold?.reason,
+                state.hold.map { $0.clockPaused ? 1 : 0 }, state.ending,
+            ])
+        let branchStatement = try db.cachedStatement(sql: """
+            INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (operation_id, position) DO UPDATE SET step = excluded.step, status = excluded.status,
+                region = excluded.region, outcome = excluded.outcome
+            """)
+        let stepStatement = try db.cachedStatement(sql: """
+            INSERT INTO step (operation_id, position, step, entered_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (operation_id, position, step) DO UPDATE SET entered_at = excluded.entered_at
+            """)
+        for (position, instance) in state.branches.enumerated() {
+            let old = before.flatMap { position < $0.branches.count ? $0.branches[position] : nil }
+            guard old != instance else { continue }
+            let definition = workflow.branches[instance.definition]
+            try branchStatement.execute(arguments: [
+                state.id, position, instance.name, definition.name, definition.steps[instance.step].name, instance.status.rawValue,
+                instance.region, instance.units, instance.dispatchedAt.milliseconds, instance.outcome,
+            ])
+            for (step, entered) in instance.stepEnteredAt.enumerated() where entered != nil && entered != old?.stepEnteredAt[step] {
+                try stepStatement.execute(arguments: [state.id, position, definition.steps[step].name, entered!.milliseconds])
+            }
+        }
+        try writeTimers(state, before: before, db)
+        try writeEscalations(state, before: before, db)
+    }
+
+    private static func writeTimers(_ state: OperationState, before: OperationState?, _ db: Database) throws {
+        let old = before?.timers ?? []
+        guard old != state.timers else { return }
+        let delete = try db.cachedStatement(sql: "DELETE FROM timer WHERE operation_id = ? AND key = ?")
+        let upsert = try db.cachedStatement(sql: "INSERT INTO timer (operation_id, key, due) VALUES (?, ?, ?) ON CONFLICT (operation_id, key) DO UPDATE SET due = excluded.due")
+        for timer in old where !state.timers.contains(where: { $0.key == timer.key }) {
+            try delete.execute(arguments: [state.id, timer.key.description])
+        }
+        for timer in state.timers where !old.contains(timer) {
+            try upsert.execute(arguments: [state.id, timer.key.description, timer.due.milliseconds])
+        }
+    }
+
+    private static func writeEscalations(_ state: OperationState, before: OperationState?, _ db: Database) throws {
+        let old = before?.escalations ?? []
+        guard old != state.escalations else { return }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO escalation (operation_id, number, timer_key, reason, opened_at, ladder_base, rungs_fired, acknowledged_at, resolved_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (operation_id, number) DO UPDATE SET ladder_base = excluded.ladder_base, rungs_fired = excluded.rungs_fired,
+                acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at
+            """)
+        for (index, escalation) in state.escalations.enumerated() where index >= old.count || old[index] != escalation {
+            try upsert.execute(arguments: [
+                state.id, escalation.number, escalation.timer?.description, escalation.reason, escalation.openedAt.milliseconds,
+                escalation.ladderBase.milliseconds, escalation.rungsFired, escalation.acknowledgedAt?.milliseconds,
+                escalation.resolvedAt?.milliseconds,
+            ])
+        }
+    }
+
+    static func priority(of state: OperationState) -> Int? {
+        for (index, attribute) in state.workflow.attributes.enumerated() where attribute.type == .priority {
+            if case .priority(let level)? = state.attributes[index] { return level }
+        }
+        return nil
+    }
+
+    static func attributesJSON(_ state: OperationState) -> String {
+        var members: [String: JSONValue] = [:]
+        for (index, value) in state.attributes.enumerated() {
+            guard let value else { continue }
+            members[state.workflow.attributes[index].name] = value.json
+        }
+        return JSONValue.object(members).canonical
+    }
+}

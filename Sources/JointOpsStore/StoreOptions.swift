@@ -1,0 +1,27 @@
+/// How a store is opened.
+public struct StoreOptions: Sendable {
+    /// How hard SQLite works to make a commit survive a power cut.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// `synchronous=FULL`: a commit is on disk before it is acknowledged. The default.
+        case full
+        /// `synchronous=NORMAL`: in WAL mode a commit survives a crash of jointopsd but the
+        /// last commits before a power cut or kernel crash may be lost — acknowledged
+        /// commands included. Faster; use only where the host has a battery-backed cache.
+        case normal
+    }
+
+    /// The SQLite database file.
+    public var path: String
+    public var durability: Durability
+    /// How long a commit waits for other commands to share its transaction.
+    public var batchMaxWait: Duration
+    /// The most commands one transaction takes.
+    public var batchMaxSize: Int
+
+    public init(path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(2), batchMaxSize: Int = 512) {
+        self.path = path
+        self.durability = durability
+        self.batchMaxWait = batchMaxWait
+        self.batchMaxSize = batchMaxSize
+    }
+}
