@@ -8,7 +8,7 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "jointops",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "jointopsctl", targets: ["jointopsctl"]),
         .executable(name: "jointops-bench", targets: ["jointops-bench"]),

@@ -14,7 +14,10 @@ public struct ScenarioRunner {
         public var events: [RecordedEvent] = []
     }
 
-    public static func run(_ scenario: Scenario, workflow: Workflow) -> Report {
+    /// Called with each accepted command's state before (nil at start), state after, and transition.
+    public typealias Observer = (OperationState?, OperationState, Transition) -> Void
+
+    public static func run(_ scenario: Scenario, workflow: Workflow, observe: Observer? = nil) -> Report {
         var report = Report()
         let start = scenario.startAt
         func stamp(_ at: Instant) -> String { "T+" + clock(at.since(start)) }
@@ -27,6 +30,7 @@ public struct ScenarioRunner {
             let (started, transition) = try OperationState.start(
                 workflow, id: scenario.operationID, region: scenario.region, attributes: scenario.attributes, at: start, actor: nil)
             state = started
+            observe?(nil, state, transition)
             record(transition, in: state, stamp(start), &report)
         } catch {
             report.failures.append("the operation could not start: \(error)")
@@ -35,12 +39,14 @@ public struct ScenarioRunner {
         var firedRungs: [String] = []
         for entry in scenario.timeline {
             let at = start + entry.offset
-            fireDueTimers(until: at, &state, &report, &firedRungs, stamp)
+            fireDueTimers(until: at, &state, &report, &firedRungs, stamp, observe)
             let where_ = "\(entry.location) (\(stamp(at)))"
             switch entry.action {
             case .command(let command, let refused):
                 do {
+                    let before = state
                     let transition = try state.handle(command, at: at, actor: nil)
+                    observe?(before, state, transition)
                     collectRungs(transition, state, &firedRungs)
                     record(transition, in: state, stamp(at), &report)
                     if let refused {
@@ -66,7 +72,7 @@ public struct ScenarioRunner {
 
     private static func fireDueTimers(
         until at: Instant, _ state: inout OperationState, _ report: inout Report, _ firedRungs: inout [String],
-        _ stamp: (Instant) -> String
+        _ stamp: (Instant) -> String, _ observe: Observer?
     ) {
         // Bounded: a ladder has finitely many rungs, but a re-escalating one could run forever.
         for _ in 0..<10_000 {
@@ -74,7 +80,9 @@ public struct ScenarioRunner {
                 next.due <= at
             else { return }
             do {
+                let before = state
                 let transition = try state.handle(.timerFired(next.key), at: next.due, actor: nil)
+                observe?(before, state, transition)
                 collectRungs(transition, state, &firedRungs)
                 record(transition, in: state, stamp(next.due), &report)
             } catch {

@@ -30,7 +30,7 @@ public final class EventStore: Sendable {
         self.options = options
         var configuration = Configuration()
         configuration.journalMode = .wal
-        configuration.busyMode = .timeout(5)
+        configuration.busyMode = .timeout(Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -80,7 +80,7 @@ public final class EventStore: Sendable {
                 return workflow
             }
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "loading workflow versions")
+            throw StoreError.from(error, path: options.path, doing: "loading workflow versions", writing: false)
         }
     }
 
@@ -119,7 +119,7 @@ public final class EventStore: Sendable {
         do {
             return try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM event") ?? 0 }
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "counting events")
+            throw StoreError.from(error, path: options.path, doing: "counting events", writing: false)
         }
     }
 

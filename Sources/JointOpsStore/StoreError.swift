@@ -24,12 +24,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Translates SQLite's result codes into advice for an administrator.
-    static func from(_ error: any Error, path: String, doing action: String) -> StoreError {
+    static func from(_ error: any Error, path: String, doing action: String, writing: Bool = true) -> StoreError {
         if let error = error as? StoreError { return error }
         guard let error = error as? DatabaseError else {
             return StoreError(.io, "\(action) failed for \(path): \(error)")
         }
-        let nothingWritten = "nothing of it was written"
+        let nothingWritten = writing ? "nothing of it was written" : "nothing was changed"
         switch error.resultCode {
         case .SQLITE_FULL:
             return StoreError(.diskFull, "\(action) failed: the disk holding \(path) is full; \(nothingWritten). Free space on that file system (df -h), then retry; acknowledged events are intact.")

@@ -17,9 +17,15 @@ public struct StoreOptions: Sendable {
     public var batchMaxWait: Duration
     /// The most commands one transaction takes.
     public var batchMaxSize: Int
+    /// How long to wait for a lock another process holds before failing.
+    public var busyTimeout: Duration
 
-    public init(path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(2), batchMaxSize: Int = 512) {
+    public init(
+        path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(1), batchMaxSize: Int = 512,
+        busyTimeout: Duration = .seconds(5)
+    ) {
         self.path = path
+        self.busyTimeout = busyTimeout
         self.durability = durability
         self.batchMaxWait = batchMaxWait
         self.batchMaxSize = batchMaxSize

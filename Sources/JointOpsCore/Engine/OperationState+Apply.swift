@@ -194,7 +194,8 @@ extension OperationState {
         if let i = timers.firstIndex(where: { $0.key == key }) {
             timers[i].due = due
         } else {
-            timers.append(ArmedTimer(key: key, due: due))
+            let position = timers.firstIndex { key < $0.key } ?? timers.endIndex
+            timers.insert(ArmedTimer(key: key, due: due), at: position)
         }
     }
 

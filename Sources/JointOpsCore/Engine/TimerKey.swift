@@ -1,5 +1,5 @@
 /// Identifies one armed timer of an operation; stable across replay.
-public struct TimerKey: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct TimerKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     public enum Kind: String, Sendable, Hashable, Codable {
         /// A deadline (and, once missed, its escalation ladder); `index` is the deadline.
         case deadline
@@ -20,6 +20,11 @@ public struct TimerKey: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(kind.rawValue):\(index):\(instance)" }
+
+    /// Timers are kept in key order, so a state restored from storage equals the live one.
+    public static func < (lhs: TimerKey, rhs: TimerKey) -> Bool {
+        (lhs.kind == .phase ? 1 : 0, lhs.index, lhs.instance) < (rhs.kind == .phase ? 1 : 0, rhs.index, rhs.instance)
+    }
 
     /// Parses `description` back.
     public init?(_ text: String) {

@@ -1,0 +1,88 @@
+import Foundation
+import Dispatch
+import JointOpsCore
+import Synchronization
+
+/// Acknowledge after commit, with group commit: concurrent callers' changes share one
+/// transaction, so throughput is not bounded by fsync latency. A caller resumes only when
+/// its events are durable — or with the batch's error, in which case nothing of the batch
+/// is on disk.
+///
+/// The writer runs on a thread of its own, so a slow disk never blocks Swift's
+/// cooperative pool.
+public final class GroupCommitter: Sendable {
+    public struct Statistics: Sendable, Hashable {
+        public var transactions = 0
+        public var changes = 0
+        public var failedTransactions = 0
+    }
+
+    private struct Pending {
+        var change: EventStore.Change
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var writing = false
+        var statistics = Statistics()
+    }
+
+    public let store: EventStore
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "jointops.store.commit", qos: .userInitiated)
+
+    public init(store: EventStore) { self.store = store }
+
+    public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Commits one command's change; returns once it is durable.
+    public func commit(_ change: EventStore.Change) async throws(StoreError) {
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let startWriter = state.withLock { state in
+                    state.pending.append(Pending(change: change, continuation: continuation))
+                    guard !state.writing else { return false }
+                    state.writing = true
+                    return true
+                }
+                if startWriter { queue.async { self.drain() } }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.io, "commit failed: \(error)")
+        }
+    }
+
+    /// Writes batches until nothing is pending. The first batch waits up to `batchMaxWait`
+    /// for company; later ones take whatever arrived during the previous write.
+    private func drain() {
+        let options = store.options
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000) + UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
+        while state.withLock({ $0.pending.count }) < options.batchMaxSize, DispatchTime.now().uptimeNanoseconds < deadline {
+            usleep(50)
+        }
+        while true {
+            let batch: [Pending] = state.withLock { state in
+                let count = min(state.pending.count, options.batchMaxSize)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                if batch.isEmpty { state.writing = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                try store.commit(batch.map(\.change))
+                state.withLock {
+                    $0.statistics.transactions += 1
+                    $0.statistics.changes += batch.count
+                }
+                for pending in batch { pending.continuation.resume() }
+            } catch {
+                state.withLock { $0.statistics.failedTransactions += 1 }
+                for pending in batch { pending.continuation.resume(throwing: error) }
+            }
+        }
+    }
+}
