@@ -63,7 +63,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JointOpsStoreTests",
-            dependencies: ["JointOpsCore", "JointOpsStore", "JointOpsAuthoring"],
+            dependencies: [
+                "JointOpsCore", "JointOpsStore", "JointOpsAuthoring",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -8,6 +8,9 @@ public struct Recovery: Sendable {
     /// Every armed timer of an open operation, earliest first: those already past due
     /// should fire first, in this order, with their lateness.
     public var timers: [ScheduledTimer]
+
+    /// The timers already due at `now`, earliest first: fire these before anything else.
+    public func overdue(at now: Instant) -> [ScheduledTimer] { timers.prefix { $0.due <= now }.map { $0 } }
 }
 
 public struct ScheduledTimer: Sendable, Hashable {

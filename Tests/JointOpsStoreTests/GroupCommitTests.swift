@@ -1,0 +1,147 @@
+import Foundation
+import JointOpsCore
+import JointOpsStore
+import Testing
+
+/// Acknowledge after commit: concurrent commands share transactions; a failed batch fails
+/// every command in it and leaves nothing on disk.
+@Suite struct GroupCommitTests {
+    /// `writers` concurrent operators, each starting an operation and adding `notes` notes.
+    static func runWriters(_ committer: GroupCommitter, _ workflow: Workflow, writers: Int, notes: Int, prefix: String = "OP") async throws -> Int {
+        let starts = try startOperations(workflow, count: writers, prefix: prefix)
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for start in starts {
+                group.addTask {
+                    var state = start.state
+                    try await committer.commit(start)
+                    var events = start.events.count
+                    for note in 0..<notes {
+                        let before = state
+                        let transition = try state.handle(.note("report \(note)"), at: state.lastChangeAt + 1000, actor: nil)
+                        try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events))
+                        events += transition.events.count
+                    }
+                    return events
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+    }
+
+    @Test func concurrentCommandsShareTransactions() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(2) }
+        let committer = GroupCommitter(store: store)
+        let acknowledged = try await Self.runWriters(committer, workflows[0].0, writers: 64, notes: 20)
+        let statistics = committer.statistics
+        #expect(statistics.changes == 64 * 21)
+        #expect(statistics.transactions < statistics.changes / 4, "group commit should batch: \(statistics)")
+        #expect(try store.eventCount() == acknowledged)
+        #expect(try store.verifyChain().isIntact)
+        #expect(try store.allOperations().count == 64)
+    }
+
+    @Test func aFailedBatchFailsItsCommandsAndKeepsEveryAcknowledgedOne() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(20) }
+        let committer = GroupCommitter(store: store)
+        let starts = try startOperations(workflows[0].0, count: 8)
+        try await committer.commit(starts[0])
+        // Eight commands arrive together; one of them starts OP-0 a second time.
+        let results = await withTaskGroup(of: (String, StoreError?).self) { group in
+            for change in [starts[0]] + starts[1...] {
+                group.addTask {
+                    do {
+                        try await committer.commit(change)
+                        return (change.state.id, nil)
+                    } catch {
+                        return (change.state.id, error as? StoreError)
+                    }
+                }
+            }
+            return await group.reduce(into: [(String, StoreError?)]()) { $0.append($1) }
+        }
+        let failed = results.filter { $0.1 != nil }
+        #expect(failed.contains { $0.0 == "OP-0" })
+        #expect(failed.allSatisfy { $0.1?.kind == .conflict && $0.1!.message.contains("UNIQUE constraint failed") })
+        let stored = Set(try store.allOperations().map(\.id))
+        for (id, error) in results where id != "OP-0" {
+            #expect(stored.contains(id) == (error == nil), "\(id): acknowledged \(error == nil), stored \(stored.contains(id))")
+        }
+        #expect(try store.verifyChain().isIntact)
+        #expect(committer.statistics.failedTransactions >= 1)
+    }
+}
+
+/// Reopening a store gives back the open operations and their timers, earliest first.
+@Suite struct RecoveryTests {
+    @Test func overdueTimersComeBackInDueOrderAndFireWithTheirLateness() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let armed = try #require(workflows.first { $0.0.id == "armed-response" }?.0)
+        var live: [OperationState] = []
+        do {
+            let store = try EventStore.withLibrary(at: path, workflows)
+            for (index, change) in try startOperations(armed, count: 5).enumerated() {
+                var state = change.state
+                try store.commit([change])
+                for event in ["assess", "dispatch"] {
+                    let before = state
+                    let transition = try state.handle(.fire(event: event), at: state.lastChangeAt + Int64(index + 1) * 60_000, actor: nil)
+                    try store.commit([EventStore.Change(state: state, before: before, events: transition.events)])
+                }
+                live.append(state)
+            }
+            try store.close()
+        }
+        let store = try EventStore(options: StoreOptions(path: path))
+        let recovery = try store.recover()
+        #expect(Set(recovery.operations.map(\.id)) == Set(live.map(\.id)))
+        #expect(recovery.operations.sorted { $0.id < $1.id } == live.sorted { $0.id < $1.id })
+        #expect(recovery.timers.map(\.due) == recovery.timers.map(\.due).sorted())
+        #expect(recovery.timers.count == live.map(\.runningTimers.count).reduce(0, +))
+        // The daemon was down for two hours: every timer is overdue and fires, in order.
+        let now = live.map(\.lastChangeAt).max()! + 2 * 3_600_000
+        let overdue = recovery.overdue(at: now)
+        #expect(overdue.count == recovery.timers.count)
+        var states = Dictionary(uniqueKeysWithValues: recovery.operations.map { ($0.id, $0) })
+        for timer in overdue {
+            guard var state = states[timer.operation], state.timers.contains(where: { $0.key == timer.key }) else { continue }
+            let before = state
+            let transition = try state.handle(.timerFired(timer.key), at: now, actor: nil)
+            if case .deadlineMissed(_, _, let lateness)? = transition.events.first?.event {
+                #expect(lateness == now.since(timer.due))
+            }
+            try store.commit([EventStore.Change(state: state, before: before, events: transition.events)])
+            states[timer.operation] = state
+        }
+        #expect(try store.verifyChain().isIntact)
+        for id in states.keys { #expect(try store.replay(id) == states[id]) }
+    }
+}
+
+/// SQLite's online backup API under write load, and a restore from it.
+@Suite struct BackupTests {
+    @Test func aBackupTakenUnderLoadRestoresWithAnIntactChain() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("live.sqlite"), workflows)
+        let committer = GroupCommitter(store: store)
+        let load = Task { try await GroupCommitTests.runWriters(committer, workflows[0].0, writers: 16, notes: 200) }
+        while committer.statistics.changes < 200 { try await Task.sleep(for: .milliseconds(5)) }
+        try store.backup(to: folder.path("backup.sqlite"))
+        let writtenDuringBackup = committer.statistics.changes
+        let total = try await load.value
+        #expect(writtenDuringBackup < 16 * 201, "the backup should have run while writers were still going")
+        // Restore: the backup file is a complete store.
+        let restored = try EventStore(options: StoreOptions(path: folder.path("backup.sqlite")))
+        let report = try restored.verifyChain()
+        #expect(report.isIntact, "\(report)")
+        #expect(report.eventsChecked > 0 && report.eventsChecked < total)
+        for operation in try restored.allOperations() { #expect(try restored.replay(operation.id) == operation) }
+        #expect(try store.eventCount() == total)
+    }
+}
