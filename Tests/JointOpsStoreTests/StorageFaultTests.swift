@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import JointOpsCore
+import JointOpsStore
+import Testing
+
+/// Storage faults give clear errors and lose nothing. The disk-full and read-only tests
+/// mount a small tmpfs of their own, which needs root (CI runs as root).
+@Suite(.serialized) struct StorageFaultTests {
+    static let isRoot = getuid() == 0
+
+    /// A tmpfs of `size` mounted on a fresh folder, unmounted when done.
+    final class SmallDisk {
+        let folder: TemporaryFolder
+        var path: String { folder.url.path }
+
+        init(size: String) throws {
+            folder = try TemporaryFolder("disk")
+            try Self.mount(["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", folder.url.path])
+        }
+
+        func remount(_ options: String) throws { try Self.mount(["-o", "remount,\(options)", folder.url.path]) }
+
+        static func mount(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/mount")
+            process.arguments = arguments
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw StoreError(.io, "mount \(arguments) failed") }
+        }
+
+        deinit {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/umount")
+            process.arguments = [folder.url.path]
+            try? process.run()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Adds notes to `state` until the store refuses; returns the error and how many notes were acknowledged.
+    static func fill(_ store: EventStore, _ state: inout OperationState, limit: Int) -> (StoreError?, Int) {
+        let filler = String(repeating: "现场情况报告 situation report ", count: 40)
+        for count in 0..<limit {
+            let before = state
+            var next = state
+            guard let transition = try? next.handle(.note(filler), at: state.lastChangeAt + 1000, actor: nil) else { return (nil, count) }
+            do {
+                try store.commit([EventStore.Change(state: next, before: before, events: transition.events)])
+                state = next
+            } catch {
+                return (error, count)
+            }
+        }
+        return (nil, limit)
+    }
+
+    @Test(.enabled(if: isRoot, "SKIPPED: mounting a small tmpfs needs root")) func aFullDiskIsAClearErrorAndNothingIsLost() throws {
+        let disk = try SmallDisk(size: "1m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        try store.commit([start])
+        var state = start.state
+        let (error, acknowledged) = Self.fill(store, &state, limit: 100_000)
+        let failure = try #require(error, "the disk never filled")
+        #expect(failure.kind == .diskFull, "\(failure)")
+        #expect(failure.message.contains("is full; nothing of it was written. Free space on that file system"))
+        #expect(acknowledged > 10)
+        // Space comes back: the store works again, and every acknowledged note is there.
+        try disk.remount("size=64m")
+        let (again, more) = Self.fill(store, &state, limit: 5)
+        #expect(again == nil && more == 5, "\(String(describing: again))")
+        try store.close()
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged + 5)
+        #expect(try reopened.verifyChain().isIntact)
+        #expect(try reopened.replay(state.id) == state)
+        try reopened.close()
+    }
+
+    @Test(.enabled(if: isRoot, "SKIPPED: remounting a tmpfs read-only needs root")) func aReadOnlyFileSystemIsAClearError() throws {
+        let disk = try SmallDisk(size: "16m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        do {
+            let store = try EventStore.withLibrary(at: path, workflows)
+            try store.commit([start])
+            try store.close()
+        }
+        try disk.remount("ro")
+        do {
+            let store = try EventStore(options: StoreOptions(path: path))
+            var state = start.state
+            let (error, acknowledged) = Self.fill(store, &state, limit: 1)
+            #expect(acknowledged == 0)
+            #expect(error?.kind == .readOnly, "\(String(describing: error))")
+        } catch {
+            #expect(error.kind == .readOnly || error.kind == .cannotOpen, "\(error)")
+            #expect(error.message.contains("read-only") || error.message.contains("not accessible"), "\(error)")
+        }
+        try disk.remount("rw")
+        let store = try EventStore(options: StoreOptions(path: path))
+        #expect(try store.events(of: start.state.id).count == start.events.count)
+        try store.close()
+    }
+
+    @Test func aLockedDatabaseIsAClearError() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows) { $0.busyTimeout = .milliseconds(100) }
+        let changes = try startOperations(workflows[0].0, count: 2)
+        try store.commit([changes[0]])
+        let other = try DatabaseQueue(path: path)
+        // Another process holds the write lock while jointops tries to commit.
+        let refusal = try other.inDatabase { db -> StoreError? in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            do {
+                try store.commit([changes[1]])
+                return nil
+            } catch {
+                return error as? StoreError
+            }
+        }
+        #expect(refusal?.kind == .locked, "\(String(describing: refusal))")
+        #expect(refusal?.message.contains("is locked by another process; nothing of it was written") == true)
+        #expect(try store.allOperations().count == 1)
+        try store.commit([changes[1]])
+        #expect(try store.allOperations().count == 2)
+        try other.close()
+    }
+
+    @Test func aFileThatIsNotADatabaseIsRefusedWithAdvice() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try Data(repeating: 0x5A, count: 64 * 1024).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .corrupt && error.message.contains("restore the latest backup")
+        }
+    }
+
+    @Test func aDamagedDatabaseFailsItsIntegrityCheck() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        do {
+            let store = try EventStore.withLibrary(at: path, workflows)
+            let start = try startOperations(workflows[0].0, count: 1)[0]
+            var state = start.state
+            try store.commit([start])
+            _ = Self.fill(store, &state, limit: 200)
+            try store.close()
+        }
+        // Scribble over the middle of the file, where event pages live.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size / 2)
+        try handle.write(contentsOf: Data(repeating: 0xFF, count: 8192))
+        try handle.close()
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .corrupt && error.message.contains("restore the latest backup")
+        }
+    }
+}
