@@ -52,7 +52,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "jointops-bench",
-            dependencies: ["JointOpsCore"],
+            dependencies: ["JointOpsCore", "JointOpsStore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

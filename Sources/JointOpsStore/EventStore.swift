@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 public import JointOpsCore
 
 /// The durable store: an append-only, hash-chained event log and the current-state
@@ -8,6 +9,8 @@ public import JointOpsCore
 public final class EventStore: Sendable {
     public let options: StoreOptions
     let pool: DatabasePool
+    /// Compiled workflow versions: a stored version never changes, so compile each once.
+    private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
 
     /// A change to commit: one command's events and the operation's state after them.
     public struct Change: Sendable {
@@ -73,10 +76,13 @@ public final class EventStore: Sendable {
         do {
             let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT workflow, version, source FROM workflow_version ORDER BY workflow, version") }
             return try rows.map { row in
+                let key = WorkflowKey(row["workflow"], row["version"])
+                if let workflow = compiled.withLock({ $0[key] }) { return workflow }
                 let source: String = row["source"]
                 guard let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)").workflow else {
                     throw StoreError(.invalidData, "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations")
                 }
+                compiled.withLock { $0[key] = workflow }
                 return workflow
             }
         } catch {

@@ -5,10 +5,14 @@ import JointOpsCore
 /// foundation issue asks for. Run in release: `swift run -c release jointops-bench engine`.
 @main
 enum JointOpsBench {
-    static func main() throws {
-        let arguments = CommandLine.arguments.dropFirst()
+    static func main() async throws {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "crash-writer", arguments.count == 4 {
+            try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
+            return
+        }
         guard arguments.first == "engine" else {
-            FileHandle.standardError.write(Data("usage: jointops-bench engine [--quick]\n".utf8))
+            FileHandle.standardError.write(Data("usage: jointops-bench engine [--quick] | crash-writer STORE WORKFLOWS RUN\n".utf8))
             exit(64)
         }
         let quick = arguments.contains("--quick")
