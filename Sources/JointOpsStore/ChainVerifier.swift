@@ -50,7 +50,7 @@ extension EventStore {
                     let actor = uid.map { Actor(uid: $0, name: row["actor_name"], role: row["actor_role"]) }
                     let canonical = EventHash.canonicalBytes(
                         sequence: sequence, operationID: operation, operationSequence: operationSequence, at: row["at"], actor: actor,
-                        kind: row["kind"], payload: row["payload"])
+                        kind: row["kind"], payload: Array((row["payload"] as String).utf8))
                     let hash = EventHash.hash(previous: previous, canonical: canonical)
                     guard hash == [UInt8](row["hash"] as Data) else {
                         return broken(sequence, "its content does not match its hash: the row was edited")

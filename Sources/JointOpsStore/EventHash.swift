@@ -6,23 +6,45 @@ import JointOpsCore
 enum EventHash {
     static let genesis = [UInt8](repeating: 0, count: 32)
 
-    /// The canonical bytes of one event row: a JSON object of every column but the hashes.
+    /// The canonical bytes of one event row: a JSON object of every column but the hashes,
+    /// keys in sorted order, the payload (already canonical) spliced in as it is stored.
     static func canonicalBytes(
-        sequence: Int64, operationID: String, operationSequence: Int64, at: Int64, actor: Actor?, kind: String, payload: String
-    ) -> String {
-        let actorJSON: JSONValue = actor.map { .object(["uid": .int(Int64($0.uid)), "name": .string($0.name), "role": .string($0.role)]) } ?? .null
-        let head = JSONValue.object([
-            "sequence": .int(sequence), "operation": .string(operationID), "operation_sequence": .int(operationSequence), "at": .int(at),
-            "actor": actorJSON, "kind": .string(kind),
-        ]).canonical
-        // The payload is already canonical JSON; splice it in rather than parse it again.
-        return String(head.dropLast()) + ",\"payload\":" + payload + "}"
+        sequence: Int64, operationID: String, operationSequence: Int64, at: Int64, actor: Actor?, kind: String, payload: [UInt8]
+    ) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + payload.count)
+        out.append(contentsOf: #"{"actor":"#.utf8)
+        if let actor {
+            out.append(contentsOf: #"{"name":"#.utf8)
+            JSONValue.writeString(actor.name, to: &out)
+            out.append(contentsOf: #","role":"#.utf8)
+            JSONValue.writeString(actor.role, to: &out)
+            out.append(contentsOf: #","uid":"#.utf8)
+            JSONValue.int(Int64(actor.uid)).write(to: &out)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(contentsOf: #","at":"#.utf8)
+        JSONValue.int(at).write(to: &out)
+        out.append(contentsOf: #","kind":"#.utf8)
+        JSONValue.writeString(kind, to: &out)
+        out.append(contentsOf: #","operation":"#.utf8)
+        JSONValue.writeString(operationID, to: &out)
+        out.append(contentsOf: #","operation_sequence":"#.utf8)
+        JSONValue.int(operationSequence).write(to: &out)
+        out.append(contentsOf: #","payload":"#.utf8)
+        out.append(contentsOf: payload)
+        out.append(contentsOf: #","sequence":"#.utf8)
+        JSONValue.int(sequence).write(to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
-    static func hash(previous: [UInt8], canonical: String) -> [UInt8] {
+    static func hash(previous: [UInt8], canonical: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
-        hasher.update(data: Array(canonical.utf8))
+        hasher.update(data: canonical)
         return Array(hasher.finalize())
     }
 

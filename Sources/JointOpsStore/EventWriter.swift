@@ -14,11 +14,12 @@ enum EventWriter {
         for record in change.events {
             operationSequence += 1
             let sequence = head.sequence + 1
-            let payload = state.payload(of: record.event).canonical
+            let payloadBytes = state.payload(of: record.event).canonicalBytes
+            let payload = String(decoding: payloadBytes, as: UTF8.self)
             let kind = record.event.kind
             let canonical = EventHash.canonicalBytes(
                 sequence: sequence, operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds,
-                actor: record.actor, kind: kind, payload: payload)
+                actor: record.actor, kind: kind, payload: payloadBytes)
             let hash = EventHash.hash(previous: head.hash, canonical: canonical)
             try statement.execute(arguments: [
                 sequence, state.id, operationSequence, record.at.milliseconds, record.actor?.uid, record.actor?.name, record.actor?.role,

@@ -15,6 +15,8 @@ public final class GroupCommitter: Sendable {
         public var transactions = 0
         public var changes = 0
         public var failedTransactions = 0
+        /// Time spent inside transactions, for utilisation figures.
+        public var writingNanoseconds: UInt64 = 0
     }
 
     private struct Pending {
@@ -73,10 +75,13 @@ public final class GroupCommitter: Sendable {
             }
             guard !batch.isEmpty else { return }
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 try store.commit(batch.map(\.change))
+                let spent = DispatchTime.now().uptimeNanoseconds - started
                 state.withLock {
                     $0.statistics.transactions += 1
                     $0.statistics.changes += batch.count
+                    $0.statistics.writingNanoseconds += spent
                 }
                 for pending in batch { pending.continuation.resume() }
             } catch {

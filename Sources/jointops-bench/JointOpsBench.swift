@@ -1,25 +1,32 @@
 import Foundation
 import JointOpsCore
 
-/// `jointops-bench engine`: engine throughput and validator speed, with the figures the
-/// foundation issue asks for. Run in release: `swift run -c release jointops-bench engine`.
+/// `jointops-bench engine`: engine throughput and validator speed; `jointops-bench store`:
+/// durable throughput, its ceiling, and recovery. Run in release:
+/// `swift run -c release jointops-bench engine` (or `store`). `crash-writer` serves the crash test.
 @main
 enum JointOpsBench {
     static func main() async throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "crash-writer", arguments.count == 4 {
-            try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
-            return
-        }
-        guard arguments.first == "engine" else {
-            FileHandle.standardError.write(Data("usage: jointops-bench engine [--quick] | crash-writer STORE WORKFLOWS RUN\n".utf8))
-            exit(64)
-        }
         let quick = arguments.contains("--quick")
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        try EngineBenchmark.run(
-            workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), operations: quick ? 10_000 : 150_000)
-        ValidatorBenchmark.run(phases: 500, steps: 2000, repetitions: quick ? 2 : 7)
+        switch arguments.first {
+        case "engine":
+            try EngineBenchmark.run(
+                workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), operations: quick ? 10_000 : 150_000)
+            ValidatorBenchmark.run(phases: 500, steps: 2000, repetitions: quick ? 2 : 7)
+        case "store":
+            try await StoreBenchmark.run(
+                workflowsFolder: root.appendingPathComponent("Workflows"), writers: 64, seconds: quick ? 1 : 5,
+                recoveryOperations: quick ? 10_000 : 100_000)
+        case "micro":
+            try Micro.run(root.appendingPathComponent("Workflows"))
+        case "crash-writer" where arguments.count == 4:
+            try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
+        default:
+            FileHandle.standardError.write(Data("usage: jointops-bench engine|store [--quick] | crash-writer STORE WORKFLOWS RUN\n".utf8))
+            exit(64)
+        }
     }
 }
 
