@@ -13,7 +13,9 @@ public struct ChainReport: Sendable, CustomStringConvertible {
     public var isIntact: Bool { firstBreak == nil }
 
     public var description: String {
-        if let firstBreak { return "chain broken at event \(firstBreak.sequence): \(firstBreak.reason) (\(eventsChecked) events checked before it)" }
+        if let firstBreak {
+            return "chain broken at event \(firstBreak.sequence): \(firstBreak.reason) (\(eventsChecked) events checked before it)"
+        }
         return "chain intact: \(eventsChecked) events, head \(headHash)"
     }
 }
@@ -35,16 +37,20 @@ extension EventStore {
                 while let row = try rows.next() {
                     let sequence: Int64 = row["sequence"]
                     guard sequence == expectedSequence else {
-                        return broken(expectedSequence, "event \(expectedSequence) is missing (the next stored is \(sequence)): a row was deleted")
+                        return broken(
+                            expectedSequence, "event \(expectedSequence) is missing (the next stored is \(sequence)): a row was deleted")
                     }
                     let stored = [UInt8](row["previous_hash"] as Data)
                     guard stored == previous else {
-                        return broken(sequence, "its previous hash does not match event \(sequence - 1): a row was deleted, inserted or reordered")
+                        return broken(
+                            sequence, "its previous hash does not match event \(sequence - 1): a row was deleted, inserted or reordered")
                     }
                     let operation: String = row["operation_id"]
                     let operationSequence: Int64 = row["operation_sequence"]
                     guard operationSequence == (perOperation[operation] ?? 0) + 1 else {
-                        return broken(sequence, "operation \(operation) jumps to its event \(operationSequence) after \(perOperation[operation] ?? 0)")
+                        return broken(
+                            sequence, "operation \(operation) jumps to its event \(operationSequence) after \(perOperation[operation] ?? 0)"
+                        )
                     }
                     let uid: Int? = row["actor_uid"]
                     let actor = uid.map { Actor(uid: $0, name: row["actor_name"], role: row["actor_role"]) }

@@ -40,7 +40,9 @@ extension EventStore {
             operations.reserveCapacity(snapshots.count)
             var timers: [ScheduledTimer] = []
             for snapshot in snapshots {
-                guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)], let state = OperationState(snapshot, workflow: workflow) else {
+                guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
+                    let state = OperationState(snapshot, workflow: workflow)
+                else {
                     throw ProjectionReader.invalid("operation \(snapshot.id) does not fit its workflow")
                 }
                 operations.append(state)
@@ -59,7 +61,9 @@ extension EventStore {
         do {
             let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false) }
             return try snapshots.map { snapshot in
-                guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)], let state = OperationState(snapshot, workflow: workflow) else {
+                guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
+                    let state = OperationState(snapshot, workflow: workflow)
+                else {
                     throw ProjectionReader.invalid("operation \(snapshot.id) does not fit its workflow")
                 }
                 return state
@@ -73,7 +77,8 @@ extension EventStore {
     public func events(of operation: String) throws(StoreError) -> [StoredEvent] {
         do {
             return try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM event WHERE operation_id = ? ORDER BY operation_sequence", arguments: [operation]).map(Self.storedEvent)
+                try Row.fetchAll(db, sql: "SELECT * FROM event WHERE operation_id = ? ORDER BY operation_sequence", arguments: [operation])
+                    .map(Self.storedEvent)
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "reading the events of \(operation)", writing: false)
@@ -83,7 +88,9 @@ extension EventStore {
     /// Rebuilds an operation by replaying its events from the log (not the projection).
     public func replay(_ operation: String) throws(StoreError) -> OperationState {
         let events = try events(of: operation)
-        guard let first = events.first, let workflowID = first.payload["workflow"]?.stringValue, let version = first.payload["version"]?.intValue else {
+        guard let first = events.first, let workflowID = first.payload["workflow"]?.stringValue,
+            let version = first.payload["version"]?.intValue
+        else {
             throw StoreError(.invalidData, "operation \(operation) has no 'started' event in the log")
         }
         guard let workflow = try workflowsByKey()[WorkflowKey(workflowID, Int(version))] else {

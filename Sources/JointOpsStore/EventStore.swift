@@ -1,6 +1,6 @@
 import GRDB
-import Synchronization
 public import JointOpsCore
+import Synchronization
 
 /// The durable store: an append-only, hash-chained event log and the current-state
 /// projection, both in one SQLite file, changed together in one transaction.
@@ -33,7 +33,8 @@ public final class EventStore: Sendable {
         self.options = options
         var configuration = Configuration()
         configuration.journalMode = .wal
-        configuration.busyMode = .timeout(Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
+        configuration.busyMode = .timeout(
+            Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
@@ -43,7 +44,10 @@ public final class EventStore: Sendable {
             try StoreSchema.migrator.migrate(pool)
             let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
             guard check == ["ok"] else {
-                throw StoreError(.corrupt, "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\").")
+                throw StoreError(
+                    .corrupt,
+                    "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
+                )
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
@@ -58,13 +62,21 @@ public final class EventStore: Sendable {
         let hash = EventHash.contentHash(source)
         do {
             try pool.write { db in
-                if let existing = try String.fetchOne(db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?", arguments: [workflow.id, workflow.version]) {
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?",
+                    arguments: [workflow.id, workflow.version])
+                {
                     guard existing == hash else {
-                        throw StoreError(.conflict, "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with")
+                        throw StoreError(
+                            .conflict,
+                            "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
+                        )
                     }
                     return
                 }
-                try db.execute(sql: "INSERT INTO workflow_version (workflow, version, content_hash, source, loaded_at) VALUES (?, ?, ?, ?, ?)", arguments: [workflow.id, workflow.version, hash, source, at.milliseconds])
+                try db.execute(
+                    sql: "INSERT INTO workflow_version (workflow, version, content_hash, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [workflow.id, workflow.version, hash, source, at.milliseconds])
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "registering workflow '\(workflow.id)' v\(workflow.version)")
@@ -74,13 +86,21 @@ public final class EventStore: Sendable {
     /// Every stored workflow version, compiled.
     public func workflows() throws(StoreError) -> [Workflow] {
         do {
-            let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT workflow, version, source FROM workflow_version ORDER BY workflow, version") }
+            let rows = try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT workflow, version, source FROM workflow_version ORDER BY workflow, version")
+            }
             return try rows.map { row in
                 let key = WorkflowKey(row["workflow"], row["version"])
                 if let workflow = compiled.withLock({ $0[key] }) { return workflow }
                 let source: String = row["source"]
-                guard let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)").workflow else {
-                    throw StoreError(.invalidData, "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations")
+                guard
+                    let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)")
+                        .workflow
+                else {
+                    throw StoreError(
+                        .invalidData,
+                        "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations"
+                    )
                 }
                 compiled.withLock { $0[key] = workflow }
                 return workflow

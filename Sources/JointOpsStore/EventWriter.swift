@@ -5,10 +5,11 @@ import JointOpsCore
 /// Appends a change's events to the event log, extending the hash chain.
 enum EventWriter {
     static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         let state = change.state
         var operationSequence = Int64(state.sequence - change.events.count)
         for record in change.events {
@@ -21,10 +22,19 @@ enum EventWriter {
                 sequence: sequence, operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds,
                 actor: record.actor, kind: kind, payload: payloadBytes)
             let hash = EventHash.hash(previous: head.hash, canonical: canonical)
-            try statement.execute(arguments: [
-                sequence, state.id, operationSequence, record.at.milliseconds, record.actor?.uid, record.actor?.name, record.actor?.role,
-                kind, payload, Data(head.hash), Data(hash),
-            ])
+            var insert = RawStatement(statement, db)
+            insert.bind(sequence)
+            insert.bind(state.id)
+            insert.bind(operationSequence)
+            insert.bind(record.at.milliseconds)
+            insert.bind(record.actor?.uid)
+            insert.bind(record.actor?.name)
+            insert.bind(record.actor?.role)
+            insert.bind(kind)
+            insert.bind(payload)
+            insert.bindBlob(head.hash)
+            insert.bindBlob(hash)
+            try insert.run()
             head = ChainHead(sequence: sequence, hash: hash)
         }
     }

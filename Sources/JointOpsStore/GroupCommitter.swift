@@ -1,5 +1,5 @@
-import Foundation
 import Dispatch
+import Foundation
 import JointOpsCore
 import Synchronization
 
@@ -57,15 +57,26 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// Writes batches until nothing is pending. The first batch waits up to `batchMaxWait`
-    /// for company; later ones take whatever arrived during the previous write.
+    /// Writes batches until nothing is pending. Before each batch it lingers while commands
+    /// are still arriving — at most `batchMaxWait`, and no longer once a 50 µs poll sees no
+    /// new arrival — so callers resumed by the previous batch can join this one.
     private func drain() {
         let options = store.options
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000) + UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
-        while state.withLock({ $0.pending.count }) < options.batchMaxSize, DispatchTime.now().uptimeNanoseconds < deadline {
-            usleep(50)
+        let linger =
+            UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
+            + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000)
+        func gather() {
+            let deadline = DispatchTime.now().uptimeNanoseconds + linger
+            var seen = state.withLock { $0.pending.count }
+            while seen < options.batchMaxSize, DispatchTime.now().uptimeNanoseconds < deadline {
+                usleep(50)
+                let now = state.withLock { $0.pending.count }
+                if now == seen { break }
+                seen = now
+            }
         }
         while true {
+            gather()
             let batch: [Pending] = state.withLock { state in
                 let count = min(state.pending.count, options.batchMaxSize)
                 let batch = Array(state.pending.prefix(count))

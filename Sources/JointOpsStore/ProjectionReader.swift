@@ -38,7 +38,9 @@ enum ProjectionReader {
         let timers = try Row.fetchCursor(db, sql: "SELECT t.* FROM timer t \(joinScope) ORDER BY t.operation_id")
         while let row = try timers.next() {
             let id: String = row["operation_id"]
-            guard var snapshot = snapshots[id], let key = TimerKey(row["key"] as String) else { throw invalid("timer row \(row) is malformed") }
+            guard var snapshot = snapshots[id], let key = TimerKey(row["key"] as String) else {
+                throw invalid("timer row \(row) is malformed")
+            }
             snapshot.timers.append(ArmedTimer(key: key, due: Instant(milliseconds: row["due"])))
             snapshots[id] = snapshot
         }
@@ -75,9 +77,12 @@ enum ProjectionReader {
             phase = .phase(index)
         }
         var attributes = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
-        guard case .object(let members)? = try? JSONParser.parse(row["attributes"]) else { throw invalid("operation \(id) has malformed attributes") }
+        guard case .object(let members)? = try? JSONParser.parse(row["attributes"]) else {
+            throw invalid("operation \(id) has malformed attributes")
+        }
         for (name, value) in members {
-            guard let index = workflow.attribute(named: name), let parsed = AttributeValue(json: value, as: workflow.attributes[index].type) else {
+            guard let index = workflow.attribute(named: name), let parsed = AttributeValue(json: value, as: workflow.attributes[index].type)
+            else {
                 throw invalid("operation \(id) has an attribute '\(name)' that does not fit its workflow")
             }
             attributes[index] = parsed
@@ -105,7 +110,9 @@ enum ProjectionReader {
     }
 
     static func invalid(_ message: String) -> StoreError {
-        StoreError(.invalidData, "the projection is inconsistent: \(message); rebuild it from the event log (jointopsctl store rebuild) or restore a backup")
+        StoreError(
+            .invalidData,
+            "the projection is inconsistent: \(message); rebuild it from the event log (jointopsctl store rebuild) or restore a backup")
     }
 }
 

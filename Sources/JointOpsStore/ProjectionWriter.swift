@@ -8,38 +8,66 @@ enum ProjectionWriter {
         let state = change.state
         let before = change.before
         let workflow = state.workflow
-        try db.cachedStatement(sql: """
-            INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, region = excluded.region, phase_entered_at = excluded.phase_entered_at,
-                last_change_at = excluded.last_change_at, sequence = excluded.sequence, held_since = excluded.held_since,
-                hold_reason = excluded.hold_reason, hold_paused = excluded.hold_paused, ending = excluded.ending
-            """).execute(arguments: [
-                state.id, workflow.id, workflow.version, state.phaseName, state.region, priority(of: state),
-                before == nil ? attributesJSON(state) : "", ProjectionCodec.instantsJSON(state.phaseEnteredAt), state.startedAt.milliseconds,
-                state.lastChangeAt.milliseconds, state.sequence, state.hold?.since.milliseconds, state.hold?.reason,
-                state.hold.map { $0.clockPaused ? 1 : 0 }, state.ending,
-            ])
-        let branchStatement = try db.cachedStatement(sql: """
-            INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (operation_id, position) DO UPDATE SET step = excluded.step, status = excluded.status,
-                region = excluded.region, outcome = excluded.outcome
-            """)
-        let stepStatement = try db.cachedStatement(sql: """
-            INSERT INTO step (operation_id, position, step, entered_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (operation_id, position, step) DO UPDATE SET entered_at = excluded.entered_at
-            """)
+        let operationStatement = try db.cachedStatement(
+            sql: """
+                INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, region = excluded.region, phase_entered_at = excluded.phase_entered_at,
+                    last_change_at = excluded.last_change_at, sequence = excluded.sequence, held_since = excluded.held_since,
+                    hold_reason = excluded.hold_reason, hold_paused = excluded.hold_paused, ending = excluded.ending
+                """)
+        var operation = RawStatement(operationStatement, db)
+        operation.bind(state.id)
+        operation.bind(workflow.id)
+        operation.bind(workflow.version)
+        operation.bind(state.phaseName)
+        operation.bind(state.region)
+        operation.bind(priority(of: state))
+        operation.bind(before == nil ? attributesJSON(state) : "")
+        operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt))
+        operation.bind(state.startedAt.milliseconds)
+        operation.bind(state.lastChangeAt.milliseconds)
+        operation.bind(state.sequence)
+        operation.bind(state.hold?.since.milliseconds)
+        operation.bind(state.hold?.reason)
+        operation.bind(state.hold.map { $0.clockPaused ? 1 : 0 })
+        operation.bind(state.ending)
+        try operation.run()
+        let branchStatement = try db.cachedStatement(
+            sql: """
+                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (operation_id, position) DO UPDATE SET step = excluded.step, status = excluded.status,
+                    region = excluded.region, outcome = excluded.outcome
+                """)
+        let stepStatement = try db.cachedStatement(
+            sql: """
+                INSERT INTO step (operation_id, position, step, entered_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (operation_id, position, step) DO UPDATE SET entered_at = excluded.entered_at
+                """)
         for (position, instance) in state.branches.enumerated() {
             let old = before.flatMap { position < $0.branches.count ? $0.branches[position] : nil }
             guard old != instance else { continue }
             let definition = workflow.branches[instance.definition]
-            try branchStatement.execute(arguments: [
-                state.id, position, instance.name, definition.name, definition.steps[instance.step].name, instance.status.rawValue,
-                instance.region, instance.units, instance.dispatchedAt.milliseconds, instance.outcome,
-            ])
+            var branch = RawStatement(branchStatement, db)
+            branch.bind(state.id)
+            branch.bind(position)
+            branch.bind(instance.name)
+            branch.bind(definition.name)
+            branch.bind(definition.steps[instance.step].name)
+            branch.bind(instance.status.rawValue)
+            branch.bind(instance.region)
+            branch.bind(instance.units)
+            branch.bind(instance.dispatchedAt.milliseconds)
+            branch.bind(instance.outcome)
+            try branch.run()
             for (step, entered) in instance.stepEnteredAt.enumerated() where entered != nil && entered != old?.stepEnteredAt[step] {
-                try stepStatement.execute(arguments: [state.id, position, definition.steps[step].name, entered!.milliseconds])
+                var row = RawStatement(stepStatement, db)
+                row.bind(state.id)
+                row.bind(position)
+                row.bind(definition.steps[step].name)
+                row.bind(entered!.milliseconds)
+                try row.run()
             }
         }
         try writeTimers(state, before: before, db)
@@ -50,24 +78,35 @@ enum ProjectionWriter {
         let old = before?.timers ?? []
         guard old != state.timers else { return }
         let delete = try db.cachedStatement(sql: "DELETE FROM timer WHERE operation_id = ? AND key = ?")
-        let upsert = try db.cachedStatement(sql: "INSERT INTO timer (operation_id, key, due) VALUES (?, ?, ?) ON CONFLICT (operation_id, key) DO UPDATE SET due = excluded.due")
+        let upsert = try db.cachedStatement(
+            sql:
+                "INSERT INTO timer (operation_id, key, due) VALUES (?, ?, ?) ON CONFLICT (operation_id, key) DO UPDATE SET due = excluded.due"
+        )
         for timer in old where !state.timers.contains(where: { $0.key == timer.key }) {
-            try delete.execute(arguments: [state.id, timer.key.description])
+            var row = RawStatement(delete, db)
+            row.bind(state.id)
+            row.bind(timer.key.description)
+            try row.run()
         }
         for timer in state.timers where !old.contains(timer) {
-            try upsert.execute(arguments: [state.id, timer.key.description, timer.due.milliseconds])
+            var row = RawStatement(upsert, db)
+            row.bind(state.id)
+            row.bind(timer.key.description)
+            row.bind(timer.due.milliseconds)
+            try row.run()
         }
     }
 
     private static func writeEscalations(_ state: OperationState, before: OperationState?, _ db: Database) throws {
         let old = before?.escalations ?? []
         guard old != state.escalations else { return }
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO escalation (operation_id, number, timer_key, reason, opened_at, ladder_base, rungs_fired, acknowledged_at, resolved_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (operation_id, number) DO UPDATE SET ladder_base = excluded.ladder_base, rungs_fired = excluded.rungs_fired,
-                acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at
-            """)
+        let upsert = try db.cachedStatement(
+            sql: """
+                INSERT INTO escalation (operation_id, number, timer_key, reason, opened_at, ladder_base, rungs_fired, acknowledged_at, resolved_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (operation_id, number) DO UPDATE SET ladder_base = excluded.ladder_base, rungs_fired = excluded.rungs_fired,
+                    acknowledged_at = excluded.acknowledged_at, resolved_at = excluded.resolved_at
+                """)
         for (index, escalation) in state.escalations.enumerated() where index >= old.count || old[index] != escalation {
             try upsert.execute(arguments: [
                 state.id, escalation.number, escalation.timer?.description, escalation.reason, escalation.openedAt.milliseconds,

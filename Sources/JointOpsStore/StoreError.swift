@@ -32,19 +32,38 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         let nothingWritten = writing ? "nothing of it was written" : "nothing was changed"
         switch error.resultCode {
         case .SQLITE_FULL:
-            return StoreError(.diskFull, "\(action) failed: the disk holding \(path) is full; \(nothingWritten). Free space on that file system (df -h), then retry; acknowledged events are intact.")
+            return StoreError(
+                .diskFull,
+                "\(action) failed: the disk holding \(path) is full; \(nothingWritten). Free space on that file system (df -h), then retry; acknowledged events are intact."
+            )
         case .SQLITE_READONLY:
-            return StoreError(.readOnly, "\(action) failed: \(path) is read-only (file permissions or a read-only file system); \(nothingWritten). Make it writable for the jointops user, or remount the file system read-write.")
+            return StoreError(
+                .readOnly,
+                "\(action) failed: \(path) is read-only (file permissions or a read-only file system); \(nothingWritten). Make it writable for the jointops user, or remount the file system read-write."
+            )
         case .SQLITE_BUSY, .SQLITE_LOCKED:
-            return StoreError(.locked, "\(action) failed: \(path) is locked by another process; \(nothingWritten). Stop the other process (another jointopsd, or a sqlite3 shell holding a transaction) and retry.")
+            return StoreError(
+                .locked,
+                "\(action) failed: \(path) is locked by another process; \(nothingWritten). Stop the other process (another jointopsd, or a sqlite3 shell holding a transaction) and retry."
+            )
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
-            return StoreError(.corrupt, "\(action) failed: \(path) is damaged or not a jointops database (\(error.message ?? "corrupt")). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\").")
+            return StoreError(
+                .corrupt,
+                "\(action) failed: \(path) is damaged or not a jointops database (\(error.message ?? "corrupt")). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
+            )
         case .SQLITE_CANTOPEN:
-            return StoreError(.cannotOpen, "cannot open \(path): the file or its folder does not exist or is not accessible; create the state directory and give the jointops user access.")
+            return StoreError(
+                .cannotOpen,
+                "cannot open \(path): the file or its folder does not exist or is not accessible; create the state directory and give the jointops user access."
+            )
         case .SQLITE_CONSTRAINT:
-            return StoreError(.conflict, "\(action) was refused by the database: \(error.message ?? "constraint failed"); \(nothingWritten).")
+            return StoreError(
+                .conflict, "\(action) was refused by the database: \(error.message ?? "constraint failed"); \(nothingWritten).")
         case .SQLITE_IOERR:
-            return StoreError(.io, "\(action) failed: an I/O error on \(path) (\(error.message ?? "disk I/O error")); \(nothingWritten). Check the disk (dmesg) and retry.")
+            return StoreError(
+                .io,
+                "\(action) failed: an I/O error on \(path) (\(error.message ?? "disk I/O error")); \(nothingWritten). Check the disk (dmesg) and retry."
+            )
         default:
             return StoreError(.io, "\(action) failed on \(path): \(error.message ?? "\(error)"); \(nothingWritten).")
         }

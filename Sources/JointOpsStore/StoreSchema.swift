@@ -6,102 +6,103 @@ enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001 event log, workflow versions and current-state projection") { db in
-            try db.execute(sql: """
-                CREATE TABLE workflow_version (
-                    workflow     TEXT    NOT NULL CHECK (length(workflow) > 0),
-                    version      INTEGER NOT NULL CHECK (version >= 1),
-                    content_hash TEXT    NOT NULL CHECK (length(content_hash) = 64),
-                    source       TEXT    NOT NULL,
-                    loaded_at    INTEGER NOT NULL,
-                    PRIMARY KEY (workflow, version)
-                ) STRICT;
+            try db.execute(
+                sql: """
+                    CREATE TABLE workflow_version (
+                        workflow     TEXT    NOT NULL CHECK (length(workflow) > 0),
+                        version      INTEGER NOT NULL CHECK (version >= 1),
+                        content_hash TEXT    NOT NULL CHECK (length(content_hash) = 64),
+                        source       TEXT    NOT NULL,
+                        loaded_at    INTEGER NOT NULL,
+                        PRIMARY KEY (workflow, version)
+                    ) STRICT;
 
-                CREATE TABLE event (
-                    sequence           INTEGER PRIMARY KEY CHECK (sequence >= 1),
-                    operation_id       TEXT    NOT NULL,
-                    operation_sequence INTEGER NOT NULL CHECK (operation_sequence >= 1),
-                    at                 INTEGER NOT NULL,
-                    actor_uid          INTEGER,
-                    actor_name         TEXT,
-                    actor_role         TEXT,
-                    kind               TEXT    NOT NULL,
-                    payload            TEXT    NOT NULL,
-                    previous_hash      BLOB    NOT NULL CHECK (length(previous_hash) = 32),
-                    hash               BLOB    NOT NULL CHECK (length(hash) = 32),
-                    UNIQUE (operation_id, operation_sequence),
-                    CHECK ((actor_uid IS NULL) = (actor_name IS NULL) AND (actor_uid IS NULL) = (actor_role IS NULL))
-                ) STRICT;
-                CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
-                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be changed'); END;
-                CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
-                    BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;
+                    CREATE TABLE event (
+                        sequence           INTEGER PRIMARY KEY CHECK (sequence >= 1),
+                        operation_id       TEXT    NOT NULL,
+                        operation_sequence INTEGER NOT NULL CHECK (operation_sequence >= 1),
+                        at                 INTEGER NOT NULL,
+                        actor_uid          INTEGER,
+                        actor_name         TEXT,
+                        actor_role         TEXT,
+                        kind               TEXT    NOT NULL,
+                        payload            TEXT    NOT NULL,
+                        previous_hash      BLOB    NOT NULL CHECK (length(previous_hash) = 32),
+                        hash               BLOB    NOT NULL CHECK (length(hash) = 32),
+                        UNIQUE (operation_id, operation_sequence),
+                        CHECK ((actor_uid IS NULL) = (actor_name IS NULL) AND (actor_uid IS NULL) = (actor_role IS NULL))
+                    ) STRICT;
+                    CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be changed'); END;
+                    CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event
+                        BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;
 
-                CREATE TABLE operation (
-                    id               TEXT    PRIMARY KEY,
-                    workflow         TEXT    NOT NULL,
-                    version          INTEGER NOT NULL,
-                    phase            TEXT    NOT NULL,
-                    region           TEXT    NOT NULL,
-                    priority         INTEGER CHECK (priority BETWEEN 1 AND 4),
-                    attributes       TEXT    NOT NULL,
-                    phase_entered_at TEXT    NOT NULL,
-                    started_at       INTEGER NOT NULL,
-                    last_change_at   INTEGER NOT NULL,
-                    sequence         INTEGER NOT NULL CHECK (sequence >= 1),
-                    held_since       INTEGER,
-                    hold_reason      TEXT,
-                    hold_paused      INTEGER CHECK (hold_paused IN (0, 1)),
-                    ending           TEXT,
-                    FOREIGN KEY (workflow, version) REFERENCES workflow_version (workflow, version),
-                    CHECK ((held_since IS NULL) = (hold_reason IS NULL))
-                ) STRICT;
-                CREATE INDEX operation_open ON operation (id) WHERE ending IS NULL;
+                    CREATE TABLE operation (
+                        id               TEXT    PRIMARY KEY,
+                        workflow         TEXT    NOT NULL,
+                        version          INTEGER NOT NULL,
+                        phase            TEXT    NOT NULL,
+                        region           TEXT    NOT NULL,
+                        priority         INTEGER CHECK (priority BETWEEN 1 AND 4),
+                        attributes       TEXT    NOT NULL,
+                        phase_entered_at TEXT    NOT NULL,
+                        started_at       INTEGER NOT NULL,
+                        last_change_at   INTEGER NOT NULL,
+                        sequence         INTEGER NOT NULL CHECK (sequence >= 1),
+                        held_since       INTEGER,
+                        hold_reason      TEXT,
+                        hold_paused      INTEGER CHECK (hold_paused IN (0, 1)),
+                        ending           TEXT,
+                        FOREIGN KEY (workflow, version) REFERENCES workflow_version (workflow, version),
+                        CHECK ((held_since IS NULL) = (hold_reason IS NULL))
+                    ) STRICT;
+                    CREATE INDEX operation_open ON operation (id) WHERE ending IS NULL;
 
-                CREATE TABLE branch (
-                    operation_id  TEXT    NOT NULL REFERENCES operation (id),
-                    position      INTEGER NOT NULL CHECK (position >= 0),
-                    instance      TEXT    NOT NULL,
-                    branch        TEXT    NOT NULL,
-                    step          TEXT    NOT NULL,
-                    status        TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'stood_down')),
-                    region        TEXT    NOT NULL,
-                    units         INTEGER NOT NULL CHECK (units >= 1),
-                    dispatched_at INTEGER NOT NULL,
-                    outcome       TEXT,
-                    PRIMARY KEY (operation_id, position),
-                    UNIQUE (operation_id, instance)
-                ) STRICT, WITHOUT ROWID;
+                    CREATE TABLE branch (
+                        operation_id  TEXT    NOT NULL REFERENCES operation (id),
+                        position      INTEGER NOT NULL CHECK (position >= 0),
+                        instance      TEXT    NOT NULL,
+                        branch        TEXT    NOT NULL,
+                        step          TEXT    NOT NULL,
+                        status        TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'stood_down')),
+                        region        TEXT    NOT NULL,
+                        units         INTEGER NOT NULL CHECK (units >= 1),
+                        dispatched_at INTEGER NOT NULL,
+                        outcome       TEXT,
+                        PRIMARY KEY (operation_id, position),
+                        UNIQUE (operation_id, instance)
+                    ) STRICT, WITHOUT ROWID;
 
-                CREATE TABLE step (
-                    operation_id TEXT    NOT NULL,
-                    position     INTEGER NOT NULL,
-                    step         TEXT    NOT NULL,
-                    entered_at   INTEGER NOT NULL,
-                    PRIMARY KEY (operation_id, position, step),
-                    FOREIGN KEY (operation_id, position) REFERENCES branch (operation_id, position)
-                ) STRICT, WITHOUT ROWID;
+                    CREATE TABLE step (
+                        operation_id TEXT    NOT NULL,
+                        position     INTEGER NOT NULL,
+                        step         TEXT    NOT NULL,
+                        entered_at   INTEGER NOT NULL,
+                        PRIMARY KEY (operation_id, position, step),
+                        FOREIGN KEY (operation_id, position) REFERENCES branch (operation_id, position)
+                    ) STRICT, WITHOUT ROWID;
 
-                CREATE TABLE timer (
-                    operation_id TEXT    NOT NULL REFERENCES operation (id),
-                    key          TEXT    NOT NULL,
-                    due          INTEGER NOT NULL,
-                    PRIMARY KEY (operation_id, key)
-                ) STRICT, WITHOUT ROWID;
-                CREATE INDEX timer_by_due ON timer (due);
+                    CREATE TABLE timer (
+                        operation_id TEXT    NOT NULL REFERENCES operation (id),
+                        key          TEXT    NOT NULL,
+                        due          INTEGER NOT NULL,
+                        PRIMARY KEY (operation_id, key)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX timer_by_due ON timer (due);
 
-                CREATE TABLE escalation (
-                    operation_id    TEXT    NOT NULL REFERENCES operation (id),
-                    number          INTEGER NOT NULL CHECK (number >= 1),
-                    timer_key       TEXT,
-                    reason          TEXT    NOT NULL,
-                    opened_at       INTEGER NOT NULL,
-                    ladder_base     INTEGER NOT NULL,
-                    rungs_fired     INTEGER NOT NULL CHECK (rungs_fired >= 0),
-                    acknowledged_at INTEGER,
-                    resolved_at     INTEGER,
-                    PRIMARY KEY (operation_id, number)
-                ) STRICT, WITHOUT ROWID;
-                """)
+                    CREATE TABLE escalation (
+                        operation_id    TEXT    NOT NULL REFERENCES operation (id),
+                        number          INTEGER NOT NULL CHECK (number >= 1),
+                        timer_key       TEXT,
+                        reason          TEXT    NOT NULL,
+                        opened_at       INTEGER NOT NULL,
+                        ladder_base     INTEGER NOT NULL,
+                        rungs_fired     INTEGER NOT NULL CHECK (rungs_fired >= 0),
+                        acknowledged_at INTEGER,
+                        resolved_at     INTEGER,
+                        PRIMARY KEY (operation_id, number)
+                    ) STRICT, WITHOUT ROWID;
+                    """)
         }
         return migrator
     }

@@ -49,7 +49,8 @@ enum CrashWriter {
             }
         }
         var now = Instant(milliseconds: 1_795_910_400_000)
-        var (state, transition) = try OperationState.start(workflow, id: id, region: "hexi", attributes: attributes, at: now, actor: Actor(uid: 0, name: "root", role: "admin"))
+        var (state, transition) = try OperationState.start(
+            workflow, id: id, region: "hexi", attributes: attributes, at: now, actor: Actor(uid: 0, name: "root", role: "admin"))
         try await committer.commit(EventStore.Change(state: state, before: nil, events: transition.events))
         write("ack \(id) \(state.sequence)\n")
         for round in 0..<6 {

@@ -19,12 +19,13 @@ enum JointOpsBench {
             try await StoreBenchmark.run(
                 workflowsFolder: root.appendingPathComponent("Workflows"), writers: 64, seconds: quick ? 1 : 5,
                 recoveryOperations: quick ? 10_000 : 100_000)
-        case "micro":
-            try Micro.run(root.appendingPathComponent("Workflows"))
+        case "commit-cost":
+            try CommitCostBenchmark.run(root.appendingPathComponent("Workflows"))
         case "crash-writer" where arguments.count == 4:
             try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
         default:
-            FileHandle.standardError.write(Data("usage: jointops-bench engine|store [--quick] | crash-writer STORE WORKFLOWS RUN\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: jointops-bench engine|store [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n".utf8))
             exit(64)
         }
     }

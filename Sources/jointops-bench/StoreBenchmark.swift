@@ -12,12 +12,12 @@ enum StoreBenchmark {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let source = try String(contentsOf: workflowsFolder.appendingPathComponent("armed-response.yaml"), encoding: .utf8)
-        guard let workflow = WorkflowLoader.load(source: source, file: "armed-response.yaml").workflow else { fatalError("armed-response.yaml is invalid") }
+        guard let workflow = WorkflowLoader.load(source: source, file: "armed-response.yaml").workflow else {
+            fatalError("armed-response.yaml is invalid")
+        }
 
         let livePath = folder.appendingPathComponent("live.sqlite").path
-        let durability: StoreOptions.Durability = ProcessInfo.processInfo.environment["JOINTOPS_BENCH_DURABILITY"] == "normal" ? .normal : .full
-        let waitMicroseconds = Int(ProcessInfo.processInfo.environment["JOINTOPS_BENCH_WAIT_US"] ?? "1000") ?? 1000
-        let store = try EventStore(options: StoreOptions(path: livePath, durability: durability, batchMaxWait: .microseconds(waitMicroseconds)))
+        let store = try EventStore(options: StoreOptions(path: livePath, durability: .full))
         try store.register(workflow, source: source, at: Instant(milliseconds: 0))
         let committer = GroupCommitter(store: store)
         let clock = ContinuousClock()
@@ -32,23 +32,35 @@ enum StoreBenchmark {
         let elapsed = seconds(clock.now - started)
         let statistics = committer.statistics
         let rate = Double(transitions) / elapsed
-        print(String(format: "store: %d writers, synchronous=FULL: %d durable transitions in %.2f s = %.0f/s (%d transactions, %.1f commands each); target ≥ 100,000/s: %@",
-            writers, transitions, elapsed, rate, statistics.transactions, Double(statistics.changes) / Double(max(1, statistics.transactions)), rate >= 100_000 ? "met" : "NOT met"))
-        print(String(format: "store: the writer thread was inside transactions %.0f%% of the time", Double(statistics.writingNanoseconds) / 1e9 / elapsed * 100))
+        print(
+            String(
+                format:
+                    "store: %d writers, synchronous=FULL: %d durable transitions in %.2f s = %.0f/s (%d transactions, %.1f commands each); target ≥ 100,000/s: %@",
+                writers, transitions, elapsed, rate, statistics.transactions,
+                Double(statistics.changes) / Double(max(1, statistics.transactions)), rate >= 100_000 ? "met" : "NOT met"))
+        print(
+            String(
+                format: "store: the writer thread was inside transactions %.0f%% of the time",
+                Double(statistics.writingNanoseconds) / 1e9 / elapsed * 100))
         try store.close()
 
-        let ceilingTime = try ceiling(copying: livePath, into: folder.appendingPathComponent("ceiling.sqlite").path, transactions: statistics.transactions)
+        let ceilingTime = try ceiling(
+            copying: livePath, into: folder.appendingPathComponent("ceiling.sqlite").path, transactions: statistics.transactions)
         let ceilingRate = Double(transitions) / ceilingTime
-        print(String(format: "store: ceiling — plain SQLite inserts of the same rows in %d batched transactions: %.2f s = %.0f transitions/s; store/ceiling = %.2f (target ≥ 0.6: %@)",
-            statistics.transactions, ceilingTime, ceilingRate, rate / ceilingRate, rate / ceilingRate >= 0.6 ? "met" : "NOT met"))
+        print(
+            String(
+                format:
+                    "store: ceiling — plain SQLite inserts of the same rows in %d batched transactions: %.2f s = %.0f transitions/s; store/ceiling = %.2f (target ≥ 0.6: %@)",
+                statistics.transactions, ceilingTime, ceilingRate, rate / ceilingRate, rate / ceilingRate >= 0.6 ? "met" : "NOT met"))
 
-        if ProcessInfo.processInfo.environment["JOINTOPS_BENCH_SKIP_RECOVERY"] == nil {
-            try await recovery(workflow, source: source, operations: recoveryOperations, path: folder.appendingPathComponent("recovery.sqlite").path)
-        }
+        try await recovery(
+            workflow, source: source, operations: recoveryOperations, path: folder.appendingPathComponent("recovery.sqlite").path)
     }
 
     /// One writer: armed-response operations driven from start through every branch step.
-    private static func drive(_ workflow: Workflow, writer: Int, until deadline: ContinuousClock.Instant, _ committer: GroupCommitter) async throws -> Int {
+    private static func drive(
+        _ workflow: Workflow, writer: Int, until deadline: ContinuousClock.Instant, _ committer: GroupCommitter
+    ) async throws -> Int {
         var count = 0
         var index = 0
         while ContinuousClock.now < deadline {
@@ -61,7 +73,9 @@ enum StoreBenchmark {
             var commands: [Command] = [.fire(event: "assess"), .fire(event: "dispatch")]
             for definition in ["public_order", "swat", "traffic"] {
                 let branch = workflow.branches[workflow.branch(named: definition)!]
-                commands += EngineBenchmark.pathToCompletion(branch).map { .advance(branch: definition, to: branch.steps[$0].name, outcome: nil) }
+                commands += EngineBenchmark.pathToCompletion(branch).map {
+                    .advance(branch: definition, to: branch.steps[$0].name, outcome: nil)
+                }
             }
             for command in commands {
                 at = at + 1000
@@ -99,7 +113,10 @@ enum StoreBenchmark {
             try target.write { db in
                 for (table, row) in batch {
                     let columns = Array(row.columnNames)
-                    let statement = try db.cachedStatement(sql: "INSERT INTO \(table) (\(columns.joined(separator: ","))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))")
+                    let statement = try db.cachedStatement(
+                        sql:
+                            "INSERT INTO \(table) (\(columns.joined(separator: ","))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))"
+                    )
                     try statement.execute(arguments: StatementArguments(row.databaseValues))
                 }
             }
@@ -141,9 +158,12 @@ enum StoreBenchmark {
         let recovered = try store.recover()
         let elapsed = seconds(clock.now - start)
         let perOperation = Double(residentBytes() - residentBefore) / Double(recovered.operations.count)
-        print(String(format: "store: recovery of %d open operations (%d branches, %d armed timers) to ready: %.2f s (target ≤ 2 s: %@); resident memory %.0f bytes per operation (target ≤ 4096: %@)",
-            recovered.operations.count, recovered.operations.map(\.branches.count).reduce(0, +), recovered.timers.count, elapsed,
-            elapsed <= 2 ? "met" : "NOT met", perOperation, perOperation <= 4096 ? "met" : "NOT met"))
+        print(
+            String(
+                format:
+                    "store: recovery of %d open operations (%d branches, %d armed timers) to ready: %.2f s (target ≤ 2 s: %@); resident memory %.0f bytes per operation (target ≤ 4096: %@)",
+                recovered.operations.count, recovered.operations.map(\.branches.count).reduce(0, +), recovered.timers.count, elapsed,
+                elapsed <= 2 ? "met" : "NOT met", perOperation, perOperation <= 4096 ? "met" : "NOT met"))
         withExtendedLifetime(recovered) {}
         try store.close()
     }

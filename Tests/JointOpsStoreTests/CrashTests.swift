@@ -29,7 +29,10 @@ import Testing
             for (operation, sequence) in acks { latest[operation] = max(latest[operation] ?? 0, sequence) }
             for (operation, sequence) in latest {
                 let stored = try store.events(of: operation).count
-                #expect(stored >= sequence, "run \(run) (seed \(Self.seed), kill after \(delay) ms): \(operation) acknowledged \(sequence) events, \(stored) stored")
+                #expect(
+                    stored >= sequence,
+                    "run \(run) (seed \(Self.seed), kill after \(delay) ms): \(operation) acknowledged \(sequence) events, \(stored) stored"
+                )
                 operations.insert(operation)
             }
             let chain = try store.verifyChain()
@@ -59,7 +62,8 @@ import Testing
         usleep(useconds_t(delay * 1000))
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "run \(run): the writer ended by itself (status \(process.terminationStatus))")
+        #expect(
+            process.terminationReason == .uncaughtSignal, "run \(run): the writer ended by itself (status \(process.terminationStatus))")
         return reader.finish().split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ")
             guard parts.count == 3, parts[0] == "ack", let sequence = Int(parts[2]) else { return nil }

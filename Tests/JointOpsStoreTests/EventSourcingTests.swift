@@ -15,7 +15,9 @@ import Testing
         let workflow = try Library.workflow(for: url, in: workflows)
         var commitError: (any Error)?
         let report = ScenarioRunner.run(try Library.scenario(url), workflow: workflow) { before, after, transition in
-            do { try store.commit([EventStore.Change(state: after, before: before, events: transition.events)]) } catch { commitError = error }
+            do { try store.commit([EventStore.Change(state: after, before: before, events: transition.events)]) } catch {
+                commitError = error
+            }
         }
         #expect(commitError == nil, "\(String(describing: commitError))")
         #expect(report.failures == [])
@@ -40,7 +42,9 @@ import Testing
         let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows)
         let armed = try #require(workflows.first { $0.0.id == "armed-response" }?.0)
         let officer = Actor(uid: 1001, name: "zhang", role: "operate")
-        var (state, start) = try OperationState.start(armed, id: "OP-7", region: "hexi", attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"], at: Instant(milliseconds: 1000), actor: officer)
+        var (state, start) = try OperationState.start(
+            armed, id: "OP-7", region: "hexi", attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"],
+            at: Instant(milliseconds: 1000), actor: officer)
         try store.commit([EventStore.Change(state: state, before: nil, events: start.events)])
         let before = state
         let assess = try state.handle(.fire(event: "assess"), at: Instant(milliseconds: 2000), actor: officer)
@@ -49,7 +53,10 @@ import Testing
         #expect(events.map(\.kind) == ["started", "phase_entered", "phase_entered"])
         #expect(events.map(\.operationSequence) == [1, 2, 3])
         #expect(events.allSatisfy { $0.actor == officer })
-        #expect(events[0].payload.canonical == #"{"attributes":{"hostages":0,"incident_type":"armed_robbery","priority":"P1","weapon_involved":true},"operation":"OP-7","region":"hexi","version":1,"workflow":"armed-response"}"#)
+        #expect(
+            events[0].payload.canonical
+                == #"{"attributes":{"hostages":0,"incident_type":"armed_robbery","priority":"P1","weapon_involved":true},"operation":"OP-7","region":"hexi","version":1,"workflow":"armed-response"}"#
+        )
         #expect(events[2].payload.canonical == #"{"cause":"event","event":"assess","phase":"assessing"}"#)
     }
 
@@ -64,7 +71,10 @@ import Testing
             Issue.record("accepted changed content under the same version")
         } catch {
             #expect(error.kind == .conflict)
-            #expect(error.message == "registering workflow '\(workflow.id)' v1 was refused by the database: workflow '\(workflow.id)' version 1 is already stored with different content; bump 'version' in the file so running operations keep the version they started with; nothing of it was written." || error.message.contains("bump 'version'"))
+            #expect(
+                error.message
+                    == "registering workflow '\(workflow.id)' v1 was refused by the database: workflow '\(workflow.id)' version 1 is already stored with different content; bump 'version' in the file so running operations keep the version they started with; nothing of it was written."
+                    || error.message.contains("bump 'version'"))
         }
     }
 

@@ -7,7 +7,9 @@ import Testing
 /// every command in it and leaves nothing on disk.
 @Suite struct GroupCommitTests {
     /// `writers` concurrent operators, each starting an operation and adding `notes` notes.
-    static func runWriters(_ committer: GroupCommitter, _ workflow: Workflow, writers: Int, notes: Int, prefix: String = "OP") async throws -> Int {
+    static func runWriters(
+        _ committer: GroupCommitter, _ workflow: Workflow, writers: Int, notes: Int, prefix: String = "OP"
+    ) async throws -> Int {
         let starts = try startOperations(workflow, count: writers, prefix: prefix)
         return try await withThrowingTaskGroup(of: Int.self) { group in
             for start in starts {

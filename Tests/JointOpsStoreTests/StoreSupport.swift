@@ -50,7 +50,9 @@ enum Library {
 
 extension EventStore {
     /// A store with every shipped workflow registered.
-    static func withLibrary(at path: String, _ workflows: [(Workflow, String)], options: (inout StoreOptions) -> Void = { _ in }) throws -> EventStore {
+    static func withLibrary(
+        at path: String, _ workflows: [(Workflow, String)], options: (inout StoreOptions) -> Void = { _ in }
+    ) throws -> EventStore {
         var storeOptions = StoreOptions(path: path)
         options(&storeOptions)
         let store = try EventStore(options: storeOptions)
@@ -61,7 +63,9 @@ extension EventStore {
 
 /// Starts `count` operations of `workflow` (attributes from the property test generator's
 /// simplest choices) and advances nothing; returns the states and their start changes.
-func startOperations(_ workflow: Workflow, count: Int, prefix: String = "OP", at: Instant = Instant(milliseconds: 1_795_910_400_000)) throws -> [EventStore.Change] {
+func startOperations(
+    _ workflow: Workflow, count: Int, prefix: String = "OP", at: Instant = Instant(milliseconds: 1_795_910_400_000)
+) throws -> [EventStore.Change] {
     var attributes: [String: String] = [:]
     for attribute in workflow.attributes where attribute.required {
         switch attribute.type {
@@ -73,7 +77,9 @@ func startOperations(_ workflow: Workflow, count: Int, prefix: String = "OP", at
         }
     }
     return try (0..<count).map { index in
-        let (state, transition) = try OperationState.start(workflow, id: "\(prefix)-\(index)", region: "hexi", attributes: attributes, at: at, actor: Actor(uid: 0, name: "root", role: "admin"))
+        let (state, transition) = try OperationState.start(
+            workflow, id: "\(prefix)-\(index)", region: "hexi", attributes: attributes, at: at,
+            actor: Actor(uid: 0, name: "root", role: "admin"))
         return EventStore.Change(state: state, before: nil, events: transition.events)
     }
 }

@@ -48,7 +48,9 @@ import Testing
         let folder = try TemporaryFolder()
         let path = try Self.populatedStore(folder)
         let queue = try DatabaseQueue(path: path)
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE event SET kind = 'noted' WHERE sequence = 3") } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { try $0.execute(sql: "UPDATE event SET kind = 'noted' WHERE sequence = 3") }
+        }
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM event WHERE sequence = 3") } }
         try queue.close()
     }
@@ -96,7 +98,9 @@ import Testing
         let last = try queue.read { try Int64.fetchOne($0, sql: "SELECT max(sequence) FROM event") } ?? 0
         try queue.close()
         var sql = ""
-        for sequence in stride(from: last, through: 5, by: -1) { sql += "UPDATE event SET sequence = \(sequence + 1) WHERE sequence = \(sequence);" }
+        for sequence in stride(from: last, through: 5, by: -1) {
+            sql += "UPDATE event SET sequence = \(sequence + 1) WHERE sequence = \(sequence);"
+        }
         sql += """
             INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
             SELECT 5, 'OP-FORGED', 1, at, actor_uid, actor_name, actor_role, 'noted', '{"text":"forged"}', previous_hash, hash FROM event WHERE sequence = 4;
@@ -110,7 +114,10 @@ import Testing
     @Test func reorderedRowsAreCaught() throws {
         let folder = try TemporaryFolder()
         let path = try Self.populatedStore(folder)
-        try Self.tamper(path, "UPDATE event SET sequence = 1000000 WHERE sequence = 6; UPDATE event SET sequence = 6 WHERE sequence = 5; UPDATE event SET sequence = 5 WHERE sequence = 1000000;")
+        try Self.tamper(
+            path,
+            "UPDATE event SET sequence = 1000000 WHERE sequence = 6; UPDATE event SET sequence = 6 WHERE sequence = 5; UPDATE event SET sequence = 5 WHERE sequence = 1000000;"
+        )
         let report = try Self.verify(path)
         #expect(report.firstBreak?.sequence == 5)
     }
@@ -118,7 +125,9 @@ import Testing
     @Test func anAppendedForgeryIsCaught() throws {
         let folder = try TemporaryFolder()
         let path = try Self.populatedStore(folder)
-        try Self.tamper(path, """
+        try Self.tamper(
+            path,
+            """
             INSERT INTO event (sequence, operation_id, operation_sequence, at, kind, payload, previous_hash, hash)
             SELECT max(sequence) + 1, 'OP-0', 99, 0, 'noted', '{"text":"x"}', zeroblob(32), zeroblob(32) FROM event;
             """)

@@ -52,7 +52,9 @@ extension OperationState {
     public init?(_ snapshot: OperationSnapshot, workflow: Workflow) {
         guard snapshot.workflow == workflow.id, snapshot.version == workflow.version,
             snapshot.attributes.count == workflow.attributes.count, snapshot.phaseEnteredAt.count == workflow.phases.count,
-            snapshot.branches.allSatisfy({ $0.definition < workflow.branches.count && $0.stepEnteredAt.count == workflow.branches[$0.definition].steps.count })
+            snapshot.branches.allSatisfy({
+                $0.definition < workflow.branches.count && $0.stepEnteredAt.count == workflow.branches[$0.definition].steps.count
+            })
         else { return nil }
         self.init(id: snapshot.id, workflow: workflow, region: snapshot.region, attributes: snapshot.attributes, at: snapshot.startedAt)
         phase = snapshot.phase

@@ -7,7 +7,10 @@ extension OperationState {
         var fields: [String: JSONValue] = [:]
         switch event {
         case .started(let operation, let workflowID, let version, let region, let attributes):
-            fields = ["operation": .string(operation), "workflow": .string(workflowID), "version": .int(Int64(version)), "region": .string(region)]
+            fields = [
+                "operation": .string(operation), "workflow": .string(workflowID), "version": .int(Int64(version)),
+                "region": .string(region),
+            ]
             var values: [String: JSONValue] = [:]
             for (index, value) in attributes.enumerated() {
                 guard let value else { continue }
@@ -24,9 +27,15 @@ extension OperationState {
                 fields["event"] = .string(name)
             }
         case .branchDispatched(let branch, let region, let units, let reason):
-            fields = ["branch": .string(workflow.branches[branch].name), "region": .string(region), "units": .int(Int64(units)), "reason": .string(reason.rawValue)]
+            fields = [
+                "branch": .string(workflow.branches[branch].name), "region": .string(region), "units": .int(Int64(units)),
+                "reason": .string(reason.rawValue),
+            ]
         case .stepEntered(let instance, let step, let outcome):
-            fields = ["instance": .string(branches[instance].name), "step": .string(workflow.branches[branches[instance].definition].steps[step].name)]
+            fields = [
+                "instance": .string(branches[instance].name),
+                "step": .string(workflow.branches[branches[instance].definition].steps[step].name),
+            ]
             if let outcome { fields["outcome"] = .string(outcome) }
         case .regionReassigned(let instance, let region):
             fields["region"] = .string(region)
@@ -36,7 +45,9 @@ extension OperationState {
         case .resumed:
             break
         case .deadlineMissed(let key, let escalation, let lateness):
-            fields = ["deadline": .string(workflow.deadlines[key.index].id), "escalation": .int(Int64(escalation)), "lateness_ms": .int(lateness)]
+            fields = [
+                "deadline": .string(workflow.deadlines[key.index].id), "escalation": .int(Int64(escalation)), "lateness_ms": .int(lateness),
+            ]
             if key.instance >= 0 { fields["instance"] = .string(branches[key.instance].name) }
         case .escalated(let escalation, let rung, let lateness):
             fields = ["escalation": .int(Int64(escalation)), "rung": .int(Int64(rung + 1)), "lateness_ms": .int(lateness)]
@@ -45,7 +56,10 @@ extension OperationState {
         case .escalationAcknowledged(let escalation):
             fields["escalation"] = .int(Int64(escalation))
         case .phaseTimerElapsed(let key, let refusal):
-            fields = ["phase": .string(workflow.phases[key.instance].name), "timer": .int(Int64(key.index + 1)), "event": .string(workflow.phases[key.instance].timers[key.index].event)]
+            fields = [
+                "phase": .string(workflow.phases[key.instance].name), "timer": .int(Int64(key.index + 1)),
+                "event": .string(workflow.phases[key.instance].timers[key.index].event),
+            ]
             if let refusal { fields["refusal"] = .string(refusal) }
         case .noted(let text):
             fields["text"] = .string(text)
@@ -81,7 +95,9 @@ extension OperationState {
             else { return nil }
             return .branchDispatched(branch: branch, region: region, units: units, reason: reason)
         case "step_entered":
-            guard let index = instance("instance"), let step = text("step").flatMap(workflow.branches[branches[index].definition].step(named:)) else { return nil }
+            guard let index = instance("instance"),
+                let step = text("step").flatMap(workflow.branches[branches[index].definition].step(named:))
+            else { return nil }
             return .stepEntered(instance: index, step: step, outcome: text("outcome"))
         case "region_reassigned":
             guard let region = text("region") else { return nil }
@@ -100,9 +116,12 @@ extension OperationState {
             else { return nil }
             let owner = payload["instance"] == nil ? -1 : instance("instance")
             guard let owner else { return nil }
-            return .deadlineMissed(TimerKey(kind: .deadline, index: deadline, instance: owner), escalation: escalation, latenessMilliseconds: lateness)
+            return .deadlineMissed(
+                TimerKey(kind: .deadline, index: deadline, instance: owner), escalation: escalation, latenessMilliseconds: lateness)
         case "escalated":
-            guard let escalation = number("escalation"), let rung = number("rung"), let lateness = payload["lateness_ms"]?.intValue else { return nil }
+            guard let escalation = number("escalation"), let rung = number("rung"), let lateness = payload["lateness_ms"]?.intValue else {
+                return nil
+            }
             return .escalated(escalation: escalation, rung: rung - 1, latenessMilliseconds: lateness)
         case "escalation_raised":
             guard let escalation = number("escalation"), let reason = text("reason"), let audience = text("audience") else { return nil }
@@ -129,7 +148,8 @@ extension OperationState {
         else { return nil }
         var attributes = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
         for (name, value) in values {
-            guard let index = workflow.attribute(named: name), let parsed = attributeValue(value, as: workflow.attributes[index].type) else { return nil }
+            guard let index = workflow.attribute(named: name), let parsed = attributeValue(value, as: workflow.attributes[index].type)
+            else { return nil }
             attributes[index] = parsed
         }
         return .started(operation: operation, workflow: workflow.id, version: Int(version), region: region, attributes: attributes)
@@ -169,7 +189,9 @@ extension AttributeValue {
 extension OperationState {
     /// Rebuilds an operation from its stored events (kind and payload each), decoding each
     /// against the state before it. Throws the position of the first event that does not fit.
-    public static func replay(_ workflow: Workflow, stored: [(at: Instant, actor: Actor?, kind: String, payload: JSONValue)]) throws(ReplayError) -> OperationState {
+    public static func replay(
+        _ workflow: Workflow, stored: [(at: Instant, actor: Actor?, kind: String, payload: JSONValue)]
+    ) throws(ReplayError) -> OperationState {
         guard let first = stored.first, first.kind == "started", let started = startedEvent(workflow, first.payload),
             case .started(let id, _, _, let region, let attributes) = started
         else { throw ReplayError(position: 0, reason: "the first event is not a valid 'started' event of workflow '\(workflow.id)'") }
@@ -177,7 +199,10 @@ extension OperationState {
         state.apply(RecordedEvent(at: first.at, actor: first.actor, event: started))
         for (position, record) in stored.enumerated().dropFirst() {
             guard let event = state.event(kind: record.kind, payload: record.payload) else {
-                throw ReplayError(position: position, reason: "event '\(record.kind)' \(record.payload.canonical) does not fit workflow '\(workflow.id)' v\(workflow.version)")
+                throw ReplayError(
+                    position: position,
+                    reason: "event '\(record.kind)' \(record.payload.canonical) does not fit workflow '\(workflow.id)' v\(workflow.version)"
+                )
             }
             state.apply(RecordedEvent(at: record.at, actor: record.actor, event: event))
         }

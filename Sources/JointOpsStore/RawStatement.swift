@@ -1,0 +1,67 @@
+import GRDB
+import GRDBSQLite
+
+/// Binds and steps a prepared statement through SQLite's C API: the hot write path of the
+/// event log and projection, where GRDB's general argument handling showed in profiles.
+struct RawStatement {
+    private let statement: OpaquePointer
+    private let connection: OpaquePointer?
+    private var index: Int32 = 0
+
+    /// SQLite copies the bytes before `bind` returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ statement: Statement, _ db: Database) {
+        self.statement = statement.sqliteStatement
+        connection = db.sqliteConnection
+        sqlite3_reset(self.statement)
+    }
+
+    mutating func bind(_ value: Int64) {
+        index += 1
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    mutating func bind(_ value: Int) { bind(Int64(value)) }
+
+    mutating func bind(_ value: Int?) {
+        guard let value else { return bindNull() }
+        bind(Int64(value))
+    }
+
+    mutating func bind(_ value: Int64?) {
+        guard let value else { return bindNull() }
+        bind(value)
+    }
+
+    mutating func bind(_ value: String?) {
+        guard var value else { return bindNull() }
+        index += 1
+        value.withUTF8 { bytes in
+            _ = sqlite3_bind_text(
+                statement, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
+                Self.transient)
+        }
+    }
+
+    mutating func bindBlob(_ bytes: [UInt8]) {
+        index += 1
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob(statement, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
+        }
+    }
+
+    mutating func bindNull() {
+        index += 1
+        sqlite3_bind_null(statement, index)
+    }
+
+    /// Runs the statement; a failure becomes a `DatabaseError` with SQLite's code and message.
+    func run() throws {
+        let code = sqlite3_step(statement)
+        guard code == SQLITE_DONE else {
+            sqlite3_reset(statement)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) })
+        }
+    }
+}
