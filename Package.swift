@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "jointopsctl", targets: ["jointopsctl"]),
+        .executable(name: "jointopsd", targets: ["jointopsd"]),
         .executable(name: "jointops-bench", targets: ["jointops-bench"]),
     ],
     dependencies: [
@@ -18,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Workflow model, parser, validator and engine: pure, deterministic, no I/O, no clock.
@@ -42,10 +46,35 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Varlink framing, messages and the committed interface definitions.
+        .target(
+            name: "JointOpsProtocol",
+            dependencies: ["JointOpsCore"],
+            exclude: ["Interfaces"],
+            swiftSettings: strictSettings
+        ),
+        // The daemon: engine actor, timers, control socket, services.
+        .target(
+            name: "JointOpsDaemon",
+            dependencies: [
+                "JointOpsCore", "JointOpsStore", "JointOpsProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .executableTarget(
+            name: "jointopsd",
+            dependencies: ["JointOpsDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "jointopsctl",
             dependencies: [
-                "JointOpsCore", "JointOpsAuthoring",
+                "JointOpsCore", "JointOpsAuthoring", "JointOpsProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -67,6 +96,11 @@ let package = Package(
                 "JointOpsCore", "JointOpsStore", "JointOpsAuthoring",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "JointOpsDaemonTests",
+            dependencies: ["JointOpsCore", "JointOpsProtocol", "JointOpsDaemon"],
             swiftSettings: strictSettings
         ),
         .testTarget(

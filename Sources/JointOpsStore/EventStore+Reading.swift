@@ -73,6 +73,35 @@ extension EventStore {
         }
     }
 
+    /// The reply a client request got, if it was committed.
+    public func reply(toRequest id: String) throws(StoreError) -> ClientRequest? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT id, method, reply FROM client_request WHERE id = ?", arguments: [id]).map {
+                    ClientRequest(id: $0["id"], method: $0["method"], reply: $0["reply"])
+                }
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading client request \(id)", writing: false)
+        }
+    }
+
+    /// One operation from the projection, open or ended.
+    public func operation(_ id: String) throws(StoreError) -> OperationState? {
+        let workflows = try workflowsByKey()
+        do {
+            guard let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false, id: id) }).first else {
+                return nil
+            }
+            guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)], let state = OperationState(snapshot, workflow: workflow) else {
+                throw ProjectionReader.invalid("operation \(id) does not fit its workflow")
+            }
+            return state
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading operation \(id)", writing: false)
+        }
+    }
+
     /// An operation's events, in order.
     public func events(of operation: String) throws(StoreError) -> [StoredEvent] {
         do {

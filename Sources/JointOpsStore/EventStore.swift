@@ -19,11 +19,27 @@ public final class EventStore: Sendable {
         /// The operation before the command, or nil when the command started it.
         public var before: OperationState?
         public var events: [RecordedEvent]
+        /// A client's request id, the method and the reply it got: a retry gets the same reply.
+        public var request: ClientRequest?
 
-        public init(state: OperationState, before: OperationState?, events: [RecordedEvent]) {
+        public init(state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil) {
             self.state = state
             self.before = before
             self.events = events
+            self.request = request
+        }
+    }
+
+    /// A client request remembered for idempotent retries.
+    public struct ClientRequest: Sendable, Hashable {
+        public var id: String
+        public var method: String
+        public var reply: String
+
+        public init(id: String, method: String, reply: String) {
+            self.id = id
+            self.method = method
+            self.reply = reply
         }
     }
 
@@ -121,6 +137,11 @@ public final class EventStore: Sendable {
                 for change in changes {
                     try EventWriter.append(change, head: &head, db)
                     try ProjectionWriter.write(change, db)
+                    if let request = change.request {
+                        try db.execute(
+                            sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
+                            arguments: [request.id, change.state.id, request.method, request.reply, change.state.lastChangeAt.milliseconds])
+                    }
                 }
             }
         } catch {

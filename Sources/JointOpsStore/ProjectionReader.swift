@@ -6,9 +6,11 @@ import JointOpsCore
 /// query per operation, so recovery of many open operations stays fast.
 enum ProjectionReader {
     /// Snapshots of the operations matching `filter` (a WHERE clause on `operation`).
-    static func snapshots(_ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool) throws -> [OperationSnapshot] {
-        let scope = openOnly ? "WHERE ending IS NULL" : ""
-        let joinScope = openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : ""
+    static func snapshots(_ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil) throws -> [OperationSnapshot] {
+        let quoted = id.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
+        let scope = quoted.map { "WHERE id = \($0)" } ?? (openOnly ? "WHERE ending IS NULL" : "")
+        let joinScope = quoted.map { "JOIN operation o ON o.id = t.operation_id AND o.id = \($0)" }
+            ?? (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
         var snapshots: [String: OperationSnapshot] = [:]
         var order: [String] = []
         let operations = try Row.fetchCursor(db, sql: "SELECT * FROM operation \(scope) ORDER BY started_at, id")

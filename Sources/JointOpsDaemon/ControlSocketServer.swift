@@ -1,0 +1,153 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The control socket: Varlink over a Unix socket, one task per connection, calls answered
+/// in order. Learns each caller from the kernel when it connects.
+public final class ControlSocketServer: Service, Sendable {
+    struct Connection: Sendable {
+        var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        var caller: Caller
+    }
+
+    let configuration: DaemonConfiguration
+    let service: VarlinkService
+    let engine: OperationEngine
+    let logger: Logger
+    let roles: PeerCredentials.RoleGroups
+    private let connections = Mutex(0)
+    /// Set once the socket is listening (tests and readiness wait for it).
+    public let listening: AsyncStream<Void>
+    private let listeningContinuation: AsyncStream<Void>.Continuation
+
+    public init(configuration: DaemonConfiguration, engine: OperationEngine, logger: Logger) {
+        self.configuration = configuration
+        self.engine = engine
+        self.logger = logger
+        service = VarlinkService(engine: engine, version: DaemonConfiguration.version)
+        roles = PeerCredentials.RoleGroups(view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
+        (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let roles = self.roles
+        let maximumBytes = configuration.maxMessageBytes
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true) { channel in
+                PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes)))
+                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
+                }
+            }
+        chmod(configuration.socketPath, 0o660)
+        logger.info("listening on \(configuration.socketPath)")
+        listeningContinuation.yield()
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        let admitted = connections.withLock { count in
+                            guard count < configuration.maxConnections else { return false }
+                            count += 1
+                            return true
+                        }
+                        guard admitted else {
+                            logger.warning("refused a connection from uid \(connection.caller.uid): \(configuration.maxConnections) connections are open already")
+                            try? await connection.channel.channel.close()
+                            continue
+                        }
+                        tasks.addTask {
+                            await self.serve(connection)
+                            self.connections.withLock { $0 -= 1 }
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            // Stop accepting: closing the listening socket ends the accept loop; in-flight
+            // calls finish, watchers are told the daemon is going away.
+            server.channel.close(promise: nil)
+            Task { await self.engine.shutdown() }
+        }
+    }
+
+    /// Answers one connection's calls in order until it closes.
+    private func serve(_ connection: Connection) async {
+        let caller = connection.caller
+        do {
+            try await connection.channel.executeThenClose { inbound, outbound in
+                func send(_ reply: VarlinkReply) async throws {
+                    var buffer = ByteBuffer(string: reply.json)
+                    buffer.writeInteger(UInt8(0))
+                    try await outbound.write(buffer)
+                }
+                do {
+                    for try await frame in inbound {
+                        let text = String(buffer: frame)
+                        let call: VarlinkCall
+                        do {
+                            call = try VarlinkCall(json: text)
+                        } catch {
+                            try await send(Self.reply(for: error))
+                            continue
+                        }
+                        if call.method == "io.jointops.Operations.Watch" {
+                            try await watch(call, caller: caller, send: send)
+                            continue
+                        }
+                        do {
+                            let parameters = try await service.answer(call, from: caller)
+                            if !call.oneway, case .object(let members) = parameters { try await send(VarlinkReply(parameters: members)) }
+                        } catch {
+                            if !call.oneway { try await send(Self.reply(for: error)) }
+                        }
+                    }
+                } catch let error as NULFrameDecoder.MessageTooLarge {
+                    try? await send(VarlinkReply(VarlinkError.invalidParameter("(message)", because: "a message may be at most \(error.limit) bytes; the connection is closed")))
+                }
+            }
+        } catch {
+            logger.debug("connection of uid \(caller.uid) ended: \(error)")
+        }
+    }
+
+    static func reply(for error: any Error) -> VarlinkReply {
+        if let error = error as? VarlinkError { return VarlinkReply(error) }
+        return VarlinkReply(VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string("internal"), "message": .string("\(error)")]))
+    }
+
+    /// Streams a watch: the matching operations, then every change, until the client goes
+    /// away, falls behind, or the daemon stops.
+    private func watch(_ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void) async throws {
+        let filter: WatchFilter
+        do {
+            try service.authorize(call, caller)
+            guard call.more else { throw VarlinkError.expectedMore }
+            let q = try Parameters(call.parameters, known: ["operation", "region", "branch"])
+            filter = WatchFilter(operation: try q.optionalString("operation"), region: try q.optionalString("region"), branch: try q.optionalString("branch"))
+        } catch {
+            try await send(Self.reply(for: error))
+            return
+        }
+        let subscription = await engine.watch(filter, buffer: configuration.watchBuffer)
+        defer { engine.hub.unsubscribe(subscription) }
+        for await item in subscription.items {
+            switch item {
+            case .reply(let reply):
+                guard case .object(let members) = reply else { continue }
+                try await send(VarlinkReply(parameters: members, continues: true))
+            case .tooSlow(let buffered):
+                logger.warning("watcher uid \(caller.uid) fell \(buffered) replies behind and was disconnected")
+                try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
+                return
+            }
+        }
+    }
+}

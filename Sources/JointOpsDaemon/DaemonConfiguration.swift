@@ -1,0 +1,72 @@
+import Foundation
+import JointOpsStore
+import Yams
+
+public typealias StoreDurability = StoreOptions.Durability
+
+/// jointopsd's settings: defaults, then the configuration file, then command-line flags.
+public struct DaemonConfiguration: Sendable {
+    public static let version = "0.1.0"
+    public static let defaultFile = "/etc/jointops/jointopsd.yaml"
+
+    public var stateDirectory = "/var/lib/jointops"
+    public var socketPath = "/run/jointops/control.sock"
+    public var workflowsDirectory = "/etc/jointops/workflows"
+    public var durability = StoreOptions.Durability.full
+    public var viewGroup = "jointops-view"
+    public var operateGroup = "jointops-operate"
+    public var adminGroup = "jointops-admin"
+    public var maxConnections = 256
+    public var maxMessageBytes = 65_536
+    public var watchBuffer = 1024
+
+    public init() {}
+
+    public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("jointops.sqlite") }
+
+    static let keys = [
+        "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
+    ]
+
+    /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
+    /// names the file and the key.
+    public mutating func apply(file path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DaemonError("cannot read the configuration file \(path); create it or pass --config with another path")
+        }
+        guard let root = try Yams.load(yaml: text) as? [String: Any] else {
+            throw DaemonError("\(path): the configuration must be a mapping of settings (\(Self.keys.joined(separator: ", ")))")
+        }
+        for (key, value) in root {
+            func string() throws -> String {
+                guard let text = value as? String else { throw DaemonError("\(path): '\(key)' must be a string") }
+                return text
+            }
+            func integer() throws -> Int {
+                guard let number = value as? Int, number > 0 else { throw DaemonError("\(path): '\(key)' must be a positive integer") }
+                return number
+            }
+            switch key {
+            case "state_directory": stateDirectory = try string()
+            case "socket": socketPath = try string()
+            case "workflows": workflowsDirectory = try string()
+            case "durability":
+                guard let mode = StoreOptions.Durability(rawValue: try string()) else {
+                    throw DaemonError("\(path): 'durability' must be full or normal")
+                }
+                durability = mode
+            case "groups":
+                guard let groups = value as? [String: String] else { throw DaemonError("\(path): 'groups' must map view, operate and admin to group names") }
+                viewGroup = groups["view"] ?? viewGroup
+                operateGroup = groups["operate"] ?? operateGroup
+                adminGroup = groups["admin"] ?? adminGroup
+            case "max_connections": maxConnections = try integer()
+            case "max_message_bytes": maxMessageBytes = try integer()
+            case "watch_buffer": watchBuffer = try integer()
+            default:
+                let hint = Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map { "; did you mean '\($0)'?" } ?? ""
+                throw DaemonError("\(path): unknown setting '\(key)'\(hint)")
+            }
+        }
+    }
+}

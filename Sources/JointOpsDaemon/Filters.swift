@@ -1,0 +1,49 @@
+import JointOpsCore
+
+/// `List`'s filters; every one optional.
+public struct ListFilter: Sendable {
+    public var phase: String?
+    public var region: String?
+    public var branch: String?
+    public var priority: String?
+    public var overdue: Bool
+    public var includeEnded: Bool
+
+    public init(phase: String? = nil, region: String? = nil, branch: String? = nil, priority: String? = nil, overdue: Bool = false, includeEnded: Bool = false) {
+        self.phase = phase
+        self.region = region
+        self.branch = branch
+        self.priority = priority
+        self.overdue = overdue
+        self.includeEnded = includeEnded
+    }
+
+    func matches(_ state: OperationState) -> Bool {
+        if let phase, state.phaseName != phase { return false }
+        if let region, state.region != region, !state.branches.contains(where: { $0.region == region }) { return false }
+        if let branch, !state.branches.contains(where: { state.workflow.branches[$0.definition].name == branch }) { return false }
+        if let priority, Views.priority(state) != priority { return false }
+        if overdue, !state.escalations.contains(where: { $0.isOpen && $0.timer != nil }) { return false }
+        return true
+    }
+}
+
+/// `Watch`'s filters: one operation, a region, a branch; every one optional.
+public struct WatchFilter: Sendable {
+    public var operation: String?
+    public var region: String?
+    public var branch: String?
+
+    public init(operation: String? = nil, region: String? = nil, branch: String? = nil) {
+        self.operation = operation
+        self.region = region
+        self.branch = branch
+    }
+
+    func matches(_ state: OperationState) -> Bool {
+        if let operation, state.id != operation { return false }
+        if let region, state.region != region, !state.branches.contains(where: { $0.region == region }) { return false }
+        if let branch, !state.branches.contains(where: { state.workflow.branches[$0.definition].name == branch }) { return false }
+        return true
+    }
+}

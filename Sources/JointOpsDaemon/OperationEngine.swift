@@ -1,0 +1,240 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import JointOpsStore
+import Logging
+
+/// The one writer: owns the in-memory state of open operations, applies commands through
+/// the pure engine, makes their events durable (group commit) before anyone hears "done",
+/// then arms timers and tells watchers. Commands on one operation run one at a time;
+/// different operations proceed concurrently and share transactions.
+public actor OperationEngine {
+    let store: EventStore
+    let committer: GroupCommitter
+    let logger: Logger
+    let hub: WatchHub
+    public let timers: TimerScheduler
+    private var catalog: WorkflowCatalog
+    private var operations: [String: OperationState] = [:]
+    /// Operations with a command in flight, and who waits for them.
+    private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Replies to client request ids seen since start (older ones are read from the store).
+    private var replies: [String: EventStore.ClientRequest] = [:]
+    private var generatedToday: (day: String, next: Int) = ("", 1)
+
+    public init(store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, logger: Logger) {
+        self.store = store
+        committer = GroupCommitter(store: store)
+        self.catalog = catalog
+        self.logger = logger
+        hub = WatchHub()
+        timers = TimerScheduler()
+        for state in recovered.operations { operations[state.id] = state }
+    }
+
+    /// Arms every recovered timer; overdue ones fire first, in due order.
+    public func armRecoveredTimers(_ recovery: Recovery) async {
+        for timer in recovery.timers { await timers.arm(operation: timer.operation, key: timer.key, due: timer.due) }
+    }
+
+    static func now() -> Instant { Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())) }
+
+    // MARK: Commands
+
+    /// Starts an operation; the reply is its view.
+    public func start(workflow name: String, region: String, attributes: [String: String], id: String?, requestID: String?, caller: Caller) async throws(VarlinkError) -> JSONValue {
+        if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
+        guard let workflow = catalog.current[name] else {
+            throw VarlinkError("io.jointops.Operations.WorkflowNotFound", ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
+        }
+        let now = Self.now()
+        let id = id ?? nextID(now)
+        await acquire(id)
+        defer { release(id) }
+        if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
+        if operations[id] != nil || (try? store.operation(id)) != nil {
+            throw VarlinkError("io.jointops.Operations.OperationExists", ["id": .string(id)])
+        }
+        let (state, transition): (OperationState, Transition)
+        do {
+            (state, transition) = try OperationState.start(workflow, id: id, region: region, attributes: attributes, at: now, actor: caller.actor)
+        } catch {
+            throw Self.refused(error)
+        }
+        return try await commit(state: state, before: nil, transition: transition, requestID: requestID, method: "Start")
+    }
+
+    /// Applies an operator command to an operation; the reply is its view.
+    public func execute(_ command: Command, on id: String, method: String, requestID: String?, caller: Caller?) async throws(VarlinkError) -> JSONValue {
+        if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
+        await acquire(id)
+        defer { release(id) }
+        if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
+        guard let before = operations[id] else {
+            if (try? store.operation(id)) != nil {
+                throw VarlinkError("io.jointops.Operations.CommandRefused", [
+                    "code": .string(Refusal.Code.operationEnded.rawValue), "reason": .string("operation \(id) has ended; nothing more can happen to it"),
+                    "phase": .string((try? store.operation(id))??.phaseName ?? "closed"), "allowed": .array([]),
+                ])
+            }
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        var state = before
+        let transition: Transition
+        do {
+            transition = try state.handle(command, at: Self.now(), actor: caller?.actor)
+        } catch {
+            throw Self.refused(error)
+        }
+        return try await commit(state: state, before: before, transition: transition, requestID: requestID, method: method)
+    }
+
+    /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
+    func fire(_ key: TimerKey, of id: String) async {
+        do {
+            _ = try await execute(.timerFired(key), on: id, method: "timer", requestID: nil, caller: nil)
+        } catch {
+            logger.debug("timer \(key) of \(id) not applied: \(error)")
+        }
+    }
+
+    private func commit(state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String) async throws(VarlinkError) -> JSONValue {
+        let view = Views.operation(state)
+        let reply = JSONValue.object(["operation": view])
+        let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
+        do {
+            try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events, request: request))
+        } catch {
+            logger.error("storage fault: \(error)", metadata: ["operation": "\(state.id)"])
+            throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+        }
+        if let request { replies[request.id] = request }
+        operations[state.id] = state
+        await timers.apply(transition.effects, operation: state.id)
+        hub.publish(state: state, events: transition.events)
+        for record in transition.events {
+            logger.info("\(state.describe(record.event))", metadata: ["operation": "\(state.id)", "workflow": "\(state.workflow.id)", "event": "\(record.event.kind)"])
+        }
+        if state.phase.isTerminal { operations[state.id] = nil }
+        return reply
+    }
+
+    private func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {
+        var request = replies[requestID]
+        if request == nil {
+            do { request = try store.reply(toRequest: requestID) } catch {
+                throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            }
+        }
+        guard let request else { return nil }
+        guard request.method == method else {
+            throw VarlinkError.invalidParameter("requestId", because: "request id '\(requestID)' was already used for \(request.method); use a new id for a new command")
+        }
+        return try? JSONParser.parse(request.reply)
+    }
+
+    static func refused(_ refusal: Refusal) -> VarlinkError {
+        VarlinkError("io.jointops.Operations.CommandRefused", [
+            "code": .string(refusal.code.rawValue), "reason": .string(refusal.reason), "phase": .string(refusal.phase),
+            "allowed": .array(refusal.allowed.map(JSONValue.string)),
+        ])
+    }
+
+    private func nextID(_ now: Instant) -> String {
+        let day = String(ISO8601.format(now, offsetSeconds: 8 * 3600).prefix(10)).replacingOccurrences(of: "-", with: "")
+        if generatedToday.day != day { generatedToday = (day, 1) }
+        while true {
+            let id = "OP-\(day)-\(String(format: "%04d", generatedToday.next))"
+            generatedToday.next += 1
+            if operations[id] == nil, (try? store.operation(id)) == nil { return id }
+        }
+    }
+
+    // MARK: One command per operation at a time
+
+    private func acquire(_ id: String) async {
+        if busy[id] == nil {
+            busy[id] = []
+            return
+        }
+        await withCheckedContinuation { busy[id]!.append($0) }
+    }
+
+    private func release(_ id: String) {
+        guard var waiters = busy[id], !waiters.isEmpty else {
+            busy[id] = nil
+            return
+        }
+        let next = waiters.removeFirst()
+        busy[id] = waiters
+        next.resume()
+    }
+
+    // MARK: Reads
+
+    public func show(_ id: String) throws(VarlinkError) -> JSONValue {
+        if let state = operations[id] { return .object(["operation": Views.operation(state)]) }
+        guard let state = try storeRead({ () throws(StoreError) in try store.operation(id) }) else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        return .object(["operation": Views.operation(state)])
+    }
+
+    public func list(_ filter: ListFilter) throws(VarlinkError) -> JSONValue {
+        var states = Array(operations.values)
+        if filter.includeEnded {
+            states = try storeRead({ () throws(StoreError) in try store.allOperations() }).map { operations[$0.id] ?? $0 }
+        }
+        let matching = states.filter(filter.matches).sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+        return .object(["operations": .array(matching.map(Views.summary))])
+    }
+
+    public func history(_ id: String) throws(VarlinkError) -> JSONValue {
+        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        guard !stored.isEmpty else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
+        let state = operations[id] ?? (try? store.operation(id)) ?? nil
+        guard let workflow = state?.workflow else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
+        return .object(["events": .array(History.events(stored, workflow: workflow))])
+    }
+
+    public func workflows() -> JSONValue {
+        .object(["workflows": .array(catalog.current.values.sorted { $0.id < $1.id }.map(Views.workflow))])
+    }
+
+    /// Subscribes a watcher: the matching operations as they stand, then every change.
+    public func watch(_ filter: WatchFilter, buffer: Int) -> WatchHub.Subscription {
+        let subscription = hub.subscribe(filter, buffer: buffer)
+        for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
+            subscription.send(.object(["operation": Views.operation(state)]))
+        }
+        return subscription
+    }
+
+    public func verify() throws(VarlinkError) -> JSONValue {
+        let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
+        return .object([
+            "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),
+            "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null, "reason": report.firstBreak.map { .string($0.reason) } ?? .null,
+        ])
+    }
+
+    public func backup(to path: String) throws(VarlinkError) -> JSONValue {
+        try storeRead({ () throws(StoreError) in try store.backup(to: path) })
+        return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
+    }
+
+    private func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
+        do { return try body() } catch {
+            throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+        }
+    }
+
+    /// Finishes in-flight commands' bookkeeping and closes watchers (graceful shutdown).
+    public func shutdown() {
+        hub.finishAll()
+    }
+}
+
+extension Caller {
+    var actor: Actor { Actor(uid: Int(uid), name: name, role: role.description) }
+}

@@ -1,0 +1,78 @@
+import Glibc
+import NIOCore
+
+/// Reads a Unix socket peer's credentials from the kernel (`SO_PEERCRED`, and the
+/// supplementary groups with `SO_PEERGROUPS`) and maps them to a role.
+struct PeerCredentials {
+    /// Group ids of the role groups, resolved once at start.
+    struct RoleGroups: Sendable {
+        var view: gid_t?
+        var operate: gid_t?
+        var admin: gid_t?
+
+        init(view: String, operate: String, admin: String) {
+            self.view = Self.gid(of: view)
+            self.operate = Self.gid(of: operate)
+            self.admin = Self.gid(of: admin)
+        }
+
+        static func gid(of name: String) -> gid_t? {
+            var group = group()
+            var buffer = [CChar](repeating: 0, count: 16_384)
+            var result: UnsafeMutablePointer<group>?
+            guard getgrnam_r(name, &group, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+            return group.gr_gid
+        }
+
+        func role(uid: uid_t, groups: [gid_t], daemonUID: uid_t) -> Role {
+            if uid == 0 || uid == daemonUID { return .admin }
+            if let admin, groups.contains(admin) { return .admin }
+            if let operate, groups.contains(operate) { return .operate }
+            if let view, groups.contains(view) { return .view }
+            return .none
+        }
+    }
+
+    /// `struct ucred` (pid, uid, gid), which Glibc only declares under _GNU_SOURCE.
+    struct KernelCredentials {
+        var pid: Int32
+        var uid: UInt32
+        var gid: UInt32
+    }
+
+    /// `SO_PEERGROUPS` (Linux ≥ 4.13).
+    static let peerGroups: CInt = 59
+
+    /// Room for 32 supplementary groups, zeroed by NIO before `getsockopt` fills it; role
+    /// groups are never gid 0, so the unused zeros do no harm.
+    typealias GroupList = (gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t)
+
+    /// The caller on `channel`, learned from the kernel.
+    static func caller(of channel: any Channel, roles: RoleGroups) -> EventLoopFuture<Caller> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+        }
+        let level = SocketOptionLevel(SOL_SOCKET)
+        let credentials: EventLoopFuture<KernelCredentials> = provider.unsafeGetSocketOption(level: level, name: SocketOptionName(SO_PEERCRED))
+        return credentials.flatMap { credentials in
+            let groups: EventLoopFuture<GroupList> = provider.unsafeGetSocketOption(level: level, name: SocketOptionName(Self.peerGroups))
+            return groups.map { list in
+                var gids = withUnsafeBytes(of: list) { Array($0.bindMemory(to: gid_t.self)) }
+                gids.append(credentials.gid)
+                return Caller(
+                    uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, name: userName(credentials.uid),
+                    role: roles.role(uid: credentials.uid, groups: gids, daemonUID: getuid()))
+            }
+        }
+    }
+
+    static func userName(_ uid: uid_t) -> String {
+        var entry = passwd()
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        var result: UnsafeMutablePointer<passwd>?
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return "uid\(uid)"
+        }
+        return String(cString: name)
+    }
+}

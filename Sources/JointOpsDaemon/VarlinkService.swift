@@ -1,0 +1,121 @@
+import JointOpsCore
+import JointOpsProtocol
+
+/// Answers one Varlink call for one caller: checks the role, reads the parameters, and
+/// hands the work to the engine. Streams (`Watch`) are handled by the connection.
+struct VarlinkService: Sendable {
+    let engine: OperationEngine
+    let version: String
+
+    func answer(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
+        try authorize(call, caller)
+        let p = call.parameters
+        switch call.method {
+        case "org.varlink.service.GetInfo":
+            _ = try Parameters(p, known: [])
+            return .object([
+                "vendor": .string("jointops"), "product": .string("jointopsd"), "version": .string(version),
+                "url": .string("urn:jointops"), "interfaces": .array(MethodTable.interfaces.map(JSONValue.string)),
+            ])
+        case "org.varlink.service.GetInterfaceDescription":
+            let name = try Parameters(p, known: ["interface"]).string("interface")
+            guard let description = InterfaceDefinitions.all[name] else { throw VarlinkError.interfaceNotFound(name) }
+            return .object(["description": .string(description)])
+        case "io.jointops.Operations.Start":
+            let q = try Parameters(p, known: ["workflow", "region", "attributes", "id", "requestId"])
+            return try await engine.start(
+                workflow: try q.string("workflow"), region: try q.string("region"), attributes: try q.stringMap("attributes"),
+                id: try q.optionalString("id"), requestID: try q.optionalString("requestId"), caller: caller)
+        case "io.jointops.Operations.List":
+            let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded"])
+            return try await engine.list(ListFilter(
+                phase: try q.optionalString("phase"), region: try q.optionalString("region"), branch: try q.optionalString("branch"),
+                priority: try q.optionalString("priority"), overdue: try q.optionalBool("overdue") ?? false,
+                includeEnded: try q.optionalBool("includeEnded") ?? false))
+        case "io.jointops.Operations.Show":
+            return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
+        case "io.jointops.Operations.History":
+            return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
+        case "io.jointops.Operations.Workflows":
+            _ = try Parameters(p, known: [])
+            return await engine.workflows()
+        case "io.jointops.Admin.Verify":
+            _ = try Parameters(p, known: [])
+            return try await engine.verify()
+        case "io.jointops.Admin.Backup":
+            return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
+        default:
+            let (command, id, requestID) = try operatorCommand(call)
+            return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller)
+        }
+    }
+
+    func authorize(_ call: VarlinkCall, _ caller: Caller) throws(VarlinkError) {
+        guard let required = MethodTable.required[call.method] else {
+            if MethodTable.interfaces.contains(call.interface) { throw VarlinkError.methodNotFound(call.method) }
+            throw VarlinkError.interfaceNotFound(call.interface)
+        }
+        guard caller.role >= required else {
+            throw VarlinkError(call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied", [
+                "method": .string(call.method), "required": .string(required.description), "role": .string(caller.role.description),
+            ])
+        }
+    }
+
+    /// The engine command of an operator method, with the operation id and request id.
+    private func operatorCommand(_ call: VarlinkCall) throws(VarlinkError) -> (Command, String, String?) {
+        let p = call.parameters
+        func params(_ names: Set<String>) throws(VarlinkError) -> Parameters { try Parameters(p, known: names.union(["id", "requestId"])) }
+        let command: Command
+        let q: Parameters
+        switch call.name {
+        case "Fire":
+            q = try params(["event"])
+            command = .fire(event: try q.string("event"))
+        case "Advance":
+            q = try params(["branch", "step", "outcome"])
+            let step = try q.optionalString("step")
+            let outcome = try q.optionalString("outcome")
+            guard (step == nil) != (outcome == nil) else {
+                throw VarlinkError.invalidParameter(step == nil ? "step" : "outcome", because: "give exactly one of 'step' and 'outcome'")
+            }
+            command = .advance(branch: try q.string("branch"), to: step, outcome: outcome)
+        case "Reinforce":
+            q = try params(["branch", "units", "region"])
+            command = .reinforce(branch: try q.string("branch"), units: try q.optionalInt("units"), region: try q.optionalString("region"))
+        case "Reassign":
+            q = try params(["region", "branch"])
+            command = .reassign(region: try q.string("region"), branch: try q.optionalString("branch"))
+        case "Hold":
+            q = try params(["reason"])
+            command = .hold(reason: try q.string("reason"))
+        case "Resume":
+            q = try params([])
+            command = .resume
+        case "Escalate":
+            q = try params(["reason", "audience"])
+            command = .escalate(reason: try q.string("reason"), to: try q.optionalString("audience"))
+        case "Acknowledge":
+            q = try params(["escalation", "deadline"])
+            if let number = try q.optionalInt("escalation") {
+                command = .acknowledge(.escalation(number))
+            } else if let deadline = try q.optionalString("deadline") {
+                command = .acknowledge(.deadline(deadline))
+            } else {
+                throw VarlinkError.invalidParameter("escalation", because: "give the escalation's number, or the 'deadline' it is for")
+            }
+        case "Note":
+            q = try params(["text"])
+            command = .note(try q.string("text"))
+        case "Cancel":
+            q = try params(["reason"])
+            command = .cancel(reason: try q.string("reason"))
+        case "Close":
+            q = try params(["disposition"])
+            command = .close(disposition: try q.string("disposition"))
+        default:
+            throw VarlinkError.methodNotFound(call.method)
+        }
+        return (command, try q.string("id"), try q.optionalString("requestId"))
+    }
+}

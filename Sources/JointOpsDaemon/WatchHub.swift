@@ -1,0 +1,101 @@
+import JointOpsCore
+import Synchronization
+
+/// Fans every committed change out to watchers without ever waiting for them: each watcher
+/// has a bounded buffer, and one that falls behind is disconnected with `WatcherTooSlow`.
+public final class WatchHub: Sendable {
+    /// One watcher's stream of replies (Varlink parameters).
+    public final class Subscription: Sendable {
+        public enum Item: Sendable {
+            case reply(JSONValue)
+            /// The watcher fell behind by this many replies and is being disconnected.
+            case tooSlow(buffered: Int)
+        }
+
+        public let items: AsyncStream<Item>
+        let filter: WatchFilter
+        let capacity: Int
+        private let continuation: AsyncStream<Item>.Continuation
+        private let dropped = Mutex(false)
+        let id: Int
+
+        init(id: Int, filter: WatchFilter, capacity: Int) {
+            self.id = id
+            self.filter = filter
+            self.capacity = capacity
+            // One slot more than the capacity for the final tooSlow notice.
+            (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(capacity + 1))
+        }
+
+        /// Queues a reply; false when the watcher has fallen too far behind (and is now cut off).
+        @discardableResult
+        func send(_ reply: JSONValue) -> Bool {
+            guard !dropped.withLock({ $0 }) else { return false }
+            switch continuation.yield(.reply(reply)) {
+            case .enqueued(let remaining) where remaining > 0:
+                return true
+            case .enqueued:
+                // The buffer is now full up to the reserved slot: this watcher cannot keep up.
+                dropped.withLock { $0 = true }
+                continuation.yield(.tooSlow(buffered: capacity))
+                continuation.finish()
+                return false
+            case .dropped, .terminated:
+                dropped.withLock { $0 = true }
+                continuation.finish()
+                return false
+            @unknown default:
+                return false
+            }
+        }
+
+        func finish() { continuation.finish() }
+
+        public var isCutOff: Bool { dropped.withLock { $0 } }
+    }
+
+    private let subscribers = Mutex<[Int: Subscription]>([:])
+    private let nextID = Mutex(0)
+
+    func subscribe(_ filter: WatchFilter, buffer: Int) -> Subscription {
+        let id = nextID.withLock { value in
+            value += 1
+            return value
+        }
+        let subscription = Subscription(id: id, filter: filter, capacity: max(1, buffer))
+        subscribers.withLock { $0[id] = subscription }
+        return subscription
+    }
+
+    public func unsubscribe(_ subscription: Subscription) {
+        _ = subscribers.withLock { $0.removeValue(forKey: subscription.id) }
+        subscription.finish()
+    }
+
+    /// Sends one reply per event, then the operation as it now stands, to every matching watcher.
+    func publish(state: OperationState, events: [RecordedEvent]) {
+        let current = subscribers.withLock { Array($0.values) }
+        let matching = current.filter { $0.filter.matches(state) }
+        guard !matching.isEmpty else { return }
+        var replies: [JSONValue] = events.enumerated().map { offset, record in
+            .object(["event": Views.event(
+                sequence: 0, operationSequence: Int64(state.sequence - events.count + offset + 1), operation: state.id, at: record.at,
+                actor: record.actor, kind: record.event.kind, description: state.describe(record.event))])
+        }
+        replies.append(.object(["operation": Views.operation(state)]))
+        for subscription in matching {
+            for reply in replies where !subscription.send(reply) {
+                unsubscribe(subscription)
+                break
+            }
+        }
+    }
+
+    func finishAll() {
+        let all = subscribers.withLock { subscribers in
+            defer { subscribers.removeAll() }
+            return Array(subscribers.values)
+        }
+        for subscription in all { subscription.finish() }
+    }
+}

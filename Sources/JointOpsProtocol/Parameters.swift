@@ -1,0 +1,68 @@
+public import JointOpsCore
+
+/// Typed reading of a call's parameters, each mistake an `InvalidParameter` naming the
+/// parameter and saying what was expected. Unknown parameters are refused too.
+public struct Parameters {
+    public let values: [String: JSONValue]
+    private let known: Set<String>
+
+    public init(_ values: [String: JSONValue], known: Set<String>) throws(VarlinkError) {
+        self.values = values
+        self.known = known
+        for name in values.keys.sorted() where !known.contains(name) {
+            let hint = Suggestions.hint(for: name, in: known.sorted(), noun: "parameters")
+            throw VarlinkError.invalidParameter(name, because: "unknown parameter '\(name)'\(hint)")
+        }
+    }
+
+    public func string(_ name: String) throws(VarlinkError) -> String {
+        guard let value = try optionalString(name) else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is required") }
+        return value
+    }
+
+    public func optionalString(_ name: String) throws(VarlinkError) -> String? {
+        switch values[name] {
+        case nil, .null?: return nil
+        case .string(let text)?:
+            guard !text.isEmpty else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is empty") }
+            guard text.utf8.count <= 4096 else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is longer than 4096 bytes") }
+            return text
+        default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a string")
+        }
+    }
+
+    public func optionalInt(_ name: String) throws(VarlinkError) -> Int? {
+        switch values[name] {
+        case nil, .null?: return nil
+        case .int(let value)?:
+            guard let small = Int(exactly: value) else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is out of range") }
+            return small
+        default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be an integer")
+        }
+    }
+
+    public func optionalBool(_ name: String) throws(VarlinkError) -> Bool? {
+        switch values[name] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be true or false")
+        }
+    }
+
+    /// A `[string]string` map.
+    public func stringMap(_ name: String) throws(VarlinkError) -> [String: String] {
+        switch values[name] {
+        case nil, .null?: return [:]
+        case .object(let members)?:
+            var result: [String: String] = [:]
+            for (key, value) in members {
+                guard case .string(let text) = value else {
+                    throw VarlinkError.invalidParameter(name, because: "'\(name).\(key)' must be a string")
+                }
+                result[key] = text
+            }
+            return result
+        default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be an object of strings")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+public import JointOpsCore
+
+/// A Varlink call: `{"method": "io.jointops.Operations.Show", "parameters": {…}, "more": true}`.
+public struct VarlinkCall: Sendable {
+    public var method: String
+    public var parameters: [String: JSONValue]
+    /// The caller wants a stream of replies.
+    public var more: Bool
+    /// The caller wants no reply.
+    public var oneway: Bool
+
+    public init(method: String, parameters: [String: JSONValue] = [:], more: Bool = false, oneway: Bool = false) {
+        self.method = method
+        self.parameters = parameters
+        self.more = more
+        self.oneway = oneway
+    }
+
+    /// The interface part of the method name (`io.jointops.Operations`).
+    public var interface: String {
+        guard let dot = method.lastIndex(of: ".") else { return "" }
+        return String(method[..<dot])
+    }
+
+    /// The bare method name (`Show`).
+    public var name: String {
+        guard let dot = method.lastIndex(of: ".") else { return method }
+        return String(method[method.index(after: dot)...])
+    }
+
+    /// Reads a call from one message's JSON text.
+    public init(json text: String) throws(VarlinkError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(text)
+        } catch {
+            throw VarlinkError.invalidParameter("(message)", because: "not valid JSON: \(error)")
+        }
+        guard case .object(let members) = value else { throw VarlinkError.invalidParameter("(message)", because: "a call must be a JSON object with a 'method'") }
+        guard let method = members["method"]?.stringValue, !method.isEmpty else {
+            throw VarlinkError.invalidParameter("method", because: "a call needs a 'method' such as io.jointops.Operations.List")
+        }
+        var parameters: [String: JSONValue] = [:]
+        switch members["parameters"] {
+        case nil, .null?: break
+        case .object(let given)?: parameters = given
+        default: throw VarlinkError.invalidParameter("parameters", because: "'parameters' must be a JSON object")
+        }
+        func flag(_ key: String) throws(VarlinkError) -> Bool {
+            switch members[key] {
+            case nil, .null?: return false
+            case .bool(let value)?: return value
+            default: throw VarlinkError.invalidParameter(key, because: "'\(key)' must be true or false")
+            }
+        }
+        self.init(method: method, parameters: parameters, more: try flag("more"), oneway: try flag("oneway"))
+    }
+
+    public var json: String {
+        var members: [String: JSONValue] = ["method": .string(method), "parameters": .object(parameters)]
+        if more { members["more"] = .bool(true) }
+        if oneway { members["oneway"] = .bool(true) }
+        return JSONValue.object(members).canonical
+    }
+}
+
+/// A Varlink reply: parameters, or an error with its parameters; `continues` while a
+/// stream (`more`) goes on.
+public struct VarlinkReply: Sendable {
+    public var parameters: [String: JSONValue]
+    public var error: String?
+    public var continues: Bool
+
+    public init(parameters: [String: JSONValue] = [:], error: String? = nil, continues: Bool = false) {
+        self.parameters = parameters
+        self.error = error
+        self.continues = continues
+    }
+
+    public init(_ error: VarlinkError) {
+        self.init(parameters: error.parameters, error: error.name)
+    }
+
+    public var json: String {
+        var members: [String: JSONValue] = ["parameters": .object(parameters)]
+        if let error { members["error"] = .string(error) }
+        if continues { members["continues"] = .bool(true) }
+        return JSONValue.object(members).canonical
+    }
+
+    public init(json text: String) throws(VarlinkError) {
+        guard case .object(let members)? = try? JSONParser.parse(text) else {
+            throw VarlinkError.invalidParameter("(reply)", because: "not a JSON object")
+        }
+        var parameters: [String: JSONValue] = [:]
+        if case .object(let given)? = members["parameters"] { parameters = given }
+        self.init(parameters: parameters, error: members["error"]?.stringValue, continues: members["continues"] == .bool(true))
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import JointOpsDaemon
+import Logging
+
+/// `jointopsd`: the jointops daemon. Settings come from the configuration file, then flags.
+@main
+struct JointOpsD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jointopsd",
+        abstract: "Run the jointops daemon: operations as durable state machines behind a Varlink control socket.",
+        version: DaemonConfiguration.version
+    )
+
+    @Option(help: "Configuration file (YAML); missing is fine for the default path.")
+    var config: String = DaemonConfiguration.defaultFile
+
+    @Option(help: "Directory for the SQLite state.")
+    var stateDirectory: String?
+
+    @Option(help: "Path of the control socket.")
+    var socket: String?
+
+    @Option(help: "Directory of workflow definitions.")
+    var workflows: String?
+
+    @Option(help: "full (default) or normal; see docs/storage.md.")
+    var durability: String?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var settings = DaemonConfiguration()
+        if FileManager.default.fileExists(atPath: config) {
+            try settings.apply(file: config)
+        } else if config != DaemonConfiguration.defaultFile {
+            throw ValidationError("no configuration file at \(config)")
+        }
+        if let stateDirectory { settings.stateDirectory = stateDirectory }
+        if let socket { settings.socketPath = socket }
+        if let workflows { settings.workflowsDirectory = workflows }
+        if let durability {
+            guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
+            settings.durability = mode
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var logger = Logger(label: "jointopsd") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = level
+        do {
+            try await Daemon.run(settings, logger: logger)
+        } catch {
+            logger.critical("jointopsd cannot run: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
