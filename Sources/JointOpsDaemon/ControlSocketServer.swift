@@ -30,7 +30,8 @@ public final class ControlSocketServer: Service, Sendable {
         self.engine = engine
         self.logger = logger
         service = VarlinkService(engine: engine, version: DaemonConfiguration.version)
-        roles = PeerCredentials.RoleGroups(view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
+        roles = PeerCredentials.RoleGroups(
+            view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
         (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
     }
 
@@ -43,7 +44,8 @@ public final class ControlSocketServer: Service, Sendable {
             .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true) { channel in
                 PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes)))
-                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
+                    return Connection(
+                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
                 }
             }
         chmod(configuration.socketPath, 0o660)
@@ -59,7 +61,9 @@ public final class ControlSocketServer: Service, Sendable {
                             return true
                         }
                         guard admitted else {
-                            logger.warning("refused a connection from uid \(connection.caller.uid): \(configuration.maxConnections) connections are open already")
+                            logger.warning(
+                                "refused a connection from uid \(connection.caller.uid): \(configuration.maxConnections) connections are open already"
+                            )
                             try? await connection.channel.channel.close()
                             continue
                         }
@@ -110,7 +114,10 @@ public final class ControlSocketServer: Service, Sendable {
                         }
                     }
                 } catch let error as NULFrameDecoder.MessageTooLarge {
-                    try? await send(VarlinkReply(VarlinkError.invalidParameter("(message)", because: "a message may be at most \(error.limit) bytes; the connection is closed")))
+                    try? await send(
+                        VarlinkReply(
+                            VarlinkError.invalidParameter(
+                                "(message)", because: "a message may be at most \(error.limit) bytes; the connection is closed")))
                 }
             }
         } catch {
@@ -120,7 +127,8 @@ public final class ControlSocketServer: Service, Sendable {
 
     static func reply(for error: any Error) -> VarlinkReply {
         if let error = error as? VarlinkError { return VarlinkReply(error) }
-        return VarlinkReply(VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string("internal"), "message": .string("\(error)")]))
+        return VarlinkReply(
+            VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string("internal"), "message": .string("\(error)")]))
     }
 
     /// Streams a watch: the matching operations, then every change, until the client goes
@@ -131,7 +139,9 @@ public final class ControlSocketServer: Service, Sendable {
             try service.authorize(call, caller)
             guard call.more else { throw VarlinkError.expectedMore }
             let q = try Parameters(call.parameters, known: ["operation", "region", "branch"])
-            filter = WatchFilter(operation: try q.optionalString("operation"), region: try q.optionalString("region"), branch: try q.optionalString("branch"))
+            filter = WatchFilter(
+                operation: try q.optionalString("operation"), region: try q.optionalString("region"), branch: try q.optionalString("branch")
+            )
         } catch {
             try await send(Self.reply(for: error))
             return

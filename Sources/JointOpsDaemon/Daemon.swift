@@ -9,7 +9,8 @@ import ServiceLifecycle
 public enum Daemon {
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         let store = try EventStore(options: StoreOptions(path: configuration.databasePath, durability: configuration.durability))
         let now = OperationEngine.now()
@@ -17,7 +18,9 @@ public enum Daemon {
             try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)
         }
         let recovery = try store.recover()
-        logger.info("recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)")
+        logger.info(
+            "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
+        )
         let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, logger: logger)
         await engine.armRecoveredTimers(recovery)
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)

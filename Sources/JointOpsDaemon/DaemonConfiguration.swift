@@ -56,7 +56,9 @@ public struct DaemonConfiguration: Sendable {
                 }
                 durability = mode
             case "groups":
-                guard let groups = value as? [String: String] else { throw DaemonError("\(path): 'groups' must map view, operate and admin to group names") }
+                guard let groups = value as? [String: String] else {
+                    throw DaemonError("\(path): 'groups' must map view, operate and admin to group names")
+                }
                 viewGroup = groups["view"] ?? viewGroup
                 operateGroup = groups["operate"] ?? operateGroup
                 adminGroup = groups["admin"] ?? adminGroup
@@ -64,7 +66,10 @@ public struct DaemonConfiguration: Sendable {
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
             default:
-                let hint = Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map { "; did you mean '\($0)'?" } ?? ""
+                let hint =
+                    Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map {
+                        "; did you mean '\($0)'?"
+                    } ?? ""
                 throw DaemonError("\(path): unknown setting '\(key)'\(hint)")
             }
         }

@@ -9,7 +9,10 @@ public struct ListFilter: Sendable {
     public var overdue: Bool
     public var includeEnded: Bool
 
-    public init(phase: String? = nil, region: String? = nil, branch: String? = nil, priority: String? = nil, overdue: Bool = false, includeEnded: Bool = false) {
+    public init(
+        phase: String? = nil, region: String? = nil, branch: String? = nil, priority: String? = nil, overdue: Bool = false,
+        includeEnded: Bool = false
+    ) {
         self.phase = phase
         self.region = region
         self.branch = branch

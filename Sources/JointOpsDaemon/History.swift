@@ -12,7 +12,8 @@ enum History {
                 current.apply(RecordedEvent(at: record.at, actor: record.actor, event: event))
                 description = current.describe(event)
                 state = current
-            } else if state == nil, let started = try? OperationState.replay(workflow, stored: [(record.at, record.actor, record.kind, record.payload)]),
+            } else if state == nil,
+                let started = try? OperationState.replay(workflow, stored: [(record.at, record.actor, record.kind, record.payload)]),
                 let event = started.event(kind: record.kind, payload: record.payload)
             {
                 description = started.describe(event)

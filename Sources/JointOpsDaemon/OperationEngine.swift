@@ -42,10 +42,14 @@ public actor OperationEngine {
     // MARK: Commands
 
     /// Starts an operation; the reply is its view.
-    public func start(workflow name: String, region: String, attributes: [String: String], id: String?, requestID: String?, caller: Caller) async throws(VarlinkError) -> JSONValue {
+    public func start(
+        workflow name: String, region: String, attributes: [String: String], id: String?, requestID: String?, caller: Caller
+    ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
         guard let workflow = catalog.current[name] else {
-            throw VarlinkError("io.jointops.Operations.WorkflowNotFound", ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
+            throw VarlinkError(
+                "io.jointops.Operations.WorkflowNotFound",
+                ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
         }
         let now = Self.now()
         let id = id ?? nextID(now)
@@ -57,7 +61,8 @@ public actor OperationEngine {
         }
         let (state, transition): (OperationState, Transition)
         do {
-            (state, transition) = try OperationState.start(workflow, id: id, region: region, attributes: attributes, at: now, actor: caller.actor)
+            (state, transition) = try OperationState.start(
+                workflow, id: id, region: region, attributes: attributes, at: now, actor: caller.actor)
         } catch {
             throw Self.refused(error)
         }
@@ -65,17 +70,22 @@ public actor OperationEngine {
     }
 
     /// Applies an operator command to an operation; the reply is its view.
-    public func execute(_ command: Command, on id: String, method: String, requestID: String?, caller: Caller?) async throws(VarlinkError) -> JSONValue {
+    public func execute(
+        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?
+    ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         guard let before = operations[id] else {
             if (try? store.operation(id)) != nil {
-                throw VarlinkError("io.jointops.Operations.CommandRefused", [
-                    "code": .string(Refusal.Code.operationEnded.rawValue), "reason": .string("operation \(id) has ended; nothing more can happen to it"),
-                    "phase": .string((try? store.operation(id))??.phaseName ?? "closed"), "allowed": .array([]),
-                ])
+                throw VarlinkError(
+                    "io.jointops.Operations.CommandRefused",
+                    [
+                        "code": .string(Refusal.Code.operationEnded.rawValue),
+                        "reason": .string("operation \(id) has ended; nothing more can happen to it"),
+                        "phase": .string((try? store.operation(id))??.phaseName ?? "closed"), "allowed": .array([]),
+                    ])
             }
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
@@ -98,7 +108,9 @@ public actor OperationEngine {
         }
     }
 
-    private func commit(state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String) async throws(VarlinkError) -> JSONValue {
+    private func commit(
+        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String
+    ) async throws(VarlinkError) -> JSONValue {
         let view = Views.operation(state)
         let reply = JSONValue.object(["operation": view])
         let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
@@ -106,14 +118,17 @@ public actor OperationEngine {
             try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events, request: request))
         } catch {
             logger.error("storage fault: \(error)", metadata: ["operation": "\(state.id)"])
-            throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError(
+                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
         if let request { replies[request.id] = request }
         operations[state.id] = state
         await timers.apply(transition.effects, operation: state.id)
         hub.publish(state: state, events: transition.events)
         for record in transition.events {
-            logger.info("\(state.describe(record.event))", metadata: ["operation": "\(state.id)", "workflow": "\(state.workflow.id)", "event": "\(record.event.kind)"])
+            logger.info(
+                "\(state.describe(record.event))",
+                metadata: ["operation": "\(state.id)", "workflow": "\(state.workflow.id)", "event": "\(record.event.kind)"])
         }
         if state.phase.isTerminal { operations[state.id] = nil }
         return reply
@@ -123,21 +138,25 @@ public actor OperationEngine {
         var request = replies[requestID]
         if request == nil {
             do { request = try store.reply(toRequest: requestID) } catch {
-                throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+                throw VarlinkError(
+                    "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
             }
         }
         guard let request else { return nil }
         guard request.method == method else {
-            throw VarlinkError.invalidParameter("requestId", because: "request id '\(requestID)' was already used for \(request.method); use a new id for a new command")
+            throw VarlinkError.invalidParameter(
+                "requestId", because: "request id '\(requestID)' was already used for \(request.method); use a new id for a new command")
         }
         return try? JSONParser.parse(request.reply)
     }
 
     static func refused(_ refusal: Refusal) -> VarlinkError {
-        VarlinkError("io.jointops.Operations.CommandRefused", [
-            "code": .string(refusal.code.rawValue), "reason": .string(refusal.reason), "phase": .string(refusal.phase),
-            "allowed": .array(refusal.allowed.map(JSONValue.string)),
-        ])
+        VarlinkError(
+            "io.jointops.Operations.CommandRefused",
+            [
+                "code": .string(refusal.code.rawValue), "reason": .string(refusal.reason), "phase": .string(refusal.phase),
+                "allowed": .array(refusal.allowed.map(JSONValue.string)),
+            ])
     }
 
     private func nextID(_ now: Instant) -> String {
@@ -214,7 +233,8 @@ public actor OperationEngine {
         let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
         return .object([
             "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),
-            "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null, "reason": report.firstBreak.map { .string($0.reason) } ?? .null,
+            "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null,
+            "reason": report.firstBreak.map { .string($0.reason) } ?? .null,
         ])
     }
 
@@ -225,7 +245,8 @@ public actor OperationEngine {
 
     private func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
         do { return try body() } catch {
-            throw VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError(
+                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
     }
 

@@ -45,7 +45,10 @@ struct PeerCredentials {
 
     /// Room for 32 supplementary groups, zeroed by NIO before `getsockopt` fills it; role
     /// groups are never gid 0, so the unused zeros do no harm.
-    typealias GroupList = (gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t)
+    typealias GroupList = (
+        gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t,
+        gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t
+    )
 
     /// The caller on `channel`, learned from the kernel.
     static func caller(of channel: any Channel, roles: RoleGroups) -> EventLoopFuture<Caller> {
@@ -53,7 +56,8 @@ struct PeerCredentials {
             return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
         }
         let level = SocketOptionLevel(SOL_SOCKET)
-        let credentials: EventLoopFuture<KernelCredentials> = provider.unsafeGetSocketOption(level: level, name: SocketOptionName(SO_PEERCRED))
+        let credentials: EventLoopFuture<KernelCredentials> = provider.unsafeGetSocketOption(
+            level: level, name: SocketOptionName(SO_PEERCRED))
         return credentials.flatMap { credentials in
             let groups: EventLoopFuture<GroupList> = provider.unsafeGetSocketOption(level: level, name: SocketOptionName(Self.peerGroups))
             return groups.map { list in

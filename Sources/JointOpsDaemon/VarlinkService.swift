@@ -28,10 +28,11 @@ struct VarlinkService: Sendable {
                 id: try q.optionalString("id"), requestID: try q.optionalString("requestId"), caller: caller)
         case "io.jointops.Operations.List":
             let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded"])
-            return try await engine.list(ListFilter(
-                phase: try q.optionalString("phase"), region: try q.optionalString("region"), branch: try q.optionalString("branch"),
-                priority: try q.optionalString("priority"), overdue: try q.optionalBool("overdue") ?? false,
-                includeEnded: try q.optionalBool("includeEnded") ?? false))
+            return try await engine.list(
+                ListFilter(
+                    phase: try q.optionalString("phase"), region: try q.optionalString("region"), branch: try q.optionalString("branch"),
+                    priority: try q.optionalString("priority"), overdue: try q.optionalBool("overdue") ?? false,
+                    includeEnded: try q.optionalBool("includeEnded") ?? false))
         case "io.jointops.Operations.Show":
             return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.History":
@@ -56,9 +57,11 @@ struct VarlinkService: Sendable {
             throw VarlinkError.interfaceNotFound(call.interface)
         }
         guard caller.role >= required else {
-            throw VarlinkError(call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied", [
-                "method": .string(call.method), "required": .string(required.description), "role": .string(caller.role.description),
-            ])
+            throw VarlinkError(
+                call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied",
+                [
+                    "method": .string(call.method), "required": .string(required.description), "role": .string(caller.role.description),
+                ])
         }
     }
 

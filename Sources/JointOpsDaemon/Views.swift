@@ -26,7 +26,8 @@ enum Views {
                 .sorted { $0.1 < $1.1 }
                 .map { JSONValue.object(["step": .string($0.0), "enteredAt": time($0.1)]) }
             let current = definition.steps[instance.step]
-            let next = instance.status == .active
+            let next =
+                instance.status == .active
                 ? current.reachableDirectly.map { definition.steps[$0].name } + current.outcomes.map { "outcome:\($0.name)" } : []
             return .object([
                 "instance": .string(instance.name), "branch": .string(definition.name), "kind": .string(definition.kind.rawValue),
@@ -80,7 +81,9 @@ enum Views {
         ])
     }
 
-    static func event(sequence: Int64, operationSequence: Int64, operation: String, at: Instant, actor: Actor?, kind: String, description: String) -> JSONValue {
+    static func event(
+        sequence: Int64, operationSequence: Int64, operation: String, at: Instant, actor: Actor?, kind: String, description: String
+    ) -> JSONValue {
         .object([
             "sequence": .int(sequence), "operationSequence": .int(operationSequence), "operation": .string(operation), "at": time(at),
             "actor": actor.map { .object(["uid": .int(Int64($0.uid)), "name": .string($0.name), "role": .string($0.role)]) } ?? .null,

@@ -78,9 +78,11 @@ public final class WatchHub: Sendable {
         let matching = current.filter { $0.filter.matches(state) }
         guard !matching.isEmpty else { return }
         var replies: [JSONValue] = events.enumerated().map { offset, record in
-            .object(["event": Views.event(
-                sequence: 0, operationSequence: Int64(state.sequence - events.count + offset + 1), operation: state.id, at: record.at,
-                actor: record.actor, kind: record.event.kind, description: state.describe(record.event))])
+            .object([
+                "event": Views.event(
+                    sequence: 0, operationSequence: Int64(state.sequence - events.count + offset + 1), operation: state.id, at: record.at,
+                    actor: record.actor, kind: record.event.kind, description: state.describe(record.event))
+            ])
         }
         replies.append(.object(["operation": Views.operation(state)]))
         for subscription in matching {

@@ -16,9 +16,12 @@ public struct WorkflowCatalog: Sendable {
     public static func load(from folder: String, logger: Logger) throws -> WorkflowCatalog {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                .sorted()
         } catch {
-            throw DaemonError("cannot read the workflows directory \(folder): \(error.localizedDescription); create it or point --workflows at the folder with the workflow files")
+            throw DaemonError(
+                "cannot read the workflows directory \(folder): \(error.localizedDescription); create it or point --workflows at the folder with the workflow files"
+            )
         }
         var catalog = WorkflowCatalog(current: [:], sources: [:], diagnostics: [])
         for name in names {
@@ -32,7 +35,9 @@ public struct WorkflowCatalog: Sendable {
             for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
             guard let workflow = result.workflow else { continue }
             if catalog.current[workflow.id] != nil {
-                let diagnostic = Diagnostic(.error, at: SourceLocation(file: path, line: 1, column: 1), "workflow id '\(workflow.id)' is defined twice; each workflow needs its own id")
+                let diagnostic = Diagnostic(
+                    .error, at: SourceLocation(file: path, line: 1, column: 1),
+                    "workflow id '\(workflow.id)' is defined twice; each workflow needs its own id")
                 catalog.diagnostics.append(diagnostic)
                 logger.warning("\(diagnostic)")
                 continue
@@ -41,7 +46,9 @@ public struct WorkflowCatalog: Sendable {
             catalog.sources[workflow.id] = source
         }
         guard !catalog.current.isEmpty else {
-            throw DaemonError("no valid workflow in \(folder) (\(names.count) file\(names.count == 1 ? "" : "s") checked); fix the errors above (jointopsctl workflow validate \(folder))")
+            throw DaemonError(
+                "no valid workflow in \(folder) (\(names.count) file\(names.count == 1 ? "" : "s") checked); fix the errors above (jointopsctl workflow validate \(folder))"
+            )
         }
         return catalog
     }

@@ -36,7 +36,9 @@ public struct VarlinkCall: Sendable {
         } catch {
             throw VarlinkError.invalidParameter("(message)", because: "not valid JSON: \(error)")
         }
-        guard case .object(let members) = value else { throw VarlinkError.invalidParameter("(message)", because: "a call must be a JSON object with a 'method'") }
+        guard case .object(let members) = value else {
+            throw VarlinkError.invalidParameter("(message)", because: "a call must be a JSON object with a 'method'")
+        }
         guard let method = members["method"]?.stringValue, !method.isEmpty else {
             throw VarlinkError.invalidParameter("method", because: "a call needs a 'method' such as io.jointops.Operations.List")
         }

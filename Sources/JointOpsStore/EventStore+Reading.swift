@@ -90,10 +90,15 @@ extension EventStore {
     public func operation(_ id: String) throws(StoreError) -> OperationState? {
         let workflows = try workflowsByKey()
         do {
-            guard let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false, id: id) }).first else {
+            guard
+                let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false, id: id) })
+                    .first
+            else {
                 return nil
             }
-            guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)], let state = OperationState(snapshot, workflow: workflow) else {
+            guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
+                let state = OperationState(snapshot, workflow: workflow)
+            else {
                 throw ProjectionReader.invalid("operation \(id) does not fit its workflow")
             }
             return state

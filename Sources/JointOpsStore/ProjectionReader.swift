@@ -6,10 +6,13 @@ import JointOpsCore
 /// query per operation, so recovery of many open operations stays fast.
 enum ProjectionReader {
     /// Snapshots of the operations matching `filter` (a WHERE clause on `operation`).
-    static func snapshots(_ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil) throws -> [OperationSnapshot] {
+    static func snapshots(
+        _ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil
+    ) throws -> [OperationSnapshot] {
         let quoted = id.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
         let scope = quoted.map { "WHERE id = \($0)" } ?? (openOnly ? "WHERE ending IS NULL" : "")
-        let joinScope = quoted.map { "JOIN operation o ON o.id = t.operation_id AND o.id = \($0)" }
+        let joinScope =
+            quoted.map { "JOIN operation o ON o.id = t.operation_id AND o.id = \($0)" }
             ?? (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
         var snapshots: [String: OperationSnapshot] = [:]
         var order: [String] = []

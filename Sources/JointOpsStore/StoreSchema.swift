@@ -105,15 +105,16 @@ enum StoreSchema {
                     """)
         }
         migrator.registerMigration("0002 client requests for idempotent retries") { db in
-            try db.execute(sql: """
-                CREATE TABLE client_request (
-                    id           TEXT    PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 200),
-                    operation_id TEXT    NOT NULL,
-                    method       TEXT    NOT NULL,
-                    reply        TEXT    NOT NULL,
-                    at           INTEGER NOT NULL
-                ) STRICT, WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE client_request (
+                        id           TEXT    PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 200),
+                        operation_id TEXT    NOT NULL,
+                        method       TEXT    NOT NULL,
+                        reply        TEXT    NOT NULL,
+                        at           INTEGER NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    """)
         }
         return migrator
     }

@@ -6,7 +6,19 @@ struct JointOpsCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jointopsctl",
         abstract: "Drive jointops operations and author their workflows.",
-        discussion: "Authoring commands (workflow validate | graph | simulate) need no running daemon.",
-        subcommands: [WorkflowCommand.self]
+        discussion: """
+            Authoring commands (workflow validate | graph | simulate) need no running daemon; the others talk to \
+            jointopsd over its control socket (--socket, or $JOINTOPS_SOCKET).
+
+            Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed); \
+            2 no such operation or workflow; 64 usage or invalid parameter; 69 cannot connect to jointopsd; \
+            74 the daemon could not store the command (nothing was applied); 75 a watch fell behind; \
+            77 permission denied (the role needed is printed).
+            """,
+        subcommands: [
+            Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
+            Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Workflows.self, Watch.self,
+            Admin.self, WorkflowCommand.self,
+        ]
     )
 }

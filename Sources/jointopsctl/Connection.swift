@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+
+/// Options every daemon command shares.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .long, help: ArgumentHelp("The control socket.", discussion: "Default: $JOINTOPS_SOCKET, else /run/jointops/control.sock."))
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the daemon's reply as JSON (for scripts).")
+    var json = false
+
+    var socketPath: String { socket ?? ProcessInfo.processInfo.environment["JOINTOPS_SOCKET"] ?? "/run/jointops/control.sock" }
+}
+
+/// Documented exit codes: each kind of failure has its own.
+enum Exit {
+    static let refused: Int32 = 1
+    static let notFound: Int32 = 2
+    static let usage: Int32 = 64
+    static let cannotConnect: Int32 = 69
+    static let storage: Int32 = 74
+    static let tooSlow: Int32 = 75
+    static let permissionDenied: Int32 = 77
+}
+
+/// One conversation with the daemon, with the error handling every command shares.
+struct Session {
+    let options: ConnectionOptions
+
+    /// Calls a method. Commands that change state carry a request id and are retried once,
+    /// with the same id, if the connection drops: the daemon applies them at most once.
+    func call(_ method: String, _ parameters: [String: JSONValue], retrying: Bool = false) throws -> [String: JSONValue] {
+        var parameters = parameters
+        if retrying, parameters["requestId"] == nil { parameters["requestId"] = .string(UUID().uuidString.lowercased()) }
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                let reply = try VarlinkClient(socketPath: options.socketPath).call(method, parameters)
+                if let error = reply.error { throw fail(error, reply.parameters) }
+                return reply.parameters
+            } catch VarlinkClient.Failure.disconnected where retrying && attempts < 2 {
+                continue
+            } catch let failure as VarlinkClient.Failure {
+                throw connectionFailure(failure)
+            }
+        }
+    }
+
+    func connectionFailure(_ failure: VarlinkClient.Failure) -> any Error {
+        switch failure {
+        case .cannotConnect(let path, let reason):
+            printError(
+                "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
+            )
+        case .disconnected:
+            printError(
+                "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again (it is safe: the daemon applies a command at most once)."
+            )
+        }
+        return ExitCode(Exit.cannotConnect)
+    }
+
+    /// Prints a Varlink error as advice and returns the exit code that goes with it.
+    func fail(_ name: String, _ parameters: [String: JSONValue]) -> any Error {
+        if options.json {
+            print(JSONValue.object(["error": .string(name), "parameters": .object(parameters)]).canonical)
+        }
+        func text(_ key: String) -> String { parameters[key]?.stringValue ?? "" }
+        switch name {
+        case "io.jointops.Operations.CommandRefused":
+            if !options.json {
+                printError("refused: \(text("reason")).\n  phase: \(text("phase"))")
+                if case .array(let allowed)? = parameters["allowed"], !allowed.isEmpty {
+                    printError("  allowed now: " + allowed.compactMap(\.stringValue).joined(separator: "; "))
+                }
+            }
+            return ExitCode(Exit.refused)
+        case "io.jointops.Operations.OperationExists":
+            if !options.json {
+                printError("refused: operation \(text("id")) already exists; choose another id or leave --id out to get one generated.")
+            }
+            return ExitCode(Exit.refused)
+        case "io.jointops.Operations.OperationNotFound":
+            if !options.json { printError("no operation \(text("id")); 'jointopsctl list --all' shows the operations there are.") }
+            return ExitCode(Exit.notFound)
+        case "io.jointops.Operations.WorkflowNotFound":
+            if !options.json {
+                var known: [String] = []
+                if case .array(let items)? = parameters["known"] { known = items.compactMap(\.stringValue) }
+                printError(
+                    "no workflow \(text("workflow"))\(Suggestions.hint(for: text("workflow"), in: known, noun: "loaded workflows")); 'jointopsctl workflows' lists them."
+                )
+            }
+            return ExitCode(Exit.notFound)
+        case "io.jointops.Operations.PermissionDenied", "io.jointops.Admin.PermissionDenied":
+            if !options.json {
+                printError(
+                    "permission denied: \(text("method")) needs the \(text("required")) role; you have \(text("role")). Ask an administrator to add you to the jointops-\(text("required")) group."
+                )
+            }
+            return ExitCode(Exit.permissionDenied)
+        case "io.jointops.Operations.StorageFailure", "io.jointops.Admin.StorageFailure":
+            if !options.json { printError("the daemon could not store the command, so nothing was applied: \(text("message"))") }
+            return ExitCode(Exit.storage)
+        case "io.jointops.Operations.WatcherTooSlow":
+            if !options.json {
+                printError(
+                    "watch stopped: this terminal fell \(parameters["buffered"]?.intValue ?? 0) updates behind; run the command again (narrow it with --operation, --region or --branch)."
+                )
+            }
+            return ExitCode(Exit.tooSlow)
+        case "org.varlink.service.InvalidParameter":
+            if !options.json { printError("invalid \(text("parameter")): \(text("description"))") }
+            return ExitCode(Exit.usage)
+        default:
+            if !options.json { printError("\(name): \(JSONValue.object(parameters).canonical)") }
+            return ExitCode(Exit.refused)
+        }
+    }
+}

@@ -1,0 +1,215 @@
+import ArgumentParser
+import Foundation
+import JointOpsCore
+
+/// `jointopsctl start WORKFLOW --region R --attribute k=v …`
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start an operation from a workflow.")
+
+    @Argument(help: "The workflow's id (jointopsctl workflows lists them).")
+    var workflow: String
+
+    @Option(help: "The jurisdiction the operation runs in.")
+    var region: String
+
+    @Option(name: [.customShort("a"), .long], help: "An attribute as NAME=VALUE; repeat for more.")
+    var attribute: [String] = []
+
+    @Option(help: "The operation's id; generated (OP-YYYYMMDD-NNNN) when left out.")
+    var id: String?
+
+    @Option(help: "A request id of your own, to make retries safe across invocations.")
+    var requestId: String?
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        for item in attribute where !item.contains("=") {
+            throw ValidationError("--attribute '\(item)' must be NAME=VALUE, e.g. --attribute priority=P1")
+        }
+    }
+
+    func run() throws {
+        var attributes: [String: JSONValue] = [:]
+        for item in attribute {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            attributes[String(parts[0])] = .string(parts.count > 1 ? String(parts[1]) : "")
+        }
+        var parameters: [String: JSONValue] = ["workflow": .string(workflow), "region": .string(region), "attributes": .object(attributes)]
+        if let id { parameters["id"] = .string(id) }
+        if let requestId { parameters["requestId"] = .string(requestId) }
+        try Reply.operation(Session(options: connection).call("io.jointops.Operations.Start", parameters, retrying: true), connection)
+    }
+}
+
+/// Prints a command's reply: the operation, briefly, or as JSON.
+enum Reply {
+    static func operation(_ reply: [String: JSONValue], _ connection: ConnectionOptions, full: Bool = false) {
+        if connection.json {
+            print(JSONValue.object(reply).canonical)
+            return
+        }
+        guard let operation = reply["operation"] else { return }
+        if full {
+            print(Render.operation(operation))
+            return
+        }
+        let active = Render.array(operation["branches"]).filter { $0["status"]?.stringValue == "active" }
+            .map { "\(Render.string($0["instance"])) at \(Render.string($0["step"]))" }
+        print(
+            "\(Render.string(operation["id"])): phase \(Render.string(operation["phase"]))"
+                + (active.isEmpty ? "" : "; " + active.joined(separator: ", ")))
+    }
+}
+
+/// Commands that change one operation: each is a Varlink method with the operation id.
+protocol OperationCommand: ParsableCommand {
+    var id: String { get }
+    var connection: ConnectionOptions { get }
+    var method: String { get }
+    var parameters: [String: JSONValue] { get }
+}
+
+extension OperationCommand {
+    func run() throws {
+        var parameters = self.parameters
+        parameters["id"] = .string(id)
+        try Reply.operation(Session(options: connection).call("io.jointops.Operations.\(method)", parameters, retrying: true), connection)
+    }
+}
+
+struct Fire: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Fire a phase event (assess, dispatch, …).")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The event.") var event: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Fire" }
+    var parameters: [String: JSONValue] { ["event": .string(event)] }
+}
+
+struct Advance: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Advance a branch to a step, or through an outcome of its step.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The branch instance (swat, swat#2).") var branch: String
+    @Argument(help: "The step to move to.") var step: String?
+    @Option(help: "An outcome of the current step, instead of a step.") var outcome: String?
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Advance" }
+    var parameters: [String: JSONValue] {
+        var parameters: [String: JSONValue] = ["branch": .string(branch)]
+        if let step { parameters["step"] = .string(step) }
+        if let outcome { parameters["outcome"] = .string(outcome) }
+        return parameters
+    }
+
+    func validate() throws {
+        guard (step == nil) != (outcome == nil) else { throw ValidationError("give a step or --outcome, not both and not neither") }
+    }
+}
+
+struct Reinforce: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a branch to a running operation.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The branch to add.") var branch: String
+    @Option(help: "Units to send.") var units: Int?
+    @Option(help: "Region, if not the operation's.") var region: String?
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Reinforce" }
+    var parameters: [String: JSONValue] {
+        var parameters: [String: JSONValue] = ["branch": .string(branch)]
+        if let units { parameters["units"] = .int(Int64(units)) }
+        if let region { parameters["region"] = .string(region) }
+        return parameters
+    }
+}
+
+struct Reassign: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Move an operation, or one branch, to another region.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The new region.") var region: String
+    @Option(help: "Only this branch instance.") var branch: String?
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Reassign" }
+    var parameters: [String: JSONValue] {
+        var parameters: [String: JSONValue] = ["region": .string(region)]
+        if let branch { parameters["branch"] = .string(branch) }
+        return parameters
+    }
+}
+
+struct Hold: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Put an operation on hold.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "Why.") var reason: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Hold" }
+    var parameters: [String: JSONValue] { ["reason": .string(reason)] }
+}
+
+struct Resume: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Resume a held operation.")
+    @Argument(help: "The operation.") var id: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Resume" }
+    var parameters: [String: JSONValue] { [:] }
+}
+
+struct Escalate: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Raise an escalation by hand.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "Why.") var reason: String
+    @Option(name: .customLong("to"), help: "Who to tell (default duty_commander).") var audience: String?
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Escalate" }
+    var parameters: [String: JSONValue] {
+        var parameters: [String: JSONValue] = ["reason": .string(reason)]
+        if let audience { parameters["audience"] = .string(audience) }
+        return parameters
+    }
+}
+
+struct Acknowledge: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Acknowledge an escalation, by number or by deadline; stops its ladder.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The escalation's number.") var number: Int?
+    @Option(help: "The deadline whose escalation to acknowledge.") var deadline: String?
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Acknowledge" }
+    var parameters: [String: JSONValue] {
+        if let number { return ["escalation": .int(Int64(number))] }
+        return ["deadline": .string(deadline ?? "")]
+    }
+
+    func validate() throws {
+        guard (number == nil) != (deadline == nil) else {
+            throw ValidationError("give the escalation's number or --deadline, not both and not neither")
+        }
+    }
+}
+
+struct Note: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Add a note to an operation's audit trail.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "The note.") var text: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Note" }
+    var parameters: [String: JSONValue] { ["text": .string(text)] }
+}
+
+struct Cancel: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel an operation with a reason; stands down every branch.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "One of the workflow's cancel reasons.") var reason: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Cancel" }
+    var parameters: [String: JSONValue] { ["reason": .string(reason)] }
+}
+
+struct Close: OperationCommand {
+    static let configuration = CommandConfiguration(abstract: "Close an operation with a disposition.")
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: "One of the workflow's dispositions.") var disposition: String
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "Close" }
+    var parameters: [String: JSONValue] { ["disposition": .string(disposition)] }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List operations, newest first.")
+    @Option(help: "Only in this phase.") var phase: String?
+    @Option(help: "Only in this region.") var region: String?
+    @Option(help: "Only with this branch.") var branch: String?
+    @Option(help: "Only of this priority (P1 … P4).") var priority: String?
+    @Flag(help: "Only those with a missed deadline.") var overdue = false
+    @Flag(name: .long, help: "Include closed and cancelled operations.") var all = false
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        var parameters: [String: JSONValue] = [:]
+        for (key, value) in [("phase", phase), ("region", region), ("branch", branch), ("priority", priority)] {
+            if let value { parameters[key] = .string(value) }
+        }
+        if overdue { parameters["overdue"] = .bool(true) }
+        if all { parameters["includeEnded"] = .bool(true) }
+        let reply = try Session(options: connection).call("io.jointops.Operations.List", parameters)
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        let operations = Render.array(reply["operations"])
+        guard !operations.isEmpty else { return print("no operations" + (all ? "" : " open (--all includes closed and cancelled ones)")) }
+        print(
+            Render.table(
+                ["ID", "WORKFLOW", "PHASE", "REGION", "PRIORITY", "BRANCHES", "ESCALATIONS", "STARTED"],
+                operations.map { operation in
+                    let escalations = operation["openEscalations"]?.intValue ?? 0
+                    return [
+                        Render.string(operation["id"]), Render.string(operation["workflow"]), Render.string(operation["phase"]),
+                        Render.string(operation["region"]), Render.string(operation["priority"]),
+                        String(operation["activeBranches"]?.intValue ?? 0),
+                        escalations > 0 ? Render.red(String(escalations)) : "0", Render.time(operation["startedAt"]),
+                    ]
+                }))
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one operation: phase, branches and steps, armed deadlines, escalations.")
+    @Argument(help: "The operation.") var id: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        Reply.operation(try Session(options: connection).call("io.jointops.Operations.Show", ["id": .string(id)]), connection, full: true)
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The audit trail of an operation: who did what, when.")
+    @Argument(help: "The operation.") var id: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let reply = try Session(options: connection).call("io.jointops.Operations.History", ["id": .string(id)])
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        print(
+            Render.table(
+                ["#", "TIME", "WHO", "WHAT"],
+                Render.array(reply["events"]).map { event in
+                    let who =
+                        event["actor"].flatMap { actor -> String? in
+                            guard let name = actor["name"]?.stringValue else { return nil }
+                            return "\(name) (\(Render.string(actor["role"])))"
+                        } ?? "system"
+                    return [
+                        String(event["operationSequence"]?.intValue ?? 0), Render.time(event["at"]), who,
+                        Render.string(event["description"]),
+                    ]
+                }))
+    }
+}
+
+struct Workflows: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The workflows the daemon has loaded, and their versions.")
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let reply = try Session(options: connection).call("io.jointops.Operations.Workflows", [:])
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        print(
+            Render.table(
+                ["WORKFLOW", "VERSION", "TITLE", "ATTRIBUTES"],
+                Render.array(reply["workflows"]).map { workflow in
+                    [
+                        Render.string(workflow["id"]), String(workflow["version"]?.intValue ?? 0), Render.string(workflow["title"]),
+                        Render.array(workflow["attributes"]).compactMap(\.stringValue).joined(separator: " "),
+                    ]
+                }))
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Follow operations live: their state now, then every change (Ctrl-C stops).")
+    @Option(help: "Only this operation.") var operation: String?
+    @Option(help: "Only this region.") var region: String?
+    @Option(help: "Only operations with this branch.") var branch: String?
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        var parameters: [String: JSONValue] = [:]
+        for (key, value) in [("operation", operation), ("region", region), ("branch", branch)] {
+            if let value { parameters[key] = .string(value) }
+        }
+        let session = Session(options: connection)
+        let client: VarlinkClient
+        do {
+            client = try VarlinkClient(socketPath: connection.socketPath)
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
+        } catch let failure as VarlinkClient.Failure {
+            throw session.connectionFailure(failure)
+        }
+        while true {
+            let reply: VarlinkReply
+            do { reply = try client.receive() } catch let failure as VarlinkClient.Failure { throw session.connectionFailure(failure) }
+            if let error = reply.error { throw session.fail(error, reply.parameters) }
+            if connection.json {
+                print(JSONValue.object(reply.parameters).canonical)
+            } else if let event = reply.parameters["event"] {
+                print("\(Render.time(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
+            } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
+                Reply.operation(["operation": operation], connection)
+            }
+            fflush(nil)
+            if !reply.continues { return }
+        }
+    }
+}
+
+struct Admin: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Administration: verify the event log, back up the database.", subcommands: [Verify.self, Backup.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Walk the event log's hash chain; exit 1 if it is broken.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let reply = try Session(options: connection).call("io.jointops.Admin.Verify", [:])
+            if connection.json {
+                print(JSONValue.object(reply).canonical)
+            } else if reply["intact"] == .bool(true) {
+                print("chain intact: \(reply["eventsChecked"]?.intValue ?? 0) events, head \(Render.string(reply["headHash"]))")
+            } else {
+                print(Render.red("chain BROKEN at event \(reply["brokenAt"]?.intValue ?? 0): \(Render.string(reply["reason"]))"))
+            }
+            if reply["intact"] != .bool(true) { throw ExitCode(Exit.refused) }
+        }
+    }
+
+    struct Backup: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy the database, online, to a file the daemon can write.")
+        @Argument(help: "Where to write the backup (a path on the daemon's machine).") var path: String
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let reply = try Session(options: connection).call("io.jointops.Admin.Backup", ["path": .string(path)])
+            if connection.json { return print(JSONValue.object(reply).canonical) }
+            print("backup written to \(Render.string(reply["path"])) (\(reply["events"]?.intValue ?? 0) events); restore: docs/storage.md")
+        }
+    }
+}

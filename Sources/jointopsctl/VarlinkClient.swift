@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import JointOpsCore
+import JointOpsProtocol
+
+/// A blocking Varlink client over a Unix socket: one call, one reply (or a stream of them).
+final class VarlinkClient {
+    enum Failure: Error {
+        /// The daemon is not there (no socket, refused, not running).
+        case cannotConnect(path: String, reason: String)
+        /// The connection closed before a complete reply.
+        case disconnected
+    }
+
+    private let descriptor: CInt
+    private var pending: [UInt8] = []
+
+    init(socketPath path: String) throws {
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(descriptor)
+            throw Failure.cannotConnect(path: path, reason: "the socket path is too long")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: bytes)
+            buffer[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw Failure.cannotConnect(path: path, reason: reason)
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ call: VarlinkCall) throws {
+        var bytes = Array(call.json.utf8)
+        bytes.append(0)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard written > 0 else { throw Failure.disconnected }
+            offset += written
+        }
+    }
+
+    /// The next reply on the connection.
+    func receive() throws -> VarlinkReply {
+        while true {
+            if let end = pending.firstIndex(of: 0) {
+                let text = String(decoding: pending[..<end], as: UTF8.self)
+                pending.removeSubrange(...end)
+                return try VarlinkReply(json: text)
+            }
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw Failure.disconnected }
+            pending.append(contentsOf: buffer[..<count])
+        }
+    }
+
+    /// One call, one reply.
+    func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
+        try send(VarlinkCall(method: method, parameters: parameters))
+        return try receive()
+    }
+}
