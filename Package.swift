@@ -100,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JointOpsDaemonTests",
-            dependencies: ["JointOpsCore", "JointOpsProtocol", "JointOpsDaemon"],
+            dependencies: ["JointOpsCore", "JointOpsProtocol"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -16,6 +16,8 @@ public struct DaemonConfiguration: Sendable {
     public var viewGroup = "jointops-view"
     public var operateGroup = "jointops-operate"
     public var adminGroup = "jointops-admin"
+    /// The group the control socket belongs to (mode 0660); every role group's members should be in it.
+    public var socketGroup = "jointops"
     public var maxConnections = 256
     public var maxMessageBytes = 65_536
     public var watchBuffer = 1024
@@ -34,7 +36,9 @@ public struct DaemonConfiguration: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw DaemonError("cannot read the configuration file \(path); create it or pass --config with another path")
         }
-        guard let root = try Yams.load(yaml: text) as? [String: Any] else {
+        let document = try Yams.load(yaml: text)
+        if document == nil { return }  // an empty file: every default stands
+        guard let root = document as? [String: Any] else {
             throw DaemonError("\(path): the configuration must be a mapping of settings (\(Self.keys.joined(separator: ", ")))")
         }
         for (key, value) in root {
@@ -62,6 +66,7 @@ public struct DaemonConfiguration: Sendable {
                 viewGroup = groups["view"] ?? viewGroup
                 operateGroup = groups["operate"] ?? operateGroup
                 adminGroup = groups["admin"] ?? adminGroup
+                socketGroup = groups["socket"] ?? socketGroup
             case "max_connections": maxConnections = try integer()
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()

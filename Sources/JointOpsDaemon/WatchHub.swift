@@ -32,10 +32,10 @@ public final class WatchHub: Sendable {
         func send(_ reply: JSONValue) -> Bool {
             guard !dropped.withLock({ $0 }) else { return false }
             switch continuation.yield(.reply(reply)) {
-            case .enqueued(let remaining) where remaining > 0:
+            case .enqueued(let remaining) where remaining > 1:
                 return true
             case .enqueued:
-                // The buffer is now full up to the reserved slot: this watcher cannot keep up.
+                // Only the reserved slot is left: this watcher cannot keep up; tell it so.
                 dropped.withLock { $0 = true }
                 continuation.yield(.tooSlow(buffered: capacity))
                 continuation.finish()

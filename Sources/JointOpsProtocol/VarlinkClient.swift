@@ -1,11 +1,11 @@
 import Foundation
 import Glibc
-import JointOpsCore
-import JointOpsProtocol
+public import JointOpsCore
 
 /// A blocking Varlink client over a Unix socket: one call, one reply (or a stream of them).
-final class VarlinkClient {
-    enum Failure: Error {
+/// jointopsctl and the tests use it; the daemon never does.
+public final class VarlinkClient {
+    public enum Failure: Error {
         /// The daemon is not there (no socket, refused, not running).
         case cannotConnect(path: String, reason: String)
         /// The connection closed before a complete reply.
@@ -15,7 +15,8 @@ final class VarlinkClient {
     private let descriptor: CInt
     private var pending: [UInt8] = []
 
-    init(socketPath path: String) throws {
+    /// `timeout` bounds every receive (nil waits as long as it takes).
+    public init(socketPath path: String, timeout: Duration? = nil) throws {
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw Failure.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
         var address = sockaddr_un()
@@ -37,13 +38,16 @@ final class VarlinkClient {
             close(descriptor)
             throw Failure.cannotConnect(path: path, reason: reason)
         }
+        if let timeout {
+            var value = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
     }
 
     deinit { close(descriptor) }
 
-    func send(_ call: VarlinkCall) throws {
-        var bytes = Array(call.json.utf8)
-        bytes.append(0)
+    /// Sends raw bytes as they are (for tests of malformed input).
+    public func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -52,8 +56,12 @@ final class VarlinkClient {
         }
     }
 
+    public func send(_ call: VarlinkCall) throws {
+        try sendRaw(Array(call.json.utf8) + [0])
+    }
+
     /// The next reply on the connection.
-    func receive() throws -> VarlinkReply {
+    public func receive() throws -> VarlinkReply {
         while true {
             if let end = pending.firstIndex(of: 0) {
                 let text = String(decoding: pending[..<end], as: UTF8.self)
@@ -68,7 +76,7 @@ final class VarlinkClient {
     }
 
     /// One call, one reply.
-    func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
+    public func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
         try send(VarlinkCall(method: method, parameters: parameters))
         return try receive()
     }

@@ -1,0 +1,177 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// End to end over the real socket: the daemon started as a process, spoken to in Varlink.
+@Suite(.serialized) struct ControlSocketTests {
+    @Test func anOperationRunsFromStartToCloseOverTheSocket() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-E2E-1")
+        let started = try daemon.call("io.jointops.Operations.Start", start)
+        #expect(started.error == nil, "\(started)")
+        #expect(started.operation?["phase"] == .string("reported"))
+        for (method, parameters) in [
+            ("Fire", ["event": JSONValue.string("assess")]), ("Fire", ["event": .string("dispatch")]),
+            ("Advance", ["branch": .string("swat"), "step": .string("on_scene")]),
+        ] {
+            var parameters = parameters
+            parameters["id"] = .string("OP-E2E-1")
+            let reply = try daemon.call("io.jointops.Operations.\(method)", parameters)
+            #expect(reply.error == nil, "\(method): \(reply)")
+        }
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-E2E-1")])
+        #expect(shown.operation?["phase"] == .string("responding"))
+        let swat = Render(shown.operation?["branches"]).first { $0["instance"] == .string("swat") }
+        #expect(swat?["step"] == .string("on_scene"))
+        let history = try daemon.call("io.jointops.Operations.History", ["id": .string("OP-E2E-1")])
+        let events = Render(history.parameters["events"])
+        #expect(events.count == 8, "started, 3 phases, 3 dispatches, 1 step")
+        #expect(events.last?["description"] == .string("swat → on_scene"))
+        #expect(events.first?["actor"]?["role"] == .string("admin"), "root is admin")
+        #expect(events.first?["actor"]?["uid"] == .int(Int64(getuid())))
+        let verify = try daemon.call("io.jointops.Admin.Verify")
+        #expect(verify.parameters["intact"] == .bool(true))
+        #expect(daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socket), "the socket is removed on shutdown")
+    }
+
+    @Test func aRefusedCommandSaysWhyAndWhatIsAllowed() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-R")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let reply = try daemon.call("io.jointops.Operations.Close", ["id": .string("OP-R"), "disposition": .string("resolved")])
+        #expect(reply.error == "io.jointops.Operations.CommandRefused")
+        #expect(reply.parameters["code"] == .string("not_allowed"))
+        #expect(reply.parameters["phase"] == .string("reported"))
+        #expect(reply.parameters["reason"]?.stringValue?.contains("cannot close in phase 'reported'") == true)
+        #expect(Render(reply.parameters["allowed"]).contains(.string("fire assess")))
+    }
+
+    @Test func aRetryWithTheSameRequestIDAfterADroppedConnectionAppliesNothingAgain() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-IDEM")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let command: [String: JSONValue] = ["id": .string("OP-IDEM"), "text": .string("first report"), "requestId": .string("req-42")]
+        // Send, then hang up before the reply arrives.
+        do {
+            let client = try daemon.client()
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Note", parameters: command))
+        }
+        usleep(200_000)
+        let retry = try daemon.call("io.jointops.Operations.Note", command)
+        #expect(retry.error == nil, "\(retry)")
+        let again = try daemon.call("io.jointops.Operations.Note", command)
+        #expect(again.operation == retry.operation, "a retry returns the first result")
+        let notes = Render(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-IDEM")]).parameters["events"])
+            .filter { $0["kind"] == .string("noted") }
+        #expect(notes.count == 1)
+        // The same id for a different command is a mistake, said so.
+        let misuse = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-IDEM"), "event": .string("assess"), "requestId": .string("req-42")])
+        #expect(misuse.error == "org.varlink.service.InvalidParameter")
+        #expect(misuse.parameters["parameter"] == .string("requestId"))
+    }
+
+    @Test func everyBadInputGetsAnErrorAndChangesNothing() throws {
+        let daemon = try DaemonHarness(configuration: "max_message_bytes: 4096\n")
+        var start = armedStart
+        start["id"] = .string("OP-BAD")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let eventsBefore = try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]
+        var random = SystemRandomNumberGenerator()
+        let malformed: [String] = [
+            "not json", "{", "[]", "null", "42", "\"text\"", "{\"method\": 7}", "{\"parameters\": {}}", "{\"method\": \"\"}",
+            "{\"method\": \"io.jointops.Operations.Show\"}", "{\"method\": \"io.jointops.Operations.Show\", \"parameters\": {\"id\": 5}}",
+            "{\"method\": \"io.jointops.Operations.Show\", \"parameters\": {\"id\": \"OP-BAD\", \"extra\": true}}",
+            "{\"method\": \"io.jointops.Operations.Fire\", \"parameters\": {\"id\": \"OP-BAD\"}}",
+            "{\"method\": \"io.jointops.Operations.Fire\", \"parameters\": {\"id\": \"OP-BAD\", \"event\": [1]}}",
+            "{\"method\": \"io.jointops.Operations.Advance\", \"parameters\": {\"id\": \"OP-BAD\", \"branch\": \"swat\", \"step\": \"x\", \"outcome\": \"y\"}}",
+            "{\"method\": \"io.jointops.Operations.Nope\"}", "{\"method\": \"com.example.Other.Call\"}", "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": 3}",
+            "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": {\"workflow\": \"armed-response\", \"region\": \"\"}}",
+            "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": {\"workflow\": \"nope\", \"region\": \"x\"}}",
+            "{\"method\": \"io.jointops.Operations.List\", \"more\": \"yes\"}", "{\"method\": \"io.jointops.Operations.Watch\"}",
+            "\u{FF}\u{FE}garbage", "{\"method\": \"io.jointops.Operations.Note\", \"parameters\": {\"id\": \"OP-BAD\", \"text\": 1.5}}",
+        ]
+        var answered = 0
+        let client = try daemon.client()
+        for index in 0..<1200 {
+            var message = malformed[index % malformed.count]
+            if index % 50 == 49 {
+                // Random bytes, NULs filtered out so it stays one message.
+                message = String(decoding: (0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 1...255, using: &random) }, as: UTF8.self)
+            }
+            try client.sendRaw(Array(message.utf8) + [0])
+            let reply = try client.receive()
+            #expect(reply.error != nil, "\(message) was accepted: \(reply)")
+            answered += 1
+        }
+        #expect(answered == 1200)
+        // An oversized message closes the connection with an error.
+        let big = try daemon.client()
+        try big.sendRaw(Array(repeating: UInt8(ascii: "a"), count: 10_000))
+        #expect(try big.receive().parameters["parameter"] == .string("(message)"))
+        // Half a message, then the client goes away.
+        do { try daemon.client().sendRaw(Array("{\"method\": \"io.jointops.Ope".utf8)) }
+        // The daemon still answers, and nothing changed.
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-BAD")])
+        #expect(shown.operation?["phase"] == .string("reported"))
+        let after = try daemon.call("io.jointops.Admin.Verify")
+        #expect(after.parameters["intact"] == .bool(true))
+        #expect(after.parameters["eventsChecked"] == eventsBefore)
+    }
+
+    @Test func theServiceDescribesItselfToAnyVarlinkClient() throws {
+        let daemon = try DaemonHarness()
+        let info = try daemon.call("org.varlink.service.GetInfo")
+        #expect(Render(info.parameters["interfaces"]) == [.string("org.varlink.service"), .string("io.jointops.Operations"), .string("io.jointops.Admin")])
+        let description = try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.jointops.Operations")])
+        let committed = try String(contentsOf: DaemonHarness.root.appendingPathComponent("Sources/JointOpsProtocol/Interfaces/io.jointops.Operations.varlink"), encoding: .utf8)
+        #expect(description.parameters["description"]?.stringValue == committed.trimmingCharacters(in: .newlines), "run scripts/generate-interfaces.py after editing a .varlink file")
+        #expect(try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.nope")]).error == "org.varlink.service.InterfaceNotFound")
+    }
+
+    @Test func aWatcherGetsTheStateThenEveryChange() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-W")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: ["operation": .string("OP-W")], more: true))
+        let first = try watcher.receive()
+        #expect(first.continues)
+        #expect(first.operation?["id"] == .string("OP-W"))
+        _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W"), "event": .string("assess")])
+        let event = try watcher.receive()
+        #expect(event.parameters["event"]?["description"] == .string("phase → assessing (event assess)"))
+        let state = try watcher.receive()
+        #expect(state.operation?["phase"] == .string("assessing"))
+    }
+
+    @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
+        let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
+        var start = armedStart
+        start["id"] = .string("OP-SLOW")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        let commands = try daemon.client()
+        for index in 0..<400 {
+            let reply = try commands.call("io.jointops.Operations.Note", ["id": .string("OP-SLOW"), "text": .string("note \(index)")])
+            #expect(reply.error == nil)
+        }
+        var last: VarlinkReply?
+        while let reply = try? watcher.receive() {
+            last = reply
+            if !reply.continues { break }
+        }
+        #expect(last?.error == "io.jointops.Operations.WatcherTooSlow", "\(String(describing: last))")
+    }
+}
+
+func Render(_ value: JSONValue?) -> [JSONValue] {
+    if case .array(let items)? = value { return items }
+    return []
+}

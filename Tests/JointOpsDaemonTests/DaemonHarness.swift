@@ -1,0 +1,89 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// A real jointopsd, started from the build folder in a fresh directory and stopped by its
+/// PID when the test is done.
+final class DaemonHarness: @unchecked Sendable {
+    static let buildFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    let folder: URL
+    let process = Process()
+    var socket: String { folder.appendingPathComponent("control.sock").path }
+    var logPath: String { folder.appendingPathComponent("jointopsd.log").path }
+
+    /// `configuration` is written to the daemon's configuration file (YAML).
+    init(configuration: String = "", name: String = #function) throws {
+        let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
+        folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        chmod(folder.path, 0o755)
+        let config = folder.appendingPathComponent("jointopsd.yaml")
+        try configuration.write(to: config, atomically: true, encoding: .utf8)
+        process.executableURL = Self.buildFolder.appendingPathComponent("jointopsd")
+        process.arguments = [
+            "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
+            "--workflows", Self.root.appendingPathComponent("Workflows").path,
+        ]
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        try waitUntilListening()
+    }
+
+    private func waitUntilListening() throws {
+        for _ in 0..<200 {
+            if (try? VarlinkClient(socketPath: socket)) != nil { return }
+            guard process.isRunning else { throw HarnessError("jointopsd exited (\(process.terminationStatus)) before listening:\n\(log)") }
+            usleep(50_000)
+        }
+        throw HarnessError("jointopsd did not listen on \(socket) within 10 s:\n\(log)")
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// A client whose receives give up after 15 s, so a broken daemon fails the test instead of hanging it.
+    func client() throws -> VarlinkClient { try VarlinkClient(socketPath: socket, timeout: .seconds(15)) }
+
+    /// One call on a fresh connection.
+    func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
+        try client().call(method, parameters)
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Armed-response start parameters.
+let armedStart: [String: JSONValue] = [
+    "workflow": .string("armed-response"), "region": .string("hexi"),
+    "attributes": .object(["incident_type": .string("armed_robbery"), "priority": .string("P1"), "weapon_involved": .string("true")]),
+]
+
+extension VarlinkReply {
+    var operation: JSONValue? { parameters["operation"] }
+}
