@@ -1,0 +1,88 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// Who may do what, with real distinct users the test creates (as root): the whole role ×
+/// command matrix through jointopsctl, run as each user with setpriv.
+@Suite(.serialized, .enabled(if: getuid() == 0, "SKIPPED: creating test users and switching to them needs root"))
+struct RoleMatrixTests {
+    /// Test users and the role group each is in (all are in the socket's group).
+    static let users: [(name: String, group: String?, role: String)] = [
+        ("jotest-u-none", nil, "none"), ("jotest-u-view", "jotest-view", "view"),
+        ("jotest-u-operate", "jotest-operate", "operate"), ("jotest-u-admin", "jotest-admin", "admin"),
+    ]
+
+    static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (-1, "\(error)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func createUsers() {
+        for group in ["jotest-socket", "jotest-view", "jotest-operate", "jotest-admin"] {
+            _ = run("/usr/sbin/groupadd", ["-f", group])
+        }
+        for user in users {
+            _ = run("/usr/sbin/userdel", [user.name])
+            var arguments = ["--no-create-home", "--no-user-group", "--gid", "jotest-socket", "--shell", "/usr/sbin/nologin", user.name]
+            if let group = user.group { arguments += ["--groups", group] }
+            let result = run("/usr/sbin/useradd", arguments)
+            #expect(result.status == 0, "useradd \(user.name): \(result.output)")
+        }
+    }
+
+    static func removeUsers() {
+        for user in users { _ = run("/usr/sbin/userdel", [user.name]) }
+        for group in ["jotest-socket", "jotest-view", "jotest-operate", "jotest-admin"] { _ = run("/usr/sbin/groupdel", [group]) }
+    }
+
+    @Test func everyRoleMayDoExactlyWhatItShould() throws {
+        Self.createUsers()
+        defer { Self.removeUsers() }
+        let daemon = try DaemonHarness(configuration: """
+            groups: {view: jotest-view, operate: jotest-operate, admin: jotest-admin, socket: jotest-socket}
+            """)
+        var start = armedStart
+        start["id"] = .string("OP-ROLE")
+        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
+        // (command, the least role that may run it)
+        let matrix: [([String], String)] = [
+            (["workflows"], "view"), (["list"], "view"), (["show", "OP-ROLE"], "view"), (["history", "OP-ROLE"], "view"),
+            (["note", "OP-ROLE", "seen"], "operate"), (["escalate", "OP-ROLE", "crowd"], "operate"),
+            (["start", "armed-response", "--region", "hexi", "-a", "incident_type=armed_robbery", "-a", "priority=P2"], "operate"),
+            (["admin", "verify"], "admin"), (["admin", "backup", daemon.folder.appendingPathComponent("b.sqlite").path], "admin"),
+        ]
+        let ranks = ["none": 0, "view": 1, "operate": 2, "admin": 3]
+        for user in Self.users {
+            for (command, required) in matrix {
+                let result = Self.run("/usr/bin/setpriv", ["--reuid=\(user.name)", "--regid=jotest-socket", "--init-groups", ctl] + command + ["--socket", daemon.socket])
+                let allowed = ranks[user.role]! >= ranks[required]!
+                if allowed {
+                    #expect(result.status == 0, "\(user.name) \(command): \(result.output)")
+                } else {
+                    #expect(result.status == 77, "\(user.name) \(command) should be refused: \(result.output)")
+                    #expect(result.output.contains("needs the \(required) role; you have \(user.role)"), "\(result.output)")
+                }
+            }
+        }
+        // Every event records who caused it.
+        let history = Render(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-ROLE")]).parameters["events"])
+        let notes = history.filter { $0["kind"] == .string("noted") }
+        #expect(notes.count == 2)
+        #expect(Set(notes.compactMap { $0["actor"]?["name"]?.stringValue }) == ["jotest-u-operate", "jotest-u-admin"])
+        #expect(Set(notes.compactMap { $0["actor"]?["role"]?.stringValue }) == ["operate", "admin"])
+        // The socket is 0660 in the socket group: others cannot even connect.
+        var info = stat()
+        stat(daemon.socket, &info)
+        #expect(info.st_mode & 0o777 == 0o660)
+    }
+}
