@@ -21,7 +21,7 @@ swift-test:
 	$(SWIFT) test --skip-build
 
 schema-test:
-	$(PYTHON) -m pytest schema/tests -q
+	$(PYTHON) -m pytest schema/tests Tests/Python -q
 
 ## The shipped workflows must validate cleanly.
 validate:

@@ -16,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import pytest, yaml, jsonschema' >/dev/null 2>&1; then
+if ! python3 -c 'import pytest, yaml, jsonschema, varlink' >/dev/null 2>&1; then
     echo "install-test-deps: installing Python test packages"
     python3 -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 fi

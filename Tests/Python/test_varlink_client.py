@@ -1,0 +1,93 @@
+"""jointopsd through an independent Varlink client: the PyPI `varlink` package, both its
+client API and `python3 -m varlink.cli`. The test starts the daemon built by `swift build`
+itself and stops it by its PID."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import varlink
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DAEMON = ROOT / ".build" / "debug" / "jointopsd"
+
+
+@pytest.fixture()
+def daemon():
+    assert DAEMON.exists(), f"build the daemon first (swift build): {DAEMON} is missing"
+    folder = Path(tempfile.mkdtemp(prefix="jointopsd-py-"))
+    socket = folder / "control.sock"
+    log = open(folder / "jointopsd.log", "w")
+    process = subprocess.Popen(
+        [str(DAEMON), "--config", str(folder / "none.yaml"), "--state-directory", str(folder / "state"),
+         "--socket", str(socket), "--workflows", str(ROOT / "Workflows")],
+        stdout=log, stderr=log)
+    (folder / "none.yaml").write_text("")
+    deadline = time.time() + 10
+    while not socket.exists():
+        assert process.poll() is None, (folder / "jointopsd.log").read_text()
+        assert time.time() < deadline, "jointopsd did not listen within 10 s"
+        time.sleep(0.05)
+    yield f"unix:{socket}"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 0
+    log.close()
+
+
+def start(operations, id):
+    return operations.Start(workflow="armed-response", region="hexi", id=id,
+                            attributes={"incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"})
+
+
+def test_the_client_api_drives_an_operation(daemon):
+    with varlink.Client(address=daemon) as client, client.open("io.jointops.Operations") as operations:
+        started = start(operations, "OP-PY-1")
+        assert started["operation"]["phase"] == "reported"
+        operations.Fire(id="OP-PY-1", event="assess")
+        reply = operations.Fire(id="OP-PY-1", event="dispatch")
+        assert reply["operation"]["phase"] == "responding"
+        assert {branch["instance"] for branch in reply["operation"]["branches"]} == {"public_order", "swat", "traffic"}
+        reply = operations.Advance(id="OP-PY-1", branch="swat", step="on_scene")
+        swat = next(branch for branch in reply["operation"]["branches"] if branch["instance"] == "swat")
+        assert swat["step"] == "on_scene"
+        history = operations.History(id="OP-PY-1")["events"]
+        assert [event["kind"] for event in history][-1] == "step_entered"
+
+
+def test_typed_errors_reach_the_client(daemon):
+    with varlink.Client(address=daemon) as client, client.open("io.jointops.Operations") as operations:
+        start(operations, "OP-PY-2")
+        with pytest.raises(varlink.VarlinkError) as refused:
+            operations.Close(id="OP-PY-2", disposition="resolved")
+        assert refused.value.error() == "io.jointops.Operations.CommandRefused"
+        assert refused.value.parameters()["phase"] == "reported"
+        assert "fire assess" in refused.value.parameters()["allowed"]
+        with pytest.raises(varlink.VarlinkError) as missing:
+            operations.Show(id="OP-NOPE")
+        assert missing.value.error() == "io.jointops.Operations.OperationNotFound"
+
+
+def test_the_interface_description_parses_in_an_independent_implementation(daemon):
+    with varlink.Client(address=daemon) as client:
+        interface = client.get_interface("io.jointops.Operations")
+        assert interface.name == "io.jointops.Operations"
+        assert interface.get_method("Start") is not None
+        assert {"CommandRefused", "Operation", "Watch"} <= set(interface.members)
+        assert client.get_interfaces() == ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin"]
+
+
+def test_the_command_line_client_calls_and_reports_errors(daemon):
+    call = [sys.executable, "-m", "varlink.cli", "call"]
+    result = subprocess.run(call + [f"{daemon}/io.jointops.Operations.Workflows", "{}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    workflows = json.loads(result.stdout)["workflows"]
+    assert len(workflows) >= 6
+    result = subprocess.run(call + [f"{daemon}/io.jointops.Operations.Show", '{"id": 5}'], capture_output=True, text=True, timeout=30)
+    assert "org.varlink.service.InvalidParameter" in result.stdout + result.stderr
+    info = subprocess.run([sys.executable, "-m", "varlink.cli", "info", daemon], capture_output=True, text=True, timeout=30)
+    assert "io.jointops.Operations" in info.stdout
