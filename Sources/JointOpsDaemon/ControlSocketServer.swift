@@ -39,11 +39,12 @@ public final class ControlSocketServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let roles = self.roles
         let maximumBytes = configuration.maxMessageBytes
+        let stallTimeout = TimeAmount.milliseconds(Int64(configuration.stalledMessageMilliseconds))
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true) { channel in
                 PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
                     return Connection(
                         channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
                 }

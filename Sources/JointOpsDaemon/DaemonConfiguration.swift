@@ -21,6 +21,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxConnections = 256
     public var maxMessageBytes = 65_536
     public var watchBuffer = 1024
+    /// How long a connection may leave half a message unfinished before it is closed.
+    public var stalledMessageMilliseconds = 10_000
 
     public init() {}
 
@@ -28,6 +30,7 @@ public struct DaemonConfiguration: Sendable {
 
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
+        "stalled_message_ms",
     ]
 
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
@@ -70,6 +73,7 @@ public struct DaemonConfiguration: Sendable {
             case "max_connections": maxConnections = try integer()
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
+            case "stalled_message_ms": stalledMessageMilliseconds = try integer()
             default:
                 let hint =
                     Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map {

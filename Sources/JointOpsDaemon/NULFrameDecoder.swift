@@ -1,7 +1,8 @@
 import NIOCore
 
 /// Splits a Varlink byte stream into messages at each NUL, refusing messages larger than
-/// `maximumBytes` (a client that never sends the NUL cannot make the daemon buffer forever).
+/// `maximumBytes`, and closing a connection that leaves half a message unfinished for
+/// `stallTimeout` (a stalled client must not hold a connection slot forever).
 struct NULFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
 
@@ -10,13 +11,26 @@ struct NULFrameDecoder: ByteToMessageDecoder {
     }
 
     let maximumBytes: Int
+    let stallTimeout: TimeAmount
+    private var stallGuard: Scheduled<Void>?
+
+    init(maximumBytes: Int, stallTimeout: TimeAmount) {
+        self.maximumBytes = maximumBytes
+        self.stallTimeout = stallTimeout
+    }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let readable = buffer.readableBytesView
         guard let end = readable.firstIndex(of: 0) else {
             if buffer.readableBytes > maximumBytes { throw MessageTooLarge(limit: maximumBytes) }
+            if buffer.readableBytes > 0, stallGuard == nil {
+                let channel = context.channel
+                stallGuard = context.eventLoop.scheduleTask(in: stallTimeout) { channel.close(promise: nil) }
+            }
             return .needMoreData
         }
+        stallGuard?.cancel()
+        stallGuard = nil
         let length = end - readable.startIndex
         if length > maximumBytes { throw MessageTooLarge(limit: maximumBytes) }
         let frame = buffer.readSlice(length: length)!
@@ -27,6 +41,8 @@ struct NULFrameDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
+        stallGuard?.cancel()
+        stallGuard = nil
         return .needMoreData
     }
 }

@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func everyBadInputGetsAnErrorAndChangesNothing() throws {
-        let daemon = try DaemonHarness(configuration: "max_message_bytes: 4096\n")
+        let daemon = try DaemonHarness(configuration: "max_message_bytes: 4096\nstalled_message_ms: 300\nmax_connections: 8\n")
         var start = armedStart
         start["id"] = .string("OP-BAD")
         _ = try daemon.call("io.jointops.Operations.Start", start)
@@ -115,6 +115,25 @@ import Testing
         #expect(try big.receive().parameters["parameter"] == .string("(message)"))
         // Half a message, then the client goes away.
         do { try daemon.client().sendRaw(Array("{\"method\": \"io.jointops.Ope".utf8)) }
+        // Half a message, then the client stalls: the daemon closes the connection.
+        let stalled = try daemon.client()
+        try stalled.sendRaw(Array("{\"method\": \"io.jointops.Operations.Li".utf8))
+        #expect(throws: VarlinkClient.Failure.self) { try stalled.receive() }
+        // A flood of connections beyond the maximum: the extra ones are closed, the daemon stays up.
+        do {
+            let flood = try (0..<20).map { _ in try daemon.client() }
+            var refused = 0
+            for connection in flood {
+                do {
+                    _ = try connection.call("io.jointops.Operations.Workflows")
+                } catch {
+                    refused += 1
+                }
+            }
+            #expect(refused >= 20 - 8, "connections beyond max_connections are closed")
+        }
+        withExtendedLifetime(client) {}
+        usleep(300_000)
         // The daemon still answers, and nothing changed.
         let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-BAD")])
         #expect(shown.operation?["phase"] == .string("reported"))
