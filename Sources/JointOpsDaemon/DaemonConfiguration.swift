@@ -36,7 +36,7 @@ public struct DaemonConfiguration: Sendable {
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
     /// names the file and the key.
     public mutating func apply(file path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let handle = FileHandle(forReadingAtPath: path), let text = String(data: handle.readDataToEndOfFile(), encoding: .utf8) else {
             throw DaemonError("cannot read the configuration file \(path); create it or pass --config with another path")
         }
         let document = try Yams.load(yaml: text)

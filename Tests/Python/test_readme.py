@@ -1,0 +1,52 @@
+"""The README's walk-through, run as written: `make run` starts the daemon, then every line
+of the walk-through block runs in one shell, in order, and must succeed."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def walkthrough():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- walkthrough:.*?```sh\n(.*?)```\n<!-- end walkthrough -->", text, re.S)
+    assert block, "the README has no walk-through block"
+    return block.group(1)
+
+
+def test_the_readme_walkthrough_works_as_written():
+    script = walkthrough()
+    assert "jointopsctl close OP-DEMO-1" in script
+    folder = Path(tempfile.mkdtemp(prefix="jointops-readme-"))
+    # The walk-through runs in "the same folder" as make run: .jointops and .build are there.
+    (folder / ".build").symlink_to(ROOT / ".build")
+    home = folder / ".jointops"
+    daemon = subprocess.Popen(["make", "-s", "-C", str(ROOT), "run", f"JOINTOPS_HOME={home}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while not (home / "control.sock").exists():
+            assert daemon.poll() is None, daemon.stdout.read().decode()
+            assert time.time() < deadline, "make run did not start jointopsd within 5 minutes"
+            time.sleep(0.2)
+        result = subprocess.run(["bash", "-e", "-x", "-c", script], cwd=folder, capture_output=True, text=True, timeout=400,
+                                env={**os.environ, "NO_COLOR": "1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        out = result.stdout
+        assert "OP-DEMO-1: phase reported" in out
+        assert re.search(r"OP-DEMO-1\s+armed-response\s+reported\s+hexi\s+P1\s+0\s+1", out), "list --overdue shows the escalation"
+        assert "OP-DEMO-1: phase closed" in out
+        assert "closed: suspect_arrested" in out
+        assert "deadline assessment missed" in out, "history and watch show the escalation"
+        assert "chain intact" in out
+    finally:
+        # SIGTERM to make and jointopsd alike; jointopsd shuts down gracefully.
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=30)
+        log = daemon.stdout.read().decode()
+        assert "stopped" in log, log
+        assert not (home / "control.sock").exists()
