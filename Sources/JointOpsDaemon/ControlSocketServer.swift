@@ -44,7 +44,8 @@ public final class ControlSocketServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true) { channel in
                 PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
                     return Connection(
                         channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
                 }

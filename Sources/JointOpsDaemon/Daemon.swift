@@ -9,7 +9,9 @@ import ServiceLifecycle
 public enum Daemon {
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
-            throw DaemonError("the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket")
+            throw DaemonError(
+                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket"
+            )
         }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(

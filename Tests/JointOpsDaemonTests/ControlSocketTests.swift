@@ -70,7 +70,8 @@ import Testing
             .filter { $0["kind"] == .string("noted") }
         #expect(notes.count == 1)
         // The same id for a different command is a mistake, said so.
-        let misuse = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-IDEM"), "event": .string("assess"), "requestId": .string("req-42")])
+        let misuse = try daemon.call(
+            "io.jointops.Operations.Fire", ["id": .string("OP-IDEM"), "event": .string("assess"), "requestId": .string("req-42")])
         #expect(misuse.error == "org.varlink.service.InvalidParameter")
         #expect(misuse.parameters["parameter"] == .string("requestId"))
     }
@@ -89,7 +90,8 @@ import Testing
             "{\"method\": \"io.jointops.Operations.Fire\", \"parameters\": {\"id\": \"OP-BAD\"}}",
             "{\"method\": \"io.jointops.Operations.Fire\", \"parameters\": {\"id\": \"OP-BAD\", \"event\": [1]}}",
             "{\"method\": \"io.jointops.Operations.Advance\", \"parameters\": {\"id\": \"OP-BAD\", \"branch\": \"swat\", \"step\": \"x\", \"outcome\": \"y\"}}",
-            "{\"method\": \"io.jointops.Operations.Nope\"}", "{\"method\": \"com.example.Other.Call\"}", "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": 3}",
+            "{\"method\": \"io.jointops.Operations.Nope\"}", "{\"method\": \"com.example.Other.Call\"}",
+            "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": 3}",
             "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": {\"workflow\": \"armed-response\", \"region\": \"\"}}",
             "{\"method\": \"io.jointops.Operations.Start\", \"parameters\": {\"workflow\": \"nope\", \"region\": \"x\"}}",
             "{\"method\": \"io.jointops.Operations.List\", \"more\": \"yes\"}", "{\"method\": \"io.jointops.Operations.Watch\"}",
@@ -101,7 +103,9 @@ import Testing
             var message = malformed[index % malformed.count]
             if index % 50 == 49 {
                 // Random bytes, NULs filtered out so it stays one message.
-                message = String(decoding: (0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 1...255, using: &random) }, as: UTF8.self)
+                message = String(
+                    decoding: (0..<Int.random(in: 1...300, using: &random)).map { _ in UInt8.random(in: 1...255, using: &random) },
+                    as: UTF8.self)
             }
             try client.sendRaw(Array(message.utf8) + [0])
             let reply = try client.receive()
@@ -145,11 +149,20 @@ import Testing
     @Test func theServiceDescribesItselfToAnyVarlinkClient() throws {
         let daemon = try DaemonHarness()
         let info = try daemon.call("org.varlink.service.GetInfo")
-        #expect(Render(info.parameters["interfaces"]) == [.string("org.varlink.service"), .string("io.jointops.Operations"), .string("io.jointops.Admin")])
+        #expect(
+            Render(info.parameters["interfaces"]) == [
+                .string("org.varlink.service"), .string("io.jointops.Operations"), .string("io.jointops.Admin"),
+            ])
         let description = try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.jointops.Operations")])
-        let committed = try String(contentsOf: DaemonHarness.root.appendingPathComponent("Sources/JointOpsProtocol/Interfaces/io.jointops.Operations.varlink"), encoding: .utf8)
-        #expect(description.parameters["description"]?.stringValue == committed.trimmingCharacters(in: .newlines), "run scripts/generate-interfaces.py after editing a .varlink file")
-        #expect(try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.nope")]).error == "org.varlink.service.InterfaceNotFound")
+        let committed = try String(
+            contentsOf: DaemonHarness.root.appendingPathComponent("Sources/JointOpsProtocol/Interfaces/io.jointops.Operations.varlink"),
+            encoding: .utf8)
+        #expect(
+            description.parameters["description"]?.stringValue == committed.trimmingCharacters(in: .newlines),
+            "run scripts/generate-interfaces.py after editing a .varlink file")
+        #expect(
+            try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.nope")]).error
+                == "org.varlink.service.InterfaceNotFound")
     }
 
     @Test func aWatcherGetsTheStateThenEveryChange() throws {

@@ -47,9 +47,10 @@ struct RoleMatrixTests {
     @Test func everyRoleMayDoExactlyWhatItShould() throws {
         Self.createUsers()
         defer { Self.removeUsers() }
-        let daemon = try DaemonHarness(configuration: """
-            groups: {view: jotest-view, operate: jotest-operate, admin: jotest-admin, socket: jotest-socket}
-            """)
+        let daemon = try DaemonHarness(
+            configuration: """
+                groups: {view: jotest-view, operate: jotest-operate, admin: jotest-admin, socket: jotest-socket}
+                """)
         var start = armedStart
         start["id"] = .string("OP-ROLE")
         #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
@@ -64,7 +65,9 @@ struct RoleMatrixTests {
         let ranks = ["none": 0, "view": 1, "operate": 2, "admin": 3]
         for user in Self.users {
             for (command, required) in matrix {
-                let result = Self.run("/usr/bin/setpriv", ["--reuid=\(user.name)", "--regid=jotest-socket", "--init-groups", ctl] + command + ["--socket", daemon.socket])
+                let result = Self.run(
+                    "/usr/bin/setpriv",
+                    ["--reuid=\(user.name)", "--regid=jotest-socket", "--init-groups", ctl] + command + ["--socket", daemon.socket])
                 let allowed = ranks[user.role]! >= ranks[required]!
                 if allowed {
                     #expect(result.status == 0, "\(user.name) \(command): \(result.output)")

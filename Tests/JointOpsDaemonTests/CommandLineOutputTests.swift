@@ -1,0 +1,128 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+/// jointopsctl's human output for the main commands, compared exactly (times normalised to
+/// `<time>`, since the daemon stamps events with the real clock), and its exit codes.
+@Suite(.serialized) struct CommandLineOutputTests {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func ctl(_ arguments: [String], socket: String) throws -> Output {
+        let process = Process()
+        process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["JOINTOPS_SOCKET"] = socket
+        environment["TZ"] = "UTC"
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(
+            status: process.terminationStatus, stdout: normalise(String(decoding: stdout, as: UTF8.self)),
+            stderr: normalise(String(decoding: stderr, as: UTF8.self)))
+    }
+
+    /// `2026-11-29 08:00:00 (3m ago)` → `<time>`, and the columns padded around it squeezed.
+    static func normalise(_ text: String) -> String {
+        var result = text.replacingOccurrences(
+            of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \([^)]*\)"#, with: "<time>", options: .regularExpression)
+        result = result.replacingOccurrences(of: #" {2,}"#, with: "  ", options: .regularExpression)
+        return result.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
+        }.joined(separator: "\n")
+    }
+
+    @Test func theMainCommandsPrintExactlyThis() throws {
+        let daemon = try DaemonHarness()
+        let socket = daemon.socket
+        let start = try Self.ctl(
+            [
+                "start", "armed-response", "--id", "OP-7", "--region", "hexi", "-a", "incident_type=armed_robbery", "-a", "priority=P1",
+                "-a", "weapon_involved=true",
+            ], socket: socket)
+        #expect(start.status == 0)
+        #expect(start.stdout == "OP-7: phase reported\n")
+        let refused = try Self.ctl(["fire", "OP-7", "dispatch"], socket: socket)
+        #expect(refused.status == 1)
+        #expect(refused.stdout == "")
+        #expect(
+            refused.stderr == """
+                refused: event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing').
+                  phase: reported
+                  allowed now: fire assess; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; escalate; note; cancel
+
+                """)
+        #expect(try Self.ctl(["fire", "OP-7", "assess"], socket: socket).stdout == "OP-7: phase assessing\n")
+        #expect(
+            try Self.ctl(["fire", "OP-7", "dispatch"], socket: socket).stdout
+                == "OP-7: phase responding; public_order at dispatched, swat at dispatched, traffic at dispatched\n")
+        let show = try Self.ctl(["show", "OP-7"], socket: socket)
+        #expect(
+            show.stdout == """
+                OP-7  armed-response v1 — 持械警情处置 / Armed-suspect emergency response
+                phase responding  region hexi  priority P1
+                started <time>  last change <time>
+                attributes: hostages=0  incident_type=armed_robbery  priority=P1  weapon_involved=true
+
+                BRANCH  KIND  STEP  STATUS  REGION  UNITS  SINCE  NEXT
+                public_order  public_order  dispatched  active  hexi  3  <time>  on_scene | stood_down
+                swat  swat  dispatched  active  hexi  2  <time>  en_route | stood_down | on_scene
+                traffic  traffic  dispatched  active  tj-traffic-command  2  <time>  control_points | stood_down
+
+                TIMER  FOR  DUE
+                deadline perimeter  public_order  <time>
+                deadline swat_on_scene  swat  <time>
+                deadline traffic_control  traffic  <time>
+
+                allowed now: fire contained; advance public_order (at dispatched) to on_scene | stood_down; advance swat (at dispatched) to en_route | stood_down | on_scene; advance traffic (at dispatched) to control_points | stood_down; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; escalate; note; cancel
+
+                """)
+        let list = try Self.ctl(["list"], socket: socket)
+        #expect(
+            list.stdout == """
+                ID  WORKFLOW  PHASE  REGION  PRIORITY  BRANCHES  ESCALATIONS  STARTED
+                OP-7  armed-response  responding  hexi  P1  3  0  <time>
+
+                """)
+        let history = try Self.ctl(["history", "OP-7"], socket: socket)
+        #expect(
+            history.stdout.hasPrefix(
+                """
+                #  TIME  WHO  WHAT
+                1  <time>  root (admin)  started OP-7 from armed-response v1 in region hexi
+                2  <time>  root (admin)  phase → reported (start)
+                3  <time>  root (admin)  phase → assessing (event assess)
+                """))
+        let json = try Self.ctl(["show", "OP-7", "--json"], socket: socket)
+        #expect(json.status == 0)
+        #expect(try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))["operation"]?["phase"] == .string("responding"))
+        let missing = try Self.ctl(["show", "OP-404"], socket: socket)
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "no operation OP-404; 'jointopsctl list --all' shows the operations there are.\n")
+    }
+
+    @Test func usageAndConnectionErrorsHaveTheirOwnExitCodes() throws {
+        let usage = try Self.ctl(["advance", "OP-1", "swat"], socket: "/nonexistent.sock")
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("give a step or --outcome, not both and not neither"))
+        let down = try Self.ctl(["list"], socket: "/tmp/jointops-no-daemon-\(getpid()).sock")
+        #expect(down.status == 69)
+        #expect(
+            down.stderr == """
+                jointopsctl: cannot connect to jointopsd at /tmp/jointops-no-daemon-\(getpid()).sock: No such file or directory.
+                  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket.
+
+                """)
+    }
+}
