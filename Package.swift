@@ -81,7 +81,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "jointops-bench",
-            dependencies: ["JointOpsCore", "JointOpsStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["JointOpsCore", "JointOpsStore", "JointOpsProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
         .testTarget(

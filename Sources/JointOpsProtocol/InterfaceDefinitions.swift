@@ -4,273 +4,423 @@
 package enum InterfaceDefinitions {
     package static let all: [String: String] = [
         "io.jointops.Admin": #"""
-        # jointops administration: verify the event log, take backups.
-        interface io.jointops.Admin
+            # jointops administration: verify the event log, take backups.
+            interface io.jointops.Admin
 
-        # Walks the hash chain of the whole event log.
-        method Verify() -> (intact: bool, eventsChecked: int, headHash: string, brokenAt: ?int, reason: ?string)
+            # Walks the hash chain of the whole event log.
+            method Verify() -> (
+              # True when every event's hash matches.
+              intact: bool,
+              # Events checked (before the break, if any).
+              eventsChecked: int,
+              # The hash of the last event: keep it elsewhere to detect truncation.
+              headHash: string,
+              # The first broken event's sequence number.
+              brokenAt: ?int,
+              # What is wrong there.
+              reason: ?string
+            )
 
-        # Copies the database with SQLite's online backup API to a path the daemon can write.
-        method Backup(path: string) -> (path: string, events: int)
+            # Copies the database with SQLite's online backup API while the daemon keeps writing.
+            method Backup(
+              # Where to write the copy (a path the daemon can write).
+              path: string
+            ) -> (
+              # The path written.
+              path: string,
+              # Events in the log when the backup was taken.
+              events: int
+            )
 
-        # The caller's role may not call this method.
-        error PermissionDenied (method: string, required: string, role: string)
+            # The caller's role may not call this method.
+            error PermissionDenied (method: string, required: string, role: string)
 
-        # The backup or verification failed.
-        error StorageFailure (kind: string, message: string)
-        """#,
+            # The backup or verification failed.
+            error StorageFailure (kind: string, message: string)
+            """#,
         "io.jointops.Operations": #"""
-        # jointops: a police command center's intelligence → command → action operations.
-        # Start an operation from a workflow, drive its phases and branches, and read it back.
-        # Every command may carry a client requestId: repeating it returns the first result and
-        # applies nothing again.
-        interface io.jointops.Operations
+            # jointops: a police command center's intelligence → command → action operations.
+            # Start an operation from a workflow, drive its phases and branches, and read it back.
+            # Every command may carry a client requestId: repeating it returns the first result and
+            # applies nothing again.
+            interface io.jointops.Operations
 
-        # Who caused an event, as the daemon learned it from the kernel.
-        type Actor (
-          # Unix user id.
-          uid: int,
-          # User name.
-          name: string,
-          # view, operate or admin.
-          role: string
-        )
+            # Who caused an event, as the daemon learned it from the kernel.
+            type Actor (
+              # Unix user id.
+              uid: int,
+              # User name.
+              name: string,
+              # view, operate or admin.
+              role: string
+            )
 
-        # When a branch instance entered one of its steps.
-        type StepTime (
-          step: string,
-          # ISO 8601 time.
-          enteredAt: string
-        )
+            # When a branch instance entered one of its steps.
+            type StepTime (
+              step: string,
+              # ISO 8601 time.
+              enteredAt: string
+            )
 
-        # One dispatched branch instance of an operation.
-        type Branch (
-          # Instance name: the branch name, or NAME#2 for a second instance.
-          instance: string,
-          # The workflow's branch this is an instance of.
-          branch: string,
-          # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
-          kind: string,
-          # The current step.
-          step: string,
-          # active, completed, failed or stood_down.
-          status: string,
-          region: string,
-          units: int,
-          dispatchedAt: string,
-          # The outcome recorded by the last advance, if any.
-          outcome: ?string,
-          # Steps entered so far, earliest first.
-          steps: []StepTime,
-          # Steps (and outcomes) it may advance to now.
-          next: []string
-        )
+            # One dispatched branch instance of an operation.
+            type Branch (
+              # Instance name: the branch name, or NAME#2 for a second instance.
+              instance: string,
+              # The workflow's branch this is an instance of.
+              branch: string,
+              # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
+              kind: string,
+              # The current step.
+              step: string,
+              # active, completed, failed or stood_down.
+              status: string,
+              region: string,
+              units: int,
+              dispatchedAt: string,
+              # The outcome recorded by the last advance, if any.
+              outcome: ?string,
+              # Steps entered so far, earliest first.
+              steps: []StepTime,
+              # Steps (and outcomes) it may advance to now.
+              next: []string
+            )
 
-        # An armed deadline, ladder rung or phase timer.
-        type Timer (
-          # deadline or phase.
-          kind: string,
-          # The deadline id, or the phase timer's event.
-          name: string,
-          # The branch instance a deadline belongs to, if any.
-          instance: ?string,
-          due: string,
-          # True once the deadline has been missed and its ladder is climbing.
-          escalating: bool
-        )
+            # An armed deadline, ladder rung or phase timer.
+            type Timer (
+              # deadline or phase.
+              kind: string,
+              # The deadline id, or the phase timer's event.
+              name: string,
+              # The branch instance a deadline belongs to, if any.
+              instance: ?string,
+              due: string,
+              # True once the deadline has been missed and its ladder is climbing.
+              escalating: bool
+            )
 
-        # A missed deadline climbing its ladder, or an escalation raised by hand.
-        type Escalation (
-          # 1, 2, … within the operation: acknowledge by this number.
-          number: int,
-          reason: string,
-          # The deadline, for a missed one.
-          deadline: ?string,
-          openedAt: string,
-          # Rungs of the ladder fired so far.
-          rungsFired: int,
-          acknowledgedAt: ?string,
-          resolvedAt: ?string
-        )
+            # A missed deadline climbing its ladder, or an escalation raised by hand.
+            type Escalation (
+              # 1, 2, … within the operation: acknowledge by this number.
+              number: int,
+              reason: string,
+              # The deadline, for a missed one.
+              deadline: ?string,
+              openedAt: string,
+              # Rungs of the ladder fired so far.
+              rungsFired: int,
+              acknowledgedAt: ?string,
+              resolvedAt: ?string
+            )
 
-        # An operation as it stands.
-        type Operation (
-          id: string,
-          workflow: string,
-          version: int,
-          # The workflow's title.
-          title: string,
-          # The current phase, closed or cancelled.
-          phase: string,
-          region: string,
-          # P1 … P4, if the workflow has a priority attribute.
-          priority: ?string,
-          attributes: [string]string,
-          startedAt: string,
-          lastChangeAt: string,
-          # The hold reason, while on hold.
-          heldReason: ?string,
-          heldSince: ?string,
-          # The close disposition or cancel reason, once ended.
-          ending: ?string,
-          branches: []Branch,
-          timers: []Timer,
-          escalations: []Escalation,
-          # The commands it accepts now.
-          allowed: []string
-        )
+            # An operation as it stands.
+            type Operation (
+              id: string,
+              workflow: string,
+              version: int,
+              # The workflow's title.
+              title: string,
+              # The current phase, closed or cancelled.
+              phase: string,
+              region: string,
+              # P1 … P4, if the workflow has a priority attribute.
+              priority: ?string,
+              attributes: [string]string,
+              startedAt: string,
+              lastChangeAt: string,
+              # The hold reason, while on hold.
+              heldReason: ?string,
+              heldSince: ?string,
+              # The close disposition or cancel reason, once ended.
+              ending: ?string,
+              branches: []Branch,
+              timers: []Timer,
+              escalations: []Escalation,
+              # The commands it accepts now.
+              allowed: []string
+            )
 
-        # One line of an operation list.
-        type Summary (
-          id: string,
-          workflow: string,
-          phase: string,
-          region: string,
-          priority: ?string,
-          startedAt: string,
-          lastChangeAt: string,
-          # Branch instances still active.
-          activeBranches: int,
-          # Open escalations (late deadlines and manual escalations).
-          openEscalations: int
-        )
+            # One line of an operation list.
+            type Summary (
+              id: string,
+              workflow: string,
+              phase: string,
+              region: string,
+              priority: ?string,
+              startedAt: string,
+              lastChangeAt: string,
+              # Branch instances still active.
+              activeBranches: int,
+              # Open escalations (late deadlines and manual escalations).
+              openEscalations: int
+            )
 
-        # One event of the audit trail.
-        type Event (
-          # Position in the global event log.
-          sequence: int,
-          # Position in this operation's events (1 = started).
-          operationSequence: int,
-          operation: string,
-          at: string,
-          # Absent for timers and automatic transitions.
-          actor: ?Actor,
-          kind: string,
-          # A human-readable line.
-          description: string
-        )
+            # One event of the audit trail.
+            type Event (
+              # Position in the global event log.
+              sequence: int,
+              # Position in this operation's events (1 = started).
+              operationSequence: int,
+              operation: string,
+              at: string,
+              # Absent for timers and automatic transitions.
+              actor: ?Actor,
+              kind: string,
+              # A human-readable line.
+              description: string
+            )
 
-        # A loaded workflow version.
-        type Workflow (
-          id: string,
-          version: int,
-          title: string,
-          phases: []string,
-          branches: []string,
-          # The attributes a start needs (name, or name? when optional).
-          attributes: []string
-        )
+            # A loaded workflow version.
+            type Workflow (
+              id: string,
+              version: int,
+              title: string,
+              phases: []string,
+              branches: []string,
+              # The attributes a start needs (name, or name? when optional).
+              attributes: []string
+            )
 
-        # Starts an operation of a workflow in a region. id is generated (OP-YYYYMMDD-NNNN) when absent.
-        method Start(workflow: string, region: string, attributes: ?[string]string, id: ?string, requestId: ?string) -> (operation: Operation)
+            # Starts an operation of a workflow in a region.
+            method Start(
+              # The workflow's id (Workflows lists them).
+              workflow: string,
+              # The jurisdiction the operation runs in.
+              region: string,
+              # The workflow's attributes by name, values as text (priority: "P1").
+              attributes: ?[string]string,
+              # The operation's id; generated (OP-YYYYMMDD-NNNN) when absent.
+              id: ?string,
+              # A client-chosen id: repeating it returns the first result and applies nothing again.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Lists operations, newest first; every filter is optional. overdue: only those with a missed deadline.
-        method List(phase: ?string, region: ?string, branch: ?string, priority: ?string, overdue: ?bool, includeEnded: ?bool) -> (operations: []Summary)
+            # Lists operations, newest first; every filter is optional.
+            method List(
+              # Only operations in this phase.
+              phase: ?string,
+              # Only operations in this region (or with a branch there).
+              region: ?string,
+              # Only operations with an instance of this branch.
+              branch: ?string,
+              # Only operations of this priority (P1 … P4).
+              priority: ?string,
+              # Only operations with a missed deadline.
+              overdue: ?bool,
+              # Include closed and cancelled operations (default: open ones only).
+              includeEnded: ?bool
+            ) -> (operations: []Summary)
 
-        # One operation in full.
-        method Show(id: string) -> (operation: Operation)
+            # One operation in full.
+            method Show(
+              # The operation's id.
+              id: string
+            ) -> (operation: Operation)
 
-        # The audit trail of one operation: who did what when.
-        method History(id: string) -> (events: []Event)
+            # The audit trail of one operation: who did what when.
+            method History(
+              # The operation's id.
+              id: string
+            ) -> (events: []Event)
 
-        # Fires a phase event (assess, dispatch, …).
-        method Fire(id: string, event: string, requestId: ?string) -> (operation: Operation)
+            # Fires a phase event (assess, dispatch, …).
+            method Fire(
+              # The operation's id.
+              id: string,
+              # The event, one the current phase accepts.
+              event: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Advances a branch instance to a step, or through one of its step's outcomes.
-        method Advance(id: string, branch: string, step: ?string, outcome: ?string, requestId: ?string) -> (operation: Operation)
+            # Advances a branch instance to a step, or through one of its step's outcomes.
+            method Advance(
+              # The operation's id.
+              id: string,
+              # The branch instance (swat, swat#2).
+              branch: string,
+              # The step to move to; give this or outcome.
+              step: ?string,
+              # An outcome of the current step; give this or step.
+              outcome: ?string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Adds a branch at run time (one the workflow lets operators reinforce with).
-        method Reinforce(id: string, branch: string, units: ?int, region: ?string, requestId: ?string) -> (operation: Operation)
+            # Adds a branch at run time (one the workflow lets operators reinforce with).
+            method Reinforce(
+              # The operation's id.
+              id: string,
+              # The branch to add.
+              branch: string,
+              # Units to send (default: the branch's).
+              units: ?int,
+              # Region (default: the operation's).
+              region: ?string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Moves the operation, or one branch instance, to another region.
-        method Reassign(id: string, region: string, branch: ?string, requestId: ?string) -> (operation: Operation)
+            # Moves the operation, or one branch instance, to another region.
+            method Reassign(
+              # The operation's id.
+              id: string,
+              # The new region.
+              region: string,
+              # Only this branch instance (default: the operation and the branches in its region).
+              branch: ?string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Puts the operation on hold; the workflow says whether its clocks pause.
-        method Hold(id: string, reason: string, requestId: ?string) -> (operation: Operation)
+            # Puts the operation on hold; the workflow says whether its clocks pause.
+            method Hold(
+              # The operation's id.
+              id: string,
+              # Why it is held.
+              reason: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Resumes a held operation.
-        method Resume(id: string, requestId: ?string) -> (operation: Operation)
+            # Resumes a held operation.
+            method Resume(
+              # The operation's id.
+              id: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Raises an escalation by hand (audience defaults to duty_commander).
-        method Escalate(id: string, reason: string, audience: ?string, requestId: ?string) -> (operation: Operation)
+            # Raises an escalation by hand.
+            method Escalate(
+              # The operation's id.
+              id: string,
+              # Why.
+              reason: string,
+              # Who is told (default duty_commander).
+              audience: ?string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
-        method Acknowledge(id: string, escalation: ?int, deadline: ?string, requestId: ?string) -> (operation: Operation)
+            # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
+            method Acknowledge(
+              # The operation's id.
+              id: string,
+              # The escalation's number; give this or deadline.
+              escalation: ?int,
+              # The deadline whose open escalation to acknowledge; give this or escalation.
+              deadline: ?string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Adds a note to the audit trail.
-        method Note(id: string, text: string, requestId: ?string) -> (operation: Operation)
+            # Adds a note to the audit trail.
+            method Note(
+              # The operation's id.
+              id: string,
+              # The note.
+              text: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Cancels the operation with a reason; every active branch is stood down.
-        method Cancel(id: string, reason: string, requestId: ?string) -> (operation: Operation)
+            # Cancels the operation with a reason; every active branch is stood down.
+            method Cancel(
+              # The operation's id.
+              id: string,
+              # One of the workflow's cancel reasons.
+              reason: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # Closes the operation with a disposition; every branch must have ended.
-        method Close(id: string, disposition: string, requestId: ?string) -> (operation: Operation)
+            # Closes the operation with a disposition; every branch must have ended.
+            method Close(
+              # The operation's id.
+              id: string,
+              # One of the workflow's dispositions.
+              disposition: string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
 
-        # The loaded workflows and their versions.
-        method Workflows() -> (workflows: []Workflow)
+            # The loaded workflows and their versions.
+            method Workflows() -> (workflows: []Workflow)
 
-        # Follows operations live (call with more): first one reply per matching operation as it
-        # stands, then one reply per event. Filters are optional. A watcher that cannot keep up is
-        # disconnected with WatcherTooSlow.
-        method Watch(operation: ?string, region: ?string, branch: ?string) -> (operation: ?Operation, event: ?Event)
+            # Follows operations live (call with more): first one reply per matching operation as it
+            # stands, then, for every change, one reply per event and one with the operation after it.
+            # A watcher that cannot keep up is disconnected with WatcherTooSlow.
+            method Watch(
+              # Only this operation.
+              operation: ?string,
+              # Only operations in this region (or with a branch there).
+              region: ?string,
+              # Only operations with an instance of this branch.
+              branch: ?string
+            ) -> (
+              # The operation as it stands (first replies, and after each change).
+              operation: ?Operation,
+              # One event of a change.
+              event: ?Event
+            )
 
-        # No operation has this id.
-        error OperationNotFound (id: string)
+            # No operation has this id.
+            error OperationNotFound (id: string)
 
-        # An operation with this id already exists.
-        error OperationExists (id: string)
+            # An operation with this id already exists.
+            error OperationExists (id: string)
 
-        # No loaded workflow has this id.
-        error WorkflowNotFound (workflow: string, known: []string)
+            # No loaded workflow has this id.
+            error WorkflowNotFound (workflow: string, known: []string)
 
-        # The engine refused the command: why, the phase the operation is in, and what it accepts now.
-        error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
+            # The engine refused the command: why, the phase the operation is in, and what it accepts now.
+            error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
 
-        # The caller's role may not call this method.
-        error PermissionDenied (method: string, required: string, role: string)
+            # The caller's role may not call this method.
+            error PermissionDenied (method: string, required: string, role: string)
 
-        # The store could not make the command durable; nothing was applied.
-        error StorageFailure (kind: string, message: string)
+            # The store could not make the command durable; nothing was applied.
+            error StorageFailure (kind: string, message: string)
 
-        # The watcher fell too far behind and was disconnected.
-        error WatcherTooSlow (buffered: int)
-        """#,
+            # The watcher fell too far behind and was disconnected.
+            error WatcherTooSlow (buffered: int)
+            """#,
         "org.varlink.service": #"""
-        # The Varlink Service Interface is provided by every varlink service. It
-        # describes the service and the interfaces it implements.
-        interface org.varlink.service
+            # The Varlink Service Interface is provided by every varlink service. It
+            # describes the service and the interfaces it implements.
+            interface org.varlink.service
 
-        # Get a list of all the interfaces a service provides and information
-        # about the implementation.
-        method GetInfo() -> (
-          vendor: string,
-          product: string,
-          version: string,
-          url: string,
-          interfaces: []string
-        )
+            # Get a list of all the interfaces a service provides and information
+            # about the implementation.
+            method GetInfo() -> (
+              vendor: string,
+              product: string,
+              version: string,
+              url: string,
+              interfaces: []string
+            )
 
-        # Get the description of an interface that is implemented by this service.
-        method GetInterfaceDescription(interface: string) -> (description: string)
+            # Get the description of an interface that is implemented by this service.
+            method GetInterfaceDescription(interface: string) -> (description: string)
 
-        # The requested interface was not found.
-        error InterfaceNotFound (interface: string)
+            # The requested interface was not found.
+            error InterfaceNotFound (interface: string)
 
-        # The requested method was not found
-        error MethodNotFound (method: string)
+            # The requested method was not found
+            error MethodNotFound (method: string)
 
-        # The interface defines the requested method, but the service does not
-        # implement it.
-        error MethodNotImplemented (method: string)
+            # The interface defines the requested method, but the service does not
+            # implement it.
+            error MethodNotImplemented (method: string)
 
-        # One of the passed parameters is invalid.
-        error InvalidParameter (parameter: string)
+            # One of the passed parameters is invalid.
+            error InvalidParameter (parameter: string)
 
-        # Client is denied access
-        error PermissionDenied ()
+            # Client is denied access
+            error PermissionDenied ()
 
-        # Method is expected to be called with 'more' set to true, but wasn't
-        error ExpectedMore ()
-        """#,
+            # Method is expected to be called with 'more' set to true, but wasn't
+            error ExpectedMore ()
+            """#,
     ]
 }

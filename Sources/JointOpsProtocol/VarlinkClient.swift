@@ -3,8 +3,9 @@ import Glibc
 public import JointOpsCore
 
 /// A blocking Varlink client over a Unix socket: one call, one reply (or a stream of them).
-/// jointopsctl and the tests use it; the daemon never does.
-public final class VarlinkClient {
+/// jointopsctl, the tests and the benchmark use it; the daemon never does. Use one client
+/// from one thread at a time (it may be handed from thread to thread).
+public final class VarlinkClient: @unchecked Sendable {
     public enum Failure: Error {
         /// The daemon is not there (no socket, refused, not running).
         case cannotConnect(path: String, reason: String)

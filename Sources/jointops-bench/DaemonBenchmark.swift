@@ -1,0 +1,115 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Synchronization
+
+/// `jointops-bench daemon`: the real jointopsd (started from the same build folder) driven
+/// over its socket: round-trip latency at an offered rate, sustained durable commands per
+/// second with 64 connections at synchronous=FULL, and the slowdown while 100 watchers follow.
+enum DaemonBenchmark {
+    static func run(root: URL, quick: Bool) throws {
+        let folder = URL(fileURLWithPath: "/tmp/jointops-bench-daemon-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let socket = folder.appendingPathComponent("control.sock").path
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jointopsd")
+        daemon.arguments = ["--config", "/dev/null", "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
+                            "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning"]
+        try daemon.run()
+        defer {
+            daemon.terminate()
+            daemon.waitUntilExit()
+        }
+        for _ in 0..<200 where (try? VarlinkClient(socketPath: socket)) == nil { usleep(50_000) }
+        let operations = 64
+        for index in 0..<operations {
+            let reply = try VarlinkClient(socketPath: socket).call("io.jointops.Operations.Start", [
+                "workflow": .string("armed-response"), "region": .string("hexi"), "id": .string("B-\(index)"),
+                "attributes": .object(["incident_type": .string("armed_robbery"), "priority": .string("P1")]),
+            ])
+            precondition(reply.error == nil, "\(reply)")
+        }
+        let seconds = quick ? 2.0 : 5.0
+
+        // 1. Latency at an offered rate: 8 connections, 625 commands/s each, on a fixed schedule.
+        let offered = 5000
+        let latencies = Mutex<[Double]>([])
+        try parallel(8) { connection in
+            let client = try VarlinkClient(socketPath: socket)
+            let interval = 8.0 / Double(offered)
+            let start = Date()
+            var sent = 0
+            var mine: [Double] = []
+            while Date().timeIntervalSince(start) < seconds {
+                let due = start.addingTimeInterval(Double(sent) * interval)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { usleep(useconds_t(wait * 1e6)) }
+                let began = Date()
+                _ = try client.call("io.jointops.Operations.Note", ["id": .string("B-\(connection)"), "text": .string("latency probe")])
+                mine.append(Date().timeIntervalSince(began) * 1000)
+                sent += 1
+            }
+            latencies.withLock { $0 += mine }
+        }
+        let sorted = latencies.withLock { $0 }.sorted()
+        let p50 = sorted[sorted.count / 2]
+        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        print(String(format: "daemon: %d commands/s offered over 8 connections: %d answered, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)", offered, sorted.count, p50, p99))
+
+        // 2. Sustained durable commands per second with 64 connections.
+        let rate = try throughput(socket: socket, connections: 64, seconds: seconds)
+        print(String(format: "daemon: 64 connections, synchronous=FULL: %.0f durable commands/s (target ≥ 30,000)", rate))
+
+        // 3. The same with 100 watchers following everything.
+        let watchers = try (0..<100).map { _ in try VarlinkClient(socketPath: socket) }
+        for watcher in watchers { try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true)) }
+        let stop = Mutex(false)
+        let received = Mutex(0)
+        let readers = watchers.map { watcher in
+            Thread {
+                while !stop.withLock({ $0 }) {
+                    guard let reply = try? watcher.receive(), reply.continues else { return }
+                    received.withLock { $0 += 1 }
+                }
+            }
+        }
+        for reader in readers { reader.start() }
+        usleep(200_000)
+        let watched = try throughput(socket: socket, connections: 64, seconds: seconds)
+        stop.withLock { $0 = true }
+        let perWatcher = Double(received.withLock { $0 }) / 100 / seconds
+        print(String(format: "daemon: with 100 watchers (each receiving %.0f replies/s): %.0f commands/s, slowdown %.1f%% (target ≤ 10%%)", perWatcher, watched, (1 - watched / rate) * 100))
+    }
+
+    static func throughput(socket: String, connections: Int, seconds: Double) throws -> Double {
+        let total = Mutex(0)
+        let start = Date()
+        try parallel(connections) { connection in
+            let client = try VarlinkClient(socketPath: socket)
+            var count = 0
+            while Date().timeIntervalSince(start) < seconds {
+                let reply = try client.call("io.jointops.Operations.Note", ["id": .string("B-\(connection % 64)"), "text": .string("load")])
+                precondition(reply.error == nil, "\(reply)")
+                count += 1
+            }
+            total.withLock { $0 += count }
+        }
+        return Double(total.withLock { $0 }) / Date().timeIntervalSince(start)
+    }
+
+    /// Runs `body` on `count` threads and waits for all of them.
+    static func parallel(_ count: Int, _ body: @escaping @Sendable (Int) throws -> Void) throws {
+        let group = DispatchGroup()
+        let failure = Mutex<(any Error)?>(nil)
+        for index in 0..<count {
+            group.enter()
+            Thread {
+                do { try body(index) } catch { failure.withLock { $0 = error } }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
