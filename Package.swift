@@ -53,14 +53,17 @@ let package = Package(
             exclude: ["Interfaces"],
             swiftSettings: strictSettings
         ),
+        // libsystemd, from Debian's libsystemd-dev.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The daemon: engine actor, timers, control socket, services.
         .target(
             name: "JointOpsDaemon",
             dependencies: [
-                "JointOpsCore", "JointOpsStore", "JointOpsProtocol",
+                "JointOpsCore", "JointOpsStore", "JointOpsProtocol", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs beyond Swift on a fresh Debian 12 machine:
-# Graphviz (the DOT graphs must render), the SQLite headers (GRDB links the system
-# libsqlite3) and the Python test tools (pytest, PyYAML, jsonschema for the JSON Schema
+# Graphviz (the DOT graphs must render), the SQLite and libsystemd headers (the store links
+# the system libsqlite3, the daemon libsystemd) and the Python test tools (pytest, PyYAML, jsonschema for the JSON Schema
 # tests). Idempotent: installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 [ -f /usr/include/sqlite3.h ] || missing+=(libsqlite3-dev)
+[ -f /usr/include/systemd/sd-daemon.h ] || missing+=(libsystemd-dev)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-test-deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -29,7 +29,7 @@ public final class ControlSocketServer: Service, Sendable {
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
-        service = VarlinkService(engine: engine, version: DaemonConfiguration.version)
+        service = VarlinkService(engine: engine, version: DaemonConfiguration.version, workflowsDirectory: configuration.workflowsDirectory)
         roles = PeerCredentials.RoleGroups(
             view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
         (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
@@ -40,23 +40,43 @@ public final class ControlSocketServer: Service, Sendable {
         let roles = self.roles
         let maximumBytes = configuration.maxMessageBytes
         let stallTimeout = TimeAmount.milliseconds(Int64(configuration.stalledMessageMilliseconds))
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true) { channel in
-                PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
-                    return Connection(
-                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
-                }
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
+            PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
+                return Connection(
+                    channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
             }
-        chmod(configuration.socketPath, 0o660)
-        if let group = PeerCredentials.RoleGroups.gid(of: configuration.socketGroup) {
-            chown(configuration.socketPath, uid_t.max, group)
-        } else {
-            logger.notice("group \(configuration.socketGroup) does not exist: the control socket stays in the daemon's group (mode 0660)")
         }
-        logger.info("listening on \(configuration.socketPath)")
+        let bootstrap = ServerBootstrap(group: group).serverChannelOption(.backlog, value: 256)
+        let server: NIOAsyncChannel<Connection, Never>
+        /// The inode of the socket file we made, to remove it on the way out only if it is
+        /// still ours (a socket systemd made is systemd's, and queues connections for the next start).
+        var ownSocket: ino_t?
+        if let descriptor = Systemd.listeningDescriptor(named: "control") {
+            // Socket activation: systemd made the socket (its path, mode and group come from
+            // jointopsd.socket), and connections made while we started wait in its queue.
+            server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+            logger.info("listening on the socket systemd passed (control)")
+        } else {
+            server = try await bootstrap.bind(
+                unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
+            chmod(configuration.socketPath, 0o660)
+            if let group = PeerCredentials.RoleGroups.gid(of: configuration.socketGroup) {
+                chown(configuration.socketPath, uid_t.max, group)
+            } else {
+                logger.notice("group \(configuration.socketGroup) does not exist: the control socket stays in the daemon's group (mode 0660)")
+            }
+            logger.info("listening on \(configuration.socketPath)")
+            var info = stat()
+            if stat(configuration.socketPath, &info) == 0 { ownSocket = info.st_ino }
+        }
+        defer {
+            var info = stat()
+            if let ownSocket, stat(configuration.socketPath, &info) == 0, info.st_ino == ownSocket {
+                unlink(configuration.socketPath)
+            }
+        }
         listeningContinuation.yield()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { tasks in

@@ -8,24 +8,43 @@ import ServiceLifecycle
 /// control-socket services until SIGTERM/SIGINT, then shuts down gracefully.
 public enum Daemon {
     public static func run(_ configuration: DaemonConfiguration, logger: Logger) async throws {
+        do {
+            try await serve(configuration, logger: logger)
+        } catch {
+            let code = (error as? POSIXError)?.code.rawValue ?? EIO
+            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(error)")
+            throw error
+        }
+    }
+
+    private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
-            throw DaemonError(
-                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket"
-            )
+            throw DaemonError("the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket")
         }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(
-            atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
+        try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        Systemd.notify("STATUS=loading workflows")
+        var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
+        // Migration and recovery of a large store can outlast the start timeout: ask for more.
+        Systemd.notify("EXTEND_TIMEOUT_USEC=120000000\nSTATUS=opening the store and recovering open operations")
         let store = try EventStore(options: StoreOptions(path: configuration.databasePath, durability: configuration.durability))
         let now = OperationEngine.now()
         for id in catalog.current.keys.sorted() {
-            try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)
+            do {
+                try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)
+            } catch {
+                guard error.kind == .conflict else { throw error }
+                // Changed without a new version number: left out, like an invalid file.
+                let message = error.message
+                logger.error("\(message); workflow '\(id)' is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                catalog.current[id] = nil
+            }
+        }
+        guard !catalog.current.isEmpty else {
+            throw DaemonError("no workflow in \(configuration.workflowsDirectory) could be loaded; fix the errors above")
         }
         let recovery = try store.recover()
-        logger.info(
-            "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
-        )
+        logger.info("recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)")
         let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, logger: logger)
         await engine.armRecoveredTimers(recovery)
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
@@ -34,12 +53,13 @@ public enum Daemon {
                 services: [
                     .init(service: TimerService(engine: engine, logger: logger)),
                     .init(service: server),
+                    .init(service: SystemdService(engine: engine, server: server, logger: logger)),
+                    .init(service: ReloadOnHangup(engine: engine, workflowsDirectory: configuration.workflowsDirectory, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
         try? store.close()
-        try? FileManager.default.removeItem(atPath: configuration.socketPath)
         logger.info("stopped")
     }
 }

@@ -26,5 +26,6 @@ enum MethodTable {
         "io.jointops.Operations.Close": .operate,
         "io.jointops.Admin.Verify": .admin,
         "io.jointops.Admin.Backup": .admin,
+        "io.jointops.Admin.Reload": .admin,
     ]
 }

@@ -117,7 +117,7 @@ public actor OperationEngine {
         do {
             try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events, request: request))
         } catch {
-            logger.error("storage fault: \(error)", metadata: ["operation": "\(state.id)"])
+            logger.error("storage fault: \(error)", metadata: ["operation": "\(state.id)", "message_id": "\(JournalMessageID.storageFault)"])
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
@@ -125,13 +125,40 @@ public actor OperationEngine {
         operations[state.id] = state
         await timers.apply(transition.effects, operation: state.id)
         hub.publish(state: state, events: transition.events)
-        for record in transition.events {
-            logger.info(
-                "\(state.describe(record.event))",
-                metadata: ["operation": "\(state.id)", "workflow": "\(state.workflow.id)", "event": "\(record.event.kind)"])
-        }
+        for record in transition.events { log(record, of: state) }
         if state.phase.isTerminal { operations[state.id] = nil }
         return reply
+    }
+
+    /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.
+    private func log(_ record: RecordedEvent, of state: OperationState) {
+        var metadata: Logger.Metadata = [
+            "operation": "\(state.id)", "workflow": "\(state.workflow.id)", "region": "\(state.region)", "event": "\(record.event.kind)",
+        ]
+        if let actor = record.actor { metadata["actor_uid"] = "\(actor.uid)" }
+        switch record.event {
+        case .stepEntered(let instance, _, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+        case .deadlineMissed(let key, _, _) where key.instance >= 0:
+            metadata["branch"] = "\(state.branches[key.instance].name)"
+        case .branchDispatched(let branch, _, _, _):
+            metadata["branch"] = "\(state.workflow.branches[branch].name)"
+        default:
+            break
+        }
+        switch record.event {
+        case .started: metadata["message_id"] = "\(JournalMessageID.operationStarted)"
+        case .closed, .cancelled: metadata["message_id"] = "\(JournalMessageID.operationEnded)"
+        case .deadlineMissed: metadata["message_id"] = "\(JournalMessageID.deadlineMissed)"
+        case .escalated, .escalationRaised: metadata["message_id"] = "\(JournalMessageID.escalation)"
+        default: break
+        }
+        let important: Bool
+        switch record.event {
+        case .deadlineMissed, .escalated, .escalationRaised: important = true
+        default: important = false
+        }
+        logger.log(level: important ? .warning : .info, "\(state.id): \(state.describe(record.event))", metadata: metadata)
     }
 
     private func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {
@@ -248,6 +275,51 @@ public actor OperationEngine {
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
+    }
+
+    /// What an administrator wants at a glance, for systemd's STATUS=; answering at all shows
+    /// the engine is making progress (the watchdog pings only after this returns).
+    public func status() -> String {
+        let overdue = operations.values.reduce(0) { $0 + $1.escalations.count { $0.isOpen && $0.timer != nil } }
+        return "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")"
+    }
+
+    /// Whether a transaction has been stuck for longer than `limit` (then the watchdog must not be fed).
+    public func storeStalled(longerThan limit: Duration) -> Bool {
+        committer.writingFor.map { $0 > limit } ?? false
+    }
+
+    /// Re-reads the workflows directory; if every file is valid, stores the new versions and
+    /// swaps the set at once (running operations keep the version they started with);
+    /// otherwise nothing changes and the problems are the error.
+    public func reload(from folder: String) throws(VarlinkError) -> JSONValue {
+        let fresh: WorkflowCatalog
+        do {
+            fresh = try WorkflowCatalog.load(from: folder, logger: logger)
+        } catch {
+            logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
+        }
+        let errors = fresh.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            logger.error("reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array(errors.map { .string($0.description) })])
+        }
+        let changed = fresh.current.keys.sorted().filter { id in
+            catalog.current[id].map { $0.version != fresh.current[id]!.version } ?? true
+        }
+        do {
+            try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: Self.now())
+        } catch {
+            logger.error("reload failed: \(error.message)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(error.message)])])
+        }
+        catalog = fresh
+        logger.notice("reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))")
+        return .object([
+            "workflows": .array(fresh.current.values.sorted { $0.id < $1.id }.map { .string("\($0.id) v\($0.version)") }),
+            "changed": .array(changed.map(JSONValue.string)),
+        ])
     }
 
     /// Finishes in-flight commands' bookkeeping and closes watchers (graceful shutdown).

@@ -6,6 +6,7 @@ import JointOpsProtocol
 struct VarlinkService: Sendable {
     let engine: OperationEngine
     let version: String
+    let workflowsDirectory: String
 
     func answer(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
         try authorize(call, caller)
@@ -43,6 +44,9 @@ struct VarlinkService: Sendable {
         case "io.jointops.Admin.Verify":
             _ = try Parameters(p, known: [])
             return try await engine.verify()
+        case "io.jointops.Admin.Reload":
+            _ = try Parameters(p, known: [])
+            return try await engine.reload(from: workflowsDirectory)
         case "io.jointops.Admin.Backup":
             return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
         default:

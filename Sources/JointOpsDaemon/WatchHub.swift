@@ -93,6 +93,9 @@ public final class WatchHub: Sendable {
         }
     }
 
+    /// Watchers connected now.
+    public var count: Int { subscribers.withLock { $0.count } }
+
     func finishAll() {
         let all = subscribers.withLock { subscribers in
             defer { subscribers.removeAll() }

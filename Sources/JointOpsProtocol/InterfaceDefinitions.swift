@@ -32,6 +32,19 @@ package enum InterfaceDefinitions {
               events: int
             )
 
+            # Re-reads the workflows directory. If every workflow is valid the new set replaces the
+            # old at once (running operations keep the version they started with); otherwise nothing
+            # changes and ReloadFailed lists the problems. systemctl reload runs this.
+            method Reload() -> (
+              # Every loaded workflow as ID vVERSION.
+              workflows: []string,
+              # The ids whose version is new with this reload.
+              changed: []string
+            )
+
+            # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
+            error ReloadFailed (problems: []string)
+
             # The caller's role may not call this method.
             error PermissionDenied (method: string, required: string, role: string)
 

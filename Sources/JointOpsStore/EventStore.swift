@@ -75,27 +75,35 @@ public final class EventStore: Sendable {
     /// Records a workflow version's source. The same id and version with different content
     /// is refused: running operations rely on a version never changing.
     public func register(_ workflow: Workflow, source: String, at: Instant) throws(StoreError) {
-        let hash = EventHash.contentHash(source)
+        try register([(workflow, source)], at: at)
+    }
+
+    /// Records several workflow versions in one transaction: all of them, or none.
+    public func register(_ workflows: [(Workflow, String)], at: Instant) throws(StoreError) {
         do {
             try pool.write { db in
-                if let existing = try String.fetchOne(
-                    db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?",
-                    arguments: [workflow.id, workflow.version])
-                {
-                    guard existing == hash else {
-                        throw StoreError(
-                            .conflict,
-                            "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
-                        )
+                for (workflow, source) in workflows {
+                    let hash = EventHash.contentHash(source)
+                    let existing = try String.fetchOne(
+                        db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?",
+                        arguments: [workflow.id, workflow.version])
+                    if let existing {
+                        guard existing == hash else {
+                            throw StoreError(
+                                .conflict,
+                                "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
+                            )
+                        }
+                        continue
                     }
-                    return
+                    try db.execute(
+                        sql: "INSERT INTO workflow_version (workflow, version, content_hash, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [workflow.id, workflow.version, hash, source, at.milliseconds])
                 }
-                try db.execute(
-                    sql: "INSERT INTO workflow_version (workflow, version, content_hash, source, loaded_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [workflow.id, workflow.version, hash, source, at.milliseconds])
             }
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "registering workflow '\(workflow.id)' v\(workflow.version)")
+            let names = workflows.map { "'\($0.0.id)' v\($0.0.version)" }.joined(separator: ", ")
+            throw StoreError.from(error, path: options.path, doing: "registering workflow \(names)")
         }
     }
 

@@ -28,6 +28,8 @@ public final class GroupCommitter: Sendable {
         var pending: [Pending] = []
         var writing = false
         var statistics = Statistics()
+        /// When the transaction being written began.
+        var transactionStarted: UInt64?
     }
 
     public let store: EventStore
@@ -37,6 +39,12 @@ public final class GroupCommitter: Sendable {
     public init(store: EventStore) { self.store = store }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// How long the transaction being written has taken so far (nil when idle).
+    public var writingFor: Duration? {
+        guard let started = state.withLock({ $0.transactionStarted }) else { return nil }
+        return .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+    }
 
     /// Commits one command's change; returns once it is durable.
     public func commit(_ change: EventStore.Change) async throws(StoreError) {
@@ -87,6 +95,8 @@ public final class GroupCommitter: Sendable {
             guard !batch.isEmpty else { return }
             do {
                 let started = DispatchTime.now().uptimeNanoseconds
+                state.withLock { $0.transactionStarted = started }
+                defer { state.withLock { $0.transactionStarted = nil } }
                 try store.commit(batch.map(\.change))
                 let spent = DispatchTime.now().uptimeNanoseconds - started
                 state.withLock {

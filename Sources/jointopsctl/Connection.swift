@@ -113,6 +113,12 @@ struct Session {
                 )
             }
             return ExitCode(Exit.tooSlow)
+        case "io.jointops.Admin.ReloadFailed":
+            if !options.json {
+                printError("reload failed; nothing changed. Fix these and reload again:")
+                for problem in Render.array(parameters["problems"]).compactMap(\.stringValue) { printError("  " + problem) }
+            }
+            return ExitCode(Exit.refused)
         case "org.varlink.service.InvalidParameter":
             if !options.json { printError("invalid \(text("parameter")): \(text("description"))") }
             return ExitCode(Exit.usage)

@@ -133,7 +133,23 @@ struct Watch: ParsableCommand {
 
 struct Admin: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Administration: verify the event log, back up the database.", subcommands: [Verify.self, Backup.self])
+        abstract: "Administration: reload the workflows, verify the event log, back up the database.",
+        subcommands: [Reload.self, Verify.self, Backup.self])
+
+    struct Reload: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-read the workflows directory; all valid → swapped at once, else nothing changes (exit 1).",
+            discussion: "systemctl reload jointopsd runs this, so its exit code is the reload's result.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() throws {
+            let reply = try Session(options: connection).call("io.jointops.Admin.Reload", [:])
+            if connection.json { return print(JSONValue.object(reply).canonical) }
+            let changed = Render.array(reply["changed"]).compactMap(\.stringValue)
+            print("reloaded: " + Render.array(reply["workflows"]).compactMap(\.stringValue).joined(separator: ", "))
+            print(changed.isEmpty ? "no new versions" : "new versions: " + changed.joined(separator: ", "))
+        }
+    }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Walk the event log's hash chain; exit 1 if it is broken.")

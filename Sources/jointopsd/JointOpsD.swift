@@ -47,7 +47,11 @@ struct JointOpsD: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        var logger = Logger(label: "jointopsd") { StreamLogHandler.standardError(label: $0) }
+        // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
+        let journal = Systemd.stderrIsJournal
+        var logger = Logger(label: "jointopsd") { label in
+            journal ? JournalLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
         logger.logLevel = level
         do {
             try await Daemon.run(settings, logger: logger)

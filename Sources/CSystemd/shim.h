@@ -1,0 +1,4 @@
+// libsystemd: readiness and watchdog notifications, socket activation, the journal.
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <sys/uio.h>
