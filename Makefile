@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build run test test-deps swift-test schema-test bench validate interfaces clean
+.PHONY: all build run install uninstall systemd-test test test-deps swift-test schema-test bench validate interfaces clean
 
 ## Where `make run` keeps the daemon's state and socket.
 JOINTOPS_HOME ?= .jointops
@@ -26,6 +26,47 @@ run: test-deps
 	exec .build/debug/jointopsd --config /dev/null --state-directory $(JOINTOPS_HOME)/state \
 		--socket $(JOINTOPS_HOME)/control.sock --workflows Workflows
 
+## Installation: `make install` (PREFIX, DESTDIR, and BUILD=release|debug for which binaries).
+PREFIX ?= /usr/local
+BUILD ?= release
+BINDIR = $(PREFIX)/bin
+DOCDIR = $(PREFIX)/share/doc/jointops
+UNITDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
+CATALOGDIR = $(PREFIX)/lib/systemd/catalog
+CONFDIR ?= /etc/jointops
+
+install:
+	$(SWIFT) build -c $(BUILD) --product jointopsd
+	$(SWIFT) build -c $(BUILD) --product jointopsctl
+	install -D -m 0755 .build/$(BUILD)/jointopsd $(DESTDIR)$(BINDIR)/jointopsd
+	install -D -m 0755 .build/$(BUILD)/jointopsctl $(DESTDIR)$(BINDIR)/jointopsctl
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(DOCDIR)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.service.in > $(DESTDIR)$(UNITDIR)/jointopsd.service
+	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
+	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
+	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(CONFDIR)/workflows
+	test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml || install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml
+	for file in Workflows/*.yaml; do test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; done
+	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
+	@echo "installed; start it with: systemctl enable --now jointopsd.socket"
+
+## Removes what `make install` put in place; keeps the state and the configuration.
+uninstall:
+	-if [ -z "$(DESTDIR)" ]; then systemctl disable --now jointopsd.socket jointopsd.service; fi
+	rm -f $(DESTDIR)$(BINDIR)/jointopsd $(DESTDIR)$(BINDIR)/jointopsctl
+	rm -f $(DESTDIR)$(UNITDIR)/jointopsd.service $(DESTDIR)$(UNITDIR)/jointopsd.socket
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/jointops.conf $(DESTDIR)$(CATALOGDIR)/jointops.catalog
+	rm -rf $(DESTDIR)$(DOCDIR)
+	if [ -z "$(DESTDIR)" ]; then systemctl daemon-reload && journalctl --update-catalog; fi
+	@echo "removed; state in /var/lib/jointops and configuration in $(CONFDIR) are kept"
+
+## jointopsd under a real, throwaway systemd (root only; see Tests/systemd/systemd-test.sh).
+systemd-test:
+	Tests/systemd/systemd-test.sh
+
 ## Re-embeds the .varlink interface definitions after an edit.
 interfaces:
 	$(PYTHON) scripts/generate-interfaces.py
@@ -33,7 +74,7 @@ interfaces:
 ## Installs what the tests need, builds everything and runs every test.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(MAKE) swift-test schema-test validate
+	$(MAKE) swift-test schema-test validate systemd-test
 
 swift-test:
 	$(SWIFT) test --skip-build

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# jointopsd under a real systemd: a throwaway systemd boots as PID 1 of new PID and mount
+# namespaces (the recipe of ../shared/DESIGN.md, "systemd on these machines"), `make install`
+# runs inside it, and the service is driven with systemctl, journalctl and jointopsctl.
+#
+# The host is protected: /run, /tmp and /var/tmp are private tmpfs mounts; /etc, /var and
+# /usr are overlays whose writes land in .build/systemd-test (so users, units, state and the
+# journal stay in the namespace); the boot target is minimal. Every wait is bounded, and the
+# namespace's PID 1 is killed by its PID at the end. Prints "N passed, M failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+passed=0
+failed=0
+
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIPPED: the systemd test needs root (it boots a throwaway systemd in new namespaces)"
+    exit 0
+fi
+for tool in unshare nsenter setsid /lib/systemd/systemd; do
+    command -v "$tool" >/dev/null || { echo "SKIPPED: $tool is missing"; exit 0; }
+done
+[ -x "$ROOT/.build/debug/jointopsd" ] && [ -x "$ROOT/.build/debug/jointopsctl" ] || { echo "build first: swift build"; exit 1; }
+
+WORK="$ROOT/.build/systemd-test"
+rm -rf "$WORK"
+mkdir -p "$WORK"
+LOG="$WORK/test.log"
+
+check() {
+    local name=$1
+    shift
+    if "$@" >>"$LOG" 2>&1; then
+        echo "ok - $name"
+        passed=$((passed + 1))
+    else
+        echo "FAILED - $name (details in $LOG)"
+        failed=$((failed + 1))
+    fi
+}
+
+# --- Boot the throwaway systemd -------------------------------------------------------
+cat >"$WORK/inner.sh" <<INNER
+set -e
+for dir in /etc /var /usr; do
+    mkdir -p "$WORK/overlay\$dir/upper" "$WORK/overlay\$dir/work"
+    mount -t overlay overlay -o "lowerdir=\$dir,upperdir=$WORK/overlay\$dir/upper,workdir=$WORK/overlay\$dir/work" "\$dir"
+done
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/tmp
+mkdir -p /run/systemd/system
+cat > /run/systemd/system/jointops-test.target <<TARGET
+[Unit]
+Description=jointops systemd test
+DefaultDependencies=no
+Wants=systemd-journald.socket systemd-journald.service
+TARGET
+exec /lib/systemd/systemd --system --unit=jointops-test.target
+INNER
+setsid unshare --pid --fork --mount --mount-proc --propagation private --cgroup --uts --ipc bash "$WORK/inner.sh" >"$WORK/systemd.log" 2>&1 &
+UNSHARE=$!
+PID1=""
+for _ in $(seq 100); do
+    PID1=$(pgrep -P "$UNSHARE" | head -1)
+    [ -n "$PID1" ] && nsenter -t "$PID1" -a systemctl is-system-running >/dev/null 2>&1 && break
+    state=$(nsenter -t "$PID1" -a systemctl is-system-running 2>/dev/null)
+    [ "$state" = "running" ] || [ "$state" = "degraded" ] && break
+    sleep 0.2
+done
+if [ -z "$PID1" ]; then
+    echo "FAILED - the throwaway systemd did not boot:"
+    cat "$WORK/systemd.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+cleanup() {
+    kill -9 "$PID1" 2>/dev/null
+    wait "$UNSHARE" 2>/dev/null
+    rm -rf "$WORK/overlay"
+}
+trap cleanup EXIT
+
+ns() { nsenter -t "$PID1" -a "$@"; }
+# Bounded wait: until the command succeeds, at most $1 seconds.
+wait_for() {
+    local seconds=$1
+    shift
+    for _ in $(seq $((seconds * 5))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+ctl() { ns /usr/local/bin/jointopsctl "$@" --socket /run/jointops/control.sock; }
+main_pid() { ns systemctl show -p MainPID --value jointopsd.service; }
+
+check "systemd boots in the namespace" wait_for 30 ns systemctl is-system-running --wait
+
+# --- Install, for real, inside the namespace --------------------------------------------
+check "make install (BUILD=debug)" ns make -s -C "$ROOT" install BUILD=debug
+# The minimal target has no sysinit.target: let the units start without it (the units'
+# own settings, hardening included, are what is tested).
+for unit in jointopsd.socket jointopsd.service; do
+    ns mkdir -p "/run/systemd/system/$unit.d"
+    ns sh -c "printf '[Unit]\nDefaultDependencies=no\n' > /run/systemd/system/$unit.d/test.conf"
+done
+ns systemctl daemon-reload
+
+check "systemd-analyze verify is clean" sh -c "! nsenter -t $PID1 -a systemd-analyze verify /usr/local/lib/systemd/system/jointopsd.socket /usr/local/lib/systemd/system/jointopsd.service 2>&1 | grep ."
+exposure=$(ns systemd-analyze security --offline=yes /usr/local/lib/systemd/system/jointopsd.service 2>/dev/null | sed -n 's/.*Overall exposure level for jointopsd.service: \([0-9.]*\).*/\1/p')
+echo "exposure: $exposure" >>"$LOG"
+check "systemd-analyze security exposure ≤ 1.0 (is $exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.0) }'
+
+# --- Socket activation, readiness, status ------------------------------------------------
+check "the socket starts" ns systemctl start jointopsd.socket
+check "the service is not running before the first connection" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.service)\" != active ]"
+check "the first connection starts the service and is answered" ctl workflows
+check "the service is active (READY=1 was sent)" wait_for 10 sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.service)\" = active ]"
+check "STATUS= shows the operations at a glance" wait_for 10 sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q 'open operation'"
+
+check "an operation starts" ctl start armed-response --id OP-SD-1 --region hexi -a incident_type=armed_robbery -a priority=P1
+acknowledged=0
+for n in $(seq 20); do ctl note OP-SD-1 "report $n" >>"$LOG" 2>&1 && acknowledged=$((acknowledged + 1)); done
+check "20 notes acknowledged" [ "$acknowledged" = 20 ]
+
+# --- journald -------------------------------------------------------------------------
+check "journalctl OPERATION_ID=… tells the operation's story" sh -c "nsenter -t $PID1 -a journalctl --no-pager OPERATION_ID=OP-SD-1 | grep -q 'note: report 20'"
+check "journalctl -x explains the start with the catalog text" sh -c "nsenter -t $PID1 -a journalctl --no-pager -x OPERATION_ID=OP-SD-1 | grep -q 'Follow it with: jointopsctl show OP-SD-1'"
+
+# --- Reload ---------------------------------------------------------------------------
+check "a valid systemctl reload succeeds" ns systemctl reload jointopsd.service
+ns cp /etc/jointops/workflows/public-assistance.yaml /tmp/public-assistance.yaml
+ns sed -i 's/^version: 1/version: one/' /etc/jointops/workflows/public-assistance.yaml
+check "an invalid systemctl reload fails" sh -c "! nsenter -t $PID1 -a systemctl reload jointopsd.service"
+check "the validator's message is in the journal" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q \"public-assistance.yaml:3:10: error: 'version' must be an integer\""
+check "after a failed reload the service still answers" ctl workflows
+ns cp /tmp/public-assistance.yaml /etc/jointops/workflows/public-assistance.yaml
+
+# --- kill -9: restart, nothing lost, queued commands succeed ------------------------------
+before=$(main_pid)
+ns kill -9 "$before"
+check "a command sent during the restart waits in the socket and succeeds" ctl note OP-SD-1 "during restart"
+check "kill -9 leads to a restart" wait_for 30 sh -c "p=\$(nsenter -t $PID1 -a systemctl show -p MainPID --value jointopsd.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $before ]"
+check "every acknowledged command is still there" sh -c "[ \"\$(nsenter -t $PID1 -a /usr/local/bin/jointopsctl history OP-SD-1 --socket /run/jointops/control.sock | grep -c 'note: ')\" = 21 ]"
+check "the event log verifies" ctl admin verify
+
+# --- A wedged daemon: the watchdog restarts it ---------------------------------------------
+before=$(main_pid)
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+start=$(date +%s)
+ns kill -STOP "$before"
+check "SIGSTOP → the watchdog restarts the service" wait_for 60 sh -c "p=\$(nsenter -t $PID1 -a systemctl show -p MainPID --value jointopsd.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $before ] && [ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.service)\" = active ]"
+echo "watchdog kill to ready again: $(($(date +%s) - start)) s (WatchdogSec=10s)" | tee -a "$LOG"
+check "NRestarts went up" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" -gt $restarts ]"
+check "it answers after the watchdog restart" ctl show OP-SD-1
+
+# --- A clean stop ---------------------------------------------------------------------
+check "systemctl stop is clean" ns systemctl stop jointopsd.service
+check "the stop ended with Result=success" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.service)\" = success ]"
+
+echo "systemd: $passed passed, $failed failed"
+[ "$failed" = 0 ]
