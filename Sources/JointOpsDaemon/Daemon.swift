@@ -27,7 +27,10 @@ public enum Daemon {
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         // Migration and recovery of a large store can outlast the start timeout: ask for more.
         Systemd.notify("EXTEND_TIMEOUT_USEC=120000000\nSTATUS=opening the store and recovering open operations")
-        let store = try EventStore(options: StoreOptions(path: configuration.databasePath, durability: configuration.durability))
+        let store = try EventStore(
+            options: StoreOptions(
+                path: configuration.databasePath, durability: configuration.durability,
+                batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
         let now = OperationEngine.now()
         for id in catalog.current.keys.sorted() {
             do {

@@ -21,6 +21,8 @@ public struct DaemonConfiguration: Sendable {
     public var maxConnections = 256
     public var maxMessageBytes = 65_536
     public var watchBuffer = 1024
+    /// How long a commit lingers for other commands to share its transaction (microseconds).
+    public var commitLingerMicroseconds = 200
     /// How long a connection may leave half a message unfinished before it is closed.
     public var stalledMessageMilliseconds = 10_000
 
@@ -30,7 +32,7 @@ public struct DaemonConfiguration: Sendable {
 
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
-        "stalled_message_ms",
+        "stalled_message_ms", "commit_linger_us",
     ]
 
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
@@ -74,6 +76,7 @@ public struct DaemonConfiguration: Sendable {
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
             case "stalled_message_ms": stalledMessageMilliseconds = try integer()
+            case "commit_linger_us": commitLingerMicroseconds = try integer()
             default:
                 let hint =
                     Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map {

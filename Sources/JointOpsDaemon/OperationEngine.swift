@@ -243,6 +243,35 @@ public actor OperationEngine {
         return .object(["events": .array(History.events(stored, workflow: workflow))])
     }
 
+    /// Every open escalation of a missed deadline, the latest first.
+    public func overdue(region: String?, branch: String?) -> JSONValue {
+        var rows: [(Instant, JSONValue)] = []
+        for state in operations.values where ListFilter(region: region).matches(state) {
+            for escalation in state.escalations where escalation.isOpen {
+                guard let key = escalation.timer else { continue }
+                let deadline = state.workflow.deadlines[key.index]
+                let instance = key.instance >= 0 ? state.branches[key.instance] : nil
+                if let branch, instance.map({ state.workflow.branches[$0.definition].name }) != branch { continue }
+                let alerted = ["command_center"] + deadline.ladder.prefix(escalation.rungsFired).compactMap { rung -> String? in
+                    switch rung.action {
+                    case .notify(let audience): audience
+                    case .reinforce(let branch): "reinforcement: \(state.workflow.branches[branch].name)"
+                    case .event(let event): "event: \(event)"
+                    }
+                }
+                rows.append((escalation.openedAt, .object([
+                    "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
+                    "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
+                    "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
+                    "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),
+                    "alerted": .array(alerted.map(JSONValue.string)),
+                    "acknowledgedAt": escalation.acknowledgedAt.map(Views.time) ?? .null,
+                ])))
+            }
+        }
+        return .object(["overdue": .array(rows.sorted { $0.0 > $1.0 }.map(\.1))])
+    }
+
     public func workflows() -> JSONValue {
         .object(["workflows": .array(catalog.current.values.sorted { $0.id < $1.id }.map(Views.workflow))])
     }

@@ -38,6 +38,9 @@ struct VarlinkService: Sendable {
             return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.History":
             return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
+        case "io.jointops.Operations.Overdue":
+            let q = try Parameters(p, known: ["region", "branch"])
+            return await engine.overdue(region: try q.optionalString("region"), branch: try q.optionalString("branch"))
         case "io.jointops.Operations.Workflows":
             _ = try Parameters(p, known: [])
             return await engine.workflows()

@@ -182,6 +182,27 @@ package enum InterfaceDefinitions {
               description: string
             )
 
+            # A missed deadline of an open operation.
+            type Overdue (
+              operation: string,
+              workflow: string,
+              region: string,
+              # The deadline's id and title.
+              deadline: string,
+              title: ?string,
+              # The branch instance that is late, for a branch deadline.
+              instance: ?string,
+              # When the deadline was missed.
+              missedAt: string,
+              # The escalation's number (acknowledge with it).
+              escalation: int,
+              # Rungs of the ladder fired so far.
+              rungsFired: int,
+              # Who has been told: the command center, then each rung's audience.
+              alerted: []string,
+              acknowledgedAt: ?string
+            )
+
             # A loaded workflow version.
             type Workflow (
               id: string,
@@ -356,6 +377,14 @@ package enum InterfaceDefinitions {
               # See Start.
               requestId: ?string
             ) -> (operation: Operation)
+
+            # Every late step city-wide (missed deadlines still open), the latest first.
+            method Overdue(
+              # Only operations in this region (or with a branch there).
+              region: ?string,
+              # Only deadlines of this branch.
+              branch: ?string
+            ) -> (overdue: []Overdue)
 
             # The loaded workflows and their versions.
             method Workflows() -> (workflows: []Workflow)

@@ -14,7 +14,9 @@ enum DaemonBenchmark {
         let socket = folder.appendingPathComponent("control.sock").path
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jointopsd")
-        daemon.arguments = ["--config", "/dev/null", "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
+        let config = folder.appendingPathComponent("jointopsd.yaml")
+        try (ProcessInfo.processInfo.environment["JOINTOPS_BENCH_DAEMON_CONFIG"] ?? "").write(to: config, atomically: true, encoding: .utf8)
+        daemon.arguments = ["--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
                             "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning"]
         try daemon.run()
         defer {

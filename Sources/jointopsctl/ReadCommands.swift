@@ -75,6 +75,33 @@ struct History: ParsableCommand {
     }
 }
 
+struct Overdue: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Every late step city-wide, the latest first, with who has been alerted.")
+    @Option(help: "Only this region.") var region: String?
+    @Option(help: "Only this branch.") var branch: String?
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        var parameters: [String: JSONValue] = [:]
+        if let region { parameters["region"] = .string(region) }
+        if let branch { parameters["branch"] = .string(branch) }
+        let reply = try Session(options: connection).call("io.jointops.Operations.Overdue", parameters)
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        let rows = Render.array(reply["overdue"])
+        guard !rows.isEmpty else { return print("nothing is overdue") }
+        print(Render.table(
+            ["OPERATION", "REGION", "DEADLINE", "BRANCH", "MISSED", "ESCALATION", "ALERTED", "ACKNOWLEDGED"],
+            rows.map { row in
+                [
+                    Render.string(row["operation"]), Render.string(row["region"]), Render.red(Render.string(row["deadline"])),
+                    row["instance"]?.stringValue ?? "-", Render.time(row["missedAt"]), "#\(row["escalation"]?.intValue ?? 0)",
+                    Render.array(row["alerted"]).compactMap(\.stringValue).joined(separator: ", "),
+                    row["acknowledgedAt"]?.stringValue == nil ? "no" : Render.time(row["acknowledgedAt"]),
+                ]
+            }))
+    }
+}
+
 struct Workflows: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The workflows the daemon has loaded, and their versions.")
     @OptionGroup var connection: ConnectionOptions

@@ -23,10 +23,10 @@ import Testing
         }
         let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-E2E-1")])
         #expect(shown.operation?["phase"] == .string("responding"))
-        let swat = Render(shown.operation?["branches"]).first { $0["instance"] == .string("swat") }
+        let swat = items(shown.operation?["branches"]).first { $0["instance"] == .string("swat") }
         #expect(swat?["step"] == .string("on_scene"))
         let history = try daemon.call("io.jointops.Operations.History", ["id": .string("OP-E2E-1")])
-        let events = Render(history.parameters["events"])
+        let events = items(history.parameters["events"])
         #expect(events.count == 8, "started, 3 phases, 3 dispatches, 1 step")
         #expect(events.last?["description"] == .string("swat → on_scene"))
         #expect(events.first?["actor"]?["role"] == .string("admin"), "root is admin")
@@ -47,7 +47,7 @@ import Testing
         #expect(reply.parameters["code"] == .string("not_allowed"))
         #expect(reply.parameters["phase"] == .string("reported"))
         #expect(reply.parameters["reason"]?.stringValue?.contains("cannot close in phase 'reported'") == true)
-        #expect(Render(reply.parameters["allowed"]).contains(.string("fire assess")))
+        #expect(items(reply.parameters["allowed"]).contains(.string("fire assess")))
     }
 
     @Test func aRetryWithTheSameRequestIDAfterADroppedConnectionAppliesNothingAgain() throws {
@@ -66,7 +66,7 @@ import Testing
         #expect(retry.error == nil, "\(retry)")
         let again = try daemon.call("io.jointops.Operations.Note", command)
         #expect(again.operation == retry.operation, "a retry returns the first result")
-        let notes = Render(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-IDEM")]).parameters["events"])
+        let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-IDEM")]).parameters["events"])
             .filter { $0["kind"] == .string("noted") }
         #expect(notes.count == 1)
         // The same id for a different command is a mistake, said so.
@@ -150,7 +150,7 @@ import Testing
         let daemon = try DaemonHarness()
         let info = try daemon.call("org.varlink.service.GetInfo")
         #expect(
-            Render(info.parameters["interfaces"]) == [
+            items(info.parameters["interfaces"]) == [
                 .string("org.varlink.service"), .string("io.jointops.Operations"), .string("io.jointops.Admin"),
             ])
         let description = try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.jointops.Operations")])
@@ -203,7 +203,7 @@ import Testing
     }
 }
 
-func Render(_ value: JSONValue?) -> [JSONValue] {
+func items(_ value: JSONValue?) -> [JSONValue] {
     if case .array(let items)? = value { return items }
     return []
 }

@@ -78,7 +78,7 @@ struct RoleMatrixTests {
             }
         }
         // Every event records who caused it.
-        let history = Render(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-ROLE")]).parameters["events"])
+        let history = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-ROLE")]).parameters["events"])
         let notes = history.filter { $0["kind"] == .string("noted") }
         #expect(notes.count == 2)
         #expect(Set(notes.compactMap { $0["actor"]?["name"]?.stringValue }) == ["jotest-u-operate", "jotest-u-admin"])

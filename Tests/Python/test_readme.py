@@ -39,6 +39,7 @@ def test_the_readme_walkthrough_works_as_written():
         out = result.stdout
         assert "OP-DEMO-1: phase reported" in out
         assert re.search(r"OP-DEMO-1\s+armed-response\s+reported\s+hexi\s+P1\s+0\s+1", out), "list --overdue shows the escalation"
+        assert re.search(r"OP-DEMO-1\s+hexi\s+assessment\s+-\s+.*#1\s+command_center, duty_commander\s+no", out), "overdue lists the late step"
         assert "OP-DEMO-1: phase closed" in out
         assert "closed: suspect_arrested" in out
         assert "deadline assessment missed" in out, "history and watch show the escalation"
