@@ -76,7 +76,9 @@ public struct DaemonConfiguration: Sendable {
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
             case "stalled_message_ms": stalledMessageMilliseconds = try integer()
-            case "commit_linger_us": commitLingerMicroseconds = try integer()
+            case "commit_linger_us":
+                guard let number = value as? Int, number >= 0 else { throw DaemonError("\(path): 'commit_linger_us' must be 0 or more") }
+                commitLingerMicroseconds = number
             default:
                 let hint =
                     Self.keys.min { a, b in a.commonPrefix(with: key).count > b.commonPrefix(with: key).count }.map {
