@@ -322,6 +322,9 @@ public actor OperationEngine {
     /// swaps the set at once (running operations keep the version they started with);
     /// otherwise nothing changes and the problems are the error.
     public func reload(from folder: String) throws(VarlinkError) -> JSONValue {
+        // systemd is told around every reload, whichever way it was asked for.
+        Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds)\nSTATUS=reloading workflows")
+        defer { Systemd.notify("READY=1\nSTATUS=\(status())") }
         let fresh: WorkflowCatalog
         do {
             fresh = try WorkflowCatalog.load(from: folder, logger: logger)

@@ -2,8 +2,8 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// SIGHUP reloads the workflows, as `systemctl reload` (through jointopsctl) does, telling
-/// systemd `RELOADING=1` then `READY=1` around it.
+/// SIGHUP reloads the workflows, as `systemctl reload` (through jointopsctl) does; the
+/// engine tells systemd `RELOADING=1` then `READY=1` around it.
 struct ReloadOnHangup: Service {
     let engine: OperationEngine
     let workflowsDirectory: String
@@ -13,13 +13,11 @@ struct ReloadOnHangup: Service {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         await withGracefulShutdownHandler {
             for await _ in hangups.cancelOnGracefulShutdown() {
-                Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds)")
                 do {
                     _ = try await engine.reload(from: workflowsDirectory)
                 } catch {
                     logger.error("SIGHUP reload failed: \(error)")
                 }
-                Systemd.notify("READY=1\nSTATUS=\(await engine.status())")
             }
         } onGracefulShutdown: {}
     }
