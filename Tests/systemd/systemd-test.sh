@@ -136,6 +136,9 @@ check "journalctl -x explains the start with the catalog text" sh -c "nsenter -t
 
 # --- Reload ---------------------------------------------------------------------------
 check "a valid systemctl reload succeeds" ns systemctl reload jointopsd.service
+pid=$(main_pid)
+[ "${pid:-0}" -gt 0 ] && ns kill -HUP "$pid"
+check "SIGHUP reloads as well" wait_for 10 sh -c "[ \"\$(nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -c 'reloaded 6 workflows')\" -ge 2 ]"
 ns cp /etc/jointops/workflows/public-assistance.yaml /tmp/public-assistance.yaml
 ns sed -i 's/^version: 1/version: one/' /etc/jointops/workflows/public-assistance.yaml
 check "an invalid systemctl reload fails" sh -c "! nsenter -t $PID1 -a systemctl reload jointopsd.service"
