@@ -65,7 +65,8 @@ public final class ControlSocketServer: Service, Sendable {
             if let group = PeerCredentials.RoleGroups.gid(of: configuration.socketGroup) {
                 chown(configuration.socketPath, uid_t.max, group)
             } else {
-                logger.notice("group \(configuration.socketGroup) does not exist: the control socket stays in the daemon's group (mode 0660)")
+                logger.notice(
+                    "group \(configuration.socketGroup) does not exist: the control socket stays in the daemon's group (mode 0660)")
             }
             logger.info("listening on \(configuration.socketPath)")
             var info = stat()

@@ -19,10 +19,13 @@ public enum Daemon {
 
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
-            throw DaemonError("the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket")
+            throw DaemonError(
+                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket"
+            )
         }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         Systemd.notify("STATUS=loading workflows")
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         // Migration and recovery of a large store can outlast the start timeout: ask for more.
@@ -47,7 +50,9 @@ public enum Daemon {
             throw DaemonError("no workflow in \(configuration.workflowsDirectory) could be loaded; fix the errors above")
         }
         let recovery = try store.recover()
-        logger.info("recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)")
+        logger.info(
+            "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
+        )
         let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, logger: logger)
         await engine.armRecoveredTimers(recovery)
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)

@@ -12,6 +12,7 @@ enum MethodTable {
         "io.jointops.Operations.History": .view,
         "io.jointops.Operations.Workflows": .view,
         "io.jointops.Operations.Overdue": .view,
+        "io.jointops.Operations.Report": .view,
         "io.jointops.Operations.Watch": .view,
         "io.jointops.Operations.Start": .operate,
         "io.jointops.Operations.Fire": .operate,

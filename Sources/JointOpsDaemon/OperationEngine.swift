@@ -117,7 +117,8 @@ public actor OperationEngine {
         do {
             try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events, request: request))
         } catch {
-            logger.error("storage fault: \(error)", metadata: ["operation": "\(state.id)", "message_id": "\(JournalMessageID.storageFault)"])
+            logger.error(
+                "storage fault: \(error)", metadata: ["operation": "\(state.id)", "message_id": "\(JournalMessageID.storageFault)"])
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
@@ -252,24 +253,53 @@ public actor OperationEngine {
                 let deadline = state.workflow.deadlines[key.index]
                 let instance = key.instance >= 0 ? state.branches[key.instance] : nil
                 if let branch, instance.map({ state.workflow.branches[$0.definition].name }) != branch { continue }
-                let alerted = ["command_center"] + deadline.ladder.prefix(escalation.rungsFired).compactMap { rung -> String? in
-                    switch rung.action {
-                    case .notify(let audience): audience
-                    case .reinforce(let branch): "reinforcement: \(state.workflow.branches[branch].name)"
-                    case .event(let event): "event: \(event)"
+                let alerted =
+                    ["command_center"]
+                    + deadline.ladder.prefix(escalation.rungsFired).compactMap { rung -> String? in
+                        switch rung.action {
+                        case .notify(let audience): audience
+                        case .reinforce(let branch): "reinforcement: \(state.workflow.branches[branch].name)"
+                        case .event(let event): "event: \(event)"
+                        }
                     }
-                }
-                rows.append((escalation.openedAt, .object([
-                    "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
-                    "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
-                    "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
-                    "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),
-                    "alerted": .array(alerted.map(JSONValue.string)),
-                    "acknowledgedAt": escalation.acknowledgedAt.map(Views.time) ?? .null,
-                ])))
+                rows.append(
+                    (
+                        escalation.openedAt,
+                        .object([
+                            "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
+                            "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
+                            "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
+                            "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),
+                            "alerted": .array(alerted.map(JSONValue.string)),
+                            "acknowledgedAt": escalation.acknowledgedAt.map(Views.time) ?? .null,
+                        ])
+                    ))
             }
         }
         return .object(["overdue": .array(rows.sorted { $0.0 > $1.0 }.map(\.1))])
+    }
+
+    /// The after-action report: the operation, its deadlines planned against actual, its trail.
+    public func report(_ id: String) throws(VarlinkError) -> JSONValue {
+        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        guard !stored.isEmpty, let state = operations[id] ?? ((try? store.operation(id)) ?? nil) else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        let workflow = state.workflow
+        let runs = OperationState.deadlineHistory(workflow, History.decode(stored, workflow: workflow))
+        let deadlines: [JSONValue] = runs.map { run in
+            let deadline = workflow.deadlines[run.deadline]
+            return .object([
+                "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
+                "instance": Views.optional(run.instance.map { state.branches[$0].name }), "armedAt": Views.time(run.armedAt),
+                "due": Views.time(run.due), "outcome": .string(run.outcome.rawValue), "settledAt": run.settledAt.map(Views.time) ?? .null,
+                "escalation": run.escalation.map { .int(Int64($0)) } ?? .null,
+            ])
+        }
+        return .object([
+            "operation": Views.operation(state), "deadlines": .array(deadlines),
+            "events": .array(History.events(stored, workflow: workflow)),
+        ])
     }
 
     public func workflows() -> JSONValue {
@@ -310,7 +340,8 @@ public actor OperationEngine {
     /// the engine is making progress (the watchdog pings only after this returns).
     public func status() -> String {
         let overdue = operations.values.reduce(0) { $0 + $1.escalations.count { $0.isOpen && $0.timer != nil } }
-        return "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")"
+        return
+            "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")"
     }
 
     /// Whether a transaction has been stuck for longer than `limit` (then the watchdog must not be fed).
@@ -334,7 +365,9 @@ public actor OperationEngine {
         }
         let errors = fresh.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
-            logger.error("reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+            logger.error(
+                "reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed",
+                metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array(errors.map { .string($0.description) })])
         }
         let changed = fresh.current.keys.sorted().filter { id in
@@ -347,7 +380,9 @@ public actor OperationEngine {
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(error.message)])])
         }
         catalog = fresh
-        logger.notice("reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))")
+        logger.notice(
+            "reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))"
+        )
         return .object([
             "workflows": .array(fresh.current.values.sorted { $0.id < $1.id }.map { .string("\($0.id) v\($0.version)") }),
             "changed": .array(changed.map(JSONValue.string)),

@@ -19,6 +19,7 @@ struct ReloadOnHangup: Service {
                     logger.error("SIGHUP reload failed: \(error)")
                 }
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
     }
 }

@@ -36,6 +36,8 @@ struct VarlinkService: Sendable {
                     includeEnded: try q.optionalBool("includeEnded") ?? false))
         case "io.jointops.Operations.Show":
             return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
+        case "io.jointops.Operations.Report":
+            return try await engine.report(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.History":
             return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.Overdue":

@@ -4,465 +4,489 @@
 package enum InterfaceDefinitions {
     package static let all: [String: String] = [
         "io.jointops.Admin": #"""
-            # jointops administration: verify the event log, take backups.
-            interface io.jointops.Admin
+        # jointops administration: verify the event log, take backups.
+        interface io.jointops.Admin
 
-            # Walks the hash chain of the whole event log.
-            method Verify() -> (
-              # True when every event's hash matches.
-              intact: bool,
-              # Events checked (before the break, if any).
-              eventsChecked: int,
-              # The hash of the last event: keep it elsewhere to detect truncation.
-              headHash: string,
-              # The first broken event's sequence number.
-              brokenAt: ?int,
-              # What is wrong there.
-              reason: ?string
-            )
+        # Walks the hash chain of the whole event log.
+        method Verify() -> (
+          # True when every event's hash matches.
+          intact: bool,
+          # Events checked (before the break, if any).
+          eventsChecked: int,
+          # The hash of the last event: keep it elsewhere to detect truncation.
+          headHash: string,
+          # The first broken event's sequence number.
+          brokenAt: ?int,
+          # What is wrong there.
+          reason: ?string
+        )
 
-            # Copies the database with SQLite's online backup API while the daemon keeps writing.
-            method Backup(
-              # Where to write the copy (a path the daemon can write).
-              path: string
-            ) -> (
-              # The path written.
-              path: string,
-              # Events in the log when the backup was taken.
-              events: int
-            )
+        # Copies the database with SQLite's online backup API while the daemon keeps writing.
+        method Backup(
+          # Where to write the copy (a path the daemon can write).
+          path: string
+        ) -> (
+          # The path written.
+          path: string,
+          # Events in the log when the backup was taken.
+          events: int
+        )
 
-            # Re-reads the workflows directory. If every workflow is valid the new set replaces the
-            # old at once (running operations keep the version they started with); otherwise nothing
-            # changes and ReloadFailed lists the problems. systemctl reload runs this.
-            method Reload() -> (
-              # Every loaded workflow as ID vVERSION.
-              workflows: []string,
-              # The ids whose version is new with this reload.
-              changed: []string
-            )
+        # Re-reads the workflows directory. If every workflow is valid the new set replaces the
+        # old at once (running operations keep the version they started with); otherwise nothing
+        # changes and ReloadFailed lists the problems. systemctl reload runs this.
+        method Reload() -> (
+          # Every loaded workflow as ID vVERSION.
+          workflows: []string,
+          # The ids whose version is new with this reload.
+          changed: []string
+        )
 
-            # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
-            error ReloadFailed (problems: []string)
+        # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
+        error ReloadFailed (problems: []string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+        # The caller's role may not call this method.
+        error PermissionDenied (method: string, required: string, role: string)
 
-            # The backup or verification failed.
-            error StorageFailure (kind: string, message: string)
-            """#,
+        # The backup or verification failed.
+        error StorageFailure (kind: string, message: string)
+        """#,
         "io.jointops.Operations": #"""
-            # jointops: a police command center's intelligence → command → action operations.
-            # Start an operation from a workflow, drive its phases and branches, and read it back.
-            # Every command may carry a client requestId: repeating it returns the first result and
-            # applies nothing again.
-            interface io.jointops.Operations
+        # jointops: a police command center's intelligence → command → action operations.
+        # Start an operation from a workflow, drive its phases and branches, and read it back.
+        # Every command may carry a client requestId: repeating it returns the first result and
+        # applies nothing again.
+        interface io.jointops.Operations
 
-            # Who caused an event, as the daemon learned it from the kernel.
-            type Actor (
-              # Unix user id.
-              uid: int,
-              # User name.
-              name: string,
-              # view, operate or admin.
-              role: string
-            )
+        # Who caused an event, as the daemon learned it from the kernel.
+        type Actor (
+          # Unix user id.
+          uid: int,
+          # User name.
+          name: string,
+          # view, operate or admin.
+          role: string
+        )
 
-            # When a branch instance entered one of its steps.
-            type StepTime (
-              step: string,
-              # ISO 8601 time.
-              enteredAt: string
-            )
+        # When a branch instance entered one of its steps.
+        type StepTime (
+          step: string,
+          # ISO 8601 time.
+          enteredAt: string
+        )
 
-            # One dispatched branch instance of an operation.
-            type Branch (
-              # Instance name: the branch name, or NAME#2 for a second instance.
-              instance: string,
-              # The workflow's branch this is an instance of.
-              branch: string,
-              # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
-              kind: string,
-              # The current step.
-              step: string,
-              # active, completed, failed or stood_down.
-              status: string,
-              region: string,
-              units: int,
-              dispatchedAt: string,
-              # The outcome recorded by the last advance, if any.
-              outcome: ?string,
-              # Steps entered so far, earliest first.
-              steps: []StepTime,
-              # Steps (and outcomes) it may advance to now.
-              next: []string
-            )
+        # One dispatched branch instance of an operation.
+        type Branch (
+          # Instance name: the branch name, or NAME#2 for a second instance.
+          instance: string,
+          # The workflow's branch this is an instance of.
+          branch: string,
+          # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
+          kind: string,
+          # The current step.
+          step: string,
+          # active, completed, failed or stood_down.
+          status: string,
+          region: string,
+          units: int,
+          dispatchedAt: string,
+          # The outcome recorded by the last advance, if any.
+          outcome: ?string,
+          # Steps entered so far, earliest first.
+          steps: []StepTime,
+          # Steps (and outcomes) it may advance to now.
+          next: []string
+        )
 
-            # An armed deadline, ladder rung or phase timer.
-            type Timer (
-              # deadline or phase.
-              kind: string,
-              # The deadline id, or the phase timer's event.
-              name: string,
-              # The branch instance a deadline belongs to, if any.
-              instance: ?string,
-              due: string,
-              # True once the deadline has been missed and its ladder is climbing.
-              escalating: bool
-            )
+        # An armed deadline, ladder rung or phase timer.
+        type Timer (
+          # deadline or phase.
+          kind: string,
+          # The deadline id, or the phase timer's event.
+          name: string,
+          # The branch instance a deadline belongs to, if any.
+          instance: ?string,
+          due: string,
+          # True once the deadline has been missed and its ladder is climbing.
+          escalating: bool
+        )
 
-            # A missed deadline climbing its ladder, or an escalation raised by hand.
-            type Escalation (
-              # 1, 2, … within the operation: acknowledge by this number.
-              number: int,
-              reason: string,
-              # The deadline, for a missed one.
-              deadline: ?string,
-              openedAt: string,
-              # Rungs of the ladder fired so far.
-              rungsFired: int,
-              acknowledgedAt: ?string,
-              resolvedAt: ?string
-            )
+        # A missed deadline climbing its ladder, or an escalation raised by hand.
+        type Escalation (
+          # 1, 2, … within the operation: acknowledge by this number.
+          number: int,
+          reason: string,
+          # The deadline, for a missed one.
+          deadline: ?string,
+          openedAt: string,
+          # Rungs of the ladder fired so far.
+          rungsFired: int,
+          acknowledgedAt: ?string,
+          resolvedAt: ?string
+        )
 
-            # An operation as it stands.
-            type Operation (
-              id: string,
-              workflow: string,
-              version: int,
-              # The workflow's title.
-              title: string,
-              # The current phase, closed or cancelled.
-              phase: string,
-              region: string,
-              # P1 … P4, if the workflow has a priority attribute.
-              priority: ?string,
-              attributes: [string]string,
-              startedAt: string,
-              lastChangeAt: string,
-              # The hold reason, while on hold.
-              heldReason: ?string,
-              heldSince: ?string,
-              # The close disposition or cancel reason, once ended.
-              ending: ?string,
-              branches: []Branch,
-              timers: []Timer,
-              escalations: []Escalation,
-              # The commands it accepts now.
-              allowed: []string
-            )
+        # An operation as it stands.
+        type Operation (
+          id: string,
+          workflow: string,
+          version: int,
+          # The workflow's title.
+          title: string,
+          # The current phase, closed or cancelled.
+          phase: string,
+          region: string,
+          # P1 … P4, if the workflow has a priority attribute.
+          priority: ?string,
+          attributes: [string]string,
+          startedAt: string,
+          lastChangeAt: string,
+          # The hold reason, while on hold.
+          heldReason: ?string,
+          heldSince: ?string,
+          # The close disposition or cancel reason, once ended.
+          ending: ?string,
+          branches: []Branch,
+          timers: []Timer,
+          escalations: []Escalation,
+          # The commands it accepts now.
+          allowed: []string
+        )
 
-            # One line of an operation list.
-            type Summary (
-              id: string,
-              workflow: string,
-              phase: string,
-              region: string,
-              priority: ?string,
-              startedAt: string,
-              lastChangeAt: string,
-              # Branch instances still active.
-              activeBranches: int,
-              # Open escalations (late deadlines and manual escalations).
-              openEscalations: int
-            )
+        # One line of an operation list.
+        type Summary (
+          id: string,
+          workflow: string,
+          phase: string,
+          region: string,
+          priority: ?string,
+          startedAt: string,
+          lastChangeAt: string,
+          # Branch instances still active.
+          activeBranches: int,
+          # Open escalations (late deadlines and manual escalations).
+          openEscalations: int
+        )
 
-            # One event of the audit trail.
-            type Event (
-              # Position in the global event log.
-              sequence: int,
-              # Position in this operation's events (1 = started).
-              operationSequence: int,
-              operation: string,
-              at: string,
-              # Absent for timers and automatic transitions.
-              actor: ?Actor,
-              kind: string,
-              # A human-readable line.
-              description: string
-            )
+        # One event of the audit trail.
+        type Event (
+          # Position in the global event log.
+          sequence: int,
+          # Position in this operation's events (1 = started).
+          operationSequence: int,
+          operation: string,
+          at: string,
+          # Absent for timers and automatic transitions.
+          actor: ?Actor,
+          kind: string,
+          # A human-readable line.
+          description: string
+        )
 
-            # A missed deadline of an open operation.
-            type Overdue (
-              operation: string,
-              workflow: string,
-              region: string,
-              # The deadline's id and title.
-              deadline: string,
-              title: ?string,
-              # The branch instance that is late, for a branch deadline.
-              instance: ?string,
-              # When the deadline was missed.
-              missedAt: string,
-              # The escalation's number (acknowledge with it).
-              escalation: int,
-              # Rungs of the ladder fired so far.
-              rungsFired: int,
-              # Who has been told: the command center, then each rung's audience.
-              alerted: []string,
-              acknowledgedAt: ?string
-            )
+        # A missed deadline of an open operation.
+        type Overdue (
+          operation: string,
+          workflow: string,
+          region: string,
+          # The deadline's id and title.
+          deadline: string,
+          title: ?string,
+          # The branch instance that is late, for a branch deadline.
+          instance: ?string,
+          # When the deadline was missed.
+          missedAt: string,
+          # The escalation's number (acknowledge with it).
+          escalation: int,
+          # Rungs of the ladder fired so far.
+          rungsFired: int,
+          # Who has been told: the command center, then each rung's audience.
+          alerted: []string,
+          acknowledgedAt: ?string
+        )
 
-            # A loaded workflow version.
-            type Workflow (
-              id: string,
-              version: int,
-              title: string,
-              phases: []string,
-              branches: []string,
-              # The attributes a start needs (name, or name? when optional).
-              attributes: []string
-            )
+        # A deadline as planned and as it happened.
+        type DeadlineRun (
+          deadline: string,
+          title: ?string,
+          # The branch instance, for a branch deadline.
+          instance: ?string,
+          # When its clock started, and when it was due then.
+          armedAt: string,
+          due: string,
+          # met, met_late, missed (still not reached), dropped (the branch or operation ended first) or pending.
+          outcome: string,
+          # When it was reached, missed or dropped.
+          settledAt: ?string,
+          # The escalation it opened, if it was missed.
+          escalation: ?int
+        )
 
-            # Starts an operation of a workflow in a region.
-            method Start(
-              # The workflow's id (Workflows lists them).
-              workflow: string,
-              # The jurisdiction the operation runs in.
-              region: string,
-              # The workflow's attributes by name, values as text (priority: "P1").
-              attributes: ?[string]string,
-              # The operation's id; generated (OP-YYYYMMDD-NNNN) when absent.
-              id: ?string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # A loaded workflow version.
+        type Workflow (
+          id: string,
+          version: int,
+          title: string,
+          phases: []string,
+          branches: []string,
+          # The attributes a start needs (name, or name? when optional).
+          attributes: []string
+        )
 
-            # Lists operations, newest first; every filter is optional.
-            method List(
-              # Only operations in this phase.
-              phase: ?string,
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only operations with an instance of this branch.
-              branch: ?string,
-              # Only operations of this priority (P1 … P4).
-              priority: ?string,
-              # Only operations with a missed deadline.
-              overdue: ?bool,
-              # Include closed and cancelled operations (default: open ones only).
-              includeEnded: ?bool
-            ) -> (operations: []Summary)
+        # Starts an operation of a workflow in a region.
+        method Start(
+          # The workflow's id (Workflows lists them).
+          workflow: string,
+          # The jurisdiction the operation runs in.
+          region: string,
+          # The workflow's attributes by name, values as text (priority: "P1").
+          attributes: ?[string]string,
+          # The operation's id; generated (OP-YYYYMMDD-NNNN) when absent.
+          id: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # One operation in full.
-            method Show(
-              # The operation's id.
-              id: string
-            ) -> (operation: Operation)
+        # Lists operations, newest first; every filter is optional.
+        method List(
+          # Only operations in this phase.
+          phase: ?string,
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only operations with an instance of this branch.
+          branch: ?string,
+          # Only operations of this priority (P1 … P4).
+          priority: ?string,
+          # Only operations with a missed deadline.
+          overdue: ?bool,
+          # Include closed and cancelled operations (default: open ones only).
+          includeEnded: ?bool
+        ) -> (operations: []Summary)
 
-            # The audit trail of one operation: who did what when.
-            method History(
-              # The operation's id.
-              id: string
-            ) -> (events: []Event)
+        # One operation in full.
+        method Show(
+          # The operation's id.
+          id: string
+        ) -> (operation: Operation)
 
-            # Fires a phase event (assess, dispatch, …).
-            method Fire(
-              # The operation's id.
-              id: string,
-              # The event, one the current phase accepts.
-              event: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # The audit trail of one operation: who did what when.
+        method History(
+          # The operation's id.
+          id: string
+        ) -> (events: []Event)
 
-            # Advances a branch instance to a step, or through one of its step's outcomes.
-            method Advance(
-              # The operation's id.
-              id: string,
-              # The branch instance (swat, swat#2).
-              branch: string,
-              # The step to move to; give this or outcome.
-              step: ?string,
-              # An outcome of the current step; give this or step.
-              outcome: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Fires a phase event (assess, dispatch, …).
+        method Fire(
+          # The operation's id.
+          id: string,
+          # The event, one the current phase accepts.
+          event: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Adds a branch at run time (one the workflow lets operators reinforce with).
-            method Reinforce(
-              # The operation's id.
-              id: string,
-              # The branch to add.
-              branch: string,
-              # Units to send (default: the branch's).
-              units: ?int,
-              # Region (default: the operation's).
-              region: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Advances a branch instance to a step, or through one of its step's outcomes.
+        method Advance(
+          # The operation's id.
+          id: string,
+          # The branch instance (swat, swat#2).
+          branch: string,
+          # The step to move to; give this or outcome.
+          step: ?string,
+          # An outcome of the current step; give this or step.
+          outcome: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Moves the operation, or one branch instance, to another region.
-            method Reassign(
-              # The operation's id.
-              id: string,
-              # The new region.
-              region: string,
-              # Only this branch instance (default: the operation and the branches in its region).
-              branch: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Adds a branch at run time (one the workflow lets operators reinforce with).
+        method Reinforce(
+          # The operation's id.
+          id: string,
+          # The branch to add.
+          branch: string,
+          # Units to send (default: the branch's).
+          units: ?int,
+          # Region (default: the operation's).
+          region: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Puts the operation on hold; the workflow says whether its clocks pause.
-            method Hold(
-              # The operation's id.
-              id: string,
-              # Why it is held.
-              reason: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Moves the operation, or one branch instance, to another region.
+        method Reassign(
+          # The operation's id.
+          id: string,
+          # The new region.
+          region: string,
+          # Only this branch instance (default: the operation and the branches in its region).
+          branch: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Resumes a held operation.
-            method Resume(
-              # The operation's id.
-              id: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Puts the operation on hold; the workflow says whether its clocks pause.
+        method Hold(
+          # The operation's id.
+          id: string,
+          # Why it is held.
+          reason: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Raises an escalation by hand.
-            method Escalate(
-              # The operation's id.
-              id: string,
-              # Why.
-              reason: string,
-              # Who is told (default duty_commander).
-              audience: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Resumes a held operation.
+        method Resume(
+          # The operation's id.
+          id: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
-            method Acknowledge(
-              # The operation's id.
-              id: string,
-              # The escalation's number; give this or deadline.
-              escalation: ?int,
-              # The deadline whose open escalation to acknowledge; give this or escalation.
-              deadline: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Raises an escalation by hand.
+        method Escalate(
+          # The operation's id.
+          id: string,
+          # Why.
+          reason: string,
+          # Who is told (default duty_commander).
+          audience: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Adds a note to the audit trail.
-            method Note(
-              # The operation's id.
-              id: string,
-              # The note.
-              text: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
+        method Acknowledge(
+          # The operation's id.
+          id: string,
+          # The escalation's number; give this or deadline.
+          escalation: ?int,
+          # The deadline whose open escalation to acknowledge; give this or escalation.
+          deadline: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Cancels the operation with a reason; every active branch is stood down.
-            method Cancel(
-              # The operation's id.
-              id: string,
-              # One of the workflow's cancel reasons.
-              reason: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Adds a note to the audit trail.
+        method Note(
+          # The operation's id.
+          id: string,
+          # The note.
+          text: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Closes the operation with a disposition; every branch must have ended.
-            method Close(
-              # The operation's id.
-              id: string,
-              # One of the workflow's dispositions.
-              disposition: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Cancels the operation with a reason; every active branch is stood down.
+        method Cancel(
+          # The operation's id.
+          id: string,
+          # One of the workflow's cancel reasons.
+          reason: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Every late step city-wide (missed deadlines still open), the latest first.
-            method Overdue(
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only deadlines of this branch.
-              branch: ?string
-            ) -> (overdue: []Overdue)
+        # Closes the operation with a disposition; every branch must have ended.
+        method Close(
+          # The operation's id.
+          id: string,
+          # One of the workflow's dispositions.
+          disposition: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # The loaded workflows and their versions.
-            method Workflows() -> (workflows: []Workflow)
+        # Every late step city-wide (missed deadlines still open), the latest first.
+        method Overdue(
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only deadlines of this branch.
+          branch: ?string
+        ) -> (overdue: []Overdue)
 
-            # Follows operations live (call with more): first one reply per matching operation as it
-            # stands, then, for every change, one reply per event and one with the operation after it.
-            # A watcher that cannot keep up is disconnected with WatcherTooSlow.
-            method Watch(
-              # Only this operation.
-              operation: ?string,
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only operations with an instance of this branch.
-              branch: ?string
-            ) -> (
-              # The operation as it stands (first replies, and after each change).
-              operation: ?Operation,
-              # One event of a change.
-              event: ?Event
-            )
+        # The after-action report of one operation: the operation as it stands, every deadline
+        # planned against actual, and the whole audit trail.
+        method Report(
+          # The operation's id.
+          id: string
+        ) -> (operation: Operation, deadlines: []DeadlineRun, events: []Event)
 
-            # No operation has this id.
-            error OperationNotFound (id: string)
+        # The loaded workflows and their versions.
+        method Workflows() -> (workflows: []Workflow)
 
-            # An operation with this id already exists.
-            error OperationExists (id: string)
+        # Follows operations live (call with more): first one reply per matching operation as it
+        # stands, then, for every change, one reply per event and one with the operation after it.
+        # A watcher that cannot keep up is disconnected with WatcherTooSlow.
+        method Watch(
+          # Only this operation.
+          operation: ?string,
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only operations with an instance of this branch.
+          branch: ?string
+        ) -> (
+          # The operation as it stands (first replies, and after each change).
+          operation: ?Operation,
+          # One event of a change.
+          event: ?Event
+        )
 
-            # No loaded workflow has this id.
-            error WorkflowNotFound (workflow: string, known: []string)
+        # No operation has this id.
+        error OperationNotFound (id: string)
 
-            # The engine refused the command: why, the phase the operation is in, and what it accepts now.
-            error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
+        # An operation with this id already exists.
+        error OperationExists (id: string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+        # No loaded workflow has this id.
+        error WorkflowNotFound (workflow: string, known: []string)
 
-            # The store could not make the command durable; nothing was applied.
-            error StorageFailure (kind: string, message: string)
+        # The engine refused the command: why, the phase the operation is in, and what it accepts now.
+        error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
 
-            # The watcher fell too far behind and was disconnected.
-            error WatcherTooSlow (buffered: int)
-            """#,
+        # The caller's role may not call this method.
+        error PermissionDenied (method: string, required: string, role: string)
+
+        # The store could not make the command durable; nothing was applied.
+        error StorageFailure (kind: string, message: string)
+
+        # The watcher fell too far behind and was disconnected.
+        error WatcherTooSlow (buffered: int)
+        """#,
         "org.varlink.service": #"""
-            # The Varlink Service Interface is provided by every varlink service. It
-            # describes the service and the interfaces it implements.
-            interface org.varlink.service
+        # The Varlink Service Interface is provided by every varlink service. It
+        # describes the service and the interfaces it implements.
+        interface org.varlink.service
 
-            # Get a list of all the interfaces a service provides and information
-            # about the implementation.
-            method GetInfo() -> (
-              vendor: string,
-              product: string,
-              version: string,
-              url: string,
-              interfaces: []string
-            )
+        # Get a list of all the interfaces a service provides and information
+        # about the implementation.
+        method GetInfo() -> (
+          vendor: string,
+          product: string,
+          version: string,
+          url: string,
+          interfaces: []string
+        )
 
-            # Get the description of an interface that is implemented by this service.
-            method GetInterfaceDescription(interface: string) -> (description: string)
+        # Get the description of an interface that is implemented by this service.
+        method GetInterfaceDescription(interface: string) -> (description: string)
 
-            # The requested interface was not found.
-            error InterfaceNotFound (interface: string)
+        # The requested interface was not found.
+        error InterfaceNotFound (interface: string)
 
-            # The requested method was not found
-            error MethodNotFound (method: string)
+        # The requested method was not found
+        error MethodNotFound (method: string)
 
-            # The interface defines the requested method, but the service does not
-            # implement it.
-            error MethodNotImplemented (method: string)
+        # The interface defines the requested method, but the service does not
+        # implement it.
+        error MethodNotImplemented (method: string)
 
-            # One of the passed parameters is invalid.
-            error InvalidParameter (parameter: string)
+        # One of the passed parameters is invalid.
+        error InvalidParameter (parameter: string)
 
-            # Client is denied access
-            error PermissionDenied ()
+        # Client is denied access
+        error PermissionDenied ()
 
-            # Method is expected to be called with 'more' set to true, but wasn't
-            error ExpectedMore ()
-            """#,
+        # Method is expected to be called with 'more' set to true, but wasn't
+        error ExpectedMore ()
+        """#,
     ]
 }

@@ -13,11 +13,14 @@ enum DaemonBenchmark {
         defer { try? FileManager.default.removeItem(at: folder) }
         let socket = folder.appendingPathComponent("control.sock").path
         let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("jointopsd")
+        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "jointopsd")
         let config = folder.appendingPathComponent("jointopsd.yaml")
         try (ProcessInfo.processInfo.environment["JOINTOPS_BENCH_DAEMON_CONFIG"] ?? "").write(to: config, atomically: true, encoding: .utf8)
-        daemon.arguments = ["--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
-                            "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning"]
+        daemon.arguments = [
+            "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
+            "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning",
+        ]
         try daemon.run()
         defer {
             daemon.terminate()
@@ -26,10 +29,12 @@ enum DaemonBenchmark {
         for _ in 0..<200 where (try? VarlinkClient(socketPath: socket)) == nil { usleep(50_000) }
         let operations = 64
         for index in 0..<operations {
-            let reply = try VarlinkClient(socketPath: socket).call("io.jointops.Operations.Start", [
-                "workflow": .string("armed-response"), "region": .string("hexi"), "id": .string("B-\(index)"),
-                "attributes": .object(["incident_type": .string("armed_robbery"), "priority": .string("P1")]),
-            ])
+            let reply = try VarlinkClient(socketPath: socket).call(
+                "io.jointops.Operations.Start",
+                [
+                    "workflow": .string("armed-response"), "region": .string("hexi"), "id": .string("B-\(index)"),
+                    "attributes": .object(["incident_type": .string("armed_robbery"), "priority": .string("P1")]),
+                ])
             precondition(reply.error == nil, "\(reply)")
         }
         let seconds = quick ? 2.0 : 5.0
@@ -57,7 +62,11 @@ enum DaemonBenchmark {
         let sorted = latencies.withLock { $0 }.sorted()
         let p50 = sorted[sorted.count / 2]
         let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
-        print(String(format: "daemon: %d commands/s offered over 8 connections: %d answered, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)", offered, sorted.count, p50, p99))
+        print(
+            String(
+                format:
+                    "daemon: %d commands/s offered over 8 connections: %d answered, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)",
+                offered, sorted.count, p50, p99))
 
         // 2. Sustained durable commands per second with 64 connections.
         let rate = try throughput(socket: socket, connections: 64, seconds: seconds)
@@ -81,7 +90,10 @@ enum DaemonBenchmark {
         let watched = try throughput(socket: socket, connections: 64, seconds: seconds)
         stop.withLock { $0 = true }
         let perWatcher = Double(received.withLock { $0 }) / 100 / seconds
-        print(String(format: "daemon: with 100 watchers (each receiving %.0f replies/s): %.0f commands/s, slowdown %.1f%% (target ≤ 10%%)", perWatcher, watched, (1 - watched / rate) * 100))
+        print(
+            String(
+                format: "daemon: with 100 watchers (each receiving %.0f replies/s): %.0f commands/s, slowdown %.1f%% (target ≤ 10%%)",
+                perWatcher, watched, (1 - watched / rate) * 100))
     }
 
     static func throughput(socket: String, connections: Int, seconds: Double) throws -> Double {
@@ -91,7 +103,8 @@ enum DaemonBenchmark {
             let client = try VarlinkClient(socketPath: socket)
             var count = 0
             while Date().timeIntervalSince(start) < seconds {
-                let reply = try client.call("io.jointops.Operations.Note", ["id": .string("B-\(connection % 64)"), "text": .string("load")])
+                let reply = try client.call(
+                    "io.jointops.Operations.Note", ["id": .string("B-\(connection % 64)"), "text": .string("load")])
                 precondition(reply.error == nil, "\(reply)")
                 count += 1
             }

@@ -89,16 +89,17 @@ struct Overdue: ParsableCommand {
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let rows = Render.array(reply["overdue"])
         guard !rows.isEmpty else { return print("nothing is overdue") }
-        print(Render.table(
-            ["OPERATION", "REGION", "DEADLINE", "BRANCH", "MISSED", "ESCALATION", "ALERTED", "ACKNOWLEDGED"],
-            rows.map { row in
-                [
-                    Render.string(row["operation"]), Render.string(row["region"]), Render.red(Render.string(row["deadline"])),
-                    row["instance"]?.stringValue ?? "-", Render.time(row["missedAt"]), "#\(row["escalation"]?.intValue ?? 0)",
-                    Render.array(row["alerted"]).compactMap(\.stringValue).joined(separator: ", "),
-                    row["acknowledgedAt"]?.stringValue == nil ? "no" : Render.time(row["acknowledgedAt"]),
-                ]
-            }))
+        print(
+            Render.table(
+                ["OPERATION", "REGION", "DEADLINE", "BRANCH", "MISSED", "ESCALATION", "ALERTED", "ACKNOWLEDGED"],
+                rows.map { row in
+                    [
+                        Render.string(row["operation"]), Render.string(row["region"]), Render.red(Render.string(row["deadline"])),
+                        row["instance"]?.stringValue ?? "-", Render.time(row["missedAt"]), "#\(row["escalation"]?.intValue ?? 0)",
+                        Render.array(row["alerted"]).compactMap(\.stringValue).joined(separator: ", "),
+                        row["acknowledgedAt"]?.stringValue == nil ? "no" : Render.time(row["acknowledgedAt"]),
+                    ]
+                }))
     }
 }
 

@@ -304,3 +304,52 @@ import Testing
         #expect(OperationState.replay(workflow, events) == state)
     }
 }
+
+/// Planned against actual, replayed from the events.
+@Suite struct DeadlineHistoryTests {
+    @Test func everyDeadlineRunIsMetMissedOrDropped() throws {
+        let workflow = try Repository.minimal()
+        var (state, start) = try OperationState.start(
+            workflow, id: "OP-H", region: "hexi", attributes: ["priority": "P1"], at: .t0, actor: nil)
+        var events = start.events
+        func run(_ command: Command, _ minute: Int64) throws {
+            events += try state.handle(command, at: .minutes(minute), actor: nil).events
+        }
+        try run(.fire(event: "assess"), 1)
+        try run(.fire(event: "dispatch"), 2)  // 'assessed' (30m from start) met at 2m; patrol's clock starts
+        try run(.timerFired(TimerKey(kind: .deadline, index: 0, instance: 0)), 12)  // patrol on scene missed at 12m
+        try run(.advance(branch: "patrol", to: "on_scene", outcome: nil), 14)  // …and reached late
+        try run(.advance(branch: "patrol", to: "stood_down", outcome: nil), 15)
+        try run(.fire(event: "reopen"), 16)  // a new patrol, whose deadline is dropped when it stands down
+        try run(.advance(branch: "patrol#2", to: "stood_down", outcome: nil), 17)
+        let runs = OperationState.deadlineHistory(workflow, events)
+        let summary = runs.map {
+            "\(workflow.deadlines[$0.deadline].id)@\($0.instance.map { state.branches[$0].name } ?? "-") \($0.outcome.rawValue) due+\(($0.due.milliseconds - Instant.t0.milliseconds) / 60_000)m at \($0.settledAt.map { ($0.milliseconds - Instant.t0.milliseconds) / 60_000 } ?? -1)m"
+        }
+        #expect(
+            summary == [
+                "assessed@- met due+30m at 2m",
+                "patrol_on_scene@patrol met_late due+12m at 14m",
+                "patrol_on_scene@patrol#2 dropped due+26m at 17m",
+            ])
+        #expect(runs[1].escalation == 1)
+    }
+
+    @Test func aDeadlineReachedAfterItsLadderEndedIsMetLate() throws {
+        let workflow = try Repository.minimal()
+        var (state, start) = try OperationState.start(
+            workflow, id: "OP-L", region: "hexi", attributes: ["priority": "P1"], at: .t0, actor: nil)
+        var events = start.events
+        func run(_ command: Command, _ minute: Int64) throws {
+            events += try state.handle(command, at: .minutes(minute), actor: nil).events
+        }
+        try run(.fire(event: "assess"), 1)
+        try run(.fire(event: "dispatch"), 2)
+        for minute in [12, 17, 22] as [Int64] { try run(.timerFired(TimerKey(kind: .deadline, index: 0, instance: 0)), minute) }
+        #expect(!state.timers.contains { $0.key == TimerKey(kind: .deadline, index: 0, instance: 0) }, "the ladder has ended")
+        try run(.advance(branch: "patrol", to: "on_scene", outcome: nil), 30)
+        let patrol = OperationState.deadlineHistory(workflow, events).first { $0.deadline == 0 && $0.instance == 0 }
+        #expect(patrol?.outcome == .metLate)
+        #expect(patrol?.settledAt == .minutes(30))
+    }
+}

@@ -31,6 +31,14 @@ import Testing
         #expect(events.last?["description"] == .string("swat → on_scene"))
         #expect(events.first?["actor"]?["role"] == .string("admin"), "root is admin")
         #expect(events.first?["actor"]?["uid"] == .int(Int64(getuid())))
+        let report = try daemon.call("io.jointops.Operations.Report", ["id": .string("OP-E2E-1")])
+        let runs = items(report.parameters["deadlines"])
+        #expect(runs.contains { $0["deadline"] == .string("assessment") && $0["outcome"] == .string("met") })
+        #expect(
+            runs.contains {
+                $0["deadline"] == .string("swat_on_scene") && $0["outcome"] == .string("met") && $0["instance"] == .string("swat")
+            })
+        #expect(items(report.parameters["events"]).count == 8)
         let verify = try daemon.call("io.jointops.Admin.Verify")
         #expect(verify.parameters["intact"] == .bool(true))
         #expect(daemon.stop() == 0)

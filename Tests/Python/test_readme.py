@@ -44,6 +44,8 @@ def test_the_readme_walkthrough_works_as_written():
         assert "closed: suspect_arrested" in out
         assert "deadline assessment missed" in out, "history and watch show the escalation"
         assert "chain intact" in out
+        assert "## Deadlines, planned against actual" in out
+        assert re.search(r"\| assessment \| operation \| .* \| met late \(escalation #1\) \|", out), "the report shows the late assessment"
     finally:
         # SIGTERM to make and jointopsd alike; jointopsd shuts down gracefully.
         os.killpg(daemon.pid, signal.SIGTERM)
