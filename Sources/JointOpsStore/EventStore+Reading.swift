@@ -48,7 +48,7 @@ extension EventStore {
                 operations.append(state)
                 for timer in state.runningTimers { timers.append(ScheduledTimer(operation: state.id, key: timer.key, due: timer.due)) }
             }
-            timers.sort { ($0.due, $0.operation, $0.key.description) < ($1.due, $1.operation, $1.key.description) }
+            timers.sort { ($0.due, $0.operation, $0.key) < ($1.due, $1.operation, $1.key) }
             return Recovery(operations: operations, timers: timers)
         } catch {
             throw StoreError.from(error, path: options.path, doing: "recovering open operations", writing: false)

@@ -14,61 +14,52 @@ enum ProjectionReader {
         let joinScope =
             quoted.map { "JOIN operation o ON o.id = t.operation_id AND o.id = \($0)" }
             ?? (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
-        var snapshots: [String: OperationSnapshot] = [:]
-        var order: [String] = []
+        // Snapshots live in an array and are changed in place (no copy per row).
+        var snapshots: [OperationSnapshot] = []
+        var compiled: [Workflow] = []
+        var index: [String: Int] = [:]
         let operations = try Row.fetchCursor(db, sql: "SELECT * FROM operation \(scope) ORDER BY started_at, id")
         while let row = try operations.next() {
-            let snapshot = try operation(row, workflows)
-            snapshots[snapshot.id] = snapshot
-            order.append(snapshot.id)
+            let (snapshot, workflow) = try operation(row, workflows)
+            index[snapshot.id] = snapshots.count
+            snapshots.append(snapshot)
+            compiled.append(workflow)
         }
         let branches = try Row.fetchCursor(db, sql: "SELECT t.* FROM branch t \(joinScope) ORDER BY t.operation_id, t.position")
         while let row = try branches.next() {
-            let id: String = row["operation_id"]
-            guard var snapshot = snapshots[id], let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)] else { continue }
-            snapshot.branches.append(try branch(row, workflow))
-            snapshots[id] = snapshot
+            guard let at = index[row["operation_id"]] else { continue }
+            snapshots[at].branches.append(try branch(row, compiled[at]))
         }
         let steps = try Row.fetchCursor(db, sql: "SELECT t.* FROM step t \(joinScope)")
         while let row = try steps.next() {
-            let id: String = row["operation_id"]
             let position: Int = row["position"]
-            guard var snapshot = snapshots[id], position < snapshot.branches.count,
-                let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
-                let step = workflow.branches[snapshot.branches[position].definition].step(named: row["step"])
+            guard let at = index[row["operation_id"]], position < snapshots[at].branches.count,
+                let step = compiled[at].branches[snapshots[at].branches[position].definition].step(named: row["step"])
             else { throw invalid("step row \(row) does not fit its operation") }
-            snapshot.branches[position].stepEnteredAt[step] = Instant(milliseconds: row["entered_at"])
-            snapshots[id] = snapshot
+            snapshots[at].branches[position].stepEnteredAt[step] = Instant(milliseconds: row["entered_at"])
         }
         let timers = try Row.fetchCursor(db, sql: "SELECT t.* FROM timer t \(joinScope) ORDER BY t.operation_id")
         while let row = try timers.next() {
-            let id: String = row["operation_id"]
-            guard var snapshot = snapshots[id], let key = TimerKey(row["key"] as String) else {
+            guard let at = index[row["operation_id"]], let key = TimerKey(row["key"] as String) else {
                 throw invalid("timer row \(row) is malformed")
             }
-            snapshot.timers.append(ArmedTimer(key: key, due: Instant(milliseconds: row["due"])))
-            snapshots[id] = snapshot
+            snapshots[at].timers.append(ArmedTimer(key: key, due: Instant(milliseconds: row["due"])))
         }
         let escalations = try Row.fetchCursor(db, sql: "SELECT t.* FROM escalation t \(joinScope) ORDER BY t.operation_id, t.number")
         while let row = try escalations.next() {
-            let id: String = row["operation_id"]
-            guard var snapshot = snapshots[id] else { continue }
-            snapshot.escalations.append(
+            guard let at = index[row["operation_id"]] else { continue }
+            snapshots[at].escalations.append(
                 Escalation(
                     number: row["number"], timer: (row["timer_key"] as String?).flatMap(TimerKey.init), reason: row["reason"],
                     openedAt: Instant(milliseconds: row["opened_at"]), ladderBase: Instant(milliseconds: row["ladder_base"]),
                     rungsFired: row["rungs_fired"], acknowledgedAt: (row["acknowledged_at"] as Int64?).map(Instant.init(milliseconds:)),
                     resolvedAt: (row["resolved_at"] as Int64?).map(Instant.init(milliseconds:))))
-            snapshots[id] = snapshot
         }
-        return order.compactMap { id in
-            guard var snapshot = snapshots[id] else { return nil }
-            snapshot.timers.sort { $0.key < $1.key }
-            return snapshot
-        }
+        for at in snapshots.indices { snapshots[at].timers.sort { $0.key < $1.key } }
+        return snapshots
     }
 
-    private static func operation(_ row: Row, _ workflows: [WorkflowKey: Workflow]) throws -> OperationSnapshot {
+    private static func operation(_ row: Row, _ workflows: [WorkflowKey: Workflow]) throws -> (OperationSnapshot, Workflow) {
         let id: String = row["id"]
         let key = WorkflowKey(row["workflow"], row["version"])
         guard let workflow = workflows[key] else { throw invalid("operation \(id) uses workflow \(key), which is not stored") }
@@ -98,10 +89,11 @@ enum ProjectionReader {
         let hold = (row["held_since"] as Int64?).map {
             HoldState(since: Instant(milliseconds: $0), reason: row["hold_reason"], clockPaused: (row["hold_paused"] as Int?) == 1)
         }
-        return OperationSnapshot(
+        let snapshot = OperationSnapshot(
             id: id, workflow: workflow.id, version: workflow.version, phase: phase, attributes: attributes, region: row["region"],
             branches: [], startedAt: Instant(milliseconds: row["started_at"]), phaseEnteredAt: entered, hold: hold, timers: [],
             escalations: [], sequence: row["sequence"], lastChangeAt: Instant(milliseconds: row["last_change_at"]), ending: row["ending"])
+        return (snapshot, workflow)
     }
 
     private static func branch(_ row: Row, _ workflow: Workflow) throws -> BranchInstance {
