@@ -23,8 +23,8 @@ public struct ListFilter: Sendable {
 
     func matches(_ state: OperationState) -> Bool {
         if let phase, state.phaseName != phase { return false }
-        if let region, state.region != region, !state.branches.contains(where: { $0.region == region }) { return false }
-        if let branch, !state.branches.contains(where: { state.workflow.branches[$0.definition].name == branch }) { return false }
+        if let region, !state.touches(region: region) { return false }
+        if let branch, !state.hasBranch(named: branch) { return false }
         if let priority, Views.priority(state) != priority { return false }
         if overdue, !state.escalations.contains(where: { $0.isOpen && $0.timer != nil }) { return false }
         return true
@@ -45,8 +45,8 @@ public struct WatchFilter: Sendable {
 
     func matches(_ state: OperationState) -> Bool {
         if let operation, state.id != operation { return false }
-        if let region, state.region != region, !state.branches.contains(where: { $0.region == region }) { return false }
-        if let branch, !state.branches.contains(where: { state.workflow.branches[$0.definition].name == branch }) { return false }
+        if let region, !state.touches(region: region) { return false }
+        if let branch, !state.hasBranch(named: branch) { return false }
         return true
     }
 }

@@ -78,13 +78,13 @@ public actor OperationEngine {
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         guard let before = operations[id] else {
-            if (try? store.operation(id)) != nil {
+            if let ended = (try? store.operation(id)) ?? nil {
                 throw VarlinkError(
                     "io.jointops.Operations.CommandRefused",
                     [
                         "code": .string(Refusal.Code.operationEnded.rawValue),
                         "reason": .string("operation \(id) has ended; nothing more can happen to it"),
-                        "phase": .string((try? store.operation(id))??.phaseName ?? "closed"), "allowed": .array([]),
+                        "phase": .string(ended.phaseName), "allowed": .array([]),
                     ])
             }
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])

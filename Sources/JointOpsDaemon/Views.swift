@@ -7,12 +7,7 @@ enum Views {
 
     static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
-    static func priority(_ state: OperationState) -> String? {
-        for (index, attribute) in state.workflow.attributes.enumerated() where attribute.type == .priority {
-            if let value = state.attributes[index] { return value.description }
-        }
-        return nil
-    }
+    static func priority(_ state: OperationState) -> String? { state.priorityLevel.map { "P\($0)" } }
 
     static func operation(_ state: OperationState) -> JSONValue {
         let workflow = state.workflow

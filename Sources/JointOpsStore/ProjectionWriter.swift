@@ -22,7 +22,7 @@ enum ProjectionWriter {
         operation.bind(workflow.version)
         operation.bind(state.phaseName)
         operation.bind(state.region)
-        operation.bind(priority(of: state))
+        operation.bind(state.priorityLevel)
         operation.bind(before == nil ? attributesJSON(state) : "")
         operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt))
         operation.bind(state.startedAt.milliseconds)
@@ -114,13 +114,6 @@ enum ProjectionWriter {
                 escalation.resolvedAt?.milliseconds,
             ])
         }
-    }
-
-    static func priority(of state: OperationState) -> Int? {
-        for (index, attribute) in state.workflow.attributes.enumerated() where attribute.type == .priority {
-            if case .priority(let level)? = state.attributes[index] { return level }
-        }
-        return nil
     }
 
     static func attributesJSON(_ state: OperationState) -> String {

@@ -43,6 +43,24 @@ public struct OperationState: Sendable {
     }
 
     public func instance(named name: String) -> Int? { branches.firstIndex { $0.name == name } }
+
+    /// The operation's priority level (1 = P1), from the workflow's first priority attribute.
+    public var priorityLevel: Int? {
+        for (index, attribute) in workflow.attributes.enumerated() where attribute.type == .priority {
+            if case .priority(let level)? = attributes[index] { return level }
+        }
+        return nil
+    }
+
+    /// Whether the operation, or one of its branch instances, is in `region`.
+    public func touches(region: String) -> Bool {
+        self.region == region || branches.contains { $0.region == region }
+    }
+
+    /// Whether the operation has an instance of the workflow branch `name`.
+    public func hasBranch(named name: String) -> Bool {
+        branches.contains { workflow.branches[$0.definition].name == name }
+    }
 }
 
 /// One dispatched instance of a workflow branch (`swat`, `swat#2`).
