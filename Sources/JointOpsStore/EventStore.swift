@@ -145,6 +145,7 @@ public final class EventStore: Sendable {
                 for change in changes {
                     try EventWriter.append(change, head: &head, db)
                     try ProjectionWriter.write(change, db)
+                    try ReportFactsWriter.write(change, db)
                     if let request = change.request {
                         try db.execute(
                             sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",

@@ -116,6 +116,75 @@ enum StoreSchema {
                     ) STRICT, WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("0003 report facts and service ratings") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX operation_started ON operation (started_at);
+
+                    CREATE TABLE report_operation (
+                        operation_id    TEXT    PRIMARY KEY REFERENCES operation (id),
+                        workflow        TEXT    NOT NULL,
+                        region          TEXT    NOT NULL,
+                        priority        INTEGER CHECK (priority BETWEEN 1 AND 4),
+                        started_at      INTEGER NOT NULL,
+                        ended_at        INTEGER NOT NULL CHECK (ended_at >= started_at),
+                        ending          TEXT    NOT NULL CHECK (ending IN ('closed', 'cancelled')),
+                        disposition     TEXT    NOT NULL,
+                        escalations     INTEGER NOT NULL CHECK (escalations >= 0),
+                        start_to_closed INTEGER CHECK (start_to_closed >= 0),
+                        CHECK ((ending = 'closed') = (start_to_closed IS NOT NULL))
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX report_operation_period ON report_operation (started_at);
+
+                    CREATE TABLE report_branch (
+                        operation_id       TEXT    NOT NULL REFERENCES report_operation (operation_id),
+                        instance           TEXT    NOT NULL,
+                        branch             TEXT    NOT NULL,
+                        kind               TEXT    NOT NULL,
+                        workflow           TEXT    NOT NULL,
+                        region             TEXT    NOT NULL,
+                        priority           INTEGER,
+                        started_at         INTEGER NOT NULL,
+                        status             TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'stood_down')),
+                        report_to_dispatch INTEGER NOT NULL CHECK (report_to_dispatch >= 0),
+                        dispatch_to_scene  INTEGER CHECK (dispatch_to_scene >= 0),
+                        scene_to_completed INTEGER CHECK (scene_to_completed >= 0),
+                        PRIMARY KEY (operation_id, instance)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX report_branch_period ON report_branch (started_at);
+
+                    CREATE TABLE report_deadline (
+                        operation_id TEXT    NOT NULL REFERENCES report_operation (operation_id),
+                        run          INTEGER NOT NULL CHECK (run >= 1),
+                        deadline     TEXT    NOT NULL,
+                        branch       TEXT,
+                        workflow     TEXT    NOT NULL,
+                        region       TEXT    NOT NULL,
+                        priority     INTEGER,
+                        started_at   INTEGER NOT NULL,
+                        outcome      TEXT    NOT NULL CHECK (outcome IN ('met', 'met_late', 'missed', 'dropped')),
+                        lateness     INTEGER CHECK (lateness >= 0),
+                        PRIMARY KEY (operation_id, run)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX report_deadline_period ON report_deadline (started_at);
+
+                    CREATE TABLE report_rating (
+                        operation_id  TEXT    PRIMARY KEY REFERENCES operation (id),
+                        workflow      TEXT    NOT NULL,
+                        region        TEXT    NOT NULL,
+                        priority      INTEGER,
+                        started_at    INTEGER NOT NULL,
+                        rated_at      INTEGER NOT NULL,
+                        before        INTEGER NOT NULL CHECK (before BETWEEN 1 AND 5),
+                        during        INTEGER NOT NULL CHECK (during BETWEEN 1 AND 5),
+                        after         INTEGER NOT NULL CHECK (after BETWEEN 1 AND 5),
+                        score         INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+                        comment       TEXT    NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX report_rating_period ON report_rating (started_at);
+                    """)
+            try ReportFactsWriter.backfill(db)
+        }
         return migrator
     }
 }

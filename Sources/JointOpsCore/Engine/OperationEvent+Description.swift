@@ -49,6 +49,9 @@ extension OperationState {
             return "cancelled: \(reason)"
         case .closed(let disposition):
             return "closed: \(disposition)"
+        case .rated(let rating):
+            return "rated \(rating.score)/5 (before \(rating.before), during \(rating.during), after \(rating.after))"
+                + (rating.comment.isEmpty ? "" : ": \(rating.comment)")
         }
     }
 

@@ -24,6 +24,8 @@ public enum OperationEvent: Sendable, Hashable {
     case noted(String)
     case cancelled(reason: String)
     case closed(disposition: String)
+    /// A member of the public rated the closed operation.
+    case rated(ServiceRating)
 
     /// The kind of event, as the audit trail and the journal name it.
     public var kind: String {
@@ -43,6 +45,7 @@ public enum OperationEvent: Sendable, Hashable {
         case .noted: "noted"
         case .cancelled: "cancelled"
         case .closed: "closed"
+        case .rated: "rated"
         }
     }
 }

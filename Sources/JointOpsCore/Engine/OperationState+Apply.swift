@@ -77,7 +77,7 @@ extension OperationState {
             rescheduleLadder(number)
         case .phaseTimerElapsed(let key, _):
             removeTimer(key)
-        case .noted:
+        case .noted, .rated:
             break
         case .cancelled(let reason):
             ending = reason

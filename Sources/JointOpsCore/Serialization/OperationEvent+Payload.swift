@@ -67,6 +67,11 @@ extension OperationState {
             fields["reason"] = .string(reason)
         case .closed(let disposition):
             fields["disposition"] = .string(disposition)
+        case .rated(let rating):
+            fields = [
+                "before": .int(Int64(rating.before)), "during": .int(Int64(rating.during)), "after": .int(Int64(rating.after)),
+                "score": .int(Int64(rating.score)), "comment": .string(rating.comment),
+            ]
         }
         return .object(fields)
     }
@@ -137,6 +142,11 @@ extension OperationState {
             return text("reason").map { .cancelled(reason: $0) }
         case "closed":
             return text("disposition").map { .closed(disposition: $0) }
+        case "rated":
+            guard let before = number("before"), let during = number("during"), let after = number("after"),
+                let score = number("score"), let comment = text("comment")
+            else { return nil }
+            return .rated(ServiceRating(before: before, during: during, after: after, score: score, comment: comment))
         default:
             return nil
         }
@@ -192,11 +202,19 @@ extension OperationState {
     public static func replay(
         _ workflow: Workflow, stored: [(at: Instant, actor: Actor?, kind: String, payload: JSONValue)]
     ) throws(ReplayError) -> OperationState {
+        try replayRecording(workflow, stored: stored).state
+    }
+
+    /// Like `replay`, also returning the decoded events.
+    public static func replayRecording(
+        _ workflow: Workflow, stored: [(at: Instant, actor: Actor?, kind: String, payload: JSONValue)]
+    ) throws(ReplayError) -> (state: OperationState, events: [RecordedEvent]) {
         guard let first = stored.first, first.kind == "started", let started = startedEvent(workflow, first.payload),
             case .started(let id, _, _, let region, let attributes) = started
         else { throw ReplayError(position: 0, reason: "the first event is not a valid 'started' event of workflow '\(workflow.id)'") }
         var state = OperationState(id: id, workflow: workflow, region: region, attributes: attributes, at: first.at)
-        state.apply(RecordedEvent(at: first.at, actor: first.actor, event: started))
+        var events = [RecordedEvent(at: first.at, actor: first.actor, event: started)]
+        state.apply(events[0])
         for (position, record) in stored.enumerated().dropFirst() {
             guard let event = state.event(kind: record.kind, payload: record.payload) else {
                 throw ReplayError(
@@ -204,9 +222,11 @@ extension OperationState {
                     reason: "event '\(record.kind)' \(record.payload.canonical) does not fit workflow '\(workflow.id)' v\(workflow.version)"
                 )
             }
-            state.apply(RecordedEvent(at: record.at, actor: record.actor, event: event))
+            let recorded = RecordedEvent(at: record.at, actor: record.actor, event: event)
+            state.apply(recorded)
+            events.append(recorded)
         }
-        return state
+        return (state, events)
     }
 
     public struct ReplayError: Error, Sendable, CustomStringConvertible {

@@ -1,0 +1,97 @@
+import GRDB
+import JointOpsCore
+
+/// Writes the report tables: an operation's facts when it ends (replayed from its events
+/// inside the same transaction, so the figures agree exactly with the after-action
+/// report), and a rating when one is recorded.
+enum ReportFactsWriter {
+    static func write(_ change: EventStore.Change, _ db: Database) throws {
+        for record in change.events {
+            switch record.event {
+            case .closed, .cancelled:
+                try writeFacts(of: change.state.id, workflow: change.state.workflow, db)
+            case .rated(let rating):
+                try writeRating(rating, of: change.state, at: record.at, db)
+            default:
+                break
+            }
+        }
+    }
+
+    /// Facts for every operation that ended before the report tables existed.
+    static func backfill(_ db: Database) throws {
+        let ended = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.id, o.workflow, o.version, w.source FROM operation o
+                JOIN workflow_version w ON w.workflow = o.workflow AND w.version = o.version
+                WHERE o.ending IS NOT NULL AND o.phase IN ('closed', 'cancelled')
+                """)
+        var compiled: [String: Workflow] = [:]
+        for row in ended {
+            let key = "\(row["workflow"] as String)@\(row["version"] as Int)"
+            if compiled[key] == nil {
+                compiled[key] = WorkflowLoader.load(source: row["source"], file: "stored:\(key)").workflow
+            }
+            guard let workflow = compiled[key] else { continue }
+            try writeFacts(of: row["id"], workflow: workflow, db)
+        }
+    }
+
+    private static func writeFacts(of id: String, workflow: Workflow, _ db: Database) throws {
+        let stored = try Row.fetchAll(
+            db, sql: "SELECT * FROM event WHERE operation_id = ? ORDER BY operation_sequence", arguments: [id]
+        ).map(EventStore.storedEvent)
+        let replayed: (state: OperationState, events: [RecordedEvent])
+        do {
+            replayed = try OperationState.replayRecording(workflow, stored: stored.map { ($0.at, $0.actor, $0.kind, $0.payload) })
+        } catch {
+            throw StoreError(.invalidData, "operation \(id) cannot be replayed for its report facts: \(error)")
+        }
+        guard let facts = OperationFacts(replayed.state, events: replayed.events) else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO report_operation (operation_id, workflow, region, priority, started_at, ended_at, ending, disposition, escalations, start_to_closed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds, facts.endedAt.milliseconds, facts.ending,
+                facts.disposition, facts.escalations, facts.startToClosed,
+            ])
+        let branch = try db.cachedStatement(
+            sql: """
+                INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
+                    report_to_dispatch, dispatch_to_scene, scene_to_completed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for fact in facts.branches {
+            try branch.execute(arguments: [
+                id, fact.instance, fact.branch, fact.kind, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds,
+                fact.status.rawValue, fact.reportToDispatch, fact.dispatchToScene, fact.sceneToCompleted,
+            ])
+        }
+        let deadline = try db.cachedStatement(
+            sql: """
+                INSERT INTO report_deadline (operation_id, run, deadline, branch, workflow, region, priority, started_at, outcome, lateness)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        for (run, fact) in facts.deadlines.enumerated() {
+            try deadline.execute(arguments: [
+                id, run + 1, fact.deadline, fact.branch, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds,
+                fact.outcome.rawValue, fact.latenessMilliseconds,
+            ])
+        }
+    }
+
+    private static func writeRating(_ rating: ServiceRating, of state: OperationState, at: Instant, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO report_rating (operation_id, workflow, region, priority, started_at, rated_at, before, during, after, score, comment)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                state.id, state.workflow.id, state.region, state.priorityLevel, state.startedAt.milliseconds, at.milliseconds,
+                rating.before, rating.during, rating.after, rating.score, rating.comment,
+            ])
+    }
+}
