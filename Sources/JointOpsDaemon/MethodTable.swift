@@ -13,6 +13,8 @@ enum MethodTable {
         "io.jointops.Operations.Workflows": .view,
         "io.jointops.Operations.Overdue": .view,
         "io.jointops.Operations.Report": .view,
+        "io.jointops.Operations.Evaluate": .view,
+        "io.jointops.Operations.Rate": .operate,
         "io.jointops.Operations.Watch": .view,
         "io.jointops.Operations.Start": .operate,
         "io.jointops.Operations.Fire": .operate,

@@ -14,8 +14,8 @@ public actor OperationEngine {
     let logger: Logger
     let hub: WatchHub
     public let timers: TimerScheduler
-    private var catalog: WorkflowCatalog
-    private var operations: [String: OperationState] = [:]
+    var catalog: WorkflowCatalog
+    var operations: [String: OperationState] = [:]
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
@@ -111,24 +111,39 @@ public actor OperationEngine {
     private func commit(
         state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String
     ) async throws(VarlinkError) -> JSONValue {
-        let view = Views.operation(state)
-        let reply = JSONValue.object(["operation": view])
+        let reply = JSONValue.object(["operation": Views.operation(state)])
+        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method)
+        return reply
+    }
+
+    /// Makes the changes durable together (one transaction), then updates memory, timers,
+    /// watchers and the journal; `reply` is what a retry with the same request id gets.
+    func commit(
+        _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: String?,
+        method: String
+    ) async throws(VarlinkError) {
         let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
+        let stored = changes.enumerated().map { index, change in
+            EventStore.Change(
+                state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil)
+        }
         do {
-            try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events, request: request))
+            try await committer.commit(stored)
         } catch {
             logger.error(
-                "storage fault: \(error)", metadata: ["operation": "\(state.id)", "message_id": "\(JournalMessageID.storageFault)"])
+                "storage fault: \(error)",
+                metadata: ["operation": "\(changes[0].state.id)", "message_id": "\(JournalMessageID.storageFault)"])
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
         if let request { replies[request.id] = request }
-        operations[state.id] = state
-        await timers.apply(transition.effects, operation: state.id)
-        hub.publish(state: state, events: transition.events)
-        for record in transition.events { log(record, of: state) }
-        if state.phase.isTerminal { operations[state.id] = nil }
-        return reply
+        for (state, _, transition) in changes {
+            operations[state.id] = state
+            await timers.apply(transition.effects, operation: state.id)
+            hub.publish(state: state, events: transition.events)
+            for record in transition.events { log(record, of: state) }
+            if state.phase.isTerminal { operations[state.id] = nil }
+        }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.
@@ -162,7 +177,7 @@ public actor OperationEngine {
         logger.log(level: important ? .warning : .info, "\(state.id): \(state.describe(record.event))", metadata: metadata)
     }
 
-    private func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {
+    func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {
         var request = replies[requestID]
         if request == nil {
             do { request = try store.reply(toRequest: requestID) } catch {
@@ -187,7 +202,7 @@ public actor OperationEngine {
             ])
     }
 
-    private func nextID(_ now: Instant) -> String {
+    func nextID(_ now: Instant) -> String {
         let day = String(ISO8601.format(now, offsetSeconds: 8 * 3600).prefix(10)).replacingOccurrences(of: "-", with: "")
         if generatedToday.day != day { generatedToday = (day, 1) }
         while true {
@@ -199,7 +214,7 @@ public actor OperationEngine {
 
     // MARK: One command per operation at a time
 
-    private func acquire(_ id: String) async {
+    func acquire(_ id: String) async {
         if busy[id] == nil {
             busy[id] = []
             return
@@ -207,7 +222,7 @@ public actor OperationEngine {
         await withCheckedContinuation { busy[id]!.append($0) }
     }
 
-    private func release(_ id: String) {
+    func release(_ id: String) {
         guard var waiters = busy[id], !waiters.isEmpty else {
             busy[id] = nil
             return
@@ -329,7 +344,7 @@ public actor OperationEngine {
         return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
     }
 
-    private func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
+    func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
         do { return try body() } catch {
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])

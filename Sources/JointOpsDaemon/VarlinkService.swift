@@ -1,5 +1,6 @@
 import JointOpsCore
 import JointOpsProtocol
+import JointOpsStore
 
 /// Answers one Varlink call for one caller: checks the role, reads the parameters, and
 /// hands the work to the engine. Streams (`Watch`) are handled by the connection.
@@ -38,6 +39,31 @@ struct VarlinkService: Sendable {
             return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.Report":
             return try await engine.report(try Parameters(p, known: ["id"]).string("id"))
+        case "io.jointops.Operations.Evaluate":
+            let q = try Parameters(p, known: ["from", "to", "region", "branch", "workflow", "priority"])
+            let from = try q.instant("from")
+            let to = try q.instant("to")
+            guard to > from else { throw VarlinkError.invalidParameter("to", because: "the period must end after it starts ('from')") }
+            var priority: Int?
+            if let text = try q.optionalString("priority") {
+                guard let level = AttributeValue.priorityLevel(text) else {
+                    throw VarlinkError.invalidParameter("priority", because: "'\(text)' is not a priority; use P1, P2, P3 or P4")
+                }
+                priority = level
+            }
+            return try await engine.evaluate(
+                from: from, to: to,
+                filter: ReportFilter(
+                    regions: try q.optionalString("region").map { [$0] }, branch: try q.optionalString("branch"),
+                    workflow: try q.optionalString("workflow"), priority: priority))
+        case "io.jointops.Operations.Rate":
+            let q = try Parameters(p, known: ["id", "before", "during", "after", "score", "comment", "channel", "category", "requestId"])
+            let rating = ServiceRating(
+                before: try q.int("before"), during: try q.int("during"), after: try q.int("after"), score: try q.int("score"),
+                comment: try q.optionalString("comment") ?? "")
+            return try await engine.rate(
+                try q.string("id"), rating: rating, channel: try q.optionalString("channel"), category: try q.optionalString("category"),
+                requestID: try q.optionalString("requestId"), caller: caller)
         case "io.jointops.Operations.History":
             return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.Overdue":

@@ -410,6 +410,66 @@ package enum InterfaceDefinitions {
           id: string
         ) -> (operation: Operation, deadlines: []DeadlineRun, events: []Event)
 
+        # One figure of an evaluation report: this period beside the previous one.
+        type Figure (
+          # A stable key for scripts, e.g. dispatch_to_scene.p90 or deadline.swat_on_scene.compliance.
+          figure: string,
+          # What it measures, for people.
+          label: string,
+          # count, seconds, percent, per_100 (escalations per 100 ended operations) or score (1-5).
+          unit: string,
+          # This period's value (rounded to 0.01); null when nothing was measured.
+          current: ?float,
+          # The previous period's value.
+          previous: ?float,
+          # (current - previous) / previous in percent; null when either is missing or previous is 0.
+          changePercent: ?float
+        )
+
+        # The evaluation report over operations started in [from, to), each figure beside the
+        # previous period of the same length: operation counts; p50/p90/p95 of report -> dispatch,
+        # dispatch -> on scene, on scene -> completed (per branch instance) and start -> closed,
+        # in whole seconds; compliance per deadline; escalations per 100 operations; ratings.
+        # Intervals and deadlines count operations that have ended.
+        method Evaluate(
+          # Period start, ISO 8601 with offset (e.g. 2026-11-01T00:00:00+08:00).
+          from: string,
+          # Period end (exclusive), ISO 8601 with offset; after from.
+          to: string,
+          # Only operations in this region or any of its sub-regions.
+          region: ?string,
+          # Only operations that dispatched this branch; intervals and deadlines of this branch only.
+          branch: ?string,
+          # Only operations of this workflow.
+          workflow: ?string,
+          # Only operations of this priority (P1-P4).
+          priority: ?string
+        ) -> (from: string, to: string, previousFrom: string, previousTo: string, figures: []Figure)
+
+        # Records a member of the public's rating of a closed operation (once). Answers and score
+        # run from 1 (very dissatisfied) to 5 (very satisfied). A score of 1 or 2 starts the
+        # service-evaluation-followup workflow in the operation's region, atomically with the rating.
+        method Rate(
+          # The closed operation.
+          id: string,
+          # Before service: was the call answered and the report taken promptly?
+          before: int,
+          # During service: did the officers arrive in time and act courteously and effectively?
+          during: int,
+          # After service: was the caller told the outcome; is the problem resolved?
+          after: int,
+          # The overall score.
+          score: int,
+          # The rater's words.
+          comment: ?string,
+          # Where the service was given (service-evaluation-followup's service_channel); default emergency_call_110.
+          channel: ?string,
+          # Required for a score of 1 or 2: attitude, efficiency, result or conduct.
+          category: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (id: string, score: int, dissatisfied: bool, rectification: ?Operation)
+
         # The loaded workflows and their versions.
         method Workflows() -> (workflows: []Workflow)
 

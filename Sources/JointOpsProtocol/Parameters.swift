@@ -41,6 +41,21 @@ public struct Parameters {
         }
     }
 
+    public func int(_ name: String) throws(VarlinkError) -> Int {
+        guard let value = try optionalInt(name) else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is required") }
+        return value
+    }
+
+    /// An ISO 8601 time with an offset, e.g. `2026-11-01T00:00:00+08:00`.
+    public func instant(_ name: String) throws(VarlinkError) -> Instant {
+        let text = try string(name)
+        guard let instant = ISO8601.parse(text) else {
+            throw VarlinkError.invalidParameter(
+                name, because: "'\(text)' is not an ISO 8601 time with an offset, e.g. 2026-11-01T00:00:00+08:00")
+        }
+        return instant
+    }
+
     public func optionalBool(_ name: String) throws(VarlinkError) -> Bool? {
         switch values[name] {
         case nil, .null?: return nil

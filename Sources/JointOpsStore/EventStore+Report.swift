@@ -1,5 +1,5 @@
-public import JointOpsCore
 import GRDB
+public import JointOpsCore
 
 /// Which operations a report counts. The period is on the operation's start (the report).
 public struct ReportFilter: Sendable, Hashable {
@@ -45,8 +45,11 @@ extension EventStore {
                     figures.cancelled = Int(row[2] as Double)
                     figures.open = Int(row[3] as Double)
                 }
-                let ended = Conditions(from: from, to: to, filter: filter, table: "report_operation", id: "operation_id", branchTable: "report_branch")
-                if let row = try Row.fetchOne(db, sql: "SELECT total(escalations) FROM report_operation WHERE \(ended.sql)", arguments: ended.arguments) {
+                let ended = Conditions(
+                    from: from, to: to, filter: filter, table: "report_operation", id: "operation_id", branchTable: "report_branch")
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT total(escalations) FROM report_operation WHERE \(ended.sql)", arguments: ended.arguments)
+                {
                     figures.escalations = Int(row[0] as Double)
                 }
                 figures.intervals[.startToClosed] = try histogram(
@@ -71,7 +74,8 @@ extension EventStore {
                     case .pending, nil: break
                     }
                 }
-                let rated = Conditions(from: from, to: to, filter: filter, table: "report_rating", id: "operation_id", branchTable: "report_branch")
+                let rated = Conditions(
+                    from: from, to: to, filter: filter, table: "report_rating", id: "operation_id", branchTable: "report_branch")
                 if let row = try Row.fetchOne(
                     db, sql: "SELECT count(*), total(score), total(score >= 4), total(score <= 2) FROM report_rating WHERE \(rated.sql)",
                     arguments: rated.arguments)
@@ -113,7 +117,9 @@ extension EventStore {
         }
     }
 
-    private func histogram(_ column: String, table: String, _ conditions: String, _ arguments: StatementArguments, _ db: Database) throws
+    private func histogram(
+        _ column: String, table: String, _ conditions: String, _ arguments: StatementArguments, _ db: Database
+    ) throws
         -> SecondsHistogram
     {
         var histogram = SecondsHistogram()

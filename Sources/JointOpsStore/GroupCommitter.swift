@@ -20,7 +20,8 @@ public final class GroupCommitter: Sendable {
     }
 
     private struct Pending {
-        var change: EventStore.Change
+        /// Changes that commit together or not at all.
+        var changes: [EventStore.Change]
         var continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -48,10 +49,16 @@ public final class GroupCommitter: Sendable {
 
     /// Commits one command's change; returns once it is durable.
     public func commit(_ change: EventStore.Change) async throws(StoreError) {
+        try await commit([change])
+    }
+
+    /// Commits changes to several operations atomically (they share one transaction);
+    /// returns once they are durable.
+    public func commit(_ changes: [EventStore.Change]) async throws(StoreError) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let startWriter = state.withLock { state in
-                    state.pending.append(Pending(change: change, continuation: continuation))
+                    state.pending.append(Pending(changes: changes, continuation: continuation))
                     guard !state.writing else { return false }
                     state.writing = true
                     return true
@@ -97,11 +104,11 @@ public final class GroupCommitter: Sendable {
                 let started = DispatchTime.now().uptimeNanoseconds
                 state.withLock { $0.transactionStarted = started }
                 defer { state.withLock { $0.transactionStarted = nil } }
-                try store.commit(batch.map(\.change))
+                try store.commit(batch.flatMap(\.changes))
                 let spent = DispatchTime.now().uptimeNanoseconds - started
                 state.withLock {
                     $0.statistics.transactions += 1
-                    $0.statistics.changes += batch.count
+                    $0.statistics.changes += batch.reduce(0) { $0 + $1.changes.count }
                     $0.statistics.writingNanoseconds += spent
                 }
                 for pending in batch { pending.continuation.resume() }

@@ -5,7 +5,8 @@ import JointOpsCore
 /// `jointopsctl report operation ID`: the after-action report, as text or Markdown.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Reports for reviews.", subcommands: [OperationReport.self])
+        abstract: "Evaluation reports over a period, and the after-action report of one operation.",
+        subcommands: [PeriodReport.self, OperationReport.self], defaultSubcommand: PeriodReport.self)
 
     struct OperationReport: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -154,7 +154,9 @@ import Testing
         _ = folder
         var closed = try store.replay("OP-1")
         let rating = ServiceRating(before: 4, during: 4, after: 4, score: 4, comment: "")
-        #expect(throws: Refusal.self) { try closed.rate(rating, at: Instant(milliseconds: 0), actor: nil, ratedAt: try store.ratedAt("OP-1")) }
+        #expect(throws: Refusal.self) {
+            try closed.rate(rating, at: Instant(milliseconds: 0), actor: nil, ratedAt: try store.ratedAt("OP-1"))
+        }
         var cancelled = try store.replay("OP-4")
         let refusal = #expect(throws: Refusal.self) { try cancelled.rate(rating, at: Instant(milliseconds: 0), actor: nil, ratedAt: nil) }
         #expect(refusal?.reason == "operation OP-4 was cancelled; only a closed operation can be rated")
@@ -162,7 +164,9 @@ import Testing
         #expect(throws: Refusal.self) { try open.rate(rating, at: Instant(milliseconds: 0), actor: nil, ratedAt: nil) }
         var again = try store.replay("OP-3")
         let bad = #expect(throws: Refusal.self) {
-            try again.rate(ServiceRating(before: 4, during: 6, after: 4, score: 4, comment: ""), at: Instant(milliseconds: 0), actor: nil, ratedAt: nil)
+            try again.rate(
+                ServiceRating(before: 4, during: 6, after: 4, score: 4, comment: ""), at: Instant(milliseconds: 0), actor: nil, ratedAt: nil
+            )
         }
         #expect(bad?.reason == "during is 6; every answer and the score run from 1 (very dissatisfied) to 5 (very satisfied)")
     }

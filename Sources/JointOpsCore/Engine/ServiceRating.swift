@@ -51,7 +51,8 @@ extension OperationState {
             throw refusal(.notAllowed, "operation \(id) was already rated at \(ISO8601.format(ratedAt)); a rating is taken once")
         }
         if let (name, value) = rating.invalidAnswer {
-            throw refusal(.invalidArgument, "\(name) is \(value); every answer and the score run from 1 (very dissatisfied) to 5 (very satisfied)")
+            throw refusal(
+                .invalidArgument, "\(name) is \(value); every answer and the score run from 1 (very dissatisfied) to 5 (very satisfied)")
         }
         var context = DecisionContext(at: at, actor: actor)
         emit(.rated(rating), &context)

@@ -63,7 +63,8 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
         }
     }
 
-    static func priorityLevel(_ text: String) -> Int? {
+    /// `P1`…`P4` as 1…4.
+    public static func priorityLevel(_ text: String) -> Int? {
         guard text.count == 2, text.first == "P", let level = Int(text.dropFirst()), (1...4).contains(level)
         else { return nil }
         return level

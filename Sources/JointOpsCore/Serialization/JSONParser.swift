@@ -70,8 +70,23 @@ public enum JSONParser {
             default:
                 let start = index
                 if bytes[index] == UInt8(ascii: "-") { index += 1 }
-                while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
-                guard index > start, let number = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+                func digits() { while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 } }
+                digits()
+                var fractional = false
+                if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                    fractional = true
+                    index += 1
+                    digits()
+                }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                    fractional = true
+                    index += 1
+                    if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                    digits()
+                }
+                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                if fractional, let number = Double(text), number.isFinite { return .double(number) }
+                guard index > start, let number = Int64(text) else {
                     throw Failure(offset: start, message: "expected a value")
                 }
                 return .int(number)

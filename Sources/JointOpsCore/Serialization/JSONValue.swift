@@ -1,10 +1,12 @@
 /// A JSON value with a canonical text form: object keys sorted, no insignificant
-/// whitespace, integers only. Event payloads are stored and hashed in this form, so the
-/// same event always has the same bytes.
+/// whitespace. Event payloads hold integers only and are stored and hashed in this form, so
+/// the same event always has the same bytes; `double` is for replies (report figures).
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// A finite number with a fraction, written in Swift's shortest round-trip form.
+    case double(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -26,6 +28,12 @@ public enum JSONValue: Sendable, Hashable {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .int(let value): Self.writeInteger(value, to: &out)
+        case .double(let value):
+            if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+                Self.writeInteger(Int64(value), to: &out)
+            } else {
+                out.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
+            }
         case .string(let text): Self.writeString(text, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))

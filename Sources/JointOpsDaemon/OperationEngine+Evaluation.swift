@@ -1,0 +1,97 @@
+import JointOpsCore
+import JointOpsProtocol
+import JointOpsStore
+
+/// Evaluation: service ratings of closed operations (好差评) and the period reports.
+extension OperationEngine {
+    /// The workflow a dissatisfied rating starts, for the operation's region.
+    static let rectificationWorkflow = "service-evaluation-followup"
+
+    /// Records a rating of a closed operation. A dissatisfied one (score 1 or 2) starts the
+    /// rectification workflow in the operation's region, in the same transaction: either
+    /// both are recorded or neither is.
+    public func rate(
+        _ id: String, rating: ServiceRating, channel: String?, category: String?, requestID: String?, caller: Caller
+    ) async throws(VarlinkError) -> JSONValue {
+        if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
+        await acquire(id)
+        defer { release(id) }
+        if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
+        let now = Self.now()
+        var state: OperationState
+        if let open = operations[id] {
+            state = open
+        } else {
+            guard (try? store.operation(id)) != nil else {
+                throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+            }
+            state = try storeRead({ () throws(StoreError) in try store.replay(id) })
+        }
+        let before = state
+        let ratedAt = try storeRead({ () throws(StoreError) in try store.ratedAt(id) })
+        let transition: Transition
+        do {
+            transition = try state.rate(rating, at: now, actor: caller.actor, ratedAt: ratedAt)
+        } catch {
+            throw Self.refused(error)
+        }
+        var changes: [(state: OperationState, before: OperationState?, transition: Transition)] = [(state, before, transition)]
+        var rectification: OperationState?
+        if rating.isDissatisfied {
+            guard let category else {
+                throw VarlinkError.invalidParameter(
+                    "category",
+                    because: "a dissatisfied rating (score 1 or 2) needs the complaint category: attitude, efficiency, result or conduct")
+            }
+            guard let workflow = catalog.current[Self.rectificationWorkflow] else {
+                throw VarlinkError(
+                    "io.jointops.Operations.WorkflowNotFound",
+                    ["workflow": .string(Self.rectificationWorkflow), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
+            }
+            let earlier = try storeRead({ () throws(StoreError) in
+                try store.dissatisfiedRatings(region: state.region, since: Instant(milliseconds: now.milliseconds - 90 * 86_400_000))
+            })
+            let newID = nextID(now)
+            await acquire(newID)
+            defer { release(newID) }
+            let attributes = [
+                "evaluation_id": "EV-\(id)", "rating": rating.score == 1 ? "very_dissatisfied" : "dissatisfied",
+                "service_channel": channel ?? "emergency_call_110", "complaint_category": category,
+                "prior_ratings_90d": String(earlier), "repeat_complaint": earlier > 0 ? "true" : "false",
+            ]
+            do {
+                let (started, startTransition) = try OperationState.start(
+                    workflow, id: newID, region: state.region, attributes: attributes, at: now, actor: caller.actor)
+                changes.append((started, nil, startTransition))
+                rectification = started
+            } catch {
+                throw Self.refused(error)
+            }
+        }
+        let reply = JSONValue.object([
+            "id": .string(id), "score": .int(Int64(rating.score)), "dissatisfied": .bool(rating.isDissatisfied),
+            "rectification": rectification.map(Views.operation) ?? .null,
+        ])
+        try await commit(changes, reply: reply, requestID: requestID, method: "Rate")
+        return reply
+    }
+
+    /// The evaluation report over operations started in `[from, to)`, beside the previous
+    /// period of the same length.
+    public func evaluate(from: Instant, to: Instant, filter: ReportFilter) throws(VarlinkError) -> JSONValue {
+        let report = try storeRead({ () throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: filter) })
+        let previous = EvaluationReport.previousPeriod(from: from, to: to)
+        func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 100).rounded() / 100) } ?? .null }
+        return .object([
+            "from": Views.time(from), "to": Views.time(to), "previousFrom": Views.time(previous.from),
+            "previousTo": Views.time(previous.to),
+            "figures": .array(
+                report.rows.map { row in
+                    .object([
+                        "figure": .string(row.figure), "label": .string(row.label), "unit": .string(row.unit.rawValue),
+                        "current": number(row.current), "previous": number(row.previous), "changePercent": number(row.changePercent),
+                    ])
+                }),
+        ])
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import JointOpsCore
+
+/// `jointopsctl report --from … --to …`: the evaluation report of a period beside the previous one.
+struct PeriodReport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "period",
+        abstract: "Evaluation over a period: counts, p50/p90/p95 of each interval, deadline compliance, escalations and ratings.",
+        discussion: """
+            Operations count by when they started (were reported). Each figure stands beside the previous period of the same \
+            length, with the change in percent. Intervals are in whole seconds and count operations that have ended.
+            FROM and TO take 2026-11-01 (local midnight), 2026-11-01T08:00:00+08:00, 'now', 'today', or a span ago such as 7d, 24h, 90m.
+            """)
+
+    @Option(help: "Period start (default: 7 days before --to).") var from: String?
+    @Option(help: "Period end, exclusive (default: now).") var to: String?
+    @Option(help: "Only this region and its sub-regions.") var region: String?
+    @Option(help: "Only operations that dispatched this branch; its intervals and deadlines only.") var branch: String?
+    @Option(help: "Only this workflow.") var workflow: String?
+    @Option(help: "Only this priority (P1-P4).") var priority: String?
+    @Flag(help: "CSV: figure,label,unit,current,previous,change_percent.") var csv = false
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let end = try to.map { try Self.instant($0, option: "--to") } ?? Render.now
+        let start = try from.map { try Self.instant($0, option: "--from") } ?? Instant(milliseconds: end.milliseconds - 7 * 86_400_000)
+        guard start < end else { throw ValidationError("--from must be before --to (the period would be empty)") }
+        var parameters: [String: JSONValue] = [
+            "from": .string(ISO8601.format(start, offsetSeconds: Render.offsetSeconds)),
+            "to": .string(ISO8601.format(end, offsetSeconds: Render.offsetSeconds)),
+        ]
+        for (name, value) in [("region", region), ("branch", branch), ("workflow", workflow), ("priority", priority)] {
+            if let value { parameters[name] = .string(value) }
+        }
+        let reply = try Session(options: connection).call("io.jointops.Operations.Evaluate", parameters)
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        print(csv ? Self.csv(reply) : Self.text(reply))
+    }
+
+    /// Reads a period bound: a time with offset, a local date, `now`, `today`, or a span ago.
+    static func instant(_ text: String, option: String) throws -> Instant {
+        if let instant = ISO8601.parse(text) { return instant }
+        let dayMilliseconds: Int64 = 86_400_000
+        let offset = Int64(Render.offsetSeconds) * 1000
+        switch text {
+        case "now": return Render.now
+        case "today": return Instant(milliseconds: (Render.now.milliseconds + offset) / dayMilliseconds * dayMilliseconds - offset)
+        default: break
+        }
+        if text.count == 10, let midnight = ISO8601.parse(text + "T00:00:00Z") {
+            return Instant(milliseconds: midnight.milliseconds - offset)
+        }
+        if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
+            let scale: Int64? = ["d": dayMilliseconds, "h": 3_600_000, "m": 60_000][unit]
+            if let scale { return Instant(milliseconds: Render.now.milliseconds - amount * scale) }
+        }
+        throw ValidationError(
+            "\(option) '\(text)' is not a time: use 2026-11-01, 2026-11-01T08:00:00+08:00, now, today, or a span ago such as 7d, 24h, 90m")
+    }
+
+    static func value(_ number: JSONValue?, unit: String) -> String {
+        guard let number = number.flatMap(Self.double) else { return "-" }
+        switch unit {
+        case "seconds": return Self.duration(Int64(number))
+        case "percent": return String(format: "%.1f%%", number)
+        case "count": return String(Int64(number))
+        default: return String(format: "%.2f", number)
+        }
+    }
+
+    static func double(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let number): Double(number)
+        case .double(let number): number
+        default: nil
+        }
+    }
+
+    /// `45s`, `4m05s`, `1h02m`, `2d03h`.
+    static func duration(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: "\(seconds)s"
+        case ..<3600: "\(seconds / 60)m" + String(format: "%02ds", seconds % 60)
+        case ..<86_400: "\(seconds / 3600)h" + String(format: "%02dm", seconds % 3600 / 60)
+        default: "\(seconds / 86_400)d" + String(format: "%02dh", seconds % 86_400 / 3600)
+        }
+    }
+
+    static func change(_ value: JSONValue?) -> String {
+        guard let number = value.flatMap(Self.double) else { return "-" }
+        return String(format: "%+.1f%%", number)
+    }
+
+    static func text(_ reply: [String: JSONValue]) -> String {
+        let rows = Render.array(reply["figures"]).map { figure in
+            let unit = Render.string(figure["unit"])
+            return [
+                Render.string(figure["label"]), value(figure["current"], unit: unit), value(figure["previous"], unit: unit),
+                change(figure["changePercent"]),
+            ]
+        }
+        let period = "\(Render.time(reply["from"]).prefix(19)) → \(Render.time(reply["to"]).prefix(19))"
+        let previous = "\(Render.time(reply["previousFrom"]).prefix(19)) → \(Render.time(reply["previousTo"]).prefix(19))"
+        return "Evaluation \(period) (previous period \(previous))\n\n"
+            + Render.table(["FIGURE", "THIS PERIOD", "PREVIOUS", "CHANGE"], rows)
+    }
+
+    static func csv(_ reply: [String: JSONValue]) -> String {
+        func field(_ value: JSONValue?) -> String {
+            guard let value, value != .null else { return "" }
+            if let number = Self.double(value) { return JSONValue.double(number).canonical }
+            let text = Render.string(value)
+            return text.contains(where: { $0 == "," || $0 == "\"" }) ? "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"" : text
+        }
+        let lines = Render.array(reply["figures"]).map { figure in
+            ["figure", "label", "unit", "current", "previous", "changePercent"].map { field(figure[$0]) }.joined(separator: ",")
+        }
+        return (["figure,label,unit,current,previous,change_percent"] + lines).joined(separator: "\n")
+    }
+}
+
+/// `jointopsctl rate ID --score N …`: a member of the public's rating of a closed operation.
+struct Rate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a service rating (好差评) of a closed operation; a score of 1 or 2 starts a rectification.",
+        discussion: "Answers and score run from 1 (very dissatisfied) to 5 (very satisfied).")
+
+    @Argument(help: "The closed operation.") var id: String
+    @Option(help: "Before service: was the report taken promptly? (1-5)") var before: Int
+    @Option(help: "During service: did officers arrive in time and act well? (1-5)") var during: Int
+    @Option(help: "After service: were you told the outcome; is it resolved? (1-5)") var after: Int
+    @Option(help: "The overall score (1-5).") var score: Int
+    @Option(help: "The rater's comment.") var comment: String?
+    @Option(help: "Where the service was given (default emergency_call_110).") var channel: String?
+    @Option(help: "For a score of 1 or 2: attitude, efficiency, result or conduct.") var category: String?
+    @Option(help: "A request id of your own, to make retries safe across invocations.") var requestId: String?
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        var parameters: [String: JSONValue] = [
+            "id": .string(id), "before": .int(Int64(before)), "during": .int(Int64(during)), "after": .int(Int64(after)),
+            "score": .int(Int64(score)),
+        ]
+        for (name, value) in [("comment", comment), ("channel", channel), ("category", category), ("requestId", requestId)] {
+            if let value { parameters[name] = .string(value) }
+        }
+        let reply = try Session(options: connection).call("io.jointops.Operations.Rate", parameters, retrying: true)
+        if connection.json { return print(JSONValue.object(reply).canonical) }
+        var text = "\(id) rated \(score)/5"
+        if let rectification = reply["rectification"], rectification != .null {
+            text +=
+                "; dissatisfied: rectification \(Render.string(rectification["id"])) started in \(Render.string(rectification["region"]))"
+        }
+        print(text)
+    }
+}
