@@ -60,7 +60,8 @@ struct RoleMatrixTests {
             (["workflows"], "view"), (["list"], "view"), (["show", "OP-ROLE"], "view"), (["history", "OP-ROLE"], "view"),
             (["note", "OP-ROLE", "seen"], "operate"), (["escalate", "OP-ROLE", "crowd"], "operate"),
             (["start", "armed-response", "--region", "hexi", "-a", "incident_type=armed_robbery", "-a", "priority=P2"], "operate"),
-            (["admin", "verify"], "admin"), (["admin", "backup", daemon.folder.appendingPathComponent("b.sqlite").path], "admin"),
+            (["report", "--from", "1d"], "view"), (["admin", "verify"], "admin"),
+            (["admin", "backup", daemon.folder.appendingPathComponent("b.sqlite").path], "admin"),
         ]
         let ranks = ["none": 0, "view": 1, "operate": 2, "admin": 3]
         for user in Self.users {

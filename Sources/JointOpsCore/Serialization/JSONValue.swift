@@ -100,6 +100,11 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
