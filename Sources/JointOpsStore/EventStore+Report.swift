@@ -27,69 +27,80 @@ extension EventStore {
             previous: try figures(from: previous.from, to: previous.to, filter: filter))
     }
 
-    /// One period's figures, aggregated by SQL over the report tables (indexed by start time).
+    /// One period's figures: one range scan per report table (each is clustered by start
+    /// time), aggregated as the rows stream by — nothing is held per operation.
     public func figures(from: Instant, to: Instant, filter: ReportFilter) throws(StoreError) -> PeriodFigures {
         do {
             return try pool.read { db in
                 var figures = PeriodFigures()
-                let operations = Conditions(from: from, to: to, filter: filter, table: "operation", id: "id", branchTable: "branch")
-                if let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT count(*), total(phase = 'closed'), total(phase = 'cancelled'), total(ending IS NULL)
-                        FROM operation WHERE \(operations.sql)
-                        """, arguments: operations.arguments)
-                {
-                    figures.started = row[0]
-                    figures.closed = Int(row[1] as Double)
-                    figures.cancelled = Int(row[2] as Double)
-                    figures.open = Int(row[3] as Double)
-                }
+                let started = Conditions(from: from, to: to, filter: filter, table: "operation", id: "id", branchTable: "branch")
+                figures.started =
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM operation WHERE \(started.sql)", arguments: started.arguments) ?? 0
+
                 let ended = Conditions(
                     from: from, to: to, filter: filter, table: "report_operation", id: "operation_id", branchTable: "report_branch")
-                if let row = try Row.fetchOne(
-                    db, sql: "SELECT total(escalations) FROM report_operation WHERE \(ended.sql)", arguments: ended.arguments)
-                {
-                    figures.escalations = Int(row[0] as Double)
+                var startToClosed = SecondsHistogram()
+                try scan("SELECT ending, escalations, start_to_closed_s FROM report_operation WHERE \(ended.sql)", ended.arguments, db) {
+                    row in
+                    if row.textLength(0) == 6 {  // closed
+                        figures.closed += 1
+                        startToClosed.add(seconds: row.int(2))
+                    } else {
+                        figures.cancelled += 1
+                    }
+                    figures.escalations += Int(row.int(1))
                 }
-                figures.intervals[.startToClosed] = try histogram(
-                    "start_to_closed", table: "report_operation", ended.sql, ended.arguments, db)
+                figures.open = figures.started - figures.ended
+                figures.intervals[.startToClosed] = startToClosed
+
                 let branches = Conditions(from: from, to: to, filter: filter, table: "report_branch", id: nil, branchTable: nil)
-                for interval in [PeriodFigures.Interval.reportToDispatch, .dispatchToScene, .sceneToCompleted] {
-                    figures.intervals[interval] = try histogram(
-                        interval.rawValue, table: "report_branch", branches.sql, branches.arguments, db)
+                var reportToDispatch = SecondsHistogram()
+                var dispatchToScene = SecondsHistogram()
+                var sceneToCompleted = SecondsHistogram()
+                try scan(
+                    "SELECT report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s FROM report_branch WHERE \(branches.sql)",
+                    branches.arguments, db
+                ) { row in
+                    reportToDispatch.add(seconds: row.int(0))
+                    if !row.isNull(1) { dispatchToScene.add(seconds: row.int(1)) }
+                    if !row.isNull(2) { sceneToCompleted.add(seconds: row.int(2)) }
                 }
+                figures.intervals[.reportToDispatch] = reportToDispatch
+                figures.intervals[.dispatchToScene] = dispatchToScene
+                figures.intervals[.sceneToCompleted] = sceneToCompleted
+
                 let deadlines = Conditions(from: from, to: to, filter: filter, table: "report_deadline", id: nil, branchTable: nil)
-                let outcomes = try Row.fetchCursor(
-                    db, sql: "SELECT deadline, outcome, count(*) FROM report_deadline WHERE \(deadlines.sql) GROUP BY deadline, outcome",
-                    arguments: deadlines.arguments)
-                while let row = try outcomes.next() {
-                    let deadline: String = row[0]
-                    let count: Int = row[2]
-                    switch DeadlineRun.Outcome(rawValue: row[1]) {
-                    case .met: figures.deadlines[deadline, default: .init()].met += count
-                    case .metLate: figures.deadlines[deadline, default: .init()].metLate += count
-                    case .missed: figures.deadlines[deadline, default: .init()].missed += count
-                    case .dropped: figures.deadlines[deadline, default: .init()].dropped += count
-                    case .pending, nil: break
+                try scan("SELECT deadline, outcome FROM report_deadline WHERE \(deadlines.sql)", deadlines.arguments, db) { row in
+                    let deadline = row.text(0)
+                    // The outcomes differ in length: met, missed, dropped, met_late.
+                    switch row.textLength(1) {
+                    case 3: figures.deadlines[deadline, default: .init()].met += 1
+                    case 6: figures.deadlines[deadline, default: .init()].missed += 1
+                    case 7: figures.deadlines[deadline, default: .init()].dropped += 1
+                    default: figures.deadlines[deadline, default: .init()].metLate += 1
                     }
                 }
+
                 let rated = Conditions(
                     from: from, to: to, filter: filter, table: "report_rating", id: "operation_id", branchTable: "report_branch")
-                if let row = try Row.fetchOne(
-                    db, sql: "SELECT count(*), total(score), total(score >= 4), total(score <= 2) FROM report_rating WHERE \(rated.sql)",
-                    arguments: rated.arguments)
-                {
-                    figures.ratings = row[0]
-                    figures.ratingScoreSum = Int(row[1] as Double)
-                    figures.satisfied = Int(row[2] as Double)
-                    figures.dissatisfied = Int(row[3] as Double)
+                try scan("SELECT score FROM report_rating WHERE \(rated.sql)", rated.arguments, db) { row in
+                    let score = Int(row.int(0))
+                    figures.ratings += 1
+                    figures.ratingScoreSum += score
+                    if score >= 4 { figures.satisfied += 1 }
+                    if score <= 2 { figures.dissatisfied += 1 }
                 }
                 return figures
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "computing a report", writing: false)
         }
+    }
+
+    private func scan(_ sql: String, _ arguments: StatementArguments, _ db: Database, _ body: (RawRows) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        try RawRows(statement, db).forEach(body)
     }
 
     /// When the operation was rated, if it was.
@@ -115,19 +126,6 @@ extension EventStore {
         } catch {
             throw StoreError.from(error, path: options.path, doing: "counting the ratings of \(region)", writing: false)
         }
-    }
-
-    private func histogram(
-        _ column: String, table: String, _ conditions: String, _ arguments: StatementArguments, _ db: Database
-    ) throws
-        -> SecondsHistogram
-    {
-        var histogram = SecondsHistogram()
-        let rows = try Row.fetchCursor(
-            db, sql: "SELECT \(column) / 1000, count(*) FROM \(table) WHERE \(conditions) AND \(column) IS NOT NULL GROUP BY 1",
-            arguments: arguments)
-        while let row = try rows.next() { histogram.add(seconds: row[0], count: row[1]) }
-        return histogram
     }
 }
 
@@ -155,7 +153,9 @@ private struct Conditions {
         }
         if let branch = filter.branch {
             if let id, let branchTable {
-                clauses.append("EXISTS (SELECT 1 FROM \(branchTable) b WHERE b.operation_id = \(table).\(id) AND b.branch = ?)")
+                // report_branch is clustered by start time: matching it too makes this a key lookup.
+                let sameStart = branchTable == "report_branch" ? "b.started_at = \(table).started_at AND " : ""
+                clauses.append("EXISTS (SELECT 1 FROM \(branchTable) b WHERE \(sameStart)b.operation_id = \(table).\(id) AND b.branch = ?)")
             } else {
                 clauses.append("branch = ?")
             }
@@ -163,5 +163,36 @@ private struct Conditions {
         }
         sql = clauses.joined(separator: " AND ")
         arguments = StatementArguments(values)
+    }
+}
+
+extension EventStore {
+    /// Writes operation and report rows without events, for the report benchmark only: a store loaded
+    /// this way has facts no event log backs, so nothing but `jointops-bench` may call it.
+    package func loadReportFactsForBenchmark(_ facts: [OperationFacts]) throws(StoreError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA foreign_keys = OFF")
+                defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
+                try db.inTransaction {
+                    let operation = try db.makeStatement(
+                        sql: """
+                            INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at,
+                                last_change_at, sequence, ending)
+                            VALUES (?, ?, 1, ?, ?, ?, '{}', '[]', ?, ?, 1, ?)
+                            """)
+                    for fact in facts {
+                        try operation.execute(arguments: [
+                            fact.operation, fact.workflow, fact.ending, fact.region, fact.priority, fact.startedAt.milliseconds,
+                            fact.endedAt.milliseconds, fact.disposition,
+                        ])
+                        try ReportFactsWriter.insert(fact, db)
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "loading benchmark report facts")
+        }
     }
 }

@@ -65,3 +65,39 @@ struct RawStatement {
         }
     }
 }
+
+/// Steps a prepared statement's rows through SQLite's C API, for scans over many rows
+/// (the reports) where building a GRDB `Row` per row would dominate.
+struct RawRows {
+    private let statement: OpaquePointer
+    private let connection: OpaquePointer?
+
+    init(_ statement: Statement, _ db: Database) throws {
+        self.statement = statement.sqliteStatement
+        connection = db.sqliteConnection
+    }
+
+    /// Calls `body` for each row; columns are read with `int`, `isNull` and `text`.
+    func forEach(_ body: (RawRows) throws -> Void) throws {
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                sqlite3_reset(statement)
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) })
+            }
+            try body(self)
+        }
+        sqlite3_reset(statement)
+    }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    /// The column's text; short strings (≤ 15 bytes) need no allocation.
+    func text(_ column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(statement, column) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
+    }
+    /// The length in bytes of the column's text.
+    func textLength(_ column: Int32) -> Int32 { sqlite3_column_bytes(statement, column) }
+}

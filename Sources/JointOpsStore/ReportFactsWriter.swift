@@ -49,30 +49,36 @@ enum ReportFactsWriter {
             throw StoreError(.invalidData, "operation \(id) cannot be replayed for its report facts: \(error)")
         }
         guard let facts = OperationFacts(replayed.state, events: replayed.events) else { return }
+        try insert(facts, db)
+    }
+
+    static func insert(_ facts: OperationFacts, _ db: Database) throws {
+        let id = facts.operation
         try db.execute(
             sql: """
-                INSERT INTO report_operation (operation_id, workflow, region, priority, started_at, ended_at, ending, disposition, escalations, start_to_closed)
+                INSERT INTO report_operation (operation_id, workflow, region, priority, started_at, ended_at, ending, disposition, escalations, start_to_closed_s)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 id, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds, facts.endedAt.milliseconds, facts.ending,
-                facts.disposition, facts.escalations, facts.startToClosed,
+                facts.disposition, facts.escalations, facts.startToClosed.map { $0 / 1000 },
             ])
         let branch = try db.cachedStatement(
             sql: """
                 INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
-                    report_to_dispatch, dispatch_to_scene, scene_to_completed)
+                    report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for fact in facts.branches {
             try branch.execute(arguments: [
                 id, fact.instance, fact.branch, fact.kind, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds,
-                fact.status.rawValue, fact.reportToDispatch, fact.dispatchToScene, fact.sceneToCompleted,
+                fact.status.rawValue, fact.reportToDispatch / 1000, fact.dispatchToScene.map { $0 / 1000 },
+                fact.sceneToCompleted.map { $0 / 1000 },
             ])
         }
         let deadline = try db.cachedStatement(
             sql: """
-                INSERT INTO report_deadline (operation_id, run, deadline, branch, workflow, region, priority, started_at, outcome, lateness)
+                INSERT INTO report_deadline (operation_id, run, deadline, branch, workflow, region, priority, started_at, outcome, lateness_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for (run, fact) in facts.deadlines.enumerated() {

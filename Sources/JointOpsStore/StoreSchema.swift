@@ -117,43 +117,45 @@ enum StoreSchema {
                     """)
         }
         migrator.registerMigration("0003 report facts and service ratings") { db in
+            // Report tables are clustered by the operation's start, so a period is one
+            // range scan; intervals are in whole seconds (what the reports resolve).
             try db.execute(
                 sql: """
-                    CREATE INDEX operation_started ON operation (started_at);
+                    CREATE INDEX operation_started ON operation (started_at, region, workflow, priority);
 
                     CREATE TABLE report_operation (
-                        operation_id    TEXT    PRIMARY KEY REFERENCES operation (id),
-                        workflow        TEXT    NOT NULL,
-                        region          TEXT    NOT NULL,
-                        priority        INTEGER CHECK (priority BETWEEN 1 AND 4),
-                        started_at      INTEGER NOT NULL,
-                        ended_at        INTEGER NOT NULL CHECK (ended_at >= started_at),
-                        ending          TEXT    NOT NULL CHECK (ending IN ('closed', 'cancelled')),
-                        disposition     TEXT    NOT NULL,
-                        escalations     INTEGER NOT NULL CHECK (escalations >= 0),
-                        start_to_closed INTEGER CHECK (start_to_closed >= 0),
-                        CHECK ((ending = 'closed') = (start_to_closed IS NOT NULL))
+                        started_at        INTEGER NOT NULL,
+                        operation_id      TEXT    NOT NULL UNIQUE REFERENCES operation (id),
+                        workflow          TEXT    NOT NULL,
+                        region            TEXT    NOT NULL,
+                        priority          INTEGER CHECK (priority BETWEEN 1 AND 4),
+                        ended_at          INTEGER NOT NULL CHECK (ended_at >= started_at),
+                        ending            TEXT    NOT NULL CHECK (ending IN ('closed', 'cancelled')),
+                        disposition       TEXT    NOT NULL,
+                        escalations       INTEGER NOT NULL CHECK (escalations >= 0),
+                        start_to_closed_s INTEGER CHECK (start_to_closed_s >= 0),
+                        CHECK ((ending = 'closed') = (start_to_closed_s IS NOT NULL)),
+                        PRIMARY KEY (started_at, operation_id)
                     ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX report_operation_period ON report_operation (started_at);
 
                     CREATE TABLE report_branch (
-                        operation_id       TEXT    NOT NULL REFERENCES report_operation (operation_id),
-                        instance           TEXT    NOT NULL,
-                        branch             TEXT    NOT NULL,
-                        kind               TEXT    NOT NULL,
-                        workflow           TEXT    NOT NULL,
-                        region             TEXT    NOT NULL,
-                        priority           INTEGER,
-                        started_at         INTEGER NOT NULL,
-                        status             TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'stood_down')),
-                        report_to_dispatch INTEGER NOT NULL CHECK (report_to_dispatch >= 0),
-                        dispatch_to_scene  INTEGER CHECK (dispatch_to_scene >= 0),
-                        scene_to_completed INTEGER CHECK (scene_to_completed >= 0),
-                        PRIMARY KEY (operation_id, instance)
+                        started_at           INTEGER NOT NULL,
+                        operation_id         TEXT    NOT NULL REFERENCES report_operation (operation_id),
+                        instance             TEXT    NOT NULL,
+                        branch               TEXT    NOT NULL,
+                        kind                 TEXT    NOT NULL,
+                        workflow             TEXT    NOT NULL,
+                        region               TEXT    NOT NULL,
+                        priority             INTEGER,
+                        status               TEXT    NOT NULL CHECK (status IN ('active', 'completed', 'failed', 'stood_down')),
+                        report_to_dispatch_s INTEGER NOT NULL CHECK (report_to_dispatch_s >= 0),
+                        dispatch_to_scene_s  INTEGER CHECK (dispatch_to_scene_s >= 0),
+                        scene_to_completed_s INTEGER CHECK (scene_to_completed_s >= 0),
+                        PRIMARY KEY (started_at, operation_id, instance)
                     ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX report_branch_period ON report_branch (started_at);
 
                     CREATE TABLE report_deadline (
+                        started_at   INTEGER NOT NULL,
                         operation_id TEXT    NOT NULL REFERENCES report_operation (operation_id),
                         run          INTEGER NOT NULL CHECK (run >= 1),
                         deadline     TEXT    NOT NULL,
@@ -161,27 +163,26 @@ enum StoreSchema {
                         workflow     TEXT    NOT NULL,
                         region       TEXT    NOT NULL,
                         priority     INTEGER,
-                        started_at   INTEGER NOT NULL,
                         outcome      TEXT    NOT NULL CHECK (outcome IN ('met', 'met_late', 'missed', 'dropped')),
-                        lateness     INTEGER CHECK (lateness >= 0),
-                        PRIMARY KEY (operation_id, run)
+                        lateness_ms  INTEGER CHECK (lateness_ms >= 0),
+                        PRIMARY KEY (started_at, operation_id, run)
                     ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX report_deadline_period ON report_deadline (started_at);
 
                     CREATE TABLE report_rating (
-                        operation_id  TEXT    PRIMARY KEY REFERENCES operation (id),
-                        workflow      TEXT    NOT NULL,
-                        region        TEXT    NOT NULL,
-                        priority      INTEGER,
-                        started_at    INTEGER NOT NULL,
-                        rated_at      INTEGER NOT NULL,
-                        before        INTEGER NOT NULL CHECK (before BETWEEN 1 AND 5),
-                        during        INTEGER NOT NULL CHECK (during BETWEEN 1 AND 5),
-                        after         INTEGER NOT NULL CHECK (after BETWEEN 1 AND 5),
-                        score         INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
-                        comment       TEXT    NOT NULL
+                        started_at   INTEGER NOT NULL,
+                        operation_id TEXT    NOT NULL UNIQUE REFERENCES operation (id),
+                        workflow     TEXT    NOT NULL,
+                        region       TEXT    NOT NULL,
+                        priority     INTEGER,
+                        rated_at     INTEGER NOT NULL,
+                        before       INTEGER NOT NULL CHECK (before BETWEEN 1 AND 5),
+                        during       INTEGER NOT NULL CHECK (during BETWEEN 1 AND 5),
+                        after        INTEGER NOT NULL CHECK (after BETWEEN 1 AND 5),
+                        score        INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+                        comment      TEXT    NOT NULL,
+                        PRIMARY KEY (started_at, operation_id)
                     ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX report_rating_period ON report_rating (started_at);
+                    CREATE INDEX report_rating_region ON report_rating (region, rated_at);
                     """)
             try ReportFactsWriter.backfill(db)
         }

@@ -21,13 +21,15 @@ enum JointOpsBench {
                 recoveryOperations: quick ? 10_000 : 100_000)
         case "daemon":
             try DaemonBenchmark.run(root: root, quick: quick)
+        case "report":
+            try ReportBenchmark.run(workflowsFolder: root.appendingPathComponent("Workflows"), operations: quick ? 50_000 : 1_000_000)
         case "commit-cost":
             try CommitCostBenchmark.run(root.appendingPathComponent("Workflows"))
         case "crash-writer" where arguments.count == 4:
             try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
         default:
             FileHandle.standardError.write(
-                Data("usage: jointops-bench engine|store|daemon [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n".utf8))
+                Data("usage: jointops-bench engine|store|daemon|report [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n".utf8))
             exit(64)
         }
     }
