@@ -2,7 +2,8 @@ import Foundation
 import JointOpsCore
 
 /// `jointops-bench engine`: engine throughput and validator speed; `jointops-bench store`:
-/// durable throughput, its ceiling, and recovery. Run in release:
+/// durable throughput, its ceiling, and recovery; `jointops-bench selection`: unit
+/// selection among 10,000 units in a 2,000-node tree. Run in release:
 /// `swift run -c release jointops-bench engine` (or `store`). `crash-writer` serves the crash test.
 @main
 enum JointOpsBench {
@@ -23,13 +24,18 @@ enum JointOpsBench {
             try DaemonBenchmark.run(root: root, quick: quick)
         case "report":
             try ReportBenchmark.run(workflowsFolder: root.appendingPathComponent("Workflows"), operations: quick ? 50_000 : 1_000_000)
+        case "selection":
+            try SelectionBenchmark.run(nodes: 2_000, units: 10_000, dispatches: quick ? 20_000 : 200_000)
         case "commit-cost":
             try CommitCostBenchmark.run(root.appendingPathComponent("Workflows"))
         case "crash-writer" where arguments.count == 4:
             try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
         default:
             FileHandle.standardError.write(
-                Data("usage: jointops-bench engine|store|daemon|report [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n".utf8))
+                Data(
+                    "usage: jointops-bench engine|store|daemon|report|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN
+".utf8)
+            )
             exit(64)
         }
     }

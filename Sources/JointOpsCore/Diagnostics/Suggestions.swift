@@ -42,3 +42,31 @@ package enum Suggestions {
         return previous[b.count]
     }
 }
+
+extension Suggestions {
+    /// Up to `limit` candidates that `word` plausibly meant, best first: near misses by edit
+    /// distance, then candidates that contain it (`liulin` → `hexi-liulin`). Ties go to the
+    /// alphabetically first.
+    package static func closest(to word: String, in candidates: some Sequence<String>, limit: Int) -> [String] {
+        var scored: [(score: Int, name: String)] = []
+        for candidate in candidates {
+            let distance = editDistance(word, candidate)
+            let threshold = max(1, min(word.count, candidate.count) / 3 + 1)
+            if distance <= threshold {
+                scored.append((distance, candidate))
+            } else if word.count >= 3, candidate.contains(word) {
+                scored.append((1000 + distance, candidate))
+            }
+        }
+        scored.sort { ($0.score, $0.name) < ($1.score, $1.name) }
+        return scored.prefix(limit).map(\.name)
+    }
+
+    /// "; did you mean 'a', 'b' or 'c'?" or "" — a suffix for an error message.
+    package static func didYouMean(_ names: [String]) -> String {
+        guard let last = names.last else { return "" }
+        let quoted = names.map { "'\($0)'" }
+        if names.count == 1 { return "; did you mean \(quoted[0])?" }
+        return "; did you mean \(quoted.dropLast().joined(separator: ", ")) or '\(last)'?"
+    }
+}

@@ -140,6 +140,8 @@ public struct DispatchRule: Sendable {
     public var guardCondition: Guard?
     public var units: Int?
     public var region: String?
+    /// Capabilities every unit of this dispatch must have, in addition to the branch's.
+    public var capabilities: [String] = []
 }
 
 public struct JoinRule: Sendable {
@@ -185,6 +187,10 @@ public struct BranchDefinition: Sendable {
     public var steps: [StepDefinition]
     public var initialStep: Int
     public var standDownStep: Int
+    /// Capabilities every unit of the branch must have (`capabilities: [armed]`); free names.
+    public var capabilities: [String] = []
+    /// How the branch's units are released when it ends (`release:`, default `available`).
+    public var release: UnitRelease = .available
 
     public func step(named name: String) -> Int? { steps.firstIndex { $0.name == name } }
 }
@@ -200,6 +206,9 @@ public struct StepDefinition: Sendable {
     /// Steps an operator may advance to from here: `next`, outcome targets, and whatever
     /// lies beyond optional steps among them.
     public var reachableDirectly: [Int]
+    /// The status the branch's units move to on entering this step (`unit_status:`):
+    /// one of `UnitStatus.stepStatuses`.
+    public var unitStatus: UnitStatus? = nil
 }
 
 public struct DeadlineDefinition: Sendable {

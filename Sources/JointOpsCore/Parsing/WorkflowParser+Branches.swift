@@ -22,7 +22,9 @@ extension WorkflowParser {
     private func parseBranch(_ name: String, _ value: YAMLValue, index: Int, _ locations: inout [SourceLocation]) -> BranchDefinition? {
         let context = "branch '\(name)'"
         guard let fields = read.mapping(value, context) else { return nil }
-        fields.check(allowed: ["kind", "title", "units", "required", "steps"], required: ["kind", "steps"], in: context, sink)
+        fields.check(
+            allowed: ["kind", "title", "units", "required", "capabilities", "release", "steps"], required: ["kind", "steps"], in: context,
+            sink)
         let kind = fields["kind"].flatMap { read.choice($0, "the kind of \(context)", BranchDefinition.Kind.allCases.map(\.rawValue)) }
             .flatMap(BranchDefinition.Kind.init(rawValue:))
         guard let stepsValue = fields["steps"], let stepsMapping = read.mapping(stepsValue, "the steps of \(context)") else { return nil }
@@ -64,13 +66,16 @@ extension WorkflowParser {
             name: name, title: fields["title"].flatMap { read.title($0, "the title of \(context)") }, kind: kind,
             units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1) } ?? 1,
             required: fields["required"].flatMap { read.bool($0, "'required'") } ?? true,
-            steps: steps, initialStep: first, standDownStep: standDown)
+            steps: steps, initialStep: first, standDownStep: standDown,
+            capabilities: fields["capabilities"].map { capabilities($0, "'capabilities' of \(context)") } ?? [],
+            release: fields["release"].flatMap { read.choice($0, "'release' of \(context)", UnitRelease.allCases.map(\.rawValue)) }
+                .flatMap(UnitRelease.init(rawValue:)) ?? .available)
     }
 
     private func parseStep(_ name: String, _ value: YAMLValue, branch: String, names: [String]) -> (StepDefinition, Bool)? {
         let context = "step '\(name)' of branch '\(branch)'"
         guard let fields = read.mapping(value, context) else { return nil }
-        fields.check(allowed: ["initial", "title", "next", "outcomes", "optional", "end"], in: context, sink)
+        fields.check(allowed: ["initial", "title", "next", "outcomes", "optional", "end", "unit_status"], in: context, sink)
         func stepIndex(_ item: YAMLValue, _ what: String) -> Int? {
             guard let target = read.string(item, what) else { return nil }
             if let index = names.firstIndex(of: target) { return index }
@@ -105,8 +110,24 @@ extension WorkflowParser {
         let step = StepDefinition(
             name: name, title: fields["title"].flatMap { read.title($0, "the title of \(context)") }, next: next,
             outcomes: outcomes, optional: fields["optional"].flatMap { read.bool($0, "'optional'") } ?? false,
-            end: end, reachableDirectly: [])
+            end: end, reachableDirectly: [],
+            unitStatus: fields["unit_status"].flatMap {
+                read.choice($0, "'unit_status' of \(context)", UnitStatus.stepStatuses.map(\.rawValue))
+            }.flatMap(UnitStatus.init(rawValue:)))
         return (step, fields["initial"].flatMap { read.bool($0, "'initial'") } ?? false)
+    }
+
+    /// `capabilities: [armed, negotiator]` (or one name): free names, each `[a-z][a-z0-9_]*`.
+    func capabilities(_ value: YAMLValue, _ what: String) -> [String] {
+        var result: [String] = []
+        for (name, item) in read.identifierList(value, "capability in \(what)") {
+            if result.contains(name) {
+                sink.error(item.textLocation, "capability '\(name)' appears twice in \(what)")
+            } else {
+                result.append(name)
+            }
+        }
+        return result
     }
 
     /// `next` and outcome targets, plus what lies beyond any optional step among them.

@@ -117,7 +117,8 @@ extension WorkflowParser {
                 continue
             }
             guard let fields = read.mapping(item, "an entry of \(what)") else { continue }
-            fields.check(allowed: ["branch", "when", "units", "region"], required: ["branch"], in: "an entry of \(what)", sink)
+            fields.check(
+                allowed: ["branch", "when", "units", "region", "capabilities"], required: ["branch"], in: "an entry of \(what)", sink)
             guard let branch = fields["branch"].flatMap({ branch($0, what) }) else { continue }
             let condition = fields["when"].flatMap(guardCondition)
             if fields["when"] != nil, condition == nil { continue }
@@ -125,7 +126,8 @@ extension WorkflowParser {
                 DispatchRule(
                     branch: branch, guardSource: condition?.0, guardCondition: condition?.1,
                     units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1) },
-                    region: fields["region"].flatMap { read.string($0, "'region'") }))
+                    region: fields["region"].flatMap { read.string($0, "'region'") },
+                    capabilities: fields["capabilities"].map { capabilities($0, "'capabilities' of an entry of \(what)") } ?? []))
         }
         return rules
     }

@@ -98,10 +98,12 @@ package final class DiagnosticSink {
 }
 
 /// Parses YAML text into a node, or reports the syntax error where libyaml found it.
-package func composeYAML(_ source: String, file: String, _ sink: DiagnosticSink) -> YAMLValue? {
+package func composeYAML(
+    _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String = "a workflow starts with 'workflow: ID'"
+) -> YAMLValue? {
     do {
         guard let node = try Yams.compose(yaml: source) else {
-            sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; a workflow starts with 'workflow: ID'")
+            sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)")
             return nil
         }
         return YAMLValue(node: node, location: location(of: node, file: file))

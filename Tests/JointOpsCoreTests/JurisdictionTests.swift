@@ -1,0 +1,101 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+/// The jurisdiction tree: the sample loads, invalid files fail with exact messages, and the
+/// tree answers ancestry and subtree questions.
+@Suite struct JurisdictionTests {
+    static let fixtures = Repository.yamlFiles(in: Repository.fixtures.appendingPathComponent("regions-invalid"))
+
+    static func sample() throws -> JurisdictionTree {
+        let url = Repository.root.appendingPathComponent("Regions/tianjin.yaml")
+        let result = JurisdictionLoader.load(source: try Repository.text(url), file: "tianjin.yaml")
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.description).joined(separator: "\n"))")
+        return try #require(result.tree)
+    }
+
+    @Test("each invalid jurisdiction fixture fails with its exact messages and positions", arguments: fixtures)
+    func fixtureFailsWithExactMessages(_ url: URL) throws {
+        let text = try Repository.text(url)
+        let expected = text.split(separator: "\n").filter { $0.hasPrefix("# expect: ") }.map {
+            "\(url.lastPathComponent):" + $0.dropFirst("# expect: ".count)
+        }
+        let result = JurisdictionLoader.load(source: text, file: url.lastPathComponent)
+        #expect(
+            !expected.isEmpty,
+            "\(url.lastPathComponent) has no '# expect:' line; it produces:\n\(result.diagnostics.map(\.description).joined(separator: "\n"))"
+        )
+        #expect(result.tree == nil)
+        #expect(result.diagnostics.map(\.description) == expected)
+    }
+
+    @Test func thereIsAFixturePerErrorKind() {
+        #expect(Self.fixtures.count >= 10)
+    }
+
+    @Test func theSampleContainsEveryRegionTheRepositoryUses() throws {
+        let tree = try Self.sample()
+        #expect((60...150).contains(tree.count))
+        let used = [
+            "hexi", "heping", "nankai", "hedong", "hebei", "hongqiao", "dongli", "xiqing", "binhai", "tj-traffic-command",
+            "hexi-traffic", "hexi-swat", "district-big-data-center", "hexi-liulin", "hexi-guajiasi", "heping-wudadao",
+            "heping-xiaobailou", "heping-haihe", "nankai-aoti", "hebei-tiedong", "hongqiao-xianyang", "dongli-xinli",
+            "xiqing-zhangjiawo", "binhai-taida",
+        ]
+        for id in used { #expect(tree.contains(id), "\(id) is missing from Regions/tianjin.yaml") }
+        #expect(tree.root.id == "tianjin")
+        #expect(tree.node("hexi")?.level == .district)
+        #expect(tree.node("tj-traffic-command")?.level == .command)
+        #expect(tree.node("hexi-liulin-g1")?.level == .grid)
+        #expect(tree.node("hexi")?.name == Title(zh: "河西分局", en: "Hexi Branch"))
+    }
+
+    @Test func ancestryAndSubtreesFollowTheTree() throws {
+        let tree = try Self.sample()
+        #expect(tree.parent(of: "hexi-liulin") == "hexi")
+        #expect(tree.parent(of: "tianjin") == nil)
+        #expect(tree.ancestors(of: "hexi-liulin-g1") == ["hexi-liulin", "hexi", "tianjin"])
+        #expect(tree.depth(of: "hexi-liulin-g1") == 3)
+        #expect(tree.isWithin("hexi-liulin-g1", "hexi"))
+        #expect(tree.isWithin("hexi", "hexi"))
+        #expect(!tree.isWithin("hexi", "hexi-liulin"))
+        #expect(!tree.isWithin("heping-wudadao", "hexi"))
+        #expect(!tree.isWithin("nowhere", "tianjin"))
+        #expect(tree.subtree(of: "hexi-liulin") == ["hexi-liulin", "hexi-liulin-g1", "hexi-liulin-g2"])
+        #expect(tree.subtree(of: "tianjin").count == tree.count)
+        #expect(tree.children(of: "hexi").prefix(3) == ["hexi-traffic", "hexi-swat", "hexi-liulin"])
+        // The Euler ranges agree with walking up the parents.
+        for node in tree.nodes {
+            for other in tree.nodes.prefix(20) {
+                let byWalk = node.id == other.id || tree.ancestors(of: node.id).contains(other.id)
+                #expect(tree.isWithin(node.id, other.id) == byWalk)
+            }
+        }
+    }
+
+    @Test func anUnknownRegionGetsTheClosestIDs() throws {
+        let tree = try Self.sample()
+        #expect(tree.closest(to: "hexi-liulim").first == "hexi-liulin")
+        #expect(tree.closest(to: "liulin").first == "hexi-liulin")
+        #expect(tree.unknownRegionMessage("hexl") == "unknown region 'hexl'; did you mean 'hexi'?")
+        #expect(tree.closest(to: "zzzzzzzzzzzz").isEmpty)
+    }
+
+    @Test func buildingFromDefinitionsReportsEveryProblem() {
+        let regions = [
+            RegionDefinition(id: "a", level: .city, name: Title(en: "A"), parent: nil),
+            RegionDefinition(id: "b", level: .district, name: Title(en: "B"), parent: "c"),
+            RegionDefinition(id: "c", level: .station, name: Title(en: "C"), parent: "b"),
+        ]
+        #expect(throws: JurisdictionError.self) { try JurisdictionTree(regions: regions) }
+        do {
+            _ = try JurisdictionTree(regions: regions)
+        } catch {
+            #expect(
+                error.messages == [
+                    "region 'b' is a district but its parent 'c' is a station; a district must be under a city",
+                    "regions form a cycle through their parents: b → c → b; one of them needs a parent outside the cycle",
+                ])
+        }
+    }
+}
