@@ -10,7 +10,7 @@ final class DaemonHarness: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     let folder: URL
-    let process = Process()
+    private(set) var process = Process()
     var socket: String { folder.appendingPathComponent("control.sock").path }
     var logPath: String { folder.appendingPathComponent("jointopsd.log").path }
 
@@ -31,6 +31,19 @@ final class DaemonHarness: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
+        try process.run()
+        try waitUntilListening()
+    }
+
+    /// Stops the daemon (SIGTERM) and starts a new one on the same state, configuration and socket.
+    func restart() throws {
+        stop()
+        let next = Process()
+        next.executableURL = process.executableURL
+        next.arguments = process.arguments
+        next.standardOutput = process.standardOutput
+        next.standardError = process.standardError
+        process = next
         try process.run()
         try waitUntilListening()
     }
