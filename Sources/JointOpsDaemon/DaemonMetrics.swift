@@ -31,10 +31,10 @@ public final class DaemonMetrics: Sendable {
     private let lateSteps: Meter
 
     private struct CommandMetrics {
-        var counters: [String: Counter] = [:]
+        var counters: [String: Metrics.Counter] = [:]
         var durations: [String: Metrics.Timer] = [:]
-        var escalations: [String: Counter] = [:]
-        var missed: [String: Counter] = [:]
+        var escalations: [String: Metrics.Counter] = [:]
+        var missed: [String: Metrics.Counter] = [:]
     }
 
     public init() {
@@ -67,7 +67,8 @@ public final class DaemonMetrics: Sendable {
             let counter =
                 metrics.counters[key]
                 ?? {
-                    let made = Counter(label: Name.commands, dimensions: [("method", method), ("result", result)], factory: factory)
+                    let made = Metrics.Counter(
+                        label: Name.commands, dimensions: [("method", method), ("result", result)], factory: factory)
                     metrics.counters[key] = made
                     return made
                 }()
@@ -90,7 +91,7 @@ public final class DaemonMetrics: Sendable {
         let counter = commandMetrics.withLock { metrics in
             let key = deadline + "\u{0}" + kind
             if let counter = metrics.escalations[key] { return counter }
-            let made = Counter(label: Name.escalations, dimensions: [("deadline", deadline), ("kind", kind)], factory: factory)
+            let made = Metrics.Counter(label: Name.escalations, dimensions: [("deadline", deadline), ("kind", kind)], factory: factory)
             metrics.escalations[key] = made
             return made
         }
@@ -101,7 +102,7 @@ public final class DaemonMetrics: Sendable {
     func missed(deadline: String) {
         let counter = commandMetrics.withLock { metrics in
             if let counter = metrics.missed[deadline] { return counter }
-            let made = Counter(label: Name.deadlinesMissed, dimensions: [("deadline", deadline)], factory: factory)
+            let made = Metrics.Counter(label: Name.deadlinesMissed, dimensions: [("deadline", deadline)], factory: factory)
             metrics.missed[deadline] = made
             return made
         }

@@ -73,11 +73,17 @@ import Testing
         #expect(samples.allSatisfy { $0.hasPrefix("jointops_") }, "every metric is named jointops_…")
 
         // Closing an operation takes it off the gauges; its active branches go with it.
-        #expect(try call("Cancel", ["id": .string("OP-M1"), "reason": .string("false report")]).error == nil)
-        let after = Self.samples(try Self.metrics(daemon))
-        #expect(after.contains(#"jointops_open_operations{phase="responding",region="hexi"} 0.0"#))
-        #expect(after.contains(#"jointops_active_branches{branch="swat"} 0.0"#))
-        #expect(after.contains(#"jointops_commands_total{method="Cancel",result="ok"} 1"#))
+        #expect(try call("Cancel", ["id": .string("OP-M1"), "reason": .string("false_alarm")]).error == nil)
+        let afterText = try Self.metrics(daemon)
+        let after = Self.samples(afterText)
+        for expected in [
+            #"jointops_open_operations{phase="responding",region="hexi"} 0.0"#,
+            #"jointops_open_operations{phase="reported",region="hexi"} 1.0"#,
+            #"jointops_active_branches{branch="swat"} 0.0"#, #"jointops_active_branches{branch="public_order"} 0.0"#,
+            #"jointops_commands_total{method="Cancel",result="ok"} 1"#,
+        ] {
+            #expect(after.contains(expected), "missing \(expected) in:\n\(afterText)")
+        }
         #expect(daemon.stop() == 0)
     }
 
