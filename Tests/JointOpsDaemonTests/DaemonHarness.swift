@@ -15,7 +15,8 @@ final class DaemonHarness: @unchecked Sendable {
     var logPath: String { folder.appendingPathComponent("jointopsd.log").path }
 
     /// `configuration` is written to the daemon's configuration file (YAML).
-    init(configuration: String = "", name: String = #function) throws {
+    /// `workflows` is the workflows directory (default: the repository's `Workflows/`).
+    init(configuration: String = "", workflows: String? = nil, name: String = #function) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -25,7 +26,7 @@ final class DaemonHarness: @unchecked Sendable {
         process.executableURL = Self.buildFolder.appendingPathComponent("jointopsd")
         process.arguments = [
             "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
-            "--workflows", Self.root.appendingPathComponent("Workflows").path,
+            "--workflows", workflows ?? Self.root.appendingPathComponent("Workflows").path,
         ]
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

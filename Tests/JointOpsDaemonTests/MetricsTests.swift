@@ -87,6 +87,40 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    @Test func aMissedDeadlineIsALateStepUntilMetAndItsRungIsCounted() throws {
+        // armed-response with the assessment due one second after the start instead of two minutes.
+        let workflows = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "jointops-metrics-workflows-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: workflows) }
+        let original = try String(
+            contentsOf: DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
+        let fast = original.replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 1s")
+        #expect(fast != original)
+        try fast.write(to: workflows.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonHarness(workflows: workflows.path)
+        var start = armedStart
+        start["id"] = .string("OP-ML")
+        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        var text = ""
+        for _ in 0..<100 {
+            text = try Self.metrics(daemon)
+            if Self.samples(text).contains("jointops_late_steps 1.0") { break }
+            usleep(50_000)
+        }
+        let late = Self.samples(text)
+        for expected in [
+            "jointops_late_steps 1.0", #"jointops_deadlines_missed_total{deadline="assessment"} 1"#,
+            #"jointops_escalations_total{deadline="assessment",kind="notify"} 1"#,
+        ] {
+            #expect(late.contains(expected), "missing \(expected) in:\n\(text)")
+        }
+        #expect(!late.contains { $0.hasPrefix("jointops_commands_total{method=\"timer\"") }, "timers are not operator commands")
+        // Assessing at last meets the deadline: no longer late.
+        #expect(try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-ML"), "event": .string("assess")]).error == nil)
+        #expect(Self.samples(try Self.metrics(daemon)).contains("jointops_late_steps 0.0"))
+    }
+
     @Test func openOperationsAreCountedAgainFromTheStoreAfterARestart() throws {
         let daemon = try DaemonHarness()
         var start = armedStart
