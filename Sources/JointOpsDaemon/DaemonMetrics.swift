@@ -30,10 +30,15 @@ public final class DaemonMetrics: Sendable {
     let gauges: Mutex<OpenOperationGauges>
     private let lateSteps: Meter
 
+    private struct LabelPair: Hashable {
+        var first: String
+        var second: String
+    }
+
     private struct CommandMetrics {
-        var counters: [String: Metrics.Counter] = [:]
+        var counters: [LabelPair: Metrics.Counter] = [:]
         var durations: [String: Metrics.Timer] = [:]
-        var escalations: [String: Metrics.Counter] = [:]
+        var escalations: [LabelPair: Metrics.Counter] = [:]
         var missed: [String: Metrics.Counter] = [:]
     }
 
@@ -63,7 +68,7 @@ public final class DaemonMetrics: Sendable {
     /// One operator command answered: `result` is `ok`, `refused`, or the error's short name.
     func command(_ method: String, result: String, took duration: Duration) {
         let (counter, timer) = commandMetrics.withLock { metrics in
-            let key = method + "\u{0}" + result
+            let key = LabelPair(first: method, second: result)
             let counter =
                 metrics.counters[key]
                 ?? {
@@ -89,7 +94,7 @@ public final class DaemonMetrics: Sendable {
     /// operator raised an escalation by hand (`deadline` empty, `kind` manual).
     func escalated(deadline: String, kind: String) {
         let counter = commandMetrics.withLock { metrics in
-            let key = deadline + "\u{0}" + kind
+            let key = LabelPair(first: deadline, second: kind)
             if let counter = metrics.escalations[key] { return counter }
             let made = Metrics.Counter(label: Name.escalations, dimensions: [("deadline", deadline), ("kind", kind)], factory: factory)
             metrics.escalations[key] = made
