@@ -39,9 +39,11 @@ public struct MetricsHTTPServer: Service {
         }
         let bound = channel.localAddress?.port.map { MetricsListenAddress.described(host: address.host, port: $0) } ?? "\(address)"
         logger.notice("serving metrics at http://\(bound)/metrics")
-        await withGracefulShutdownHandler {
+        // Closing the listening channel ends the wait, whether the daemon is shutting down or
+        // the group is cancelled because another service failed.
+        await withTaskCancellationOrGracefulShutdownHandler {
             try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }
     }

@@ -194,6 +194,27 @@ import Testing
             "\(result.output)")
     }
 
+    @Test func aMetricsPortInUseStopsTheStartSayingSo() throws {
+        // Hold a port on 127.0.0.1 so the daemon cannot have it.
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, length) == 0 && listen(holder, 1) == 0 && getsockname(holder, $0, &length) == 0
+            }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: address.sin_port)
+        let result = try Self.runDaemon(["--metrics-listen", "127.0.0.1:\(port)"], expectStateUntouched: false)
+        #expect(result.status == 1)
+        #expect(result.output.contains("cannot listen for metrics on 127.0.0.1:\(port)"), "\(result.output)")
+        #expect(result.output.contains("choose another port with --metrics-listen or metrics_listen"))
+    }
+
     // MARK: Helpers
 
     /// The port the daemon reported in its log ("serving metrics at http://127.0.0.1:PORT/metrics").
@@ -241,7 +262,9 @@ import Testing
     }
 
     /// Runs jointopsd expecting it to exit by itself; its status and stderr.
-    static func runDaemon(_ flags: [String], configuration: String = "") throws -> (status: Int32, output: String) {
+    static func runDaemon(
+        _ flags: [String], configuration: String = "", expectStateUntouched: Bool = true
+    ) throws -> (status: Int32, output: String) {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent(
             "jointopsd-metrics-refused-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -262,9 +285,11 @@ import Testing
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        #expect(
-            !FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path),
-            "refused before the store is opened")
+        if expectStateUntouched {
+            #expect(
+                !FileManager.default.fileExists(atPath: folder.appendingPathComponent("state").path),
+                "refused before the store is opened")
+        }
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
