@@ -46,7 +46,7 @@ install:
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
 	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md docs/*.md systemd/metrics.conf.example $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(CONFDIR)/workflows
 	test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml || install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml
 	for file in Workflows/*.yaml; do test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; done

@@ -23,6 +23,8 @@ public enum Daemon {
                 "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket"
             )
         }
+        // Checked first, so a listener that may not start stops nothing else from happening.
+        let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(
             atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -53,17 +55,25 @@ public enum Daemon {
         logger.info(
             "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
         )
-        let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, logger: logger)
+        let metrics = DaemonMetrics()
+        let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger)
         await engine.armRecoveredTimers(recovery)
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: TimerService(engine: engine, logger: logger))
+        ]
+        // Services shut down in reverse order: the metrics listener after the control socket.
+        if let metricsAddress {
+            services.append(.init(service: MetricsHTTPServer(address: metricsAddress, metrics: metrics, logger: logger)))
+        }
+        services += [
+            .init(service: server),
+            .init(service: SystemdService(engine: engine, server: server, logger: logger)),
+            .init(service: ReloadOnHangup(engine: engine, workflowsDirectory: configuration.workflowsDirectory, logger: logger)),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: TimerService(engine: engine, logger: logger)),
-                    .init(service: server),
-                    .init(service: SystemdService(engine: engine, server: server, logger: logger)),
-                    .init(service: ReloadOnHangup(engine: engine, workflowsDirectory: configuration.workflowsDirectory, logger: logger)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -25,6 +25,8 @@ public struct DaemonConfiguration: Sendable {
     public var commitLingerMicroseconds = 200
     /// How long a connection may leave half a message unfinished before it is closed.
     public var stalledMessageMilliseconds = 10_000
+    /// `HOST:PORT` of the metrics HTTP listener on a loopback address; nil (the default): no listener.
+    public var metricsListen: String?
 
     public init() {}
 
@@ -32,7 +34,7 @@ public struct DaemonConfiguration: Sendable {
 
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
-        "stalled_message_ms", "commit_linger_us",
+        "stalled_message_ms", "commit_linger_us", "metrics_listen",
     ]
 
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
@@ -76,6 +78,14 @@ public struct DaemonConfiguration: Sendable {
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
             case "stalled_message_ms": stalledMessageMilliseconds = try integer()
+            case "metrics_listen":
+                let text = try string()
+                do {
+                    _ = try MetricsListenAddress(parsing: text)
+                } catch {
+                    throw DaemonError("\(path): 'metrics_listen': \(error)")
+                }
+                metricsListen = text
             case "commit_linger_us":
                 guard let number = value as? Int, number >= 0 else { throw DaemonError("\(path): 'commit_linger_us' must be 0 or more") }
                 commitLingerMicroseconds = number

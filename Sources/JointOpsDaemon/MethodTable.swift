@@ -28,6 +28,7 @@ enum MethodTable {
         "io.jointops.Operations.Note": .operate,
         "io.jointops.Operations.Cancel": .operate,
         "io.jointops.Operations.Close": .operate,
+        "io.jointops.Admin.Metrics": .view,
         "io.jointops.Admin.Verify": .admin,
         "io.jointops.Admin.Backup": .admin,
         "io.jointops.Admin.Reload": .admin,

@@ -14,6 +14,7 @@ public actor OperationEngine {
     let logger: Logger
     let hub: WatchHub
     public let timers: TimerScheduler
+    public let metrics: DaemonMetrics
     var catalog: WorkflowCatalog
     var operations: [String: OperationState] = [:]
     /// Operations with a command in flight, and who waits for them.
@@ -22,14 +23,16 @@ public actor OperationEngine {
     private var replies: [String: EventStore.ClientRequest] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
 
-    public init(store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, logger: Logger) {
+    public init(store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger) {
         self.store = store
-        committer = GroupCommitter(store: store)
+        self.metrics = metrics
+        committer = GroupCommitter(store: store, onBatch: { metrics.committed(batchOf: $0) })
         self.catalog = catalog
         self.logger = logger
         hub = WatchHub()
         timers = TimerScheduler()
         for state in recovered.operations { operations[state.id] = state }
+        metrics.recovered(recovered.operations)
     }
 
     /// Arms every recovered timer; overdue ones fire first, in due order.
@@ -137,8 +140,9 @@ public actor OperationEngine {
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
         if let request { replies[request.id] = request }
-        for (state, _, transition) in changes {
+        for (state, before, transition) in changes {
             operations[state.id] = state
+            metrics.operationChanged(from: before, to: state, events: transition.events)
             await timers.apply(transition.effects, operation: state.id)
             hub.publish(state: state, events: transition.events)
             for record in transition.events { log(record, of: state) }

@@ -9,7 +9,23 @@ struct VarlinkService: Sendable {
     let version: String
     let workflowsDirectory: String
 
+    /// Answers a call; operator commands (the methods that need `operate`) are counted by
+    /// method and result, and timed, in the daemon's metrics.
     func answer(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
+        guard MethodTable.required[call.method] == .operate else { return try await dispatch(call, from: caller) }
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            let reply = try await dispatch(call, from: caller)
+            engine.metrics.command(call.name, result: "ok", took: clock.now - started)
+            return reply
+        } catch {
+            engine.metrics.command(call.name, result: DaemonMetrics.result(of: error), took: clock.now - started)
+            throw error
+        }
+    }
+
+    private func dispatch(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
         try authorize(call, caller)
         let p = call.parameters
         switch call.method {
@@ -78,6 +94,9 @@ struct VarlinkService: Sendable {
         case "io.jointops.Admin.Reload":
             _ = try Parameters(p, known: [])
             return try await engine.reload(from: workflowsDirectory)
+        case "io.jointops.Admin.Metrics":
+            _ = try Parameters(p, known: [])
+            return .object(["text": .string(engine.metrics.exposition())])
         case "io.jointops.Admin.Backup":
             return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
         default:

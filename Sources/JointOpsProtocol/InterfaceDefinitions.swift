@@ -4,7 +4,7 @@
 package enum InterfaceDefinitions {
     package static let all: [String: String] = [
         "io.jointops.Admin": #"""
-        # jointops administration: verify the event log, take backups.
+        # jointops administration: verify the event log, take backups, reload workflows, read metrics.
         interface io.jointops.Admin
 
         # Walks the hash chain of the whole event log.
@@ -30,6 +30,15 @@ package enum InterfaceDefinitions {
           path: string,
           # Events in the log when the backup was taken.
           events: int
+        )
+
+        # The daemon's metrics in the Prometheus text exposition format (version 0.0.4): open
+        # operations by phase and region, active branches, late steps, commands by method and
+        # result, escalations, missed deadlines, command latency and commit batch sizes. Needs
+        # the view role only.
+        method Metrics() -> (
+          # The exposition text, one sample a line, every metric named jointops_….
+          text: string
         )
 
         # Re-reads the workflows directory. If every workflow is valid the new set replaces the

@@ -37,7 +37,15 @@ public final class GroupCommitter: Sendable {
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "jointops.store.commit", qos: .userInitiated)
 
-    public init(store: EventStore) { self.store = store }
+    /// Told the number of changes in every transaction that committed, on the writer's
+    /// thread: the daemon feeds its batch-size histogram from here (the store knows nothing
+    /// of metrics). Keep it cheap.
+    private let onBatch: (@Sendable (Int) -> Void)?
+
+    public init(store: EventStore, onBatch: (@Sendable (Int) -> Void)? = nil) {
+        self.store = store
+        self.onBatch = onBatch
+    }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
@@ -111,6 +119,7 @@ public final class GroupCommitter: Sendable {
                     $0.statistics.changes += batch.reduce(0) { $0 + $1.changes.count }
                     $0.statistics.writingNanoseconds += spent
                 }
+                onBatch?(batch.count)
                 for pending in batch { pending.continuation.resume() }
             } catch {
                 state.withLock { $0.statistics.failedTransactions += 1 }

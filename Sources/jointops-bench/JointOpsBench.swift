@@ -33,8 +33,8 @@ enum JointOpsBench {
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: jointops-bench engine|store|daemon|report|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN
-".utf8)
+                    "usage: jointops-bench engine|store|daemon|report|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
+                        .utf8)
             )
             exit(64)
         }

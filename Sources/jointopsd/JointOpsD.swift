@@ -27,6 +27,12 @@ struct JointOpsD: AsyncParsableCommand {
     @Option(help: "full (default) or normal; see docs/storage.md.")
     var durability: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve GET /metrics over HTTP on this loopback HOST:PORT (e.g. 127.0.0.1:9464); off by default.",
+            discussion: "Only 127.0.0.0/8 and [::1] are accepted: the listener has no authentication and no TLS."))
+    var metricsListen: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -40,6 +46,7 @@ struct JointOpsD: AsyncParsableCommand {
         if let stateDirectory { settings.stateDirectory = stateDirectory }
         if let socket { settings.socketPath = socket }
         if let workflows { settings.workflowsDirectory = workflows }
+        if let metricsListen { settings.metricsListen = metricsListen }
         if let durability {
             guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
             settings.durability = mode

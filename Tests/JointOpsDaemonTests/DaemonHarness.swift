@@ -10,12 +10,13 @@ final class DaemonHarness: @unchecked Sendable {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     let folder: URL
-    let process = Process()
+    private(set) var process = Process()
     var socket: String { folder.appendingPathComponent("control.sock").path }
     var logPath: String { folder.appendingPathComponent("jointopsd.log").path }
 
     /// `configuration` is written to the daemon's configuration file (YAML).
-    init(configuration: String = "", name: String = #function) throws {
+    /// `workflows` is the workflows directory (default: the repository's `Workflows/`).
+    init(configuration: String = "", workflows: String? = nil, name: String = #function) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -25,12 +26,25 @@ final class DaemonHarness: @unchecked Sendable {
         process.executableURL = Self.buildFolder.appendingPathComponent("jointopsd")
         process.arguments = [
             "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
-            "--workflows", Self.root.appendingPathComponent("Workflows").path,
+            "--workflows", workflows ?? Self.root.appendingPathComponent("Workflows").path,
         ]
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log
+        try process.run()
+        try waitUntilListening()
+    }
+
+    /// Stops the daemon (SIGTERM) and starts a new one on the same state, configuration and socket.
+    func restart() throws {
+        stop()
+        let next = Process()
+        next.executableURL = process.executableURL
+        next.arguments = process.arguments
+        next.standardOutput = process.standardOutput
+        next.standardError = process.standardError
+        process = next
         try process.run()
         try waitUntilListening()
     }

@@ -57,7 +57,8 @@ struct RoleMatrixTests {
         let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
         // (command, the least role that may run it)
         let matrix: [([String], String)] = [
-            (["workflows"], "view"), (["list"], "view"), (["show", "OP-ROLE"], "view"), (["history", "OP-ROLE"], "view"),
+            (["workflows"], "view"), (["metrics"], "view"), (["list"], "view"), (["show", "OP-ROLE"], "view"),
+            (["history", "OP-ROLE"], "view"),
             (["note", "OP-ROLE", "seen"], "operate"), (["escalate", "OP-ROLE", "crowd"], "operate"),
             (["start", "armed-response", "--region", "hexi", "-a", "incident_type=armed_robbery", "-a", "priority=P2"], "operate"),
             (["report", "--from", "1d"], "view"), (["admin", "verify"], "admin"),

@@ -1,6 +1,7 @@
 import Foundation
 import JointOpsCore
 import JointOpsStore
+import Synchronization
 import Testing
 
 /// Acknowledge after commit: concurrent commands share transactions; a failed batch fails
@@ -42,6 +43,19 @@ import Testing
         #expect(try store.eventCount() == acknowledged)
         #expect(try store.verifyChain().isIntact)
         #expect(try store.allOperations().count == 64)
+    }
+
+    @Test func theBatchCallbackHearsEveryCommittedTransactionsSize() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(2) }
+        let batches = Mutex<[Int]>([])
+        let committer = GroupCommitter(store: store, onBatch: { size in batches.withLock { $0.append(size) } })
+        _ = try await Self.runWriters(committer, workflows[0].0, writers: 16, notes: 5)
+        let sizes = batches.withLock { $0 }
+        #expect(sizes.count == committer.statistics.transactions)
+        #expect(sizes.reduce(0, +) == 16 * 6)
+        #expect(sizes.allSatisfy { $0 >= 1 })
     }
 
     @Test func aFailedBatchFailsItsCommandsAndKeepsEveryAcknowledgedOne() async throws {
