@@ -23,7 +23,9 @@ public struct SystemdService: Service {
         Systemd.notify("READY=1\nSTATUS=\(await engine.status())")
         let period = watchdog.map { $0 / 2 } ?? .seconds(5)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: min(period, .seconds(5)))
+            let pause = min(period, .seconds(5))
+            // Shutdown interrupts the pause, so stopping never waits out a status period.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             guard !Task.isShuttingDownGracefully else { break }
             let status = await engine.status()
             if let watchdog, await engine.storeStalled(longerThan: watchdog / 2) {
