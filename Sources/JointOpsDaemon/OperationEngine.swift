@@ -331,6 +331,7 @@ public actor OperationEngine {
         for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
             subscription.send(.object(["operation": Views.operation(state)]))
         }
+        subscription.send(.object(["current": .bool(true)]))
         return subscription
     }
 

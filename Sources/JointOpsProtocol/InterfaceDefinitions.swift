@@ -496,7 +496,10 @@ package enum InterfaceDefinitions {
           # The operation as it stands (first replies, and after each change).
           operation: ?Operation,
           # One event of a change.
-          event: ?Event
+          event: ?Event,
+          # Sent once, on its own, right after the initial replies: every matching operation as it
+          # stands has been sent, so a view built from them is now complete.
+          current: ?bool
         )
 
         # No operation has this id.

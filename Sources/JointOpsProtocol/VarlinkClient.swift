@@ -76,6 +76,13 @@ public final class VarlinkClient: @unchecked Sendable {
         }
     }
 
+    /// Whether a reply can be received without blocking, waiting at most `milliseconds`.
+    public func replyReady(within milliseconds: Int32) -> Bool {
+        if pending.contains(0) { return true }
+        var descriptorPoll = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptorPoll, 1, milliseconds) > 0
+    }
+
     /// One call, one reply.
     public func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
         try send(VarlinkCall(method: method, parameters: parameters))

@@ -18,7 +18,7 @@ struct JointOpsCtl: AsyncParsableCommand {
         subcommands: [
             Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
             Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,
-            Workflows.self, Watch.self, Metrics.self,
+            Workflows.self, Watch.self, Board.self, Metrics.self,
             Admin.self, WorkflowCommand.self,
         ]
     )

@@ -183,6 +183,8 @@ import Testing
         let first = try watcher.receive()
         #expect(first.continues)
         #expect(first.operation?["id"] == .string("OP-W"))
+        let current = try watcher.receive()
+        #expect(current.parameters == ["current": .bool(true)], "the initial state ends with a 'current' marker")
         _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W"), "event": .string("assess")])
         let event = try watcher.receive()
         #expect(event.parameters["event"]?["description"] == .string("phase → assessing (event assess)"))
