@@ -89,7 +89,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "jointops-bench",
-            dependencies: ["JointOpsCore", "JointOpsStore", "JointOpsProtocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "JointOpsCore", "JointOpsStore", "JointOpsProtocol", "JointOpsDaemon", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -24,6 +24,8 @@ enum JointOpsBench {
             try DaemonBenchmark.run(root: root, quick: quick)
         case "report":
             try ReportBenchmark.run(workflowsFolder: root.appendingPathComponent("Workflows"), operations: quick ? 50_000 : 1_000_000)
+        case "timers":
+            try await TimerBenchmark.run(root: root, quick: quick)
         case "selection":
             try SelectionBenchmark.run(nodes: 2_000, units: 10_000, dispatches: quick ? 20_000 : 200_000)
         case "commit-cost":
@@ -33,7 +35,7 @@ enum JointOpsBench {
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: jointops-bench engine|store|daemon|report|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
+                    "usage: jointops-bench engine|store|daemon|report|timers|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
                         .utf8)
             )
             exit(64)

@@ -11,11 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def walkthrough():
+def block(name):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- walkthrough:.*?```sh\n(.*?)```\n<!-- end walkthrough -->", text, re.S)
-    assert block, "the README has no walk-through block"
-    return block.group(1)
+    found = re.search(rf"<!-- {name}:.*?```sh\n(.*?)```\n<!-- end {name} -->", text, re.S)
+    assert found, f"the README has no {name} block"
+    return found.group(1)
+
+
+def walkthrough():
+    return block("walkthrough")
 
 
 def test_the_readme_walkthrough_works_as_written():
@@ -46,6 +50,21 @@ def test_the_readme_walkthrough_works_as_written():
         assert "chain intact" in out
         assert "## Deadlines, planned against actual" in out
         assert re.search(r"\| assessment \| operation \| .* \| met late \(escalation #1\) \|", out), "the report shows the late assessment"
+        # The supervisor's day runs in the same folder and shell setup as the walk-through.
+        setup = script.splitlines()[0]
+        assert setup.startswith("export PATH=")
+        result = subprocess.run(["bash", "-e", "-x", "-o", "pipefail", "-c", setup + "\n" + block("supervisor")], cwd=folder,
+                                capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        out = result.stdout
+        assert "No late steps." in out, "the board shows nothing late once the walk-through is done"
+        assert "OP-DEMO-1 rated 2/5; dissatisfied: rectification OP-" in out
+        assert re.search(r"OP-\d{8}-\d{4}\s+service-evaluation-followup\s+received\s+hexi", out), "the follow-up runs in hexi"
+        assert re.search(r"operations started\s+2\s+0\s+-", out), "the demo and its follow-up were reported today"
+        assert re.search(r"deadline assessment met on time\s+0\.0%", out), "the assessment was met late"
+        assert re.search(r"ratings dissatisfied \(1–2\)\s+1\s+0", out)
+        assert "operations.started,operations started,count,1,0," in out, "hexi with swat: the demo only"
+        assert 'jointops_commands_total{method=' in out
     finally:
         # SIGTERM to make and jointopsd alike; jointopsd shuts down gracefully.
         os.killpg(daemon.pid, signal.SIGTERM)
