@@ -115,8 +115,9 @@ public final class ControlSocketServer: Service, Sendable {
         let caller = connection.caller
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
-                func send(_ reply: VarlinkReply) async throws {
-                    var buffer = ByteBuffer(string: reply.json)
+                func send(_ reply: VarlinkReply) async throws { try await sendText(reply.json) }
+                func sendText(_ text: String) async throws {
+                    var buffer = ByteBuffer(string: text)
                     buffer.writeInteger(UInt8(0))
                     try await outbound.write(buffer)
                 }
@@ -131,7 +132,7 @@ public final class ControlSocketServer: Service, Sendable {
                             continue
                         }
                         if call.method == "io.jointops.Operations.Watch" {
-                            try await watch(call, caller: caller, send: send)
+                            try await watch(call, caller: caller, send: send, sendText: sendText)
                             continue
                         }
                         do {
@@ -161,7 +162,9 @@ public final class ControlSocketServer: Service, Sendable {
 
     /// Streams a watch: the matching operations, then every change, until the client goes
     /// away, falls behind, or the daemon stops.
-    private func watch(_ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void) async throws {
+    private func watch(
+        _ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void, sendText: (String) async throws -> Void
+    ) async throws {
         let filter: WatchFilter
         do {
             try service.authorize(call, caller)
@@ -178,9 +181,8 @@ public final class ControlSocketServer: Service, Sendable {
         defer { engine.hub.unsubscribe(subscription) }
         for await item in subscription.items {
             switch item {
-            case .reply(let reply):
-                guard case .object(let members) = reply else { continue }
-                try await send(VarlinkReply(parameters: members, continues: true))
+            case .reply(let encoded):
+                try await sendText(encoded)
             case .tooSlow(let buffered):
                 logger.warning("watcher uid \(caller.uid) fell \(buffered) replies behind and was disconnected")
                 try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))

@@ -1,4 +1,5 @@
 import JointOpsCore
+import JointOpsProtocol
 import Synchronization
 
 /// Fans every committed change out to watchers without ever waiting for them: each watcher
@@ -7,7 +8,8 @@ public final class WatchHub: Sendable {
     /// One watcher's stream of replies (Varlink parameters).
     public final class Subscription: Sendable {
         public enum Item: Sendable {
-            case reply(JSONValue)
+            /// A reply (with `continues`), already encoded: a change is encoded once for all watchers.
+            case reply(String)
             /// The watcher fell behind by this many replies and is being disconnected.
             case tooSlow(buffered: Int)
         }
@@ -27,9 +29,15 @@ public final class WatchHub: Sendable {
             (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(capacity + 1))
         }
 
-        /// Queues a reply; false when the watcher has fallen too far behind (and is now cut off).
+        /// Queues a reply's parameters; false when the watcher has fallen too far behind (and is now cut off).
         @discardableResult
-        func send(_ reply: JSONValue) -> Bool {
+        func send(_ parameters: JSONValue) -> Bool {
+            send(encoded: WatchHub.encode(parameters))
+        }
+
+        /// Queues an encoded reply (see `WatchHub.encode`).
+        @discardableResult
+        func send(encoded reply: String) -> Bool {
             guard !dropped.withLock({ $0 }) else { return false }
             switch continuation.yield(.reply(reply)) {
             case .enqueued(let remaining) where remaining > 1:
@@ -85,12 +93,19 @@ public final class WatchHub: Sendable {
             ])
         }
         replies.append(.object(["operation": Views.operation(state)]))
+        let encoded = replies.map(Self.encode)
         for subscription in matching {
-            for reply in replies where !subscription.send(reply) {
+            for reply in encoded where !subscription.send(encoded: reply) {
                 unsubscribe(subscription)
                 break
             }
         }
+    }
+
+    /// A stream reply with these parameters, as sent on the wire (without the NUL).
+    static func encode(_ parameters: JSONValue) -> String {
+        guard case .object(let members) = parameters else { return VarlinkReply(parameters: [:], continues: true).json }
+        return VarlinkReply(parameters: members, continues: true).json
     }
 
     /// Watchers connected now.
