@@ -17,8 +17,23 @@ public struct TimerService: Service {
         let scheduler = engine.timers
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let now = OperationEngine.now()
-            for timer in await scheduler.takeDue(at: now) {
-                await engine.fire(timer.key, of: timer.operation)
+            // Different operations' timers fire concurrently (they share group commits, so a
+            // burst of due timers is not fired one commit after another); one operation's
+            // fire in due order.
+            let due = await scheduler.takeDue(at: now)
+            if !due.isEmpty {
+                var byOperation: [String: [TimerKey]] = [:]
+                var order: [String] = []
+                for timer in due {
+                    if byOperation[timer.operation] == nil { order.append(timer.operation) }
+                    byOperation[timer.operation, default: []].append(timer.key)
+                }
+                await withTaskGroup(of: Void.self) { group in
+                    for operation in order {
+                        let keys = byOperation[operation]!
+                        group.addTask { for key in keys { await self.engine.fire(key, of: operation) } }
+                    }
+                }
             }
             let next = await scheduler.nextDue()
             let wait = next.map { max(1, min(20, $0.since(OperationEngine.now()))) } ?? 20
