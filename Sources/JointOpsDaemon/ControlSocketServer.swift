@@ -21,6 +21,7 @@ public final class ControlSocketServer: Service, Sendable {
     let logger: Logger
     let roles: PeerCredentials.RoleGroups
     private let connections = Mutex(0)
+    private let open = OpenConnections()
     /// Set once the socket is listening (tests and readiness wait for it).
     public let listening: AsyncStream<Void>
     private let listeningContinuation: AsyncStream<Void>.Continuation
@@ -106,6 +107,7 @@ public final class ControlSocketServer: Service, Sendable {
             // Stop accepting: closing the listening socket ends the accept loop; in-flight
             // calls finish, watchers are told the daemon is going away.
             server.channel.close(promise: nil)
+            self.open.closeIdle()
             Task { await self.engine.shutdown() }
         }
     }
@@ -113,6 +115,12 @@ public final class ControlSocketServer: Service, Sendable {
     /// Answers one connection's calls in order until it closes.
     private func serve(_ connection: Connection) async {
         let caller = connection.caller
+        let channel = connection.channel.channel
+        defer { open.closed(channel) }
+        guard open.opened(channel) else {
+            try? await channel.close()
+            return
+        }
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
                 func send(_ reply: VarlinkReply) async throws { try await sendText(reply.json) }
@@ -123,24 +131,30 @@ public final class ControlSocketServer: Service, Sendable {
                 }
                 do {
                     for try await frame in inbound {
+                        _ = open.busy(channel, true)
                         let text = String(buffer: frame)
                         let call: VarlinkCall
                         do {
                             call = try VarlinkCall(json: text)
                         } catch {
                             try await send(Self.reply(for: error))
+                            if open.busy(channel, false) { return }
                             continue
                         }
                         if call.method == "io.jointops.Operations.Watch" {
                             try await watch(call, caller: caller, send: send, sendText: sendText)
-                            continue
+                        } else {
+                            do {
+                                let parameters = try await service.answer(call, from: caller)
+                                if !call.oneway, case .object(let members) = parameters {
+                                    try await send(VarlinkReply(parameters: members))
+                                }
+                            } catch {
+                                if !call.oneway { try await send(Self.reply(for: error)) }
+                            }
                         }
-                        do {
-                            let parameters = try await service.answer(call, from: caller)
-                            if !call.oneway, case .object(let members) = parameters { try await send(VarlinkReply(parameters: members)) }
-                        } catch {
-                            if !call.oneway { try await send(Self.reply(for: error)) }
-                        }
+                        // Stopping: this call is answered, so the connection closes now.
+                        if open.busy(channel, false) { return }
                     }
                 } catch let error as NULFrameDecoder.MessageTooLarge {
                     try? await send(

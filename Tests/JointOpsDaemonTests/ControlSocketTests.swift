@@ -192,6 +192,27 @@ import Testing
         #expect(state.operation?["phase"] == .string("assessing"))
     }
 
+    @Test func stoppingClosesIdleClientsAndWatchersInsteadOfWaitingForThem() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-STOP")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let idle = try daemon.client()
+        #expect(try idle.call("io.jointops.Operations.Show", ["id": .string("OP-STOP")]).error == nil)
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        #expect(try watcher.receive().operation?["id"] == .string("OP-STOP"))
+        #expect(try watcher.receive().parameters["current"] == .bool(true))
+        #expect(daemon.stop(within: 5) == 0, "jointopsd did not stop within 5 s: it waited for its clients to go away")
+        // Both were closed by the daemon: the watcher's stream ended, the idle connection reads end-of-file.
+        var ended = false
+        while let reply = try? watcher.receive() {
+            if !reply.continues { break }
+        }
+        do { _ = try idle.receive() } catch { ended = true }
+        #expect(ended)
+    }
+
     @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
         let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
         var start = armedStart

@@ -78,6 +78,19 @@ final class DaemonHarness: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Sends SIGTERM; nil if jointopsd had not exited after `seconds` (it is then killed).
+    func stop(within seconds: Double) -> Int32? {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
     deinit {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
