@@ -8,7 +8,8 @@ public final class WatchHub: Sendable {
     /// One watcher's stream of replies (Varlink parameters).
     public final class Subscription: Sendable {
         public enum Item: Sendable {
-            /// A reply (with `continues`), already encoded: a change is encoded once for all watchers.
+            /// Replies (with `continues`), already encoded and joined by NULs: a change is
+            /// encoded once for all watchers and written to each in one go.
             case reply(String)
             /// The watcher fell behind by this many replies and is being disconnected.
             case tooSlow(buffered: Int)
@@ -93,12 +94,10 @@ public final class WatchHub: Sendable {
             ])
         }
         replies.append(.object(["operation": Views.operation(state)]))
-        let encoded = replies.map(Self.encode)
-        for subscription in matching {
-            for reply in encoded where !subscription.send(encoded: reply) {
-                unsubscribe(subscription)
-                break
-            }
+        // One write per watcher per change: the replies joined by the NUL that ends each.
+        let encoded = replies.map(Self.encode).joined(separator: "\0")
+        for subscription in matching where !subscription.send(encoded: encoded) {
+            unsubscribe(subscription)
         }
     }
 

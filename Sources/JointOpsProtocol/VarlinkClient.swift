@@ -76,6 +76,15 @@ public final class VarlinkClient: @unchecked Sendable {
         }
     }
 
+    /// Reads what has arrived, without decoding it, and returns how many whole messages that
+    /// completed (for load tests whose watchers should cost the machine as little as possible).
+    public func skipReplies() throws -> Int {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { throw Failure.disconnected }
+        return buffer[..<count].count { $0 == 0 }
+    }
+
     /// Whether a reply can be received without blocking, waiting at most `milliseconds`.
     public func replyReady(within milliseconds: Int32) -> Bool {
         if pending.contains(0) { return true }
