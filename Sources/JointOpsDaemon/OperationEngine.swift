@@ -17,14 +17,24 @@ public actor OperationEngine {
     public let metrics: DaemonMetrics
     var catalog: WorkflowCatalog
     var operations: [String: OperationState] = [:]
+    /// The jurisdiction and every unit; nil when no regions file is configured (regions are
+    /// then not checked and no units are dispatched).
+    var roster: UnitRoster?
+    /// Where the jurisdiction was read from, for reloads.
+    let regionsPath: String?
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
     private var replies: [String: EventStore.ClientRequest] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
 
-    public init(store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger) {
+    public init(
+        store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger,
+        roster: UnitRoster? = nil, regionsPath: String? = nil
+    ) {
         self.store = store
+        self.roster = roster
+        self.regionsPath = regionsPath
         self.metrics = metrics
         committer = GroupCommitter(store: store, onBatch: { metrics.committed(batchOf: $0) })
         self.catalog = catalog
@@ -54,6 +64,7 @@ public actor OperationEngine {
                 "io.jointops.Operations.WorkflowNotFound",
                 ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
         }
+        try checkRegion(region, parameter: "region")
         let now = Self.now()
         let id = id ?? nextID(now)
         await acquire(id)
@@ -92,6 +103,11 @@ public actor OperationEngine {
             }
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
+        switch command {
+        case .reinforce(_, _, let region?): try checkRegion(region, parameter: "region")
+        case .reassign(let region, _): try checkRegion(region, parameter: "region")
+        default: break
+        }
         var state = before
         let transition: Transition
         do {
@@ -114,8 +130,12 @@ public actor OperationEngine {
     private func commit(
         state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String
     ) async throws(VarlinkError) -> JSONValue {
+        var state = state
+        var transition = transition
+        var work = UnitWork()
+        dispatchUnits(&state, &transition, &work)
         let reply = JSONValue.object(["operation": Views.operation(state)])
-        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method)
+        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work)
         return reply
     }
 
@@ -123,16 +143,21 @@ public actor OperationEngine {
     /// watchers and the journal; `reply` is what a retry with the same request id gets.
     func commit(
         _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: String?,
-        method: String
+        method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = []
     ) async throws(VarlinkError) {
         let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
+        let touched = work.touched.compactMap { roster?.unit($0) }
         let stored = changes.enumerated().map { index, change in
             EventStore.Change(
-                state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil)
+                state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil,
+                units: index == 0 ? touched : [])
         }
+        let rosterChange =
+            rosterRecords.isEmpty ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [])
         do {
-            try await committer.commit(stored)
+            try await committer.commit(stored, roster: rosterChange)
         } catch {
+            undo(work)
             logger.error(
                 "storage fault: \(error)",
                 metadata: ["operation": "\(changes[0].state.id)", "message_id": "\(JournalMessageID.storageFault)"])
@@ -148,6 +173,11 @@ public actor OperationEngine {
             for record in transition.events { log(record, of: state) }
             if state.phase.isTerminal { operations[state.id] = nil }
         }
+        for record in rosterRecords {
+            hub.publish(unit: record.change, at: record.at, actor: record.actor, units: touched)
+            logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
+        }
+        if work.freed { scheduleFill() }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.

@@ -10,6 +10,8 @@ public struct WorkflowCatalog: Sendable {
     public var sources: [String: String]
     /// Every problem found, as the validator prints it.
     public var diagnostics: [Diagnostic]
+    /// The file each current workflow came from, by id.
+    public var paths: [String: String] = [:]
 
     /// Reads every .yaml/.yml file directly in `folder`. Invalid files are reported and left
     /// out; the daemon refuses to start only when none is valid.
@@ -44,6 +46,7 @@ public struct WorkflowCatalog: Sendable {
             }
             catalog.current[workflow.id] = workflow
             catalog.sources[workflow.id] = source
+            catalog.paths[workflow.id] = path
         }
         guard !catalog.current.isEmpty else {
             throw DaemonError(
@@ -51,6 +54,43 @@ public struct WorkflowCatalog: Sendable {
             )
         }
         return catalog
+    }
+}
+
+extension WorkflowCatalog {
+    /// Dispatch regions (`region:` of a phase's dispatch item) that the jurisdiction lacks,
+    /// each at the place in the file that names it, with the closest ids.
+    public func regionProblems(_ tree: JurisdictionTree) -> [Diagnostic] {
+        var problems: [Diagnostic] = []
+        for id in current.keys.sorted() {
+            let workflow = current[id]!
+            let source = sources[id] ?? ""
+            let path = paths[id] ?? id
+            for phase in workflow.phases {
+                for rule in phase.dispatch {
+                    guard let region = rule.region, !tree.contains(region) else { continue }
+                    problems.append(
+                        Diagnostic(
+                            .error, at: Self.location(of: region, in: source, file: path),
+                            "phase '\(phase.name)' dispatches branch '\(workflow.branches[rule.branch].name)' to \(tree.unknownRegionMessage(region))"
+                        ))
+                }
+            }
+        }
+        return problems
+    }
+
+    /// Where `region:` first names `region` in the source (line 1 when not found).
+    private static func location(of region: String, in source: String, file: String) -> SourceLocation {
+        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let key = line.range(of: "region:") else { continue }
+            let rest = line[key.upperBound...]
+            guard let found = rest.range(of: region) else { continue }
+            let after = rest[found.upperBound...].first
+            guard after == nil || !(after!.isLetter || after!.isNumber || after! == "-" || after! == "_") else { continue }
+            return SourceLocation(file: file, line: number + 1, column: line.distance(from: line.startIndex, to: found.lowerBound) + 1)
+        }
+        return SourceLocation(file: file, line: 1, column: 1)
     }
 }
 
