@@ -13,6 +13,13 @@ struct UnitWork {
     /// Whether a unit became free (then awaiting branches may be filled).
     var freed = false
 
+    /// A unit the command added (a roster cannot forget a unit: a failed add is undone by
+    /// retiring it in memory; the store never saw it, so a restart forgets it).
+    mutating func noteAdded(_ id: String) {
+        guard !touched.contains(id) else { return }
+        touched.append(id)
+    }
+
     mutating func touch(_ unit: JointOpsCore.Unit?) {
         guard let unit, before[unit.id] == nil else { return }
         before[unit.id] = unit
@@ -99,7 +106,14 @@ extension OperationEngine {
     func undo(_ work: UnitWork) {
         guard roster != nil else { return }
         for id in work.touched.reversed() {
-            if let unit = work.before[id] { roster!.restore(unit) }
+            if let unit = work.before[id] {
+                roster!.restore(unit)
+            } else if let added = roster!.unit(id) {
+                roster!.restore(
+                    JointOpsCore.Unit(
+                        id: added.id, callSign: added.callSign, kind: added.kind, homeRegion: added.homeRegion,
+                        capabilities: added.capabilities, status: .available, statusReason: "not stored", assignment: nil, retired: true))
+            }
         }
     }
 

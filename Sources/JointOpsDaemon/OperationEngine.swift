@@ -160,7 +160,9 @@ public actor OperationEngine {
             undo(work)
             logger.error(
                 "storage fault: \(error)",
-                metadata: ["operation": "\(changes[0].state.id)", "message_id": "\(JournalMessageID.storageFault)"])
+                metadata: [
+                    "operation": "\(changes.first?.state.id ?? UnitChange.stream)", "message_id": "\(JournalMessageID.storageFault)",
+                ])
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
@@ -412,7 +414,21 @@ public actor OperationEngine {
             logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
         }
-        let errors = fresh.diagnostics.filter { $0.severity == .error }
+        var rebound = roster
+        if let regionsPath, rebound != nil {
+            do {
+                try rebound!.rebind(to: try UnitsSetup.tree(at: regionsPath))
+            } catch let error as DaemonError {
+                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                throw VarlinkError(
+                    "io.jointops.Admin.ReloadFailed",
+                    ["problems": .array(error.description.split(separator: "\n").map { .string(String($0)) })])
+            } catch {
+                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
+            }
+        }
+        let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
         guard errors.isEmpty else {
             logger.error(
                 "reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed",
@@ -429,6 +445,7 @@ public actor OperationEngine {
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(error.message)])])
         }
         catalog = fresh
+        roster = rebound
         logger.notice(
             "reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))"
         )

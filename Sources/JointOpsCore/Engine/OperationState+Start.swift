@@ -48,5 +48,5 @@ extension OperationState {
 
 extension String {
     /// Empty or only whitespace.
-    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+    package var isBlank: Bool { allSatisfy(\.isWhitespace) }
 }
