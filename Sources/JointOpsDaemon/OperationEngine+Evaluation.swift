@@ -79,6 +79,12 @@ extension OperationEngine {
     /// The evaluation report over operations started in `[from, to)`, beside the previous
     /// period of the same length.
     public func evaluate(from: Instant, to: Instant, filter: ReportFilter) throws(VarlinkError) -> JSONValue {
+        var filter = filter
+        // A region means the region and its sub-regions (a district covers its stations and grids).
+        if let tree = roster?.tree, let regions = filter.regions {
+            for region in regions { try checkRegion(region, parameter: "region") }
+            filter.regions = regions.flatMap { tree.subtree(of: $0) }
+        }
         let report = try storeRead({ () throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: filter) })
         let previous = EvaluationReport.previousPeriod(from: from, to: to)
         func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 100).rounded() / 100) } ?? .null }

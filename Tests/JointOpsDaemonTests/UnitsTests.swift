@@ -405,6 +405,24 @@ import Testing
         )
     }
 
+    @Test func aReportForADistrictCoversItsStationsAndGrids() throws {
+        let daemon = try DaemonHarness()
+        #expect(try Self.start(daemon, "OP-S1", region: "hexi-liulin-g1").error == nil)
+        #expect(try Self.start(daemon, "OP-S2", region: "heping").error == nil)
+        func started(_ region: String) throws -> JSONValue? {
+            let reply = try daemon.call(
+                "io.jointops.Operations.Evaluate",
+                ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z"), "region": .string(region)])
+            if let error = reply.error { return .string(error) }
+            return Self.items(reply.parameters["figures"]).first { $0["figure"] == .string("operations.started") }?["current"]
+        }
+        #expect(try started("hexi") == .int(1))
+        #expect(try started("hexi-liulin") == .int(1))
+        #expect(try started("hexi-guajiasi") == .int(0))
+        #expect(try started("tianjin") == .int(2))
+        #expect(try started("hexii") == .string("org.varlink.service.InvalidParameter"))
+    }
+
     @Test func withoutAJurisdictionRegionsAreNotCheckedAndTheLogSaysSo() throws {
         let daemon = try DaemonHarness(regions: nil)
         #expect(try Self.start(daemon, "OP-N1", region: "anywhere").error == nil)
