@@ -81,7 +81,10 @@ extension OperationEngine {
                         preconditionFailure("selection chose a unit the roster refuses: \(error.message)")
                     }
                 }
-                if selection.shortfall > 0 { events.append(.unitsAwaited(instance: index, missing: selection.shortfall)) }
+                if selection.shortfall > 0 {
+                    events.append(.unitsAwaited(instance: index, missing: selection.shortfall))
+                    awaitedCapabilities[UnitAssignment(operation: state.id, instance: index)] = Set(capabilities)
+                }
             case .releaseUnits(let name):
                 guard let index = state.instance(named: name) else { continue }
                 let release = state.workflow.branches[state.branches[index].definition].release
@@ -145,13 +148,14 @@ extension OperationEngine {
         else { return }
         let instance = before.branches[index]
         let definition = before.workflow.branches[instance.definition]
-        let request = UnitRequest(
-            kind: definition.kind, count: instance.missingUnits, capabilities: Set(definition.capabilities), region: instance.region)
+        let assignment = UnitAssignment(operation: id, instance: index)
+        let capabilities = awaitedCapabilities[assignment] ?? Set(definition.capabilities)
+        let request = UnitRequest(kind: definition.kind, count: instance.missingUnits, capabilities: capabilities, region: instance.region)
         guard let selection = try? UnitSelector.select(request, in: roster!), !selection.chosen.isEmpty else { return }
         var work = UnitWork()
         for unit in selection.unitIDs { work.touch(roster!.unit(unit)) }
         do {
-            _ = try roster!.assign(selection.unitIDs, to: UnitAssignment(operation: id, instance: index))
+            _ = try roster!.assign(selection.unitIDs, to: assignment)
         } catch {
             logger.error("\(id): filling \(instance.name) failed: \(error.message)")
             return
@@ -162,6 +166,7 @@ extension OperationEngine {
             at: Self.now(), actor: nil)
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)
+            if !state.branches[index].isAwaitingUnits { awaitedCapabilities[assignment] = nil }
         } catch {
             logger.error("\(id): filling \(instance.name) was not stored: \(error)")
         }

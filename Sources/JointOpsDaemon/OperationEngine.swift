@@ -22,6 +22,9 @@ public actor OperationEngine {
     var roster: UnitRoster?
     /// Where the jurisdiction was read from, for reloads.
     let regionsPath: String?
+    /// What each awaiting branch instance asked for (the branch's and its dispatch's
+    /// capabilities), so it is filled with the same; after a restart the branch's own.
+    var awaitedCapabilities: [UnitAssignment: Set<String>] = [:]
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
@@ -195,6 +198,14 @@ public actor OperationEngine {
             metadata["branch"] = "\(state.branches[key.instance].name)"
         case .branchDispatched(let branch, _, _, _):
             metadata["branch"] = "\(state.workflow.branches[branch].name)"
+        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+            metadata["units"] = "\(units.joined(separator: ","))"
+        case .unitsAwaited(let instance, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+        case .unitPreempted(let instance, let unit, _, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+            metadata["units"] = "\(unit)"
         default:
             break
         }
@@ -207,7 +218,7 @@ public actor OperationEngine {
         }
         let important: Bool
         switch record.event {
-        case .deadlineMissed, .escalated, .escalationRaised: important = true
+        case .deadlineMissed, .escalated, .escalationRaised, .unitPreempted: important = true
         default: important = false
         }
         logger.log(level: important ? .warning : .info, "\(state.id): \(state.describe(record.event))", metadata: metadata)
@@ -289,6 +300,19 @@ public actor OperationEngine {
 
     public func history(_ id: String) throws(VarlinkError) -> JSONValue {
         let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        if id == UnitChange.stream {
+            // The roster's own stream: each change with the unit it is about.
+            return .object([
+                "events": .array(
+                    stored.map { record in
+                        let unit = record.payload["unit"]?.stringValue ?? record.payload["id"]?.stringValue ?? "?"
+                        let detail = record.payload["to"]?.stringValue.map { " → \($0)" } ?? ""
+                        return Views.event(
+                            sequence: record.sequence, operationSequence: record.operationSequence, operation: record.operation,
+                            at: record.at, actor: record.actor, kind: record.kind, description: "\(record.kind) \(unit)\(detail)")
+                    })
+            ])
+        }
         guard !stored.isEmpty else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
         let state = operations[id] ?? (try? store.operation(id)) ?? nil
         guard let workflow = state?.workflow else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }

@@ -405,6 +405,35 @@ import Testing
         )
     }
 
+    @Test func aWatcherSeesUnitEventsOfOperationsAndRosterChanges() throws {
+        let daemon = try DaemonHarness()
+        #expect(try Self.start(daemon, "OP-W1", region: "hexi-liulin").error == nil)
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        #expect(try watcher.receive().operation?["id"] == .string("OP-W1"))
+        _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W1"), "event": .string("assess")])
+        _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W1"), "event": .string("dispatch")])
+        var kinds: [String] = []
+        while kinds.count < 20 {
+            let reply = try watcher.receive()
+            if let kind = reply.parameters["event"]?["kind"]?.stringValue { kinds.append(kind) }
+            if reply.operation?["phase"] == .string("responding") { break }
+        }
+        #expect(kinds.filter { $0 == "units_assigned" }.count == 3, "\(kinds)")
+        #expect(
+            try daemon.call(
+                "io.jointops.Units.SetStatus",
+                ["id": .string("hx-jiansh-po-1"), "status": .string("out_of_service"), "reason": .string("flat tyre")]
+            ).error
+                == nil)
+        let roster = try watcher.receive()
+        #expect(roster.parameters["event"]?["kind"] == .string("unit_status"))
+        #expect(roster.parameters["event"]?["operation"] == .string("@units"))
+        #expect(roster.parameters["unit"]?["status"] == .string("out_of_service"))
+        let history = Self.items(try daemon.call("io.jointops.Operations.History", ["id": .string("@units")]).parameters["events"])
+        #expect(history.last?["description"] == .string("unit_status hx-jiansh-po-1 → out_of_service"))
+    }
+
     @Test func aReportForADistrictCoversItsStationsAndGrids() throws {
         let daemon = try DaemonHarness()
         #expect(try Self.start(daemon, "OP-S1", region: "hexi-liulin-g1").error == nil)
