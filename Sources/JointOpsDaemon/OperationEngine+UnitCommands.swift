@@ -197,6 +197,7 @@ extension OperationEngine {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operation)])
         }
         let index = try activeInstance(name, of: before, parameter: "instance")
+        try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
         var work = UnitWork()
         for id in ids { work.touch(roster!.unit(id)) }
         do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }

@@ -27,6 +27,17 @@ struct UnitWork {
     }
 }
 
+/// Units an operator names for a dispatch (Reinforce) instead of selection, and why.
+public struct NamedUnits: Sendable {
+    public var ids: [String]
+    public var reason: String
+
+    public init(ids: [String], reason: String) {
+        self.ids = ids
+        self.reason = reason
+    }
+}
+
 extension OperationEngine {
     /// Refuses a region the jurisdiction does not have, with the closest ids.
     func checkRegion(_ region: String, parameter: String) throws(VarlinkError) {
@@ -37,8 +48,14 @@ extension OperationEngine {
     /// Carries out a transition's unit effects against the roster — steps that move units
     /// (`unit_status`), dispatches (selection), branch ends (release) — and records what
     /// happened as the operation's own unit events, in the same transition.
-    func dispatchUnits(_ state: inout OperationState, _ transition: inout Transition, _ work: inout UnitWork) {
-        guard roster != nil else { return }
+    func dispatchUnits(
+        _ state: inout OperationState, _ transition: inout Transition, _ work: inout UnitWork, named: NamedUnits? = nil
+    ) throws(VarlinkError) {
+        var named = named
+        guard roster != nil else {
+            if named != nil { _ = try requireRoster() }
+            return
+        }
         let actor = transition.events.first?.actor
         var events: [OperationEvent] = []
         for record in transition.events {
@@ -67,9 +84,25 @@ extension OperationEngine {
             case .dispatchUnits(let name, _, let region, let count, let capabilities):
                 guard let index = state.instance(named: name) else { continue }
                 let kind = state.workflow.branches[state.branches[index].definition].kind
-                let request = UnitRequest(kind: kind, count: count, capabilities: Set(capabilities), region: region)
+                var need = count
+                if let chosen = named {
+                    // The operator's units instead of selection; if fewer, the rest is selected.
+                    named = nil
+                    try checkNamed(chosen.ids, kind: kind)
+                    for id in chosen.ids { work.touch(roster!.unit(id)) }
+                    do {
+                        _ = try roster!.assign(chosen.ids, to: UnitAssignment(operation: state.id, instance: index))
+                    } catch {
+                        throw Self.refused(error)
+                    }
+                    events.append(
+                        .unitsAssigned(instance: index, units: chosen.ids, reasons: chosen.ids.map { _ in "named: \(chosen.reason)" }))
+                    need -= chosen.ids.count
+                    guard need > 0 else { continue }
+                }
+                let request = UnitRequest(kind: kind, count: need, capabilities: Set(capabilities), region: region)
                 guard let selection = try? UnitSelector.select(request, in: roster!) else {
-                    events.append(.unitsAwaited(instance: index, missing: count))
+                    events.append(.unitsAwaited(instance: index, missing: need))
                     continue
                 }
                 if !selection.chosen.isEmpty {
@@ -103,6 +136,17 @@ extension OperationEngine {
         let recorded = state.recordUnits(events, at: transition.events.last?.at ?? Self.now(), actor: actor)
         transition.events += recorded.events
         transition.effects += recorded.effects
+    }
+
+    /// Refuses named units of another branch kind (a traffic unit cannot be a SWAT team).
+    func checkNamed(_ ids: [String], kind: BranchDefinition.Kind) throws(VarlinkError) {
+        for id in ids {
+            guard let unit = roster?.unit(id), unit.kind != kind else { continue }
+            throw Self.refused(
+                UnitRefusal(
+                    .invalidArgument, unit: id,
+                    "unit '\(id)' serves \(unit.kind.rawValue), not \(kind.rawValue); name \(kind.rawValue) units for this branch"))
+        }
     }
 
     /// Puts back the units a failed commit had reserved or released.

@@ -88,7 +88,7 @@ public actor OperationEngine {
 
     /// Applies an operator command to an operation; the reply is its view.
     public func execute(
-        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?
+        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?, namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         await acquire(id)
@@ -118,7 +118,8 @@ public actor OperationEngine {
         } catch {
             throw Self.refused(error)
         }
-        return try await commit(state: state, before: before, transition: transition, requestID: requestID, method: method)
+        return try await commit(
+            state: state, before: before, transition: transition, requestID: requestID, method: method, namedUnits: namedUnits)
     }
 
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
@@ -131,12 +132,18 @@ public actor OperationEngine {
     }
 
     private func commit(
-        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String
+        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String,
+        namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
         var state = state
         var transition = transition
         var work = UnitWork()
-        dispatchUnits(&state, &transition, &work)
+        do {
+            try dispatchUnits(&state, &transition, &work, named: namedUnits)
+        } catch {
+            undo(work)
+            throw error
+        }
         let reply = JSONValue.object(["operation": Views.operation(state)])
         try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work)
         return reply

@@ -103,7 +103,17 @@ struct VarlinkService: Sendable {
             return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
         default:
             let (command, id, requestID) = try operatorCommand(call)
-            return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller)
+            var named: NamedUnits?
+            if call.name == "Reinforce", let ids = try Parameters(p, known: Set(p.keys)).optionalStrings("unitIds") {
+                guard !ids.isEmpty else {
+                    throw VarlinkError.invalidParameter("unitIds", because: "name at least one unit, or leave it out")
+                }
+                guard let reason = try Parameters(p, known: Set(p.keys)).optionalString("unitsReason") else {
+                    throw VarlinkError.invalidParameter("unitsReason", because: "say why these units instead of the nearest free ones")
+                }
+                named = NamedUnits(ids: ids, reason: reason)
+            }
+            return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller, namedUnits: named)
         }
     }
 
@@ -203,7 +213,7 @@ struct VarlinkService: Sendable {
             }
             command = .advance(branch: try q.string("branch"), to: step, outcome: outcome)
         case "Reinforce":
-            q = try params(["branch", "units", "region"])
+            q = try params(["branch", "units", "region", "unitIds", "unitsReason"])
             command = .reinforce(branch: try q.string("branch"), units: try q.optionalInt("units"), region: try q.optionalString("region"))
         case "Reassign":
             q = try params(["region", "branch"])

@@ -322,6 +322,10 @@ package enum InterfaceDefinitions {
           units: ?int,
           # Region (default: the operation's).
           region: ?string,
+          # Units to send instead of the nearest free ones (io.jointops.Units); fewer than units: the rest is selected.
+          unitIds: ?[]string,
+          # Why these units (required with unitIds; recorded with the assignment).
+          unitsReason: ?string,
           # See Start.
           requestId: ?string
         ) -> (operation: Operation)

@@ -434,6 +434,34 @@ import Testing
         #expect(history.last?["description"] == .string("unit_status hx-jiansh-po-1 → out_of_service"))
     }
 
+    @Test func anOperatorMayNameTheUnitsOfAReinforcementWithAReason() throws {
+        let daemon = try DaemonHarness()
+        #expect(try Self.dispatch(daemon, "OP-N1", region: "hexi-liulin").error == nil)
+        func reinforce(_ units: [String], _ reason: String?) throws -> VarlinkReply {
+            var parameters: [String: JSONValue] = [
+                "id": .string("OP-N1"), "branch": .string("swat"), "units": .int(2), "unitIds": .array(units.map(JSONValue.string)),
+            ]
+            if let reason { parameters["unitsReason"] = .string(reason) }
+            return try daemon.call("io.jointops.Operations.Reinforce", parameters)
+        }
+        #expect(try reinforce(["tj-swat-05"], nil).parameters["parameter"] == .string("unitsReason"))
+        let wrongKind = try reinforce(["tj-traffic-01"], "closest")
+        #expect(wrongKind.parameters["reason"] == .string("unit 'tj-traffic-01' serves traffic, not swat; name swat units for this branch"))
+        let busy = try reinforce(["hx-swat-01"], "closest")
+        #expect(busy.parameters["code"] == .string("committed"))
+        #expect(
+            Self.items(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-N1")]).operation?["branches"]).count == 3,
+            "refusals add no branch")
+        let sent = try reinforce(["tj-swat-05"], "K9 needed for the search")
+        #expect(sent.error == nil, "\(sent)")
+        let second = Self.branch(sent, "swat#2")
+        // Two asked, one named: the other is the nearest free armed one (Hexi's third team).
+        #expect(Self.units(second?["assignedUnits"]) == ["tj-swat-05", "hx-swat-03"])
+        #expect(second?["awaitingUnits"] == .int(0))
+        let history = Self.items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-N1")]).parameters["events"])
+        #expect(history.contains { $0["description"] == .string("swat#2 assigned 1 unit: tj-swat-05 (named: K9 needed for the search)") })
+    }
+
     @Test func aReportForADistrictCoversItsStationsAndGrids() throws {
         let daemon = try DaemonHarness()
         #expect(try Self.start(daemon, "OP-S1", region: "hexi-liulin-g1").error == nil)
