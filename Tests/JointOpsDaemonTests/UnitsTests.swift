@@ -480,6 +480,30 @@ import Testing
         #expect(try started("hexii") == .string("org.varlink.service.InvalidParameter"))
     }
 
+    @Test func theEvaluationReportMeasuresTimeToAssignAndUnitTimePerBranch() throws {
+        let daemon = try DaemonHarness()
+        #expect(try Self.dispatch(daemon, "OP-U1", region: "hexi-liulin").error == nil)
+        #expect(try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-U1"), "reason": .string("false_alarm")]).error == nil)
+        func figures(_ extra: [String: JSONValue] = [:]) throws -> [String: JSONValue] {
+            var parameters: [String: JSONValue] = ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z")]
+            for (key, value) in extra { parameters[key] = value }
+            let reply = try daemon.call("io.jointops.Operations.Evaluate", parameters)
+            var result: [String: JSONValue] = [:]
+            for row in Self.items(reply.parameters["figures"]) {
+                if let figure = row["figure"]?.stringValue { result[figure] = row["current"] }
+            }
+            return result
+        }
+        let all = try figures()
+        #expect(all["units.assigned"] == .int(7), "3 public order, 2 SWAT, 2 traffic")
+        #expect(all["dispatch_to_assigned.count"] == .int(3))
+        #expect(all["dispatch_to_assigned.p90"] == .int(0), "every unit was free at once")
+        #expect(all["units.committed"] != nil)
+        let swat = try figures(["branch": .string("swat")])
+        #expect(swat["units.assigned"] == .int(2))
+        #expect(try figures(["region": .string("heping")])["units.assigned"] == .int(0))
+    }
+
     @Test func withoutAJurisdictionRegionsAreNotCheckedAndTheLogSaysSo() throws {
         let daemon = try DaemonHarness(regions: nil)
         #expect(try Self.start(daemon, "OP-N1", region: "anywhere").error == nil)
