@@ -37,6 +37,7 @@ extension OperationEngine {
         }
         var changes: [(state: OperationState, before: OperationState?, transition: Transition)] = [(state, before, transition)]
         var rectification: OperationState?
+        var work = UnitWork()
         if rating.isDissatisfied {
             guard let category else {
                 throw VarlinkError.invalidParameter(
@@ -60,8 +61,9 @@ extension OperationEngine {
                 "prior_ratings_90d": String(earlier), "repeat_complaint": earlier > 0 ? "true" : "false",
             ]
             do {
-                let (started, startTransition) = try OperationState.start(
+                var (started, startTransition) = try OperationState.start(
                     workflow, id: newID, region: state.region, attributes: attributes, at: now, actor: caller.actor)
+                dispatchUnitsOfStart(&started, &startTransition, &work)
                 changes.append((started, nil, startTransition))
                 rectification = started
             } catch {
@@ -72,8 +74,15 @@ extension OperationEngine {
             "id": .string(id), "score": .int(Int64(rating.score)), "dissatisfied": .bool(rating.isDissatisfied),
             "rectification": rectification.map(Views.operation) ?? .null,
         ])
-        try await commit(changes, reply: reply, requestID: requestID, method: "Rate")
+        try await commit(changes, reply: reply, requestID: requestID, method: "Rate", units: work)
         return reply
+    }
+
+    /// Selects the units a start dispatches (a start names no units, so nothing is refused).
+    private func dispatchUnitsOfStart(_ state: inout OperationState, _ transition: inout Transition, _ work: inout UnitWork) {
+        do { try dispatchUnits(&state, &transition, &work) } catch {
+            preconditionFailure("dispatching without named units cannot be refused: \(error)")
+        }
     }
 
     /// The evaluation report over operations started in `[from, to)`, beside the previous
