@@ -72,6 +72,8 @@ public enum Daemon {
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
             regionsPath: roster == nil ? nil : configuration.regionsFile)
         await engine.armRecoveredTimers(recovery)
+        // Branches that were awaiting units get any that are free now.
+        await engine.fillAwaiting()
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: TimerService(engine: engine, logger: logger))

@@ -171,7 +171,7 @@ extension OperationEngine {
 
     /// Gives free units to branches awaiting them: higher priority first (P1 before P4,
     /// none last), then the earliest dispatched. Each fill is a command of its own.
-    func fillAwaiting() async {
+    public func fillAwaiting() async {
         guard roster != nil else { return }
         var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
         for state in operations.values {
