@@ -46,6 +46,7 @@ public actor OperationEngine {
         timers = TimerScheduler()
         for state in recovered.operations { operations[state.id] = state }
         metrics.recovered(recovered.operations)
+        if let roster { metrics.unitsLoaded(roster.units) }
     }
 
     /// Arms every recovered timer; overdue ones fire first, in due order.
@@ -189,6 +190,7 @@ public actor OperationEngine {
             hub.publish(unit: record.change, at: record.at, actor: record.actor, units: touched)
             logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
         }
+        for id in work.touched { metrics.unitChanged(from: work.before[id], to: roster?.unit(id)) }
         if work.freed { scheduleFill() }
     }
 

@@ -140,6 +140,9 @@ import Testing
         #expect(unit?["status"] == .string("dispatched"))
         #expect(unit?["operation"] == .string("OP-D1"))
         #expect(unit?["instance"] == .string("swat"))
+        let metrics = try daemon.call("io.jointops.Admin.Metrics").parameters["text"]?.stringValue ?? ""
+        #expect(metrics.contains(#"jointops_units{status="dispatched",branch="swat"} 2.0"#), "\(metrics)")
+        #expect(metrics.contains(#"jointops_units{status="available",branch="swat"} 30.0"#))
         // Entering a step with unit_status moves the branch's units.
         #expect(
             try daemon.call(
