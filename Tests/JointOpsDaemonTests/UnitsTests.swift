@@ -433,6 +433,9 @@ import Testing
         #expect(roster.parameters["event"]?["kind"] == .string("unit_status"))
         #expect(roster.parameters["event"]?["operation"] == .string("@units"))
         #expect(roster.parameters["unit"]?["status"] == .string("out_of_service"))
+        var reserved = armedStart
+        reserved["id"] = .string("@units")
+        #expect(try daemon.call("io.jointops.Operations.Start", reserved).parameters["code"] == .string("invalid_argument"))
         let history = Self.items(try daemon.call("io.jointops.Operations.History", ["id": .string("@units")]).parameters["events"])
         #expect(history.last?["description"] == .string("unit_status hx-jiansh-po-1 → out_of_service"))
     }
