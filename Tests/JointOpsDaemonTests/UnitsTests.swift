@@ -510,6 +510,26 @@ import Testing
         #expect(try figures(["region": .string("heping")])["units.assigned"] == .int(0))
     }
 
+    @Test func aConfiguredJurisdictionThatIsMissingOrInvalidStopsTheStartWithItsErrors() throws {
+        do {
+            _ = try DaemonHarness(regions: "/nonexistent/regions.yaml")
+            Issue.record("jointopsd started without its configured jurisdiction")
+        } catch let error as HarnessError {
+            #expect(error.description.contains("cannot read the jurisdiction file /nonexistent/regions.yaml"), "\(error)")
+        }
+        let regions = try Self.folder([
+            "regions.yaml": "regions:\n  tianjin: {level: city, name: 天津}\n  hexi: {parent: tianjn, level: district, name: 河西}\n"
+        ])
+        defer { try? FileManager.default.removeItem(at: regions) }
+        do {
+            _ = try DaemonHarness(regions: regions.appendingPathComponent("regions.yaml").path)
+            Issue.record("jointopsd started with an invalid jurisdiction")
+        } catch let error as HarnessError {
+            #expect(error.description.contains("regions.yaml:3:"), "\(error)")
+            #expect(error.description.contains("tianjn"), "\(error)")
+        }
+    }
+
     @Test func withoutAJurisdictionRegionsAreNotCheckedAndTheLogSaysSo() throws {
         let daemon = try DaemonHarness(regions: nil)
         #expect(try Self.start(daemon, "OP-N1", region: "anywhere").error == nil)
