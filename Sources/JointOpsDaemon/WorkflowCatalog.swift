@@ -61,36 +61,9 @@ extension WorkflowCatalog {
     /// Dispatch regions (`region:` of a phase's dispatch item) that the jurisdiction lacks,
     /// each at the place in the file that names it, with the closest ids.
     public func regionProblems(_ tree: JurisdictionTree) -> [Diagnostic] {
-        var problems: [Diagnostic] = []
-        for id in current.keys.sorted() {
-            let workflow = current[id]!
-            let source = sources[id] ?? ""
-            let path = paths[id] ?? id
-            for phase in workflow.phases {
-                for rule in phase.dispatch {
-                    guard let region = rule.region, !tree.contains(region) else { continue }
-                    problems.append(
-                        Diagnostic(
-                            .error, at: Self.location(of: region, in: source, file: path),
-                            "phase '\(phase.name)' dispatches branch '\(workflow.branches[rule.branch].name)' to \(tree.unknownRegionMessage(region))"
-                        ))
-                }
-            }
+        current.keys.sorted().flatMap { id in
+            tree.dispatchProblems(in: current[id]!, source: sources[id] ?? "", file: paths[id] ?? id)
         }
-        return problems
-    }
-
-    /// Where `region:` first names `region` in the source (line 1 when not found).
-    private static func location(of region: String, in source: String, file: String) -> SourceLocation {
-        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let key = line.range(of: "region:") else { continue }
-            let rest = line[key.upperBound...]
-            guard let found = rest.range(of: region) else { continue }
-            let after = rest[found.upperBound...].first
-            guard after == nil || !(after!.isLetter || after!.isNumber || after! == "-" || after! == "_") else { continue }
-            return SourceLocation(file: file, line: number + 1, column: line.distance(from: line.startIndex, to: found.lowerBound) + 1)
-        }
-        return SourceLocation(file: file, line: 1, column: 1)
     }
 }
 
