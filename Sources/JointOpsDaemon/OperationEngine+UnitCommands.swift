@@ -260,7 +260,11 @@ extension OperationEngine {
         let lostTransition = lost.recordUnits(
             [
                 .unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason),
-                .unitsAwaited(instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1),
+                .unitsAwaited(
+                    instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1,
+                    capabilities: loser.branches[current.instance].awaitedCapabilities.isEmpty
+                        ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
+                        : loser.branches[current.instance].awaitedCapabilities),
             ],
             at: now, actor: caller.actor)
         var gained = winner

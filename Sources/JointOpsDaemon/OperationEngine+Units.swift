@@ -102,7 +102,7 @@ extension OperationEngine {
                 }
                 let request = UnitRequest(kind: kind, count: need, capabilities: Set(capabilities), region: region)
                 guard let selection = try? UnitSelector.select(request, in: roster!) else {
-                    events.append(.unitsAwaited(instance: index, missing: need))
+                    events.append(.unitsAwaited(instance: index, missing: need, capabilities: capabilities))
                     continue
                 }
                 if !selection.chosen.isEmpty {
@@ -115,8 +115,7 @@ extension OperationEngine {
                     }
                 }
                 if selection.shortfall > 0 {
-                    events.append(.unitsAwaited(instance: index, missing: selection.shortfall))
-                    awaitedCapabilities[UnitAssignment(operation: state.id, instance: index)] = Set(capabilities)
+                    events.append(.unitsAwaited(instance: index, missing: selection.shortfall, capabilities: capabilities))
                 }
             case .releaseUnits(let name):
                 guard let index = state.instance(named: name) else { continue }
@@ -193,7 +192,7 @@ extension OperationEngine {
         let instance = before.branches[index]
         let definition = before.workflow.branches[instance.definition]
         let assignment = UnitAssignment(operation: id, instance: index)
-        let capabilities = awaitedCapabilities[assignment] ?? Set(definition.capabilities)
+        let capabilities = Set(instance.awaitedCapabilities.isEmpty ? definition.capabilities : instance.awaitedCapabilities)
         let request = UnitRequest(kind: definition.kind, count: instance.missingUnits, capabilities: capabilities, region: instance.region)
         guard let selection = try? UnitSelector.select(request, in: roster!), !selection.chosen.isEmpty else { return }
         var work = UnitWork()
@@ -210,7 +209,6 @@ extension OperationEngine {
             at: Self.now(), actor: nil)
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)
-            if !state.branches[index].isAwaitingUnits { awaitedCapabilities[assignment] = nil }
         } catch {
             logger.error("\(id): filling \(instance.name) was not stored: \(error)")
         }

@@ -22,9 +22,6 @@ public actor OperationEngine {
     var roster: UnitRoster?
     /// Where the jurisdiction was read from, for reloads.
     let regionsPath: String?
-    /// What each awaiting branch instance asked for (the branch's and its dispatch's
-    /// capabilities), so it is filled with the same; after a restart the branch's own.
-    var awaitedCapabilities: [UnitAssignment: Set<String>] = [:]
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
@@ -210,7 +207,7 @@ public actor OperationEngine {
         case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
             metadata["branch"] = "\(state.branches[instance].name)"
             metadata["units"] = "\(units.joined(separator: ","))"
-        case .unitsAwaited(let instance, _):
+        case .unitsAwaited(let instance, _, _):
             metadata["branch"] = "\(state.branches[instance].name)"
         case .unitPreempted(let instance, let unit, _, _):
             metadata["branch"] = "\(state.branches[instance].name)"

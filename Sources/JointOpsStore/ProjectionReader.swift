@@ -104,7 +104,8 @@ enum ProjectionReader {
             name: row["instance"], definition: definition, step: step, status: status, region: row["region"], units: row["units"],
             dispatchedAt: Instant(milliseconds: row["dispatched_at"]),
             stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row["outcome"],
-            assignedUnits: try units(row["assigned_units"], row), missingUnits: row["missing_units"])
+            assignedUnits: try units(row["assigned_units"], row), missingUnits: row["missing_units"],
+            awaitedCapabilities: try units(row["awaited_capabilities"], row))
     }
 
     private static func units(_ text: String, _ row: Row) throws -> [String] {

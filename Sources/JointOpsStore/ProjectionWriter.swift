@@ -35,11 +35,11 @@ enum ProjectionWriter {
         try operation.run()
         let branchStatement = try db.cachedStatement(
             sql: """
-                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome, assigned_units, missing_units)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome, assigned_units, missing_units, awaited_capabilities)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (operation_id, position) DO UPDATE SET step = excluded.step, status = excluded.status,
                     region = excluded.region, outcome = excluded.outcome, assigned_units = excluded.assigned_units,
-                    missing_units = excluded.missing_units
+                    missing_units = excluded.missing_units, awaited_capabilities = excluded.awaited_capabilities
                 """)
         let stepStatement = try db.cachedStatement(
             sql: """
@@ -63,6 +63,7 @@ enum ProjectionWriter {
             branch.bind(instance.outcome)
             branch.bind(JSONValue.array(instance.assignedUnits.map(JSONValue.string)).canonical)
             branch.bind(instance.missingUnits)
+            branch.bind(JSONValue.array(instance.awaitedCapabilities.map(JSONValue.string)).canonical)
             try branch.run()
             for (step, entered) in instance.stepEnteredAt.enumerated() where entered != nil && entered != old?.stepEnteredAt[step] {
                 var row = RawStatement(stepStatement, db)

@@ -193,6 +193,7 @@ enum StoreSchema {
                 sql: """
                     ALTER TABLE branch ADD COLUMN assigned_units TEXT NOT NULL DEFAULT '[]';
                     ALTER TABLE branch ADD COLUMN missing_units INTEGER NOT NULL DEFAULT 0 CHECK (missing_units >= 0);
+                    ALTER TABLE branch ADD COLUMN awaited_capabilities TEXT NOT NULL DEFAULT '[]';
                     ALTER TABLE report_branch ADD COLUMN dispatch_to_assigned_s INTEGER CHECK (dispatch_to_assigned_s >= 0);
                     ALTER TABLE report_branch ADD COLUMN units_assigned INTEGER NOT NULL DEFAULT 0 CHECK (units_assigned >= 0);
                     ALTER TABLE report_branch ADD COLUMN unit_s INTEGER NOT NULL DEFAULT 0 CHECK (unit_s >= 0);

@@ -28,7 +28,7 @@ import Testing
         let short = state.recordUnits(
             [
                 .unitsAssigned(instance: 0, units: ["p1"], reasons: ["homed in hexi, the dispatch region"]),
-                .unitsAwaited(instance: 0, missing: 1),
+                .unitsAwaited(instance: 0, missing: 1, capabilities: ["armed"]),
             ],
             at: .minutes(3), actor: nil)
         events += short.events

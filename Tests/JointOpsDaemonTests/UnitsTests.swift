@@ -200,6 +200,45 @@ import Testing
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
 
+    @Test func anAwaitingBranchIsFilledWithTheCapabilitiesItsDispatchAskedForAlsoAfterARestart() throws {
+        let roster = try Self.folder(["units.csv": Self.smallRoster])
+        defer { try? FileManager.default.removeItem(at: roster) }
+        let daemon = try DaemonHarness(units: roster.appendingPathComponent("units.csv").path)
+        var start = armedStart
+        start["id"] = .string("OP-H1")
+        start["attributes"] = .object([
+            "incident_type": .string("hostage_taking"), "priority": .string("P1"), "weapon_involved": .string("true"),
+        ])
+        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-H1"), "event": .string("assess")])
+        let negotiating = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-H1"), "event": .string("dispatch")])
+        #expect(negotiating.operation?["phase"] == .string("negotiating"), "\(negotiating)")
+        // Only s2 is armed and a negotiator: one of the two SWAT teams asked for is awaited.
+        #expect(Self.units(Self.branch(negotiating, "swat")?["assignedUnits"]) == ["s2"])
+        #expect(Self.branch(negotiating, "swat")?["awaitingUnits"] == .int(1))
+        try daemon.restart()
+        func add(_ id: String, _ capabilities: [String]) throws {
+            let added = try daemon.call(
+                "io.jointops.Units.Add",
+                [
+                    "id": .string(id), "callSign": .string(id), "branch": .string("swat"), "homeRegion": .string("hexi-swat"),
+                    "capabilities": .array(capabilities.map(JSONValue.string)),
+                ])
+            #expect(added.error == nil, "\(added)")
+        }
+        try add("s9", ["armed"])
+        usleep(300_000)
+        #expect(try Self.unit(daemon, "s9")?["status"] == .string("available"), "no negotiator: not taken")
+        try add("s10", ["armed", "negotiator"])
+        var swat: JSONValue?
+        for _ in 0..<100 {
+            swat = Self.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-H1")]), "swat")
+            if swat?["awaitingUnits"] == .int(0) { break }
+            usleep(50_000)
+        }
+        #expect(Self.units(swat?["assignedUnits"]) == ["s2", "s10"], "\(String(describing: swat))")
+    }
+
     @Test func transitionsOutsideTheLifecycleAreRefusedWithAnExplanation() throws {
         let daemon = try DaemonHarness()
         #expect(try Self.dispatch(daemon, "OP-L1", region: "hexi-liulin").error == nil)

@@ -55,7 +55,7 @@ extension OperationState {
         case .unitsAssigned(let index, let units, let reasons):
             let each = zip(units, reasons).map { "\($0) (\($1))" }.joined(separator: "; ")
             return "\(branches[index].name) assigned \(units.count) unit\(units.count == 1 ? "" : "s"): \(each)"
-        case .unitsAwaited(let index, let missing):
+        case .unitsAwaited(let index, let missing, _):
             return missing > 0
                 ? "\(branches[index].name) awaiting \(missing) more unit\(missing == 1 ? "" : "s")"
                 : "\(branches[index].name) no longer awaiting units"

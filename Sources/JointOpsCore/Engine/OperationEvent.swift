@@ -29,8 +29,9 @@ public enum OperationEvent: Sendable, Hashable {
     /// Units were committed to a branch instance: chosen by selection (each with why) or
     /// named by an operator (the operator's reason).
     case unitsAssigned(instance: Int, units: [String], reasons: [String])
-    /// Too few units were free: the instance awaits `missing` more (0: no longer awaiting).
-    case unitsAwaited(instance: Int, missing: Int)
+    /// Too few units were free: the instance awaits `missing` more (0: no longer awaiting),
+    /// each with every capability in `capabilities` (the branch's and its dispatch's).
+    case unitsAwaited(instance: Int, missing: Int, capabilities: [String] = [])
     /// The instance ended (or an operator released them): its units went to `status`.
     case unitsReleased(instance: Int, units: [String], status: UnitStatus)
     /// An operator took `unit` from this instance for another operation (`by`).

@@ -84,8 +84,9 @@ extension OperationState {
             branches[index].assignedUnits += units
             branches[index].missingUnits = max(0, branches[index].missingUnits - units.count)
             if wasAwaiting, branches[index].missingUnits == 0 { stopAwaitingUnits(index, at: at) }
-        case .unitsAwaited(let index, let missing):
+        case .unitsAwaited(let index, let missing, let capabilities):
             branches[index].missingUnits = missing
+            branches[index].awaitedCapabilities = capabilities
             if missing > 0 { startAwaitingUnits(index, at: at) } else { stopAwaitingUnits(index, at: at) }
         case .unitsReleased(let index, let units, _):
             branches[index].assignedUnits.removeAll { units.contains($0) }

@@ -102,7 +102,7 @@ extension OperationFacts {
                 for unit in units { since[unit] = (instance, record.at) }
                 branches[instance].unitsAssigned += units.count
                 missing[instance] = max(0, (missing[instance] ?? 0) - units.count)
-            case .unitsAwaited(let instance, let count):
+            case .unitsAwaited(let instance, let count, _):
                 missing[instance] = count
             case .unitsReleased(_, let units, _):
                 for unit in units { release(unit, at: record.at) }

@@ -77,8 +77,11 @@ extension OperationState {
                 "instance": .string(branches[instance].name), "units": .array(units.map(JSONValue.string)),
                 "reasons": .array(reasons.map(JSONValue.string)),
             ]
-        case .unitsAwaited(let instance, let missing):
-            fields = ["instance": .string(branches[instance].name), "missing": .int(Int64(missing))]
+        case .unitsAwaited(let instance, let missing, let capabilities):
+            fields = [
+                "instance": .string(branches[instance].name), "missing": .int(Int64(missing)),
+                "capabilities": .array(capabilities.map(JSONValue.string)),
+            ]
         case .unitsReleased(let instance, let units, let status):
             fields = [
                 "instance": .string(branches[instance].name), "units": .array(units.map(JSONValue.string)),
@@ -171,7 +174,7 @@ extension OperationState {
             return .unitsAssigned(instance: index, units: units, reasons: reasons)
         case "units_awaited":
             guard let index = instance("instance"), let missing = number("missing") else { return nil }
-            return .unitsAwaited(instance: index, missing: missing)
+            return .unitsAwaited(instance: index, missing: missing, capabilities: strings("capabilities") ?? [])
         case "units_released":
             guard let index = instance("instance"), let units = strings("units"),
                 let status = text("status").flatMap(UnitStatus.init(rawValue:))
