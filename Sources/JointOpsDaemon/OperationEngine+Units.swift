@@ -16,12 +16,15 @@ struct UnitWork {
     /// A unit the command added (a roster cannot forget a unit: a failed add is undone by
     /// retiring it in memory; the store never saw it, so a restart forgets it).
     mutating func noteAdded(_ id: String) {
-        guard !touched.contains(id) else { return }
+        guard added.insert(id).inserted, before[id] == nil else { return }
         touched.append(id)
     }
 
+    /// Units the command added.
+    private var added: Set<String> = []
+
     mutating func touch(_ unit: JointOpsCore.Unit?) {
-        guard let unit, before[unit.id] == nil else { return }
+        guard let unit, before[unit.id] == nil, !added.contains(unit.id) else { return }
         before[unit.id] = unit
         touched.append(unit.id)
     }
