@@ -239,6 +239,27 @@ import Testing
         #expect(Self.units(swat?["assignedUnits"]) == ["s2", "s10"], "\(String(describing: swat))")
     }
 
+    @Test func freedUnitsGoToTheHigherPriorityAwaitingBranchFirst() throws {
+        let roster = try Self.folder(["units.csv": Self.smallRoster])
+        defer { try? FileManager.default.removeItem(at: roster) }
+        let daemon = try DaemonHarness(units: roster.appendingPathComponent("units.csv").path)
+        #expect(try Self.dispatch(daemon, "OP-P0", priority: "P2").error == nil)  // s1, s2
+        #expect(try Self.dispatch(daemon, "OP-P3", priority: "P3").error == nil)  // s3, awaits 1
+        #expect(try Self.dispatch(daemon, "OP-P1", priority: "P1").error == nil)  // awaits 2, dispatched later
+        #expect(try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-P0"), "reason": .string("duplicate")]).error == nil)
+        #expect(try daemon.call("io.jointops.Units.SetStatus", ["id": .string("s1"), "status": .string("available")]).error == nil)
+        var swat: JSONValue?
+        for _ in 0..<100 {
+            swat = Self.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-P1")]), "swat")
+            if !Self.units(swat?["assignedUnits"]).isEmpty { break }
+            usleep(50_000)
+        }
+        #expect(Self.units(swat?["assignedUnits"]) == ["s1"], "P1 before the older P3")
+        let older = Self.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-P3")]), "swat")
+        #expect(Self.units(older?["assignedUnits"]) == ["s3"])
+        #expect(older?["awaitingUnits"] == .int(1))
+    }
+
     @Test func transitionsOutsideTheLifecycleAreRefusedWithAnExplanation() throws {
         let daemon = try DaemonHarness()
         #expect(try Self.dispatch(daemon, "OP-L1", region: "hexi-liulin").error == nil)
