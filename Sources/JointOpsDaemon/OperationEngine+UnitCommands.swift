@@ -96,8 +96,9 @@ extension OperationEngine {
     /// Applies `body` to the roster and logs its changes in the `@units` stream; a refusal or
     /// a failed commit leaves the roster as it was.
     private func changeRoster(
-        caller: Caller, method: String, _ ids: [String], _ body: (inout UnitRoster) throws(UnitRefusal) -> [UnitChange]
-    ) async throws(VarlinkError) -> [UnitChange] {
+        caller: Caller, method: String, requestID: String?, _ ids: [String], reply: () -> JSONValue,
+        _ body: (inout UnitRoster) throws(UnitRefusal) -> [UnitChange]
+    ) async throws(VarlinkError) -> JSONValue {
         var candidate = try requireRoster()
         var work = UnitWork()
         for id in ids { work.touch(candidate.unit(id)) }
@@ -114,30 +115,47 @@ extension OperationEngine {
             default: false
             }
         }
-        try await commit([], reply: .null, requestID: nil, method: method, units: work, roster: records)
-        return changes
+        let answer = reply()
+        try await commit([], reply: answer, requestID: requestID, method: method, units: work, roster: records)
+        return answer
     }
 
-    public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller) async throws(VarlinkError) -> JSONValue {
-        let changes = try await changeRoster(caller: caller, method: "Add", []) { roster throws(UnitRefusal) in [try roster.add(unit)] }
-        return .object(["unit": view(roster!.unit(changes[0].unit)!)])
+    /// The reply an earlier call with this request id got (a retry applies nothing again),
+    /// or nil; a request id still in flight is refused.
+    private func earlier(_ requestID: String?, _ method: String) throws(VarlinkError) -> JSONValue? {
+        guard let requestID else { return nil }
+        return try previousReply(requestID, method: method)
+    }
+
+    public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Add") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Add", requestID: requestID, [], reply: { .object(["unit": view(roster!.unit(unit.id)!)]) }
+        ) { roster throws(UnitRefusal) in [try roster.add(unit)] }
     }
 
     public func changeUnit(
-        _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller
+        _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller, requestID: String? = nil
     ) async throws(VarlinkError) -> JSONValue {
-        _ = try await changeRoster(caller: caller, method: "Change", [id]) { roster throws(UnitRefusal) in
+        if let answer = try earlier(requestID, "Units.Change") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Change", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+        ) { roster throws(UnitRefusal) in
             [try roster.change(id, callSign: callSign, capabilities: capabilities, homeRegion: homeRegion)]
         }
-        return .object(["unit": view(roster!.unit(id)!)])
     }
 
-    public func retireUnit(_ id: String, caller: Caller) async throws(VarlinkError) -> JSONValue {
-        _ = try await changeRoster(caller: caller, method: "Retire", [id]) { roster throws(UnitRefusal) in [try roster.retire(id)] }
-        return .object(["unit": view(roster!.unit(id)!)])
+    public func retireUnit(_ id: String, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Retire") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Retire", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+        ) { roster throws(UnitRefusal) in [try roster.retire(id)] }
     }
 
-    public func importUnits(text: String, format: String, file: String, caller: Caller) async throws(VarlinkError) -> JSONValue {
+    public func importUnits(
+        text: String, format: String, file: String, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Import") { return answer }
         let tree = try requireRoster().tree
         guard format == "yaml" || format == "csv" else {
             throw VarlinkError.invalidParameter("format", because: "'\(format)' is not a roster format; use yaml or csv")
@@ -146,33 +164,40 @@ extension OperationEngine {
         do { units = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
             throw VarlinkError.invalidParameter("text", because: error.description)
         }
-        let changes = try await changeRoster(caller: caller, method: "Import", []) { roster throws(UnitRefusal) in
+        return try await changeRoster(
+            caller: caller, method: "Units.Import", requestID: requestID, [],
+            reply: { .object(["added": .array(units.map { .string($0.id) })]) }
+        ) { roster throws(UnitRefusal) in
             try units.map { unit throws(UnitRefusal) in try roster.add(unit) }
         }
-        return .object(["added": .array(changes.map { .string($0.unit) })])
     }
 
     /// Sets a unit's status; releasing a committed unit (returning, available) is recorded in
     /// its operation, in the same transaction.
     public func setUnitStatus(
-        _ id: String, to status: UnitStatus, reason: String?, caller: Caller
+        _ id: String, to status: UnitStatus, reason: String?, caller: Caller, requestID: String? = nil
     ) async throws(VarlinkError)
         -> JSONValue
     {
+        let method = "Units.SetStatus"
+        if let answer = try earlier(requestID, method) { return answer }
         guard let operation = try requireRoster().unit(id)?.assignment?.operation, !status.isCommitted else {
-            _ = try await changeRoster(caller: caller, method: "SetStatus", [id]) { roster throws(UnitRefusal) in
+            return try await changeRoster(
+                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+            ) { roster throws(UnitRefusal) in
                 [try roster.setStatus(id, to: status, reason: reason)]
             }
-            return .object(["unit": view(roster!.unit(id)!)])
         }
         await acquire(operation)
         defer { release(operation) }
+        if let answer = try earlier(requestID, method) { return answer }
         guard let before = operations[operation], let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else {
             // Released meanwhile: an ordinary status change.
-            _ = try await changeRoster(caller: caller, method: "SetStatus", [id]) { roster throws(UnitRefusal) in
+            return try await changeRoster(
+                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+            ) { roster throws(UnitRefusal) in
                 [try roster.setStatus(id, to: status, reason: reason)]
             }
-            return .object(["unit": view(roster!.unit(id)!)])
         }
         var work = UnitWork()
         work.touch(roster!.unit(id))
@@ -181,18 +206,21 @@ extension OperationEngine {
         var state = before
         let transition = state.recordUnits(
             [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: Self.now(), actor: caller.actor)
-        try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "SetStatus", units: work)
-        return .object(["unit": view(roster!.unit(id)!)])
+        let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
+        try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
+        return answer
     }
 
     /// Commits units an operator names to an active branch instance.
     public func assignUnits(
-        _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller
+        _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Assign") { return answer }
         _ = try requireRoster()
         guard !reason.isBlank else { throw VarlinkError.invalidParameter("reason", because: "say why these units (it is recorded)") }
         await acquire(operation)
         defer { release(operation) }
+        if let answer = try earlier(requestID, "Units.Assign") { return answer }
         guard let before = operations[operation] else {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operation)])
         }
@@ -205,15 +233,17 @@ extension OperationEngine {
         let transition = state.recordUnits(
             [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })], at: Self.now(),
             actor: caller.actor)
-        try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "Assign", units: work)
-        return .object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
+        let answer = JSONValue.object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
+        try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: "Units.Assign", units: work)
+        return answer
     }
 
     /// Takes a committed unit for a higher-priority operation; the one that loses it records
     /// the loss and escalates.
     public func preempt(
-        _ id: String, for operation: String, instance name: String, reason: String, caller: Caller
+        _ id: String, for operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard !reason.isBlank else {
             throw VarlinkError.invalidParameter("reason", because: "preempting takes a unit from another operation: say why")
         }
@@ -231,6 +261,7 @@ extension OperationEngine {
         let locks = [from, operation].sorted()
         for lock in locks { await acquire(lock) }
         defer { for lock in locks { release(lock) } }
+        if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard let loser = operations[from], let winner = operations[operation] else {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operations[operation] == nil ? operation : from)])
         }
@@ -271,10 +302,11 @@ extension OperationEngine {
         let gainedTransition = gained.recordUnits(
             [.unitsAssigned(instance: index, units: [id], reasons: ["preempted from \(from) by \(caller.name): \(reason)"])], at: now,
             actor: caller.actor)
+        let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit(
-            [(gained, winner, gainedTransition), (lost, loser, lostTransition)], reply: .null, requestID: nil, method: "Preempt",
-            units: work)
-        return .object(["unit": view(roster!.unit(id)!)])
+            [(gained, winner, gainedTransition), (lost, loser, lostTransition)], reply: answer, requestID: requestID,
+            method: "Units.Preempt", units: work)
+        return answer
     }
 
     private func activeInstance(_ name: String, of state: OperationState, parameter: String) throws(VarlinkError) -> Int {

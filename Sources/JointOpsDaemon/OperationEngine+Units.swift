@@ -151,10 +151,16 @@ extension OperationEngine {
         }
     }
 
-    /// Puts back the units a failed commit had reserved or released.
-    func undo(_ work: UnitWork) {
+    /// Puts back the units a failed commit had reserved or released — those that still stand
+    /// as the command left them (`left`); one another command changed since stays as it is.
+    func undo(_ work: UnitWork, left: [String: JointOpsCore.Unit] = [:]) {
         guard roster != nil else { return }
         for id in work.touched.reversed() {
+            if let expected = left[id], roster!.unit(id) != expected {
+                logger.warning(
+                    "unit \(id) changed again before a failed commit was undone; it stays \(roster!.unit(id)?.status.rawValue ?? "?")")
+                continue
+            }
             if let unit = work.before[id] {
                 roster!.restore(unit)
             } else if let added = roster!.unit(id) {
@@ -168,25 +174,48 @@ extension OperationEngine {
 
     /// Fills awaiting branches soon, outside the command that freed units.
     func scheduleFill() {
-        Task { await self.fillAwaiting() }
+        if filling {
+            fillAgain = true
+        } else {
+            Task { await self.fillAwaiting() }
+        }
     }
 
     /// Gives free units to branches awaiting them: higher priority first (P1 before P4,
-    /// none last), then the earliest dispatched. Each fill is a command of its own.
+    /// none last), then the earliest dispatched. Each fill is a command of its own. One pass
+    /// runs at a time, and it starts over whenever units are freed meanwhile, so a unit
+    /// freed during a pass goes to the highest-priority branch that can use it.
     public func fillAwaiting() async {
         guard roster != nil else { return }
-        var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
-        for state in operations.values {
-            for (index, instance) in state.branches.enumerated() where instance.isAwaitingUnits {
-                waiting.append((state.priorityLevel ?? 9, instance.dispatchedAt, state.id, index))
+        guard !filling else {
+            fillAgain = true
+            return
+        }
+        filling = true
+        defer { filling = false }
+        repeat {
+            fillAgain = false
+            let generation = freedGeneration
+            var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
+            for state in operations.values {
+                for (index, instance) in state.branches.enumerated() where instance.isAwaitingUnits {
+                    waiting.append((state.priorityLevel ?? 9, instance.dispatchedAt, state.id, index))
+                }
             }
-        }
-        waiting.sort { ($0.priority, $0.dispatched, $0.operation, $0.instance) < ($1.priority, $1.dispatched, $1.operation, $1.instance) }
-        for candidate in waiting {
-            await acquire(candidate.operation)
-            await fill(candidate.operation, instance: candidate.instance)
-            release(candidate.operation)
-        }
+            waiting.sort {
+                ($0.priority, $0.dispatched, $0.operation, $0.instance) < ($1.priority, $1.dispatched, $1.operation, $1.instance)
+            }
+            for candidate in waiting {
+                await acquire(candidate.operation)
+                guard freedGeneration == generation else {
+                    release(candidate.operation)
+                    fillAgain = true
+                    break
+                }
+                await fill(candidate.operation, instance: candidate.instance)
+                release(candidate.operation)
+            }
+        } while fillAgain
     }
 
     private func fill(_ id: String, instance index: Int) async {

@@ -22,6 +22,11 @@ public actor OperationEngine {
     var roster: UnitRoster?
     /// Where the jurisdiction was read from, for reloads.
     let regionsPath: String?
+    /// Counts the commits that freed units; a fill pass starts over when it changes.
+    var freedGeneration = 0
+    /// Whether a fill pass is running, and whether it must run once more.
+    var filling = false
+    var fillAgain = false
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
@@ -161,11 +166,16 @@ public actor OperationEngine {
                 units: index == 0 ? touched : [])
         }
         let rosterChange =
-            rosterRecords.isEmpty ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [])
+            rosterRecords.isEmpty
+            ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [], request: stored.isEmpty ? request : nil)
+        // Units this change frees are free in memory from now on: a fill pass under way starts over.
+        if work.freed { freedGeneration += 1 }
+        var left: [String: JointOpsCore.Unit] = [:]
+        for unit in touched { left[unit.id] = unit }
         do {
             try await committer.commit(stored, roster: rosterChange)
         } catch {
-            undo(work)
+            undo(work, left: left)
             logger.error(
                 "storage fault: \(error)",
                 metadata: [

@@ -129,7 +129,7 @@ struct VarlinkService: Sendable {
             _ = try Parameters(p, known: [])
             return try await engine.regions()
         case "Add":
-            let q = try Parameters(p, known: ["id", "callSign", "branch", "homeRegion", "capabilities"])
+            let q = try Parameters(p, known: ["id", "callSign", "branch", "homeRegion", "capabilities", "requestId"])
             let branch = try q.string("branch")
             guard let kind = BranchDefinition.Kind(rawValue: branch) else {
                 throw VarlinkError.invalidParameter(
@@ -141,40 +141,45 @@ struct VarlinkService: Sendable {
             let unit = JointOpsCore.Unit(
                 id: try q.string("id"), callSign: try q.string("callSign"), kind: kind, homeRegion: try q.string("homeRegion"),
                 capabilities: Set(try q.optionalStrings("capabilities") ?? []))
-            return try await engine.addUnit(unit, caller: caller)
+            return try await engine.addUnit(unit, caller: caller, requestID: try q.optionalString("requestId"))
         case "Change":
-            let q = try Parameters(p, known: ["id", "callSign", "homeRegion", "capabilities"])
+            let q = try Parameters(p, known: ["id", "callSign", "homeRegion", "capabilities", "requestId"])
             return try await engine.changeUnit(
                 try q.string("id"), callSign: try q.optionalString("callSign"), homeRegion: try q.optionalString("homeRegion"),
-                capabilities: try q.optionalStrings("capabilities").map(Set.init), caller: caller)
+                capabilities: try q.optionalStrings("capabilities").map(Set.init), caller: caller,
+                requestID: try q.optionalString("requestId"))
         case "Retire":
-            return try await engine.retireUnit(try Parameters(p, known: ["id"]).string("id"), caller: caller)
+            let q = try Parameters(p, known: ["id", "requestId"])
+            return try await engine.retireUnit(try q.string("id"), caller: caller, requestID: try q.optionalString("requestId"))
         case "SetStatus":
-            let q = try Parameters(p, known: ["id", "status", "reason"])
+            let q = try Parameters(p, known: ["id", "status", "reason", "requestId"])
             let text = try q.string("status")
             guard let status = UnitStatus(rawValue: text) else {
                 throw VarlinkError.invalidParameter(
                     "status",
                     because: "'\(text)' is not a unit status; use one of \(UnitStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            return try await engine.setUnitStatus(try q.string("id"), to: status, reason: try q.optionalString("reason"), caller: caller)
+            return try await engine.setUnitStatus(
+                try q.string("id"), to: status, reason: try q.optionalString("reason"), caller: caller,
+                requestID: try q.optionalString("requestId"))
         case "Import":
-            let q = try Parameters(p, known: ["text", "format", "file"])
+            let q = try Parameters(p, known: ["text", "format", "file", "requestId"])
             return try await engine.importUnits(
                 text: try q.text("text", limit: 1 << 20), format: try q.string("format"), file: try q.optionalString("file") ?? "import",
-                caller: caller)
+                caller: caller, requestID: try q.optionalString("requestId"))
         case "Assign":
-            let q = try Parameters(p, known: ["operation", "instance", "units", "reason"])
+            let q = try Parameters(p, known: ["operation", "instance", "units", "reason", "requestId"])
             guard let units = try q.optionalStrings("units"), !units.isEmpty else {
                 throw VarlinkError.invalidParameter("units", because: "name at least one unit")
             }
             return try await engine.assignUnits(
-                units, to: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"), caller: caller)
+                units, to: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"), caller: caller,
+                requestID: try q.optionalString("requestId"))
         case "Preempt":
-            let q = try Parameters(p, known: ["id", "operation", "instance", "reason"])
+            let q = try Parameters(p, known: ["id", "operation", "instance", "reason", "requestId"])
             return try await engine.preempt(
                 try q.string("id"), for: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"),
-                caller: caller)
+                caller: caller, requestID: try q.optionalString("requestId"))
         default:
             throw VarlinkError.methodNotFound(call.method)
         }

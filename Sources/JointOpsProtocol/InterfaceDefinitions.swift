@@ -626,7 +626,9 @@ package enum InterfaceDefinitions {
           # The region it is stationed in.
           homeRegion: string,
           # Its capabilities.
-          capabilities: ?[]string
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (unit: Unit)
 
         # Changes a unit's call sign, home region or capabilities (what is given).
@@ -638,13 +640,17 @@ package enum InterfaceDefinitions {
           # A new home region.
           homeRegion: ?string,
           # The new capabilities (replacing the old ones).
-          capabilities: ?[]string
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (unit: Unit)
 
         # Retires a unit for good; refused while it is committed to an operation.
         method Retire(
           # The unit.
-          id: string
+          id: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (unit: Unit)
 
         # Moves a unit along its lifecycle (available → dispatched → en_route → on_scene →
@@ -656,7 +662,9 @@ package enum InterfaceDefinitions {
           # en_route, on_scene, returning, available or out_of_service.
           status: string,
           # Why (required for out_of_service).
-          reason: ?string
+          reason: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (unit: Unit)
 
         # Adds every unit of a roster file (YAML or CSV, as in docs/regions.md): all or none.
@@ -666,7 +674,9 @@ package enum InterfaceDefinitions {
           # yaml or csv.
           format: string,
           # The file's name, for error locations.
-          file: ?string
+          file: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (added: []string)
 
         # Commits units an operator names to a branch instance of an operation, instead of
@@ -679,7 +689,9 @@ package enum InterfaceDefinitions {
           # The units.
           units: []string,
           # Why these units (recorded with the assignment).
-          reason: string
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (units: []Unit)
 
         # Takes a unit committed to a lower-priority operation for a higher-priority one; the
@@ -692,7 +704,9 @@ package enum InterfaceDefinitions {
           # Its branch instance that gets the unit.
           instance: string,
           # Why (required).
-          reason: string
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
         ) -> (unit: Unit)
 
         # The jurisdiction tree, depth first, with open operations and free units per region.

@@ -19,10 +19,13 @@ public struct RosterChange: Sendable {
 
     public var records: [Record]
     public var units: [JointOpsCore.Unit]
+    /// A client's request id and the reply it got, for an idempotent retry.
+    public var request: EventStore.ClientRequest?
 
-    public init(records: [Record], units: [JointOpsCore.Unit]) {
+    public init(records: [Record], units: [JointOpsCore.Unit], request: EventStore.ClientRequest? = nil) {
         self.records = records
         self.units = units
+        self.request = request
     }
 }
 
@@ -51,6 +54,11 @@ enum UnitWriter {
                     record.actor?.role, record.change.kind, String(decoding: payloadBytes, as: UTF8.self), Data(head.hash), Data(hash),
                 ])
             head = ChainHead(sequence: sequence, hash: hash)
+        }
+        if let request = roster.request {
+            try db.execute(
+                sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [request.id, UnitChange.stream, request.method, request.reply, roster.records.last!.at.milliseconds])
         }
     }
 

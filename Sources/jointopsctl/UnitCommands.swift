@@ -76,7 +76,7 @@ struct UnitsAdd: ParsableCommand {
             [
                 "id": .string(id), "callSign": .string(callSign), "branch": .string(branch), "homeRegion": .string(home),
                 "capabilities": .array(capability.map(JSONValue.string)),
-            ])
+            ], retrying: true)
         Units.print(reply, key: "unit", connection)
     }
 }
@@ -96,7 +96,7 @@ struct UnitsChange: ParsableCommand {
         if let callSign { parameters["callSign"] = .string(callSign) }
         if let home { parameters["homeRegion"] = .string(home) }
         if !capability.isEmpty || noCapabilities { parameters["capabilities"] = .array(capability.map(JSONValue.string)) }
-        Units.print(try Session(options: connection).call("io.jointops.Units.Change", parameters), key: "unit", connection)
+        Units.print(try Session(options: connection).call("io.jointops.Units.Change", parameters, retrying: true), key: "unit", connection)
     }
 }
 
@@ -106,7 +106,8 @@ struct UnitsRetire: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        Units.print(try Session(options: connection).call("io.jointops.Units.Retire", ["id": .string(id)]), key: "unit", connection)
+        Units.print(
+            try Session(options: connection).call("io.jointops.Units.Retire", ["id": .string(id)], retrying: true), key: "unit", connection)
     }
 }
 
@@ -122,7 +123,8 @@ struct UnitsStatus: ParsableCommand {
     func run() throws {
         var parameters: [String: JSONValue] = ["id": .string(id), "status": .string(status)]
         if let reason { parameters["reason"] = .string(reason) }
-        Units.print(try Session(options: connection).call("io.jointops.Units.SetStatus", parameters), key: "unit", connection)
+        Units.print(
+            try Session(options: connection).call("io.jointops.Units.SetStatus", parameters, retrying: true), key: "unit", connection)
     }
 }
 
@@ -138,7 +140,7 @@ struct UnitsImport: ParsableCommand {
         }
         let reply = try Session(options: connection).call(
             "io.jointops.Units.Import",
-            ["text": .string(text), "format": .string(file.hasSuffix(".csv") ? "csv" : "yaml"), "file": .string(file)])
+            ["text": .string(text), "format": .string(file.hasSuffix(".csv") ? "csv" : "yaml"), "file": .string(file)], retrying: true)
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let added = Render.array(reply["added"]).compactMap(\.stringValue)
         print("imported \(added.count) unit\(added.count == 1 ? "" : "s")")
@@ -160,7 +162,7 @@ struct UnitsAssign: ParsableCommand {
             [
                 "operation": .string(operation), "instance": .string(instance), "units": .array(units.map(JSONValue.string)),
                 "reason": .string(reason),
-            ])
+            ], retrying: true)
         Units.print(reply, key: "units", connection)
     }
 }
@@ -178,7 +180,8 @@ struct UnitsPreempt: ParsableCommand {
     func run() throws {
         let reply = try Session(options: connection).call(
             "io.jointops.Units.Preempt",
-            ["id": .string(id), "operation": .string(operation), "instance": .string(instance), "reason": .string(reason)])
+            ["id": .string(id), "operation": .string(operation), "instance": .string(instance), "reason": .string(reason)],
+            retrying: true)
         Units.print(reply, key: "unit", connection)
     }
 }

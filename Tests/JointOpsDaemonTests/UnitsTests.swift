@@ -268,7 +268,18 @@ import Testing
             if let reason { parameters["reason"] = .string(reason) }
             return try daemon.call("io.jointops.Units.SetStatus", parameters)
         }
-        #expect(try status("hx-liulin-po-1", "on_scene").error == nil)
+        let once: [String: JSONValue] = [
+            "id": .string("hx-liulin-po-1"), "status": .string("on_scene"), "requestId": .string("req-on-scene-1"),
+        ]
+        let first = try daemon.call("io.jointops.Units.SetStatus", once)
+        #expect(first.error == nil, "\(first)")
+        let events = try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]
+        // A retry with the same request id gets the first reply and applies nothing again.
+        let retry = try daemon.call("io.jointops.Units.SetStatus", once)
+        #expect(retry.error == nil && retry.parameters == first.parameters, "\(retry)")
+        #expect(try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"] == events)
+        let reused = try daemon.call("io.jointops.Units.Retire", ["id": .string("hx-liulin-po-2"), "requestId": .string("req-on-scene-1")])
+        #expect(reused.parameters["parameter"] == .string("requestId"))
         let back = try status("hx-liulin-po-1", "en_route")
         #expect(back.error == "io.jointops.Units.UnitRefused")
         #expect(back.parameters["code"] == .string("illegal_transition"))
