@@ -24,7 +24,7 @@ run: test-deps
 	@echo "jointopsd: state in $(JOINTOPS_HOME)/, socket $(JOINTOPS_HOME)/control.sock; in another terminal:"
 	@echo "  export PATH=$$PWD/.build/debug:\$$PATH JOINTOPS_SOCKET=$$PWD/$(JOINTOPS_HOME)/control.sock"
 	exec .build/debug/jointopsd --config /dev/null --state-directory $(JOINTOPS_HOME)/state \
-		--socket $(JOINTOPS_HOME)/control.sock --workflows Workflows
+		--socket $(JOINTOPS_HOME)/control.sock --workflows Workflows --regions Regions/tianjin.yaml --units Regions/units.yaml
 
 ## Installation: `make install` (PREFIX, DESTDIR, and BUILD=release|debug for which binaries).
 PREFIX ?= /usr/local
@@ -50,6 +50,8 @@ install:
 	install -d $(DESTDIR)$(CONFDIR)/workflows
 	test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml || install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml
 	for file in Workflows/*.yaml; do test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; done
+	test -e $(DESTDIR)$(CONFDIR)/regions.yaml || install -m 0644 Regions/tianjin.yaml $(DESTDIR)$(CONFDIR)/regions.yaml
+	test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
 	@echo "installed; start it with: systemctl enable --now jointopsd.socket"
 

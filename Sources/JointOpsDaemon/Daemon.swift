@@ -51,13 +51,29 @@ public enum Daemon {
         guard !catalog.current.isEmpty else {
             throw DaemonError("no workflow in \(configuration.workflowsDirectory) could be loaded; fix the errors above")
         }
+        let roster = try UnitsSetup.roster(configuration, store: store, logger: logger)
+        if let tree = roster?.tree {
+            for problem in catalog.regionProblems(tree) {
+                logger.error("\(problem); the workflow is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                if let id = catalog.current.first(where: { problem.location.file == catalog.paths[$0.key] })?.key {
+                    catalog.current[id] = nil
+                }
+            }
+            guard !catalog.current.isEmpty else {
+                throw DaemonError("no workflow in \(configuration.workflowsDirectory) names only known regions; fix the errors above")
+            }
+        }
         let recovery = try store.recover()
         logger.info(
             "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
         )
         let metrics = DaemonMetrics()
-        let engine = OperationEngine(store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger)
+        let engine = OperationEngine(
+            store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
+            regionsPath: roster == nil ? nil : configuration.regionsFile)
         await engine.armRecoveredTimers(recovery)
+        // Branches that were awaiting units get any that are free now.
+        await engine.fillAwaiting()
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: TimerService(engine: engine, logger: logger))

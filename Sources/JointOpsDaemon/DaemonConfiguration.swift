@@ -27,6 +27,13 @@ public struct DaemonConfiguration: Sendable {
     public var stalledMessageMilliseconds = 10_000
     /// `HOST:PORT` of the metrics HTTP listener on a loopback address; nil (the default): no listener.
     public var metricsListen: String?
+    /// The jurisdiction tree (regions.yaml). At the default path a missing file only turns
+    /// region checks and unit dispatch off (loudly); a path that was set must exist.
+    public var regionsFile = DaemonConfiguration.defaultRegionsFile
+    public var regionsFileIsExplicit = false
+    /// A roster (YAML or CSV) imported at start when the store has no unit yet.
+    public var unitsFile: String?
+    public static let defaultRegionsFile = "/etc/jointops/regions.yaml"
 
     public init() {}
 
@@ -34,7 +41,7 @@ public struct DaemonConfiguration: Sendable {
 
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
-        "stalled_message_ms", "commit_linger_us", "metrics_listen",
+        "stalled_message_ms", "commit_linger_us", "metrics_listen", "regions", "units",
     ]
 
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
@@ -86,6 +93,10 @@ public struct DaemonConfiguration: Sendable {
                     throw DaemonError("\(path): 'metrics_listen': \(error)")
                 }
                 metricsListen = text
+            case "regions":
+                regionsFile = try string()
+                regionsFileIsExplicit = true
+            case "units": unitsFile = try string()
             case "commit_linger_us":
                 guard let number = value as? Int, number >= 0 else { throw DaemonError("\(path): 'commit_linger_us' must be 0 or more") }
                 commitLingerMicroseconds = number

@@ -21,6 +21,7 @@ public final class DaemonMetrics: Sendable {
         static let lateSteps = "jointops_late_steps"
         static let escalations = "jointops_escalations_total"
         static let deadlinesMissed = "jointops_deadlines_missed_total"
+        static let units = "jointops_units"
     }
 
     let registry: PrometheusCollectorRegistry
@@ -28,6 +29,8 @@ public final class DaemonMetrics: Sendable {
     private let batchSize: Recorder
     private let commandMetrics = Mutex<CommandMetrics>(CommandMetrics())
     let gauges: Mutex<OpenOperationGauges>
+    /// Units in service by (status, branch kind).
+    let unitGauges = Mutex<[UnitGaugeKey: (count: Int, meter: Meter)]>([:])
     private let lateSteps: Meter
 
     private struct LabelPair: Hashable {

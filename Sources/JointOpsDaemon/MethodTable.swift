@@ -2,7 +2,7 @@ import JointOpsProtocol
 
 /// Which role each method needs. Introspection is open to every caller.
 enum MethodTable {
-    static let interfaces = ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin"]
+    static let interfaces = ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin", "io.jointops.Units"]
 
     static let required: [String: Role] = [
         "org.varlink.service.GetInfo": .none,
@@ -28,6 +28,15 @@ enum MethodTable {
         "io.jointops.Operations.Note": .operate,
         "io.jointops.Operations.Cancel": .operate,
         "io.jointops.Operations.Close": .operate,
+        "io.jointops.Units.List": .view,
+        "io.jointops.Units.Regions": .view,
+        "io.jointops.Units.Add": .operate,
+        "io.jointops.Units.Change": .operate,
+        "io.jointops.Units.Retire": .operate,
+        "io.jointops.Units.SetStatus": .operate,
+        "io.jointops.Units.Assign": .operate,
+        "io.jointops.Units.Preempt": .operate,
+        "io.jointops.Units.Import": .admin,
         "io.jointops.Admin.Metrics": .view,
         "io.jointops.Admin.Verify": .admin,
         "io.jointops.Admin.Backup": .admin,

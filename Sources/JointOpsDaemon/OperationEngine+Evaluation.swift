@@ -37,6 +37,7 @@ extension OperationEngine {
         }
         var changes: [(state: OperationState, before: OperationState?, transition: Transition)] = [(state, before, transition)]
         var rectification: OperationState?
+        var work = UnitWork()
         if rating.isDissatisfied {
             guard let category else {
                 throw VarlinkError.invalidParameter(
@@ -60,8 +61,9 @@ extension OperationEngine {
                 "prior_ratings_90d": String(earlier), "repeat_complaint": earlier > 0 ? "true" : "false",
             ]
             do {
-                let (started, startTransition) = try OperationState.start(
+                var (started, startTransition) = try OperationState.start(
                     workflow, id: newID, region: state.region, attributes: attributes, at: now, actor: caller.actor)
+                dispatchUnitsOfStart(&started, &startTransition, &work)
                 changes.append((started, nil, startTransition))
                 rectification = started
             } catch {
@@ -72,13 +74,26 @@ extension OperationEngine {
             "id": .string(id), "score": .int(Int64(rating.score)), "dissatisfied": .bool(rating.isDissatisfied),
             "rectification": rectification.map(Views.operation) ?? .null,
         ])
-        try await commit(changes, reply: reply, requestID: requestID, method: "Rate")
+        try await commit(changes, reply: reply, requestID: requestID, method: "Rate", units: work)
         return reply
+    }
+
+    /// Selects the units a start dispatches (a start names no units, so nothing is refused).
+    private func dispatchUnitsOfStart(_ state: inout OperationState, _ transition: inout Transition, _ work: inout UnitWork) {
+        do { try dispatchUnits(&state, &transition, &work) } catch {
+            preconditionFailure("dispatching without named units cannot be refused: \(error)")
+        }
     }
 
     /// The evaluation report over operations started in `[from, to)`, beside the previous
     /// period of the same length.
     public func evaluate(from: Instant, to: Instant, filter: ReportFilter) throws(VarlinkError) -> JSONValue {
+        var filter = filter
+        // A region means the region and its sub-regions (a district covers its stations and grids).
+        if let tree = roster?.tree, let regions = filter.regions {
+            for region in regions { try checkRegion(region, parameter: "region") }
+            filter.regions = regions.flatMap { tree.subtree(of: $0) }
+        }
         let report = try storeRead({ () throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: filter) })
         let previous = EvaluationReport.previousPeriod(from: from, to: to)
         func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 100).rounded() / 100) } ?? .null }

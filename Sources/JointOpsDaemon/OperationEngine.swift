@@ -17,14 +17,29 @@ public actor OperationEngine {
     public let metrics: DaemonMetrics
     var catalog: WorkflowCatalog
     var operations: [String: OperationState] = [:]
+    /// The jurisdiction and every unit; nil when no regions file is configured (regions are
+    /// then not checked and no units are dispatched).
+    var roster: UnitRoster?
+    /// Where the jurisdiction was read from, for reloads.
+    let regionsPath: String?
+    /// Counts the commits that freed units; a fill pass starts over when it changes.
+    var freedGeneration = 0
+    /// Whether a fill pass is running, and whether it must run once more.
+    var filling = false
+    var fillAgain = false
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Replies to client request ids seen since start (older ones are read from the store).
     private var replies: [String: EventStore.ClientRequest] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
 
-    public init(store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger) {
+    public init(
+        store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger,
+        roster: UnitRoster? = nil, regionsPath: String? = nil
+    ) {
         self.store = store
+        self.roster = roster
+        self.regionsPath = regionsPath
         self.metrics = metrics
         committer = GroupCommitter(store: store, onBatch: { metrics.committed(batchOf: $0) })
         self.catalog = catalog
@@ -33,6 +48,7 @@ public actor OperationEngine {
         timers = TimerScheduler()
         for state in recovered.operations { operations[state.id] = state }
         metrics.recovered(recovered.operations)
+        if let roster { metrics.unitsLoaded(roster.units) }
     }
 
     /// Arms every recovered timer; overdue ones fire first, in due order.
@@ -54,6 +70,7 @@ public actor OperationEngine {
                 "io.jointops.Operations.WorkflowNotFound",
                 ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
         }
+        try checkRegion(region, parameter: "region")
         let now = Self.now()
         let id = id ?? nextID(now)
         await acquire(id)
@@ -74,7 +91,7 @@ public actor OperationEngine {
 
     /// Applies an operator command to an operation; the reply is its view.
     public func execute(
-        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?
+        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?, namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         await acquire(id)
@@ -92,6 +109,11 @@ public actor OperationEngine {
             }
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
+        switch command {
+        case .reinforce(_, _, let region?): try checkRegion(region, parameter: "region")
+        case .reassign(let region, _): try checkRegion(region, parameter: "region")
+        default: break
+        }
         var state = before
         let transition: Transition
         do {
@@ -99,7 +121,8 @@ public actor OperationEngine {
         } catch {
             throw Self.refused(error)
         }
-        return try await commit(state: state, before: before, transition: transition, requestID: requestID, method: method)
+        return try await commit(
+            state: state, before: before, transition: transition, requestID: requestID, method: method, namedUnits: namedUnits)
     }
 
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
@@ -112,10 +135,20 @@ public actor OperationEngine {
     }
 
     private func commit(
-        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String
+        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String,
+        namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        var state = state
+        var transition = transition
+        var work = UnitWork()
+        do {
+            try dispatchUnits(&state, &transition, &work, named: namedUnits)
+        } catch {
+            undo(work)
+            throw error
+        }
         let reply = JSONValue.object(["operation": Views.operation(state)])
-        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method)
+        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work)
         return reply
     }
 
@@ -123,19 +156,31 @@ public actor OperationEngine {
     /// watchers and the journal; `reply` is what a retry with the same request id gets.
     func commit(
         _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: String?,
-        method: String
+        method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = []
     ) async throws(VarlinkError) {
         let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
+        let touched = work.touched.compactMap { roster?.unit($0) }
         let stored = changes.enumerated().map { index, change in
             EventStore.Change(
-                state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil)
+                state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil,
+                units: index == 0 ? touched : [])
         }
+        let rosterChange =
+            rosterRecords.isEmpty
+            ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [], request: stored.isEmpty ? request : nil)
+        // Units this change frees are free in memory from now on: a fill pass under way starts over.
+        if work.freed { freedGeneration += 1 }
+        var left: [String: JointOpsCore.Unit] = [:]
+        for unit in touched { left[unit.id] = unit }
         do {
-            try await committer.commit(stored)
+            try await committer.commit(stored, roster: rosterChange)
         } catch {
+            undo(work, left: left)
             logger.error(
                 "storage fault: \(error)",
-                metadata: ["operation": "\(changes[0].state.id)", "message_id": "\(JournalMessageID.storageFault)"])
+                metadata: [
+                    "operation": "\(changes.first?.state.id ?? UnitChange.stream)", "message_id": "\(JournalMessageID.storageFault)",
+                ])
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
@@ -148,6 +193,12 @@ public actor OperationEngine {
             for record in transition.events { log(record, of: state) }
             if state.phase.isTerminal { operations[state.id] = nil }
         }
+        for record in rosterRecords {
+            hub.publish(unit: record.change, at: record.at, actor: record.actor, units: touched)
+            logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
+        }
+        for id in work.touched { metrics.unitChanged(from: work.before[id], to: roster?.unit(id)) }
+        if work.freed { scheduleFill() }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.
@@ -163,6 +214,14 @@ public actor OperationEngine {
             metadata["branch"] = "\(state.branches[key.instance].name)"
         case .branchDispatched(let branch, _, _, _):
             metadata["branch"] = "\(state.workflow.branches[branch].name)"
+        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+            metadata["units"] = "\(units.joined(separator: ","))"
+        case .unitsAwaited(let instance, _, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+        case .unitPreempted(let instance, let unit, _, _):
+            metadata["branch"] = "\(state.branches[instance].name)"
+            metadata["units"] = "\(unit)"
         default:
             break
         }
@@ -175,7 +234,7 @@ public actor OperationEngine {
         }
         let important: Bool
         switch record.event {
-        case .deadlineMissed, .escalated, .escalationRaised: important = true
+        case .deadlineMissed, .escalated, .escalationRaised, .unitPreempted: important = true
         default: important = false
         }
         logger.log(level: important ? .warning : .info, "\(state.id): \(state.describe(record.event))", metadata: metadata)
@@ -257,6 +316,19 @@ public actor OperationEngine {
 
     public func history(_ id: String) throws(VarlinkError) -> JSONValue {
         let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        if id == UnitChange.stream {
+            // The roster's own stream: each change with the unit it is about.
+            return .object([
+                "events": .array(
+                    stored.map { record in
+                        let unit = record.payload["unit"]?.stringValue ?? record.payload["id"]?.stringValue ?? "?"
+                        let detail = record.payload["to"]?.stringValue.map { " → \($0)" } ?? ""
+                        return Views.event(
+                            sequence: record.sequence, operationSequence: record.operationSequence, operation: record.operation,
+                            at: record.at, actor: record.actor, kind: record.kind, description: "\(record.kind) \(unit)\(detail)")
+                    })
+            ])
+        }
         guard !stored.isEmpty else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
         let state = operations[id] ?? (try? store.operation(id)) ?? nil
         guard let workflow = state?.workflow else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
@@ -383,7 +455,21 @@ public actor OperationEngine {
             logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
         }
-        let errors = fresh.diagnostics.filter { $0.severity == .error }
+        var rebound = roster
+        if let regionsPath, rebound != nil {
+            do {
+                try rebound!.rebind(to: try UnitsSetup.tree(at: regionsPath))
+            } catch let error as DaemonError {
+                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                throw VarlinkError(
+                    "io.jointops.Admin.ReloadFailed",
+                    ["problems": .array(error.description.split(separator: "\n").map { .string(String($0)) })])
+            } catch {
+                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
+            }
+        }
+        let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
         guard errors.isEmpty else {
             logger.error(
                 "reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed",
@@ -400,6 +486,7 @@ public actor OperationEngine {
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(error.message)])])
         }
         catalog = fresh
+        roster = rebound
         logger.notice(
             "reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))"
         )

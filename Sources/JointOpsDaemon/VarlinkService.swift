@@ -88,6 +88,8 @@ struct VarlinkService: Sendable {
         case "io.jointops.Operations.Workflows":
             _ = try Parameters(p, known: [])
             return await engine.workflows()
+        case let method where method.hasPrefix("io.jointops.Units."):
+            return try await units(call, from: caller)
         case "io.jointops.Admin.Verify":
             _ = try Parameters(p, known: [])
             return try await engine.verify()
@@ -101,7 +103,85 @@ struct VarlinkService: Sendable {
             return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
         default:
             let (command, id, requestID) = try operatorCommand(call)
-            return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller)
+            var named: NamedUnits?
+            if call.name == "Reinforce", let ids = try Parameters(p, known: Set(p.keys)).optionalStrings("unitIds") {
+                guard !ids.isEmpty else {
+                    throw VarlinkError.invalidParameter("unitIds", because: "name at least one unit, or leave it out")
+                }
+                guard let reason = try Parameters(p, known: Set(p.keys)).optionalString("unitsReason") else {
+                    throw VarlinkError.invalidParameter("unitsReason", because: "say why these units instead of the nearest free ones")
+                }
+                named = NamedUnits(ids: ids, reason: reason)
+            }
+            return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller, namedUnits: named)
+        }
+    }
+
+    private func units(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
+        let p = call.parameters
+        switch call.name {
+        case "List":
+            let q = try Parameters(p, known: ["region", "branch", "status", "capability", "includeRetired"])
+            return try await engine.units(
+                region: try q.optionalString("region"), branch: try q.optionalString("branch"), status: try q.optionalString("status"),
+                capability: try q.optionalString("capability"), includeRetired: try q.optionalBool("includeRetired") ?? false)
+        case "Regions":
+            _ = try Parameters(p, known: [])
+            return try await engine.regions()
+        case "Add":
+            let q = try Parameters(p, known: ["id", "callSign", "branch", "homeRegion", "capabilities", "requestId"])
+            let branch = try q.string("branch")
+            guard let kind = BranchDefinition.Kind(rawValue: branch) else {
+                throw VarlinkError.invalidParameter(
+                    "branch",
+                    because:
+                        "'\(branch)' is not a branch kind; use one of \(BranchDefinition.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            let unit = JointOpsCore.Unit(
+                id: try q.string("id"), callSign: try q.string("callSign"), kind: kind, homeRegion: try q.string("homeRegion"),
+                capabilities: Set(try q.optionalStrings("capabilities") ?? []))
+            return try await engine.addUnit(unit, caller: caller, requestID: try q.optionalString("requestId"))
+        case "Change":
+            let q = try Parameters(p, known: ["id", "callSign", "homeRegion", "capabilities", "requestId"])
+            return try await engine.changeUnit(
+                try q.string("id"), callSign: try q.optionalString("callSign"), homeRegion: try q.optionalString("homeRegion"),
+                capabilities: try q.optionalStrings("capabilities").map(Set.init), caller: caller,
+                requestID: try q.optionalString("requestId"))
+        case "Retire":
+            let q = try Parameters(p, known: ["id", "requestId"])
+            return try await engine.retireUnit(try q.string("id"), caller: caller, requestID: try q.optionalString("requestId"))
+        case "SetStatus":
+            let q = try Parameters(p, known: ["id", "status", "reason", "requestId"])
+            let text = try q.string("status")
+            guard let status = UnitStatus(rawValue: text) else {
+                throw VarlinkError.invalidParameter(
+                    "status",
+                    because: "'\(text)' is not a unit status; use one of \(UnitStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return try await engine.setUnitStatus(
+                try q.string("id"), to: status, reason: try q.optionalString("reason"), caller: caller,
+                requestID: try q.optionalString("requestId"))
+        case "Import":
+            let q = try Parameters(p, known: ["text", "format", "file", "requestId"])
+            return try await engine.importUnits(
+                text: try q.text("text", limit: 1 << 20), format: try q.string("format"), file: try q.optionalString("file") ?? "import",
+                caller: caller, requestID: try q.optionalString("requestId"))
+        case "Assign":
+            let q = try Parameters(p, known: ["operation", "instance", "units", "reason", "requestId"])
+            guard let units = try q.optionalStrings("units"), !units.isEmpty else {
+                throw VarlinkError.invalidParameter("units", because: "name at least one unit")
+            }
+            return try await engine.assignUnits(
+                units, to: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"), caller: caller,
+                requestID: try q.optionalString("requestId"))
+        case "Preempt":
+            let q = try Parameters(p, known: ["id", "operation", "instance", "reason", "requestId"])
+            return try await engine.preempt(
+                try q.string("id"), for: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"),
+                caller: caller, requestID: try q.optionalString("requestId"))
+        default:
+            throw VarlinkError.methodNotFound(call.method)
         }
     }
 
@@ -138,7 +218,7 @@ struct VarlinkService: Sendable {
             }
             command = .advance(branch: try q.string("branch"), to: step, outcome: outcome)
         case "Reinforce":
-            q = try params(["branch", "units", "region"])
+            q = try params(["branch", "units", "region", "unitIds", "unitsReason"])
             command = .reinforce(branch: try q.string("branch"), units: try q.optionalInt("units"), region: try q.optionalString("region"))
         case "Reassign":
             q = try params(["region", "branch"])

@@ -29,6 +29,8 @@ enum Views {
                 "step": .string(current.name), "status": .string(instance.status.rawValue), "region": .string(instance.region),
                 "units": .int(Int64(instance.units)), "dispatchedAt": time(instance.dispatchedAt), "outcome": optional(instance.outcome),
                 "steps": .array(steps), "next": .array(next.map(JSONValue.string)),
+                "assignedUnits": .array(instance.assignedUnits.map(JSONValue.string)),
+                "awaitingUnits": .int(Int64(instance.isAwaitingUnits ? instance.missingUnits : 0)),
             ])
         }
         let escalating = Set(state.escalations.filter(\.isOpen).compactMap(\.timer))
@@ -73,6 +75,7 @@ enum Views {
             "lastChangeAt": time(state.lastChangeAt),
             "activeBranches": .int(Int64(state.branches.count { $0.status == .active })),
             "openEscalations": .int(Int64(state.escalations.count { $0.isOpen })),
+            "awaitingUnits": .int(Int64(state.branches.reduce(0) { $0 + ($1.isAwaitingUnits ? $1.missingUnits : 0) })),
         ])
     }
 
@@ -83,6 +86,16 @@ enum Views {
             "sequence": .int(sequence), "operationSequence": .int(operationSequence), "operation": .string(operation), "at": time(at),
             "actor": actor.map { .object(["uid": .int(Int64($0.uid)), "name": .string($0.name), "role": .string($0.role)]) } ?? .null,
             "kind": .string(kind), "description": .string(description),
+        ])
+    }
+
+    /// A unit as io.jointops.Units shows it.
+    static func unit(_ unit: JointOpsCore.Unit, instance: String? = nil) -> JSONValue {
+        .object([
+            "id": .string(unit.id), "callSign": .string(unit.callSign), "branch": .string(unit.kind.rawValue),
+            "homeRegion": .string(unit.homeRegion), "capabilities": .array(unit.capabilities.sorted().map(JSONValue.string)),
+            "status": .string(unit.status.rawValue), "statusReason": optional(unit.statusReason),
+            "operation": optional(unit.assignment?.operation), "instance": optional(instance), "retired": .bool(unit.retired),
         ])
     }
 

@@ -107,6 +107,25 @@ public final class WatchHub: Sendable {
         return VarlinkReply(parameters: members, continues: true).json
     }
 
+    /// Sends a roster change (and the unit as it now stands) to every watcher not limited to
+    /// one operation; a region filter matches units homed in that region.
+    func publish(unit change: UnitChange, at: Instant, actor: Actor?, units: [JointOpsCore.Unit]) {
+        let current = subscribers.withLock { Array($0.values) }
+        let unit = units.first { $0.id == change.unit }
+        let matching = current.filter { subscription in
+            subscription.filter.operation == nil && subscription.filter.branch.map { $0 == unit?.kind.rawValue } ?? true
+                && subscription.filter.region.map { $0 == unit?.homeRegion } ?? true
+        }
+        guard !matching.isEmpty else { return }
+        var fields: [String: JSONValue] = [
+            "event": Views.event(
+                sequence: 0, operationSequence: 0, operation: UnitChange.stream, at: at, actor: actor, kind: change.kind,
+                description: change.summary)
+        ]
+        if let unit { fields["unit"] = Views.unit(unit) }
+        for subscription in matching where !subscription.send(.object(fields)) { unsubscribe(subscription) }
+    }
+
     /// Watchers connected now.
     public var count: Int { subscribers.withLock { $0.count } }
 

@@ -10,6 +10,8 @@ public struct WorkflowCatalog: Sendable {
     public var sources: [String: String]
     /// Every problem found, as the validator prints it.
     public var diagnostics: [Diagnostic]
+    /// The file each current workflow came from, by id.
+    public var paths: [String: String] = [:]
 
     /// Reads every .yaml/.yml file directly in `folder`. Invalid files are reported and left
     /// out; the daemon refuses to start only when none is valid.
@@ -44,6 +46,7 @@ public struct WorkflowCatalog: Sendable {
             }
             catalog.current[workflow.id] = workflow
             catalog.sources[workflow.id] = source
+            catalog.paths[workflow.id] = path
         }
         guard !catalog.current.isEmpty else {
             throw DaemonError(
@@ -51,6 +54,16 @@ public struct WorkflowCatalog: Sendable {
             )
         }
         return catalog
+    }
+}
+
+extension WorkflowCatalog {
+    /// Dispatch regions (`region:` of a phase's dispatch item) that the jurisdiction lacks,
+    /// each at the place in the file that names it, with the closest ids.
+    public func regionProblems(_ tree: JurisdictionTree) -> [Diagnostic] {
+        current.keys.sorted().flatMap { id in
+            tree.dispatchProblems(in: current[id]!, source: sources[id] ?? "", file: paths[id] ?? id)
+        }
     }
 }
 

@@ -104,7 +104,11 @@ package enum InterfaceDefinitions {
           # Steps entered so far, earliest first.
           steps: []StepTime,
           # Steps (and outcomes) it may advance to now.
-          next: []string
+          next: []string,
+          # Ids of the units committed to it (io.jointops.Units), in the order they were assigned.
+          assignedUnits: []string,
+          # How many more units it awaits ("awaiting units"; 0 when it has what it asked for).
+          awaitingUnits: int
         )
 
         # An armed deadline, ladder rung or phase timer.
@@ -173,7 +177,9 @@ package enum InterfaceDefinitions {
           # Branch instances still active.
           activeBranches: int,
           # Open escalations (late deadlines and manual escalations).
-          openEscalations: int
+          openEscalations: int,
+          # Units its active branches still await.
+          awaitingUnits: int
         )
 
         # One event of the audit trail.
@@ -316,6 +322,10 @@ package enum InterfaceDefinitions {
           units: ?int,
           # Region (default: the operation's).
           region: ?string,
+          # Units to send instead of the nearest free ones (io.jointops.Units); fewer than units: the rest is selected.
+          unitIds: ?[]string,
+          # Why these units (required with unitIds; recorded with the assignment).
+          unitsReason: ?string,
           # See Start.
           requestId: ?string
         ) -> (operation: Operation)
@@ -495,11 +505,32 @@ package enum InterfaceDefinitions {
         ) -> (
           # The operation as it stands (first replies, and after each change).
           operation: ?Operation,
-          # One event of a change.
+          # One event of a change (roster changes come as events of operation '@units').
           event: ?Event,
+          # The unit a roster change is about, as it now stands (watchers not limited to one operation).
+          unit: ?Unit,
           # Sent once, on its own, right after the initial replies: every matching operation as it
           # stands has been sent, so a view built from them is now complete.
           current: ?bool
+        )
+
+        # A unit as a watcher sees a roster change (io.jointops.Units.Unit).
+        type Unit (
+          id: string,
+          callSign: string,
+          # The branch kind it serves.
+          branch: string,
+          homeRegion: string,
+          capabilities: []string,
+          # available, dispatched, en_route, on_scene, returning or out_of_service.
+          status: string,
+          # Why it is out of service, or the reason given with its last status change.
+          statusReason: ?string,
+          # The operation it is committed to.
+          operation: ?string,
+          # The branch instance it is committed to.
+          instance: ?string,
+          retired: bool
         )
 
         # No operation has this id.
@@ -522,6 +553,175 @@ package enum InterfaceDefinitions {
 
         # The watcher fell too far behind and was disconnected.
         error WatcherTooSlow (buffered: int)
+        """#,
+        "io.jointops.Units": #"""
+        # jointops: the units the command center dispatches and the jurisdiction they serve.
+        # Every change is an event in the hash-chained log: roster changes in stream '@units',
+        # what happened to an operation's units in that operation's stream.
+        interface io.jointops.Units
+
+        # A unit: a patrol car, a SWAT team, an investigator.
+        type Unit (
+          # Lowercase letters, digits, '_' and '-'.
+          id: string,
+          # What the radio calls it.
+          callSign: string,
+          # The branch kind it serves: criminal_investigation, public_order, swat, population,
+          # traffic, intelligence, liaison or other.
+          branch: string,
+          # The region it is stationed in; selection measures nearness from here.
+          homeRegion: string,
+          # What a workflow can require of it (armed, negotiator, k9, …).
+          capabilities: []string,
+          # available, dispatched, en_route, on_scene, returning or out_of_service.
+          status: string,
+          # Why it is out of service, or the reason given with its last status change.
+          statusReason: ?string,
+          # The operation it is committed to (dispatched, en_route, on_scene).
+          operation: ?string,
+          # The branch instance it is committed to.
+          instance: ?string,
+          # A retired unit stays on record but is never dispatched again.
+          retired: bool
+        )
+
+        # One region of the jurisdiction, with what is going on there.
+        type Region (
+          id: string,
+          # Its name (Chinese and/or English).
+          name: string,
+          # city, district, station, grid or command.
+          level: string,
+          # The parent region; null for the root.
+          parent: ?string,
+          # 0 for the root.
+          depth: int,
+          # Open operations in the region itself (the operation's region or a branch's).
+          operations: []string,
+          # Available units homed in the region itself.
+          freeUnits: int,
+          # Available units homed in the region and its sub-regions.
+          freeUnitsWithin: int
+        )
+
+        # The roster, filtered; every filter optional. Retired units only with includeRetired.
+        method List(
+          # Only units homed in this region or its sub-regions.
+          region: ?string,
+          # Only units of this branch kind.
+          branch: ?string,
+          # Only units in this status.
+          status: ?string,
+          # Only units with this capability.
+          capability: ?string,
+          # Include retired units.
+          includeRetired: ?bool
+        ) -> (units: []Unit)
+
+        # Adds a unit (available).
+        method Add(
+          # The new unit's id.
+          id: string,
+          # Its radio call sign.
+          callSign: string,
+          # The branch kind it serves.
+          branch: string,
+          # The region it is stationed in.
+          homeRegion: string,
+          # Its capabilities.
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
+
+        # Changes a unit's call sign, home region or capabilities (what is given).
+        method Change(
+          # The unit.
+          id: string,
+          # A new call sign.
+          callSign: ?string,
+          # A new home region.
+          homeRegion: ?string,
+          # The new capabilities (replacing the old ones).
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
+
+        # Retires a unit for good; refused while it is committed to an operation.
+        method Retire(
+          # The unit.
+          id: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
+
+        # Moves a unit along its lifecycle (available → dispatched → en_route → on_scene →
+        # returning → available, out_of_service with a reason). Making a committed unit returning
+        # or available releases it from its operation (recorded there).
+        method SetStatus(
+          # The unit.
+          id: string,
+          # en_route, on_scene, returning, available or out_of_service.
+          status: string,
+          # Why (required for out_of_service).
+          reason: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
+
+        # Adds every unit of a roster file (YAML or CSV, as in docs/regions.md): all or none.
+        method Import(
+          # The file's text.
+          text: string,
+          # yaml or csv.
+          format: string,
+          # The file's name, for error locations.
+          file: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (added: []string)
+
+        # Commits units an operator names to a branch instance of an operation, instead of
+        # selection; each must be available.
+        method Assign(
+          # The operation.
+          operation: string,
+          # The branch instance (e.g. swat, swat#2).
+          instance: string,
+          # The units.
+          units: []string,
+          # Why these units (recorded with the assignment).
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (units: []Unit)
+
+        # Takes a unit committed to a lower-priority operation for a higher-priority one; the
+        # lower one records the loss and an escalation is raised on it.
+        method Preempt(
+          # The unit.
+          id: string,
+          # The operation that needs it (higher priority than the one it serves).
+          operation: string,
+          # Its branch instance that gets the unit.
+          instance: string,
+          # Why (required).
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
+
+        # The jurisdiction tree, depth first, with open operations and free units per region.
+        method Regions() -> (regions: []Region)
+
+        # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
+        # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
+        # lower_priority.
+        error UnitRefused (code: string, unit: ?string, reason: string)
+
+        # No jurisdiction file is configured: regions are not checked and units are not kept.
+        error RegionsNotConfigured (path: string)
         """#,
         "org.varlink.service": #"""
         # The Varlink Service Interface is provided by every varlink service. It

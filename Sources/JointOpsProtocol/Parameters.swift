@@ -31,6 +31,33 @@ public struct Parameters {
         }
     }
 
+    /// A long text (a file's contents): required, non-empty, at most `limit` bytes.
+    public func text(_ name: String, limit: Int) throws(VarlinkError) -> String {
+        guard case .string(let text)? = values[name] else {
+            throw VarlinkError.invalidParameter(name, because: values[name] == nil ? "'\(name)' is required" : "'\(name)' must be a string")
+        }
+        guard !text.isEmpty else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is empty") }
+        guard text.utf8.count <= limit else {
+            throw VarlinkError.invalidParameter(name, because: "'\(name)' is longer than \(limit) bytes")
+        }
+        return text
+    }
+
+    /// A `[]string` list, nil when absent.
+    public func optionalStrings(_ name: String) throws(VarlinkError) -> [String]? {
+        switch values[name] {
+        case nil, .null?: return nil
+        case .array(let items)?:
+            return try items.map { item throws(VarlinkError) in
+                guard case .string(let text) = item, !text.isEmpty else {
+                    throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a list of non-empty strings")
+                }
+                return text
+            }
+        default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a list of strings")
+        }
+    }
+
     public func optionalInt(_ name: String) throws(VarlinkError) -> Int? {
         switch values[name] {
         case nil, .null?: return nil

@@ -57,14 +57,22 @@ extension EventStore {
                 var reportToDispatch = SecondsHistogram()
                 var dispatchToScene = SecondsHistogram()
                 var sceneToCompleted = SecondsHistogram()
+                var dispatchToAssigned = SecondsHistogram()
                 try scan(
-                    "SELECT report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s FROM report_branch WHERE \(branches.sql)",
+                    """
+                    SELECT report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s
+                    FROM report_branch WHERE \(branches.sql)
+                    """,
                     branches.arguments, db
                 ) { row in
                     reportToDispatch.add(seconds: row.int(0))
                     if !row.isNull(1) { dispatchToScene.add(seconds: row.int(1)) }
                     if !row.isNull(2) { sceneToCompleted.add(seconds: row.int(2)) }
+                    if !row.isNull(3) { dispatchToAssigned.add(seconds: row.int(3)) }
+                    figures.unitsAssigned += Int(row.int(4))
+                    figures.unitSeconds += row.int(5)
                 }
+                figures.intervals[.dispatchToAssigned] = dispatchToAssigned
                 figures.intervals[.reportToDispatch] = reportToDispatch
                 figures.intervals[.dispatchToScene] = dispatchToScene
                 figures.intervals[.sceneToCompleted] = sceneToCompleted

@@ -21,12 +21,18 @@ public final class EventStore: Sendable {
         public var events: [RecordedEvent]
         /// A client's request id, the method and the reply it got: a retry gets the same reply.
         public var request: ClientRequest?
+        /// Roster units the command changed (assigned, released, moved along their lifecycle),
+        /// as they stand after it.
+        public var units: [Unit]
 
-        public init(state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil) {
+        public init(
+            state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil, units: [Unit] = []
+        ) {
             self.state = state
             self.before = before
             self.events = events
             self.request = request
+            self.units = units
         }
     }
 
@@ -138,10 +144,14 @@ public final class EventStore: Sendable {
 
     /// Appends the changes' events to the chain and updates the projection, all in one
     /// transaction: either everything is durable when this returns, or nothing is.
-    public func commit(_ changes: [Change]) throws(StoreError) {
+    public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) {
         do {
             try pool.write { db in
                 var head = try ChainHead.read(db)
+                for roster in rosters {
+                    try UnitWriter.append(roster, head: &head, db)
+                    try UnitWriter.write(roster.units, db)
+                }
                 for change in changes {
                     try EventWriter.append(change, head: &head, db)
                     try ProjectionWriter.write(change, db)

@@ -22,6 +22,7 @@ public final class GroupCommitter: Sendable {
     private struct Pending {
         /// Changes that commit together or not at all.
         var changes: [EventStore.Change]
+        var roster: RosterChange?
         var continuation: CheckedContinuation<Void, any Error>
     }
 
@@ -62,11 +63,11 @@ public final class GroupCommitter: Sendable {
 
     /// Commits changes to several operations atomically (they share one transaction);
     /// returns once they are durable.
-    public func commit(_ changes: [EventStore.Change]) async throws(StoreError) {
+    public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let startWriter = state.withLock { state in
-                    state.pending.append(Pending(changes: changes, continuation: continuation))
+                    state.pending.append(Pending(changes: changes, roster: roster, continuation: continuation))
                     guard !state.writing else { return false }
                     state.writing = true
                     return true
@@ -112,7 +113,7 @@ public final class GroupCommitter: Sendable {
                 let started = DispatchTime.now().uptimeNanoseconds
                 state.withLock { $0.transactionStarted = started }
                 defer { state.withLock { $0.transactionStarted = nil } }
-                try store.commit(batch.flatMap(\.changes))
+                try store.commit(batch.flatMap(\.changes), rosters: batch.compactMap(\.roster))
                 let spent = DispatchTime.now().uptimeNanoseconds - started
                 state.withLock {
                     $0.statistics.transactions += 1

@@ -103,7 +103,14 @@ enum ProjectionReader {
         return BranchInstance(
             name: row["instance"], definition: definition, step: step, status: status, region: row["region"], units: row["units"],
             dispatchedAt: Instant(milliseconds: row["dispatched_at"]),
-            stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row["outcome"])
+            stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row["outcome"],
+            assignedUnits: try units(row["assigned_units"], row), missingUnits: row["missing_units"],
+            awaitedCapabilities: try units(row["awaited_capabilities"], row))
+    }
+
+    private static func units(_ text: String, _ row: Row) throws -> [String] {
+        guard let items = (try? JSONParser.parse(text))?.arrayValue else { throw invalid("branch row \(row) has malformed units") }
+        return items.compactMap(\.stringValue)
     }
 
     static func invalid(_ message: String) -> StoreError {

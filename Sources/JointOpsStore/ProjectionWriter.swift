@@ -35,10 +35,11 @@ enum ProjectionWriter {
         try operation.run()
         let branchStatement = try db.cachedStatement(
             sql: """
-                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome, assigned_units, missing_units, awaited_capabilities)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (operation_id, position) DO UPDATE SET step = excluded.step, status = excluded.status,
-                    region = excluded.region, outcome = excluded.outcome
+                    region = excluded.region, outcome = excluded.outcome, assigned_units = excluded.assigned_units,
+                    missing_units = excluded.missing_units, awaited_capabilities = excluded.awaited_capabilities
                 """)
         let stepStatement = try db.cachedStatement(
             sql: """
@@ -60,6 +61,9 @@ enum ProjectionWriter {
             branch.bind(instance.units)
             branch.bind(instance.dispatchedAt.milliseconds)
             branch.bind(instance.outcome)
+            branch.bind(JSONValue.array(instance.assignedUnits.map(JSONValue.string)).canonical)
+            branch.bind(instance.missingUnits)
+            branch.bind(JSONValue.array(instance.awaitedCapabilities.map(JSONValue.string)).canonical)
             try branch.run()
             for (step, entered) in instance.stepEnteredAt.enumerated() where entered != nil && entered != old?.stepEnteredAt[step] {
                 var row = RawStatement(stepStatement, db)
@@ -70,6 +74,7 @@ enum ProjectionWriter {
                 try row.run()
             }
         }
+        try UnitWriter.write(change.units, db)
         try writeTimers(state, before: before, db)
         try writeEscalations(state, before: before, db)
     }

@@ -34,11 +34,13 @@ enum ReportFactsWriter {
                 compiled[key] = WorkflowLoader.load(source: row["source"], file: "stored:\(key)").workflow
             }
             guard let workflow = compiled[key] else { continue }
-            try writeFacts(of: row["id"], workflow: workflow, db)
+            // Migration 0003 runs this before 0004 added the unit columns (and no operation
+            // had units then).
+            try writeFacts(of: row["id"], workflow: workflow, db, withUnits: false)
         }
     }
 
-    private static func writeFacts(of id: String, workflow: Workflow, _ db: Database) throws {
+    private static func writeFacts(of id: String, workflow: Workflow, _ db: Database, withUnits: Bool = true) throws {
         let stored = try Row.fetchAll(
             db, sql: "SELECT * FROM event WHERE operation_id = ? ORDER BY operation_sequence", arguments: [id]
         ).map(EventStore.storedEvent)
@@ -49,10 +51,10 @@ enum ReportFactsWriter {
             throw StoreError(.invalidData, "operation \(id) cannot be replayed for its report facts: \(error)")
         }
         guard let facts = OperationFacts(replayed.state, events: replayed.events) else { return }
-        try insert(facts, db)
+        try insert(facts, db, withUnits: withUnits)
     }
 
-    static func insert(_ facts: OperationFacts, _ db: Database) throws {
+    static func insert(_ facts: OperationFacts, _ db: Database, withUnits: Bool = true) throws {
         let id = facts.operation
         try db.execute(
             sql: """
@@ -64,17 +66,25 @@ enum ReportFactsWriter {
                 facts.disposition, facts.escalations, facts.startToClosed.map { $0 / 1000 },
             ])
         let branch = try db.cachedStatement(
-            sql: """
+            sql: withUnits
+                ? """
+                INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
+                    report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+                : """
                 INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
                     report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for fact in facts.branches {
-            try branch.execute(arguments: [
+            var arguments: StatementArguments = [
                 id, fact.instance, fact.branch, fact.kind, facts.workflow, facts.region, facts.priority, facts.startedAt.milliseconds,
                 fact.status.rawValue, fact.reportToDispatch / 1000, fact.dispatchToScene.map { $0 / 1000 },
                 fact.sceneToCompleted.map { $0 / 1000 },
-            ])
+            ]
+            if withUnits { arguments += [fact.dispatchToAssigned.map { $0 / 1000 }, fact.unitsAssigned, fact.unitMilliseconds / 1000] }
+            try branch.execute(arguments: arguments)
         }
         let deadline = try db.cachedStatement(
             sql: """

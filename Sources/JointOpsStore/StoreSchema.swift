@@ -186,6 +186,36 @@ enum StoreSchema {
                     """)
             try ReportFactsWriter.backfill(db)
         }
+        migrator.registerMigration("0004 unit roster and units of branch instances") { db in
+            // The roster's current state; its history is the event log (stream '@units' for
+            // roster changes, each operation's stream for what happened to its units).
+            try db.execute(
+                sql: """
+                    ALTER TABLE branch ADD COLUMN assigned_units TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE branch ADD COLUMN missing_units INTEGER NOT NULL DEFAULT 0 CHECK (missing_units >= 0);
+                    ALTER TABLE branch ADD COLUMN awaited_capabilities TEXT NOT NULL DEFAULT '[]';
+                    ALTER TABLE report_branch ADD COLUMN dispatch_to_assigned_s INTEGER CHECK (dispatch_to_assigned_s >= 0);
+                    ALTER TABLE report_branch ADD COLUMN units_assigned INTEGER NOT NULL DEFAULT 0 CHECK (units_assigned >= 0);
+                    ALTER TABLE report_branch ADD COLUMN unit_s INTEGER NOT NULL DEFAULT 0 CHECK (unit_s >= 0);
+
+                    CREATE TABLE unit (
+                        id            TEXT    PRIMARY KEY CHECK (length(id) > 0),
+                        call_sign     TEXT    NOT NULL CHECK (length(call_sign) > 0),
+                        kind          TEXT    NOT NULL,
+                        home_region   TEXT    NOT NULL,
+                        capabilities  TEXT    NOT NULL,
+                        status        TEXT    NOT NULL
+                            CHECK (status IN ('available', 'dispatched', 'en_route', 'on_scene', 'returning', 'out_of_service')),
+                        status_reason TEXT,
+                        operation_id  TEXT,
+                        instance      INTEGER CHECK (instance >= 0),
+                        retired       INTEGER NOT NULL CHECK (retired IN (0, 1)),
+                        CHECK ((operation_id IS NULL) = (instance IS NULL)),
+                        CHECK ((operation_id IS NOT NULL) = (status IN ('dispatched', 'en_route', 'on_scene')))
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX unit_by_operation ON unit (operation_id) WHERE operation_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

@@ -28,6 +28,8 @@ enum JointOpsBench {
             try await TimerBenchmark.run(root: root, quick: quick)
         case "selection":
             try SelectionBenchmark.run(nodes: 2_000, units: 10_000, dispatches: quick ? 20_000 : 200_000)
+        case "dispatch-race":
+            try DispatchRaceBenchmark.run(root: root, operations: quick ? 200 : 1_000, units: 100)
         case "commit-cost":
             try CommitCostBenchmark.run(root.appendingPathComponent("Workflows"))
         case "crash-writer" where arguments.count == 4:
@@ -35,7 +37,7 @@ enum JointOpsBench {
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: jointops-bench engine|store|daemon|report|timers|selection [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
+                    "usage: jointops-bench engine|store|daemon|report|timers|selection|dispatch-race [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
                         .utf8)
             )
             exit(64)

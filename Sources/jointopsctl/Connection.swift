@@ -19,6 +19,7 @@ struct ConnectionOptions: ParsableArguments {
 enum Exit {
     static let refused: Int32 = 1
     static let notFound: Int32 = 2
+    static let notConfigured: Int32 = 3
     static let usage: Int32 = 64
     static let cannotConnect: Int32 = 69
     static let storage: Int32 = 74
@@ -119,6 +120,16 @@ struct Session {
                 for problem in Render.array(parameters["problems"]).compactMap(\.stringValue) { printError("  " + problem) }
             }
             return ExitCode(Exit.refused)
+        case "io.jointops.Units.UnitRefused":
+            if !options.json { printError("refused: \(text("reason"))") }
+            return ExitCode(Exit.refused)
+        case "io.jointops.Units.RegionsNotConfigured":
+            if !options.json {
+                printError(
+                    "jointopsd has no jurisdiction file (\(text("path"))), so it keeps no units; set 'regions' in its configuration (docs/regions.md)."
+                )
+            }
+            return ExitCode(Exit.notConfigured)
         case "org.varlink.service.InvalidParameter":
             if !options.json { printError("invalid \(text("parameter")): \(text("description"))") }
             return ExitCode(Exit.usage)

@@ -13,12 +13,12 @@ struct JointOpsCtl: AsyncParsableCommand {
             Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed); \
             2 no such operation or workflow; 64 usage or invalid parameter; 69 cannot connect to jointopsd; \
             74 the daemon could not store the command (nothing was applied); 75 a watch fell behind; \
-            77 permission denied (the role needed is printed).
+            77 permission denied (the role needed is printed); 3 no regions file is configured (units and regions commands).
             """,
         subcommands: [
             Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
             Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,
-            Workflows.self, Watch.self, Board.self, Metrics.self,
+            Workflows.self, Watch.self, Board.self, Metrics.self, Units.self, Regions.self,
             Admin.self, WorkflowCommand.self,
         ]
     )

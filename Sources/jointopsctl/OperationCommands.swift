@@ -113,13 +113,24 @@ struct Reinforce: OperationCommand {
     @Argument(help: "The branch to add.") var branch: String
     @Option(help: "Units to send.") var units: Int?
     @Option(help: "Region, if not the operation's.") var region: String?
+    @Option(name: .customLong("unit"), help: "Send this unit instead of the nearest free ones; repeat for more (needs --why).")
+    var namedUnits: [String] = []
+    @Option(help: "Why these units (recorded with the assignment).") var why: String?
     @OptionGroup var connection: ConnectionOptions
     var method: String { "Reinforce" }
     var parameters: [String: JSONValue] {
         var parameters: [String: JSONValue] = ["branch": .string(branch)]
         if let units { parameters["units"] = .int(Int64(units)) }
         if let region { parameters["region"] = .string(region) }
+        if !namedUnits.isEmpty { parameters["unitIds"] = .array(namedUnits.map(JSONValue.string)) }
+        if let why { parameters["unitsReason"] = .string(why) }
         return parameters
+    }
+
+    func validate() throws {
+        if !namedUnits.isEmpty, why == nil {
+            throw ValidationError("--unit needs --why: say why these units instead of the nearest free ones")
+        }
     }
 }
 

@@ -88,6 +88,21 @@ enum Render {
                         ]
                     }))
         }
+        let staffed = branches.filter { !array($0["assignedUnits"]).isEmpty || ($0["awaitingUnits"]?.intValue ?? 0) > 0 }
+        if !staffed.isEmpty {
+            lines.append("")
+            lines.append(
+                table(
+                    ["BRANCH", "ASSIGNED UNITS", "AWAITING"],
+                    staffed.map { branch in
+                        let awaiting = branch["awaitingUnits"]?.intValue ?? 0
+                        let units = array(branch["assignedUnits"]).compactMap(\.stringValue)
+                        return [
+                            string(branch["instance"]), units.isEmpty ? "-" : units.joined(separator: ", "),
+                            awaiting > 0 ? red("\(awaiting) more") : "",
+                        ]
+                    }))
+        }
         let timers = array(operation["timers"])
         if !timers.isEmpty {
             lines.append("")

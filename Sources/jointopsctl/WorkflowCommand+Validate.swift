@@ -15,13 +15,27 @@ extension WorkflowCommand {
         @Flag(name: .shortAndLong, help: "Print nothing for clean files.")
         var quiet = false
 
+        @Option(help: "A jurisdiction file (regions.yaml): dispatch regions must be among its regions.")
+        var regions: String?
+
         func run() throws {
             let files = try SourceFiles.workflowFiles(in: paths)
+            var tree: JurisdictionTree?
+            if let regions {
+                let loaded = JurisdictionLoader.load(source: try SourceFiles.read(regions), file: regions)
+                for diagnostic in loaded.diagnostics { print(diagnostic) }
+                guard let loadedTree = loaded.tree else { throw ExitCode(1) }
+                tree = loadedTree
+            }
             var errors = 0
             var warnings = 0
             var ids: [String: String] = [:]
             for file in files {
-                let result = WorkflowLoader.load(source: try SourceFiles.read(file), file: file)
+                let source = try SourceFiles.read(file)
+                var result = WorkflowLoader.load(source: source, file: file)
+                if let tree, let workflow = result.workflow {
+                    result.diagnostics += tree.dispatchProblems(in: workflow, source: source, file: file)
+                }
                 for diagnostic in result.diagnostics { print(diagnostic) }
                 errors += result.diagnostics.count { $0.severity == .error }
                 warnings += result.diagnostics.count { $0.severity == .warning }

@@ -24,6 +24,12 @@ struct JointOpsD: AsyncParsableCommand {
     @Option(help: "Directory of workflow definitions.")
     var workflows: String?
 
+    @Option(help: "Jurisdiction tree (YAML); default /etc/jointops/regions.yaml, see docs/regions.md.")
+    var regions: String?
+
+    @Option(help: "Unit roster (YAML or CSV) imported at start when the store has no unit yet.")
+    var units: String?
+
     @Option(help: "full (default) or normal; see docs/storage.md.")
     var durability: String?
 
@@ -47,6 +53,11 @@ struct JointOpsD: AsyncParsableCommand {
         if let socket { settings.socketPath = socket }
         if let workflows { settings.workflowsDirectory = workflows }
         if let metricsListen { settings.metricsListen = metricsListen }
+        if let regions {
+            settings.regionsFile = regions
+            settings.regionsFileIsExplicit = true
+        }
+        if let units { settings.unitsFile = units }
         if let durability {
             guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
             settings.durability = mode

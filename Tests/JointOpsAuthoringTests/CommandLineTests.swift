@@ -46,6 +46,25 @@ import Testing
         #expect(output.stdout.contains("Workflows/armed-response.yaml: ok (armed-response v"))
     }
 
+    @Test func validatingAgainstAJurisdictionChecksTheDispatchRegions() throws {
+        let clean = try ctl("workflow", "validate", "--regions", "Regions/tianjin.yaml", "Workflows/")
+        #expect(clean.status == 0, "\(clean.stdout)")
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-validate-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = try String(contentsOf: Paths.root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
+        let file = folder.appendingPathComponent("armed-response.yaml")
+        try source.replacingOccurrences(of: "region: tj-traffic-command", with: "region: tj-trafic-command").write(
+            to: file, atomically: true, encoding: .utf8)
+        let broken = try ctl("workflow", "validate", "--regions", "Regions/tianjin.yaml", file.path)
+        #expect(broken.status == 1)
+        #expect(
+            broken.stdout.contains(
+                "armed-response.yaml:67:17: error: phase 'responding' dispatches branch 'traffic' to unknown region 'tj-trafic-command'; did you mean 'tj-traffic-command'?"
+            ), "\(broken.stdout)")
+        #expect(broken.stdout.contains("armed-response.yaml:94:17: error: phase 'pursuit' dispatches branch 'traffic'"), "\(broken.stdout)")
+    }
+
     @Test func validatingABrokenFilePrintsItsErrorsAndExitsOne() throws {
         let output = try ctl(
             "workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml",

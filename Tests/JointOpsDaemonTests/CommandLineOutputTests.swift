@@ -80,6 +80,11 @@ import Testing
                 swat  swat  dispatched  active  hexi  2  <time>  en_route | stood_down | on_scene
                 traffic  traffic  dispatched  active  tj-traffic-command  2  <time>  control_points | stood_down
 
+                BRANCH  ASSIGNED UNITS  AWAITING
+                public_order  hx-k9-01, hx-guajia-po-1, hx-guajia-po-2
+                swat  hx-swat-01, hx-swat-02
+                traffic  tj-traffic-01, tj-traffic-02
+
                 TIMER  FOR  DUE
                 deadline perimeter  public_order  <time>
                 deadline swat_on_scene  swat  <time>

@@ -27,7 +27,7 @@ import Testing
         #expect(swat?["step"] == .string("on_scene"))
         let history = try daemon.call("io.jointops.Operations.History", ["id": .string("OP-E2E-1")])
         let events = items(history.parameters["events"])
-        #expect(events.count == 8, "started, 3 phases, 3 dispatches, 1 step")
+        #expect(events.count == 11, "started, 3 phases, 3 dispatches, 3 unit assignments, 1 step")
         #expect(events.last?["description"] == .string("swat → on_scene"))
         #expect(events.first?["actor"]?["role"] == .string("admin"), "root is admin")
         #expect(events.first?["actor"]?["uid"] == .int(Int64(getuid())))
@@ -38,7 +38,7 @@ import Testing
             runs.contains {
                 $0["deadline"] == .string("swat_on_scene") && $0["outcome"] == .string("met") && $0["instance"] == .string("swat")
             })
-        #expect(items(report.parameters["events"]).count == 8)
+        #expect(items(report.parameters["events"]).count == 11)
         let verify = try daemon.call("io.jointops.Admin.Verify")
         #expect(verify.parameters["intact"] == .bool(true))
         #expect(daemon.stop() == 0)
@@ -160,6 +160,7 @@ import Testing
         #expect(
             items(info.parameters["interfaces"]) == [
                 .string("org.varlink.service"), .string("io.jointops.Operations"), .string("io.jointops.Admin"),
+                .string("io.jointops.Units"),
             ])
         let description = try daemon.call("org.varlink.service.GetInterfaceDescription", ["interface": .string("io.jointops.Operations")])
         let committed = try String(

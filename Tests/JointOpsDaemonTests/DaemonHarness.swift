@@ -9,6 +9,9 @@ final class DaemonHarness: @unchecked Sendable {
     static let buildFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    static let sampleRegions = root.appendingPathComponent("Regions/tianjin.yaml").path
+    static let sampleUnits = root.appendingPathComponent("Regions/units.yaml").path
+
     let folder: URL
     private(set) var process = Process()
     var socket: String { folder.appendingPathComponent("control.sock").path }
@@ -16,7 +19,12 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// `configuration` is written to the daemon's configuration file (YAML).
     /// `workflows` is the workflows directory (default: the repository's `Workflows/`).
-    init(configuration: String = "", workflows: String? = nil, name: String = #function) throws {
+    /// `regions` and `units` are the jurisdiction and roster files (default: the samples in
+    /// `Regions/`); `regions: nil` runs without a jurisdiction (regions unchecked, no units).
+    init(
+        configuration: String = "", workflows: String? = nil, regions: String? = DaemonHarness.sampleRegions,
+        units: String? = DaemonHarness.sampleUnits, name: String = #function
+    ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -28,6 +36,8 @@ final class DaemonHarness: @unchecked Sendable {
             "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
             "--workflows", workflows ?? Self.root.appendingPathComponent("Workflows").path,
         ]
+        if let regions { process.arguments! += ["--regions", regions] }
+        if let units, regions != nil { process.arguments! += ["--units", units] }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log

@@ -55,6 +55,9 @@ struct RoleMatrixTests {
         start["id"] = .string("OP-ROLE")
         #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
         let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
+        let roster = daemon.folder.appendingPathComponent("more-units.csv")
+        try "id,call_sign,branch,home_region\nhx-extra-1,河西增援1,public_order,hexi\n".write(to: roster, atomically: true, encoding: .utf8)
+        chmod(roster.path, 0o644)
         // (command, the least role that may run it)
         let matrix: [([String], String)] = [
             (["workflows"], "view"), (["metrics"], "view"), (["list"], "view"), (["show", "OP-ROLE"], "view"),
@@ -63,6 +66,9 @@ struct RoleMatrixTests {
             (["start", "armed-response", "--region", "hexi", "-a", "incident_type=armed_robbery", "-a", "priority=P2"], "operate"),
             (["report", "--from", "1d"], "view"), (["admin", "verify"], "admin"),
             (["admin", "backup", daemon.folder.appendingPathComponent("b.sqlite").path], "admin"),
+            (["units", "--region", "hexi-liulin"], "view"), (["regions"], "view"),
+            (["units", "change", "hx-jiansh-po-1", "--call-sign", "尖山巡逻1"], "operate"),
+            (["units", "import", roster.path], "admin"),
         ]
         let ranks = ["none": 0, "view": 1, "operate": 2, "admin": 3]
         for user in Self.users {

@@ -78,7 +78,7 @@ def test_the_interface_description_parses_in_an_independent_implementation(daemo
         assert interface.name == "io.jointops.Operations"
         assert interface.get_method("Start") is not None
         assert {"CommandRefused", "Operation", "Watch"} <= set(interface.members)
-        assert client.get_interfaces() == ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin"]
+        assert client.get_interfaces() == ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin", "io.jointops.Units"]
 
 
 def test_the_command_line_client_calls_and_reports_errors(daemon):

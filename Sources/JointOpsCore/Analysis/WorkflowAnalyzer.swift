@@ -118,7 +118,7 @@ struct WorkflowAnalyzer {
     /// Whether `from` can happen before `reach` on some run of the workflow.
     private func canPrecede(_ from: Moment, _ reach: Moment, _ graph: PhaseGraph, reinforced: Set<Int>) -> Bool {
         switch (from, reach) {
-        case (.started, _), (_, .closed):
+        case (.started, _), (_, .closed), (.unitsAwaited, .unitsFilled):
             return true
         case (.phase(let a), .phase(let b)):
             return graph.reachable(from: a, includingStart: false).contains(b)

@@ -4,8 +4,9 @@ public enum Effect: Sendable, Hashable {
     case cancelTimer(TimerKey)
     /// Tell an audience (`duty_commander`, `branch_lead`, …) about an escalation.
     case notify(audience: String, message: String)
-    /// Commit units of a branch to a region.
-    case dispatchUnits(instance: String, branch: String, region: String, units: Int)
+    /// Commit units of a branch to a region: `units` of the branch's kind with every capability
+    /// in `capabilities` (the branch's and the dispatch's).
+    case dispatchUnits(instance: String, branch: String, region: String, units: Int, capabilities: [String] = [])
     /// The branch instance ended: its units are free again.
     case releaseUnits(instance: String)
 }

@@ -52,6 +52,17 @@ extension OperationState {
         case .rated(let rating):
             return "rated \(rating.score)/5 (before \(rating.before), during \(rating.during), after \(rating.after))"
                 + (rating.comment.isEmpty ? "" : ": \(rating.comment)")
+        case .unitsAssigned(let index, let units, let reasons):
+            let each = zip(units, reasons).map { "\($0) (\($1))" }.joined(separator: "; ")
+            return "\(branches[index].name) assigned \(units.count) unit\(units.count == 1 ? "" : "s"): \(each)"
+        case .unitsAwaited(let index, let missing, _):
+            return missing > 0
+                ? "\(branches[index].name) awaiting \(missing) more unit\(missing == 1 ? "" : "s")"
+                : "\(branches[index].name) no longer awaiting units"
+        case .unitsReleased(let index, let units, let status):
+            return "\(branches[index].name) released \(units.joined(separator: ", ")) → \(status.rawValue)"
+        case .unitPreempted(let index, let unit, let by, let reason):
+            return "unit \(unit) taken from \(branches[index].name) by \(by): \(reason)"
         }
     }
 

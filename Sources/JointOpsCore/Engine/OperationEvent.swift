@@ -26,6 +26,16 @@ public enum OperationEvent: Sendable, Hashable {
     case closed(disposition: String)
     /// A member of the public rated the closed operation.
     case rated(ServiceRating)
+    /// Units were committed to a branch instance: chosen by selection (each with why) or
+    /// named by an operator (the operator's reason).
+    case unitsAssigned(instance: Int, units: [String], reasons: [String])
+    /// Too few units were free: the instance awaits `missing` more (0: no longer awaiting),
+    /// each with every capability in `capabilities` (the branch's and its dispatch's).
+    case unitsAwaited(instance: Int, missing: Int, capabilities: [String] = [])
+    /// The instance ended (or an operator released them): its units went to `status`.
+    case unitsReleased(instance: Int, units: [String], status: UnitStatus)
+    /// An operator took `unit` from this instance for another operation (`by`).
+    case unitPreempted(instance: Int, unit: String, by: String, reason: String)
 
     /// The kind of event, as the audit trail and the journal name it.
     public var kind: String {
@@ -46,6 +56,10 @@ public enum OperationEvent: Sendable, Hashable {
         case .cancelled: "cancelled"
         case .closed: "closed"
         case .rated: "rated"
+        case .unitsAssigned: "units_assigned"
+        case .unitsAwaited: "units_awaited"
+        case .unitsReleased: "units_released"
+        case .unitPreempted: "unit_preempted"
         }
     }
 }

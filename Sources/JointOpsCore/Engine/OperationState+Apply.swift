@@ -79,6 +79,24 @@ extension OperationState {
             removeTimer(key)
         case .noted, .rated:
             break
+        case .unitsAssigned(let index, let units, _):
+            let wasAwaiting = branches[index].missingUnits > 0
+            branches[index].assignedUnits += units
+            branches[index].missingUnits = max(0, branches[index].missingUnits - units.count)
+            if wasAwaiting, branches[index].missingUnits == 0 { stopAwaitingUnits(index, at: at) }
+        case .unitsAwaited(let index, let missing, let capabilities):
+            branches[index].missingUnits = missing
+            branches[index].awaitedCapabilities = capabilities
+            if missing > 0 { startAwaitingUnits(index, at: at) } else { stopAwaitingUnits(index, at: at) }
+        case .unitsReleased(let index, let units, _):
+            branches[index].assignedUnits.removeAll { units.contains($0) }
+        case .unitPreempted(let index, let unit, _, let reason):
+            branches[index].assignedUnits.removeAll { $0 == unit }
+            let number = (escalations.last?.number ?? 0) + 1
+            escalations.append(
+                Escalation(
+                    number: number, timer: nil, reason: "unit \(unit) taken from \(branches[index].name): \(reason)", openedAt: at,
+                    ladderBase: at))
         case .cancelled(let reason):
             ending = reason
             enterPhase(.cancelled, at: at)
@@ -86,6 +104,14 @@ extension OperationState {
             ending = disposition
             enterPhase(.closed, at: at)
         }
+    }
+
+    private mutating func startAwaitingUnits(_ index: Int, at: Instant) {
+        reachMoment(.unitsAwaited(branch: branches[index].definition), instance: index, at: at)
+    }
+
+    private mutating func stopAwaitingUnits(_ index: Int, at: Instant) {
+        reachMoment(.unitsFilled(branch: branches[index].definition), instance: index, at: at)
     }
 
     private mutating func enterPhase(_ target: PhaseRef, at: Instant) {

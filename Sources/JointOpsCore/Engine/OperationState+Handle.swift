@@ -59,17 +59,20 @@ extension OperationState {
     // MARK: Emitting
 
     /// Applies an event and records it, with the effects it implies for units.
-    mutating func emit(_ event: OperationEvent, _ context: inout DecisionContext) {
+    mutating func emit(_ event: OperationEvent, _ context: inout DecisionContext, capabilities: [String] = []) {
         let record = RecordedEvent(at: context.at, actor: context.actor, event: event)
         apply(record)
         context.events.append(record)
         switch event {
         case .branchDispatched:
             let instance = branches[branches.count - 1]
+            let definition = workflow.branches[instance.definition]
+            var required = definition.capabilities
+            for capability in capabilities where !required.contains(capability) { required.append(capability) }
             context.effects.append(
                 .dispatchUnits(
-                    instance: instance.name, branch: workflow.branches[instance.definition].name, region: instance.region,
-                    units: instance.units))
+                    instance: instance.name, branch: definition.name, region: instance.region, units: instance.units,
+                    capabilities: required))
         case .stepEntered(let index, _, _) where branches[index].status.isEnded:
             context.effects.append(.releaseUnits(instance: branches[index].name))
         default:
@@ -86,7 +89,8 @@ extension OperationState {
             let definition = workflow.branches[rule.branch]
             emit(
                 .branchDispatched(
-                    branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context)
+                    branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context,
+                capabilities: rule.capabilities)
         }
     }
 

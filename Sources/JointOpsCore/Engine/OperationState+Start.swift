@@ -12,6 +12,10 @@ extension OperationState {
                 allowed: ["start with " + workflow.attributes.map { "\($0.name)\($0.required ? "" : "?")" }.joined(separator: ", ")])
         }
         guard !id.isBlank else { throw refuse(.invalidArgument, "the operation id is empty; give one, e.g. OP-2026-0001") }
+        // Ids starting with '@' name the log's other streams (the roster's is '@units').
+        guard !id.hasPrefix("@") else {
+            throw refuse(.invalidArgument, "operation ids cannot start with '@' (reserved for the log's other streams); e.g. OP-2026-0001")
+        }
         guard !region.isBlank else { throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in") }
         var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
         for name in attributes.keys.sorted() where workflow.attribute(named: name) == nil {
@@ -48,5 +52,5 @@ extension OperationState {
 
 extension String {
     /// Empty or only whitespace.
-    var isBlank: Bool { allSatisfy(\.isWhitespace) }
+    package var isBlank: Bool { allSatisfy(\.isWhitespace) }
 }

@@ -76,11 +76,24 @@ public struct BranchInstance: Sendable, Hashable {
     public var stepEnteredAt: [Instant?]
     /// The outcome recorded by the last advance, if any.
     public var outcome: String?
+    /// The units committed to the instance, in the order they were assigned.
+    public var assignedUnits: [String] = []
+    /// How many more units the instance awaits (0 when it has what it asked for).
+    public var missingUnits = 0
+    /// The capabilities each awaited unit must have (the branch's and its dispatch's).
+    public var awaitedCapabilities: [String] = []
+
+    /// Whether the branch waits for units ("awaiting units").
+    public var isAwaitingUnits: Bool { status == .active && missingUnits > 0 }
 
     public init(
         name: String, definition: Int, step: Int, status: BranchStatus, region: String, units: Int, dispatchedAt: Instant,
-        stepEnteredAt: [Instant?], outcome: String?
+        stepEnteredAt: [Instant?], outcome: String?, assignedUnits: [String] = [], missingUnits: Int = 0,
+        awaitedCapabilities: [String] = []
     ) {
+        self.assignedUnits = assignedUnits
+        self.missingUnits = missingUnits
+        self.awaitedCapabilities = awaitedCapabilities
         self.name = name
         self.definition = definition
         self.step = step

@@ -4,11 +4,17 @@ public enum Moment: Sendable, Hashable, CustomStringConvertible {
     case phase(Int)
     case step(branch: Int, step: Int)
     case closed
+    /// An instance of the branch began awaiting units (too few were free at dispatch).
+    case unitsAwaited(branch: Int)
+    /// An instance of the branch that awaited units has all it asked for.
+    case unitsFilled(branch: Int)
 
     /// The branch this moment belongs to, if any.
     public var branch: Int? {
-        if case .step(let branch, _) = self { return branch }
-        return nil
+        switch self {
+        case .step(let branch, _), .unitsAwaited(let branch), .unitsFilled(let branch): branch
+        default: nil
+        }
     }
 
     public var description: String {
@@ -17,6 +23,8 @@ public enum Moment: Sendable, Hashable, CustomStringConvertible {
         case .phase(let index): "phase#\(index)"
         case .step(let branch, let step): "branch#\(branch).step#\(step)"
         case .closed: "closed"
+        case .unitsAwaited(let branch): "branch#\(branch).awaiting_units"
+        case .unitsFilled(let branch): "branch#\(branch).units_filled"
         }
     }
 }

@@ -89,6 +89,8 @@ public final class Workflow: Sendable {
         case .closed: "closed"
         case .phase(let index): phases[index].name
         case .step(let branch, let step): "\(branches[branch].name).\(branches[branch].steps[step].name)"
+        case .unitsAwaited(let branch): "\(branches[branch].name) awaiting units"
+        case .unitsFilled(let branch): "\(branches[branch].name) units filled"
         }
     }
 }

@@ -80,7 +80,7 @@ extension WorkflowParser {
         return nil
     }
 
-    private func parseLadder(_ value: YAMLValue, _ context: String) -> [EscalationRung] {
+    func parseLadder(_ value: YAMLValue, _ context: String) -> [EscalationRung] {
         var rungs: [EscalationRung] = []
         for item in read.list(value, "'escalation' of \(context)") ?? [] {
             let what = "an escalation rung of \(context)"
@@ -123,5 +123,40 @@ extension WorkflowParser {
             rungs.append(EscalationRung(after: after, action: action))
         }
         return rungs
+    }
+}
+
+extension WorkflowParser {
+    /// The default clock for a branch that awaits units: 5 minutes, then the duty commander.
+    static let defaultAwaitingUnits = (
+        within: WorkflowDuration.fixed(milliseconds: 5 * 60_000),
+        ladder: [EscalationRung(after: .zero, action: .notify("duty_commander"))]
+    )
+
+    /// `awaiting_units: {within: 5m, escalation: [...], reescalate: 10m}`: one deadline per
+    /// branch, `awaiting_units:BRANCH`, armed when an instance of it awaits units and met
+    /// when it has them all (the default when the key is absent: `defaultAwaitingUnits`).
+    func awaitingUnitsDeadlines(
+        _ value: YAMLValue?, _ branches: [BranchDefinition], at root: SourceLocation, _ sourceMap: inout SourceMap
+    ) -> [DeadlineDefinition] {
+        var within = Self.defaultAwaitingUnits.within
+        var ladder = Self.defaultAwaitingUnits.ladder
+        var reescalate: WorkflowDuration?
+        var location = root
+        if let value, let fields = read.mapping(value, "'awaiting_units'") {
+            location = value.location
+            fields.check(allowed: ["within", "escalation", "reescalate"], required: ["within"], in: "'awaiting_units'", sink)
+            if let parsed = fields["within"].flatMap({ read.duration($0, "'within' of 'awaiting_units'") }) { within = parsed }
+            if let escalation = fields["escalation"] { ladder = parseLadder(escalation, "'awaiting_units'") }
+            reescalate = fields["reescalate"].flatMap { read.duration($0, "'reescalate' of 'awaiting_units'") }
+        }
+        return branches.indices.map { branch in
+            sourceMap.deadlines.append(location)
+            sourceMap.deadlineFrom.append(location)
+            return DeadlineDefinition(
+                id: "awaiting_units:\(branches[branch].name)", title: Title(en: "\(branches[branch].name) awaiting units"),
+                reach: .unitsFilled(branch: branch), from: .unitsAwaited(branch: branch), within: within, ladder: ladder,
+                reescalate: reescalate, branch: branch)
+        }
     }
 }

@@ -16,7 +16,7 @@ struct WorkflowParser {
 
     static let topLevelKeys = [
         "workflow", "version", "title", "description", "timezone", "attributes", "phases", "branches",
-        "deadlines", "hold", "reinforce", "reassign", "cancel", "close",
+        "deadlines", "hold", "reinforce", "reassign", "cancel", "close", "awaiting_units",
     ]
 
     init(file: String, sink: DiagnosticSink) {
@@ -46,6 +46,7 @@ struct WorkflowParser {
             (draft.phases, draft.initialPhase) = parsePhases(phases, &draft.sourceMap)
         }
         draft.deadlines = top["deadlines"].map { parseDeadlines($0, &draft.sourceMap) } ?? []
+        draft.deadlines += awaitingUnitsDeadlines(top["awaiting_units"], draft.branches, at: root.location, &draft.sourceMap)
         draft.hold = top["hold"].flatMap(parseHold) ?? .default
         draft.reassignAllowed = top["reassign"].flatMap { read.bool($0, "'reassign'") } ?? true
         draft.cancelReasons = top["cancel"].flatMap(parseCancel)

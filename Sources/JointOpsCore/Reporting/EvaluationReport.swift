@@ -61,6 +61,11 @@ public struct EvaluationReport: Sendable, Hashable {
                 $0.deadlines[deadline].map { Double($0.missed + $0.metLate) } ?? 0
             }
         }
+        add("units.assigned", "units assigned", .count) { Double($0.unitsAssigned) }
+        add("units.committed", "unit time committed", .seconds) { Double($0.unitSeconds) }
+        add("units.committed_per_unit", "unit time per unit assigned", .seconds) {
+            $0.unitsAssigned > 0 ? Double($0.unitSeconds) / Double($0.unitsAssigned) : nil
+        }
         add("escalations.per_100", "escalations per 100 operations", .per100) {
             $0.ended > 0 ? Double($0.escalations) / Double($0.ended) * 100 : nil
         }

@@ -14,6 +14,13 @@ public struct OperationFacts: Sendable, Hashable {
         public var dispatchToScene: Int64?
         /// Arrival on scene to completion; nil unless the branch arrived and completed.
         public var sceneToCompleted: Int64?
+        /// Dispatch to the moment the branch had every unit it asked for (time to assign);
+        /// nil when it never had them (or no units were kept).
+        public var dispatchToAssigned: Int64? = nil
+        /// Units committed to the instance over its life.
+        public var unitsAssigned = 0
+        /// Unit-time the instance held: for each unit, assignment to release, in milliseconds.
+        public var unitMilliseconds: Int64 = 0
     }
 
     public struct Deadline: Sendable, Hashable {
@@ -67,6 +74,7 @@ public struct OperationFacts: Sendable, Hashable {
                 dispatchToScene: onScene.map { $0 - dispatched },
                 sceneToCompleted: onScene.flatMap { scene in completed.map { $0 - scene } })
         }
+        Self.addUnits(events, startedAt: startedAt, endedAt: endedAt, to: &branches)
         deadlines = OperationState.deadlineHistory(workflow, events).compactMap { run in
             guard run.outcome != .pending else { return nil }
             let late = run.settledAt.map { $0.milliseconds - run.due.milliseconds }
@@ -76,6 +84,41 @@ public struct OperationFacts: Sendable, Hashable {
                 outcome: run.outcome,
                 latenessMilliseconds: run.outcome == .metLate ? late : nil)
         }
+    }
+}
+
+extension OperationFacts {
+    /// Time to assign, units assigned and unit-time per instance, from the unit events.
+    static func addUnits(_ events: [RecordedEvent], startedAt: Instant, endedAt: Instant, to branches: inout [Branch]) {
+        var missing: [Int: Int] = [:]
+        var since: [String: (instance: Int, at: Instant)] = [:]
+        func release(_ unit: String, at: Instant) {
+            guard let held = since.removeValue(forKey: unit), held.instance < branches.count else { return }
+            branches[held.instance].unitMilliseconds += at.milliseconds - held.at.milliseconds
+        }
+        for record in events {
+            switch record.event {
+            case .unitsAssigned(let instance, let units, _) where instance < branches.count:
+                for unit in units { since[unit] = (instance, record.at) }
+                branches[instance].unitsAssigned += units.count
+                missing[instance] = max(0, (missing[instance] ?? 0) - units.count)
+            case .unitsAwaited(let instance, let count, _):
+                missing[instance] = count
+            case .unitsReleased(_, let units, _):
+                for unit in units { release(unit, at: record.at) }
+            case .unitPreempted(_, let unit, _, _):
+                release(unit, at: record.at)
+            default:
+                continue
+            }
+            // A branch is assigned once nothing is missing after its first units came.
+            for (instance, count) in missing where count == 0 && branches[instance].dispatchToAssigned == nil {
+                guard instance < branches.count, branches[instance].unitsAssigned > 0 else { continue }
+                branches[instance].dispatchToAssigned =
+                    record.at.milliseconds - (startedAt.milliseconds + branches[instance].reportToDispatch)
+            }
+        }
+        for unit in Array(since.keys) { release(unit, at: endedAt) }
     }
 }
 

@@ -5,6 +5,7 @@ public struct PeriodFigures: Sendable, Hashable {
     /// The intervals the reports measure.
     public enum Interval: String, Sendable, Hashable, CaseIterable {
         case reportToDispatch = "report_to_dispatch"
+        case dispatchToAssigned = "dispatch_to_assigned"
         case dispatchToScene = "dispatch_to_scene"
         case sceneToCompleted = "scene_to_completed"
         case startToClosed = "start_to_closed"
@@ -12,6 +13,7 @@ public struct PeriodFigures: Sendable, Hashable {
         public var label: String {
             switch self {
             case .reportToDispatch: "report → dispatch"
+            case .dispatchToAssigned: "dispatch → all units assigned"
             case .dispatchToScene: "dispatch → on scene"
             case .sceneToCompleted: "on scene → completed"
             case .startToClosed: "start → closed"
@@ -46,6 +48,9 @@ public struct PeriodFigures: Sendable, Hashable {
     public var deadlines: [String: Compliance] = [:]
     /// Escalations opened by the operations that ended (closed or cancelled).
     public var escalations = 0
+    /// Units committed to the branches of the operations that ended, and the unit-time they held (seconds).
+    public var unitsAssigned = 0
+    public var unitSeconds: Int64 = 0
     public var ratings = 0
     public var ratingScoreSum = 0
     public var satisfied = 0

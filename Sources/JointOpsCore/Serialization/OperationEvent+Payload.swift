@@ -72,6 +72,23 @@ extension OperationState {
                 "before": .int(Int64(rating.before)), "during": .int(Int64(rating.during)), "after": .int(Int64(rating.after)),
                 "score": .int(Int64(rating.score)), "comment": .string(rating.comment),
             ]
+        case .unitsAssigned(let instance, let units, let reasons):
+            fields = [
+                "instance": .string(branches[instance].name), "units": .array(units.map(JSONValue.string)),
+                "reasons": .array(reasons.map(JSONValue.string)),
+            ]
+        case .unitsAwaited(let instance, let missing, let capabilities):
+            fields = [
+                "instance": .string(branches[instance].name), "missing": .int(Int64(missing)),
+                "capabilities": .array(capabilities.map(JSONValue.string)),
+            ]
+        case .unitsReleased(let instance, let units, let status):
+            fields = [
+                "instance": .string(branches[instance].name), "units": .array(units.map(JSONValue.string)),
+                "status": .string(status.rawValue),
+            ]
+        case .unitPreempted(let instance, let unit, let by, let reason):
+            fields = ["instance": .string(branches[instance].name), "unit": .string(unit), "by": .string(by), "reason": .string(reason)]
         }
         return .object(fields)
     }
@@ -83,6 +100,11 @@ extension OperationState {
         func text(_ key: String) -> String? { payload[key]?.stringValue }
         func number(_ key: String) -> Int? { payload[key]?.intValue.map { Int($0) } }
         func instance(_ key: String) -> Int? { text(key).flatMap(self.instance(named:)) }
+        func strings(_ key: String) -> [String]? {
+            guard let items = payload[key]?.arrayValue else { return nil }
+            let texts = items.compactMap(\.stringValue)
+            return texts.count == items.count ? texts : nil
+        }
         switch kind {
         case "started":
             return Self.startedEvent(workflow, payload)
@@ -147,6 +169,22 @@ extension OperationState {
                 let score = number("score"), let comment = text("comment")
             else { return nil }
             return .rated(ServiceRating(before: before, during: during, after: after, score: score, comment: comment))
+        case "units_assigned":
+            guard let index = instance("instance"), let units = strings("units"), let reasons = strings("reasons") else { return nil }
+            return .unitsAssigned(instance: index, units: units, reasons: reasons)
+        case "units_awaited":
+            guard let index = instance("instance"), let missing = number("missing") else { return nil }
+            return .unitsAwaited(instance: index, missing: missing, capabilities: strings("capabilities") ?? [])
+        case "units_released":
+            guard let index = instance("instance"), let units = strings("units"),
+                let status = text("status").flatMap(UnitStatus.init(rawValue:))
+            else { return nil }
+            return .unitsReleased(instance: index, units: units, status: status)
+        case "unit_preempted":
+            guard let index = instance("instance"), let unit = text("unit"), let by = text("by"), let reason = text("reason") else {
+                return nil
+            }
+            return .unitPreempted(instance: index, unit: unit, by: by, reason: reason)
         default:
             return nil
         }

@@ -31,6 +31,18 @@ public struct Unit: Sendable, Hashable {
         retired = false
     }
 
+    /// A unit as it was stored, for restoring a roster.
+    package init(
+        id: String, callSign: String, kind: BranchDefinition.Kind, homeRegion: String, capabilities: Set<String>,
+        status: UnitStatus, statusReason: String?, assignment: UnitAssignment?, retired: Bool
+    ) {
+        self.init(id: id, callSign: callSign, kind: kind, homeRegion: homeRegion, capabilities: capabilities)
+        self.status = status
+        self.statusReason = statusReason
+        self.assignment = assignment
+        self.retired = retired
+    }
+
     /// Whether selection may pick it.
     public var isSelectable: Bool { status == .available && !retired }
 }

@@ -215,6 +215,31 @@ public struct UnitRoster: Sendable {
         return .preempted(unit: id, from: current, to: assignment, reason: reason)
     }
 
+    // MARK: Restoring
+
+    /// Puts a unit back exactly as it was stored (status, assignment, retirement): for a
+    /// daemon recovering its roster, or undoing a change whose commit failed. Replaces the
+    /// unit if it exists. The caller guarantees the stored state is consistent.
+    package mutating func restore(_ unit: Unit) {
+        let mask = (try? self.mask(for: unit.capabilities, unit: unit.id)) ?? 0
+        let slot: Int
+        if let existing = slotByID[unit.id] {
+            slot = existing
+            if let assignment = slots[slot].assignment { uncommit(slot, from: assignment) }
+            update(slot) { stored, storedMask in
+                stored = unit
+                storedMask = mask
+            }
+        } else {
+            slot = slots.count
+            slotByID[unit.id] = slot
+            slots.append(unit)
+            masks.append(mask)
+            insertIntoIndex(slot)
+        }
+        if let assignment = unit.assignment { committed[assignment, default: []].append(slot) }
+    }
+
     // MARK: Re-reading the tree
 
     /// Uses a reloaded jurisdiction; refused, leaving the roster as it was, if a unit in

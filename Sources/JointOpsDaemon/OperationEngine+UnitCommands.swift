@@ -1,0 +1,326 @@
+import JointOpsCore
+import JointOpsProtocol
+import JointOpsStore
+import Logging
+
+/// io.jointops.Units: the roster and the jurisdiction, read and changed by operators.
+/// A change is reserved in the roster before its commit's await and put back if the commit
+/// fails, so concurrent commands never see a unit twice.
+extension OperationEngine {
+    func requireRoster() throws(VarlinkError) -> UnitRoster {
+        guard let roster else {
+            throw VarlinkError(
+                "io.jointops.Units.RegionsNotConfigured", ["path": .string(regionsPath ?? DaemonConfiguration.defaultRegionsFile)])
+        }
+        return roster
+    }
+
+    static func refused(_ refusal: UnitRefusal) -> VarlinkError {
+        VarlinkError(
+            "io.jointops.Units.UnitRefused",
+            [
+                "code": .string(refusal.code.rawValue), "unit": refusal.unit.map(JSONValue.string) ?? .null,
+                "reason": .string(refusal.message),
+            ])
+    }
+
+    /// A unit as the socket shows it, with the name of the branch instance it serves.
+    func view(_ unit: JointOpsCore.Unit) -> JSONValue {
+        let instance = unit.assignment.flatMap { assignment in
+            operations[assignment.operation].flatMap {
+                assignment.instance < $0.branches.count ? $0.branches[assignment.instance].name : nil
+            }
+        }
+        return Views.unit(unit, instance: instance)
+    }
+
+    // MARK: Reads
+
+    public func units(
+        region: String?, branch: String?, status: String?, capability: String?, includeRetired: Bool
+    ) throws(VarlinkError) -> JSONValue {
+        let roster = try requireRoster()
+        if let region { try checkRegion(region, parameter: "region") }
+        if let branch, BranchDefinition.Kind(rawValue: branch) == nil {
+            throw VarlinkError.invalidParameter(
+                "branch",
+                because:
+                    "'\(branch)' is not a branch kind; use one of \(BranchDefinition.Kind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        if let status, UnitStatus(rawValue: status) == nil {
+            throw VarlinkError.invalidParameter(
+                "status",
+                because: "'\(status)' is not a unit status; use one of \(UnitStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let matching = roster.units.filter { unit in
+            (includeRetired || !unit.retired) && region.map { roster.tree.isWithin(unit.homeRegion, $0) } ?? true
+                && branch.map { unit.kind.rawValue == $0 } ?? true && status.map { unit.status.rawValue == $0 } ?? true
+                && capability.map { unit.capabilities.contains($0) } ?? true
+        }
+        return .object(["units": .array(matching.sorted { $0.id < $1.id }.map(view))])
+    }
+
+    public func regions() throws(VarlinkError) -> JSONValue {
+        let roster = try requireRoster()
+        let tree = roster.tree
+        var free = [Int](repeating: 0, count: tree.count)
+        for unit in roster.units where unit.isSelectable {
+            if let node = tree.node(unit.homeRegion) { free[node.order] += 1 }
+        }
+        // Sub-tree sums: nodes are in depth-first order, so a suffix pass adds children to parents.
+        var within = free
+        for order in stride(from: tree.count - 1, through: 1, by: -1) {
+            if let parent = tree.node(at: order).parent, let node = tree.node(parent) { within[node.order] += within[order] }
+        }
+        var operationsByRegion: [String: [String]] = [:]
+        for state in operations.values.sorted(by: { $0.id < $1.id }) {
+            var regions: Set<String> = [state.region]
+            for instance in state.branches where instance.status == .active { regions.insert(instance.region) }
+            for region in regions { operationsByRegion[region, default: []].append(state.id) }
+        }
+        let rows: [JSONValue] = (0..<tree.count).map { order in
+            let node = tree.node(at: order)
+            return .object([
+                "id": .string(node.id), "name": .string(node.name.description), "level": .string(node.level.rawValue),
+                "parent": Views.optional(node.parent), "depth": .int(Int64(node.depth)),
+                "operations": .array((operationsByRegion[node.id] ?? []).map(JSONValue.string)), "freeUnits": .int(Int64(free[order])),
+                "freeUnitsWithin": .int(Int64(within[order])),
+            ])
+        }
+        return .object(["regions": .array(rows)])
+    }
+
+    // MARK: Roster changes
+
+    /// Applies `body` to the roster and logs its changes in the `@units` stream; a refusal or
+    /// a failed commit leaves the roster as it was.
+    private func changeRoster(
+        caller: Caller, method: String, requestID: String?, _ ids: [String], reply: () -> JSONValue,
+        _ body: (inout UnitRoster) throws(UnitRefusal) -> [UnitChange]
+    ) async throws(VarlinkError) -> JSONValue {
+        var candidate = try requireRoster()
+        var work = UnitWork()
+        for id in ids { work.touch(candidate.unit(id)) }
+        let changes: [UnitChange]
+        do { changes = try body(&candidate) } catch { throw Self.refused(error) }
+        for change in changes where work.before[change.unit] == nil { work.noteAdded(change.unit) }
+        roster = candidate
+        let now = Self.now()
+        let records = changes.map { RosterChange.Record(at: now, actor: caller.actor, change: $0) }
+        work.freed = changes.contains { change in
+            switch change {
+            case .added: true
+            case .statusChanged(_, _, let to, _), .released(_, _, let to): to == .available
+            default: false
+            }
+        }
+        let answer = reply()
+        try await commit([], reply: answer, requestID: requestID, method: method, units: work, roster: records)
+        return answer
+    }
+
+    /// The reply an earlier call with this request id got (a retry applies nothing again),
+    /// or nil; a request id still in flight is refused.
+    private func earlier(_ requestID: String?, _ method: String) throws(VarlinkError) -> JSONValue? {
+        guard let requestID else { return nil }
+        return try previousReply(requestID, method: method)
+    }
+
+    public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Add") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Add", requestID: requestID, [], reply: { .object(["unit": view(roster!.unit(unit.id)!)]) }
+        ) { roster throws(UnitRefusal) in [try roster.add(unit)] }
+    }
+
+    public func changeUnit(
+        _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Change") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Change", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+        ) { roster throws(UnitRefusal) in
+            [try roster.change(id, callSign: callSign, capabilities: capabilities, homeRegion: homeRegion)]
+        }
+    }
+
+    public func retireUnit(_ id: String, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Retire") { return answer }
+        return try await changeRoster(
+            caller: caller, method: "Units.Retire", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+        ) { roster throws(UnitRefusal) in [try roster.retire(id)] }
+    }
+
+    public func importUnits(
+        text: String, format: String, file: String, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Import") { return answer }
+        let tree = try requireRoster().tree
+        guard format == "yaml" || format == "csv" else {
+            throw VarlinkError.invalidParameter("format", because: "'\(format)' is not a roster format; use yaml or csv")
+        }
+        let units: [JointOpsCore.Unit]
+        do { units = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
+            throw VarlinkError.invalidParameter("text", because: error.description)
+        }
+        return try await changeRoster(
+            caller: caller, method: "Units.Import", requestID: requestID, [],
+            reply: { .object(["added": .array(units.map { .string($0.id) })]) }
+        ) { roster throws(UnitRefusal) in
+            try units.map { unit throws(UnitRefusal) in try roster.add(unit) }
+        }
+    }
+
+    /// Sets a unit's status; releasing a committed unit (returning, available) is recorded in
+    /// its operation, in the same transaction.
+    public func setUnitStatus(
+        _ id: String, to status: UnitStatus, reason: String?, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError)
+        -> JSONValue
+    {
+        let method = "Units.SetStatus"
+        if let answer = try earlier(requestID, method) { return answer }
+        guard let operation = try requireRoster().unit(id)?.assignment?.operation, !status.isCommitted else {
+            return try await changeRoster(
+                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+            ) { roster throws(UnitRefusal) in
+                [try roster.setStatus(id, to: status, reason: reason)]
+            }
+        }
+        await acquire(operation)
+        defer { release(operation) }
+        if let answer = try earlier(requestID, method) { return answer }
+        guard let before = operations[operation], let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else {
+            // Released meanwhile: an ordinary status change.
+            return try await changeRoster(
+                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+            ) { roster throws(UnitRefusal) in
+                [try roster.setStatus(id, to: status, reason: reason)]
+            }
+        }
+        var work = UnitWork()
+        work.touch(roster!.unit(id))
+        do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
+        work.freed = status == .available
+        var state = before
+        let transition = state.recordUnits(
+            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: Self.now(), actor: caller.actor)
+        let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
+        try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
+        return answer
+    }
+
+    /// Commits units an operator names to an active branch instance.
+    public func assignUnits(
+        _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Assign") { return answer }
+        _ = try requireRoster()
+        guard !reason.isBlank else { throw VarlinkError.invalidParameter("reason", because: "say why these units (it is recorded)") }
+        await acquire(operation)
+        defer { release(operation) }
+        if let answer = try earlier(requestID, "Units.Assign") { return answer }
+        guard let before = operations[operation] else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operation)])
+        }
+        let index = try activeInstance(name, of: before, parameter: "instance")
+        try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
+        var work = UnitWork()
+        for id in ids { work.touch(roster!.unit(id)) }
+        do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
+        var state = before
+        let transition = state.recordUnits(
+            [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })], at: Self.now(),
+            actor: caller.actor)
+        let answer = JSONValue.object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
+        try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: "Units.Assign", units: work)
+        return answer
+    }
+
+    /// Takes a committed unit for a higher-priority operation; the one that loses it records
+    /// the loss and escalates.
+    public func preempt(
+        _ id: String, for operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
+    ) async throws(VarlinkError) -> JSONValue {
+        if let answer = try earlier(requestID, "Units.Preempt") { return answer }
+        guard !reason.isBlank else {
+            throw VarlinkError.invalidParameter("reason", because: "preempting takes a unit from another operation: say why")
+        }
+        guard let from = try requireRoster().unit(id)?.assignment?.operation else {
+            // Unknown or not committed: the roster explains.
+            do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: 0), reason: reason) } catch {
+                throw Self.refused(error)
+            }
+            preconditionFailure("the roster preempted unit '\(id)', which is not committed")
+        }
+        guard from != operation else {
+            throw Self.refused(UnitRefusal(.invalidArgument, unit: id, "unit '\(id)' already serves \(operation)"))
+        }
+        // Both operations, in id order (no deadlock with another preemption the other way).
+        let locks = [from, operation].sorted()
+        for lock in locks { await acquire(lock) }
+        defer { for lock in locks { release(lock) } }
+        if let answer = try earlier(requestID, "Units.Preempt") { return answer }
+        guard let loser = operations[from], let winner = operations[operation] else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operations[operation] == nil ? operation : from)])
+        }
+        guard let current = roster!.unit(id)?.assignment, current.operation == from else {
+            throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
+        }
+        let index = try activeInstance(name, of: winner, parameter: "instance")
+        let winnerLevel = winner.priorityLevel ?? 9
+        let loserLevel = loser.priorityLevel ?? 9
+        guard winnerLevel < loserLevel else {
+            throw VarlinkError(
+                "io.jointops.Units.UnitRefused",
+                [
+                    "code": .string("lower_priority"), "unit": .string(id),
+                    "reason": .string(
+                        "\(operation) (\(Views.priority(winner) ?? "no priority")) does not outrank \(from) (\(Views.priority(loser) ?? "no priority")), which unit '\(id)' serves; only a higher-priority operation may take a unit"
+                    ),
+                ])
+        }
+        var work = UnitWork()
+        work.touch(roster!.unit(id))
+        do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
+            throw Self.refused(error)
+        }
+        let now = Self.now()
+        var lost = loser
+        let lostTransition = lost.recordUnits(
+            [
+                .unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason),
+                .unitsAwaited(
+                    instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1,
+                    capabilities: loser.branches[current.instance].awaitedCapabilities.isEmpty
+                        ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
+                        : loser.branches[current.instance].awaitedCapabilities),
+            ],
+            at: now, actor: caller.actor)
+        var gained = winner
+        let gainedTransition = gained.recordUnits(
+            [.unitsAssigned(instance: index, units: [id], reasons: ["preempted from \(from) by \(caller.name): \(reason)"])], at: now,
+            actor: caller.actor)
+        let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
+        try await commit(
+            [(gained, winner, gainedTransition), (lost, loser, lostTransition)], reply: answer, requestID: requestID,
+            method: "Units.Preempt", units: work)
+        return answer
+    }
+
+    private func activeInstance(_ name: String, of state: OperationState, parameter: String) throws(VarlinkError) -> Int {
+        guard let index = state.instance(named: name) else {
+            let names = state.branches.map(\.name)
+            throw VarlinkError.invalidParameter(
+                parameter,
+                because:
+                    "operation \(state.id) has no branch instance '\(name)'\(names.isEmpty ? "" : "; it has \(names.joined(separator: ", "))")"
+            )
+        }
+        guard state.branches[index].status == .active else {
+            throw VarlinkError.invalidParameter(parameter, because: "branch instance '\(name)' of \(state.id) has ended")
+        }
+        return index
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import JointOpsCore
+import JointOpsStore
+import Logging
+
+/// Reads the jurisdiction and the roster when the daemon starts (and the tree on reload).
+enum UnitsSetup {
+    /// The jurisdiction tree from `path`, or every problem as `FILE:LINE:COLUMN: error: …`.
+    static func tree(at path: String) throws(DaemonError) -> JurisdictionTree {
+        guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DaemonError("cannot read the jurisdiction file \(path); create it (see Regions/tianjin.yaml) or point --regions at it")
+        }
+        let result = JurisdictionLoader.load(source: source, file: path)
+        guard let tree = result.tree else {
+            throw DaemonError(result.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+        return tree
+    }
+
+    /// The roster as stored, on the configured tree; an empty store first imports the
+    /// configured units file (one `unit_added` event each). Nil when no jurisdiction file is
+    /// configured and none is at the default path: then regions are not checked.
+    static func roster(_ configuration: DaemonConfiguration, store: EventStore, logger: Logger) throws -> UnitRoster? {
+        let path = configuration.regionsFile
+        guard FileManager.default.fileExists(atPath: path) || configuration.regionsFileIsExplicit else {
+            logger.warning(
+                "no jurisdiction file at \(path): regions are NOT checked and no units are dispatched; install one (make install copies Regions/tianjin.yaml) or pass --regions"
+            )
+            return nil
+        }
+        let tree = try tree(at: path)
+        var roster = UnitRoster(tree: tree)
+        let stored = try store.units()
+        for unit in stored { roster.restore(unit) }
+        if let orphan = stored.first(where: { !$0.retired && !tree.contains($0.homeRegion) }) {
+            throw DaemonError(
+                "unit '\(orphan.id)' is homed in '\(orphan.homeRegion)', which \(path) lacks: restore the region in the jurisdiction file or move the unit"
+            )
+        }
+        if stored.isEmpty, let unitsPath = configuration.unitsFile {
+            let units = try load(unitsPath, tree: tree)
+            var records: [RosterChange.Record] = []
+            let now = OperationEngine.now()
+            for unit in units {
+                do {
+                    records.append(RosterChange.Record(at: now, actor: nil, change: try roster.add(unit)))
+                } catch {
+                    throw DaemonError("\(unitsPath): \(error.message)")
+                }
+            }
+            try store.commit([], rosters: [RosterChange(records: records, units: roster.units)])
+            logger.notice("imported \(units.count) units from \(unitsPath)")
+        }
+        logger.info(
+            "jurisdiction: \(tree.count) regions from \(path); roster: \(roster.units.count { !$0.retired }) units (\(roster.units.count { $0.isSelectable }) available)"
+        )
+        return roster
+    }
+
+    /// Units from a YAML or CSV (by extension) roster file.
+    static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
+        guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DaemonError("cannot read the units file \(path); fix the path of 'units' or remove it")
+        }
+        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree)
+    }
+
+    static func parse(_ source: String, file: String, csv: Bool, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
+        let result =
+            csv
+            ? UnitRosterLoader.loadCSV(source: source, file: file, tree: tree)
+            : UnitRosterLoader.loadYAML(source: source, file: file, tree: tree)
+        guard let units = result.units else { throw DaemonError(result.diagnostics.map(\.description).joined(separator: "\n")) }
+        return units
+    }
+}
