@@ -19,7 +19,7 @@ enum ReportBenchmark {
         }
         let store = try EventStore(options: StoreOptions(path: folder.appendingPathComponent("report.sqlite").path, durability: .normal))
         try store.register(workflow, source: source, at: Instant(milliseconds: 0))
-        var random = SeededRandom(seed: 20_261_129)
+        var random = SplitMix64(seed: 20_261_129)
         let templates = try (0..<64).map { try template(workflow, number: $0, &random) }
         let period: Int64 = 30 * 86_400_000
         let base: Int64 = 1_800_000_000_000
@@ -67,7 +67,7 @@ enum ReportBenchmark {
     }
 
     /// One armed-response operation run to its close with random timings; its facts.
-    static func template(_ workflow: Workflow, number: Int, _ random: inout SeededRandom) throws -> OperationFacts {
+    static func template(_ workflow: Workflow, number: Int, _ random: inout SplitMix64) throws -> OperationFacts {
         func seconds(_ range: ClosedRange<Int64>) -> Int64 { range.lowerBound + Int64(random.next() % UInt64(range.count)) }
         let weapon = number % 3 == 0
         var (state, _) = try OperationState.start(
@@ -124,18 +124,5 @@ enum ReportBenchmark {
         ).1.events
         guard let facts = OperationFacts(state, events: started + events) else { fatalError("template \(number) did not close") }
         return facts
-    }
-}
-
-/// SplitMix64: a small seeded generator, so runs are reproducible.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,7 +5,7 @@ import JointOpsCore
 /// 10,000 units in a random 2,000-node tree (seeded), and selection alone.
 enum SelectionBenchmark {
     static func run(nodes: Int, units: Int, dispatches: Int) throws {
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         let tree = try randomTree(nodes: nodes, using: &random)
         var roster = UnitRoster(tree: tree)
         let kinds: [BranchDefinition.Kind] = [.criminalInvestigation, .publicOrder, .swat, .population, .traffic, .other]
@@ -56,7 +56,7 @@ enum SelectionBenchmark {
     }
 
     /// City → districts → stations → grids, each node attached to a random earlier one.
-    static func randomTree(nodes: Int, using random: inout SplitMix) throws -> JurisdictionTree {
+    static func randomTree(nodes: Int, using random: inout SplitMix64) throws -> JurisdictionTree {
         var regions = [RegionDefinition(id: "r0", level: .city, name: Title(en: "City"), parent: nil)]
         var levels: [RegionLevel] = [.city]
         for index in 1..<nodes {
@@ -67,18 +67,5 @@ enum SelectionBenchmark {
             levels.append(level)
         }
         return try JurisdictionTree(regions: regions)
-    }
-}
-
-/// SplitMix64: seeded, so every run measures the same work.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

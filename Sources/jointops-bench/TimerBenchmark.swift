@@ -21,7 +21,7 @@ enum TimerBenchmark {
     }
 
     static func structure(count: Int) async throws {
-        var random = SeededRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let base = Int64(Date().timeIntervalSince1970 * 1000) + 86_400_000
         // Ids as the daemon generates them (16 bytes: too long for Swift's inline strings).
         let ids = (0..<count).map { "OP-20261129-" + String(format: "%06d", $0) }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct DispatchRaceTests {
     @Test("1,000 racing dispatches for 100 units never commit a unit twice", arguments: [1, 2, 3, 4, 5] as [UInt64])
     func racingDispatchesNeverCommitAUnitTwice(seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let tree = RandomJurisdiction.tree(nodes: 60, using: &generator)
         var roster = UnitRoster(tree: tree)
         for unit in RandomJurisdiction.units(100, in: tree, using: &generator) { _ = try roster.add(unit) }

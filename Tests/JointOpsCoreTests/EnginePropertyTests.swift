@@ -14,7 +14,7 @@ import Testing
         let workflow = try Repository.workflow(url)
         var outcomes = (accepted: 0, refused: 0, closed: 0, cancelled: 0)
         for seed in UInt64(1)...150 {
-            var random = SeededGenerator(seed: seed &* 7919 &+ UInt64(url.lastPathComponent.utf8.count))
+            var random = SplitMix64(seed: seed &* 7919 &+ UInt64(url.lastPathComponent.utf8.count))
             try runOne(workflow, seed: seed, &random, &outcomes)
         }
         // The generator must really exercise the engine, not be refused throughout.
@@ -23,7 +23,7 @@ import Testing
     }
 
     private func runOne(
-        _ workflow: Workflow, seed: UInt64, _ random: inout SeededGenerator,
+        _ workflow: Workflow, seed: UInt64, _ random: inout SplitMix64,
         _ outcomes: inout (accepted: Int, refused: Int, closed: Int, cancelled: Int)
     ) throws {
         let attributes = Self.attributes(workflow, &random)
@@ -72,7 +72,7 @@ import Testing
         return armed
     }
 
-    static func attributes(_ workflow: Workflow, _ random: inout SeededGenerator) -> [String: String] {
+    static func attributes(_ workflow: Workflow, _ random: inout SplitMix64) -> [String: String] {
         var values: [String: String] = [:]
         for attribute in workflow.attributes where attribute.required || Bool.random(using: &random) {
             switch attribute.type {
@@ -87,7 +87,7 @@ import Testing
     }
 
     /// A plausible command: mostly ones the operation accepts now, sometimes wrong ones.
-    static func command(for state: OperationState, now: inout Instant, _ random: inout SeededGenerator) -> Command {
+    static func command(for state: OperationState, now: inout Instant, _ random: inout SplitMix64) -> Command {
         let workflow = state.workflow
         let active = state.branches.filter { $0.status == .active }
         switch Int.random(in: 0..<100, using: &random) {

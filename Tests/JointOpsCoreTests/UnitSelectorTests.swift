@@ -70,7 +70,7 @@ import Testing
 
     @Test("selection equals a brute-force ordering of every eligible unit", arguments: 1...20)
     func selectionMatchesBruteForce(seed: UInt64) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let tree = RandomJurisdiction.tree(nodes: 200, using: &generator)
         var roster = UnitRoster(tree: tree)
         for unit in RandomJurisdiction.units(300, in: tree, using: &generator) { _ = try roster.add(unit) }
@@ -106,7 +106,7 @@ enum RandomJurisdiction {
     static let capabilities = ["armed", "negotiator", "k9", "medic", "drone"]
     static let kinds: [BranchDefinition.Kind] = [.criminalInvestigation, .publicOrder, .swat, .population, .traffic, .other]
 
-    static func tree(nodes: Int, using generator: inout SeededGenerator) -> JurisdictionTree {
+    static func tree(nodes: Int, using generator: inout SplitMix64) -> JurisdictionTree {
         var regions = [RegionDefinition(id: "r0", level: .city, name: Title(en: "City"), parent: nil)]
         var levels: [RegionLevel] = [.city]
         for index in 1..<nodes {
@@ -120,7 +120,7 @@ enum RandomJurisdiction {
         return try! JurisdictionTree(regions: regions)
     }
 
-    static func units(_ count: Int, in tree: JurisdictionTree, using generator: inout SeededGenerator) -> [Unit] {
+    static func units(_ count: Int, in tree: JurisdictionTree, using generator: inout SplitMix64) -> [Unit] {
         (0..<count).map { index in
             var caps: Set<String> = []
             for capability in capabilities where generator.next() % 4 == 0 { caps.insert(capability) }
@@ -130,7 +130,7 @@ enum RandomJurisdiction {
         }
     }
 
-    static func request(in tree: JurisdictionTree, using generator: inout SeededGenerator) -> UnitRequest {
+    static func request(in tree: JurisdictionTree, using generator: inout SplitMix64) -> UnitRequest {
         var caps: Set<String> = []
         if generator.next() % 3 == 0 { caps.insert(capabilities[Int(generator.next() % UInt64(capabilities.count))]) }
         return UnitRequest(

@@ -17,7 +17,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: Self.writer.path), "build jointops-bench first: swift build")
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")
-        var random = SplitMix(seed: Self.seed)
+        var random = SplitMix64(seed: Self.seed)
         var acknowledgedTotal = 0
         var operations: Set<String> = []
         for run in 1...Self.kills {
@@ -87,17 +87,5 @@ final class PipeReader: @unchecked Sendable {
     func finish() -> String {
         done.wait()
         return String(decoding: data, as: UTF8.self)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
