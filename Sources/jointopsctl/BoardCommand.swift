@@ -18,24 +18,11 @@ struct Board: ParsableCommand {
     func run() throws {
         var parameters: [String: JSONValue] = [:]
         if let region { parameters["region"] = .string(region) }
-        let session = Session(options: connection)
-        let client: VarlinkClient
-        do {
-            client = try VarlinkClient(socketPath: connection.socketPath)
-            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
-        } catch let failure as VarlinkClient.Failure {
-            throw session.connectionFailure(failure)
-        }
+        let stream = try Session(options: connection).watch(parameters)
         var board = BoardState()
-        func next() throws -> VarlinkReply {
-            let reply: VarlinkReply
-            do { reply = try client.receive() } catch let failure as VarlinkClient.Failure { throw session.connectionFailure(failure) }
-            if let error = reply.error { throw session.fail(error, reply.parameters) }
-            return reply
-        }
         // The initial state: every matching operation, then the `current` marker.
         while true {
-            let reply = try next()
+            let reply = try stream.next()
             if reply.parameters["current"] == .bool(true) { break }
             board.apply(reply.parameters)
         }
@@ -49,8 +36,8 @@ struct Board: ParsableCommand {
         var lastDraw = Instant(milliseconds: 0)
         var dirty = true
         while true {
-            if client.replyReady(within: 250) {
-                board.apply(try next().parameters)
+            if stream.ready(within: 250) {
+                board.apply(try stream.next().parameters)
                 dirty = true
             }
             if FullScreen.quitRequested() { return }

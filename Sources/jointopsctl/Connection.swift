@@ -51,6 +51,18 @@ struct Session {
         }
     }
 
+    /// Opens `io.jointops.Operations.Watch` (with more): the matching operations, a
+    /// `current` marker, then every change.
+    func watch(_ parameters: [String: JSONValue]) throws -> WatchStream {
+        do {
+            let client = try VarlinkClient(socketPath: options.socketPath)
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
+            return WatchStream(client: client, session: self)
+        } catch let failure as VarlinkClient.Failure {
+            throw connectionFailure(failure)
+        }
+    }
+
     func connectionFailure(_ failure: VarlinkClient.Failure) -> any Error {
         switch failure {
         case .cannotConnect(let path, let reason):
@@ -138,4 +150,21 @@ struct Session {
             return ExitCode(Exit.refused)
         }
     }
+}
+
+/// A watch stream's replies; a Varlink error or a lost connection ends it with the usual
+/// message and exit code.
+struct WatchStream {
+    let client: VarlinkClient
+    let session: Session
+
+    func next() throws -> VarlinkReply {
+        let reply: VarlinkReply
+        do { reply = try client.receive() } catch let failure as VarlinkClient.Failure { throw session.connectionFailure(failure) }
+        if let error = reply.error { throw session.fail(error, reply.parameters) }
+        return reply
+    }
+
+    /// Whether a reply can be read without blocking, waiting at most `milliseconds`.
+    func ready(within milliseconds: Int32) -> Bool { client.replyReady(within: milliseconds) }
 }

@@ -134,18 +134,9 @@ struct Watch: ParsableCommand {
         for (key, value) in [("operation", operation), ("region", region), ("branch", branch)] {
             if let value { parameters[key] = .string(value) }
         }
-        let session = Session(options: connection)
-        let client: VarlinkClient
-        do {
-            client = try VarlinkClient(socketPath: connection.socketPath)
-            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
-        } catch let failure as VarlinkClient.Failure {
-            throw session.connectionFailure(failure)
-        }
+        let stream = try Session(options: connection).watch(parameters)
         while true {
-            let reply: VarlinkReply
-            do { reply = try client.receive() } catch let failure as VarlinkClient.Failure { throw session.connectionFailure(failure) }
-            if let error = reply.error { throw session.fail(error, reply.parameters) }
+            let reply = try stream.next()
             if connection.json {
                 print(JSONValue.object(reply.parameters).canonical)
             } else if let event = reply.parameters["event"] {
