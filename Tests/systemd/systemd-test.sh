@@ -129,6 +129,19 @@ check "an operation starts" ctl start armed-response --id OP-SD-1 --region hexi 
 acknowledged=0
 for n in $(seq 20); do ctl note OP-SD-1 "report $n" >>"$LOG" 2>&1 && acknowledged=$((acknowledged + 1)); done
 check "20 notes acknowledged" [ "$acknowledged" = 20 ]
+# make install put the sample jurisdiction and roster in /etc/jointops; the first start imported the roster.
+# (Outputs are captured first: with pipefail, grep -q closing the pipe early would fail the check.)
+units_loaded() {
+    local regions units
+    regions=$(ctl regions) && units=$(ctl units --json) || return 1
+    grep -q hexi-liulin <<<"$regions" && [ "$(grep -o '"status":"available"' <<<"$units" | wc -l)" -gt 100 ]
+}
+check "the installed jurisdiction and roster are loaded" units_loaded
+dispatched() {
+    local units
+    ctl fire OP-SD-1 assess && ctl fire OP-SD-1 dispatch && units=$(ctl units --json) && grep -q '"operation":"OP-SD-1"' <<<"$units"
+}
+check "a dispatch under systemd commits real units" dispatched
 
 # --- journald -------------------------------------------------------------------------
 check "journalctl OPERATION_ID=… tells the operation's story" sh -c "nsenter -t $PID1 -a journalctl --no-pager OPERATION_ID=OP-SD-1 | grep -q 'note: report 20'"
