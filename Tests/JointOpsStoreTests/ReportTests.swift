@@ -1,7 +1,8 @@
 import Foundation
 import JointOpsCore
-import JointOpsStore
 import Testing
+
+@testable import JointOpsStore
 
 /// Evaluation reports against figures computed by hand on a small data set: five
 /// armed-response operations in the period and one in the previous period, with times
@@ -169,5 +170,32 @@ import Testing
             )
         }
         #expect(bad?.reason == "during is 6; every answer and the score run from 1 (very dissatisfied) to 5 (very satisfied)")
+    }
+}
+
+/// Migration 0003 back-fills the report tables of operations that ended before it: the
+/// back-filled rows give exactly the report the live rows gave.
+@Suite struct ReportBackfillTests {
+    @Test func backFilledFactsGiveTheSameReport() throws {
+        let (store, folder) = try ReportTests.dataSet()
+        _ = folder
+        let from = Instant(milliseconds: ReportTests.t0 - ReportTests.day)
+        let to = Instant(milliseconds: ReportTests.t0 + ReportTests.day)
+        let live = try store.evaluationReport(from: from, to: to, filter: ReportFilter())
+        #expect(live.rows.first { $0.figure == "operations.closed" }?.current == 4)
+        try store.pool.write { db in
+            // As before 0003: no report facts (ratings are events newer than 0003, so they stay).
+            try db.execute(sql: "DELETE FROM report_deadline; DELETE FROM report_branch; DELETE FROM report_operation")
+        }
+        let empty = try store.evaluationReport(from: from, to: to, filter: ReportFilter())
+        #expect(empty.rows.first { $0.figure == "start_to_closed.count" }?.current == 0)
+        try store.pool.write { db in try ReportFactsWriter.backfill(db) }
+        let refilled = try store.evaluationReport(from: from, to: to, filter: ReportFilter())
+        for (before, after) in zip(live.rows, refilled.rows) where before != after {
+            Issue.record(
+                "\(before.figure): live \(String(describing: before.current))/\(String(describing: before.previous)), back-filled \(String(describing: after.current))/\(String(describing: after.previous))"
+            )
+        }
+        #expect(refilled.rows.count == live.rows.count)
     }
 }

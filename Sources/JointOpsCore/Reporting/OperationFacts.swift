@@ -59,7 +59,14 @@ public struct OperationFacts: Sendable, Hashable {
         region = state.region
         priority = state.priorityLevel
         startedAt = state.startedAt
-        endedAt = state.lastChangeAt
+        // When it closed or was cancelled — not its last change: a rating comes later.
+        endedAt =
+            events.last { record in
+                switch record.event {
+                case .closed, .cancelled: true
+                default: false
+                }
+            }?.at ?? state.lastChangeAt
         ending = state.phase == .closed ? "closed" : "cancelled"
         disposition = state.ending ?? ""
         escalations = state.escalations.count
