@@ -70,7 +70,7 @@ import Testing
         let show = try Self.ctl(["show", "OP-7"], socket: socket)
         #expect(
             show.stdout == """
-                OP-7  armed-response v1 — 持械警情处置 / Armed-suspect emergency response
+                OP-7  armed-response v2 — 持械警情处置 / Armed-suspect emergency response
                 phase responding  region hexi  priority P1
                 started <time>  last change <time>
                 attributes: hostages=0  incident_type=armed_robbery  priority=P1  weapon_involved=true
@@ -105,7 +105,7 @@ import Testing
             history.stdout.hasPrefix(
                 """
                 #  TIME  WHO  WHAT
-                1  <time>  root (admin)  started OP-7 from armed-response v1 in region hexi
+                1  <time>  root (admin)  started OP-7 from armed-response v2 in region hexi
                 2  <time>  root (admin)  phase → reported (start)
                 3  <time>  root (admin)  phase → assessing (event assess)
                 """))

@@ -23,7 +23,7 @@ final class DaemonHarness: @unchecked Sendable {
     /// `Regions/`); `regions: nil` runs without a jurisdiction (regions unchecked, no units).
     init(
         configuration: String = "", workflows: String? = nil, regions: String? = DaemonHarness.sampleRegions,
-        units: String? = DaemonHarness.sampleUnits, name: String = #function
+        units: String? = DaemonHarness.sampleUnits, store: URL? = nil, name: String = #function
     ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
@@ -31,6 +31,12 @@ final class DaemonHarness: @unchecked Sendable {
         chmod(folder.path, 0o755)
         let config = folder.appendingPathComponent("jointopsd.yaml")
         try configuration.write(to: config, atomically: true, encoding: .utf8)
+        if let store {
+            // A database to start from (e.g. one an earlier release wrote).
+            let state = folder.appendingPathComponent("state")
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: store, to: state.appendingPathComponent("jointops.sqlite"))
+        }
         process.executableURL = Self.buildFolder.appendingPathComponent("jointopsd")
         process.arguments = [
             "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,

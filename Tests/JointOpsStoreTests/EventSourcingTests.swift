@@ -55,7 +55,7 @@ import Testing
         #expect(events.allSatisfy { $0.actor == officer })
         #expect(
             events[0].payload.canonical
-                == #"{"attributes":{"hostages":0,"incident_type":"armed_robbery","priority":"P1","weapon_involved":true},"operation":"OP-7","region":"hexi","version":1,"workflow":"armed-response"}"#
+                == #"{"attributes":{"hostages":0,"incident_type":"armed_robbery","priority":"P1","weapon_involved":true},"operation":"OP-7","region":"hexi","version":2,"workflow":"armed-response"}"#
         )
         #expect(events[2].payload.canonical == #"{"cause":"event","event":"assess","phase":"assessing"}"#)
     }
