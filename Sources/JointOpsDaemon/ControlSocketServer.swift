@@ -193,14 +193,13 @@ public final class ControlSocketServer: Service, Sendable {
         }
         let subscription = await engine.watch(filter, buffer: configuration.watchBuffer)
         defer { engine.hub.unsubscribe(subscription) }
-        for await item in subscription.items {
-            switch item {
-            case .reply(let encoded):
+        try await subscription.deliver { batch in
+            switch batch {
+            case .replies(let encoded):
                 try await sendText(encoded)
             case .tooSlow(let buffered):
-                logger.warning("watcher uid \(caller.uid) fell \(buffered) replies behind and was disconnected")
+                logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
                 try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
-                return
             }
         }
     }

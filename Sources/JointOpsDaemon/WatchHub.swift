@@ -5,29 +5,37 @@ import Synchronization
 /// Fans every committed change out to watchers without ever waiting for them: each watcher
 /// has a bounded buffer, and one that falls behind is disconnected with `WatcherTooSlow`.
 public final class WatchHub: Sendable {
-    /// One watcher's stream of replies (Varlink parameters).
+    /// One watcher's queue of encoded replies. Its connection takes everything queued at
+    /// once and writes it in one go, so a watcher that is momentarily behind catches up in
+    /// few large writes instead of many small ones.
     public final class Subscription: Sendable {
-        public enum Item: Sendable {
-            /// Replies (with `continues`), already encoded and joined by NULs: a change is
-            /// encoded once for all watchers and written to each in one go.
-            case reply(String)
-            /// The watcher fell behind by this many replies and is being disconnected.
+        public enum Batch: Sendable {
+            /// Replies (with `continues`), encoded and joined by the NUL that ends each.
+            case replies(String)
+            /// The watcher fell this many changes behind and is being disconnected.
             case tooSlow(buffered: Int)
         }
 
-        public let items: AsyncStream<Item>
+        private struct State {
+            var queued: [String] = []
+            var finished = false
+            var cutOff = false
+        }
+
         let filter: WatchFilter
+        /// How many changes may wait for this watcher.
         let capacity: Int
-        private let continuation: AsyncStream<Item>.Continuation
-        private let dropped = Mutex(false)
         let id: Int
+        private let state = Mutex(State())
+        /// Wakes the connection when something is queued (at most one wake-up is kept).
+        private let wakeUps: AsyncStream<Void>
+        private let wake: AsyncStream<Void>.Continuation
 
         init(id: Int, filter: WatchFilter, capacity: Int) {
             self.id = id
             self.filter = filter
             self.capacity = capacity
-            // One slot more than the capacity for the final tooSlow notice.
-            (items, continuation) = AsyncStream.makeStream(of: Item.self, bufferingPolicy: .bufferingOldest(capacity + 1))
+            (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         }
 
         /// Queues a reply's parameters; false when the watcher has fallen too far behind (and is now cut off).
@@ -36,31 +44,53 @@ public final class WatchHub: Sendable {
             send(encoded: WatchHub.encode(parameters))
         }
 
-        /// Queues an encoded reply (see `WatchHub.encode`).
+        /// Queues encoded replies (see `WatchHub.encode`); false when the watcher is cut off.
         @discardableResult
-        func send(encoded reply: String) -> Bool {
-            guard !dropped.withLock({ $0 }) else { return false }
-            switch continuation.yield(.reply(reply)) {
-            case .enqueued(let remaining) where remaining > 1:
+        func send(encoded replies: String) -> Bool {
+            let queued = state.withLock { state in
+                guard !state.finished, !state.cutOff else { return false }
+                guard state.queued.count < capacity else {
+                    state.cutOff = true
+                    return false
+                }
+                state.queued.append(replies)
                 return true
-            case .enqueued:
-                // Only the reserved slot is left: this watcher cannot keep up; tell it so.
-                dropped.withLock { $0 = true }
-                continuation.yield(.tooSlow(buffered: capacity))
-                continuation.finish()
-                return false
-            case .dropped, .terminated:
-                dropped.withLock { $0 = true }
-                continuation.finish()
-                return false
-            @unknown default:
-                return false
+            }
+            wake.yield()
+            return queued
+        }
+
+        /// Hands `body` everything queued, as one batch, whenever there is something, until
+        /// the subscription finishes or the watcher is cut off (the last batch is `tooSlow`).
+        func deliver(_ body: (Batch) async throws -> Void) async rethrows {
+            var wakeUp = wakeUps.makeAsyncIterator()
+            while true {
+                let taken: Batch?? = state.withLock { state in
+                    if state.cutOff { return .some(.tooSlow(buffered: capacity)) }
+                    if !state.queued.isEmpty {
+                        defer { state.queued.removeAll(keepingCapacity: true) }
+                        return .some(.replies(state.queued.joined(separator: "\0")))
+                    }
+                    return state.finished ? .some(nil) : nil
+                }
+                switch taken {
+                case .some(.some(let batch)):
+                    try await body(batch)
+                    if case .tooSlow = batch { return }
+                case .some(.none):
+                    return
+                case .none:
+                    guard await wakeUp.next() != nil else { return }
+                }
             }
         }
 
-        func finish() { continuation.finish() }
+        func finish() {
+            state.withLock { $0.finished = true }
+            wake.yield()
+        }
 
-        public var isCutOff: Bool { dropped.withLock { $0 } }
+        public var isCutOff: Bool { state.withLock { $0.cutOff } }
     }
 
     private let subscribers = Mutex<[Int: Subscription]>([:])
