@@ -18,13 +18,17 @@ public final class VarlinkClient: @unchecked Sendable {
 
     /// `timeout` bounds every receive (nil waits as long as it takes).
     public init(socketPath path: String, timeout: Duration? = nil) throws {
-        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
+        // The socket is kept in a local until it is connected: `descriptor` is set only on
+        // success, so a failed init closes it exactly once (deinit runs only for a fully
+        // initialized client). Closing it twice would close whatever descriptor another
+        // thread opened in between — a database file, a pipe.
+        let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketDescriptor >= 0 else { throw Failure.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(descriptor)
+            close(socketDescriptor)
             throw Failure.cannotConnect(path: path, reason: "the socket path is too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
@@ -32,17 +36,20 @@ public final class VarlinkClient: @unchecked Sendable {
             buffer[bytes.count] = 0
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
-            close(descriptor)
+            close(socketDescriptor)
             throw Failure.cannotConnect(path: path, reason: reason)
         }
         if let timeout {
             var value = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
         }
+        descriptor = socketDescriptor
     }
 
     deinit { close(descriptor) }
