@@ -8,25 +8,14 @@ import Synchronization
 /// second with 64 connections at synchronous=FULL, and the slowdown while 100 watchers follow.
 enum DaemonBenchmark {
     static func run(root: URL, quick: Bool) throws {
-        let folder = URL(fileURLWithPath: "/tmp/jointops-bench-daemon-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let socket = folder.appendingPathComponent("control.sock").path
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "jointopsd")
-        let config = folder.appendingPathComponent("jointopsd.yaml")
+        let daemon = try BenchDaemon(name: "daemon")
+        defer { daemon.remove() }
+        let socket = daemon.socket
+        let config = daemon.folder.appendingPathComponent("jointopsd.yaml")
         try (ProcessInfo.processInfo.environment["JOINTOPS_BENCH_DAEMON_CONFIG"] ?? "").write(to: config, atomically: true, encoding: .utf8)
-        daemon.arguments = [
-            "--config", config.path, "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
-            "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning",
-        ]
-        try daemon.run()
-        defer {
-            daemon.terminate()
-            daemon.waitUntilExit()
-        }
-        for _ in 0..<200 where (try? VarlinkClient(socketPath: socket)) == nil { usleep(50_000) }
+        try daemon.start([
+            "--config", config.path, "--workflows", root.appendingPathComponent("Workflows").path, "--log-level", "warning",
+        ])
         let operations = 64
         for index in 0..<operations {
             let reply = try VarlinkClient(socketPath: socket).call(

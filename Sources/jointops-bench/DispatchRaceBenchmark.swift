@@ -10,29 +10,18 @@ import Synchronization
 /// and prints the time the dispatches took.
 enum DispatchRaceBenchmark {
     static func run(root: URL, operations: Int, units: Int) throws {
-        let folder = URL(fileURLWithPath: "/tmp/jointops-bench-race-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let socket = folder.appendingPathComponent("control.sock").path
-        let roster = folder.appendingPathComponent("units.csv")
+        let daemon = try BenchDaemon(name: "race")
+        defer { daemon.remove() }
+        let socket = daemon.socket
+        let roster = daemon.folder.appendingPathComponent("units.csv")
         let districts = ["hexi", "heping", "nankai", "hebei", "hedong", "hongqiao", "dongli", "xiqing", "binhai"]
         var csv = "id,call_sign,branch,home_region,capabilities\n"
         for index in 0..<units { csv += "swat-\(index),SWAT \(index),swat,\(districts[index % districts.count]),armed\n" }
         try csv.write(to: roster, atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "jointopsd")
-        daemon.arguments = [
-            "--config", "/dev/null", "--state-directory", folder.appendingPathComponent("state").path, "--socket", socket,
-            "--workflows", root.appendingPathComponent("Workflows").path, "--regions",
+        try daemon.start([
+            "--config", "/dev/null", "--workflows", root.appendingPathComponent("Workflows").path, "--regions",
             root.appendingPathComponent("Regions/tianjin.yaml").path, "--units", roster.path, "--log-level", "warning",
-        ]
-        try daemon.run()
-        defer {
-            daemon.terminate()
-            daemon.waitUntilExit()
-        }
-        for _ in 0..<200 where (try? VarlinkClient(socketPath: socket)) == nil { usleep(50_000) }
+        ])
         try DaemonBenchmark.parallel(16) { worker in
             let client = try VarlinkClient(socketPath: socket)
             for index in stride(from: worker, to: operations, by: 16) {

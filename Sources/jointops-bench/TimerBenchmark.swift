@@ -50,24 +50,15 @@ enum TimerBenchmark {
     /// jointopsd with armed-response's assessment due 2 s after the start; 64 connections
     /// send notes as fast as the daemon answers while one more starts 100 operations a second.
     static func firing(root: URL, seconds duration: Double) throws {
-        let folder = URL(fileURLWithPath: "/tmp/jointops-bench-timers-\(getpid())")
-        let workflows = folder.appendingPathComponent("workflows")
+        let daemon = try BenchDaemon(name: "timers")
+        defer { daemon.remove() }
+        let workflows = daemon.folder.appendingPathComponent("workflows")
         try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let original = try String(contentsOf: root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
         try original.replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 2s")
             .write(to: workflows.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
-        let socket = folder.appendingPathComponent("control.sock").path
-        let state = folder.appendingPathComponent("state")
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
-            "jointopsd")
-        daemon.arguments = [
-            "--state-directory", state.path, "--socket", socket, "--workflows", workflows.path, "--log-level", "error",
-            "--config", "/dev/null",
-        ]
-        try daemon.run()
-        for _ in 0..<200 where (try? VarlinkClient(socketPath: socket)) == nil { usleep(50_000) }
+        let socket = daemon.socket
+        try daemon.start(["--workflows", workflows.path, "--log-level", "error", "--config", "/dev/null"])
         func start(_ id: String) throws {
             let reply = try VarlinkClient(socketPath: socket).call(
                 "io.jointops.Operations.Start",
@@ -107,9 +98,8 @@ enum TimerBenchmark {
         }
         let rate = Double(commands.withLock { $0 }) / Date().timeIntervalSince(began)
         usleep(300_000)
-        daemon.terminate()
-        daemon.waitUntilExit()
-        let database = try DatabaseQueue(path: state.appendingPathComponent("jointops.sqlite").path)
+        daemon.stop()
+        let database = try DatabaseQueue(path: daemon.database)
         let lateness = try database.read { db in
             try String.fetchAll(
                 db,
