@@ -94,6 +94,22 @@ final class DaemonHarness: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// The evaluation report over every operation any test makes (2020 to 2100), with `filters`.
+    func evaluate(_ filters: [String: JSONValue] = [:]) throws -> VarlinkReply {
+        try call(
+            "io.jointops.Operations.Evaluate",
+            filters.merging(["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z")]) { $1 })
+    }
+
+    /// A report's figures as figure → this period's value.
+    static func currentFigures(_ report: VarlinkReply) -> [String: JSONValue] {
+        var figures: [String: JSONValue] = [:]
+        for row in report.parameters["figures"]?.arrayValue ?? [] {
+            if let figure = row["figure"]?.stringValue { figures[figure] = row["current"] ?? .null }
+        }
+        return figures
+    }
+
     /// Sends SIGTERM; nil if jointopsd had not exited after `seconds` (it is then killed).
     func stop(within seconds: Double) -> Int32? {
         process.terminate()

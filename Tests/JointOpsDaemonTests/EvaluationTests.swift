@@ -68,13 +68,9 @@ import Testing
         #expect(ratedEvent["kind"] == .string("rated"))
         #expect(ratedEvent["description"] == .string("rated 2/5 (before 3, during 2, after 1): nobody called back"))
         // And in the period report.
-        let report = try daemon.call(
-            "io.jointops.Operations.Evaluate", ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z")])
+        let report = try daemon.evaluate()
         #expect(report.error == nil, "\(report)")
-        let figures = Dictionary(
-            uniqueKeysWithValues: (report.parameters["figures"]?.arrayValue ?? []).compactMap { figure in
-                figure["figure"]?.stringValue.map { ($0, figure["current"] ?? .null) }
-            })
+        let figures = DaemonHarness.currentFigures(report)
         #expect(figures["operations.started"] == .int(3))
         #expect(figures["operations.closed"] == .int(1))
         #expect(figures["operations.open"] == .int(2))
@@ -82,9 +78,7 @@ import Testing
         #expect(figures["ratings.dissatisfied"] == .int(1))
         #expect(figures["ratings.mean"] == .int(2))
         #expect(figures["deadline.assessment.compliance"] == .int(100))
-        let hexi = try daemon.call(
-            "io.jointops.Operations.Evaluate",
-            ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z"), "region": .string("heping")])
+        let hexi = try daemon.evaluate(["region": .string("heping")])
         let started = (hexi.parameters["figures"]?.arrayValue ?? []).first { $0["figure"] == .string("operations.started") }
         #expect(started?["current"] == .int(1))
         #expect(started?["previous"] == .int(0))

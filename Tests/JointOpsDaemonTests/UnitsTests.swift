@@ -544,11 +544,9 @@ import Testing
         #expect(try Self.start(daemon, "OP-S1", region: "hexi-liulin-g1").error == nil)
         #expect(try Self.start(daemon, "OP-S2", region: "heping").error == nil)
         func started(_ region: String) throws -> JSONValue? {
-            let reply = try daemon.call(
-                "io.jointops.Operations.Evaluate",
-                ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z"), "region": .string(region)])
+            let reply = try daemon.evaluate(["region": .string(region)])
             if let error = reply.error { return .string(error) }
-            return Self.items(reply.parameters["figures"]).first { $0["figure"] == .string("operations.started") }?["current"]
+            return DaemonHarness.currentFigures(reply)["operations.started"]
         }
         #expect(try started("hexi") == .int(1))
         #expect(try started("hexi-liulin") == .int(1))
@@ -561,15 +559,8 @@ import Testing
         let daemon = try DaemonHarness()
         #expect(try Self.dispatch(daemon, "OP-U1", region: "hexi-liulin").error == nil)
         #expect(try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-U1"), "reason": .string("false_alarm")]).error == nil)
-        func figures(_ extra: [String: JSONValue] = [:]) throws -> [String: JSONValue] {
-            var parameters: [String: JSONValue] = ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z")]
-            for (key, value) in extra { parameters[key] = value }
-            let reply = try daemon.call("io.jointops.Operations.Evaluate", parameters)
-            var result: [String: JSONValue] = [:]
-            for row in Self.items(reply.parameters["figures"]) {
-                if let figure = row["figure"]?.stringValue { result[figure] = row["current"] }
-            }
-            return result
+        func figures(_ filters: [String: JSONValue] = [:]) throws -> [String: JSONValue] {
+            DaemonHarness.currentFigures(try daemon.evaluate(filters))
         }
         let all = try figures()
         #expect(all["units.assigned"] == .int(7), "3 public order, 2 SWAT, 2 traffic")

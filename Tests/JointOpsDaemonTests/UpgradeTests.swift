@@ -28,12 +28,7 @@ import Testing
             #expect(reply.error == nil, "\(method): \(reply)")
         }
         // The ended operations were back-filled into the reports.
-        let report = try daemon.call(
-            "io.jointops.Operations.Evaluate", ["from": .string("2020-01-01T00:00:00Z"), "to": .string("2100-01-01T00:00:00Z")])
-        let figures = Dictionary(
-            uniqueKeysWithValues: (report.parameters["figures"]?.arrayValue ?? []).compactMap { figure in
-                figure["figure"]?.stringValue.map { ($0, figure["current"] ?? .null) }
-            })
+        let figures = DaemonHarness.currentFigures(try daemon.evaluate())
         #expect(figures["operations.started"] == .int(3))
         #expect(figures["operations.closed"] == .int(1))
         #expect(figures["operations.cancelled"] == .int(1))
