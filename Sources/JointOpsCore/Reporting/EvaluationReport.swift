@@ -46,10 +46,14 @@ public struct EvaluationReport: Sendable, Hashable {
         add("operations.open", "operations still open", .count) { Double($0.open) }
         for interval in PeriodFigures.Interval.allCases {
             add("\(interval.rawValue).count", "\(interval.label): measured", .count) { Double($0.intervals[interval]?.total ?? 0) }
-            for percent in [50, 90, 95] {
-                add("\(interval.rawValue).p\(percent)", "\(interval.label) p\(percent)", .seconds) {
-                    $0.intervals[interval]?.percentile(percent).map(Double.init)
-                }
+            let percents = [50, 90, 95]
+            let now = current.intervals[interval]?.percentiles(percents) ?? [:]
+            let before = previous.intervals[interval]?.percentiles(percents) ?? [:]
+            for percent in percents {
+                rows.append(
+                    Row(
+                        figure: "\(interval.rawValue).p\(percent)", label: "\(interval.label) p\(percent)", unit: .seconds,
+                        current: now[percent].map(Double.init), previous: before[percent].map(Double.init)))
             }
         }
         for deadline in Set(current.deadlines.keys).union(previous.deadlines.keys).sorted() {

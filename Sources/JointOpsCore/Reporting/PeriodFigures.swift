@@ -74,14 +74,21 @@ public struct SecondsHistogram: Sendable, Hashable {
     }
 
     /// The smallest value with at least `percent` % of the values at or below it; nil when empty.
-    public func percentile(_ percent: Int) -> Int64? {
-        guard total > 0 else { return nil }
-        let rank = max(1, (total * percent + 99) / 100)
+    public func percentile(_ percent: Int) -> Int64? { percentiles([percent])[percent] }
+
+    /// Several percentiles from one pass over the values in order (empty when there are none).
+    public func percentiles(_ percents: [Int]) -> [Int: Int64] {
+        guard total > 0 else { return [:] }
+        var ranks = percents.map { (percent: $0, rank: max(1, (total * $0 + 99) / 100)) }.sorted { $0.rank < $1.rank }[...]
+        var found: [Int: Int64] = [:]
         var seen = 0
-        for seconds in counts.keys.sorted() {
+        for seconds in counts.keys.sorted() where !ranks.isEmpty {
             seen += counts[seconds]!
-            if seen >= rank { return seconds }
+            while let next = ranks.first, seen >= next.rank {
+                found[next.percent] = seconds
+                ranks.removeFirst()
+            }
         }
-        return nil
+        return found
     }
 }
