@@ -40,8 +40,10 @@ enum StoreBenchmark {
                 Double(statistics.changes) / Double(max(1, statistics.transactions)), rate >= 100_000 ? "met" : "NOT met"))
         print(
             String(
-                format: "store: the writer thread was inside transactions %.0f%% of the time",
-                Double(statistics.writingNanoseconds) / 1e9 / elapsed * 100))
+                format:
+                    "store: the writer thread was inside transactions %.0f%% of the time, on a core %.0f%% (%.1f µs of CPU per transition)",
+                Double(statistics.writingNanoseconds) / 1e9 / elapsed * 100, Double(statistics.writingCPUNanoseconds) / 1e9 / elapsed * 100,
+                Double(statistics.writingCPUNanoseconds) / 1e3 / Double(max(1, transitions))))
         try store.close()
 
         let ceilingTime = try ceiling(
