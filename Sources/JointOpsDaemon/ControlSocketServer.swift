@@ -129,6 +129,7 @@ public final class ControlSocketServer: Service, Sendable {
                     buffer.writeInteger(UInt8(0))
                     try await outbound.write(buffer)
                 }
+                func sendBuffer(_ buffer: ByteBuffer) async throws { try await outbound.write(buffer) }
                 do {
                     for try await frame in inbound {
                         _ = open.busy(channel, true)
@@ -142,7 +143,7 @@ public final class ControlSocketServer: Service, Sendable {
                             continue
                         }
                         if call.method == "io.jointops.Operations.Watch" {
-                            try await watch(call, caller: caller, send: send, sendText: sendText)
+                            try await watch(call, caller: caller, send: send, sendBuffer: sendBuffer)
                         } else {
                             do {
                                 let parameters = try await service.answer(call, from: caller)
@@ -177,7 +178,7 @@ public final class ControlSocketServer: Service, Sendable {
     /// Streams a watch: the matching operations, then every change, until the client goes
     /// away, falls behind, or the daemon stops.
     private func watch(
-        _ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void, sendText: (String) async throws -> Void
+        _ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void, sendBuffer: (ByteBuffer) async throws -> Void
     ) async throws {
         let filter: WatchFilter
         do {
@@ -191,12 +192,13 @@ public final class ControlSocketServer: Service, Sendable {
             try await send(Self.reply(for: error))
             return
         }
-        let subscription = await engine.watch(filter, buffer: configuration.watchBuffer)
+        let subscription = await engine.watch(
+            filter, buffer: configuration.watchBuffer, interval: .milliseconds(configuration.watchIntervalMilliseconds))
         defer { engine.hub.unsubscribe(subscription) }
         try await subscription.deliver { batch in
             switch batch {
             case .replies(let encoded):
-                try await sendText(encoded)
+                try await sendBuffer(encoded)
             case .tooSlow(let buffered):
                 logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
                 try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))

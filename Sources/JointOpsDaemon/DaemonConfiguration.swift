@@ -21,6 +21,9 @@ public struct DaemonConfiguration: Sendable {
     public var maxConnections = 256
     public var maxMessageBytes = 65_536
     public var watchBuffer = 1024
+    /// The shortest time between two writes to one watcher: changes arriving meanwhile
+    /// share a write, and an operation's view is sent once per write (milliseconds).
+    public var watchIntervalMilliseconds = 50
     /// How long a commit lingers for other commands to share its transaction (microseconds).
     public var commitLingerMicroseconds = 200
     /// How long a connection may leave half a message unfinished before it is closed.
@@ -41,7 +44,7 @@ public struct DaemonConfiguration: Sendable {
 
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_message_bytes", "watch_buffer",
-        "stalled_message_ms", "commit_linger_us", "metrics_listen", "regions", "units",
+        "watch_interval_ms", "stalled_message_ms", "commit_linger_us", "metrics_listen", "regions", "units",
     ]
 
     /// Applies a YAML configuration file; an unknown key or a wrong value is an error that
@@ -84,6 +87,9 @@ public struct DaemonConfiguration: Sendable {
             case "max_connections": maxConnections = try integer()
             case "max_message_bytes": maxMessageBytes = try integer()
             case "watch_buffer": watchBuffer = try integer()
+            case "watch_interval_ms":
+                guard let number = value as? Int, number >= 0 else { throw DaemonError("\(path): 'watch_interval_ms' must be 0 or more") }
+                watchIntervalMilliseconds = number
             case "stalled_message_ms": stalledMessageMilliseconds = try integer()
             case "metrics_listen":
                 let text = try string()

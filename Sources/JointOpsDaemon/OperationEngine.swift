@@ -147,8 +147,9 @@ public actor OperationEngine {
             undo(work)
             throw error
         }
-        let reply = JSONValue.object(["operation": Views.operation(state)])
-        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work)
+        let view = Views.operation(state)
+        let reply = JSONValue.object(["operation": view])
+        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work, firstView: view)
         return reply
     }
 
@@ -156,7 +157,8 @@ public actor OperationEngine {
     /// watchers and the journal; `reply` is what a retry with the same request id gets.
     func commit(
         _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: String?,
-        method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = []
+        method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = [],
+        firstView: JSONValue? = nil
     ) async throws(VarlinkError) {
         let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
         let touched = work.touched.compactMap { roster?.unit($0) }
@@ -185,11 +187,11 @@ public actor OperationEngine {
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
         if let request { replies[request.id] = request }
-        for (state, before, transition) in changes {
+        for (index, (state, before, transition)) in changes.enumerated() {
             operations[state.id] = state
             metrics.operationChanged(from: before, to: state, events: transition.events)
             await timers.apply(transition.effects, operation: state.id)
-            hub.publish(state: state, events: transition.events)
+            hub.publish(state: state, events: transition.events, view: index == 0 ? firstView : nil)
             for record in transition.events { log(record, of: state) }
             if state.phase.isTerminal { operations[state.id] = nil }
         }
@@ -398,8 +400,8 @@ public actor OperationEngine {
     }
 
     /// Subscribes a watcher: the matching operations as they stand, then every change.
-    public func watch(_ filter: WatchFilter, buffer: Int) -> WatchHub.Subscription {
-        let subscription = hub.subscribe(filter, buffer: buffer)
+    public func watch(_ filter: WatchFilter, buffer: Int, interval: Duration = .zero) -> WatchHub.Subscription {
+        let subscription = hub.subscribe(filter, buffer: buffer, interval: interval)
         for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
             subscription.send(.object(["operation": Views.operation(state)]))
         }

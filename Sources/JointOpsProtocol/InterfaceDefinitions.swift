@@ -493,8 +493,11 @@ package enum InterfaceDefinitions {
         method Workflows() -> (workflows: []Workflow)
 
         # Follows operations live (call with more): first one reply per matching operation as it
-        # stands, then, for every change, one reply per event and one with the operation after it.
-        # A watcher that cannot keep up is disconnected with WatcherTooSlow.
+        # stands, then a reply with current = true, then, for every change, one reply per event and
+        # one with the operation after it. Replies are written at most every watch_interval_ms
+        # (default 50): changes that arrive meanwhile share a write, in which every event is sent
+        # and each operation once, as it stands after its last change. A watcher that cannot keep
+        # up is disconnected with WatcherTooSlow.
         method Watch(
           # Only this operation.
           operation: ?string,

@@ -61,29 +61,90 @@ enum DaemonBenchmark {
         let rate = try throughput(socket: socket, connections: 64, seconds: seconds)
         print(String(format: "daemon: 64 connections, synchronous=FULL: %.0f durable commands/s (target ≥ 30,000)", rate))
 
-        // 3. The same with 100 watchers following everything.
-        let watchers = try (0..<100).map { _ in try VarlinkClient(socketPath: socket) }
-        for watcher in watchers { try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true)) }
-        let stop = Mutex(false)
-        let received = Mutex(0)
-        let readers = watchers.map { watcher in
-            Thread {
-                // Replies are counted, not decoded: the watchers' own work is not the daemon's.
-                while !stop.withLock({ $0 }) {
-                    guard let replies = try? watcher.skipReplies() else { return }
-                    received.withLock { $0 += replies }
-                }
-            }
-        }
-        for reader in readers { reader.start() }
-        usleep(200_000)
+        // 3. The case: commands offered at 10,000 events/s (one event each) with no
+        // watcher, then with 100 watchers following everything; the slowdown is that of the
+        // commands' round trip (p50). Then the harsher case: at full load, how many fewer
+        // commands the daemon answers while the watchers follow.
+        let eventsOffered = 10_000
+        let alone = try offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: seconds)
+        let watchers = try Watchers(socket: socket, count: 100)
+        let followed = try offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: seconds)
+        let perWatcher = watchers.repliesPerSecond(during: seconds)
         let watched = try throughput(socket: socket, connections: 64, seconds: seconds)
-        stop.withLock { $0 = true }
-        let perWatcher = Double(received.withLock { $0 }) / 100 / seconds
+        watchers.stop()
         print(
             String(
-                format: "daemon: with 100 watchers (each receiving %.0f replies/s): %.0f commands/s, slowdown %.1f%% (target ≤ 10%%)",
-                perWatcher, watched, (1 - watched / rate) * 100))
+                format:
+                    "daemon: %d events/s offered over 64 connections: alone %.0f answered/s, p50 %.2f ms, p99 %.2f ms; with 100 watchers (each receiving %.0f replies/s) %.0f answered/s, p50 %.2f ms, p99 %.2f ms: slowdown %.0f%% (target ≤ 10%%)",
+                eventsOffered, alone.rate, alone.p50, alone.p99, perWatcher, followed.rate, followed.p50, followed.p99,
+                (followed.p50 / alone.p50 - 1) * 100))
+        print(
+            String(
+                format: "daemon: at full load with the 100 watchers: %.0f commands/s, %.1f%% fewer than without",
+                watched, (1 - watched / rate) * 100))
+    }
+
+    /// Round trips of notes sent on a fixed schedule (`perSecond` in all, spread over the
+    /// connections); a connection that falls behind sends at once.
+    static func offeredLoad(
+        socket: String, perSecond: Int, connections: Int, seconds: Double
+    ) throws -> (rate: Double, p50: Double, p99: Double) {
+        let latencies = Mutex<[Double]>([])
+        let start = Date()
+        try parallel(connections) { connection in
+            let client = try VarlinkClient(socketPath: socket)
+            let interval = Double(connections) / Double(perSecond)
+            var sent = 0
+            var mine: [Double] = []
+            while Date().timeIntervalSince(start) < seconds {
+                let wait = start.addingTimeInterval(Double(sent) * interval + Double(connection) * interval / Double(connections))
+                    .timeIntervalSinceNow
+                if wait > 0 { usleep(useconds_t(wait * 1e6)) }
+                let began = Date()
+                let reply = try client.call(
+                    "io.jointops.Operations.Note", ["id": .string("B-\(connection % 64)"), "text": .string("offered load")])
+                precondition(reply.error == nil, "\(reply)")
+                mine.append(Date().timeIntervalSince(began) * 1000)
+                sent += 1
+            }
+            latencies.withLock { $0 += mine }
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        let sorted = latencies.withLock { $0 }.sorted()
+        return (Double(sorted.count) / elapsed, sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+    }
+
+    /// Watchers following every change, on threads of their own; replies are counted, not
+    /// decoded (the watchers' own work is not the daemon's).
+    final class Watchers: Sendable {
+        private let stopped = Mutex(false)
+        private let received = Mutex(0)
+        private let clients: [VarlinkClient]
+
+        init(socket: String, count: Int) throws {
+            clients = try (0..<count).map { _ in try VarlinkClient(socketPath: socket) }
+            for client in clients {
+                try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+                Thread { [self] in
+                    while !stopped.withLock({ $0 }) {
+                        guard let replies = try? client.skipReplies() else { return }
+                        received.withLock { $0 += replies }
+                    }
+                }.start()
+            }
+            usleep(200_000)
+            received.withLock { $0 = 0 }
+        }
+
+        /// Replies per watcher per second since the last call.
+        func repliesPerSecond(during seconds: Double) -> Double {
+            received.withLock { count in
+                defer { count = 0 }
+                return Double(count) / Double(clients.count) / seconds
+            }
+        }
+
+        func stop() { stopped.withLock { $0 = true } }
     }
 
     static func throughput(socket: String, connections: Int, seconds: Double) throws -> Double {

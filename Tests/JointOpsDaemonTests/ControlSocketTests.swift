@@ -193,6 +193,33 @@ import Testing
         #expect(state.operation?["phase"] == .string("assessing"))
     }
 
+    @Test func changesWithinOneWatchIntervalShareAWriteWithEveryEventAndEachOperationOnce() throws {
+        let daemon = try DaemonHarness(configuration: "watch_interval_ms: 1000\n")
+        for id in ["OP-A", "OP-B"] {
+            var start = armedStart
+            start["id"] = .string(id)
+            _ = try daemon.call("io.jointops.Operations.Start", start)
+        }
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        for _ in 0..<3 { _ = try watcher.receive() }  // OP-A, OP-B, current
+        // The first change after a quiet spell goes out at once; the next ones wait for the interval.
+        _ = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-A"), "text": .string("first")])
+        #expect(try watcher.receive().parameters["event"]?["description"] == .string("note: first"))
+        #expect(try watcher.receive().operation?["id"] == .string("OP-A"))
+        for (id, text) in [("OP-A", "a1"), ("OP-B", "b1"), ("OP-A", "a2")] {
+            _ = try daemon.call("io.jointops.Operations.Note", ["id": .string(id), "text": .string(text)])
+        }
+        var replies: [String] = []
+        for _ in 0..<5 {
+            let reply = try watcher.receive()
+            if let event = reply.parameters["event"] { replies.append(event["description"]?.stringValue ?? "?") }
+            if let operation = reply.operation { replies.append("view \(operation["id"]?.stringValue ?? "?")") }
+        }
+        // Every event in order; OP-B's view after its change, OP-A's once, after its last.
+        #expect(replies == ["note: a1", "note: b1", "view OP-B", "note: a2", "view OP-A"])
+    }
+
     @Test func stoppingClosesIdleClientsAndWatchersInsteadOfWaitingForThem() throws {
         let daemon = try DaemonHarness()
         var start = armedStart

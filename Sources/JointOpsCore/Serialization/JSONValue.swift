@@ -44,11 +44,11 @@ public enum JSONValue: Sendable, Hashable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, to: &out)
+                Self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                members[key]!.write(to: &out)
+                member.value.write(to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -59,14 +59,15 @@ public enum JSONValue: Sendable, Hashable {
             out.append(UInt8(ascii: "0"))
             return
         }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // The digits are appended last first, then turned around in place.
+        let first = out.count
         var magnitude = value.magnitude
-        var digits: [UInt8] = []
         while magnitude > 0 {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
             magnitude /= 10
         }
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: digits.reversed())
+        out[first...].reverse()
     }
 
     /// Writes a JSON string; text with nothing to escape is copied in one go.
