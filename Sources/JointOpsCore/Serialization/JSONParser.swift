@@ -19,7 +19,12 @@ public enum JSONParser {
         var index = 0
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value() throws(Failure) -> JSONValue {
@@ -114,46 +119,63 @@ public enum JSONParser {
             for byte in word.utf8 { try expect(byte) }
         }
 
+        /// A string: text without escapes becomes a String in one step; escapes are decoded
+        /// into UTF-8 first.
         mutating func string() throws(Failure) -> String {
             try expect(UInt8(ascii: "\""))
-            var scalars = String.UnicodeScalarView()
-            var raw: [UInt8] = []
-            func flush() {
-                scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
-                raw.removeAll(keepingCapacity: true)
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") { index += 1 }
+            guard index < bytes.count else { throw Failure(offset: index, message: "unterminated string") }
+            if bytes[index] == UInt8(ascii: "\"") {
+                index += 1
+                return String(decoding: bytes[start..<index - 1], as: UTF8.self)
             }
+            var utf8 = Array(bytes[start..<index])
             while index < bytes.count {
                 let byte = bytes[index]
                 index += 1
-                if byte == UInt8(ascii: "\"") {
-                    flush()
-                    return String(scalars)
-                }
+                if byte == UInt8(ascii: "\"") { return String(decoding: utf8, as: UTF8.self) }
                 guard byte == UInt8(ascii: "\\") else {
-                    raw.append(byte)
+                    utf8.append(byte)
                     continue
                 }
-                flush()
                 guard index < bytes.count else { break }
                 let escape = bytes[index]
                 index += 1
                 switch escape {
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "b"): scalars.append("\u{8}")
-                case UInt8(ascii: "f"): scalars.append("\u{c}")
+                case UInt8(ascii: "n"): utf8.append(0x0A)
+                case UInt8(ascii: "r"): utf8.append(0x0D)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0C)
                 case UInt8(ascii: "u"):
-                    guard index + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
-                    else {
-                        throw Failure(offset: index, message: "bad \\u escape")
+                    var code = try hex4()
+                    // A surrogate pair written as two escapes is one scalar.
+                    if (0xD800..<0xDC00).contains(code), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    {
+                        let mark = index
+                        index += 2
+                        let low = try hex4()
+                        if (0xDC00..<0xE000).contains(low) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            index = mark
+                        }
                     }
-                    index += 4
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                default: scalars.append(Unicode.Scalar(escape))
+                    utf8.append(contentsOf: String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8)
+                default: utf8.append(escape)
                 }
             }
             throw Failure(offset: index, message: "unterminated string")
+        }
+
+        mutating func hex4() throws(Failure) -> UInt32 {
+            guard index + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16) else {
+                throw Failure(offset: index, message: "bad \\u escape")
+            }
+            index += 4
+            return code
         }
     }
 }
