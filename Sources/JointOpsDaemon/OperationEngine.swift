@@ -282,6 +282,7 @@ public actor OperationEngine {
     func acquire(_ id: String) async {
         if busy[id] == nil {
             busy[id] = []
+            committer.setCommandsInFlight(busy.count)
             return
         }
         await withCheckedContinuation { busy[id]!.append($0) }
@@ -290,6 +291,7 @@ public actor OperationEngine {
     func release(_ id: String) {
         guard var waiters = busy[id], !waiters.isEmpty else {
             busy[id] = nil
+            committer.setCommandsInFlight(busy.count)
             return
         }
         let next = waiters.removeFirst()

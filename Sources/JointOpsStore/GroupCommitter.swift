@@ -39,6 +39,9 @@ public final class GroupCommitter: Sendable {
 
     public let store: EventStore
     private let state = Mutex(State())
+    /// Commands being worked on that will commit soon (set by the caller): lingering only
+    /// pays while some of them have not arrived yet.
+    private let commandsInFlight = Atomic(0)
     private let queue = DispatchQueue(label: "jointops.store.commit", qos: .userInitiated)
 
     /// Told the number of changes in every transaction that committed, on the writer's
@@ -52,6 +55,11 @@ public final class GroupCommitter: Sendable {
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// Tells the committer how many commands are being worked on now (including those
+    /// waiting here): a batch waits for company only while more are on their way. Without
+    /// this it always lingers, as long as arrivals keep coming.
+    public func setCommandsInFlight(_ count: Int) { commandsInFlight.store(count, ordering: .relaxed) }
 
     /// How long the transaction being written has taken so far (nil when idle).
     public var writingFor: Duration? {
@@ -90,21 +98,26 @@ public final class GroupCommitter: Sendable {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
-    /// Writes batches until nothing is pending. Before each batch it lingers while commands
-    /// are still arriving — at most `batchMaxWait`, and no longer once a 50 µs poll sees no
-    /// new arrival — so callers resumed by the previous batch can join this one.
+    /// Writes batches until nothing is pending. Before each batch it lingers while more
+    /// commands are on their way — at most `batchMaxWait`, and no longer once a 20 µs poll
+    /// sees no new arrival — so callers resumed by the previous batch can join this one. A
+    /// lone command (nothing else in flight) is written at once.
     private func drain() {
         let options = store.options
         let linger =
             UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
             + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000)
+        let tracked = commandsInFlight.load(ordering: .relaxed) > 0
+        func othersComing(_ pending: Int) -> Bool {
+            !tracked || commandsInFlight.load(ordering: .relaxed) > pending
+        }
         func gather() {
             let deadline = DispatchTime.now().uptimeNanoseconds + linger
             var seen = state.withLock { $0.pending.count }
-            while seen < options.batchMaxSize, DispatchTime.now().uptimeNanoseconds < deadline {
-                usleep(50)
+            while seen > 0, seen < options.batchMaxSize, othersComing(seen), DispatchTime.now().uptimeNanoseconds < deadline {
+                usleep(tracked ? 20 : 50)
                 let now = state.withLock { $0.pending.count }
-                if now == seen { break }
+                if now == seen, !tracked { break }
                 seen = now
             }
         }
