@@ -20,7 +20,8 @@ public struct DaemonConfiguration: Sendable {
     public var socketGroup = "jointops"
     public var maxConnections = 256
     public var maxMessageBytes = 65_536
-    public var watchBuffer = 1024
+    /// How many changes may wait for one watcher before it is disconnected as too slow.
+    public var watchBuffer = 8192
     /// The shortest time between two writes to one watcher: changes arriving meanwhile
     /// share a write, and an operation's view is sent once per write (milliseconds).
     public var watchIntervalMilliseconds = 50

@@ -15,6 +15,10 @@ public final class VarlinkClient: @unchecked Sendable {
 
     private let descriptor: CInt
     private var pending: [UInt8] = []
+    /// Bytes of the current reply `skipReplies` has passed over.
+    private var skippedOfReply = 0
+    /// Where `recv` reads to, allocated once.
+    private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
 
     /// `timeout` bounds every receive (nil waits as long as it takes).
     public init(socketPath path: String, timeout: Duration? = nil) throws {
@@ -52,7 +56,10 @@ public final class VarlinkClient: @unchecked Sendable {
         descriptor = socketDescriptor
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        scratch.deallocate()
+    }
 
     /// Sends raw bytes as they are (for tests of malformed input).
     public func sendRaw(_ bytes: [UInt8]) throws {
@@ -76,20 +83,35 @@ public final class VarlinkClient: @unchecked Sendable {
                 pending.removeSubrange(...end)
                 return try VarlinkReply(json: text)
             }
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count = recv(descriptor, scratch.baseAddress, scratch.count, 0)
             guard count > 0 else { throw Failure.disconnected }
-            pending.append(contentsOf: buffer[..<count])
+            pending.append(contentsOf: scratch[..<count])
         }
     }
 
     /// Reads what has arrived, without decoding it, and returns how many whole messages that
     /// completed (for load tests whose watchers should cost the machine as little as possible).
+    /// A reply that ends the stream (one without `continues`, such as WatcherTooSlow) throws
+    /// `disconnected`.
     public func skipReplies() throws -> Int {
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        let count = recv(descriptor, scratch.baseAddress, scratch.count, 0)
         guard count > 0 else { throw Failure.disconnected }
-        return buffer[..<count].count { $0 == 0 }
+        let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: count)
+        var replies = 0
+        var start = 0
+        while start < count {
+            // Canonical replies begin {"continues":true while the stream goes on; one that
+            // does not (an error) ends it. Only a reply that begins in this read is checked.
+            if skippedOfReply == 0, start + 3 <= count, bytes[start + 2] != UInt8(ascii: "c") { throw Failure.disconnected }
+            guard let found = memchr(scratch.baseAddress! + start, 0, count - start) else {
+                skippedOfReply += count - start
+                break
+            }
+            replies += 1
+            skippedOfReply = 0
+            start = UnsafeRawPointer(found) - UnsafeRawPointer(scratch.baseAddress!) + 1
+        }
+        return replies
     }
 
     /// Whether a reply can be received without blocking, waiting at most `milliseconds`.
