@@ -83,11 +83,22 @@ public struct VarlinkReply: Sendable {
         self.init(parameters: error.parameters, error: error.name)
     }
 
+    /// The canonical text (keys in order: continues, error, parameters), written without
+    /// building the enclosing object.
     public var json: String {
-        var members: [String: JSONValue] = ["parameters": .object(parameters)]
-        if let error { members["error"] = .string(error) }
-        if continues { members["continues"] = .bool(true) }
-        return JSONValue.object(members).canonical
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        out.append(UInt8(ascii: "{"))
+        if continues { out.append(contentsOf: #""continues":true,"#.utf8) }
+        if let error {
+            out.append(contentsOf: #""error":"#.utf8)
+            JSONValue.writeString(error, to: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: #""parameters":"#.utf8)
+        JSONValue.object(parameters).write(to: &out)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     public init(json text: String) throws(VarlinkError) {
