@@ -9,54 +9,142 @@ enum Views {
 
     static func priority(_ state: OperationState) -> String? { state.priorityLevel.map { "P\($0)" } }
 
+    /// An operation as io.jointops.Operations shows it (type Operation). Written straight
+    /// to canonical text — it goes out with every command's reply and every change a
+    /// watcher sees — so members are written in sorted key order.
     static func operation(_ state: OperationState) -> JSONValue {
         let workflow = state.workflow
-        var attributes: [String: JSONValue] = [:]
-        for (index, value) in state.attributes.enumerated() {
-            if let value { attributes[workflow.attributes[index].name] = .string(value.description) }
+        var json = CanonicalJSONWriter(capacity: 2048)
+        json.object { json in
+            json.key("allowed")
+            json.array { json in for event in state.allowedNow() { json.string(event) } }
+            json.key("attributes")
+            json.object { json in
+                var attributes: [(String, String)] = []
+                for (index, value) in state.attributes.enumerated() {
+                    if let value { attributes.append((workflow.attributes[index].name, value.description)) }
+                }
+                for (name, value) in attributes.sorted(by: { $0.0 < $1.0 }) {
+                    json.key(name)
+                    json.string(value)
+                }
+            }
+            json.key("branches")
+            json.array { json in for instance in state.branches { branch(instance, of: workflow, to: &json) } }
+            json.key("ending")
+            json.string(state.ending)
+            json.key("escalations")
+            json.array { json in
+                for escalation in state.escalations {
+                    json.object { json in
+                        json.key("acknowledgedAt")
+                        json.string(escalation.acknowledgedAt.map { ISO8601.format($0) })
+                        json.key("deadline")
+                        json.string(escalation.timer.map { workflow.deadlines[$0.index].id })
+                        json.key("number")
+                        json.int(escalation.number)
+                        json.key("openedAt")
+                        json.string(ISO8601.format(escalation.openedAt))
+                        json.key("reason")
+                        json.string(escalation.reason)
+                        json.key("resolvedAt")
+                        json.string(escalation.resolvedAt.map { ISO8601.format($0) })
+                        json.key("rungsFired")
+                        json.int(escalation.rungsFired)
+                    }
+                }
+            }
+            json.key("heldReason")
+            json.string(state.hold?.reason)
+            json.key("heldSince")
+            json.string(state.hold.map { ISO8601.format($0.since) })
+            json.key("id")
+            json.string(state.id)
+            json.key("lastChangeAt")
+            json.string(ISO8601.format(state.lastChangeAt))
+            json.key("phase")
+            json.string(state.phaseName)
+            json.key("priority")
+            json.string(priority(state))
+            json.key("region")
+            json.string(state.region)
+            json.key("startedAt")
+            json.string(ISO8601.format(state.startedAt))
+            json.key("timers")
+            json.array { json in
+                let escalating = Set(state.escalations.filter(\.isOpen).compactMap(\.timer))
+                for timer in state.timers.sorted(by: { $0.due < $1.due }) {
+                    let (kind, name, instance) = describe(timer.key, state)
+                    json.object { json in
+                        json.key("due")
+                        json.string(ISO8601.format(timer.due))
+                        json.key("escalating")
+                        json.bool(escalating.contains(timer.key))
+                        json.key("instance")
+                        json.string(instance)
+                        json.key("kind")
+                        json.string(kind)
+                        json.key("name")
+                        json.string(name)
+                    }
+                }
+            }
+            json.key("title")
+            json.string(workflow.title.description)
+            json.key("version")
+            json.int(workflow.version)
+            json.key("workflow")
+            json.string(workflow.id)
         }
-        let branches: [JSONValue] = state.branches.map { instance in
-            let definition = workflow.branches[instance.definition]
-            let steps = instance.stepEnteredAt.enumerated().compactMap { index, at in at.map { (definition.steps[index].name, $0) } }
-                .sorted { $0.1 < $1.1 }
-                .map { JSONValue.object(["step": .string($0.0), "enteredAt": time($0.1)]) }
-            let current = definition.steps[instance.step]
-            let next =
-                instance.status == .active
-                ? current.reachableDirectly.map { definition.steps[$0].name } + current.outcomes.map { "outcome:\($0.name)" } : []
-            return .object([
-                "instance": .string(instance.name), "branch": .string(definition.name), "kind": .string(definition.kind.rawValue),
-                "step": .string(current.name), "status": .string(instance.status.rawValue), "region": .string(instance.region),
-                "units": .int(Int64(instance.units)), "dispatchedAt": time(instance.dispatchedAt), "outcome": optional(instance.outcome),
-                "steps": .array(steps), "next": .array(next.map(JSONValue.string)),
-                "assignedUnits": .array(instance.assignedUnits.map(JSONValue.string)),
-                "awaitingUnits": .int(Int64(instance.isAwaitingUnits ? instance.missingUnits : 0)),
-            ])
+        return .encoded(json.text)
+    }
+
+    /// One branch instance of an operation's view (type Branch).
+    private static func branch(_ instance: BranchInstance, of workflow: Workflow, to json: inout CanonicalJSONWriter) {
+        let definition = workflow.branches[instance.definition]
+        let current = definition.steps[instance.step]
+        json.object { json in
+            json.key("assignedUnits")
+            json.array { json in for unit in instance.assignedUnits { json.string(unit) } }
+            json.key("awaitingUnits")
+            json.int(instance.isAwaitingUnits ? instance.missingUnits : 0)
+            json.key("branch")
+            json.string(definition.name)
+            json.key("dispatchedAt")
+            json.string(ISO8601.format(instance.dispatchedAt))
+            json.key("instance")
+            json.string(instance.name)
+            json.key("kind")
+            json.string(definition.kind.rawValue)
+            json.key("next")
+            json.array { json in
+                guard instance.status == .active else { return }
+                for step in current.reachableDirectly { json.string(definition.steps[step].name) }
+                for outcome in current.outcomes { json.string("outcome:\(outcome.name)") }
+            }
+            json.key("outcome")
+            json.string(instance.outcome)
+            json.key("region")
+            json.string(instance.region)
+            json.key("status")
+            json.string(instance.status.rawValue)
+            json.key("step")
+            json.string(current.name)
+            json.key("steps")
+            json.array { json in
+                let entered = instance.stepEnteredAt.enumerated().compactMap { index, at in at.map { (definition.steps[index].name, $0) } }
+                for (step, at) in entered.sorted(by: { $0.1 < $1.1 }) {
+                    json.object { json in
+                        json.key("enteredAt")
+                        json.string(ISO8601.format(at))
+                        json.key("step")
+                        json.string(step)
+                    }
+                }
+            }
+            json.key("units")
+            json.int(instance.units)
         }
-        let escalating = Set(state.escalations.filter(\.isOpen).compactMap(\.timer))
-        let timers: [JSONValue] = state.timers.sorted { $0.due < $1.due }.map { timer in
-            let (kind, name, instance) = describe(timer.key, state)
-            return .object([
-                "kind": .string(kind), "name": .string(name), "instance": optional(instance), "due": time(timer.due),
-                "escalating": .bool(escalating.contains(timer.key)),
-            ])
-        }
-        let escalations: [JSONValue] = state.escalations.map { escalation in
-            .object([
-                "number": .int(Int64(escalation.number)), "reason": .string(escalation.reason),
-                "deadline": optional(escalation.timer.map { workflow.deadlines[$0.index].id }), "openedAt": time(escalation.openedAt),
-                "rungsFired": .int(Int64(escalation.rungsFired)), "acknowledgedAt": escalation.acknowledgedAt.map(time) ?? .null,
-                "resolvedAt": escalation.resolvedAt.map(time) ?? .null,
-            ])
-        }
-        return .object([
-            "id": .string(state.id), "workflow": .string(workflow.id), "version": .int(Int64(workflow.version)),
-            "title": .string(workflow.title.description), "phase": .string(state.phaseName), "region": .string(state.region),
-            "priority": optional(priority(state)), "attributes": .object(attributes), "startedAt": time(state.startedAt),
-            "lastChangeAt": time(state.lastChangeAt), "heldReason": optional(state.hold?.reason),
-            "heldSince": state.hold.map { time($0.since) } ?? .null, "ending": optional(state.ending), "branches": .array(branches),
-            "timers": .array(timers), "escalations": .array(escalations), "allowed": .array(state.allowedNow().map(JSONValue.string)),
-        ])
     }
 
     static func describe(_ key: TimerKey, _ state: OperationState) -> (String, String, String?) {

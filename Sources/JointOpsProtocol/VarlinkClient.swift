@@ -76,12 +76,15 @@ public final class VarlinkClient: @unchecked Sendable {
     }
 
     /// The next reply on the connection.
-    public func receive() throws -> VarlinkReply {
+    public func receive() throws -> VarlinkReply { try VarlinkReply(json: receiveText()) }
+
+    /// The next reply's text, exactly as the daemon sent it.
+    public func receiveText() throws -> String {
         while true {
             if let end = pending.firstIndex(of: 0) {
                 let text = String(decoding: pending[..<end], as: UTF8.self)
                 pending.removeSubrange(...end)
-                return try VarlinkReply(json: text)
+                return text
             }
             let count = recv(descriptor, scratch.baseAddress, scratch.count, 0)
             guard count > 0 else { throw Failure.disconnected }

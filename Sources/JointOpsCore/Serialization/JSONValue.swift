@@ -10,6 +10,9 @@ public enum JSONValue: Sendable, Hashable {
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
+    /// Canonical JSON text written elsewhere (by `CanonicalJSONWriter`), spliced in as it
+    /// is. Only for replies: parsed text never yields it.
+    case encoded(String)
 
     /// The canonical text.
     public var canonical: String { String(decoding: canonicalBytes, as: UTF8.self) }
@@ -35,6 +38,7 @@ public enum JSONValue: Sendable, Hashable {
                 out.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
             }
         case .string(let text): Self.writeString(text, to: &out)
+        case .encoded(let text): out.append(contentsOf: text.utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {

@@ -1,0 +1,41 @@
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// The operation view is written straight to canonical text; this checks, on the bytes the
+/// daemon sends, that every reply is canonical (sorted keys, the form JSONValue writes) and
+/// says what the operation's state says, in each state a busy operation passes through.
+@Suite struct ViewsTests {
+    @Test func theOperationViewIsCanonicalInEveryStateItPassesThrough() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-VIEW")
+        let client = try daemon.client()
+        let calls: [(String, [String: JSONValue])] = [
+            ("Start", start), ("Fire", ["event": .string("assess")]), ("Fire", ["event": .string("dispatch")]),
+            ("Advance", ["branch": .string("swat"), "step": .string("en_route")]),
+            ("Note", ["text": .string("shots reported, \"two\" suspects\n")]), ("Escalate", ["reason": .string("need helicopter")]),
+            ("Hold", ["reason": .string("awaiting negotiator")]), ("Show", [:]),
+        ]
+        var last: JSONValue?
+        for (method, parameters) in calls {
+            var parameters = parameters
+            if method != "Start" { parameters["id"] = .string("OP-VIEW") }
+            try client.send(VarlinkCall(method: "io.jointops.Operations.\(method)", parameters: parameters))
+            let text = try client.receiveText()
+            let reply = try JSONParser.parse(text)
+            #expect(reply["error"] == nil, "\(method): \(text)")
+            #expect(reply.canonical == text, "\(method)")
+            last = reply["parameters"]?["operation"]
+        }
+        let view = try #require(last)
+        #expect(view["id"] == .string("OP-VIEW"))
+        #expect(view["heldReason"] == .string("awaiting negotiator"))
+        #expect(view["attributes"]?["priority"] == .string("P1"))
+        #expect(view["escalations"]?.arrayValue?.first?["reason"] == .string("need helicopter"))
+        let swat = view["branches"]?.arrayValue?.first { $0["branch"] == .string("swat") }
+        #expect(swat?["step"] == .string("en_route"))
+        #expect(swat?["steps"]?.arrayValue?.compactMap { $0["step"]?.stringValue }.last == "en_route")
+        #expect(view["timers"]?.arrayValue?.isEmpty == false)
+    }
+}
