@@ -167,14 +167,40 @@ enum Views {
         ])
     }
 
+    /// An event as io.jointops.Operations shows it (type Event), written straight to
+    /// canonical text: watchers get one per event.
     static func event(
         sequence: Int64, operationSequence: Int64, operation: String, at: Instant, actor: Actor?, kind: String, description: String
     ) -> JSONValue {
-        .object([
-            "sequence": .int(sequence), "operationSequence": .int(operationSequence), "operation": .string(operation), "at": time(at),
-            "actor": actor.map { .object(["uid": .int(Int64($0.uid)), "name": .string($0.name), "role": .string($0.role)]) } ?? .null,
-            "kind": .string(kind), "description": .string(description),
-        ])
+        var json = CanonicalJSONWriter(capacity: 256)
+        json.object { json in
+            json.key("actor")
+            if let actor {
+                json.object { json in
+                    json.key("name")
+                    json.string(actor.name)
+                    json.key("role")
+                    json.string(actor.role)
+                    json.key("uid")
+                    json.int(Int(actor.uid))
+                }
+            } else {
+                json.value(.null)
+            }
+            json.key("at")
+            json.string(ISO8601.format(at))
+            json.key("description")
+            json.string(description)
+            json.key("kind")
+            json.string(kind)
+            json.key("operation")
+            json.string(operation)
+            json.key("operationSequence")
+            json.value(.int(operationSequence))
+            json.key("sequence")
+            json.value(.int(sequence))
+        }
+        return .encoded(json.text)
     }
 
     /// A unit as io.jointops.Units shows it.

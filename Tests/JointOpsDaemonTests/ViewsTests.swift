@@ -2,7 +2,7 @@ import JointOpsCore
 import JointOpsProtocol
 import Testing
 
-/// The operation view is written straight to canonical text; this checks, on the bytes the
+/// The operation and event views are written straight to canonical text; this checks, on the bytes the
 /// daemon sends, that every reply is canonical (sorted keys, the form JSONValue writes) and
 /// says what the operation's state says, in each state a busy operation passes through.
 @Suite struct ViewsTests {
@@ -15,7 +15,7 @@ import Testing
             ("Start", start), ("Fire", ["event": .string("assess")]), ("Fire", ["event": .string("dispatch")]),
             ("Advance", ["branch": .string("swat"), "step": .string("en_route")]),
             ("Note", ["text": .string("shots reported, \"two\" suspects\n")]), ("Escalate", ["reason": .string("need helicopter")]),
-            ("Hold", ["reason": .string("awaiting negotiator")]), ("Show", [:]),
+            ("Hold", ["reason": .string("awaiting negotiator")]), ("History", [:]), ("Show", [:]),
         ]
         var last: JSONValue?
         for (method, parameters) in calls {
@@ -26,6 +26,7 @@ import Testing
             let reply = try JSONParser.parse(text)
             #expect(reply["error"] == nil, "\(method): \(text)")
             #expect(reply.canonical == text, "\(method)")
+            if method == "History" { #expect(reply["parameters"]?["events"]?.arrayValue?.count ?? 0 > 8) }
             last = reply["parameters"]?["operation"]
         }
         let view = try #require(last)
