@@ -190,7 +190,8 @@ public actor OperationEngine {
         for (index, (state, before, transition)) in changes.enumerated() {
             operations[state.id] = state
             metrics.operationChanged(from: before, to: state, events: transition.events)
-            await timers.apply(transition.effects, operation: state.id)
+            // No hop to the scheduler for a change that arms or cancels nothing (most of them).
+            if transition.effects.contains(where: \.touchesTimers) { await timers.apply(transition.effects, operation: state.id) }
             hub.publish(state: state, events: transition.events, view: index == 0 ? firstView : nil)
             for record in transition.events { log(record, of: state) }
             if state.phase.isTerminal { operations[state.id] = nil }
@@ -205,6 +206,13 @@ public actor OperationEngine {
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.
     private func log(_ record: RecordedEvent, of state: OperationState) {
+        let level: Logger.Level
+        switch record.event {
+        case .deadlineMissed, .escalated, .escalationRaised, .unitPreempted: level = .warning
+        default: level = .info
+        }
+        // Build the metadata only for a message that will be written.
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "operation": "\(state.id)", "workflow": "\(state.workflow.id)", "region": "\(state.region)", "event": "\(record.event.kind)",
         ]
@@ -234,12 +242,7 @@ public actor OperationEngine {
         case .escalated, .escalationRaised: metadata["message_id"] = "\(JournalMessageID.escalation)"
         default: break
         }
-        let important: Bool
-        switch record.event {
-        case .deadlineMissed, .escalated, .escalationRaised, .unitPreempted: important = true
-        default: important = false
-        }
-        logger.log(level: important ? .warning : .info, "\(state.id): \(state.describe(record.event))", metadata: metadata)
+        logger.log(level: level, "\(state.id): \(state.describe(record.event))", metadata: metadata)
     }
 
     func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {

@@ -10,3 +10,13 @@ public enum Effect: Sendable, Hashable {
     /// The branch instance ended: its units are free again.
     case releaseUnits(instance: String)
 }
+
+extension Effect {
+    /// Whether the effect arms or cancels a timer.
+    public var touchesTimers: Bool {
+        switch self {
+        case .armTimer, .cancelTimer: true
+        default: false
+        }
+    }
+}
