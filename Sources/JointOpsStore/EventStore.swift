@@ -9,6 +9,8 @@ import Synchronization
 public final class EventStore: Sendable {
     public let options: StoreOptions
     let pool: DatabasePool
+    /// Checkpoints the WAL away from the writer's thread (see `Checkpointer`).
+    let checkpointer: Checkpointer
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
 
@@ -53,12 +55,14 @@ public final class EventStore: Sendable {
     /// (`PRAGMA quick_check`).
     public init(options: StoreOptions) throws(StoreError) {
         self.options = options
+        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+        checkpointer = Checkpointer(path: options.path, synchronous: synchronous)
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(
             Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
@@ -70,6 +74,10 @@ public final class EventStore: Sendable {
                     .corrupt,
                     "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
                 )
+            }
+            let checkpointer = checkpointer
+            pool.writeWithoutTransaction { db in
+                if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
@@ -189,7 +197,12 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// Closes the store, leaving everything in the database file: the WAL is checkpointed
+    /// and truncated first (best effort — whatever stays in the WAL is durable there too,
+    /// and the next open reads it).
     public func close() throws(StoreError) {
+        checkpointer.close()
+        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
     }
 }
