@@ -156,13 +156,14 @@ public final class EventStore: Sendable {
         do {
             try pool.write { db in
                 var head = try ChainHead.read(db)
+                let statements = WriteStatements(db)
                 for roster in rosters {
                     try UnitWriter.append(roster, head: &head, db)
                     try UnitWriter.write(roster.units, db)
                 }
                 for change in changes {
-                    try EventWriter.append(change, head: &head, db)
-                    try ProjectionWriter.write(change, db)
+                    try EventWriter.append(change, head: &head, db, statements)
+                    try ProjectionWriter.write(change, db, statements)
                     try ReportFactsWriter.write(change, db)
                     if let request = change.request {
                         try db.execute(

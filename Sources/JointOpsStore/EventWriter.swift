@@ -4,19 +4,14 @@ import JointOpsCore
 
 /// Appends a change's events to the event log, extending the hash chain.
 enum EventWriter {
-    static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+    static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
+        let statement = try statements.insertEvent()
         let state = change.state
         var operationSequence = Int64(state.sequence - change.events.count)
         for record in change.events {
             operationSequence += 1
             let sequence = head.sequence + 1
             let payloadBytes = state.payload(of: record.event).canonicalBytes
-            let payload = String(decoding: payloadBytes, as: UTF8.self)
             let kind = record.event.kind
             let canonical = EventHash.canonicalBytes(
                 sequence: sequence, operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds,
@@ -31,7 +26,7 @@ enum EventWriter {
             insert.bind(record.actor?.name)
             insert.bind(record.actor?.role)
             insert.bind(kind)
-            insert.bind(payload)
+            insert.bindText(payloadBytes)
             insert.bindBlob(head.hash)
             insert.bindBlob(hash)
             try insert.run()

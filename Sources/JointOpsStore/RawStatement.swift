@@ -37,10 +37,25 @@ struct RawStatement {
     mutating func bind(_ value: String?) {
         guard var value else { return bindNull() }
         index += 1
+        guard !value.isEmpty else {
+            // An empty buffer may have no address, and a NULL address binds NULL, not ''.
+            _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+            return
+        }
         value.withUTF8 { bytes in
             _ = sqlite3_bind_text(
                 statement, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
                 Self.transient)
+        }
+    }
+
+    /// UTF-8 bytes bound as text (no String built for them).
+    mutating func bindText(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return bind("" as String?) }
+        index += 1
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_text(
+                statement, index, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), Self.transient)
         }
     }
 
