@@ -15,9 +15,9 @@ final class WriteStatements {
 
     init(_ db: Database) { self.db = db }
 
-    private func statement(_ slot: inout Statement?, _ sql: String) throws -> Statement {
+    private func statement(_ slot: inout Statement?, _ sql: @autoclosure () -> String) throws -> Statement {
         if let statement = slot { return statement }
-        let statement = try db.cachedStatement(sql: sql)
+        let statement = try db.cachedStatement(sql: sql())
         slot = statement
         return statement
     }
