@@ -11,6 +11,8 @@ public final class EventStore: Sendable {
     let pool: DatabasePool
     /// Checkpoints the WAL away from the writer's thread (see `Checkpointer`).
     let checkpointer: Checkpointer
+    /// The chain head the last commit left (see `ChainHeadCache`).
+    private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
 
@@ -155,7 +157,7 @@ public final class EventStore: Sendable {
     public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) {
         do {
             try pool.write { db in
-                var head = try ChainHead.read(db)
+                var (head, dataVersion) = try chainHead.take(db)
                 let statements = WriteStatements(db)
                 for roster in rosters {
                     try UnitWriter.append(roster, head: &head, db)
@@ -171,6 +173,7 @@ public final class EventStore: Sendable {
                             arguments: [request.id, change.state.id, request.method, request.reply, change.state.lastChangeAt.milliseconds])
                     }
                 }
+                chainHead.keep(head, dataVersion: dataVersion, db)
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")

@@ -44,3 +44,41 @@ import Testing
         try db.close()
     }
 }
+
+/// The chain head kept in memory between commits never runs ahead of the disk.
+@Suite struct ChainHeadTests {
+    @Test func twoStoresOnOneFileTakeTurnsWithAnIntactChain() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let first = try EventStore.withLibrary(at: path, workflows)
+        let second = try EventStore(options: StoreOptions(path: path))
+        var turns = 0
+        for round in 0..<4 {
+            // Each store's remembered head is stale after the other's commit.
+            try first.commit(try startOperations(workflows[0].0, count: 2, prefix: "A\(round)-"))
+            try second.commit(try startOperations(workflows[0].0, count: 2, prefix: "B\(round)-"))
+            turns += 2
+        }
+        #expect(try first.verifyChain().isIntact)
+        #expect(try second.allOperations().count == turns * 2)
+        try second.close()
+        try first.close()
+    }
+
+    @Test func aFailedBatchLeavesNoHeadBehind() throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows)
+        let changes = try startOperations(workflows[0].0, count: 3)
+        try store.commit([changes[0]])
+        // The same operation started twice in one batch: the batch fails part-way, after its
+        // first events were appended inside the transaction.
+        #expect(throws: StoreError.self) { try store.commit([changes[1], changes[1]]) }
+        try store.commit([changes[2]])
+        try store.commit([changes[1]])
+        #expect(try store.verifyChain().isIntact)
+        #expect(try store.eventCount() == changes.reduce(0) { $0 + $1.events.count })
+        try store.close()
+    }
+}
