@@ -23,6 +23,8 @@ struct ChainHead: Sendable {
 /// connection committed since (this connection's own commits do not change it), taken out
 /// while a transaction runs, and put back only once that transaction committed: a failed
 /// or rolled-back batch leaves nothing, and the next transaction reads the head from disk.
+/// (Not through GRDB's `afterNextTransaction`: a transaction observer makes GRDB prepare
+/// DELETE statements again.)
 final class ChainHeadCache: Sendable {
     private struct Entry {
         var head: ChainHead
@@ -43,8 +45,12 @@ final class ChainHeadCache: Sendable {
         return (try ChainHead.read(db), version)
     }
 
-    /// Keeps `head` once the running transaction commits.
-    func keep(_ head: ChainHead, dataVersion: Int64, _ db: Database) {
-        db.afterNextTransaction(onCommit: { _ in self.entry.withLock { $0 = Entry(head: head, dataVersion: dataVersion) } })
+    /// Keeps `head`, the head a transaction left that has committed. A newer head kept
+    /// meanwhile (by a transaction that ran after it) wins.
+    func keep(_ head: ChainHead, dataVersion: Int64) {
+        entry.withLock { entry in
+            if let newer = entry, newer.head.sequence > head.sequence { return }
+            entry = Entry(head: head, dataVersion: dataVersion)
+        }
     }
 }

@@ -156,7 +156,7 @@ public final class EventStore: Sendable {
     /// transaction: either everything is durable when this returns, or nothing is.
     public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) {
         do {
-            try pool.write { db in
+            let committed = try pool.write { db in
                 var (head, dataVersion) = try chainHead.take(db)
                 let statements = WriteStatements(db)
                 for roster in rosters {
@@ -173,8 +173,9 @@ public final class EventStore: Sendable {
                             arguments: [request.id, change.state.id, request.method, request.reply, change.state.lastChangeAt.milliseconds])
                     }
                 }
-                chainHead.keep(head, dataVersion: dataVersion, db)
+                return (head, dataVersion)
             }
+            chainHead.keep(committed.0, dataVersion: committed.1)
         } catch {
             throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")
         }
