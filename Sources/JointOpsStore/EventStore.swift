@@ -28,6 +28,9 @@ public final class EventStore: Sendable {
         /// Roster units the command changed (assigned, released, moved along their lifecycle),
         /// as they stand after it.
         public var units: [Unit]
+        /// The events' payloads and canonical bytes, built ahead by `GroupCommitter` (nil:
+        /// the writer builds them).
+        var prepared: [EventWriter.Prepared]?
 
         public init(
             state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil, units: [Unit] = []

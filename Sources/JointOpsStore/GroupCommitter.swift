@@ -67,6 +67,10 @@ public final class GroupCommitter: Sendable {
     /// Commits changes to several operations atomically (they share one transaction);
     /// returns once they are durable.
     public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) {
+        // The rows' payloads and canonical bytes are built here, on the caller's task, not on
+        // the one writer thread every caller waits for.
+        var changes = changes
+        for index in changes.indices { changes[index].prepared = EventWriter.prepare(changes[index]) }
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let startWriter = state.withLock { state in
