@@ -95,17 +95,19 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Writes batches until nothing is pending. Before each batch it lingers while commands
-    /// are still arriving — at most `batchMaxWait`, and no longer once a 50 µs poll sees no
-    /// new arrival — so callers resumed by the previous batch can join this one.
+    /// are still arriving — at most `batchMaxWait`, no longer once a 50 µs poll sees no new
+    /// arrival, and no longer once as many have arrived as the previous batch resumed — so
+    /// callers resumed by the previous batch can join this one.
     private func drain() {
         let options = store.options
         let linger =
             UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
             + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000)
+        var resumed = options.batchMaxSize
         func gather() {
             let deadline = DispatchTime.now().uptimeNanoseconds + linger
             var seen = state.withLock { $0.pending.count }
-            while seen < options.batchMaxSize, DispatchTime.now().uptimeNanoseconds < deadline {
+            while seen < min(options.batchMaxSize, resumed), DispatchTime.now().uptimeNanoseconds < deadline {
                 usleep(50)
                 let now = state.withLock { $0.pending.count }
                 if now == seen { break }
@@ -122,6 +124,7 @@ public final class GroupCommitter: Sendable {
                 return batch
             }
             guard !batch.isEmpty else { return }
+            resumed = batch.count
             do {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let startedCPU = Self.threadCPUNanoseconds()
