@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 public import JointOpsCore
 import Synchronization
 
@@ -207,10 +208,17 @@ public final class EventStore: Sendable {
 
     /// Closes the store, leaving everything in the database file: the WAL is checkpointed
     /// and truncated first (best effort — whatever stays in the WAL is durable there too,
-    /// and the next open reads it).
+    /// and the next open reads it). It waits at most 100 ms for readers of other processes
+    /// to leave the WAL, not the whole busy timeout.
     public func close() throws(StoreError) {
         checkpointer.close()
-        _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        let busyMilliseconds = Int32(
+            options.busyTimeout.components.seconds * 1000 + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
+        _ = try? pool.writeWithoutTransaction { db in
+            sqlite3_busy_timeout(db.sqliteConnection, 100)
+            defer { sqlite3_busy_timeout(db.sqliteConnection, busyMilliseconds) }
+            try db.checkpoint(.truncate)
+        }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
     }
 }
