@@ -11,6 +11,17 @@ enum EventHash {
     static func canonicalBytes(
         sequence: Int64, operationID: String, operationSequence: Int64, at: Int64, actor: Actor?, kind: String, payload: [UInt8]
     ) -> [UInt8] {
+        var out = canonicalPrefix(
+            operationID: operationID, operationSequence: operationSequence, at: at, actor: actor, kind: kind, payload: payload)
+        finishCanonical(&out, sequence: sequence)
+        return out
+    }
+
+    /// The canonical bytes up to the sequence, the one column only the writer knows (it is the
+    /// last key in sorted order): a caller can build this before its change reaches the writer.
+    static func canonicalPrefix(
+        operationID: String, operationSequence: Int64, at: Int64, actor: Actor?, kind: String, payload: [UInt8]
+    ) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160 + payload.count)
         out.append(contentsOf: #"{"actor":"#.utf8)
@@ -36,9 +47,13 @@ enum EventHash {
         out.append(contentsOf: #","payload":"#.utf8)
         out.append(contentsOf: payload)
         out.append(contentsOf: #","sequence":"#.utf8)
-        JSONValue.int(sequence).write(to: &out)
-        out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// Completes a `canonicalPrefix` with the event's sequence.
+    static func finishCanonical(_ prefix: inout [UInt8], sequence: Int64) {
+        JSONValue.int(sequence).write(to: &prefix)
+        prefix.append(UInt8(ascii: "}"))
     }
 
     static func hash(previous: [UInt8], canonical: [UInt8]) -> [UInt8] {

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 public import JointOpsCore
 import Synchronization
 
@@ -9,6 +10,10 @@ import Synchronization
 public final class EventStore: Sendable {
     public let options: StoreOptions
     let pool: DatabasePool
+    /// Checkpoints the WAL away from the writer's thread (see `Checkpointer`).
+    let checkpointer: Checkpointer
+    /// The chain head the last commit left (see `ChainHeadCache`).
+    private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
 
@@ -24,6 +29,9 @@ public final class EventStore: Sendable {
         /// Roster units the command changed (assigned, released, moved along their lifecycle),
         /// as they stand after it.
         public var units: [Unit]
+        /// The events' payloads and canonical bytes, built ahead by `GroupCommitter` (nil:
+        /// the writer builds them).
+        var prepared: [EventWriter.Prepared]?
 
         public init(
             state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil, units: [Unit] = []
@@ -53,12 +61,14 @@ public final class EventStore: Sendable {
     /// (`PRAGMA quick_check`).
     public init(options: StoreOptions) throws(StoreError) {
         self.options = options
+        let synchronous = options.durability == .full ? "FULL" : "NORMAL"
+        checkpointer = Checkpointer(path: options.path, synchronous: synchronous)
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(
             Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(options.durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         do {
@@ -70,6 +80,10 @@ public final class EventStore: Sendable {
                     .corrupt,
                     "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
                 )
+            }
+            let checkpointer = checkpointer
+            pool.writeWithoutTransaction { db in
+                if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
@@ -146,15 +160,16 @@ public final class EventStore: Sendable {
     /// transaction: either everything is durable when this returns, or nothing is.
     public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) {
         do {
-            try pool.write { db in
-                var head = try ChainHead.read(db)
+            let committed = try pool.write { db in
+                var (head, dataVersion) = try chainHead.take(db)
+                let statements = WriteStatements(db)
                 for roster in rosters {
                     try UnitWriter.append(roster, head: &head, db)
                     try UnitWriter.write(roster.units, db)
                 }
                 for change in changes {
-                    try EventWriter.append(change, head: &head, db)
-                    try ProjectionWriter.write(change, db)
+                    try EventWriter.append(change, head: &head, db, statements)
+                    try ProjectionWriter.write(change, db, statements)
                     try ReportFactsWriter.write(change, db)
                     if let request = change.request {
                         try db.execute(
@@ -162,7 +177,9 @@ public final class EventStore: Sendable {
                             arguments: [request.id, change.state.id, request.method, request.reply, change.state.lastChangeAt.milliseconds])
                     }
                 }
+                return (head, dataVersion)
             }
+            chainHead.keep(committed.0, dataVersion: committed.1)
         } catch {
             throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")
         }
@@ -189,7 +206,19 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// Closes the store, leaving everything in the database file: the WAL is checkpointed
+    /// and truncated first (best effort — whatever stays in the WAL is durable there too,
+    /// and the next open reads it). It waits at most 100 ms for readers of other processes
+    /// to leave the WAL, not the whole busy timeout.
     public func close() throws(StoreError) {
+        checkpointer.close()
+        let busyMilliseconds = Int32(
+            options.busyTimeout.components.seconds * 1000 + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
+        _ = try? pool.writeWithoutTransaction { db in
+            sqlite3_busy_timeout(db.sqliteConnection, 100)
+            defer { sqlite3_busy_timeout(db.sqliteConnection, busyMilliseconds) }
+            try db.checkpoint(.truncate)
+        }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
     }
 }

@@ -4,23 +4,38 @@ import JointOpsCore
 
 /// Appends a change's events to the event log, extending the hash chain.
 enum EventWriter {
-    static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+    /// What of an event's row its change alone decides: the payload text and the canonical
+    /// bytes up to the sequence. Built by the committing caller (`GroupCommitter.commit`, on
+    /// its own task) so the single writer thread only finishes and hashes them.
+    struct Prepared: Sendable {
+        var payload: [UInt8]
+        var canonicalPrefix: [UInt8]
+    }
+
+    static func prepare(_ change: EventStore.Change) -> [Prepared] {
         let state = change.state
         var operationSequence = Int64(state.sequence - change.events.count)
-        for record in change.events {
+        return change.events.map { record in
+            operationSequence += 1
+            let payload = state.payload(of: record.event).canonicalBytes
+            return Prepared(
+                payload: payload,
+                canonicalPrefix: EventHash.canonicalPrefix(
+                    operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds, actor: record.actor,
+                    kind: record.event.kind, payload: payload))
+        }
+    }
+
+    static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
+        let statement = try statements.insertEvent()
+        let state = change.state
+        let prepared = change.prepared.flatMap { $0.count == change.events.count ? $0 : nil } ?? prepare(change)
+        var operationSequence = Int64(state.sequence - change.events.count)
+        for (record, event) in zip(change.events, prepared) {
             operationSequence += 1
             let sequence = head.sequence + 1
-            let payloadBytes = state.payload(of: record.event).canonicalBytes
-            let payload = String(decoding: payloadBytes, as: UTF8.self)
-            let kind = record.event.kind
-            let canonical = EventHash.canonicalBytes(
-                sequence: sequence, operationID: state.id, operationSequence: operationSequence, at: record.at.milliseconds,
-                actor: record.actor, kind: kind, payload: payloadBytes)
+            var canonical = event.canonicalPrefix
+            EventHash.finishCanonical(&canonical, sequence: sequence)
             let hash = EventHash.hash(previous: head.hash, canonical: canonical)
             var insert = RawStatement(statement, db)
             insert.bind(sequence)
@@ -30,8 +45,8 @@ enum EventWriter {
             insert.bind(record.actor?.uid)
             insert.bind(record.actor?.name)
             insert.bind(record.actor?.role)
-            insert.bind(kind)
-            insert.bind(payload)
+            insert.bind(record.event.kind)
+            insert.bindText(event.payload)
             insert.bindBlob(head.hash)
             insert.bindBlob(hash)
             try insert.run()

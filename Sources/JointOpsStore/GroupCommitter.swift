@@ -75,6 +75,10 @@ public final class GroupCommitter: Sendable {
     /// Commits changes to several operations atomically (they share one transaction);
     /// returns once they are durable.
     public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) {
+        // The rows' payloads and canonical bytes are built here, on the caller's task, not on
+        // the one writer thread every caller waits for.
+        var changes = changes
+        for index in changes.indices { changes[index].prepared = EventWriter.prepare(changes[index]) }
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let startWriter = state.withLock { state in
@@ -99,22 +103,25 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Writes batches until nothing is pending. Before each batch it lingers while more
-    /// commands are on their way — at most `batchMaxWait`, and no longer once a 20 µs poll
-    /// sees no new arrival — so callers resumed by the previous batch can join this one. A
-    /// lone command (nothing else in flight) is written at once.
+    /// commands are on their way, at most `batchMaxWait`, so callers resumed by the previous
+    /// batch can join this one. When the caller says how many commands are in flight
+    /// (`setCommandsInFlight`), it waits only while some of them have not arrived (a lone
+    /// command is written at once); otherwise it stops once a 50 µs poll sees no new arrival
+    /// or as many have arrived as the previous batch resumed.
     private func drain() {
         let options = store.options
         let linger =
             UInt64(options.batchMaxWait.components.seconds) * 1_000_000_000
             + UInt64(options.batchMaxWait.components.attoseconds / 1_000_000_000)
         let tracked = commandsInFlight.load(ordering: .relaxed) > 0
+        var resumed = options.batchMaxSize
         func othersComing(_ pending: Int) -> Bool {
-            !tracked || commandsInFlight.load(ordering: .relaxed) > pending
+            tracked ? commandsInFlight.load(ordering: .relaxed) > pending : pending < resumed
         }
         func gather() {
             let deadline = DispatchTime.now().uptimeNanoseconds + linger
             var seen = state.withLock { $0.pending.count }
-            while seen > 0, seen < options.batchMaxSize, othersComing(seen), DispatchTime.now().uptimeNanoseconds < deadline {
+            while !tracked || seen > 0, seen < options.batchMaxSize, othersComing(seen), DispatchTime.now().uptimeNanoseconds < deadline {
                 usleep(tracked ? 20 : 50)
                 let now = state.withLock { $0.pending.count }
                 if now == seen, !tracked { break }
@@ -131,6 +138,7 @@ public final class GroupCommitter: Sendable {
                 return batch
             }
             guard !batch.isEmpty else { return }
+            resumed = batch.count
             do {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let startedCPU = Self.threadCPUNanoseconds()

@@ -5,7 +5,12 @@ import JointOpsCore
 /// Rebuilds operations from the current-state tables, in bulk: one scan per table, not one
 /// query per operation, so recovery of many open operations stays fast.
 enum ProjectionReader {
-    /// Snapshots of the operations matching `filter` (a WHERE clause on `operation`).
+    /// Snapshots of the open operations (`openOnly`), of every operation, or of the one `id`.
+    ///
+    /// Columns are read by position straight from SQLite (`RawRows`), not through GRDB rows
+    /// looked up by name, and the rows of each child table come grouped by operation, so an
+    /// operation is found once per group rather than once per row: recovery of 100,000
+    /// operations spent most of its time in those lookups.
     static func snapshots(
         _ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil
     ) throws -> [OperationSnapshot] {
@@ -17,53 +22,127 @@ enum ProjectionReader {
         // Snapshots live in an array and are changed in place (no copy per row).
         var snapshots: [OperationSnapshot] = []
         var compiled: [Workflow] = []
-        var index: [String: Int] = [:]
-        let operations = try Row.fetchCursor(db, sql: "SELECT * FROM operation \(scope) ORDER BY started_at, id")
-        while let row = try operations.next() {
-            let (snapshot, workflow) = try operation(row, workflows)
-            index[snapshot.id] = snapshots.count
+        var index = OperationIndex()
+        var last: (key: WorkflowKey, workflow: Workflow)?
+        try rows(
+            """
+            SELECT id, workflow, version, phase, region, attributes, phase_entered_at, started_at, last_change_at, sequence,
+                held_since, hold_reason, hold_paused, ending
+            FROM operation \(scope) ORDER BY started_at, id
+            """, db
+        ) { row in
+            let key = WorkflowKey(row.text(1), Int(row.int(2)))
+            let workflow: Workflow
+            if let last, last.key == key {
+                workflow = last.workflow
+            } else {
+                let id = row.text(0)
+                guard let found = workflows[key] else { throw invalid("operation \(id) uses workflow \(key), which is not stored") }
+                workflow = found
+                last = (key, found)
+            }
+            let snapshot = try operation(row, workflow)
+            index.positions[snapshot.id] = snapshots.count
             snapshots.append(snapshot)
             compiled.append(workflow)
         }
-        let branches = try Row.fetchCursor(db, sql: "SELECT t.* FROM branch t \(joinScope) ORDER BY t.operation_id, t.position")
-        while let row = try branches.next() {
-            guard let at = index[row["operation_id"]] else { continue }
-            snapshots[at].branches.append(try branch(row, compiled[at]))
+        try rows(
+            """
+            SELECT t.operation_id, t.position, t.instance, t.branch, t.step, t.status, t.region, t.units, t.dispatched_at, t.outcome,
+                t.assigned_units, t.missing_units, t.awaited_capabilities
+            FROM branch t \(joinScope) ORDER BY t.operation_id, t.position
+            """, db
+        ) { row in
+            guard let at = index.position(row, 0) else { return }
+            snapshots[at].branches.append(try branch(row, compiled[at], operation: snapshots[at].id))
         }
-        let steps = try Row.fetchCursor(db, sql: "SELECT t.* FROM step t \(joinScope)")
-        while let row = try steps.next() {
-            let position: Int = row["position"]
-            guard let at = index[row["operation_id"]], position < snapshots[at].branches.count,
-                let step = compiled[at].branches[snapshots[at].branches[position].definition].step(named: row["step"])
-            else { throw invalid("step row \(row) does not fit its operation") }
-            snapshots[at].branches[position].stepEnteredAt[step] = Instant(milliseconds: row["entered_at"])
+        try rows("SELECT t.operation_id, t.position, t.step, t.entered_at FROM step t \(joinScope)", db) { row in
+            let position = Int(row.int(1))
+            guard let at = index.position(row, 0), position < snapshots[at].branches.count,
+                let step = compiled[at].branches[snapshots[at].branches[position].definition].step(named: row.text(2))
+            else { throw invalid("step row (\(row.text(0)), \(position), \(row.text(2))) does not fit its operation") }
+            snapshots[at].branches[position].stepEnteredAt[step] = Instant(milliseconds: row.int(3))
         }
-        let timers = try Row.fetchCursor(db, sql: "SELECT t.* FROM timer t \(joinScope) ORDER BY t.operation_id")
-        while let row = try timers.next() {
-            guard let at = index[row["operation_id"]], let key = TimerKey(row["key"] as String) else {
-                throw invalid("timer row \(row) is malformed")
+        try rows("SELECT t.operation_id, t.key, t.due FROM timer t \(joinScope) ORDER BY t.operation_id", db) { row in
+            guard let at = index.position(row, 0), let key = row.withBytes(1, timerKey) ?? TimerKey(row.text(1)) else {
+                throw invalid("timer row (\(row.text(0)), \(row.text(1))) is malformed")
             }
-            snapshots[at].timers.append(ArmedTimer(key: key, due: Instant(milliseconds: row["due"])))
+            snapshots[at].timers.append(ArmedTimer(key: key, due: Instant(milliseconds: row.int(2))))
         }
-        let escalations = try Row.fetchCursor(db, sql: "SELECT t.* FROM escalation t \(joinScope) ORDER BY t.operation_id, t.number")
-        while let row = try escalations.next() {
-            guard let at = index[row["operation_id"]] else { continue }
+        try rows(
+            """
+            SELECT t.operation_id, t.number, t.timer_key, t.reason, t.opened_at, t.ladder_base, t.rungs_fired, t.acknowledged_at,
+                t.resolved_at
+            FROM escalation t \(joinScope) ORDER BY t.operation_id, t.number
+            """, db
+        ) { row in
+            guard let at = index.position(row, 0) else { return }
             snapshots[at].escalations.append(
                 Escalation(
-                    number: row["number"], timer: (row["timer_key"] as String?).flatMap(TimerKey.init), reason: row["reason"],
-                    openedAt: Instant(milliseconds: row["opened_at"]), ladderBase: Instant(milliseconds: row["ladder_base"]),
-                    rungsFired: row["rungs_fired"], acknowledgedAt: (row["acknowledged_at"] as Int64?).map(Instant.init(milliseconds:)),
-                    resolvedAt: (row["resolved_at"] as Int64?).map(Instant.init(milliseconds:))))
+                    number: Int(row.int(1)), timer: row.optionalText(2).flatMap(TimerKey.init), reason: row.text(3),
+                    openedAt: Instant(milliseconds: row.int(4)), ladderBase: Instant(milliseconds: row.int(5)),
+                    rungsFired: Int(row.int(6)), acknowledgedAt: row.optionalInt(7).map(Instant.init(milliseconds:)),
+                    resolvedAt: row.optionalInt(8).map(Instant.init(milliseconds:))))
         }
-        for at in snapshots.indices { snapshots[at].timers.sort { $0.key < $1.key } }
+        for at in snapshots.indices where snapshots[at].timers.count > 1 { snapshots[at].timers.sort { $0.key < $1.key } }
         return snapshots
     }
 
-    private static func operation(_ row: Row, _ workflows: [WorkflowKey: Workflow]) throws -> (OperationSnapshot, Workflow) {
-        let id: String = row["id"]
-        let key = WorkflowKey(row["workflow"], row["version"])
-        guard let workflow = workflows[key] else { throw invalid("operation \(id) uses workflow \(key), which is not stored") }
-        let phaseName: String = row["phase"]
+    private static func rows(_ sql: String, _ db: Database, _ body: (RawRows) throws -> Void) throws {
+        try RawRows(try db.makeStatement(sql: sql), db).forEach(body)
+    }
+
+    /// Operation ids to their snapshot's position; child rows come grouped by operation, so
+    /// the last answer is kept and reused while the id stays the same.
+    private struct OperationIndex {
+        var positions: [String: Int] = [:]
+        private var lastID: [UInt8] = []
+        private var lastPosition: Int?
+        private var hasLast = false
+
+        mutating func position(_ row: RawRows, _ column: Int32) -> Int? {
+            row.withBytes(column) { bytes in
+                if hasLast, bytes.count == lastID.count, bytes.elementsEqual(lastID) { return lastPosition }
+                lastID = Array(bytes)
+                lastPosition = positions[String(decoding: bytes, as: UTF8.self)]
+                hasLast = true
+                return lastPosition
+            }
+        }
+    }
+
+    /// `deadline:3:-1` read without building strings; nil when it is not in that exact form.
+    private static func timerKey(_ bytes: UnsafeBufferPointer<UInt8>) -> TimerKey? {
+        guard let first = bytes.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let kind: TimerKey.Kind
+        switch first {
+        case 8 where bytes.starts(with: "deadline".utf8): kind = .deadline
+        case 5 where bytes.starts(with: "phase".utf8): kind = .phase
+        default: return nil
+        }
+        var position = first + 1
+        func integer() -> Int? {
+            let negative = position < bytes.count && bytes[position] == UInt8(ascii: "-")
+            if negative { position += 1 }
+            let start = position
+            var value = 0
+            while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+                guard position - start < 18 else { return nil }  // no overflow: leave long numbers to TimerKey(String)
+                value = value * 10 + Int(bytes[position] - UInt8(ascii: "0"))
+                position += 1
+            }
+            guard position > start else { return nil }
+            return negative ? -value : value
+        }
+        guard let index = integer(), position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
+        position += 1
+        guard let instance = integer(), position == bytes.count else { return nil }
+        return TimerKey(kind: kind, index: index, instance: instance)
+    }
+
+    private static func operation(_ row: RawRows, _ workflow: Workflow) throws -> OperationSnapshot {
+        let id = row.text(0)
+        let phaseName = row.text(3)
         let phase: PhaseRef
         switch phaseName {
         case "closed": phase = .closed
@@ -73,7 +152,7 @@ enum ProjectionReader {
             phase = .phase(index)
         }
         var attributes = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
-        guard case .object(let members)? = try? JSONParser.parse(row["attributes"]) else {
+        guard case .object(let members)? = try? JSONParser.parse(row.text(5)) else {
             throw invalid("operation \(id) has malformed attributes")
         }
         for (name, value) in members {
@@ -83,33 +162,40 @@ enum ProjectionReader {
             }
             attributes[index] = parsed
         }
-        guard let entered = ProjectionCodec.instants(row["phase_entered_at"], count: workflow.phases.count) else {
+        guard
+            let entered = row.withBytes(6, { ProjectionCodec.instants($0, count: workflow.phases.count) })
+                ?? ProjectionCodec.instants(row.text(6), count: workflow.phases.count)
+        else {
             throw invalid("operation \(id) has malformed phase times")
         }
-        let hold = (row["held_since"] as Int64?).map {
-            HoldState(since: Instant(milliseconds: $0), reason: row["hold_reason"], clockPaused: (row["hold_paused"] as Int?) == 1)
+        let hold = row.optionalInt(10).map {
+            HoldState(since: Instant(milliseconds: $0), reason: row.text(11), clockPaused: row.optionalInt(12) == 1)
         }
-        let snapshot = OperationSnapshot(
-            id: id, workflow: workflow.id, version: workflow.version, phase: phase, attributes: attributes, region: row["region"],
-            branches: [], startedAt: Instant(milliseconds: row["started_at"]), phaseEnteredAt: entered, hold: hold, timers: [],
-            escalations: [], sequence: row["sequence"], lastChangeAt: Instant(milliseconds: row["last_change_at"]), ending: row["ending"])
-        return (snapshot, workflow)
+        return OperationSnapshot(
+            id: id, workflow: workflow.id, version: workflow.version, phase: phase, attributes: attributes, region: row.text(4),
+            branches: [], startedAt: Instant(milliseconds: row.int(7)), phaseEnteredAt: entered, hold: hold, timers: [],
+            escalations: [], sequence: Int(row.int(9)), lastChangeAt: Instant(milliseconds: row.int(8)), ending: row.optionalText(13))
     }
 
-    private static func branch(_ row: Row, _ workflow: Workflow) throws -> BranchInstance {
-        guard let definition = workflow.branch(named: row["branch"]), let step = workflow.branches[definition].step(named: row["step"]),
-            let status = BranchStatus(rawValue: row["status"])
-        else { throw invalid("branch row \(row) does not fit workflow '\(workflow.id)'") }
+    private static func branch(_ row: RawRows, _ workflow: Workflow, operation: String) throws -> BranchInstance {
+        let name = row.text(2)
+        guard let definition = workflow.branch(named: row.text(3)), let step = workflow.branches[definition].step(named: row.text(4)),
+            let status = BranchStatus(rawValue: row.text(5))
+        else { throw invalid("branch row (\(operation), \(name)) does not fit workflow '\(workflow.id)'") }
         return BranchInstance(
-            name: row["instance"], definition: definition, step: step, status: status, region: row["region"], units: row["units"],
-            dispatchedAt: Instant(milliseconds: row["dispatched_at"]),
-            stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row["outcome"],
-            assignedUnits: try units(row["assigned_units"], row), missingUnits: row["missing_units"],
-            awaitedCapabilities: try units(row["awaited_capabilities"], row))
+            name: name, definition: definition, step: step, status: status, region: row.text(6), units: Int(row.int(7)),
+            dispatchedAt: Instant(milliseconds: row.int(8)),
+            stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row.optionalText(9),
+            assignedUnits: try units(row, 10, operation, name), missingUnits: Int(row.int(11)),
+            awaitedCapabilities: try units(row, 12, operation, name))
     }
 
-    private static func units(_ text: String, _ row: Row) throws -> [String] {
-        guard let items = (try? JSONParser.parse(text))?.arrayValue else { throw invalid("branch row \(row) has malformed units") }
+    /// A JSON array of strings; `[]` (the common case) needs no parsing.
+    private static func units(_ row: RawRows, _ column: Int32, _ operation: String, _ instance: String) throws -> [String] {
+        if row.withBytes(column, { $0.count == 2 && $0[0] == UInt8(ascii: "[") && $0[1] == UInt8(ascii: "]") }) { return [] }
+        guard let items = (try? JSONParser.parse(row.text(column)))?.arrayValue else {
+            throw invalid("branch row (\(operation), \(instance)) has malformed units")
+        }
         return items.compactMap(\.stringValue)
     }
 

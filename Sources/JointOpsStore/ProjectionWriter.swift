@@ -1,65 +1,47 @@
 import GRDB
+import GRDBSQLite
 import JointOpsCore
 
 /// Keeps the current-state tables equal to the operation's state, writing only the rows
 /// a change touched.
 enum ProjectionWriter {
-    static func write(_ change: EventStore.Change, _ db: Database) throws {
+    static func write(_ change: EventStore.Change, _ db: Database, _ statements: WriteStatements) throws {
         let state = change.state
         let before = change.before
         let workflow = state.workflow
-        let operationStatement = try db.cachedStatement(
-            sql: """
-                INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, region = excluded.region, phase_entered_at = excluded.phase_entered_at,
-                    last_change_at = excluded.last_change_at, sequence = excluded.sequence, held_since = excluded.held_since,
-                    hold_reason = excluded.hold_reason, hold_paused = excluded.hold_paused, ending = excluded.ending
-                """)
-        var operation = RawStatement(operationStatement, db)
-        operation.bind(state.id)
-        operation.bind(workflow.id)
-        operation.bind(workflow.version)
-        operation.bind(state.phaseName)
-        operation.bind(state.region)
-        operation.bind(state.priorityLevel)
-        operation.bind(before == nil ? attributesJSON(state) : "")
-        operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt))
-        operation.bind(state.startedAt.milliseconds)
-        operation.bind(state.lastChangeAt.milliseconds)
-        operation.bind(state.sequence)
-        operation.bind(state.hold?.since.milliseconds)
-        operation.bind(state.hold?.reason)
-        operation.bind(state.hold.map { $0.clockPaused ? 1 : 0 })
-        operation.bind(state.ending)
-        try operation.run()
+        if let before {
+            try update(state, before: before, db, statements)
+        } else {
+            var operation = RawStatement(try statements.insertOperation(), db)
+            operation.bind(state.id)
+            operation.bind(workflow.id)
+            operation.bind(workflow.version)
+            operation.bind(state.phaseName)
+            operation.bind(state.region)
+            operation.bind(state.priorityLevel)
+            operation.bind(attributesJSON(state))
+            operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt))
+            operation.bind(state.startedAt.milliseconds)
+            operation.bind(state.lastChangeAt.milliseconds)
+            operation.bind(state.sequence)
+            operation.bind(state.hold?.since.milliseconds)
+            operation.bind(state.hold?.reason)
+            operation.bind(state.hold.map { $0.clockPaused ? 1 : 0 })
+            operation.bind(state.ending)
+            try operation.run()
+        }
         // A new branch instance is inserted, a known one updated: an upsert here would need
         // two ephemeral tables per row (the table has two unique keys), which showed as a
         // quarter of the writer's time in profiles.
-        let insertBranch = try db.cachedStatement(
-            sql: """
-                INSERT INTO branch (operation_id, position, instance, branch, step, status, region, units, dispatched_at, outcome, assigned_units, missing_units, awaited_capabilities)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let updateBranch = try db.cachedStatement(
-            sql: """
-                UPDATE branch SET step = ?, status = ?, region = ?, outcome = ?, assigned_units = ?, missing_units = ?, awaited_capabilities = ?
-                WHERE operation_id = ? AND position = ?
-                """)
-        let stepStatement = try db.cachedStatement(
-            sql: """
-                INSERT INTO step (operation_id, position, step, entered_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (operation_id, position, step) DO UPDATE SET entered_at = excluded.entered_at
-                """)
         for (position, instance) in state.branches.enumerated() {
             let old = before.flatMap { position < $0.branches.count ? $0.branches[position] : nil }
             guard old != instance else { continue }
             let definition = workflow.branches[instance.definition]
             let stepName = definition.steps[instance.step].name
-            let assigned = JSONValue.array(instance.assignedUnits.map(JSONValue.string)).canonical
-            let awaited = JSONValue.array(instance.awaitedCapabilities.map(JSONValue.string)).canonical
+            let assigned = unitsJSON(instance.assignedUnits)
+            let awaited = unitsJSON(instance.awaitedCapabilities)
             if old == nil {
-                var branch = RawStatement(insertBranch, db)
+                var branch = RawStatement(try statements.insertBranch(), db)
                 branch.bind(state.id)
                 branch.bind(position)
                 branch.bind(instance.name)
@@ -75,7 +57,7 @@ enum ProjectionWriter {
                 branch.bind(awaited)
                 try branch.run()
             } else {
-                var branch = RawStatement(updateBranch, db)
+                var branch = RawStatement(try statements.updateBranch(), db)
                 branch.bind(stepName)
                 branch.bind(instance.status.rawValue)
                 branch.bind(instance.region)
@@ -88,7 +70,7 @@ enum ProjectionWriter {
                 try branch.run()
             }
             for (step, entered) in instance.stepEnteredAt.enumerated() where entered != nil && entered != old?.stepEnteredAt[step] {
-                var row = RawStatement(stepStatement, db)
+                var row = RawStatement(try statements.upsertStep(), db)
                 row.bind(state.id)
                 row.bind(position)
                 row.bind(definition.steps[step].name)
@@ -97,18 +79,52 @@ enum ProjectionWriter {
             }
         }
         try UnitWriter.write(change.units, db)
-        try writeTimers(state, before: before, db)
+        try writeTimers(state, before: before, db, statements)
         try writeEscalations(state, before: before, db)
     }
 
-    private static func writeTimers(_ state: OperationState, before: OperationState?, _ db: Database) throws {
+    /// The operation's row when it existed before the change: only the columns the change
+    /// touched (always its sequence and last change). An upsert of every column cost an
+    /// attempted insert, the phase times rebuilt as JSON, and the upkeep of the indexes on
+    /// region and ending for every change.
+    private static func update(_ state: OperationState, before: OperationState, _ db: Database, _ statements: WriteStatements) throws {
+        var columns = OperationColumns()
+        if state.phase != before.phase { columns.insert(.phase) }
+        if state.phaseEnteredAt != before.phaseEnteredAt { columns.insert(.phaseEnteredAt) }
+        if state.region != before.region { columns.insert(.region) }
+        if state.hold != before.hold { columns.insert(.hold) }
+        if state.ending != before.ending { columns.insert(.ending) }
+        var operation = RawStatement(try statements.updateOperation(columns), db)
+        operation.bind(state.lastChangeAt.milliseconds)
+        operation.bind(state.sequence)
+        if columns.contains(.phase) { operation.bind(state.phaseName) }
+        if columns.contains(.phaseEnteredAt) { operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt)) }
+        if columns.contains(.region) { operation.bind(state.region) }
+        if columns.contains(.hold) {
+            operation.bind(state.hold?.since.milliseconds)
+            operation.bind(state.hold?.reason)
+            operation.bind(state.hold.map { $0.clockPaused ? 1 : 0 })
+        }
+        if columns.contains(.ending) { operation.bind(state.ending) }
+        operation.bind(state.id)
+        try operation.run()
+        guard sqlite3_changes(db.sqliteConnection) == 1 else {
+            throw StoreError(.invalidData, "operation \(state.id) is not in the projection, yet the change says it existed before")
+        }
+    }
+
+    /// `[]` without building JSON, the common case.
+    private static func unitsJSON(_ units: [String]) -> String {
+        units.isEmpty ? "[]" : JSONValue.array(units.map(JSONValue.string)).canonical
+    }
+
+    private static func writeTimers(
+        _ state: OperationState, before: OperationState?, _ db: Database, _ statements: WriteStatements
+    ) throws {
         let old = before?.timers ?? []
         guard old != state.timers else { return }
-        let delete = try db.cachedStatement(sql: "DELETE FROM timer WHERE operation_id = ? AND key = ?")
-        let upsert = try db.cachedStatement(
-            sql:
-                "INSERT INTO timer (operation_id, key, due) VALUES (?, ?, ?) ON CONFLICT (operation_id, key) DO UPDATE SET due = excluded.due"
-        )
+        let delete = try statements.deleteTimer()
+        let upsert = try statements.upsertTimer()
         for timer in old where !state.timers.contains(where: { $0.key == timer.key }) {
             var row = RawStatement(delete, db)
             row.bind(state.id)

@@ -37,10 +37,25 @@ struct RawStatement {
     mutating func bind(_ value: String?) {
         guard var value else { return bindNull() }
         index += 1
+        guard !value.isEmpty else {
+            // An empty buffer may have no address, and a NULL address binds NULL, not ''.
+            _ = sqlite3_bind_text(statement, index, "", 0, Self.transient)
+            return
+        }
         value.withUTF8 { bytes in
             _ = sqlite3_bind_text(
                 statement, index, bytes.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(bytes.count),
                 Self.transient)
+        }
+    }
+
+    /// UTF-8 bytes bound as text (no String built for them).
+    mutating func bindText(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return bind("" as String?) }
+        index += 1
+        bytes.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_text(
+                statement, index, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count), Self.transient)
         }
     }
 
@@ -69,10 +84,13 @@ struct RawStatement {
 /// Steps a prepared statement's rows through SQLite's C API, for scans over many rows
 /// (the reports) where building a GRDB `Row` per row would dominate.
 struct RawRows {
+    /// Keeps the statement alive while its rows are stepped.
+    private let owner: Statement
     private let statement: OpaquePointer
     private let connection: OpaquePointer?
 
     init(_ statement: Statement, _ db: Database) throws {
+        owner = statement
         self.statement = statement.sqliteStatement
         connection = db.sqliteConnection
     }
@@ -100,4 +118,11 @@ struct RawRows {
     }
     /// The length in bytes of the column's text.
     func textLength(_ column: Int32) -> Int32 { sqlite3_column_bytes(statement, column) }
+    func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+    /// The column's text as UTF-8 bytes, valid only inside `body` (no copy).
+    func withBytes<Result>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        guard let bytes = sqlite3_column_text(statement, column) else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, column))))
+    }
 }

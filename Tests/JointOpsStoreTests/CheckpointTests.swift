@@ -1,0 +1,54 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+@testable import JointOpsStore
+
+/// WAL checkpoints run off the writer's thread, yet the WAL stays bounded under sustained
+/// writes, and a closed store is one clean file.
+@Suite struct CheckpointTests {
+    static func walBytes(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
+    }
+
+    @Test func theWALStaysBoundedUnderSustainedWrites() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        var changes = try startOperations(workflows[0].0, count: 64)
+        try store.commit(changes)
+        let note = String(repeating: "situation report ", count: 180)
+        var largest = 0
+        var transactions = 0
+        // About 60 WAL frames a transaction: some 30,000 frames in all, many times the bound.
+        while transactions < 500 {
+            for index in changes.indices {
+                let before = changes[index].state
+                var state = before
+                let transition = try state.handle(.note(note), at: state.lastChangeAt + 1000, actor: nil)
+                changes[index] = EventStore.Change(state: state, before: before, events: transition.events)
+            }
+            try store.commit(changes)
+            transactions += 1
+            largest = max(largest, Self.walBytes(path))
+        }
+        let statistics = store.checkpointer.statistics
+        let frame = 4096 + 24
+        #expect(statistics.background > 0, "\(statistics)")
+        #expect(statistics.writer > 0, "the WAL should have been restarted: \(statistics)")
+        // The writer finishes what the background left once the WAL passes writerFrames; a
+        // transaction or a busy checkpointer may carry it somewhat past that.
+        #expect(largest <= 2 * Int(Checkpointer.writerFrames) * frame, "the WAL grew to \(largest) bytes: \(statistics)")
+        #expect(try store.verifyChain().isIntact)
+        try store.close()
+        #expect(Self.walBytes(path) == 0, "closing should leave everything in the database file")
+        // The database file alone holds every event.
+        let copy = folder.path("copy.sqlite")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let reopened = try EventStore(options: StoreOptions(path: copy))
+        #expect(try reopened.eventCount() == 64 * changes[0].state.sequence)
+        #expect(try reopened.verifyChain().isIntact)
+        try reopened.close()
+    }
+}
