@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JointOpsCore
 import JointOpsStore
+import Synchronization
 
 /// `jointops-bench store`: durable transitions per second through the store's own API with
 /// 64 concurrent writers at synchronous=FULL, against the ceiling of plain batched SQLite
@@ -23,9 +24,10 @@ enum StoreBenchmark {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + .seconds(duration)
+        let numbers = OperationNumbers()
         let transitions = try await withThrowingTaskGroup(of: Int.self) { group in
-            for writer in 0..<writers {
-                group.addTask { try await drive(workflow, writer: writer, until: deadline, committer) }
+            for _ in 0..<writers {
+                group.addTask { try await drive(workflow, numbers: numbers, until: deadline, committer) }
             }
             return try await group.reduce(0, +)
         }
@@ -59,16 +61,23 @@ enum StoreBenchmark {
             workflow, source: source, operations: recoveryOperations, path: folder.appendingPathComponent("recovery.sqlite").path)
     }
 
+    /// Operation ids as jointopsd gives them: numbered in the order operations start, so
+    /// operations open at the same time are neighbours in the tables keyed by id, as in service.
+    final class OperationNumbers: Sendable {
+        private let last = Atomic(0)
+
+        func next() -> String { String(format: "OP-20261129-%06d", last.add(1, ordering: .relaxed).newValue) }
+    }
+
     /// One writer: armed-response operations driven from start through every branch step.
     private static func drive(
-        _ workflow: Workflow, writer: Int, until deadline: ContinuousClock.Instant, _ committer: GroupCommitter
+        _ workflow: Workflow, numbers: OperationNumbers, until deadline: ContinuousClock.Instant, _ committer: GroupCommitter
     ) async throws -> Int {
         var count = 0
-        var index = 0
         while ContinuousClock.now < deadline {
             var at = Instant(milliseconds: 1_795_910_400_000)
             var (state, start) = try OperationState.start(
-                workflow, id: "W\(writer)-\(index)", region: "hexi",
+                workflow, id: numbers.next(), region: "hexi",
                 attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"], at: at, actor: nil)
             try await committer.commit(EventStore.Change(state: state, before: nil, events: start.events))
             count += 1
@@ -86,7 +95,6 @@ enum StoreBenchmark {
                 try await committer.commit(EventStore.Change(state: state, before: before, events: transition.events))
                 count += 1
             }
-            index += 1
         }
         return count
     }
