@@ -28,34 +28,15 @@ enum DaemonBenchmark {
         }
         let seconds = quick ? 2.0 : 5.0
 
-        // 1. Latency at an offered rate: 8 connections, 625 commands/s each, on a fixed schedule.
+        // 1. Latency at an offered rate: 8 connections, 625 commands/s each, their sends
+        // spread evenly over time.
         let offered = 5000
-        let latencies = Mutex<[Double]>([])
-        try parallel(8) { connection in
-            let note = try Note(socket: socket, operation: "B-\(connection)", text: "latency probe")
-            let interval = 8.0 / Double(offered)
-            let start = Date()
-            var sent = 0
-            var mine: [Double] = []
-            while Date().timeIntervalSince(start) < seconds {
-                let due = start.addingTimeInterval(Double(sent) * interval)
-                let wait = due.timeIntervalSinceNow
-                if wait > 0 { usleep(useconds_t(wait * 1e6)) }
-                let began = Date()
-                try note.send()
-                mine.append(Date().timeIntervalSince(began) * 1000)
-                sent += 1
-            }
-            latencies.withLock { $0 += mine }
-        }
-        let sorted = latencies.withLock { $0 }.sorted()
-        let p50 = sorted[sorted.count / 2]
-        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        let latency = try offeredLoad(socket: socket, perSecond: offered, connections: 8, seconds: seconds)
         print(
             String(
                 format:
-                    "daemon: %d commands/s offered over 8 connections: %d answered, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)",
-                offered, sorted.count, p50, p99))
+                    "daemon: %d commands/s offered over 8 connections: %.0f answered/s, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)",
+                offered, latency.rate, latency.p50, latency.p99))
 
         // 2. Sustained durable commands per second with 64 connections.
         let rate = try throughput(socket: socket, connections: 64, seconds: seconds)
