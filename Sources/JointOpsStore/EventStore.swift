@@ -82,12 +82,21 @@ public final class EventStore: Sendable {
                 )
             }
             let checkpointer = checkpointer
-            pool.writeWithoutTransaction { db in
+            try pool.writeWithoutTransaction { db in
+                // GRDB sets synchronous=NORMAL on the writer when it turns WAL on, after
+                // prepareDatabase ran: set ours again, or FULL is silently NORMAL.
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
         }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL, 1 = NORMAL): what commits
+    /// really wait for.
+    var writerSynchronous: Int {
+        get throws { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
     // MARK: Workflow versions

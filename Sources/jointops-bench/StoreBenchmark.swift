@@ -107,6 +107,8 @@ enum StoreBenchmark {
         configuration.journalMode = .wal
         configuration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let target = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets synchronous=NORMAL on the writer as it turns WAL on: FULL again, as the store does.
+        try target.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let source = try DatabaseQueue(path: livePath)
         var tables: [(String, [Row])] = []
         for table in ["workflow_version", "operation", "branch", "step", "timer", "escalation", "event"] {
