@@ -65,6 +65,9 @@ public enum Daemon {
         }
         let recovery = try store.recover()
         logger.info(
+            "store \(configuration.databasePath): commits synchronous=\(configuration.durability == .full ? "FULL (synced before acknowledged)" : "NORMAL (not synced; a power cut can lose the last commands)")"
+        )
+        logger.info(
             "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
         )
         let metrics = DaemonMetrics()

@@ -86,6 +86,14 @@ public final class EventStore: Sendable {
                 // GRDB sets synchronous=NORMAL on the writer when it turns WAL on, after
                 // prepareDatabase ran: set ours again, or FULL is silently NORMAL.
                 try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+                // Read it back: never acknowledge commands with less durability than asked for.
+                let inEffect = try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                guard inEffect == (options.durability == .full ? 2 : 1) else {
+                    throw StoreError(
+                        .io,
+                        "SQLite would not set synchronous=\(synchronous) on \(options.path) (it reports \(inEffect.map(String.init) ?? "nothing")); jointopsd does not run with less durability than configured"
+                    )
+                }
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
         } catch {
