@@ -145,6 +145,7 @@ check "a dispatch under systemd commits real units" dispatched
 
 # --- journald -------------------------------------------------------------------------
 check "journalctl OPERATION_ID=… tells the operation's story" sh -c "nsenter -t $PID1 -a journalctl --no-pager OPERATION_ID=OP-SD-1 | grep -q 'note: report 20'"
+check "the journal says commits are synced (synchronous=FULL)" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'commits synchronous=FULL'"
 check "journalctl -x explains the start with the catalog text" sh -c "nsenter -t $PID1 -a journalctl --no-pager -x OPERATION_ID=OP-SD-1 | grep -q 'Follow it with: jointopsctl show OP-SD-1'"
 
 # --- Reload ---------------------------------------------------------------------------
