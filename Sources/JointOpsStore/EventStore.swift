@@ -181,18 +181,14 @@ public final class EventStore: Sendable {
                 var (head, dataVersion) = try chainHead.take(db)
                 let statements = WriteStatements(db)
                 for roster in rosters {
-                    try UnitWriter.append(roster, head: &head, db)
+                    try UnitWriter.append(roster, head: &head, db, statements)
                     try UnitWriter.write(roster.units, db)
                 }
                 for change in changes {
                     try EventWriter.append(change, head: &head, db, statements)
                     try ProjectionWriter.write(change, db, statements)
                     try ReportFactsWriter.write(change, db)
-                    if let request = change.request {
-                        try db.execute(
-                            sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
-                            arguments: [request.id, change.state.id, request.method, request.reply, change.state.lastChangeAt.milliseconds])
-                    }
+                    try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
                 }
                 return (head, dataVersion)
             }

@@ -27,30 +27,49 @@ enum EventWriter {
     }
 
     static func append(_ change: EventStore.Change, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
-        let statement = try statements.insertEvent()
         let state = change.state
         let prepared = change.prepared.flatMap { $0.count == change.events.count ? $0 : nil } ?? prepare(change)
         var operationSequence = Int64(state.sequence - change.events.count)
         for (record, event) in zip(change.events, prepared) {
             operationSequence += 1
-            let sequence = head.sequence + 1
-            var canonical = event.canonicalPrefix
-            EventHash.finishCanonical(&canonical, sequence: sequence)
-            let hash = EventHash.hash(previous: head.hash, canonical: canonical)
-            var insert = RawStatement(statement, db)
-            insert.bind(sequence)
-            insert.bind(state.id)
-            insert.bind(operationSequence)
-            insert.bind(record.at.milliseconds)
-            insert.bind(record.actor?.uid)
-            insert.bind(record.actor?.name)
-            insert.bind(record.actor?.role)
-            insert.bind(record.event.kind)
-            insert.bindText(event.payload)
-            insert.bindBlob(head.hash)
-            insert.bindBlob(hash)
-            try insert.run()
-            head = ChainHead(sequence: sequence, hash: hash)
+            try insert(
+                event, operationID: state.id, operationSequence: operationSequence, at: record.at, actor: record.actor,
+                kind: record.event.kind, head: &head, db, statements)
         }
+    }
+
+    /// Inserts one event row after `head`, hashed onto the chain, and moves `head` to it:
+    /// the one way a row gets into the log (operations' streams and the roster's).
+    static func insert(
+        _ event: Prepared, operationID: String, operationSequence: Int64, at: Instant, actor: Actor?, kind: String,
+        head: inout ChainHead, _ db: Database, _ statements: WriteStatements
+    ) throws {
+        let sequence = head.sequence + 1
+        var canonical = event.canonicalPrefix
+        EventHash.finishCanonical(&canonical, sequence: sequence)
+        let hash = EventHash.hash(previous: head.hash, canonical: canonical)
+        var insert = RawStatement(try statements.insertEvent(), db)
+        insert.bind(sequence)
+        insert.bind(operationID)
+        insert.bind(operationSequence)
+        insert.bind(at.milliseconds)
+        insert.bind(actor?.uid)
+        insert.bind(actor?.name)
+        insert.bind(actor?.role)
+        insert.bind(kind)
+        insert.bindText(event.payload)
+        insert.bindBlob(head.hash)
+        insert.bindBlob(hash)
+        try insert.run()
+        head = ChainHead(sequence: sequence, hash: hash)
+    }
+}
+
+extension EventStore.ClientRequest {
+    /// Remembers the request with the stream it changed, for an idempotent retry.
+    func insert(stream: String, at: Instant, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [id, stream, method, reply, at.milliseconds])
     }
 }

@@ -31,35 +31,24 @@ public struct RosterChange: Sendable {
 
 /// Writes the `unit` table and the roster stream of the event log.
 enum UnitWriter {
-    static func append(_ roster: RosterChange, head: inout ChainHead, _ db: Database) throws {
+    static func append(_ roster: RosterChange, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
         guard !roster.records.isEmpty else { return }
         var streamSequence =
             try Int64.fetchOne(db, sql: "SELECT max(operation_sequence) FROM event WHERE operation_id = ?", arguments: [UnitChange.stream])
             ?? 0
         for record in roster.records {
             streamSequence += 1
-            let sequence = head.sequence + 1
-            let payloadBytes = record.change.payload.canonicalBytes
-            let canonical = EventHash.canonicalBytes(
-                sequence: sequence, operationID: UnitChange.stream, operationSequence: streamSequence, at: record.at.milliseconds,
-                actor: record.actor, kind: record.change.kind, payload: payloadBytes)
-            let hash = EventHash.hash(previous: head.hash, canonical: canonical)
-            try db.execute(
-                sql: """
-                    INSERT INTO event (sequence, operation_id, operation_sequence, at, actor_uid, actor_name, actor_role, kind, payload, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    sequence, UnitChange.stream, streamSequence, record.at.milliseconds, record.actor?.uid, record.actor?.name,
-                    record.actor?.role, record.change.kind, String(decoding: payloadBytes, as: UTF8.self), Data(head.hash), Data(hash),
-                ])
-            head = ChainHead(sequence: sequence, hash: hash)
+            let payload = record.change.payload.canonicalBytes
+            let event = EventWriter.Prepared(
+                payload: payload,
+                canonicalPrefix: EventHash.canonicalPrefix(
+                    operationID: UnitChange.stream, operationSequence: streamSequence, at: record.at.milliseconds, actor: record.actor,
+                    kind: record.change.kind, payload: payload))
+            try EventWriter.insert(
+                event, operationID: UnitChange.stream, operationSequence: streamSequence, at: record.at, actor: record.actor,
+                kind: record.change.kind, head: &head, db, statements)
         }
-        if let request = roster.request {
-            try db.execute(
-                sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [request.id, UnitChange.stream, request.method, request.reply, roster.records.last!.at.milliseconds])
-        }
+        try roster.request?.insert(stream: UnitChange.stream, at: roster.records.last!.at, db)
     }
 
     static func write(_ units: [JointOpsCore.Unit], _ db: Database) throws {
