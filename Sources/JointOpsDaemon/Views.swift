@@ -38,17 +38,17 @@ enum Views {
                 for escalation in state.escalations {
                     json.object { json in
                         json.key("acknowledgedAt")
-                        json.string(escalation.acknowledgedAt.map { ISO8601.format($0) })
+                        json.time(escalation.acknowledgedAt)
                         json.key("deadline")
                         json.string(escalation.timer.map { workflow.deadlines[$0.index].id })
                         json.key("number")
                         json.int(escalation.number)
                         json.key("openedAt")
-                        json.string(ISO8601.format(escalation.openedAt))
+                        json.time(escalation.openedAt)
                         json.key("reason")
                         json.string(escalation.reason)
                         json.key("resolvedAt")
-                        json.string(escalation.resolvedAt.map { ISO8601.format($0) })
+                        json.time(escalation.resolvedAt)
                         json.key("rungsFired")
                         json.int(escalation.rungsFired)
                     }
@@ -57,11 +57,11 @@ enum Views {
             json.key("heldReason")
             json.string(state.hold?.reason)
             json.key("heldSince")
-            json.string(state.hold.map { ISO8601.format($0.since) })
+            json.time(state.hold?.since)
             json.key("id")
             json.string(state.id)
             json.key("lastChangeAt")
-            json.string(ISO8601.format(state.lastChangeAt))
+            json.time(state.lastChangeAt)
             json.key("phase")
             json.string(state.phaseName)
             json.key("priority")
@@ -69,7 +69,7 @@ enum Views {
             json.key("region")
             json.string(state.region)
             json.key("startedAt")
-            json.string(ISO8601.format(state.startedAt))
+            json.time(state.startedAt)
             json.key("timers")
             json.array { json in
                 let escalating = Set(state.escalations.filter(\.isOpen).compactMap(\.timer))
@@ -77,7 +77,7 @@ enum Views {
                     let (kind, name, instance) = describe(timer.key, state)
                     json.object { json in
                         json.key("due")
-                        json.string(ISO8601.format(timer.due))
+                        json.time(timer.due)
                         json.key("escalating")
                         json.bool(escalating.contains(timer.key))
                         json.key("instance")
@@ -111,7 +111,7 @@ enum Views {
             json.key("branch")
             json.string(definition.name)
             json.key("dispatchedAt")
-            json.string(ISO8601.format(instance.dispatchedAt))
+            json.time(instance.dispatchedAt)
             json.key("instance")
             json.string(instance.name)
             json.key("kind")
@@ -136,7 +136,7 @@ enum Views {
                 for (step, at) in entered.sorted(by: { $0.1 < $1.1 }) {
                     json.object { json in
                         json.key("enteredAt")
-                        json.string(ISO8601.format(at))
+                        json.time(at)
                         json.key("step")
                         json.string(step)
                     }
@@ -188,7 +188,7 @@ enum Views {
                 json.value(.null)
             }
             json.key("at")
-            json.string(ISO8601.format(at))
+            json.time(at)
             json.key("description")
             json.string(description)
             json.key("kind")
@@ -196,9 +196,9 @@ enum Views {
             json.key("operation")
             json.string(operation)
             json.key("operationSequence")
-            json.value(.int(operationSequence))
+            json.int(operationSequence)
             json.key("sequence")
-            json.value(.int(sequence))
+            json.int(sequence)
         }
         return .encoded(json.text)
     }
@@ -220,4 +220,9 @@ enum Views {
             "attributes": .array(workflow.attributes.map { .string($0.name + ($0.required ? "" : "?")) }),
         ])
     }
+}
+
+extension CanonicalJSONWriter {
+    /// An instant as the interfaces show times (ISO 8601), or null.
+    fileprivate mutating func time(_ instant: Instant?) { string(instant.map { ISO8601.format($0) }) }
 }

@@ -66,6 +66,8 @@ public struct CanonicalJSONWriter {
 
     public mutating func int(_ number: Int) { value(.int(Int64(number))) }
 
+    public mutating func int(_ number: Int64) { value(.int(number)) }
+
     public mutating func bool(_ flag: Bool) { value(.bool(flag)) }
 
     /// Writes any value in its canonical form.
