@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import JointOpsCore
 import JointOpsStore
 import Synchronization
@@ -100,43 +101,86 @@ enum StoreBenchmark {
     }
 
     /// Time to insert every row the store wrote (events and the projection) into an empty
-    /// database of the same schema, in the same number of transactions.
+    /// database of the same schema and constraints, in the same number of transactions, at
+    /// synchronous=FULL: prepared statements bound and stepped through SQLite's C API, the
+    /// rows read into memory beforehand, so nothing but SQLite and the disk is timed.
     private static func ceiling(copying livePath: String, into path: String, transactions: Int) throws -> Double {
         _ = try EventStore(options: StoreOptions(path: path)).close()
-        var configuration = Configuration()
-        configuration.journalMode = .wal
-        configuration.prepareDatabase { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-        let target = try DatabasePool(path: path, configuration: configuration)
-        // GRDB sets synchronous=NORMAL on the writer as it turns WAL on: FULL again, as the store does.
-        try target.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         let source = try DatabaseQueue(path: livePath)
-        var tables: [(String, [Row])] = []
+        var rows: [(table: Int, values: [DatabaseValue])] = []
+        var inserts: [String] = []
         for table in ["workflow_version", "operation", "branch", "step", "timer", "escalation", "event"] {
-            tables.append((table, try source.read { try Row.fetchAll($0, sql: "SELECT * FROM \(table)") }))
+            let fetched = try source.read { try Row.fetchAll($0, sql: "SELECT * FROM \(table)") }
+            guard let first = fetched.first else { continue }
+            let columns = Array(first.columnNames)
+            inserts.append(
+                "INSERT INTO \(table) (\(columns.joined(separator: ","))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))"
+            )
+            rows += fetched.map { (inserts.count - 1, Array($0.databaseValues)) }
         }
         try source.close()
-        let rows = tables.flatMap { table, rows in rows.map { (table, $0) } }
+        let target = try PlainSQLite(path: path)
+        let statements = try inserts.map { try target.prepare($0) }
+        defer { statements.forEach { sqlite3_finalize($0) } }
         let perTransaction = max(1, rows.count / max(1, transactions))
         let clock = ContinuousClock()
         let start = clock.now
         var position = 0
         while position < rows.count {
-            let batch = rows[position..<min(rows.count, position + perTransaction)]
-            try target.write { db in
-                for (table, row) in batch {
-                    let columns = Array(row.columnNames)
-                    let statement = try db.cachedStatement(
-                        sql:
-                            "INSERT INTO \(table) (\(columns.joined(separator: ","))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ",")))"
-                    )
-                    try statement.execute(arguments: StatementArguments(row.databaseValues))
-                }
+            try target.execute("BEGIN")
+            for (table, values) in rows[position..<min(rows.count, position + perTransaction)] {
+                try target.insert(values, with: statements[table])
             }
+            try target.execute("COMMIT")
             position += perTransaction
         }
-        let elapsed = seconds(clock.now - start)
-        try target.close()
-        return elapsed
+        return seconds(clock.now - start)
+    }
+
+    /// A connection through SQLite's C API, configured as the store's writer: WAL,
+    /// synchronous=FULL, foreign keys checked.
+    private final class PlainSQLite {
+        private var connection: OpaquePointer?
+        private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+        init(path: String) throws {
+            guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK else { throw failure("open \(path)") }
+            for pragma in ["journal_mode = WAL", "synchronous = FULL", "foreign_keys = ON"] { try execute("PRAGMA \(pragma)") }
+        }
+
+        deinit { sqlite3_close_v2(connection) }
+
+        func execute(_ sql: String) throws {
+            guard sqlite3_exec(connection, sql, nil, nil, nil) == SQLITE_OK else { throw failure(sql) }
+        }
+
+        func prepare(_ sql: String) throws -> OpaquePointer? {
+            var statement: OpaquePointer?
+            guard sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK else {
+                throw failure(sql)
+            }
+            return statement
+        }
+
+        func insert(_ values: [DatabaseValue], with statement: OpaquePointer?) throws {
+            sqlite3_reset(statement)
+            for (offset, value) in values.enumerated() {
+                let index = Int32(offset + 1)
+                switch value.storage {
+                case .null: sqlite3_bind_null(statement, index)
+                case .int64(let number): sqlite3_bind_int64(statement, index, number)
+                case .double(let number): sqlite3_bind_double(statement, index, number)
+                case .string(let text): sqlite3_bind_text(statement, index, text, -1, Self.transient)
+                case .blob(let data):
+                    _ = data.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
+                }
+            }
+            guard sqlite3_step(statement) == SQLITE_DONE else { throw failure("insert") }
+        }
+
+        private func failure(_ doing: String) -> any Error {
+            StoreError(.io, "ceiling: \(doing): \(String(cString: sqlite3_errmsg(connection)))")
+        }
     }
 
     /// Recovery of `operations` open operations (three branches each, armed timers).
