@@ -107,6 +107,12 @@ public final class EventStore: Sendable {
         get throws { try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 } }
     }
 
+    /// Rows the writer connection has inserted, updated or deleted since the store opened
+    /// (SQLite's `total_changes`): the benchmark compares it with its ceiling's inserts.
+    public var rowsWritten: Int64 {
+        pool.writeWithoutTransaction { db in sqlite3_total_changes64(db.sqliteConnection) }
+    }
+
     // MARK: Workflow versions
 
     /// Records a workflow version's source. The same id and version with different content
