@@ -37,6 +37,12 @@ enum DaemonBenchmark {
                 format:
                     "daemon: %d commands/s offered over 8 connections: %.0f answered/s, round trip p50 %.2f ms (target ≤ 0.2), p99 %.2f ms (target ≤ 2)",
                 offered, latency.rate, latency.p50, latency.p99))
+        let floor = try DurableRoundTripFloor.measure(in: daemon.folder, roundTrips: quick ? 1000 : 5000)
+        print(
+            String(
+                format:
+                    "daemon: floor on this disk — a Unix-socket round trip around one 4 KiB write and fdatasync, no SQLite: p50 %.2f ms, p99 %.2f ms",
+                floor.p50, floor.p99))
 
         // 2. Sustained durable commands per second with 64 connections.
         let rate = try throughput(socket: socket, connections: 64, seconds: seconds)
