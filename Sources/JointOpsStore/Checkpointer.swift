@@ -16,9 +16,9 @@ import Synchronization
 /// disk, say) is not the commit's failure: the commit is already durable in the WAL.
 final class Checkpointer: Sendable {
     /// The WAL size (frames) from which a background checkpoint is asked for.
-    static let backgroundFrames: Int32 = 1000
+    let backgroundFrames: Int32
     /// The WAL size (frames) from which the writer checkpoints the remainder itself.
-    static let writerFrames: Int32 = 4000
+    var writerFrames: Int32 { 4 * backgroundFrames }
 
     struct Statistics: Sendable, Hashable {
         var background = 0
@@ -38,9 +38,10 @@ final class Checkpointer: Sendable {
     private let connection = Mutex<OpaquePointer?>(nil)
     private let queue = DispatchQueue(label: "jointops.store.checkpoint", qos: .utility)
 
-    init(path: String, synchronous: String) {
+    init(path: String, synchronous: String, backgroundFrames: Int32) {
         self.path = path
         self.synchronous = synchronous
+        self.backgroundFrames = backgroundFrames
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -60,7 +61,7 @@ final class Checkpointer: Sendable {
 
     /// Called by SQLite on the writer's thread after each commit, with the WAL's size.
     private func committed(frames: Int32, writer: OpaquePointer) {
-        if frames >= Self.writerFrames {
+        if frames >= writerFrames {
             // Busy (the background one holds the checkpoint lock) or failing: the next commit
             // tries again.
             if sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
@@ -68,7 +69,7 @@ final class Checkpointer: Sendable {
             }
             return
         }
-        guard frames >= Self.backgroundFrames else { return }
+        guard frames >= backgroundFrames else { return }
         let start = state.withLock { state in
             guard !state.running, !state.closed else { return false }
             state.running = true

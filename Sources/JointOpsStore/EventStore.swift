@@ -62,7 +62,7 @@ public final class EventStore: Sendable {
     public init(options: StoreOptions) throws(StoreError) {
         self.options = options
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
-        checkpointer = Checkpointer(path: options.path, synchronous: synchronous)
+        checkpointer = Checkpointer(path: options.path, synchronous: synchronous, backgroundFrames: options.checkpointPages)
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(

@@ -19,6 +19,10 @@ public struct StoreOptions: Sendable {
     public var batchMaxSize: Int
     /// How long to wait for a lock another process holds before failing.
     public var busyTimeout: Duration
+    /// The WAL size (pages) from which a checkpoint runs in the background; past four times
+    /// that the writer finishes it itself (see `Checkpointer`). Larger means fewer copies of
+    /// the same pages into the database file, and a larger WAL: 4000 pages is about 16 MB.
+    public var checkpointPages: Int32 = 4000
 
     public init(
         path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(1), batchMaxSize: Int = 512,
