@@ -14,6 +14,9 @@ public final class VarlinkClient: @unchecked Sendable {
     }
 
     private let descriptor: CInt
+    /// The connected socket, for a caller that multiplexes many clients itself (the
+    /// benchmark's load generator); it stays the client's to close.
+    public var socketDescriptor: CInt { descriptor }
     private var pending: [UInt8] = []
     /// Bytes of the current reply `skipReplies` has passed over.
     private var skippedOfReply = 0

@@ -149,18 +149,7 @@ enum DaemonBenchmark {
     }
 
     static func throughput(socket: String, connections: Int, seconds: Double) throws -> Double {
-        let total = Mutex(0)
-        let start = Date()
-        try parallel(connections) { connection in
-            let note = try Note(socket: socket, operation: "B-\(connection % 64)", text: "load")
-            var count = 0
-            while Date().timeIntervalSince(start) < seconds {
-                try note.send()
-                count += 1
-            }
-            total.withLock { $0 += count }
-        }
-        return Double(total.withLock { $0 }) / Date().timeIntervalSince(start)
+        try MultiplexedLoad.notesPerSecond(socket: socket, connections: connections, seconds: seconds)
     }
 
     /// A load generator's note: the call encoded once, the reply checked (no error) but

@@ -1,0 +1,74 @@
+import Foundation
+import JointOpsProtocol
+
+/// Closed-loop load from one thread: every connection has one note in flight and sends the
+/// next as soon as its reply is in. One thread waiting in `poll` for all of them takes far
+/// less of a 2-core machine than a blocked thread per connection (each reply would wake
+/// its own thread), so the daemon's figure is less its load generator's.
+enum MultiplexedLoad {
+    /// Notes answered per second on `connections` connections (operations B-0 …) over
+    /// `seconds`; a reply that is not a result (an error) stops the benchmark.
+    static func notesPerSecond(socket: String, connections: Int, seconds: Double) throws -> Double {
+        let clients = try (0..<connections).map { _ in try VarlinkClient(socketPath: socket) }
+        let calls = (0..<connections).map { index in
+            Array(
+                VarlinkCall(method: "io.jointops.Operations.Note", parameters: ["id": .string("B-\(index % 64)"), "text": .string("load")])
+                    .json.utf8) + [0]
+        }
+        var watched = clients.map { pollfd(fd: $0.socketDescriptor, events: Int16(POLLIN), revents: 0) }
+        // Where each connection's current reply starts in `replies[index]`: checked for
+        // `{"parameters":` once it is complete, then dropped.
+        var replies = [[UInt8]](repeating: [], count: connections)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let expected = Array(#"{"parameters":"#.utf8)
+        var answered = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        let end = start + UInt64(seconds * 1e9)
+        for (index, client) in clients.enumerated() { try send(calls[index], on: client.socketDescriptor) }
+        while DispatchTime.now().uptimeNanoseconds < end {
+            let ready = poll(&watched, nfds_t(watched.count), 100)
+            guard ready >= 0 else {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            for index in watched.indices where watched[index].revents != 0 {
+                let descriptor = watched[index].fd
+                let count = read(descriptor, &buffer, buffer.count)
+                guard count > 0 else { throw VarlinkClient.Failure.disconnected }
+                var complete = 0
+                for byte in buffer[0..<count] {
+                    if byte == 0 {
+                        guard replies[index].starts(with: expected) else {
+                            throw BenchmarkFailure("a note was refused: \(String(decoding: replies[index].prefix(300), as: UTF8.self))")
+                        }
+                        replies[index].removeAll(keepingCapacity: true)
+                        complete += 1
+                    } else if replies[index].count < expected.count {
+                        replies[index].append(byte)
+                    }
+                }
+                for _ in 0..<complete {
+                    answered += 1
+                    try send(calls[index], on: descriptor)
+                }
+            }
+        }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        withExtendedLifetime(clients) {}
+        return Double(answered) / elapsed
+    }
+
+    private static func send(_ bytes: [UInt8], on descriptor: Int32) throws {
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            sent += count
+        }
+    }
+}
+
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
