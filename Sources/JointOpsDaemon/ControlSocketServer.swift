@@ -123,9 +123,10 @@ public final class ControlSocketServer: Service, Sendable {
         }
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
-                func send(_ reply: VarlinkReply) async throws { try await sendText(reply.json) }
-                func sendText(_ text: String) async throws {
-                    var buffer = ByteBuffer(string: text)
+                func send(_ reply: VarlinkReply) async throws {
+                    let bytes = reply.jsonBytes
+                    var buffer = channel.allocator.buffer(capacity: bytes.count + 1)
+                    buffer.writeBytes(bytes)
                     buffer.writeInteger(UInt8(0))
                     try await outbound.write(buffer)
                 }

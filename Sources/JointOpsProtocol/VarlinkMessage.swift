@@ -85,9 +85,13 @@ public struct VarlinkReply: Sendable {
 
     /// The canonical text (keys in order: continues, error, parameters), written without
     /// building the enclosing object.
-    public var json: String {
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// The same text as UTF-8, for a sender that writes bytes: no String is built and
+    /// checked on the way.
+    public var jsonBytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(512)
+        out.reserveCapacity(1024)
         out.append(UInt8(ascii: "{"))
         if continues { out.append(contentsOf: #""continues":true,"#.utf8) }
         if let error {
@@ -98,7 +102,7 @@ public struct VarlinkReply: Sendable {
         out.append(contentsOf: #""parameters":"#.utf8)
         JSONValue.object(parameters).write(to: &out)
         out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     public init(json text: String) throws(VarlinkError) {

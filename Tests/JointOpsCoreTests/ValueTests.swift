@@ -33,6 +33,23 @@ import Testing
         #expect(ISO8601.parse("2026-13-01T00:00:00Z") == nil)
         #expect(ISO8601.parse("yesterday") == nil)
     }
+
+    /// The digit-by-digit formatter against fixed texts at the edges, and round trips over
+    /// instants and offsets spread across years 1970–2200.
+    @Test func iso8601FormatsEveryFieldWithItsZeroes() throws {
+        #expect(ISO8601.format(Instant(milliseconds: 0)) == "1970-01-01T00:00:00Z")
+        #expect(ISO8601.format(Instant(milliseconds: 7)) == "1970-01-01T00:00:00.007Z")
+        #expect(ISO8601.format(Instant(milliseconds: -1)) == "1969-12-31T23:59:59.999Z")
+        #expect(ISO8601.format(Instant(milliseconds: 1_795_910_400_250), offsetSeconds: -(3 * 3600 + 30 * 60)) == "2026-11-28T20:30:00.250-03:30")
+        #expect(ISO8601.format(Instant(milliseconds: 253_402_300_799_000)) == "9999-12-31T23:59:59Z")
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let instant = Instant(milliseconds: Int64.random(in: 0...7_258_118_400_000, using: &generator))
+            let offset = Int.random(in: -14...14, using: &generator) * 1800
+            let text = ISO8601.format(instant, offsetSeconds: offset)
+            #expect(ISO8601.parse(text) == instant, "\(text)")
+        }
+    }
 }
 
 @Suite struct GuardTests {

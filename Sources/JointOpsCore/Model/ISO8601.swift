@@ -9,6 +9,9 @@ public enum ISO8601 {
         let days = Int(floorDiv(seconds, 86_400))
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (y, m, d) = civil(fromDays: days)
+        if (0...9999).contains(y), abs(offsetSeconds) < 100 * 3600 {
+            return formatted(year: y, month: m, day: d, secondOfDay: secondOfDay, millis: millis, offsetSeconds: offsetSeconds)
+        }
         var text = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T"
         text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
         if millis != 0 { text += ".\(pad(millis, 3))" }
@@ -83,6 +86,51 @@ public enum ISO8601 {
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    /// `format` for years 0...9999 (every instant the daemon writes), digit by digit into
+    /// one buffer: the operation view writes several times per reply.
+    private static func formatted(year: Int, month: Int, day: Int, secondOfDay: Int, millis: Int, offsetSeconds: Int) -> String {
+        String(unsafeUninitializedCapacity: 29) { buffer in
+            var index = 0
+            func digits(_ value: Int, _ width: Int) {
+                var rest = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                index += width
+            }
+            func character(_ byte: UInt8) {
+                buffer[index] = byte
+                index += 1
+            }
+            digits(year, 4)
+            character(UInt8(ascii: "-"))
+            digits(month, 2)
+            character(UInt8(ascii: "-"))
+            digits(day, 2)
+            character(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, 2)
+            character(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, 2)
+            character(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, 2)
+            if millis != 0 {
+                character(UInt8(ascii: "."))
+                digits(millis, 3)
+            }
+            if offsetSeconds == 0 {
+                character(UInt8(ascii: "Z"))
+            } else {
+                character(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
+                let magnitude = abs(offsetSeconds)
+                digits(magnitude / 3600, 2)
+                character(UInt8(ascii: ":"))
+                digits(magnitude / 60 % 60, 2)
+            }
+            return index
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
