@@ -57,7 +57,7 @@ public final class GroupCommitter: Sendable {
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
     /// Tells the committer how many commands are being worked on now (including those
-    /// waiting here): a batch waits for company only while more are on their way. Without
+    /// waiting here): a batch waits for company only until half of them are here. Without
     /// this it always lingers, as long as arrivals keep coming.
     public func setCommandsInFlight(_ count: Int) { commandsInFlight.store(count, ordering: .relaxed) }
 
@@ -105,9 +105,12 @@ public final class GroupCommitter: Sendable {
     /// Writes batches until nothing is pending. Before each batch it lingers while more
     /// commands are on their way, at most `batchMaxWait`, so callers resumed by the previous
     /// batch can join this one. When the caller says how many commands are in flight
-    /// (`setCommandsInFlight`), it waits only while some of them have not arrived (a lone
-    /// command is written at once); otherwise it stops once a 50 µs poll sees no new arrival
-    /// or as many have arrived as the previous batch resumed.
+    /// (`setCommandsInFlight`), it waits only until half of them have arrived (a lone
+    /// command, or one of two, is written at once): waiting for all of them kept the engine
+    /// and the writer taking turns, while with half the rest are worked on as this batch is
+    /// written (`jointops-bench daemon`: about 10 % more commands per second, a lower
+    /// median). Otherwise it stops once a 50 µs poll sees no new arrival or as many have
+    /// arrived as the previous batch resumed.
     private func drain() {
         let options = store.options
         let linger =
@@ -116,7 +119,7 @@ public final class GroupCommitter: Sendable {
         let tracked = commandsInFlight.load(ordering: .relaxed) > 0
         var resumed = options.batchMaxSize
         func othersComing(_ pending: Int) -> Bool {
-            tracked ? commandsInFlight.load(ordering: .relaxed) > pending : pending < resumed
+            tracked ? commandsInFlight.load(ordering: .relaxed) > 2 * pending : pending < resumed
         }
         func gather() {
             let deadline = DispatchTime.now().uptimeNanoseconds + linger

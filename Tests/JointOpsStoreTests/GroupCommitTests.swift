@@ -89,6 +89,31 @@ import Testing
         #expect(try store.verifyChain().isIntact)
         #expect(committer.statistics.failedTransactions >= 1)
     }
+
+    /// With the commands in flight reported, a batch waits for company only until half of
+    /// them are here: two of four are written at once, one of four waits out batchMaxWait.
+    @Test(arguments: [(arriving: 2, lingers: false), (arriving: 1, lingers: true)])
+    func aBatchWaitsOnlyForHalfOfTheCommandsInFlight(arriving: Int, lingers: Bool) async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .seconds(1) }
+        let committer = GroupCommitter(store: store)
+        committer.setCommandsInFlight(4)
+        let starts = try startOperations(workflows[0].0, count: arriving)
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for change in starts { group.addTask { try await committer.commit(change) } }
+            try await group.waitForAll()
+        }
+        let waited = clock.now - began
+        if lingers {
+            #expect(waited >= .milliseconds(900), "one of four in flight should wait for company: \(waited)")
+        } else {
+            #expect(waited < .milliseconds(500), "two of four in flight are half: written at once, yet it took \(waited)")
+        }
+        #expect(committer.statistics.transactions == 1)
+    }
 }
 
 /// Reopening a store gives back the open operations and their timers, earliest first.
