@@ -102,6 +102,10 @@ public final class GroupCommitter: Sendable {
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
+    /// The linger rule when the caller reports the commands in flight: wait while fewer
+    /// than half of them are here.
+    static func waitsForCompany(pending: Int, inFlight: Int) -> Bool { inFlight > 2 * pending }
+
     /// Writes batches until nothing is pending. Before each batch it lingers while more
     /// commands are on their way, at most `batchMaxWait`, so callers resumed by the previous
     /// batch can join this one. When the caller says how many commands are in flight
@@ -119,7 +123,7 @@ public final class GroupCommitter: Sendable {
         let tracked = commandsInFlight.load(ordering: .relaxed) > 0
         var resumed = options.batchMaxSize
         func othersComing(_ pending: Int) -> Bool {
-            tracked ? commandsInFlight.load(ordering: .relaxed) > 2 * pending : pending < resumed
+            tracked ? Self.waitsForCompany(pending: pending, inFlight: commandsInFlight.load(ordering: .relaxed)) : pending < resumed
         }
         func gather() {
             let deadline = DispatchTime.now().uptimeNanoseconds + linger
