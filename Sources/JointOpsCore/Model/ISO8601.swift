@@ -9,16 +9,36 @@ public enum ISO8601 {
         let days = Int(floorDiv(seconds, 86_400))
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (y, m, d) = civil(fromDays: days)
-        if (0...9999).contains(y), abs(offsetSeconds) < 100 * 3600 {
-            return formatted(year: y, month: m, day: d, secondOfDay: secondOfDay, millis: millis, offsetSeconds: offsetSeconds)
+        // Byte by byte into one buffer: the operation view formats several per reply.
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        func put(_ value: Int, _ width: Int) { padded(value, width, to: &text) }
+        func put(_ character: Unicode.Scalar) { text.append(UInt8(ascii: character)) }
+        put(y, 4)
+        put("-")
+        put(m, 2)
+        put("-")
+        put(d, 2)
+        put("T")
+        put(secondOfDay / 3600, 2)
+        put(":")
+        put(secondOfDay / 60 % 60, 2)
+        put(":")
+        put(secondOfDay % 60, 2)
+        if millis != 0 {
+            put(".")
+            put(millis, 3)
         }
-        var text = "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T"
-        text += "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
-        if millis != 0 { text += ".\(pad(millis, 3))" }
-        if offsetSeconds == 0 { return text + "Z" }
-        let sign = offsetSeconds < 0 ? "-" : "+"
-        let magnitude = abs(offsetSeconds)
-        return text + "\(sign)\(pad(magnitude / 3600, 2)):\(pad(magnitude / 60 % 60, 2))"
+        if offsetSeconds == 0 {
+            put("Z")
+        } else {
+            put(offsetSeconds < 0 ? "-" : "+")
+            let magnitude = abs(offsetSeconds)
+            put(magnitude / 3600, 2)
+            put(":")
+            put(magnitude / 60 % 60, 2)
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; nil when malformed.
@@ -88,53 +108,16 @@ public enum ISO8601 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
-    /// `format` for years 0...9999 (every instant the daemon writes), digit by digit into
-    /// one buffer: the operation view writes several times per reply.
-    private static func formatted(year: Int, month: Int, day: Int, secondOfDay: Int, millis: Int, offsetSeconds: Int) -> String {
-        String(unsafeUninitializedCapacity: 29) { buffer in
-            var index = 0
-            func digits(_ value: Int, _ width: Int) {
-                var rest = value
-                for position in stride(from: index + width - 1, through: index, by: -1) {
-                    buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                }
-                index += width
-            }
-            func character(_ byte: UInt8) {
-                buffer[index] = byte
-                index += 1
-            }
-            digits(year, 4)
-            character(UInt8(ascii: "-"))
-            digits(month, 2)
-            character(UInt8(ascii: "-"))
-            digits(day, 2)
-            character(UInt8(ascii: "T"))
-            digits(secondOfDay / 3600, 2)
-            character(UInt8(ascii: ":"))
-            digits(secondOfDay / 60 % 60, 2)
-            character(UInt8(ascii: ":"))
-            digits(secondOfDay % 60, 2)
-            if millis != 0 {
-                character(UInt8(ascii: "."))
-                digits(millis, 3)
-            }
-            if offsetSeconds == 0 {
-                character(UInt8(ascii: "Z"))
-            } else {
-                character(UInt8(ascii: offsetSeconds < 0 ? "-" : "+"))
-                let magnitude = abs(offsetSeconds)
-                digits(magnitude / 3600, 2)
-                character(UInt8(ascii: ":"))
-                digits(magnitude / 60 % 60, 2)
-            }
-            return index
-        }
-    }
-
-    private static func pad(_ value: Int, _ width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    /// `value` in decimal, left-padded with zeros to `width` (a sign counts in the width).
+    private static func padded(_ value: Int, _ width: Int, to text: inout [UInt8]) {
+        let start = text.count
+        var rest = value.magnitude
+        repeat {
+            text.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        if value < 0 { text.append(UInt8(ascii: "-")) }
+        while text.count - start < width { text.append(UInt8(ascii: "0")) }
+        text[start...].reverse()
     }
 }
