@@ -160,10 +160,14 @@ enum DaemonBenchmark {
 
         init(socket: String, operation: String, text: String) throws {
             client = try VarlinkClient(socketPath: socket)
-            call =
-                Array(
-                    VarlinkCall(method: "io.jointops.Operations.Note", parameters: ["id": .string(operation), "text": .string(text)]).json
-                        .utf8) + [0]
+            call = Self.call(operation: operation, text: text)
+        }
+
+        /// The call as sent: canonical JSON and its NUL.
+        static func call(operation: String, text: String) -> [UInt8] {
+            Array(
+                VarlinkCall(method: "io.jointops.Operations.Note", parameters: ["id": .string(operation), "text": .string(text)]).json
+                    .utf8) + [0]
         }
 
         func send() throws {

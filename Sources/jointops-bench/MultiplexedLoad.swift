@@ -10,11 +10,7 @@ enum MultiplexedLoad {
     /// `seconds`; a reply that is not a result (an error) stops the benchmark.
     static func notesPerSecond(socket: String, connections: Int, seconds: Double) throws -> Double {
         let clients = try (0..<connections).map { _ in try VarlinkClient(socketPath: socket) }
-        let calls = (0..<connections).map { index in
-            Array(
-                VarlinkCall(method: "io.jointops.Operations.Note", parameters: ["id": .string("B-\(index % 64)"), "text": .string("load")])
-                    .json.utf8) + [0]
-        }
+        let calls = (0..<connections).map { DaemonBenchmark.Note.call(operation: "B-\($0 % 64)", text: "load") }
         var watched = clients.map { pollfd(fd: $0.socketDescriptor, events: Int16(POLLIN), revents: 0) }
         // Where each connection's current reply starts in `replies[index]`: checked for
         // `{"parameters":` once it is complete, then dropped.
