@@ -110,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "JointOpsDaemonTests",
-            dependencies: ["JointOpsCore", "JointOpsProtocol"],
+            dependencies: ["JointOpsCore", "JointOpsProtocol", "JointOpsDaemon", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(

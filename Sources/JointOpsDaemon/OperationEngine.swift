@@ -408,9 +408,9 @@ public actor OperationEngine {
     public func watch(_ filter: WatchFilter, buffer: Int, interval: Duration = .zero) -> WatchHub.Subscription {
         let subscription = hub.subscribe(filter, buffer: buffer, interval: interval)
         for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
-            subscription.send(.object(["operation": Views.operation(state)]))
+            subscription.send(["operation": Views.operation(state)])
         }
-        subscription.send(.object(["current": .bool(true)]))
+        subscription.send(["current": .bool(true)])
         return subscription
     }
 

@@ -1,93 +1,247 @@
 import JointOpsCore
 import JointOpsProtocol
+import NIOCore
 import Synchronization
 
-/// Fans every committed change out to watchers without ever waiting for them: each watcher
-/// has a bounded buffer, and one that falls behind is disconnected with `WatcherTooSlow`.
+/// Fans every committed change out to watchers without ever waiting for them. A change is
+/// encoded once and appended to one shared log; each watcher takes what its filter wants
+/// from the log on its own beat, so publishing costs the same for one watcher as for a
+/// hundred. A watcher that falls more than its buffer behind the log is disconnected with
+/// `WatcherTooSlow`.
 public final class WatchHub: Sendable {
-    private let subscribers = Mutex<[Int: Subscription]>([:])
-    private let nextID = Mutex(0)
-    /// The running number of published changes (see `Change.sequence`).
-    private let published = Mutex(0)
-    private let batches = EncodedBatches()
+    private let state = Mutex(State())
+    let batches = EncodedBatches()
 
-    private func nextSequence() -> Int {
-        published.withLock { value in
-            value += 1
-            return value
-        }
+    private struct State {
+        /// Changes some watcher has not taken yet: sequences `base + 1 ... base + log.count`.
+        var log = CircularBuffer<Change>()
+        var base = 0
+        var readers: [Int: Reader] = [:]
+        /// Readers asleep until a change their filter wants.
+        var waiting: Set<Int> = []
+        /// Readers whose filter wants every change (the common dashboard).
+        var followingEverything = 0
+        /// The smallest buffer of any watcher: a longer log means someone may have fallen behind.
+        var smallestCapacity = Int.max
+        var nextID = 0
+
+        /// The sequence of the last change published.
+        var end: Int { base + log.count }
+    }
+
+    /// One watcher's place in the log.
+    private struct Reader {
+        let filter: WatchFilter
+        let capacity: Int
+        let wake: AsyncStream<Void>.Continuation
+        /// The last change of the log it has taken (or skipped as not wanted).
+        var cursor: Int
+        /// Replies for this watcher only (its initial state), sent before its next changes.
+        var own: [Change] = []
+        var cutOff = false
+        var finished = false
+    }
+
+    /// What a change is about, for the watchers' filters.
+    enum Subject: Sendable {
+        case operation(OperationState)
+        case unit(kind: String?, homeRegion: String?)
     }
 
     func subscribe(_ filter: WatchFilter, buffer: Int, interval: Duration) -> Subscription {
-        let id = nextID.withLock { value in
-            value += 1
-            return value
+        let (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            state.nextID += 1
+            state.readers[state.nextID] = Reader(filter: filter, capacity: max(1, buffer), wake: wake, cursor: state.end)
+            if filter.wantsEverything { state.followingEverything += 1 }
+            state.smallestCapacity = min(state.smallestCapacity, max(1, buffer))
+            return state.nextID
         }
-        let subscription = Subscription(id: id, filter: filter, capacity: max(1, buffer), interval: interval, batches: batches)
-        subscribers.withLock { $0[id] = subscription }
-        return subscription
+        return Subscription(id: id, interval: interval, hub: self, wakeUps: wakeUps)
     }
 
     public func unsubscribe(_ subscription: Subscription) {
-        _ = subscribers.withLock { $0.removeValue(forKey: subscription.id) }
-        subscription.finish()
+        let wake = state.withLock { state -> AsyncStream<Void>.Continuation? in
+            guard let reader = state.readers.removeValue(forKey: subscription.id) else { return nil }
+            state.waiting.remove(subscription.id)
+            if reader.filter.wantsEverything { state.followingEverything -= 1 }
+            state.smallestCapacity = state.readers.values.map(\.capacity).min() ?? Int.max
+            if reader.cursor == state.base { Self.trim(&state) }
+            return reader.wake
+        }
+        wake?.yield()
     }
 
     /// Sends one reply per event, then the operation as it now stands (`view`, the same
     /// value the command's caller got, built here when nil), to every matching watcher.
-    func publish(state: OperationState, events: [RecordedEvent], view: JSONValue?) {
-        let current = subscribers.withLock { Array($0.values) }
-        let matching = current.filter { $0.filter.matches(state) }
-        guard !matching.isEmpty else { return }
-        let replies: [JSONValue] = events.enumerated().map { offset, record in
-            .object([
-                "event": Views.event(
-                    sequence: 0, operationSequence: Int64(state.sequence - events.count + offset + 1), operation: state.id, at: record.at,
-                    actor: record.actor, kind: record.event.kind, description: state.describe(record.event))
-            ])
+    func publish(state operation: OperationState, events: [RecordedEvent], view: JSONValue?) {
+        let subject = Subject.operation(operation)
+        guard isWanted(subject) else { return }
+        var encodedEvents = ByteBuffer()
+        for (offset, record) in events.enumerated() {
+            let event = Views.event(
+                sequence: 0, operationSequence: Int64(operation.sequence - events.count + offset + 1), operation: operation.id,
+                at: record.at, actor: record.actor, kind: record.event.kind, description: operation.describe(record.event))
+            Self.write(["event": event], to: &encodedEvents)
         }
-        let change = Change(
-            sequence: nextSequence(), operation: state.id, events: replies.map(Self.encode).joined(separator: "\0"),
-            view: Self.encode(.object(["operation": view ?? Views.operation(state)])))
-        for subscription in matching where !subscription.send(change) {
-            unsubscribe(subscription)
-        }
-    }
-
-    /// A stream reply with these parameters, as sent on the wire (without the NUL).
-    static func encode(_ parameters: JSONValue) -> String {
-        guard case .object(let members) = parameters else { return VarlinkReply(parameters: [:], continues: true).json }
-        return VarlinkReply(parameters: members, continues: true).json
+        var encodedView = ByteBuffer()
+        Self.write(["operation": view ?? Views.operation(operation)], to: &encodedView)
+        append(subject: subject, operation: operation.id, events: encodedEvents, view: encodedView)
     }
 
     /// Sends a roster change (and the unit as it now stands) to every watcher not limited to
     /// one operation; a region filter matches units homed in that region.
     func publish(unit change: UnitChange, at: Instant, actor: Actor?, units: [JointOpsCore.Unit]) {
-        let current = subscribers.withLock { Array($0.values) }
         let unit = units.first { $0.id == change.unit }
-        let matching = current.filter { subscription in
-            subscription.filter.operation == nil && subscription.filter.branch.map { $0 == unit?.kind.rawValue } ?? true
-                && subscription.filter.region.map { $0 == unit?.homeRegion } ?? true
-        }
-        guard !matching.isEmpty else { return }
+        let subject = Subject.unit(kind: unit?.kind.rawValue, homeRegion: unit?.homeRegion)
+        guard isWanted(subject) else { return }
         var fields: [String: JSONValue] = [
             "event": Views.event(
                 sequence: 0, operationSequence: 0, operation: UnitChange.stream, at: at, actor: actor, kind: change.kind,
                 description: change.summary)
         ]
         if let unit { fields["unit"] = Views.unit(unit) }
-        let reply = Change(sequence: nextSequence(), operation: nil, events: Self.encode(.object(fields)), view: nil)
-        for subscription in matching where !subscription.send(reply) { unsubscribe(subscription) }
+        var encoded = ByteBuffer()
+        Self.write(fields, to: &encoded)
+        append(subject: subject, operation: nil, events: encoded, view: nil)
     }
 
-    /// Watchers connected now.
-    public var count: Int { subscribers.withLock { $0.count } }
-
-    func finishAll() {
-        let all = subscribers.withLock { subscribers in
-            defer { subscribers.removeAll() }
-            return Array(subscribers.values)
+    /// Queues a reply for one watcher only, before anything it takes from the log next.
+    func send(_ parameters: [String: JSONValue], to subscription: Subscription) {
+        var encoded = ByteBuffer()
+        Self.write(parameters, to: &encoded)
+        let wake = state.withLock { state -> AsyncStream<Void>.Continuation? in
+            guard state.readers[subscription.id] != nil else { return nil }
+            state.readers[subscription.id]!.own.append(Change(sequence: 0, subject: nil, operation: nil, events: encoded, view: nil))
+            return state.waiting.remove(subscription.id) != nil ? state.readers[subscription.id]!.wake : nil
         }
-        for subscription in all { subscription.finish() }
+        wake?.yield()
+    }
+
+    /// A stream reply with these parameters, as sent on the wire, with its NUL.
+    private static func write(_ parameters: [String: JSONValue], to buffer: inout ByteBuffer) {
+        buffer.writeBytes(VarlinkReply(parameters: parameters, continues: true).jsonBytes)
+        buffer.writeInteger(UInt8(0))
+    }
+
+    /// Whether any watcher's filter wants a change about `subject` (no encoding otherwise).
+    private func isWanted(_ subject: Subject) -> Bool {
+        state.withLock { state in
+            state.followingEverything > 0 || state.readers.values.contains { !$0.cutOff && $0.filter.matches(subject) }
+        }
+    }
+
+    /// Appends a change to the log, wakes the sleeping watchers that want it (the others
+    /// skip it where they stand), and cuts off watchers that fell more than their buffer behind.
+    private func append(subject: Subject, operation: String?, events: ByteBuffer, view: ByteBuffer?) {
+        let wakes = state.withLock { state -> [AsyncStream<Void>.Continuation] in
+            guard !state.readers.isEmpty else { return [] }  // the last one left meanwhile
+            state.log.append(Change(sequence: state.end + 1, subject: subject, operation: operation, events: events, view: view))
+            var wakes: [AsyncStream<Void>.Continuation] = []
+            if !state.waiting.isEmpty {
+                let sleepers = state.waiting
+                for id in sleepers {
+                    if state.readers[id]!.filter.matches(subject) {
+                        state.waiting.remove(id)
+                        wakes.append(state.readers[id]!.wake)
+                    } else {
+                        state.readers[id]!.cursor = state.end
+                    }
+                }
+                // Every watcher was asleep and skipped it: nobody needs it kept.
+                if state.waiting.count == state.readers.count { Self.trim(&state) }
+            }
+            if state.log.count > state.smallestCapacity {
+                for (id, reader) in state.readers where !reader.cutOff && state.end - reader.cursor > reader.capacity {
+                    state.readers[id]!.cutOff = true
+                    state.waiting.remove(id)
+                    wakes.append(reader.wake)
+                }
+                Self.trim(&state)
+            }
+            return wakes
+        }
+        for wake in wakes { wake.yield() }
+    }
+
+    /// Drops the changes every watcher still connected (and not cut off) has taken.
+    private static func trim(_ state: inout State) {
+        let oldest = state.readers.values.lazy.filter { !$0.cutOff }.map(\.cursor).min() ?? state.end
+        guard oldest > state.base else { return }
+        state.log.removeFirst(oldest - state.base)
+        state.base = oldest
+    }
+
+    /// What a watcher takes when it looks.
+    enum Taken {
+        /// Its own replies, then the log's changes its filter wants, in order.
+        case changes([Change])
+        /// The same run of changes another watcher following everything already took, encoded.
+        case encoded(ByteBuffer)
+        /// Nothing yet: it is now asleep until a wanted change (or the end) wakes it.
+        case wait
+        /// It fell more than `buffered` changes behind.
+        case tooSlow(buffered: Int)
+        /// It was finished and has taken everything.
+        case end
+    }
+
+    func take(for subscription: Subscription) -> Taken {
+        state.withLock { state in
+            let id = subscription.id
+            guard var reader = state.readers[id] else { return .end }
+            if reader.cutOff { return .tooSlow(buffered: reader.capacity) }
+            var taken = reader.own
+            reader.own = []
+            let wasOldest = reader.cursor == state.base
+            var shared: ByteBuffer?
+            if reader.cursor < state.end {
+                if taken.isEmpty, reader.filter.wantsEverything {
+                    shared = batches.cached(first: reader.cursor + 1, last: state.end)
+                }
+                if shared == nil {
+                    for index in (reader.cursor - state.base)..<state.log.count {
+                        let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
+                        if reader.filter.matches(change.subject!) { taken.append(change) }
+                    }
+                }
+                reader.cursor = state.end
+            }
+            if taken.isEmpty, shared == nil, !reader.finished { state.waiting.insert(id) }
+            state.readers[id] = reader
+            if wasOldest { Self.trim(&state) }
+            if let shared { return .encoded(shared) }
+            return taken.isEmpty ? (reader.finished ? .end : .wait) : .changes(taken)
+        }
+    }
+
+    /// Changes kept because some watcher has not taken them yet.
+    var retained: Int { state.withLock { $0.log.count } }
+
+    /// Watchers connected now.
+    public var count: Int { state.withLock { $0.readers.count } }
+
+    /// Ends every watch once its watcher has taken what is queued for it.
+    func finishAll() {
+        let wakes = state.withLock { state in
+            for id in state.readers.keys { state.readers[id]!.finished = true }
+            state.waiting.removeAll()
+            return state.readers.values.map(\.wake)
+        }
+        for wake in wakes { wake.yield() }
+    }
+}
+
+extension WatchFilter {
+    /// True when the filter lets everything through.
+    var wantsEverything: Bool { operation == nil && region == nil && branch == nil }
+
+    func matches(_ subject: WatchHub.Subject) -> Bool {
+        switch subject {
+        case .operation(let state):
+            return matches(state)
+        case .unit(let kind, let homeRegion):
+            return operation == nil && branch.map { $0 == kind } ?? true && region.map { $0 == homeRegion } ?? true
+        }
     }
 }

@@ -4,20 +4,31 @@ import Synchronization
 
 extension WatchHub {
     /// One change as a watcher receives it: its event replies, then the operation view
-    /// after it. Encoded once, shared by every watcher.
-    struct Change: Sendable {
-        /// The hub's running number of the change (0 for replies of one watcher only: its
+    /// after it. Encoded once, shared by every watcher (a class, so that a watcher taking
+    /// it costs one reference, not one per field).
+    final class Change: Sendable {
+        /// The change's place in the hub's log (0 for replies of one watcher only: its
         /// initial state and the `current` marker).
-        var sequence: Int
+        let sequence: Int
+        /// What the change is about, for filters; nil for replies of one watcher only.
+        let subject: Subject?
         /// The operation the view belongs to; nil for replies that are never collapsed.
-        var operation: String?
-        /// Event replies, encoded and joined by NUL (may be empty).
-        var events: String
-        /// The operation-view reply, encoded; nil when there is none.
-        var view: String?
+        let operation: String?
+        /// Event replies, each ended by its NUL (may be empty).
+        let events: ByteBuffer
+        /// The operation-view reply, ended by its NUL; nil when there is none.
+        let view: ByteBuffer?
+
+        init(sequence: Int, subject: Subject?, operation: String?, events: ByteBuffer, view: ByteBuffer?) {
+            self.sequence = sequence
+            self.subject = subject
+            self.operation = operation
+            self.events = events
+            self.view = view
+        }
     }
 
-    /// One watcher's queue of changes. Its connection takes everything queued at once and
+    /// One watcher's end of the hub. Its connection takes everything waiting at once and
     /// writes it in one go, at most once per `interval` (on the hub's common beat, so
     /// watchers that follow everything take the same changes and share one encoding): a
     /// busy stream costs a few large writes a second instead of one small write per change.
@@ -31,56 +42,26 @@ extension WatchHub {
             case tooSlow(buffered: Int)
         }
 
-        private struct State {
-            var queued: [Change] = []
-            var finished = false
-            var cutOff = false
-        }
-
-        let filter: WatchFilter
-        /// How many changes may wait for this watcher.
-        let capacity: Int
+        let id: Int
         /// The shortest time between two writes to this watcher.
         let interval: Duration
-        let id: Int
-        private let batches: EncodedBatches
-        private let state = Mutex(State())
-        /// Wakes the connection when something is queued (at most one wake-up is kept).
+        private let hub: WatchHub
+        /// Woken by the hub when something it wants arrives (at most one wake-up is kept).
         private let wakeUps: AsyncStream<Void>
-        private let wake: AsyncStream<Void>.Continuation
 
-        init(id: Int, filter: WatchFilter, capacity: Int, interval: Duration, batches: EncodedBatches) {
+        init(id: Int, interval: Duration, hub: WatchHub, wakeUps: AsyncStream<Void>) {
             self.id = id
-            self.filter = filter
-            self.capacity = capacity
             self.interval = interval
-            self.batches = batches
-            (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+            self.hub = hub
+            self.wakeUps = wakeUps
         }
 
-        /// Queues a reply for this watcher only; false when it is cut off.
-        @discardableResult
-        func send(_ parameters: JSONValue) -> Bool {
-            send(Change(sequence: 0, operation: nil, events: WatchHub.encode(parameters), view: nil))
+        /// Queues a reply for this watcher only.
+        func send(_ parameters: [String: JSONValue]) {
+            hub.send(parameters, to: self)
         }
 
-        /// Queues a change; false when the watcher has fallen too far behind (and is now cut off).
-        @discardableResult
-        func send(_ change: Change) -> Bool {
-            let queued = state.withLock { state in
-                guard !state.finished, !state.cutOff else { return false }
-                guard state.queued.count < capacity else {
-                    state.cutOff = true
-                    return false
-                }
-                state.queued.append(change)
-                return true
-            }
-            wake.yield()
-            return queued
-        }
-
-        /// Hands `body` everything queued, as one batch, whenever there is something (but
+        /// Hands `body` everything waiting, as one batch, whenever there is something (but
         /// not twice within `interval`), until the subscription finishes or the watcher is
         /// cut off (the last batch is `tooSlow`).
         func deliver(_ body: (Batch) async throws -> Void) async rethrows {
@@ -88,24 +69,19 @@ extension WatchHub {
             let clock = ContinuousClock()
             var lastWrite: ContinuousClock.Instant?
             while true {
-                let taken: [Change]?? = state.withLock { state in
-                    if state.cutOff { return .some(nil) }
-                    if !state.queued.isEmpty {
-                        defer { state.queued.removeAll(keepingCapacity: true) }
-                        return .some(state.queued)
-                    }
-                    return state.finished ? .some([]) : nil
-                }
-                switch taken {
-                case .some(.some(let changes)) where !changes.isEmpty:
-                    try await body(.replies(batches.encoded(changes)))
+                switch hub.take(for: self) {
+                case .changes(let changes):
+                    try await body(.replies(hub.batches.encoded(changes)))
                     lastWrite = clock.now
-                case .some(.some):
+                case .encoded(let buffer):
+                    try await body(.replies(buffer))
+                    lastWrite = clock.now
+                case .tooSlow(let buffered):
+                    try await body(.tooSlow(buffered: buffered))
                     return
-                case .some(.none):
-                    try await body(.tooSlow(buffered: capacity))
+                case .end:
                     return
-                case .none:
+                case .wait:
                     guard await wakeUp.next() != nil else { return }
                     // Let changes that arrive right after the last write share the next one.
                     if let lastWrite, clock.now < lastWrite + interval {
@@ -114,13 +90,6 @@ extension WatchHub {
                 }
             }
         }
-
-        func finish() {
-            state.withLock { $0.finished = true }
-            wake.yield()
-        }
-
-        public var isCutOff: Bool { state.withLock { $0.cutOff } }
     }
 
     /// The last few batches encoded, by the run of changes they hold: watchers that follow
@@ -146,18 +115,23 @@ extension WatchHub {
 
         private static let origin = ContinuousClock.now
 
+        /// The batch of the log's changes `first...last`, if one was encoded lately.
+        func cached(first: Int, last: Int) -> ByteBuffer? {
+            let key = Key(first: first, last: last)
+            return recent.withLock { $0.first { $0.0 == key }?.1 }
+        }
+
         /// The replies of queued changes: every event, and each operation's last view.
         func encoded(_ changes: [Change]) -> ByteBuffer {
-            // Only an unbroken run of the hub's changes is the same for every watcher.
+            // Only an unbroken run of the log's changes is the same for every watcher.
             let first = changes[0].sequence
             let last = changes[changes.count - 1].sequence
             let shareable = first > 0 && last - first + 1 == changes.count
-            let key = Key(first: first, last: last)
-            if shareable, let found = recent.withLock({ $0.first { $0.0 == key }?.1 }) { return found }
+            if shareable, let found = cached(first: first, last: last) { return found }
             let buffer = Self.encode(changes)
             if shareable {
                 recent.withLock { recent in
-                    recent.append((key, buffer))
+                    recent.append((Key(first: first, last: last), buffer))
                     if recent.count > Self.kept { recent.removeFirst() }
                 }
             }
@@ -166,17 +140,15 @@ extension WatchHub {
 
         static func encode(_ changes: [Change]) -> ByteBuffer {
             var last: [String: Int] = [:]
-            for (index, change) in changes.enumerated() { if let operation = change.operation { last[operation] = index } }
-            var parts: [String] = []
-            parts.reserveCapacity(changes.count * 2)
+            var size = 0
             for (index, change) in changes.enumerated() {
-                if !change.events.isEmpty { parts.append(change.events) }
-                if let view = change.view, change.operation.map({ last[$0] == index }) ?? true { parts.append(view) }
+                if let operation = change.operation { last[operation] = index }
+                size += change.events.readableBytes + (change.view?.readableBytes ?? 0)
             }
-            var buffer = ByteBufferAllocator().buffer(capacity: parts.reduce(0) { $0 + $1.utf8.count + 1 })
-            for part in parts {
-                buffer.writeString(part)
-                buffer.writeInteger(UInt8(0))
+            var buffer = ByteBufferAllocator().buffer(capacity: size)
+            for (index, change) in changes.enumerated() {
+                buffer.writeImmutableBuffer(change.events)
+                if let view = change.view, change.operation.map({ last[$0] == index }) ?? true { buffer.writeImmutableBuffer(view) }
             }
             return buffer
         }

@@ -1,0 +1,117 @@
+import Foundation
+import JointOpsCore
+import NIOCore
+import Testing
+
+@testable import JointOpsDaemon
+
+/// The hub's shared log, taken directly (no socket): who gets which change, in what order,
+/// when a watcher is cut off, and that nothing is kept once every watcher has taken it.
+@Suite struct WatchHubTests {
+    static let workflow: Workflow = {
+        let file = DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml")
+        let source = try! String(contentsOf: file, encoding: .utf8)
+        return WorkflowLoader.load(source: source, file: file.lastPathComponent).workflow!
+    }()
+
+    /// A freshly started armed-response operation and its start events.
+    static func started(_ id: String, region: String = "hexi") throws -> (OperationState, [RecordedEvent]) {
+        let (state, transition) = try OperationState.start(
+            workflow, id: id, region: region, attributes: ["incident_type": "armed_robbery", "priority": "P1"],
+            at: Instant(milliseconds: 1_795_910_400_000), actor: nil)
+        return (state, transition.events)
+    }
+
+    static func publish(_ id: String, on hub: WatchHub, region: String = "hexi") throws {
+        let (state, events) = try started(id, region: region)
+        hub.publish(state: state, events: events, view: nil)
+    }
+
+    /// The operations whose views a batch carries, in order.
+    static func operations(in taken: WatchHub.Taken, _ hub: WatchHub) -> [String] {
+        let buffer: ByteBuffer
+        switch taken {
+        case .changes(let changes): buffer = hub.batches.encoded(changes)
+        case .encoded(let encoded): buffer = encoded
+        default: return []
+        }
+        return String(buffer: buffer).split(separator: "\0").compactMap { reply in
+            (try? JSONParser.parse(String(reply)))?["parameters"]?["operation"]?["id"]?.stringValue
+        }
+    }
+
+    @Test func aFilteredWatcherTakesOnlyWhatItWantsAndTheLogEmptiesOnceEveryoneHasTaken() throws {
+        let hub = WatchHub()
+        let everything = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        let one = hub.subscribe(WatchFilter(operation: "OP-2"), buffer: 100, interval: .zero)
+        for id in ["OP-1", "OP-2", "OP-3"] { try Self.publish(id, on: hub) }
+        #expect(hub.retained == 3)
+        #expect(Self.operations(in: hub.take(for: one), hub) == ["OP-2"])
+        #expect(hub.retained == 3, "the watcher following everything has not taken them yet")
+        #expect(Self.operations(in: hub.take(for: everything), hub) == ["OP-1", "OP-2", "OP-3"])
+        #expect(hub.retained == 0)
+    }
+
+    @Test func asleepWatchersSkipWhatTheyDoNotWantWithoutHoldingTheLog() throws {
+        let hub = WatchHub()
+        let one = hub.subscribe(WatchFilter(region: "heping"), buffer: 2, interval: .zero)
+        let everything = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        guard case .wait = hub.take(for: one) else { Issue.record("nothing was published yet"); return }
+        for index in 0..<10 { try Self.publish("OP-\(index)", on: hub) }
+        #expect(hub.retained == 10)
+        #expect(Self.operations(in: hub.take(for: everything), hub).count == 10)
+        #expect(hub.retained == 0, "the asleep watcher skipped them as they came")
+        guard case .wait = hub.take(for: one) else { Issue.record("no change was in its region"); return }
+        try Self.publish("OP-H", on: hub, region: "heping")
+        #expect(Self.operations(in: hub.take(for: one), hub) == ["OP-H"], "not cut off: it skipped ten changes it never wanted")
+    }
+
+    @Test func aWatchersOwnRepliesComeBeforeLaterChanges() throws {
+        let hub = WatchHub()
+        let watcher = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        let (state, _) = try Self.started("OP-OWN")
+        watcher.send(["operation": Views.operation(state)])
+        watcher.send(["current": .bool(true)])
+        try Self.publish("OP-NEW", on: hub)
+        guard case .changes(let changes) = hub.take(for: watcher) else { Issue.record("expected changes"); return }
+        let replies = String(buffer: hub.batches.encoded(changes)).split(separator: "\0").map(String.init)
+        let startEvents = try Self.started("OP-NEW").1.count
+        #expect(replies.count == 2 + startEvents + 1)  // OP-OWN, current, OP-NEW's start events, its view
+        #expect(replies[0].contains("\"OP-OWN\"") && replies[1].contains("\"current\":true"))
+        #expect(replies.dropFirst(2).allSatisfy { $0.contains("\"OP-NEW\"") })
+    }
+
+    @Test func aWatcherMoreThanItsBufferBehindIsCutOffAndNoLongerHoldsTheLog() throws {
+        let hub = WatchHub()
+        let slow = hub.subscribe(WatchFilter(), buffer: 3, interval: .zero)
+        let quick = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        for index in 0..<3 { try Self.publish("OP-\(index)", on: hub) }
+        _ = hub.take(for: quick)
+        guard case .changes = hub.take(for: slow) else { Issue.record("three changes fit its buffer"); return }
+        for index in 3..<7 { try Self.publish("OP-\(index)", on: hub) }
+        _ = hub.take(for: quick)
+        guard case .tooSlow(let buffered) = hub.take(for: slow) else { Issue.record("four changes do not fit"); return }
+        #expect(buffered == 3)
+        #expect(hub.retained == 0, "the quick watcher took everything; the cut-off one keeps nothing alive")
+    }
+
+    @Test func watchersFollowingEverythingShareOneEncodingOfTheSameRun() throws {
+        let hub = WatchHub()
+        let first = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        let second = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        for index in 0..<5 { try Self.publish("OP-\(index)", on: hub) }
+        guard case .changes(let changes) = hub.take(for: first) else { Issue.record("expected changes"); return }
+        let encoded = hub.batches.encoded(changes)
+        guard case .encoded(let shared) = hub.take(for: second) else { Issue.record("expected the shared encoding"); return }
+        #expect(shared == encoded)
+    }
+
+    @Test func finishingEndsAWatchAfterWhatIsQueued() throws {
+        let hub = WatchHub()
+        let watcher = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+        try Self.publish("OP-LAST", on: hub)
+        hub.finishAll()
+        #expect(Self.operations(in: hub.take(for: watcher), hub) == ["OP-LAST"])
+        guard case .end = hub.take(for: watcher) else { Issue.record("expected the end"); return }
+    }
+}
