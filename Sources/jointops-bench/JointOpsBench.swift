@@ -4,7 +4,7 @@ import JointOpsCore
 /// `jointops-bench engine`: engine throughput and validator speed; `jointops-bench store`:
 /// durable throughput, its ceiling, and recovery; `jointops-bench selection`: unit
 /// selection among 10,000 units in a 2,000-node tree. Run in release:
-/// `swift run -c release jointops-bench engine` (or `store`). `crash-writer` serves the crash test.
+/// `swift run -c release jointops-bench engine` (or `store`). `crash-writer` serves the crash test, `recover-store` the store benchmark.
 @main
 enum JointOpsBench {
     static func main() async throws {
@@ -32,12 +32,14 @@ enum JointOpsBench {
             try DispatchRaceBenchmark.run(root: root, operations: quick ? 200 : 1_000, units: 100)
         case "commit-cost":
             try CommitCostBenchmark.run(root.appendingPathComponent("Workflows"))
+        case "recover-store" where arguments.count == 2:
+            try StoreBenchmark.recoverInFreshProcess(path: arguments[1])
         case "crash-writer" where arguments.count == 4:
             try await CrashWriter.run(store: arguments[1], workflows: arguments[2], run: arguments[3])
         default:
             FileHandle.standardError.write(
                 Data(
-                    "usage: jointops-bench engine|store|daemon|report|timers|selection|dispatch-race [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN\n"
+                    "usage: jointops-bench engine|store|daemon|report|timers|selection|dispatch-race [--quick] | commit-cost | crash-writer STORE WORKFLOWS RUN | recover-store STORE\n"
                         .utf8)
             )
             exit(64)
