@@ -176,7 +176,7 @@ public final class WatchHub: Sendable {
     enum Taken {
         /// Its own replies, then the log's changes its filter wants, in order.
         case changes([Change])
-        /// The same run of changes another watcher following everything already took, encoded.
+        /// The run of changes another watcher following everything took from the same place, encoded.
         case encoded(ByteBuffer)
         /// Nothing yet: it is now asleep until a wanted change (or the end) wakes it.
         case wait
@@ -196,16 +196,18 @@ public final class WatchHub: Sendable {
             let wasOldest = reader.cursor == state.base
             var shared: ByteBuffer?
             if reader.cursor < state.end {
-                if taken.isEmpty, reader.filter.wantsEverything {
-                    shared = batches.cached(first: reader.cursor + 1, last: state.end)
-                }
-                if shared == nil {
+                if taken.isEmpty, reader.filter.wantsEverything, let run = batches.cached(startingAt: reader.cursor + 1),
+                    run.last <= state.end
+                {
+                    shared = run.bytes
+                    reader.cursor = run.last
+                } else {
                     for index in (reader.cursor - state.base)..<state.log.count {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
                         if reader.filter.matches(change.subject!) { taken.append(change) }
                     }
+                    reader.cursor = state.end
                 }
-                reader.cursor = state.end
             }
             if taken.isEmpty, shared == nil, !reader.finished { state.waiting.insert(id) }
             state.readers[id] = reader

@@ -69,6 +69,12 @@ extension WatchHub {
             let clock = ContinuousClock()
             var lastWrite: ContinuousClock.Instant?
             while true {
+                // At most one write per interval, on the common beat, also while changes
+                // keep coming: watchers that follow everything then take on the same beat
+                // from the same place, and all but the first reuse its encoding.
+                if let lastWrite, clock.now < lastWrite + interval {
+                    try? await clock.sleep(until: EncodedBatches.beat(after: lastWrite + interval, every: interval))
+                }
                 switch hub.take(for: self) {
                 case .changes(let changes):
                     try await body(.replies(hub.batches.encoded(changes)))
@@ -83,24 +89,22 @@ extension WatchHub {
                     return
                 case .wait:
                     guard await wakeUp.next() != nil else { return }
-                    // Let changes that arrive right after the last write share the next one.
-                    if let lastWrite, clock.now < lastWrite + interval {
-                        try? await clock.sleep(until: EncodedBatches.beat(after: lastWrite + interval, every: interval))
-                    }
                 }
             }
         }
     }
 
     /// The last few batches encoded, by the run of changes they hold: watchers that follow
-    /// everything take the same run on the same beat, and all but the first reuse its bytes.
+    /// everything take on the same beat from the same place, and all but the first take the
+    /// run the first took, with its bytes (changes after it wait for the next beat).
     final class EncodedBatches: Sendable {
-        private struct Key: Hashable {
+        private struct Run {
             var first: Int
             var last: Int
+            var bytes: ByteBuffer
         }
 
-        private let recent = Mutex<[(Key, ByteBuffer)]>([])
+        private let recent = Mutex<[Run]>([])
         private static let kept = 4
 
         /// The first instant at or after `instant` on the common beat of `interval`.
@@ -115,10 +119,9 @@ extension WatchHub {
 
         private static let origin = ContinuousClock.now
 
-        /// The batch of the log's changes `first...last`, if one was encoded lately.
-        func cached(first: Int, last: Int) -> ByteBuffer? {
-            let key = Key(first: first, last: last)
-            return recent.withLock { $0.first { $0.0 == key }?.1 }
+        /// A run of the log's changes encoded lately that starts at `first`: its last change and bytes.
+        func cached(startingAt first: Int) -> (last: Int, bytes: ByteBuffer)? {
+            recent.withLock { $0.first { $0.first == first }.map { ($0.last, $0.bytes) } }
         }
 
         /// The replies of queued changes: every event, and each operation's last view.
@@ -127,15 +130,16 @@ extension WatchHub {
             let first = changes[0].sequence
             let last = changes[changes.count - 1].sequence
             let shareable = first > 0 && last - first + 1 == changes.count
-            if shareable, let found = cached(first: first, last: last) { return found }
-            let buffer = Self.encode(changes)
+            if shareable, let found = cached(startingAt: first), found.last == last { return found.bytes }
+            let bytes = Self.encode(changes)
             if shareable {
                 recent.withLock { recent in
-                    recent.append((Key(first: first, last: last), buffer))
+                    recent.removeAll { $0.first == first }
+                    recent.append(Run(first: first, last: last, bytes: bytes))
                     if recent.count > Self.kept { recent.removeFirst() }
                 }
             }
-            return buffer
+            return bytes
         }
 
         static func encode(_ changes: [Change]) -> ByteBuffer {
