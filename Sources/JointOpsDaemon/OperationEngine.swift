@@ -174,8 +174,9 @@ public actor OperationEngine {
         if work.freed { freedGeneration += 1 }
         var left: [String: JointOpsCore.Unit] = [:]
         for unit in touched { left[unit.id] = unit }
+        let placed: GroupCommitter.Placed
         do {
-            try await committer.commit(stored, roster: rosterChange)
+            placed = try await committer.commit(stored, roster: rosterChange)
         } catch {
             undo(work, left: left)
             logger.error(
@@ -192,12 +193,14 @@ public actor OperationEngine {
             metrics.operationChanged(from: before, to: state, events: transition.events)
             // No hop to the scheduler for a change that arms or cancels nothing (most of them).
             if transition.effects.contains(where: \.touchesTimers) { await timers.apply(transition.effects, operation: state.id) }
-            hub.publish(state: state, events: transition.events, view: index == 0 ? firstView : nil)
+            hub.publish(state: state, events: transition.events, firstSequence: placed.changes[index], view: index == 0 ? firstView : nil)
             for record in transition.events { log(record, of: state) }
             if state.phase.isTerminal { operations[state.id] = nil }
         }
-        for record in rosterRecords {
-            hub.publish(unit: record.change, at: record.at, actor: record.actor, units: touched)
+        for (offset, record) in rosterRecords.enumerated() {
+            let place = placed.roster.map { ($0.sequence + Int64(offset), $0.streamSequence + Int64(offset)) } ?? (0, 0)
+            hub.publish(
+                unit: record.change, at: record.at, actor: record.actor, units: touched, sequence: place.0, streamSequence: place.1)
             logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
         }
         for id in work.touched { metrics.unitChanged(from: work.before[id], to: roster?.unit(id)) }

@@ -72,15 +72,17 @@ public final class WatchHub: Sendable {
         wake?.yield()
     }
 
-    /// Sends one reply per event, then the operation as it now stands (`view`, the same
-    /// value the command's caller got, built here when nil), to every matching watcher.
-    func publish(state operation: OperationState, events: [RecordedEvent], view: JSONValue?) {
+    /// Sends one reply per event (the first at `firstSequence` of the log), then the
+    /// operation as it now stands (`view`, the same value the command's caller got, built
+    /// here when nil), to every matching watcher.
+    func publish(state operation: OperationState, events: [RecordedEvent], firstSequence: Int64, view: JSONValue?) {
         let subject = Subject.operation(operation)
         guard isWanted(subject) else { return }
         var encodedEvents = ByteBuffer()
         for (offset, record) in events.enumerated() {
             let event = Views.event(
-                sequence: 0, operationSequence: Int64(operation.sequence - events.count + offset + 1), operation: operation.id,
+                sequence: firstSequence + Int64(offset), operationSequence: Int64(operation.sequence - events.count + offset + 1),
+                operation: operation.id,
                 at: record.at, actor: record.actor, kind: record.event.kind, description: operation.describe(record.event))
             Self.write(["event": event], to: &encodedEvents)
         }
@@ -89,15 +91,19 @@ public final class WatchHub: Sendable {
         append(subject: subject, operation: operation.id, events: encodedEvents, view: encodedView)
     }
 
-    /// Sends a roster change (and the unit as it now stands) to every watcher not limited to
+    /// Sends a roster change (its event at `sequence` of the log and `streamSequence` of
+    /// the `@units` stream, and the unit as it now stands) to every watcher not limited to
     /// one operation; a region filter matches units homed in that region.
-    func publish(unit change: UnitChange, at: Instant, actor: Actor?, units: [JointOpsCore.Unit]) {
+    func publish(
+        unit change: UnitChange, at: Instant, actor: Actor?, units: [JointOpsCore.Unit], sequence: Int64, streamSequence: Int64
+    ) {
         let unit = units.first { $0.id == change.unit }
         let subject = Subject.unit(kind: unit?.kind.rawValue, homeRegion: unit?.homeRegion)
         guard isWanted(subject) else { return }
         var fields: [String: JSONValue] = [
             "event": Views.event(
-                sequence: 0, operationSequence: 0, operation: UnitChange.stream, at: at, actor: actor, kind: change.kind,
+                sequence: sequence, operationSequence: streamSequence, operation: UnitChange.stream, at: at, actor: actor,
+                kind: change.kind,
                 description: change.summary)
         ]
         if let unit { fields["unit"] = Views.unit(unit) }

@@ -179,26 +179,46 @@ public final class EventStore: Sendable {
 
     // MARK: Committing
 
+    /// Where a commit's events went in the log: the global sequence of each change's first
+    /// event, in the order of the changes, and of each roster change's first event with its
+    /// first position in the `@units` stream. (For a change or roster change without
+    /// events, the sequence its first event would have had.)
+    public struct Placement: Sendable, Hashable {
+        public struct Roster: Sendable, Hashable {
+            public var sequence: Int64
+            public var streamSequence: Int64
+        }
+
+        public var changes: [Int64] = []
+        public var rosters: [Roster] = []
+    }
+
     /// Appends the changes' events to the chain and updates the projection, all in one
     /// transaction: either everything is durable when this returns, or nothing is.
-    public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) {
+    @discardableResult
+    public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) -> Placement {
         do {
             let committed = try pool.write { db in
                 var (head, dataVersion) = try chainHead.take(db)
+                var placement = Placement()
                 let statements = WriteStatements(db)
                 for roster in rosters {
-                    try UnitWriter.append(roster, head: &head, db, statements)
+                    let streamSequence = try UnitWriter.append(roster, head: &head, db, statements)
+                    placement.rosters.append(
+                        Placement.Roster(sequence: head.sequence - Int64(roster.records.count) + 1, streamSequence: streamSequence))
                     try UnitWriter.write(roster.units, db)
                 }
                 for change in changes {
+                    placement.changes.append(head.sequence + 1)
                     try EventWriter.append(change, head: &head, db, statements)
                     try ProjectionWriter.write(change, db, statements)
                     try ReportFactsWriter.write(change, db)
                     try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
                 }
-                return (head, dataVersion)
+                return (head, dataVersion, placement)
             }
             chainHead.keep(committed.0, dataVersion: committed.1)
+            return committed.2
         } catch {
             throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")
         }

@@ -26,7 +26,7 @@ public final class GroupCommitter: Sendable {
         /// Changes that commit together or not at all.
         var changes: [EventStore.Change]
         var roster: RosterChange?
-        var continuation: CheckedContinuation<Void, any Error>
+        var continuation: CheckedContinuation<Placed, any Error>
     }
 
     private struct State {
@@ -67,20 +67,29 @@ public final class GroupCommitter: Sendable {
         return .nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
     }
 
+    /// Where one caller's changes went in the log (see `EventStore.Placement`).
+    public struct Placed: Sendable, Hashable {
+        /// The global sequence of each change's first event.
+        public var changes: [Int64]
+        public var roster: EventStore.Placement.Roster?
+    }
+
     /// Commits one command's change; returns once it is durable.
-    public func commit(_ change: EventStore.Change) async throws(StoreError) {
+    @discardableResult
+    public func commit(_ change: EventStore.Change) async throws(StoreError) -> Placed {
         try await commit([change])
     }
 
     /// Commits changes to several operations atomically (they share one transaction);
-    /// returns once they are durable.
-    public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) {
+    /// returns once they are durable, with where their events went in the log.
+    @discardableResult
+    public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) -> Placed {
         // The rows' payloads and canonical bytes are built here, on the caller's task, not on
         // the one writer thread every caller waits for.
         var changes = changes
         for index in changes.indices { changes[index].prepared = EventWriter.prepare(changes[index]) }
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Placed, any Error>) in
                 let startWriter = state.withLock { state in
                     state.pending.append(Pending(changes: changes, roster: roster, continuation: continuation))
                     guard !state.writing else { return false }
@@ -151,7 +160,7 @@ public final class GroupCommitter: Sendable {
                 let startedCPU = Self.threadCPUNanoseconds()
                 state.withLock { $0.transactionStarted = started }
                 defer { state.withLock { $0.transactionStarted = nil } }
-                try store.commit(batch.flatMap(\.changes), rosters: batch.compactMap(\.roster))
+                let placement = try store.commit(batch.flatMap(\.changes), rosters: batch.compactMap(\.roster))
                 let spent = DispatchTime.now().uptimeNanoseconds - started
                 state.withLock {
                     $0.statistics.transactions += 1
@@ -160,7 +169,15 @@ public final class GroupCommitter: Sendable {
                     $0.statistics.writingCPUNanoseconds += Self.threadCPUNanoseconds() - startedCPU
                 }
                 onBatch?(batch.count)
-                for pending in batch { pending.continuation.resume() }
+                var changes = placement.changes[...]
+                var rosters = placement.rosters[...]
+                for pending in batch {
+                    let placed = Placed(
+                        changes: Array(changes.prefix(pending.changes.count)),
+                        roster: pending.roster == nil ? nil : rosters.popFirst())
+                    changes = changes.dropFirst(pending.changes.count)
+                    pending.continuation.resume(returning: placed)
+                }
             } catch {
                 state.withLock { $0.statistics.failedTransactions += 1 }
                 for pending in batch { pending.continuation.resume(throwing: error) }

@@ -31,11 +31,14 @@ public struct RosterChange: Sendable {
 
 /// Writes the `unit` table and the roster stream of the event log.
 enum UnitWriter {
-    static func append(_ roster: RosterChange, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
-        guard !roster.records.isEmpty else { return }
+    /// Logs the roster change's records; returns the `@units` stream position of the first.
+    @discardableResult
+    static func append(_ roster: RosterChange, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws -> Int64 {
+        guard !roster.records.isEmpty else { return 0 }
         var streamSequence =
             try Int64.fetchOne(db, sql: "SELECT max(operation_sequence) FROM event WHERE operation_id = ?", arguments: [UnitChange.stream])
             ?? 0
+        let first = streamSequence + 1
         for record in roster.records {
             streamSequence += 1
             let payload = record.change.payload.canonicalBytes
@@ -49,6 +52,7 @@ enum UnitWriter {
                 kind: record.change.kind, head: &head, db, statements)
         }
         try roster.request?.insert(stream: UnitChange.stream, at: roster.records.last!.at, db)
+        return first
     }
 
     static func write(_ units: [JointOpsCore.Unit], _ db: Database) throws {

@@ -191,6 +191,12 @@ import Testing
         #expect(event.parameters["event"]?["description"] == .string("phase → assessing (event assess)"))
         let state = try watcher.receive()
         #expect(state.operation?["phase"] == .string("assessing"))
+        // The watched event is the logged one: the same place in the log and in the operation.
+        let logged = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-W")]).parameters["events"]).last
+        #expect(logged?["kind"] == event.parameters["event"]?["kind"])
+        #expect(logged?["sequence"] == event.parameters["event"]?["sequence"])
+        #expect(logged?["operationSequence"] == event.parameters["event"]?["operationSequence"])
+        #expect(event.parameters["event"]?["sequence"] != .int(0))
     }
 
     @Test func changesWithinOneWatchIntervalShareAWriteWithEveryEventAndEachOperationOnce() throws {

@@ -509,6 +509,8 @@ import Testing
         #expect(try daemon.call("io.jointops.Operations.Start", reserved).parameters["code"] == .string("invalid_argument"))
         let history = Self.items(try daemon.call("io.jointops.Operations.History", ["id": .string("@units")]).parameters["events"])
         #expect(history.last?["description"] == .string("unit_status hx-jiansh-po-1 → out_of_service"))
+        #expect(history.last?["sequence"] == roster.parameters["event"]?["sequence"], "the watched roster event is the logged one")
+        #expect(history.last?["operationSequence"] == roster.parameters["event"]?["operationSequence"])
     }
 
     @Test func anOperatorMayNameTheUnitsOfAReinforcementWithAReason() throws {

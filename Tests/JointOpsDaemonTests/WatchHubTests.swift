@@ -24,7 +24,7 @@ import Testing
 
     static func publish(_ id: String, on hub: WatchHub, region: String = "hexi") throws {
         let (state, events) = try started(id, region: region)
-        hub.publish(state: state, events: events, view: nil)
+        hub.publish(state: state, events: events, firstSequence: 1, view: nil)
     }
 
     /// The operations whose views a batch carries, in order.

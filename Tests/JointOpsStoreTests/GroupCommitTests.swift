@@ -46,6 +46,25 @@ import Testing
         #expect(try store.allOperations().count == 64)
     }
 
+    @Test func everyCallerLearnsWhereItsEventsWentInTheLog() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(2) }
+        let committer = GroupCommitter(store: store)
+        let starts = try startOperations(workflows[0].0, count: 32, prefix: "OP-P")
+        let placed = try await withThrowingTaskGroup(of: (String, Int, Int64).self) { group in
+            for start in starts {
+                group.addTask { (start.state.id, start.events.count, try await committer.commit(start).changes[0]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(committer.statistics.transactions < 32, "the callers shared transactions")
+        for (operation, count, first) in placed {
+            let logged = try store.events(of: operation)
+            #expect(logged.map(\.sequence) == Array(first..<first + Int64(count)), "\(operation)")
+        }
+    }
+
     @Test func theBatchCallbackHearsEveryCommittedTransactionsSize() async throws {
         let folder = try TemporaryFolder()
         let workflows = try Library.workflows()
