@@ -20,7 +20,7 @@ public struct JournalLogHandler: LogHandler {
     /// Journal field names for the metadata keys jointops uses.
     static let fieldNames: [String: String] = [
         "operation": "OPERATION_ID", "workflow": "WORKFLOW", "branch": "BRANCH", "region": "REGION", "actor_uid": "ACTOR_UID",
-        "event": "EVENT_KIND", "message_id": "MESSAGE_ID",
+        "event": "EVENT_KIND", "sequence": "EVENT_SEQUENCE", "message_id": "MESSAGE_ID",
     ]
 
     public func log(event: LogEvent) {

@@ -194,7 +194,9 @@ public actor OperationEngine {
             // No hop to the scheduler for a change that arms or cancels nothing (most of them).
             if transition.effects.contains(where: \.touchesTimers) { await timers.apply(transition.effects, operation: state.id) }
             hub.publish(state: state, events: transition.events, firstSequence: placed.changes[index], view: index == 0 ? firstView : nil)
-            for record in transition.events { log(record, of: state) }
+            for (offset, record) in transition.events.enumerated() {
+                log(record, of: state, sequence: placed.changes[index] + Int64(offset))
+            }
             if state.phase.isTerminal { operations[state.id] = nil }
         }
         for (offset, record) in rosterRecords.enumerated() {
@@ -207,8 +209,9 @@ public actor OperationEngine {
         if work.freed { scheduleFill() }
     }
 
-    /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on.
-    private func log(_ record: RecordedEvent, of state: OperationState) {
+    /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on,
+    /// and its place in the event log (`sequence`), which ties the entry to the hash chain.
+    private func log(_ record: RecordedEvent, of state: OperationState, sequence: Int64) {
         let level: Logger.Level
         switch record.event {
         case .deadlineMissed, .escalated, .escalationRaised, .unitPreempted: level = .warning
@@ -218,6 +221,7 @@ public actor OperationEngine {
         guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "operation": "\(state.id)", "workflow": "\(state.workflow.id)", "region": "\(state.region)", "event": "\(record.event.kind)",
+            "sequence": "\(sequence)",
         ]
         if let actor = record.actor { metadata["actor_uid"] = "\(actor.uid)" }
         switch record.event {

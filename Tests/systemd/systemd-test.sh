@@ -145,6 +145,13 @@ check "a dispatch under systemd commits real units" dispatched
 
 # --- journald -------------------------------------------------------------------------
 check "journalctl OPERATION_ID=… tells the operation's story" sh -c "nsenter -t $PID1 -a journalctl --no-pager OPERATION_ID=OP-SD-1 | grep -q 'note: report 20'"
+journal_entry_is_the_logged_event() {
+    local history sequence
+    history=$(nsenter -t $PID1 -a /usr/local/bin/jointopsctl history OP-SD-1 --json --socket /run/jointops/control.sock) || return 1
+    sequence=$(python3 -c 'import json, sys; print([e["sequence"] for e in json.load(sys.stdin)["events"] if e["description"] == "note: report 20"][0])' <<<"$history") || return 1
+    nsenter -t $PID1 -a journalctl --no-pager EVENT_SEQUENCE="$sequence" | grep -q 'note: report 20'
+}
+check "journalctl EVENT_SEQUENCE=… finds the entry of that event of the log" journal_entry_is_the_logged_event
 check "the journal says commits are synced (synchronous=FULL)" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'commits synchronous=FULL'"
 check "journalctl -x explains the start with the catalog text" sh -c "nsenter -t $PID1 -a journalctl --no-pager -x OPERATION_ID=OP-SD-1 | grep -q 'Follow it with: jointopsctl show OP-SD-1'"
 
