@@ -181,20 +181,20 @@ public final class ControlSocketServer: Service, Sendable {
     private func watch(
         _ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void, sendBuffer: (ByteBuffer) async throws -> Void
     ) async throws {
-        let filter: WatchFilter
+        let subscription: WatchHub.Subscription
         do {
             try service.authorize(call, caller)
             guard call.more else { throw VarlinkError.expectedMore }
             let q = try Parameters(call.parameters, known: ["operation", "region", "branch"])
-            filter = WatchFilter(
+            let filter = WatchFilter(
                 operation: try q.optionalString("operation"), region: try q.optionalString("region"), branch: try q.optionalString("branch")
             )
+            subscription = try await engine.watch(
+                filter, buffer: configuration.watchBuffer, interval: .milliseconds(configuration.watchIntervalMilliseconds))
         } catch {
             try await send(Self.reply(for: error))
             return
         }
-        let subscription = await engine.watch(
-            filter, buffer: configuration.watchBuffer, interval: .milliseconds(configuration.watchIntervalMilliseconds))
         defer { engine.hub.unsubscribe(subscription) }
         try await subscription.deliver { batch in
             switch batch {

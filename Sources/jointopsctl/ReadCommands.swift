@@ -135,14 +135,22 @@ struct Watch: ParsableCommand {
             if let value { parameters[key] = .string(value) }
         }
         let stream = try Session(options: connection).watch(parameters)
+        var shown = 0
         while true {
             let reply = try stream.next()
             if connection.json {
                 print(JSONValue.object(reply.parameters).canonical)
+            } else if reply.parameters["current"] == .bool(true) {
+                // On stderr, so that the stream itself stays the same for a pipe.
+                printError(
+                    shown == 0
+                        ? "watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)"
+                        : "watching: \(shown) open operation\(shown == 1 ? "" : "s") above; changes follow as they happen (Ctrl-C stops)")
             } else if let event = reply.parameters["event"] {
                 print("\(Render.time(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
             } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
                 Reply.operation(["operation": operation], connection)
+                shown += 1
             }
             fflush(nil)
             if !reply.continues { return }

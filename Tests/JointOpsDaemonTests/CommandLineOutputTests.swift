@@ -117,6 +117,16 @@ import Testing
         #expect(missing.stderr == "no operation OP-404; 'jointopsctl list --all' shows the operations there are.\n")
     }
 
+    @Test func aWatchThatCouldNeverMatchSaysWhyAndExits() throws {
+        let daemon = try DaemonHarness()
+        let unknown = try Self.ctl(["watch", "--operation", "OP-NOPE"], socket: daemon.socket)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr == "no operation OP-NOPE; 'jointopsctl list --all' shows the operations there are.\n")
+        let branch = try Self.ctl(["watch", "--branch", "swatt"], socket: daemon.socket)
+        #expect(branch.status == 64)
+        #expect(branch.stderr.hasPrefix("invalid branch: no loaded workflow has a branch 'swatt' (did you mean 'swat'?); branches: "))
+    }
+
     @Test func usageAndConnectionErrorsHaveTheirOwnExitCodes() throws {
         let usage = try Self.ctl(["advance", "OP-1", "swat"], socket: "/nonexistent.sock")
         #expect(usage.status == 64)

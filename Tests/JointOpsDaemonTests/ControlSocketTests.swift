@@ -199,6 +199,34 @@ import Testing
         #expect(event.parameters["event"]?["sequence"] != .int(0))
     }
 
+    @Test func aWatchThatCouldNeverMatchIsRefusedInsteadOfWaitingInSilence() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-ENDED")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        _ = try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-ENDED"), "reason": .string("false_alarm")])
+        func watch(_ parameters: [String: JSONValue]) throws -> VarlinkReply {
+            let client = try daemon.client()
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
+            return try client.receive()
+        }
+        let unknown = try watch(["operation": .string("OP-NOPE")])
+        #expect(unknown.error == "io.jointops.Operations.OperationNotFound")
+        let ended = try watch(["operation": .string("OP-ENDED")])
+        #expect(ended.error == "io.jointops.Operations.CommandRefused")
+        #expect(ended.parameters["code"] == .string("operation_ended"))
+        #expect(ended.parameters["reason"]?.stringValue?.contains("jointopsctl history OP-ENDED") == true)
+        let branch = try watch(["branch": .string("swatt")])
+        #expect(branch.error == "org.varlink.service.InvalidParameter")
+        #expect(branch.parameters["parameter"] == .string("branch"))
+        #expect(branch.parameters["description"]?.stringValue?.contains("did you mean 'swat'?") == true)
+        let region = try watch(["region": .string("nowhere")])
+        #expect(region.error == "org.varlink.service.InvalidParameter")
+        #expect(region.parameters["parameter"] == .string("region"))
+        let fine = try watch(["region": .string("hexi"), "branch": .string("swat")])
+        #expect(fine.parameters["current"] == .bool(true), "a filter that can match is a watch, even with nothing open yet")
+    }
+
     @Test func changesWithinOneWatchIntervalShareAWriteWithEveryEventAndEachOperationOnce() throws {
         let daemon = try DaemonHarness(configuration: "watch_interval_ms: 1000\n")
         for id in ["OP-A", "OP-B"] {
