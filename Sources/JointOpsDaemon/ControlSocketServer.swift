@@ -200,6 +200,8 @@ public final class ControlSocketServer: Service, Sendable {
             switch batch {
             case .replies(let encoded):
                 try await sendBuffer(encoded)
+            case .operationEnded:
+                try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
             case .tooSlow(let buffered):
                 logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
                 try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))

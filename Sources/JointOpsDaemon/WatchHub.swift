@@ -40,6 +40,8 @@ public final class WatchHub: Sendable {
         var own: [Change] = []
         var cutOff = false
         var finished = false
+        /// The one operation it follows has ended: its watch ends once it has taken that.
+        var operationEnded = false
     }
 
     /// What a change is about, for the watchers' filters.
@@ -188,14 +190,15 @@ public final class WatchHub: Sendable {
         case wait
         /// It fell more than `buffered` changes behind.
         case tooSlow(buffered: Int)
-        /// It was finished and has taken everything.
-        case end
+        /// It was finished and has taken everything; `operationEnded` when that is because the
+        /// one operation it follows has ended (rather than the daemon stopping).
+        case end(operationEnded: Bool)
     }
 
     func take(for subscription: Subscription) -> Taken {
         state.withLock { state in
             let id = subscription.id
-            guard var reader = state.readers[id] else { return .end }
+            guard var reader = state.readers[id] else { return .end(operationEnded: false) }
             if reader.cutOff { return .tooSlow(buffered: reader.capacity) }
             var taken = reader.own
             reader.own = []
@@ -210,7 +213,13 @@ public final class WatchHub: Sendable {
                 } else {
                     for index in (reader.cursor - state.base)..<state.log.count {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
-                        if reader.filter.matches(change.subject!) { taken.append(change) }
+                        guard reader.filter.matches(change.subject!) else { continue }
+                        taken.append(change)
+                        if reader.filter.operation != nil, case .operation(let operation) = change.subject!, operation.phase.isTerminal {
+                            reader.operationEnded = true
+                            reader.finished = true
+                            break
+                        }
                     }
                     reader.cursor = state.end
                 }
@@ -219,7 +228,7 @@ public final class WatchHub: Sendable {
             state.readers[id] = reader
             if wasOldest { Self.trim(&state) }
             if let shared { return .encoded(shared) }
-            return taken.isEmpty ? (reader.finished ? .end : .wait) : .changes(taken)
+            return taken.isEmpty ? (reader.finished ? .end(operationEnded: reader.operationEnded) : .wait) : .changes(taken)
         }
     }
 

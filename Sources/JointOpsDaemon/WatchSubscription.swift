@@ -40,6 +40,8 @@ extension WatchHub {
             case replies(ByteBuffer)
             /// The watcher fell this many changes behind and is being disconnected.
             case tooSlow(buffered: Int)
+            /// The one operation the watch follows has ended (after its last change was sent).
+            case operationEnded
         }
 
         let id: Int
@@ -62,8 +64,9 @@ extension WatchHub {
         }
 
         /// Hands `body` everything waiting, as one batch, whenever there is something (but
-        /// not twice within `interval`), until the subscription finishes or the watcher is
-        /// cut off (the last batch is `tooSlow`).
+        /// not twice within `interval`), until the subscription finishes, the one operation
+        /// it follows ends (the last batch is `operationEnded`), or the watcher is cut off
+        /// (the last batch is `tooSlow`).
         func deliver(_ body: (Batch) async throws -> Void) async rethrows {
             var wakeUp = wakeUps.makeAsyncIterator()
             let clock = ContinuousClock()
@@ -85,7 +88,8 @@ extension WatchHub {
                 case .tooSlow(let buffered):
                     try await body(.tooSlow(buffered: buffered))
                     return
-                case .end:
+                case .end(let operationEnded):
+                    if operationEnded { try await body(.operationEnded) }
                     return
                 case .wait:
                     guard await wakeUp.next() != nil else { return }

@@ -518,7 +518,10 @@ package enum InterfaceDefinitions {
               unit: ?Unit,
               # Sent once, on its own, right after the initial replies: every matching operation as it
               # stands has been sent, so a view built from them is now complete.
-              current: ?bool
+              current: ?bool,
+              # Sent once, last (without continues), when the watch follows one operation (operation
+              # given) and that operation has ended: its final state was the reply before.
+              ended: ?bool
             )
 
             # A unit as a watcher sees a roster change (io.jointops.Units.Unit).

@@ -146,6 +146,10 @@ struct Watch: ParsableCommand {
                     shown == 0
                         ? "watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)"
                         : "watching: \(shown) open operation\(shown == 1 ? "" : "s") above; changes follow as they happen (Ctrl-C stops)")
+            } else if reply.parameters["ended"] == .bool(true) {
+                printError(
+                    "watching: \(operation ?? "the operation") has ended, so the watch is over ('jointopsctl history \(operation ?? "ID")' tells it all)"
+                )
             } else if let event = reply.parameters["event"] {
                 print("\(Render.time(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
             } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {

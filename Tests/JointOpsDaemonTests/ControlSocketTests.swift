@@ -199,6 +199,25 @@ import Testing
         #expect(event.parameters["event"]?["sequence"] != .int(0))
     }
 
+    @Test func aWatchOfOneOperationEndsWhenTheOperationEnds() throws {
+        let daemon = try DaemonHarness()
+        var start = armedStart
+        start["id"] = .string("OP-END")
+        _ = try daemon.call("io.jointops.Operations.Start", start)
+        let watcher = try daemon.client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: ["operation": .string("OP-END")], more: true))
+        _ = try watcher.receive()  // OP-END as it stands
+        _ = try watcher.receive()  // current
+        _ = try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-END"), "reason": .string("false_alarm")])
+        var replies: [VarlinkReply] = []
+        while replies.last?.continues ?? true { replies.append(try watcher.receive()) }
+        #expect(replies.last?.parameters == ["ended": .bool(true)])
+        #expect(replies.last?.error == nil)
+        #expect(replies.dropLast().last?.operation?["phase"] == .string("cancelled"), "the final state comes just before")
+        // The connection stays usable for other calls.
+        #expect(try watcher.call("io.jointops.Operations.Show", ["id": .string("OP-END")]).error == nil)
+    }
+
     @Test func aWatchThatCouldNeverMatchIsRefusedInsteadOfWaitingInSilence() throws {
         let daemon = try DaemonHarness()
         var start = armedStart
