@@ -29,6 +29,9 @@ public actor OperationEngine {
     var fillAgain = false
     /// Operations with a command in flight, and who waits for them.
     private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Operations whose current command is past the committer (durable, finishing up): no
+    /// longer company a batch could wait for.
+    private var pastCommitter: Set<String> = []
     /// Replies to client request ids seen since start (older ones are read from the store).
     private var replies: [String: EventStore.ClientRequest] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
@@ -177,7 +180,9 @@ public actor OperationEngine {
         let placed: GroupCommitter.Placed
         do {
             placed = try await committer.commit(stored, roster: rosterChange)
+            passedCommitter(changes.map(\.state.id))
         } catch {
+            passedCommitter(changes.map(\.state.id))
             undo(work, left: left)
             logger.error(
                 "storage fault: \(error)",
@@ -292,21 +297,35 @@ public actor OperationEngine {
     func acquire(_ id: String) async {
         if busy[id] == nil {
             busy[id] = []
-            committer.setCommandsInFlight(busy.count)
+            reportCommandsInFlight()
             return
         }
         await withCheckedContinuation { busy[id]!.append($0) }
     }
 
     func release(_ id: String) {
+        pastCommitter.remove(id)
         guard var waiters = busy[id], !waiters.isEmpty else {
             busy[id] = nil
-            committer.setCommandsInFlight(busy.count)
+            reportCommandsInFlight()
             return
         }
         let next = waiters.removeFirst()
         busy[id] = waiters
+        reportCommandsInFlight()
         next.resume()
+    }
+
+    /// Tells the committer how many commands are on their way to it or waiting in it: those
+    /// being worked on, less those already past it (a batch waiting for them would wait for
+    /// nothing until they finish replying).
+    private func reportCommandsInFlight() {
+        committer.setCommandsInFlight(busy.count - pastCommitter.count)
+    }
+
+    private func passedCommitter(_ operations: [String]) {
+        for id in operations where busy[id] != nil { pastCommitter.insert(id) }
+        reportCommandsInFlight()
     }
 
     // MARK: Reads

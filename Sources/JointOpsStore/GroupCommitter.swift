@@ -56,9 +56,10 @@ public final class GroupCommitter: Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
-    /// Tells the committer how many commands are being worked on now (including those
-    /// waiting here): a batch waits for company only until half of them are here. Without
-    /// this it always lingers, as long as arrivals keep coming.
+    /// Tells the committer how many commands are being worked on now and have yet to pass
+    /// it (including those waiting here; not those already committed and finishing their
+    /// replies): a batch waits for company only until half of them are here. Without this
+    /// it always lingers, as long as arrivals keep coming.
     public func setCommandsInFlight(_ count: Int) { commandsInFlight.store(count, ordering: .relaxed) }
 
     /// How long the transaction being written has taken so far (nil when idle).
