@@ -430,46 +430,6 @@ public actor OperationEngine {
         .object(["workflows": .array(catalog.current.values.sorted { $0.id < $1.id }.map(Views.workflow))])
     }
 
-    /// Subscribes a watcher: the matching operations as they stand, then every change. A
-    /// filter that could never match (an unknown or ended operation, a branch no workflow
-    /// has, a region outside the jurisdiction) is refused rather than left waiting in silence.
-    public func watch(_ filter: WatchFilter, buffer: Int, interval: Duration = .zero) throws(VarlinkError) -> WatchHub.Subscription {
-        try checkCanMatch(filter)
-        let subscription = hub.subscribe(filter, buffer: buffer, interval: interval)
-        for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
-            subscription.send(["operation": Views.operation(state)])
-        }
-        subscription.send(["current": .bool(true)])
-        return subscription
-    }
-
-    private func checkCanMatch(_ filter: WatchFilter) throws(VarlinkError) {
-        if let id = filter.operation, operations[id] == nil {
-            guard let ended = try storeRead({ () throws(StoreError) in try store.operation(id) }) else {
-                throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
-            }
-            throw VarlinkError(
-                "io.jointops.Operations.CommandRefused",
-                [
-                    "code": .string(Refusal.Code.operationEnded.rawValue),
-                    "reason": .string(
-                        "\(id) has ended (\(ended.phaseName)\(ended.ending.map { ": \($0)" } ?? "")), so nothing about it will change; 'jointopsctl show \(id)' and 'jointopsctl history \(id)' tell how it went"
-                    ),
-                    "phase": .string(ended.phaseName), "allowed": .array([]),
-                ])
-        }
-        if let branch = filter.branch {
-            let names = Set(catalog.current.values.flatMap { $0.branches.map(\.name) })
-            guard names.contains(branch) else {
-                let guess = Suggestions.closest(to: branch, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-                throw VarlinkError.invalidParameter(
-                    "branch",
-                    because: "no loaded workflow has a branch '\(branch)'\(guess); branches: \(names.sorted().joined(separator: ", "))")
-            }
-        }
-        if let region = filter.region { try checkRegion(region, parameter: "region") }
-    }
-
     public func verify() throws(VarlinkError) -> JSONValue {
         let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
         return .object([
