@@ -179,10 +179,9 @@ public actor OperationEngine {
         for unit in touched { left[unit.id] = unit }
         let placed: GroupCommitter.Placed
         do {
+            defer { passedCommitter(changes.map(\.state.id)) }
             placed = try await committer.commit(stored, roster: rosterChange)
-            passedCommitter(changes.map(\.state.id))
         } catch {
-            passedCommitter(changes.map(\.state.id))
             undo(work, left: left)
             logger.error(
                 "storage fault: \(error)",

@@ -203,9 +203,9 @@ public final class EventStore: Sendable {
                 var placement = Placement()
                 let statements = WriteStatements(db)
                 for roster in rosters {
+                    let sequence = head.sequence + 1
                     let streamSequence = try UnitWriter.append(roster, head: &head, db, statements)
-                    placement.rosters.append(
-                        Placement.Roster(sequence: head.sequence - Int64(roster.records.count) + 1, streamSequence: streamSequence))
+                    placement.rosters.append(Placement.Roster(sequence: sequence, streamSequence: streamSequence))
                     try UnitWriter.write(roster.units, db)
                 }
                 for change in changes {

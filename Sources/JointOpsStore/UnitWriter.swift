@@ -32,7 +32,6 @@ public struct RosterChange: Sendable {
 /// Writes the `unit` table and the roster stream of the event log.
 enum UnitWriter {
     /// Logs the roster change's records; returns the `@units` stream position of the first.
-    @discardableResult
     static func append(_ roster: RosterChange, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws -> Int64 {
         guard !roster.records.isEmpty else { return 0 }
         var streamSequence =

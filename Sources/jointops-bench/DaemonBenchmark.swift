@@ -92,18 +92,16 @@ enum DaemonBenchmark {
     /// Round trips pooled over several rounds of `offeredLoad`.
     struct LatencySample {
         private var latencies: [Double] = []
-        private var answered = 0.0
         private var elapsed = 0.0
         private var medians: [Double] = []
 
         mutating func add(_ round: (latencies: [Double], elapsed: Double)) {
             latencies += round.latencies
-            answered += Double(round.latencies.count)
             elapsed += round.elapsed
             medians.append(round.latencies.sorted()[round.latencies.count / 2])
         }
 
-        var rate: Double { answered / elapsed }
+        var rate: Double { Double(latencies.count) / elapsed }
         var p50: Double { latencies.sorted()[latencies.count / 2] }
         var p99: Double { latencies.sorted()[min(latencies.count - 1, latencies.count * 99 / 100)] }
         /// Each round's p50, to show the spread.
