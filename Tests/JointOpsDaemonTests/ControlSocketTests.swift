@@ -7,9 +7,7 @@ import Testing
 @Suite(.serialized) struct ControlSocketTests {
     @Test func anOperationRunsFromStartToCloseOverTheSocket() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-E2E-1")
-        let started = try daemon.call("io.jointops.Operations.Start", start)
+        let started = try daemon.startArmed("OP-E2E-1")
         #expect(started.error == nil, "\(started)")
         #expect(started.operation?["phase"] == .string("reported"))
         for (method, parameters) in [
@@ -47,9 +45,7 @@ import Testing
 
     @Test func aRefusedCommandSaysWhyAndWhatIsAllowed() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-R")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
+        try daemon.startArmed("OP-R")
         let reply = try daemon.call("io.jointops.Operations.Close", ["id": .string("OP-R"), "disposition": .string("resolved")])
         #expect(reply.error == "io.jointops.Operations.CommandRefused")
         #expect(reply.parameters["code"] == .string("not_allowed"))
@@ -60,9 +56,7 @@ import Testing
 
     @Test func aRetryWithTheSameRequestIDAfterADroppedConnectionAppliesNothingAgain() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-IDEM")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
+        try daemon.startArmed("OP-IDEM")
         let command: [String: JSONValue] = ["id": .string("OP-IDEM"), "text": .string("first report"), "requestId": .string("req-42")]
         // Send, then hang up before the reply arrives.
         do {
@@ -86,9 +80,7 @@ import Testing
 
     @Test func everyBadInputGetsAnErrorAndChangesNothing() throws {
         let daemon = try DaemonHarness(configuration: "max_message_bytes: 4096\nstalled_message_ms: 300\nmax_connections: 8\n")
-        var start = armedStart
-        start["id"] = .string("OP-BAD")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
+        try daemon.startArmed("OP-BAD")
         let eventsBefore = try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]
         var random = SystemRandomNumberGenerator()
         let malformed: [String] = [
@@ -176,11 +168,8 @@ import Testing
 
     @Test func aWatcherGetsTheStateThenEveryChange() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-W")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: ["operation": .string("OP-W")], more: true))
+        try daemon.startArmed("OP-W")
+        let watcher = try daemon.watch(["operation": .string("OP-W")])
         let first = try watcher.receive()
         #expect(first.continues)
         #expect(first.operation?["id"] == .string("OP-W"))
@@ -201,11 +190,8 @@ import Testing
 
     @Test func aWatchOfOneOperationEndsWhenTheOperationEnds() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-END")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: ["operation": .string("OP-END")], more: true))
+        try daemon.startArmed("OP-END")
+        let watcher = try daemon.watch(["operation": .string("OP-END")])
         _ = try watcher.receive()  // OP-END as it stands
         _ = try watcher.receive()  // current
         _ = try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-END"), "reason": .string("false_alarm")])
@@ -220,15 +206,9 @@ import Testing
 
     @Test func aWatchThatCouldNeverMatchIsRefusedInsteadOfWaitingInSilence() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-ENDED")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
+        try daemon.startArmed("OP-ENDED")
         _ = try daemon.call("io.jointops.Operations.Cancel", ["id": .string("OP-ENDED"), "reason": .string("false_alarm")])
-        func watch(_ parameters: [String: JSONValue]) throws -> VarlinkReply {
-            let client = try daemon.client()
-            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
-            return try client.receive()
-        }
+        func watch(_ parameters: [String: JSONValue]) throws -> VarlinkReply { try daemon.watch(parameters).receive() }
         let unknown = try watch(["operation": .string("OP-NOPE")])
         #expect(unknown.error == "io.jointops.Operations.OperationNotFound")
         let ended = try watch(["operation": .string("OP-ENDED")])
@@ -249,12 +229,9 @@ import Testing
     @Test func changesWithinOneWatchIntervalShareAWriteWithEveryEventAndEachOperationOnce() throws {
         let daemon = try DaemonHarness(configuration: "watch_interval_ms: 1000\n")
         for id in ["OP-A", "OP-B"] {
-            var start = armedStart
-            start["id"] = .string(id)
-            _ = try daemon.call("io.jointops.Operations.Start", start)
+            try daemon.startArmed(id)
         }
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        let watcher = try daemon.watch()
         for _ in 0..<3 { _ = try watcher.receive() }  // OP-A, OP-B, current
         // The first change after a quiet spell goes out at once; the next ones wait for the interval.
         _ = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-A"), "text": .string("first")])
@@ -275,13 +252,10 @@ import Testing
 
     @Test func stoppingClosesIdleClientsAndWatchersInsteadOfWaitingForThem() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-STOP")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
+        try daemon.startArmed("OP-STOP")
         let idle = try daemon.client()
         #expect(try idle.call("io.jointops.Operations.Show", ["id": .string("OP-STOP")]).error == nil)
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        let watcher = try daemon.watch()
         #expect(try watcher.receive().operation?["id"] == .string("OP-STOP"))
         #expect(try watcher.receive().parameters["current"] == .bool(true))
         #expect(daemon.stop(within: 5) == 0, "jointopsd did not stop within 5 s: it waited for its clients to go away")
@@ -296,11 +270,8 @@ import Testing
 
     @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
         let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
-        var start = armedStart
-        start["id"] = .string("OP-SLOW")
-        _ = try daemon.call("io.jointops.Operations.Start", start)
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        try daemon.startArmed("OP-SLOW")
+        let watcher = try daemon.watch()
         let commands = try daemon.client()
         for index in 0..<400 {
             let reply = try commands.call("io.jointops.Operations.Note", ["id": .string("OP-SLOW"), "text": .string("note \(index)")])

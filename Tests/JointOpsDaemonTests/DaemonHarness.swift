@@ -84,6 +84,22 @@ final class DaemonHarness: @unchecked Sendable {
         try client().call(method, parameters)
     }
 
+    /// Starts an armed-response operation (`armedStart`) with this id.
+    @discardableResult
+    func startArmed(_ id: String) throws -> VarlinkReply {
+        var start = armedStart
+        start["id"] = .string(id)
+        return try call("io.jointops.Operations.Start", start)
+    }
+
+    /// A fresh connection that has called Watch (with more) with these filters: what it
+    /// receives next is the stream.
+    func watch(_ filters: [String: JSONValue] = [:]) throws -> VarlinkClient {
+        let watcher = try client()
+        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: filters, more: true))
+        return watcher
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     @discardableResult
     func stop() -> Int32 {

@@ -99,9 +99,7 @@ import Testing
         #expect(fast != original)
         try fast.write(to: workflows.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
         let daemon = try DaemonHarness(workflows: workflows.path)
-        var start = armedStart
-        start["id"] = .string("OP-ML")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        #expect(try daemon.startArmed("OP-ML").error == nil)
         var text = ""
         for _ in 0..<100 {
             text = try Self.metrics(daemon)
@@ -123,9 +121,7 @@ import Testing
 
     @Test func openOperationsAreCountedAgainFromTheStoreAfterARestart() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-MR")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        #expect(try daemon.startArmed("OP-MR").error == nil)
         try daemon.restart()
         let samples = Self.samples(try Self.metrics(daemon))
         #expect(samples.contains(#"jointops_open_operations{phase="reported",region="hexi"} 1.0"#), "\(samples.sorted())")
@@ -135,9 +131,7 @@ import Testing
 
     @Test func jointopsctlMetricsPrintsTheExposition() throws {
         let daemon = try DaemonHarness()
-        var start = armedStart
-        start["id"] = .string("OP-MC")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        #expect(try daemon.startArmed("OP-MC").error == nil)
         let output = try CommandLineOutputTests.ctl(["metrics"], socket: daemon.socket)
         #expect(output.status == 0, "\(output.stderr)")
         #expect(output.stderr == "")
@@ -152,9 +146,7 @@ import Testing
     @Test func theHTTPListenerServesMetricsOnLoopbackAndNothingElse() throws {
         let daemon = try DaemonHarness(configuration: "metrics_listen: 127.0.0.1:0\n")
         let port = try Self.metricsPort(daemon)
-        var start = armedStart
-        start["id"] = .string("OP-MH")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        #expect(try daemon.startArmed("OP-MH").error == nil)
 
         let ok = try Self.get("/metrics", port: port)
         #expect(ok.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(ok)")

@@ -51,9 +51,7 @@ struct RoleMatrixTests {
             configuration: """
                 groups: {view: jotest-view, operate: jotest-operate, admin: jotest-admin, socket: jotest-socket}
                 """)
-        var start = armedStart
-        start["id"] = .string("OP-ROLE")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).error == nil)
+        #expect(try daemon.startArmed("OP-ROLE").error == nil)
         let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
         let roster = daemon.folder.appendingPathComponent("more-units.csv")
         try "id,call_sign,branch,home_region\nhx-extra-1,河西增援1,public_order,hexi\n".write(to: roster, atomically: true, encoding: .utf8)

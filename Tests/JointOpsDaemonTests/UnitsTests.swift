@@ -482,8 +482,7 @@ import Testing
     @Test func aWatcherSeesUnitEventsOfOperationsAndRosterChanges() throws {
         let daemon = try DaemonHarness()
         #expect(try Self.start(daemon, "OP-W1", region: "hexi-liulin").error == nil)
-        let watcher = try daemon.client()
-        try watcher.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
+        let watcher = try daemon.watch()
         #expect(try watcher.receive().operation?["id"] == .string("OP-W1"))
         _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W1"), "event": .string("assess")])
         _ = try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-W1"), "event": .string("dispatch")])

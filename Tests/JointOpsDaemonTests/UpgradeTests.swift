@@ -39,9 +39,7 @@ import Testing
             "io.jointops.Operations.Rate",
             ["id": .string("OP-OLD-1"), "before": .int(5), "during": .int(5), "after": .int(4), "score": .int(5)])
         #expect(rated.error == nil, "\(rated)")
-        var start = armedStart
-        start["id"] = .string("OP-NEW-1")
-        #expect(try daemon.call("io.jointops.Operations.Start", start).operation?["version"] == .int(2))
+        #expect(try daemon.startArmed("OP-NEW-1").operation?["version"] == .int(2))
         for event in ["assess", "dispatch"] {
             #expect(try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-NEW-1"), "event": .string(event)]).error == nil)
         }
