@@ -44,7 +44,7 @@ public actor OperationEngine {
         self.roster = roster
         self.regionsPath = regionsPath
         self.metrics = metrics
-        committer = GroupCommitter(store: store, onBatch: { metrics.committed(batchOf: $0) })
+        committer = GroupCommitter(store: store, onBatch: { metrics.committed($0) })
         self.catalog = catalog
         self.logger = logger
         hub = WatchHub()

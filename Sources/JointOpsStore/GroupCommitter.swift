@@ -22,11 +22,25 @@ public final class GroupCommitter: Sendable {
         public var writingCPUNanoseconds: UInt64 = 0
     }
 
+    /// One committed transaction, as the daemon's metrics see it: where a command's time
+    /// went between asking to commit and being acknowledged.
+    public struct CommittedBatch: Sendable {
+        /// Callers (commands) in the transaction.
+        public var commands: Int
+        /// For each caller in it, how long it waited before the transaction began: for the
+        /// writer to finish the one before, and for company (`batchMaxWait`).
+        public var waits: [Duration]
+        /// How long the transaction took, its fsync included.
+        public var transaction: Duration
+    }
+
     private struct Pending {
         /// Changes that commit together or not at all.
         var changes: [EventStore.Change]
         var roster: RosterChange?
         var continuation: CheckedContinuation<Placed, any Error>
+        /// When the caller asked (`DispatchTime` uptime nanoseconds).
+        var arrived: UInt64
     }
 
     private struct State {
@@ -44,12 +58,12 @@ public final class GroupCommitter: Sendable {
     private let commandsInFlight = Atomic(0)
     private let queue = DispatchQueue(label: "jointops.store.commit", qos: .userInitiated)
 
-    /// Told the number of changes in every transaction that committed, on the writer's
-    /// thread: the daemon feeds its batch-size histogram from here (the store knows nothing
-    /// of metrics). Keep it cheap.
-    private let onBatch: (@Sendable (Int) -> Void)?
+    /// Told of every transaction that committed, on the writer's thread: the daemon feeds
+    /// its batch-size, wait and transaction histograms from here (the store knows nothing of
+    /// metrics). Keep it cheap.
+    private let onBatch: (@Sendable (CommittedBatch) -> Void)?
 
-    public init(store: EventStore, onBatch: (@Sendable (Int) -> Void)? = nil) {
+    public init(store: EventStore, onBatch: (@Sendable (CommittedBatch) -> Void)? = nil) {
         self.store = store
         self.onBatch = onBatch
     }
@@ -92,7 +106,8 @@ public final class GroupCommitter: Sendable {
         do {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Placed, any Error>) in
                 let startWriter = state.withLock { state in
-                    state.pending.append(Pending(changes: changes, roster: roster, continuation: continuation))
+                    state.pending.append(
+                        Pending(changes: changes, roster: roster, continuation: continuation, arrived: DispatchTime.now().uptimeNanoseconds))
                     guard !state.writing else { return false }
                     state.writing = true
                     return true
@@ -169,7 +184,6 @@ public final class GroupCommitter: Sendable {
                     $0.statistics.writingNanoseconds += spent
                     $0.statistics.writingCPUNanoseconds += Self.threadCPUNanoseconds() - startedCPU
                 }
-                onBatch?(batch.count)
                 var changes = placement.changes[...]
                 var rosters = placement.rosters[...]
                 for pending in batch {
@@ -179,6 +193,11 @@ public final class GroupCommitter: Sendable {
                     changes = changes.dropFirst(pending.changes.count)
                     pending.continuation.resume(returning: placed)
                 }
+                // After the callers are resumed: the metrics are no reason for them to wait.
+                onBatch?(
+                    CommittedBatch(
+                        commands: batch.count, waits: batch.map { .nanoseconds(Int64(started - min(started, $0.arrived))) },
+                        transaction: .nanoseconds(Int64(spent))))
             } catch {
                 state.withLock { $0.statistics.failedTransactions += 1 }
                 for pending in batch { pending.continuation.resume(throwing: error) }

@@ -7,7 +7,8 @@ struct Metrics: ParsableCommand {
         abstract: "Print the daemon's metrics in the Prometheus text format (needs the view role).",
         discussion: """
             Open operations by phase and region, active branches, late steps, commands by method and result, \
-            escalations, missed deadlines, and histograms of command latency and commit batch size — every name \
+            escalations, missed deadlines, and histograms of command latency, commit batch size, commit wait and \
+            transaction time — every name \
             starts with jointops_. The same text is served at http://HOST:PORT/metrics when jointopsd runs with \
             --metrics-listen (or metrics_listen in its configuration); see the README.
             """)

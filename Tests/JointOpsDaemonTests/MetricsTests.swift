@@ -63,11 +63,21 @@ import Testing
             #"jointops_command_duration_seconds_count{method="Close"} 1"#,
             // Six changes were committed (2 starts, 2 fires, 1 advance, 1 escalation), in however many transactions.
             "jointops_commit_batch_size_sum 6.0",
+            // Each of the six waited for its transaction once.
+            "jointops_commit_wait_seconds_count 6",
         ] {
             #expect(samples.contains(expected), "missing \(expected) in:\n\(text)")
         }
         #expect(text.contains("# TYPE jointops_command_duration_seconds histogram"))
         #expect(text.contains("# TYPE jointops_commit_batch_size histogram"))
+        #expect(text.contains("# TYPE jointops_commit_wait_seconds histogram"))
+        #expect(text.contains("# TYPE jointops_commit_transaction_seconds histogram"))
+        // One transaction time per transaction.
+        let transactions = samples.first { $0.hasPrefix("jointops_commit_batch_size_count ") }
+        #expect(transactions != nil)
+        #expect(
+            transactions.map { $0.replacingOccurrences(of: "jointops_commit_batch_size_count", with: "jointops_commit_transaction_seconds_count") }
+                .map(samples.contains) == true, "\(text)")
         #expect(text.contains("# TYPE jointops_open_operations gauge"))
         #expect(text.contains("# TYPE jointops_commands_total counter"))
         #expect(samples.allSatisfy { $0.hasPrefix("jointops_") }, "every metric is named jointops_…")

@@ -65,17 +65,35 @@ import Testing
         }
     }
 
-    @Test func theBatchCallbackHearsEveryCommittedTransactionsSize() async throws {
+    @Test func theBatchCallbackHearsEveryCommittedTransactionsSizeTimeAndWaits() async throws {
         let folder = try TemporaryFolder()
         let workflows = try Library.workflows()
         let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(2) }
-        let batches = Mutex<[Int]>([])
-        let committer = GroupCommitter(store: store, onBatch: { size in batches.withLock { $0.append(size) } })
+        let batches = Mutex<[GroupCommitter.CommittedBatch]>([])
+        let committer = GroupCommitter(store: store, onBatch: { batch in batches.withLock { $0.append(batch) } })
         _ = try await Self.runWriters(committer, workflows[0].0, writers: 16, notes: 5)
-        let sizes = batches.withLock { $0 }
-        #expect(sizes.count == committer.statistics.transactions)
-        #expect(sizes.reduce(0, +) == 16 * 6)
-        #expect(sizes.allSatisfy { $0 >= 1 })
+        let reported = batches.withLock { $0 }
+        #expect(reported.count == committer.statistics.transactions)
+        #expect(reported.map(\.commands).reduce(0, +) == 16 * 6)
+        #expect(reported.allSatisfy { $0.commands >= 1 && $0.waits.count == $0.commands })
+        #expect(reported.allSatisfy { $0.transaction > .zero })
+        let transactions = reported.map(\.transaction).reduce(.zero, +)
+        let writing = Duration.nanoseconds(Int64(committer.statistics.writingNanoseconds))
+        #expect(transactions == writing, "the transactions' times are those the committer counted")
+    }
+
+    /// A lone command among four in flight waits for company: its wait says so.
+    @Test func aCommandsWaitForCompanyIsReported() async throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows) { $0.batchMaxWait = .milliseconds(300) }
+        let batches = Mutex<[GroupCommitter.CommittedBatch]>([])
+        let committer = GroupCommitter(store: store, onBatch: { batch in batches.withLock { $0.append(batch) } })
+        committer.setCommandsInFlight(4)
+        try await committer.commit(try startOperations(workflows[0].0, count: 1)[0])
+        let waits = batches.withLock { $0.flatMap(\.waits) }
+        #expect(waits.count == 1)
+        #expect(waits.allSatisfy { $0 >= .milliseconds(250) && $0 < .seconds(5) }, "\(waits)")
     }
 
     @Test func aFailedBatchFailsItsCommandsAndKeepsEveryAcknowledgedOne() async throws {

@@ -1,0 +1,44 @@
+import JointOpsProtocol
+
+/// jointopsd's own account of its commits, read over the socket from its metrics
+/// (`jointops_commit_wait_seconds`, `jointops_commit_transaction_seconds`): the sums and
+/// counts of the two histograms, so two readings give the means over the phase between them.
+struct CommitTimes {
+    var waitSeconds = 0.0
+    var waits = 0.0
+    var transactionSeconds = 0.0
+    var transactions = 0.0
+
+    static func read(socket: String) throws -> CommitTimes {
+        let reply = try VarlinkClient(socketPath: socket).call("io.jointops.Admin.Metrics")
+        guard reply.error == nil, let text = reply.parameters["text"]?.stringValue else {
+            throw BenchmarkFailure("reading jointopsd's metrics: \(reply)")
+        }
+        var times = CommitTimes()
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let value = Double(fields[1]) else { continue }
+            switch fields[0] {
+            case "jointops_commit_wait_seconds_sum": times.waitSeconds = value
+            case "jointops_commit_wait_seconds_count": times.waits = value
+            case "jointops_commit_transaction_seconds_sum": times.transactionSeconds = value
+            case "jointops_commit_transaction_seconds_count": times.transactions = value
+            default: continue
+            }
+        }
+        return times
+    }
+
+    /// The commits between `earlier` and this reading.
+    func since(_ earlier: CommitTimes) -> CommitTimes {
+        CommitTimes(
+            waitSeconds: waitSeconds - earlier.waitSeconds, waits: waits - earlier.waits,
+            transactionSeconds: transactionSeconds - earlier.transactionSeconds, transactions: transactions - earlier.transactions)
+    }
+
+    /// Mean wait of a command before its transaction began, in milliseconds.
+    var meanWait: Double { waits > 0 ? waitSeconds / waits * 1000 : 0 }
+    /// Mean time of a transaction, fsync included, in milliseconds.
+    var meanTransaction: Double { transactions > 0 ? transactionSeconds / transactions * 1000 : 0 }
+    var commandsPerTransaction: Double { transactions > 0 ? waits / transactions : 0 }
+}
