@@ -107,7 +107,8 @@ public final class GroupCommitter: Sendable {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Placed, any Error>) in
                 let startWriter = state.withLock { state in
                     state.pending.append(
-                        Pending(changes: changes, roster: roster, continuation: continuation, arrived: DispatchTime.now().uptimeNanoseconds))
+                        Pending(changes: changes, roster: roster, continuation: continuation, arrived: DispatchTime.now().uptimeNanoseconds)
+                    )
                     guard !state.writing else { return false }
                     state.writing = true
                     return true

@@ -4,7 +4,9 @@ import JointOpsStore
 
 /// `jointops-bench commit-cost`: the writer thread's cost per committed change, by kind of
 /// command, single-threaded, in batches of 64, at synchronous=NORMAL (so fsync does not
-/// hide it). The figure to drive down when the store's throughput is the bottleneck.
+/// hide it): the figure to drive down when the store's throughput is the bottleneck. Then
+/// the time of a lone command's transaction, with and without fsync: the store's share of
+/// a quiet moment's latency.
 enum CommitCostBenchmark {
     static func run(_ workflowsFolder: URL) throws {
         let source = try String(contentsOf: workflowsFolder.appendingPathComponent("armed-response.yaml"), encoding: .utf8)
@@ -42,6 +44,39 @@ enum CommitCostBenchmark {
             "advance (1 event, operation, branch and step rows)",
             try next(.advance(branch: "swat", to: "en_route", outcome: nil), at: 5000), store)
         try store.close()
+        try lone(workflow, source: source, path: path + "-lone")
+    }
+
+    /// One note per transaction, as at a quiet moment: the fixed cost of a transaction,
+    /// without fsync (NORMAL) and with it (FULL). The first commits append to a WAL file that
+    /// grows (each fsync also writes the file's new size); once the WAL has been checkpointed
+    /// and restarted (at the writer's bound, about 5,000 commits here) they overwrite it.
+    private static func lone(_ workflow: Workflow, source: String, path: String) throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        for durability in [StoreOptions.Durability.normal, .full] {
+            let store = try EventStore(options: StoreOptions(path: path, durability: durability))
+            try store.register(workflow, source: source, at: Instant(milliseconds: 0))
+            var (state, start) = try OperationState.start(
+                workflow, id: "L-\(durability)", region: "hexi",
+                attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"],
+                at: Instant(milliseconds: 1000), actor: nil)
+            try store.commit([EventStore.Change(state: state, before: nil, events: start.events)])
+            var times: [Double] = []
+            let clock = ContinuousClock()
+            for index in 0..<12_000 {
+                let before = state
+                let transition = try state.handle(.note("report"), at: Instant(milliseconds: 2000 + Int64(index)), actor: nil)
+                let began = clock.now
+                try store.commit([EventStore.Change(state: state, before: before, events: transition.events)])
+                times.append(seconds(clock.now - began) * 1e6)
+            }
+            print(
+                "commit cost: " + "one note per transaction, synchronous=\(durability)".padding(toLength: 56, withPad: " ", startingAt: 0)
+                    + String(
+                        format: "%6.1f µs median (%.1f while the WAL file grows, %.1f once it is reused)", median(times),
+                        median(Array(times.prefix(3000))), median(Array(times.suffix(3000)))))
+            try store.close()
+        }
     }
 
     private static func measure(_ label: String, _ changes: [EventStore.Change], _ store: EventStore, quiet: Bool = false) throws {

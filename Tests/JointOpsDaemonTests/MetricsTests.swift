@@ -76,8 +76,10 @@ import Testing
         let transactions = samples.first { $0.hasPrefix("jointops_commit_batch_size_count ") }
         #expect(transactions != nil)
         #expect(
-            transactions.map { $0.replacingOccurrences(of: "jointops_commit_batch_size_count", with: "jointops_commit_transaction_seconds_count") }
-                .map(samples.contains) == true, "\(text)")
+            transactions.map {
+                $0.replacingOccurrences(of: "jointops_commit_batch_size_count", with: "jointops_commit_transaction_seconds_count")
+            }
+            .map(samples.contains) == true, "\(text)")
         #expect(text.contains("# TYPE jointops_open_operations gauge"))
         #expect(text.contains("# TYPE jointops_commands_total counter"))
         #expect(samples.allSatisfy { $0.hasPrefix("jointops_") }, "every metric is named jointops_…")

@@ -11,6 +11,21 @@ import Testing
         ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? Int) ?? 0
     }
 
+    /// A background checkpoint starts once the WAL passes its bound, then again only after
+    /// the WAL has grown by a quarter of the bound, or after it restarted.
+    @Test func backgroundCheckpointsStartOncePerQuarterOfTheBound() {
+        func starts(_ frames: Int32, after lastStart: Int32) -> Bool {
+            Checkpointer.startsBackground(frames: frames, lastStart: lastStart, backgroundFrames: 4000)
+        }
+        #expect(!starts(3999, after: 0))
+        #expect(starts(4000, after: 0))
+        #expect(!starts(4003, after: 4000), "not after every commit")
+        #expect(!starts(4999, after: 4000))
+        #expect(starts(5000, after: 4000))
+        #expect(starts(4100, after: 15_000), "the WAL restarted since the last one")
+        #expect(!starts(2000, after: 15_000), "a restarted WAL under its bound needs none")
+    }
+
     @Test func theWALStaysBoundedUnderSustainedWrites() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")
