@@ -126,6 +126,8 @@ enum StoreBenchmark {
         }
         try source.close()
         let target = try PlainSQLite(path: path)
+        // The store's WAL starts at its working size (`WALPreallocation`): so does the ceiling's.
+        WALPreallocation.extend(path + "-wal", to: 32 + 16_000 * (4096 + 24))
         let statements = try inserts.map { try target.prepare($0) }
         defer { statements.forEach { sqlite3_finalize($0) } }
         let perTransaction = max(1, rows.count / max(1, transactions))

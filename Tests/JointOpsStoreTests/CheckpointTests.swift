@@ -68,3 +68,52 @@ import Testing
         try reopened.close()
     }
 }
+
+/// The WAL is given its working size with zeros when the store opens, so commits overwrite
+/// blocks already on disk instead of growing the file.
+@Suite struct WALPreallocationTests {
+    @Test func aStoreOpenedAtFullDurabilityHasItsWALAtItsWorkingSizeAndWorks() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let working = 32 + Int(store.checkpointer.writerFrames) * (4096 + 24)
+        let changes = try startOperations(workflows[0].0, count: 8)
+        try store.commit(changes)
+        // The zeros are written on the writer's queue, before any commit after the open.
+        #expect(CheckpointTests.walBytes(path) >= working)
+        try store.close()
+        #expect(CheckpointTests.walBytes(path) == 0, "closing still leaves one file")
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        #expect(try reopened.eventCount() == changes.map(\.events.count).reduce(0, +))
+        #expect(try reopened.verifyChain().isIntact)
+        try reopened.close()
+    }
+
+    @Test func atNormalDurabilityTheWALIsLeftToGrow() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let store = try EventStore(options: StoreOptions(path: path, durability: .normal))
+        #expect(CheckpointTests.walBytes(path) < 1 << 20)
+        try store.close()
+    }
+
+    @Test func extendingKeepsWhatIsThereAndAddsOnlyZeros() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("file-wal")
+        let head = [UInt8](repeating: 0xA5, count: 100)
+        try Data(head).write(to: URL(fileURLWithPath: path))
+        #expect(WALPreallocation.extend(path, to: 1 << 20) == (1 << 20) - 100)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes.count == 1 << 20)
+        #expect(Array(bytes.prefix(100)) == head)
+        #expect(bytes.dropFirst(100).allSatisfy { $0 == 0 })
+        #expect(WALPreallocation.extend(path, to: 1 << 20) == 0, "already that large")
+        #expect(WALPreallocation.extend(path, to: 1 << 19) == 0, "never shrinks")
+        #expect(WALPreallocation.extend(folder.path("missing-wal"), to: 1 << 20) == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.path("missing-wal")), "never creates the file")
+        // More than a quarter of the free space: left to grow.
+        #expect(WALPreallocation.extend(path, to: Int(Int64.max / 8)) == 0)
+        #expect(CheckpointTests.walBytes(folder.path("file")) == 1 << 20)
+    }
+}
