@@ -39,10 +39,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The durable store: SQLite event log with a hash chain, projections, group commit.
+        // sqlite3_config, which Swift cannot call (it is variadic).
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "JointOpsStore",
             dependencies: [
-                "JointOpsCore",
+                "JointOpsCore", "CSQLiteConfig",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,3 +1,4 @@
+import CSQLiteConfig
 import GRDB
 import GRDBSQLite
 public import JointOpsCore
@@ -16,6 +17,16 @@ public final class EventStore: Sendable {
     private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
+
+    /// SQLite's process-wide settings, made before its first connection opens (after that
+    /// SQLite refuses them and keeps its safe defaults): no mutex per connection, which GRDB's
+    /// serialized access makes useless, and no global count of its memory. About 8 % less
+    /// of the writer's time per change (`jointops-bench commit-cost`, three alternating runs).
+    private static let sqliteConfigured: Bool = {
+        let multithread = jointops_sqlite3_config_multithread()
+        let memstatus = jointops_sqlite3_config_no_memstatus()
+        return multithread == SQLITE_OK && memstatus == SQLITE_OK
+    }()
 
     /// A change to commit: one command's events and the operation's state after them.
     public struct Change: Sendable {
@@ -60,6 +71,7 @@ public final class EventStore: Sendable {
     /// Opens (creating if needed) and migrates the store, then checks the file
     /// (`PRAGMA quick_check`).
     public init(options: StoreOptions) throws(StoreError) {
+        _ = Self.sqliteConfigured
         self.options = options
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         checkpointer = Checkpointer(path: options.path, synchronous: synchronous, backgroundFrames: options.checkpointPages)
