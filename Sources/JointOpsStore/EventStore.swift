@@ -219,30 +219,57 @@ public final class EventStore: Sendable {
     /// transaction: either everything is durable when this returns, or nothing is.
     @discardableResult
     public func commit(_ changes: [Change], rosters: [RosterChange] = []) throws(StoreError) -> Placement {
+        try commit(changes, rosters: rosters, more: { nil })
+    }
+
+    /// More changes for an open transaction (see `commit(_:rosters:more:)`).
+    public struct Handover {
+        public var changes: [Change]
+        public var rosters: [RosterChange]
+
+        public init(changes: [Change], rosters: [RosterChange]) {
+            self.changes = changes
+            self.rosters = rosters
+        }
+    }
+
+    /// Like `commit(_:rosters:)`, but the transaction stays open while `more` hands over
+    /// further changes, each written as it comes; it commits when `more` returns nil. The
+    /// group committer writes the first commands of a batch while the rest are still on
+    /// their way, instead of waiting idle for them. Each handover's rosters come before its
+    /// changes in the log; the placement lists everything in the order handed over.
+    @discardableResult
+    public func commit(_ changes: [Change], rosters: [RosterChange], more: () -> Handover?) throws(StoreError) -> Placement {
+        var count = changes.count
         do {
             let committed = try pool.write { db in
                 var (head, dataVersion) = try chainHead.take(db)
                 var placement = Placement()
                 let statements = WriteStatements(db)
-                for roster in rosters {
-                    let sequence = head.sequence + 1
-                    let streamSequence = try UnitWriter.append(roster, head: &head, db, statements)
-                    placement.rosters.append(Placement.Roster(sequence: sequence, streamSequence: streamSequence))
-                    try UnitWriter.write(roster.units, db)
-                }
-                for change in changes {
-                    placement.changes.append(head.sequence + 1)
-                    try EventWriter.append(change, head: &head, db, statements)
-                    try ProjectionWriter.write(change, db, statements)
-                    try ReportFactsWriter.write(change, db)
-                    try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                var handover: Handover? = Handover(changes: changes, rosters: rosters)
+                while let next = handover {
+                    for roster in next.rosters {
+                        let sequence = head.sequence + 1
+                        let streamSequence = try UnitWriter.append(roster, head: &head, db, statements)
+                        placement.rosters.append(Placement.Roster(sequence: sequence, streamSequence: streamSequence))
+                        try UnitWriter.write(roster.units, db)
+                    }
+                    for change in next.changes {
+                        placement.changes.append(head.sequence + 1)
+                        try EventWriter.append(change, head: &head, db, statements)
+                        try ProjectionWriter.write(change, db, statements)
+                        try ReportFactsWriter.write(change, db)
+                        try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                    }
+                    handover = more()
+                    count += handover?.changes.count ?? 0
                 }
                 return (head, dataVersion, placement)
             }
             chainHead.keep(committed.0, dataVersion: committed.1)
             return committed.2
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "committing \(changes.count) command\(changes.count == 1 ? "" : "s")")
+            throw StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
         }
     }
 

@@ -96,6 +96,40 @@ import Testing
         #expect(waits.allSatisfy { $0 >= .milliseconds(250) && $0 < .seconds(5) }, "\(waits)")
     }
 
+    /// The committer's transaction stays open for changes handed over while it writes: they
+    /// commit with the first, in the order handed over, or not at all.
+    @Test func changesHandedOverToAnOpenTransactionCommitWithItOrNotAtAll() throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows)
+        let starts = try startOperations(workflows[0].0, count: 6, prefix: "OP-H")
+        var handovers = [Array(starts[2..<4]), Array(starts[4..<6])]
+        let placement = try store.commit(Array(starts[0..<2]), rosters: []) {
+            handovers.isEmpty ? nil : EventStore.Handover(changes: handovers.removeFirst(), rosters: [])
+        }
+        #expect(handovers.isEmpty)
+        for (change, first) in zip(starts, placement.changes) {
+            #expect(try store.events(of: change.state.id).first?.sequence == first, "\(change.state.id)")
+        }
+        #expect(placement.changes == placement.changes.sorted() && placement.changes.count == 6)
+        #expect(try store.verifyChain().isIntact)
+
+        // A handover that cannot be written (OP-H0 started again) fails the whole transaction.
+        let events = try store.eventCount()
+        let more = try startOperations(workflows[0].0, count: 2, prefix: "OP-J")
+        var failing = [[starts[0]]]
+        #expect(throws: StoreError.self) {
+            try store.commit(more, rosters: []) {
+                failing.isEmpty ? nil : EventStore.Handover(changes: failing.removeFirst(), rosters: [])
+            }
+        }
+        #expect(try store.eventCount() == events, "nothing of the failed transaction is on disk")
+        #expect(try store.operation("OP-J0") == nil)
+        // And the store goes on.
+        try store.commit(more)
+        #expect(try store.verifyChain().isIntact)
+    }
+
     @Test func aFailedBatchFailsItsCommandsAndKeepsEveryAcknowledgedOne() async throws {
         let folder = try TemporaryFolder()
         let workflows = try Library.workflows()
