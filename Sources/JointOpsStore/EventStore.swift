@@ -108,18 +108,25 @@ public final class EventStore: Sendable {
                 }
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
-            // Only commits that fsync gain from it. Queued on the writer, so it delays the
-            // first commit (by about 0.1 s), not the open or the recovery that follows it.
-            if options.durability == .full {
-                let path = options.path + "-wal"
-                let frames = checkpointer.writerFrames
-                pool.asyncWriteWithoutTransaction { db in
-                    let pageSize = (try? Int.fetchOne(db, sql: "PRAGMA page_size")) ?? 4096
-                    WALPreallocation.extend(path, to: 32 + Int(frames) * (pageSize + 24))
-                }
-            }
+            if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
+        }
+    }
+
+    /// Writes the WAL out to its working size (`WALPreallocation`). Queued on the writer, so
+    /// it delays the first commit (by about 0.1 s), not the open or the recovery that follows
+    /// it. It holds SQLite's write lock (an empty IMMEDIATE transaction), so no other
+    /// process that has the database open appends frames where the zeros go.
+    func preallocateWAL() {
+        let path = options.path + "-wal"
+        let frames = checkpointer.writerFrames
+        pool.asyncWriteWithoutTransaction { db in
+            try? db.inTransaction(.immediate) {
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                WALPreallocation.extend(path, to: 32 + Int(frames) * (pageSize + 24))
+                return .commit
+            }
         }
     }
 

@@ -23,6 +23,9 @@ public struct StoreOptions: Sendable {
     /// that the writer finishes it itself (see `Checkpointer`). Larger means fewer copies of
     /// the same pages into the database file, and a larger WAL: 4000 pages is about 16 MB.
     public var checkpointPages: Int32 = 4000
+    /// At `synchronous=FULL`, write the WAL out with zeros to its working size when the store
+    /// opens (see `WALPreallocation`); about 66 MB.
+    public var preallocatesWAL = true
 
     public init(
         path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(1), batchMaxSize: Int = 512,

@@ -9,8 +9,8 @@ import Glibc
 /// (`jointops-bench commit-cost`).
 ///
 /// Safe for SQLite: it reads a WAL's frames only up to the first that fails its checksum
-/// or salt, which zeros always do, and no commit runs meanwhile (this runs on the writer
-/// connection's queue, and jointopsd is the only writer).
+/// or salt, which zeros always do; and the caller holds SQLite's write lock, so no commit
+/// of this or another process appends frames meanwhile.
 public enum WALPreallocation {
     /// Extends the file at `path` with zeros up to `bytes` and syncs it, unless it is
     /// missing, already that large, or the file system has less than four times the

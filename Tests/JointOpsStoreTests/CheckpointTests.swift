@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JointOpsCore
 import Testing
 
@@ -88,6 +89,46 @@ import Testing
         #expect(try reopened.eventCount() == changes.map(\.events.count).reduce(0, +))
         #expect(try reopened.verifyChain().isIntact)
         try reopened.close()
+    }
+
+    /// The zeros go in only while the store holds SQLite's write lock: another connection
+    /// writing at that moment (another process, say) is never written over.
+    @Test func theZerosWaitForAnotherWritersTransaction() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let starts = try startOperations(workflows[0].0, count: 2)
+        try EventStore.withLibrary(at: path, workflows).close()
+        var options = StoreOptions(path: path)
+        options.preallocatesWAL = false
+        let store = try EventStore(options: options)
+        try store.commit([starts[0]])
+        #expect(CheckpointTests.walBytes(path) < 1 << 20, "not written out when told not to")
+        // Another connection holds the write lock, on a thread of its own, until told to let go.
+        let other = try DatabaseQueue(path: path)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            try? other.inTransaction(.immediate) { _ in
+                locked.signal()
+                release.wait()
+                return .rollback
+            }
+            finished.signal()
+        }.start()
+        locked.wait()
+        store.preallocateWAL()
+        usleep(300_000)
+        #expect(CheckpointTests.walBytes(path) < 1 << 20, "no zeros while the other connection holds the write lock")
+        release.signal()
+        finished.wait()
+        try store.commit([starts[1]])  // queued behind the zeros on the writer
+        #expect(CheckpointTests.walBytes(path) >= 32 + Int(store.checkpointer.writerFrames) * (4096 + 24))
+        #expect(try store.eventCount() == starts.map(\.events.count).reduce(0, +))
+        #expect(try store.verifyChain().isIntact)
+        try store.close()
+        try other.close()
     }
 
     @Test func atNormalDurabilityTheWALIsLeftToGrow() throws {
