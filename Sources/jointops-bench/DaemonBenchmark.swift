@@ -43,7 +43,7 @@ enum DaemonBenchmark {
         print(
             String(
                 format:
-                    "daemon: of that, by jointopsd's metrics (means): %.2f ms waiting for the writer, %.2f ms in the transaction (%.1f commands each, fsync included); the rest is the socket, the engine and the hops between threads",
+                    "daemon: of that, by jointopsd's metrics (means): %.2f ms waiting for the writer or for company, %.2f ms of the writer's work on the transaction (%.1f commands each, fsync included); the rest is the socket, the engine and the hops between threads",
                 commits.meanWait, commits.meanTransaction, commits.commandsPerTransaction))
         let floor = try DurableRoundTripFloor.measure(in: daemon.folder, roundTrips: quick ? 1000 : 5000)
         print(
