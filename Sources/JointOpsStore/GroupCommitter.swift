@@ -144,13 +144,15 @@ public final class GroupCommitter: Sendable {
     /// previous batch join this one, and the writer works on the first of them instead of
     /// waiting idle for the last (`jointops-bench store --quick`, three alternating runs:
     /// 41-44k -> 50-52k transitions/s; `daemon --quick`: 64 connections 23-28k -> 29-30k
-    /// commands/s). When the caller says how
-    /// many commands are in flight (`setCommandsInFlight`), it waits only until half of them
-    /// have arrived (a lone command, or one of two, is committed at once): waiting for all of
-    /// them kept the engine and the writer taking turns, while with half the rest are worked
-    /// on as this batch is written (`jointops-bench daemon`: about 10 % more commands per
-    /// second, a lower median). Otherwise it commits once a 50 µs poll sees no new arrival
-    /// or as many have arrived as the previous batch resumed.
+    /// commands/s).
+    ///
+    /// When the caller says how many commands are in flight (`setCommandsInFlight`), it
+    /// waits only until half of them have arrived (a lone command, or one of two, is
+    /// committed at once): waiting for all of them kept the engine and the writer taking
+    /// turns, while with half the rest are worked on as this batch is written
+    /// (`jointops-bench daemon`: about 10 % more commands per second, a lower median).
+    /// Otherwise it commits once a 50 µs poll sees no new arrival or as many have arrived
+    /// as the previous batch resumed.
     private func drain() {
         let options = store.options
         let linger =
