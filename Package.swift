@@ -41,10 +41,12 @@ let package = Package(
         // The durable store: SQLite event log with a hash chain, projections, group commit.
         // sqlite3_config, which Swift cannot call (it is variadic).
         .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
+        // prctl, likewise.
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "JointOpsStore",
             dependencies: [
-                "JointOpsCore", "CSQLiteConfig",
+                "JointOpsCore", "CSQLiteConfig", "CLinux",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
