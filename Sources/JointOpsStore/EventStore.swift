@@ -124,9 +124,17 @@ public final class EventStore: Sendable {
         pool.asyncWriteWithoutTransaction { db in
             try? db.inTransaction(.immediate) {
                 let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                WALPreallocation.extend(path, to: 32 + Int(frames) * (pageSize + 24))
+                WALPreallocation.extend(path, to: WALPreallocation.bytes(frames: frames, pageSize: pageSize))
                 return .commit
             }
+        }
+    }
+
+    /// The size of the WAL under load, the one `preallocateWAL` gives it: `writerFrames` pages.
+    public var walWorkingBytes: Int {
+        get throws {
+            let pageSize = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096 }
+            return WALPreallocation.bytes(frames: checkpointer.writerFrames, pageSize: pageSize)
         }
     }
 

@@ -12,6 +12,10 @@ import Glibc
 /// or salt, which zeros always do; and the caller holds SQLite's write lock, so no commit
 /// of this or another process appends frames meanwhile.
 public enum WALPreallocation {
+    /// The bytes of a WAL of `frames` pages of `pageSize`: SQLite's 32-byte file header, and
+    /// a 24-byte header before each page.
+    static func bytes(frames: Int32, pageSize: Int) -> Int { 32 + Int(frames) * (pageSize + 24) }
+
     /// Extends the file at `path` with zeros up to `bytes` and syncs it, unless it is
     /// missing, already that large, or the file system has less than four times the
     /// missing bytes free (a full or small disk needs its space for the rows). Best effort:

@@ -111,7 +111,12 @@ enum StoreBenchmark {
     /// synchronous=FULL: prepared statements bound and stepped through SQLite's C API, the
     /// rows read into memory beforehand, so nothing but SQLite and the disk is timed.
     private static func ceiling(copying livePath: String, into path: String, transactions: Int) throws -> (seconds: Double, rows: Int) {
-        _ = try EventStore(options: StoreOptions(path: path)).close()
+        // The schema, and the WAL size the store would give its own WAL.
+        var options = StoreOptions(path: path)
+        options.preallocatesWAL = false  // closing empties it anyway
+        let schema = try EventStore(options: options)
+        let walBytes = try schema.walWorkingBytes
+        try schema.close()
         let source = try DatabaseQueue(path: livePath)
         var rows: [(table: Int, values: [DatabaseValue])] = []
         var inserts: [String] = []
@@ -127,7 +132,7 @@ enum StoreBenchmark {
         try source.close()
         let target = try PlainSQLite(path: path)
         // The store's WAL starts at its working size (`WALPreallocation`): so does the ceiling's.
-        WALPreallocation.extend(path + "-wal", to: 32 + 16_000 * (4096 + 24))
+        WALPreallocation.extend(path + "-wal", to: walBytes)
         let statements = try inserts.map { try target.prepare($0) }
         defer { statements.forEach { sqlite3_finalize($0) } }
         let perTransaction = max(1, rows.count / max(1, transactions))
