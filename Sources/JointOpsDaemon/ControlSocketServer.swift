@@ -144,7 +144,7 @@ public final class ControlSocketServer: Service, Sendable {
                             continue
                         }
                         if call.method == "io.jointops.Operations.Watch" {
-                            try await watch(call, caller: caller, send: send, sendBuffer: sendBuffer)
+                            try await watch(call, caller: caller, on: channel, send: send, sendBuffer: sendBuffer)
                         } else {
                             do {
                                 let parameters = try await service.answer(call, from: caller)
@@ -179,7 +179,8 @@ public final class ControlSocketServer: Service, Sendable {
     /// Streams a watch: the matching operations, then every change, until the client goes
     /// away, falls behind, or the daemon stops.
     private func watch(
-        _ call: VarlinkCall, caller: Caller, send: (VarlinkReply) async throws -> Void, sendBuffer: (ByteBuffer) async throws -> Void
+        _ call: VarlinkCall, caller: Caller, on channel: any Channel, send: (VarlinkReply) async throws -> Void,
+        sendBuffer: (ByteBuffer) async throws -> Void
     ) async throws {
         let subscription: WatchHub.Subscription
         do {
@@ -196,6 +197,10 @@ public final class ControlSocketServer: Service, Sendable {
             return
         }
         defer { engine.hub.unsubscribe(subscription) }
+        // A watcher that hangs up ends its watch now, not at the next write to it: one
+        // following a quiet operation would otherwise hold its connection for hours.
+        let hub = engine.hub
+        channel.closeFuture.whenComplete { _ in hub.unsubscribe(subscription) }
         try await subscription.deliver { batch in
             switch batch {
             case .replies(let encoded):

@@ -268,6 +268,36 @@ import Testing
         #expect(ended)
     }
 
+    @Test func aWatcherThatHangsUpOnAQuietWatchFreesItsConnection() throws {
+        // Before, the daemon noticed a watcher had gone only when it next wrote to it: an
+        // operator's Ctrl-C on a watch of a quiet operation held a connection until that
+        // operation changed, and enough of them locked everyone out.
+        let daemon = try DaemonHarness(configuration: "max_connections: 3\n")
+        try daemon.startArmed("OP-QUIET")
+        for round in 0..<6 {
+            var watching = false
+            let deadline = Date().addingTimeInterval(5)
+            while !watching, Date() < deadline {
+                if let watcher = try? daemon.watch(["operation": .string("OP-QUIET")]),
+                    (try? watcher.receive())?.operation?["id"] == .string("OP-QUIET"),
+                    (try? watcher.receive())?.parameters["current"] == .bool(true)
+                {
+                    watching = true  // and the watcher hangs up as it goes out of scope
+                } else {
+                    usleep(50_000)
+                }
+            }
+            #expect(watching, "watch \(round + 1) was refused for 5 s: the watchers that hung up still hold their connections")
+        }
+        // The last one's connection, too, is given back (at once, but not before this call could race it).
+        var shown: VarlinkReply?
+        for _ in 0..<100 where shown == nil {
+            shown = try? daemon.call("io.jointops.Operations.Show", ["id": .string("OP-QUIET")])
+            if shown == nil { usleep(50_000) }
+        }
+        #expect(shown?.error == nil && shown != nil)
+    }
+
     @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
         let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
         try daemon.startArmed("OP-SLOW")
