@@ -2,7 +2,7 @@ import JointOpsCore
 import JointOpsStore
 
 /// The Varlink types of io.jointops.Operations, built from Core values.
-enum Views {
+package enum Views {
     static func time(_ instant: Instant) -> JSONValue { .string(ISO8601.format(instant)) }
 
     static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
@@ -12,7 +12,7 @@ enum Views {
     /// An operation as io.jointops.Operations shows it (type Operation). Written straight
     /// to canonical text — it goes out with every command's reply and every change a
     /// watcher sees — so members are written in sorted key order.
-    static func operation(_ state: OperationState) -> JSONValue {
+    package static func operation(_ state: OperationState) -> JSONValue {
         let workflow = state.workflow
         var json = CanonicalJSONWriter(capacity: 2048)
         json.object { json in
@@ -25,7 +25,7 @@ enum Views {
                     if let value { attributes.append((workflow.attributes[index].name, value.description)) }
                 }
                 for (name, value) in attributes.sorted(by: { $0.0 < $1.0 }) {
-                    json.key(name)
+                    json.key(dynamic: name)
                     json.string(value)
                 }
             }
@@ -96,7 +96,7 @@ enum Views {
             json.key("workflow")
             json.string(workflow.id)
         }
-        return .encoded(json.text)
+        return json.encoded
     }
 
     /// One branch instance of an operation's view (type Branch).
@@ -200,7 +200,7 @@ enum Views {
             json.key("sequence")
             json.int(sequence)
         }
-        return .encoded(json.text)
+        return json.encoded
     }
 
     /// A unit as io.jointops.Units shows it.
@@ -220,9 +220,4 @@ enum Views {
             "attributes": .array(workflow.attributes.map { .string($0.name + ($0.required ? "" : "?")) }),
         ])
     }
-}
-
-extension CanonicalJSONWriter {
-    /// An instant as the interfaces show times (ISO 8601), or null.
-    fileprivate mutating func time(_ instant: Instant?) { string(instant.map { ISO8601.format($0) }) }
 }

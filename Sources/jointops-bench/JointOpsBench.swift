@@ -16,6 +16,8 @@ enum JointOpsBench {
             try EngineBenchmark.run(
                 workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), operations: quick ? 10_000 : 150_000)
             ValidatorBenchmark.run(phases: 500, steps: 2000, repetitions: quick ? 2 : 7)
+            try ViewBenchmark.run(
+                workflowFile: root.appendingPathComponent("Workflows/armed-response.yaml"), repetitions: quick ? 20_000 : 100_000)
         case "store":
             try await StoreBenchmark.run(
                 workflowsFolder: root.appendingPathComponent("Workflows"), writers: 64, seconds: quick ? 1 : 5,

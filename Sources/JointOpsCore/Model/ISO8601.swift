@@ -3,42 +3,57 @@
 public enum ISO8601 {
     /// `2026-11-29T08:00:00Z` (milliseconds shown only when not zero).
     public static func format(_ instant: Instant, offsetSeconds: Int = 0) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        write(instant, offsetSeconds: offsetSeconds, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends the text `format` gives to `text`, byte by byte: the operation view writes
+    /// several per reply, and a String for each cost an allocation and a UTF-8 check.
+    public static func write(_ instant: Instant, offsetSeconds: Int = 0, to text: inout [UInt8]) {
         let local = instant.milliseconds + Int64(offsetSeconds) * 1000
         let millis = Int(((local % 1000) + 1000) % 1000)
         let seconds = (local - Int64(millis)) / 1000
         let days = Int(floorDiv(seconds, 86_400))
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (y, m, d) = civil(fromDays: days)
-        // Byte by byte into one buffer: the operation view formats several per reply.
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
-        func put(_ value: Int, _ width: Int) { padded(value, width, to: &text) }
         func put(_ character: Unicode.Scalar) { text.append(UInt8(ascii: character)) }
-        put(y, 4)
+        /// Two digits, written in place (no reversing as `padded` does).
+        func two(_ value: Int) {
+            text.append(UInt8(truncatingIfNeeded: 48 + value / 10))
+            text.append(UInt8(truncatingIfNeeded: 48 + value % 10))
+        }
+        if (0...9999).contains(y) {
+            two(y / 100)
+            two(y % 100)
+        } else {
+            padded(y, 4, to: &text)
+        }
         put("-")
-        put(m, 2)
+        two(m)
         put("-")
-        put(d, 2)
+        two(d)
         put("T")
-        put(secondOfDay / 3600, 2)
+        two(secondOfDay / 3600)
         put(":")
-        put(secondOfDay / 60 % 60, 2)
+        two(secondOfDay / 60 % 60)
         put(":")
-        put(secondOfDay % 60, 2)
+        two(secondOfDay % 60)
         if millis != 0 {
             put(".")
-            put(millis, 3)
+            text.append(UInt8(truncatingIfNeeded: 48 + millis / 100))
+            two(millis % 100)
         }
         if offsetSeconds == 0 {
             put("Z")
         } else {
             put(offsetSeconds < 0 ? "-" : "+")
             let magnitude = abs(offsetSeconds)
-            put(magnitude / 3600, 2)
+            two(magnitude / 3600 % 100)
             put(":")
-            put(magnitude / 60 % 60, 2)
+            two(magnitude / 60 % 60)
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; nil when malformed.

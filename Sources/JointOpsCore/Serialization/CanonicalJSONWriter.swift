@@ -15,6 +15,9 @@ public struct CanonicalJSONWriter {
 
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// What was written, as a value to splice into a reply (no String is made and checked).
+    public var encoded: JSONValue { .encoded(bytes) }
+
     /// Writes an object whose members `body` writes (with `key` before each value).
     public mutating func object(_ body: (inout CanonicalJSONWriter) -> Void) {
         comma()
@@ -41,8 +44,27 @@ public struct CanonicalJSONWriter {
         needsComma = true
     }
 
-    /// Writes a member's key; its value comes next.
-    public mutating func key(_ key: String) {
+    /// Writes a member's key given in the source (plain ASCII, nothing to escape, which is
+    /// not checked again on every reply); its value comes next.
+    public mutating func key(_ key: StaticString) {
+        #if DEBUG
+            let text = key.description
+            precondition(
+                text.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") },
+                "'\(text)' needs escaping: use key(dynamic:)")
+            precondition(keys.last.map { $0 < text } ?? false, "canonical JSON needs sorted keys: '\(text)' after '\(keys.last ?? "")'")
+            keys[keys.count - 1] = text
+        #endif
+        comma()
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// Writes a member's key made at run time (escaped as needed); its value comes next.
+    public mutating func key(dynamic key: String) {
         #if DEBUG
             precondition(keys.last.map { $0 < key } ?? false, "canonical JSON needs sorted keys: '\(key)' after '\(keys.last ?? "")'")
             keys[keys.count - 1] = key
@@ -62,6 +84,16 @@ public struct CanonicalJSONWriter {
     public mutating func string(_ text: String?) {
         guard let text else { return value(.null) }
         string(text)
+    }
+
+    /// Writes an instant as the interfaces show times (ISO 8601, UTC), or null.
+    public mutating func time(_ instant: Instant?) {
+        guard let instant else { return value(.null) }
+        comma()
+        bytes.append(UInt8(ascii: "\""))
+        ISO8601.write(instant, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsComma = true
     }
 
     public mutating func int(_ number: Int) { value(.int(Int64(number))) }

@@ -12,7 +12,7 @@ public enum JSONValue: Sendable, Hashable {
     case object([String: JSONValue])
     /// Canonical JSON text written elsewhere (by `CanonicalJSONWriter`), spliced in as it
     /// is. Only for replies: parsed text never yields it.
-    case encoded(String)
+    case encoded([UInt8])
 
     /// The canonical text.
     public var canonical: String { String(decoding: canonicalBytes, as: UTF8.self) }
@@ -38,7 +38,7 @@ public enum JSONValue: Sendable, Hashable {
                 out.append(contentsOf: (value.isFinite ? "\(value)" : "null").utf8)
             }
         case .string(let text): Self.writeString(text, to: &out)
-        case .encoded(let text): out.append(contentsOf: text.utf8)
+        case .encoded(let text): out.append(contentsOf: text)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
