@@ -18,15 +18,19 @@ public struct VarlinkCall: Sendable {
 
     /// The interface part of the method name (`io.jointops.Operations`).
     public var interface: String {
-        guard let dot = method.lastIndex(of: ".") else { return "" }
+        guard let dot = lastDot else { return "" }
         return String(method[..<dot])
     }
 
     /// The bare method name (`Show`).
     public var name: String {
-        guard let dot = method.lastIndex(of: ".") else { return method }
-        return String(method[method.index(after: dot)...])
+        guard let dot = lastDot else { return method }
+        return String(method[method.utf8.index(after: dot)...])
     }
+
+    /// Found among the UTF-8 bytes: `String.lastIndex(of:)` walks back by grapheme
+    /// clusters, which showed in profiles (the name is asked for several times a call).
+    private var lastDot: String.Index? { method.utf8.lastIndex(of: UInt8(ascii: ".")) }
 
     /// Reads a call from one message's JSON text.
     public init(json text: String) throws(VarlinkError) {
