@@ -22,6 +22,7 @@ public final class ControlSocketServer: Service, Sendable {
     let roles: PeerCredentials.RoleGroups
     private let connections = Mutex(0)
     private let open = OpenConnections()
+    private let stalledWrites = StalledWrites()
     /// Set once the socket is listening (tests and readiness wait for it).
     public let listening: AsyncStream<Void>
     private let listeningContinuation: AsyncStream<Void>.Continuation
@@ -80,6 +81,19 @@ public final class ControlSocketServer: Service, Sendable {
             }
         }
         listeningContinuation.yield()
+        // Watchers that stopped reading are looked for four times per limit (at most once a second).
+        let stallLimit = Duration.milliseconds(configuration.stalledMessageMilliseconds)
+        let sweep = group.next().scheduleRepeatedTask(
+            initialDelay: .milliseconds(Int64(min(1000, configuration.stalledMessageMilliseconds / 4))),
+            delay: .milliseconds(Int64(max(1, min(1000, configuration.stalledMessageMilliseconds / 4))))
+        ) { [stalledWrites, logger] _ in
+            for watch in stalledWrites.closeStalled(waitingLongerThan: stallLimit) {
+                logger.warning(
+                    "watcher uid \(watch.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)), so its connection was closed"
+                )
+            }
+        }
+        defer { sweep.cancel() }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { tasks in
                 try await server.executeThenClose { inbound in
@@ -196,20 +210,27 @@ public final class ControlSocketServer: Service, Sendable {
             try await send(Self.reply(for: error))
             return
         }
-        defer { engine.hub.unsubscribe(subscription) }
+        let stallable = stalledWrites.register(channel, uid: caller.uid)
+        defer {
+            stalledWrites.unregister(stallable)
+            engine.hub.unsubscribe(subscription)
+        }
         // A watcher that hangs up ends its watch now, not at the next write to it: one
         // following a quiet operation would otherwise hold its connection for hours.
         let hub = engine.hub
         channel.closeFuture.whenComplete { _ in hub.unsubscribe(subscription) }
         try await subscription.deliver { batch in
-            switch batch {
-            case .replies(let encoded):
-                try await sendBuffer(encoded)
-            case .operationEnded:
-                try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
-            case .tooSlow(let buffered):
-                logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
-                try await send(VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
+            try await stallable.write {
+                switch batch {
+                case .replies(let encoded):
+                    try await sendBuffer(encoded)
+                case .operationEnded:
+                    try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
+                case .tooSlow(let buffered):
+                    logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
+                    try await send(
+                        VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
+                }
             }
         }
     }

@@ -27,7 +27,8 @@ public struct DaemonConfiguration: Sendable {
     public var watchIntervalMilliseconds = 50
     /// How long a commit lingers for other commands to share its transaction (microseconds).
     public var commitLingerMicroseconds = 200
-    /// How long a connection may leave half a message unfinished before it is closed.
+    /// How long a connection may leave half a message unfinished, or a watcher leave a write
+    /// to it waiting (it stopped reading), before it is closed.
     public var stalledMessageMilliseconds = 10_000
     /// `HOST:PORT` of the metrics HTTP listener on a loopback address; nil (the default): no listener.
     public var metricsListen: String?

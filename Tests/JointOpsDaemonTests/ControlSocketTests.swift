@@ -298,6 +298,34 @@ import Testing
         #expect(shown?.error == nil && shown != nil)
     }
 
+    @Test func aWatcherThatStopsReadingIsClosedAfterTheStallLimit() throws {
+        // `jointopsctl watch | less`, left on a screen: the socket fills, the daemon's write
+        // to it waits, and before this the connection stayed open for as long as the client did.
+        let daemon = try DaemonHarness(configuration: "stalled_message_ms: 600\n")
+        try daemon.startArmed("OP-STUCK")
+        let watcher = try daemon.watch()
+        let commands = try daemon.client()
+        let text = String(repeating: "x", count: 1000)
+        let notes = 1000
+        for _ in 0..<notes {
+            #expect(try commands.call("io.jointops.Operations.Note", ["id": .string("OP-STUCK"), "text": .string(text)]).error == nil)
+        }
+        var logged = false
+        for _ in 0..<100 where !logged {
+            logged = daemon.log.contains("stopped reading")
+            if !logged { usleep(50_000) }
+        }
+        #expect(logged, "no watcher was closed for not reading: \(daemon.log)")
+        // What was in the socket can still be read; then the connection ends, without the rest.
+        var events = 0
+        while let reply = try? watcher.receive() {
+            if reply.parameters["event"] != nil { events += 1 }
+        }
+        #expect(events < notes, "the watcher got all \(notes) notes, so it was never closed")
+        // Commands went on meanwhile, and the daemon is fine.
+        #expect(try commands.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
+    }
+
     @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
         let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
         try daemon.startArmed("OP-SLOW")
