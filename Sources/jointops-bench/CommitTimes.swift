@@ -1,13 +1,18 @@
 import JointOpsProtocol
 
 /// jointopsd's own account of its commits, read over the socket from its metrics
-/// (`jointops_commit_wait_seconds`, `jointops_commit_transaction_seconds`): the sums and
-/// counts of the two histograms, so two readings give the means over the phase between them.
+/// (`jointops_commit_wait_seconds`, `jointops_commit_transaction_seconds`, and
+/// `jointops_command_duration_seconds` of Note): the histograms' sums and counts, so two
+/// readings give the means over the phase between them.
 struct CommitTimes {
     var waitSeconds = 0.0
     var waits = 0.0
     var transactionSeconds = 0.0
     var transactions = 0.0
+    /// `jointops_command_duration_seconds` of Note: from the call's dispatch to its reply
+    /// being ready, inside jointopsd (no socket, no client).
+    var noteSeconds = 0.0
+    var notes = 0.0
 
     static func read(socket: String) throws -> CommitTimes {
         let reply = try VarlinkClient(socketPath: socket).call("io.jointops.Admin.Metrics")
@@ -23,6 +28,8 @@ struct CommitTimes {
             case "jointops_commit_wait_seconds_count": times.waits = value
             case "jointops_commit_transaction_seconds_sum": times.transactionSeconds = value
             case "jointops_commit_transaction_seconds_count": times.transactions = value
+            case #"jointops_command_duration_seconds_sum{method="Note"}"#: times.noteSeconds = value
+            case #"jointops_command_duration_seconds_count{method="Note"}"#: times.notes = value
             default: continue
             }
         }
@@ -33,7 +40,16 @@ struct CommitTimes {
     func since(_ earlier: CommitTimes) -> CommitTimes {
         CommitTimes(
             waitSeconds: waitSeconds - earlier.waitSeconds, waits: waits - earlier.waits,
-            transactionSeconds: transactionSeconds - earlier.transactionSeconds, transactions: transactions - earlier.transactions)
+            transactionSeconds: transactionSeconds - earlier.transactionSeconds, transactions: transactions - earlier.transactions,
+            noteSeconds: noteSeconds - earlier.noteSeconds, notes: notes - earlier.notes)
+    }
+
+    /// The sum of two phases' readings (each from `since`).
+    func adding(_ other: CommitTimes) -> CommitTimes {
+        CommitTimes(
+            waitSeconds: waitSeconds + other.waitSeconds, waits: waits + other.waits,
+            transactionSeconds: transactionSeconds + other.transactionSeconds, transactions: transactions + other.transactions,
+            noteSeconds: noteSeconds + other.noteSeconds, notes: notes + other.notes)
     }
 
     /// Mean wait of a command before its transaction began, in milliseconds.
@@ -41,4 +57,6 @@ struct CommitTimes {
     /// Mean time of a transaction, fsync included, in milliseconds.
     var meanTransaction: Double { transactions > 0 ? transactionSeconds / transactions * 1000 : 0 }
     var commandsPerTransaction: Double { transactions > 0 ? waits / transactions : 0 }
+    /// Mean time of a Note inside jointopsd, in milliseconds.
+    var meanNote: Double { notes > 0 ? noteSeconds / notes * 1000 : 0 }
 }
