@@ -210,6 +210,12 @@ public final class WatchHub: Sendable {
                 {
                     shared = run.bytes
                     reader.cursor = run.last
+                } else if reader.filter.wantsEverything {
+                    // Everything it has not taken, without looking at each change (under the
+                    // lock every publish waits for).
+                    let first = state.log.index(state.log.startIndex, offsetBy: reader.cursor - state.base)
+                    taken.append(contentsOf: state.log[first...])
+                    reader.cursor = state.end
                 } else {
                     for index in (reader.cursor - state.base)..<state.log.count {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
