@@ -46,8 +46,17 @@ public final class WatchHub: Sendable {
 
     /// What a change is about, for the watchers' filters.
     enum Subject: Sendable {
-        case operation(OperationState)
+        case operation(ChangedOperation)
         case unit(kind: String?, homeRegion: String?)
+    }
+
+    /// An operation as a change left it, held by reference: filters test it under the
+    /// hub's lock, once per watcher, and copying the state out of the subject for each test
+    /// retained and released every one of its parts.
+    final class ChangedOperation: Sendable {
+        let state: OperationState
+
+        init(_ state: OperationState) { self.state = state }
     }
 
     func subscribe(_ filter: WatchFilter, buffer: Int, interval: Duration) -> Subscription {
@@ -78,7 +87,7 @@ public final class WatchHub: Sendable {
     /// operation as it now stands (`view`, the same value the command's caller got, built
     /// here when nil), to every matching watcher.
     func publish(state operation: OperationState, events: [RecordedEvent], firstSequence: Int64, view: JSONValue?) {
-        let subject = Subject.operation(operation)
+        let subject = Subject.operation(ChangedOperation(operation))
         guard isWanted(subject) else { return }
         var encodedEvents = ByteBuffer()
         for (offset, record) in events.enumerated() {
@@ -221,7 +230,9 @@ public final class WatchHub: Sendable {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
                         guard reader.filter.matches(change.subject!) else { continue }
                         taken.append(change)
-                        if reader.filter.operation != nil, case .operation(let operation) = change.subject!, operation.phase.isTerminal {
+                        if reader.filter.operation != nil, case .operation(let operation) = change.subject!,
+                            operation.state.phase.isTerminal
+                        {
                             reader.operationEnded = true
                             reader.finished = true
                             break
@@ -261,8 +272,8 @@ extension WatchFilter {
 
     func matches(_ subject: WatchHub.Subject) -> Bool {
         switch subject {
-        case .operation(let state):
-            return matches(state)
+        case .operation(let operation):
+            return matches(operation.state)
         case .unit(let kind, let homeRegion):
             return operation == nil && branch.map { $0 == kind } ?? true && region.map { $0 == homeRegion } ?? true
         }
