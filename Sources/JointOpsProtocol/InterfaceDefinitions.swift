@@ -498,7 +498,9 @@ package enum InterfaceDefinitions {
             # (default 50): changes that arrive meanwhile share a write, in which every event is sent
             # and each operation once, as it stands after its last change. A watcher that cannot keep
             # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
-            # replies are still being written) is disconnected with WatcherTooSlow. A filter that could
+            # replies are still being written) is disconnected with WatcherTooSlow; one that stops
+            # reading altogether, so that a write to it waits longer than stalled_message_ms (default
+            # 10000), has its connection closed without a reply (none could reach it). A filter that could
             # never match is refused at once: OperationNotFound for an unknown operation, CommandRefused
             # (operation_ended) for one that has ended, InvalidParameter for a branch no loaded workflow
             # has or a region outside the jurisdiction.
