@@ -43,10 +43,12 @@ let package = Package(
         .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
         // prctl, likewise.
         .systemLibrary(name: "CLinux"),
+        // A VFS that coalesces the store's WAL writes (see wal_writes.c).
+        .target(name: "CWALWrites", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "JointOpsStore",
             dependencies: [
-                "JointOpsCore", "CSQLiteConfig", "CLinux",
+                "JointOpsCore", "CSQLiteConfig", "CLinux", "CWALWrites",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -1,4 +1,5 @@
 import CSQLiteConfig
+import CWALWrites
 import GRDB
 import GRDBSQLite
 public import JointOpsCore
@@ -25,7 +26,10 @@ public final class EventStore: Sendable {
     private static let sqliteConfigured: Bool = {
         let multithread = jointops_sqlite3_config_multithread()
         let memstatus = jointops_sqlite3_config_no_memstatus()
-        return multithread == SQLITE_OK && memstatus == SQLITE_OK
+        // After the settings above (registering a VFS initializes SQLite, after which they
+        // can no longer be made), before the first store opens its database.
+        let vfs = jointops_wal_writes_install()
+        return multithread == SQLITE_OK && memstatus == SQLITE_OK && vfs == SQLITE_OK
     }()
 
     /// A change to commit: one command's events and the operation's state after them.
@@ -85,14 +89,6 @@ public final class EventStore: Sendable {
         }
         do {
             pool = try DatabasePool(path: options.path, configuration: configuration)
-            try StoreSchema.migrator.migrate(pool)
-            let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
-            guard check == ["ok"] else {
-                throw StoreError(
-                    .corrupt,
-                    "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
-                )
-            }
             let checkpointer = checkpointer
             try pool.writeWithoutTransaction { db in
                 // GRDB sets synchronous=NORMAL on the writer when it turns WAL on, after
@@ -108,9 +104,43 @@ public final class EventStore: Sendable {
                 }
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
+            try StoreSchema.migrator.migrate(pool)
+            let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+            guard check == ["ok"] else {
+                throw StoreError(
+                    .corrupt,
+                    "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
+                )
+            }
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
+        }
+    }
+
+    /// Whether coalesced WAL writes were tried on the writer yet.
+    private let walWritesStarted = Atomic(false)
+
+    /// Turns coalesced WAL writes on for the writer, at its first commit (its WAL is open
+    /// then, and it is at FULL): SQLite then syncs the WAL at every commit, before it
+    /// publishes the frames (see Sources/CWALWrites).
+    private func startCoalescingWALWrites(_ db: Database) {
+        guard options.durability == .full, options.coalescesWALWrites, !walWritesStarted.load(ordering: .relaxed),
+            let connection = db.sqliteConnection
+        else { return }
+        walWritesStarted.store(true, ordering: .relaxed)
+        _ = jointops_wal_writes_start(connection)
+    }
+
+    /// The writes the writer made to its WAL while coalescing them, and the writes they
+    /// became; nil when it does not coalesce them.
+    var walWriteCounts: (taken: Int, made: Int)? {
+        pool.writeWithoutTransaction { db in
+            var taken: Int64 = 0
+            var made: Int64 = 0
+            guard let connection = db.sqliteConnection, jointops_wal_writes_counts(connection, &taken, &made) == SQLITE_OK
+            else { return nil }
+            return (Int(taken), Int(made))
         }
     }
 
@@ -258,6 +288,7 @@ public final class EventStore: Sendable {
         var count = changes.count
         do {
             let committed = try pool.write { db in
+                startCoalescingWALWrites(db)
                 var (head, dataVersion) = try chainHead.take(db)
                 var placement = Placement()
                 let statements = WriteStatements(db)

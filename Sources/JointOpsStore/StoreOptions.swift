@@ -26,6 +26,9 @@ public struct StoreOptions: Sendable {
     /// At `synchronous=FULL`, write the WAL out with zeros to its working size when the store
     /// opens (see `WALPreallocation`); about 66 MB.
     public var preallocatesWAL = true
+    /// At `synchronous=FULL`, gather the frames a transaction appends to the WAL into one
+    /// write (`Sources/CWALWrites`) instead of SQLite's two per page.
+    public var coalescesWALWrites = true
 
     public init(
         path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(1), batchMaxSize: Int = 512,
