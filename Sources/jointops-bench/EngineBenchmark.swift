@@ -6,17 +6,23 @@ import JointOpsCore
 /// step by step to `completed` (timed). The baseline is the floor of such a loop: the same
 /// number of commands, each only writing a step number into an array.
 enum EngineBenchmark {
-    static func run(workflowFile: URL, operations: Int) throws {
+    /// An armed-response operation from `workflowFile`, started, assessed and dispatched at
+    /// `start` and the minutes after it.
+    static func dispatchedOperation(_ workflowFile: URL, id: String, start: Int64 = 0) throws -> (Workflow, OperationState) {
         let source = try String(contentsOf: workflowFile, encoding: .utf8)
         guard let workflow = WorkflowLoader.load(source: source, file: workflowFile.path).workflow else {
             fatalError("\(workflowFile.path) does not validate; run jointopsctl workflow validate")
         }
-        var (template, _) = try OperationState.start(
-            workflow, id: "OP-BENCH", region: "hexi",
-            attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"],
-            at: Instant(milliseconds: 0), actor: nil)
-        _ = try template.handle(.fire(event: "assess"), at: Instant(milliseconds: 60_000), actor: nil)
-        _ = try template.handle(.fire(event: "dispatch"), at: Instant(milliseconds: 120_000), actor: nil)
+        var (state, _) = try OperationState.start(
+            workflow, id: id, region: "hexi", attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"],
+            at: Instant(milliseconds: start), actor: nil)
+        _ = try state.handle(.fire(event: "assess"), at: Instant(milliseconds: start + 60_000), actor: nil)
+        _ = try state.handle(.fire(event: "dispatch"), at: Instant(milliseconds: start + 120_000), actor: nil)
+        return (workflow, state)
+    }
+
+    static func run(workflowFile: URL, operations: Int) throws {
+        let (workflow, template) = try dispatchedOperation(workflowFile, id: "OP-BENCH")
         let commands = template.branches.flatMap { instance in
             pathToCompletion(workflow.branches[instance.definition]).map { step in
                 Command.advance(branch: instance.name, to: workflow.branches[instance.definition].steps[step].name, outcome: nil)

@@ -8,16 +8,7 @@ import JointOpsDaemon
 /// bytes, the least any reply costs.
 enum ViewBenchmark {
     static func run(workflowFile: URL, repetitions: Int) throws {
-        let source = try String(contentsOf: workflowFile, encoding: .utf8)
-        guard let workflow = WorkflowLoader.load(source: source, file: workflowFile.path).workflow else {
-            fatalError("\(workflowFile.path) does not validate; run jointopsctl workflow validate")
-        }
-        var (state, _) = try OperationState.start(
-            workflow, id: "OP-20261129-000001", region: "hexi",
-            attributes: ["incident_type": "armed_robbery", "priority": "P1", "weapon_involved": "true"],
-            at: Instant(milliseconds: 1_795_910_400_000), actor: nil)
-        _ = try state.handle(.fire(event: "assess"), at: Instant(milliseconds: 1_795_910_460_000), actor: nil)
-        _ = try state.handle(.fire(event: "dispatch"), at: Instant(milliseconds: 1_795_910_520_000), actor: nil)
+        var (_, state) = try EngineBenchmark.dispatchedOperation(workflowFile, id: "OP-20261129-000001", start: 1_795_910_400_000)
         _ = try state.handle(.escalate(reason: "crowd growing", to: nil), at: Instant(milliseconds: 1_795_910_580_123), actor: nil)
         let view = Views.operation(state).canonicalBytes
         let clock = ContinuousClock()
