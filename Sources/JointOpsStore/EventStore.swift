@@ -269,13 +269,22 @@ public final class EventStore: Sendable {
 
     /// More changes for an open transaction (see `commit(_:rosters:more:)`).
     public struct Handover {
-        public var changes: [Change]
+        /// The changes, in groups as the callers gave them: the group committer hands over
+        /// each command's own array, since copying every change into one array (two
+        /// operation states each) showed in the writer's profile.
+        public var groups: [[Change]]
         public var rosters: [RosterChange]
 
         public init(changes: [Change], rosters: [RosterChange]) {
-            self.changes = changes
+            self.init(groups: [changes], rosters: rosters)
+        }
+
+        public init(groups: [[Change]], rosters: [RosterChange]) {
+            self.groups = groups
             self.rosters = rosters
         }
+
+        var count: Int { groups.reduce(0) { $0 + $1.count } }
     }
 
     /// Like `commit(_:rosters:)`, but the transaction stays open while `more` hands over
@@ -285,14 +294,20 @@ public final class EventStore: Sendable {
     /// changes in the log; the placement lists everything in the order handed over.
     @discardableResult
     public func commit(_ changes: [Change], rosters: [RosterChange], more: () -> Handover?) throws(StoreError) -> Placement {
-        var count = changes.count
+        try commit(Handover(changes: changes, rosters: rosters), more: more)
+    }
+
+    /// Like `commit(_:rosters:more:)`, the first changes given as a handover.
+    @discardableResult
+    public func commit(_ first: Handover, more: () -> Handover?) throws(StoreError) -> Placement {
+        var count = first.count
         do {
             let committed = try pool.write { db in
                 startCoalescingWALWrites(db)
                 var (head, dataVersion) = try chainHead.take(db)
                 var placement = Placement()
                 let statements = WriteStatements(db)
-                var handover: Handover? = Handover(changes: changes, rosters: rosters)
+                var handover: Handover? = first
                 while let next = handover {
                     for roster in next.rosters {
                         let sequence = head.sequence + 1
@@ -300,15 +315,17 @@ public final class EventStore: Sendable {
                         placement.rosters.append(Placement.Roster(sequence: sequence, streamSequence: streamSequence))
                         try UnitWriter.write(roster.units, db)
                     }
-                    for change in next.changes {
-                        placement.changes.append(head.sequence + 1)
-                        try EventWriter.append(change, head: &head, db, statements)
-                        try ProjectionWriter.write(change, db, statements)
-                        try ReportFactsWriter.write(change, db)
-                        try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                    for group in next.groups {
+                        for change in group {
+                            placement.changes.append(head.sequence + 1)
+                            try EventWriter.append(change, head: &head, db, statements)
+                            try ProjectionWriter.write(change, db, statements)
+                            try ReportFactsWriter.write(change, db)
+                            try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                        }
                     }
                     handover = more()
-                    count += handover?.changes.count ?? 0
+                    count += handover?.count ?? 0
                 }
                 return (head, dataVersion, placement)
             }

@@ -202,7 +202,7 @@ public final class GroupCommitter: Sendable {
                     let arrived = take(options.batchMaxSize - batch.count, last: false, lingered: lingered)
                     if !arrived.isEmpty {
                         batch += arrived
-                        return EventStore.Handover(changes: arrived.flatMap(\.changes), rosters: arrived.compactMap(\.roster))
+                        return EventStore.Handover(groups: arrived.map(\.changes), rosters: arrived.compactMap(\.roster))
                     }
                     let waiting = DispatchTime.now().uptimeNanoseconds
                     guard waiting < deadline, othersComing(batch.count) else { return nil }
@@ -213,7 +213,8 @@ public final class GroupCommitter: Sendable {
                 return nil
             }
             do {
-                let placement = try store.commit(batch.flatMap(\.changes), rosters: batch.compactMap(\.roster), more: more)
+                let placement = try store.commit(
+                    EventStore.Handover(groups: batch.map(\.changes), rosters: batch.compactMap(\.roster)), more: more)
                 // The writer's own time: the transaction's, less its waits for company.
                 let spent = DispatchTime.now().uptimeNanoseconds - started - lingered
                 state.withLock {
