@@ -83,10 +83,8 @@ public final class ControlSocketServer: Service, Sendable {
         listeningContinuation.yield()
         // Watchers that stopped reading are looked for four times per limit (at most once a second).
         let stallLimit = Duration.milliseconds(configuration.stalledMessageMilliseconds)
-        let sweep = group.next().scheduleRepeatedTask(
-            initialDelay: .milliseconds(Int64(min(1000, configuration.stalledMessageMilliseconds / 4))),
-            delay: .milliseconds(Int64(max(1, min(1000, configuration.stalledMessageMilliseconds / 4))))
-        ) { [stalledWrites, logger] _ in
+        let sweepEvery = TimeAmount.milliseconds(Int64(max(1, min(1000, configuration.stalledMessageMilliseconds / 4))))
+        let sweep = group.next().scheduleRepeatedTask(initialDelay: sweepEvery, delay: sweepEvery) { [stalledWrites, logger] _ in
             for watch in stalledWrites.closeStalled(waitingLongerThan: stallLimit) {
                 logger.warning(
                     "watcher uid \(watch.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)), so its connection was closed"

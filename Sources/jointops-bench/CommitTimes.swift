@@ -37,19 +37,18 @@ struct CommitTimes {
     }
 
     /// The commits between `earlier` and this reading.
-    func since(_ earlier: CommitTimes) -> CommitTimes {
-        CommitTimes(
-            waitSeconds: waitSeconds - earlier.waitSeconds, waits: waits - earlier.waits,
-            transactionSeconds: transactionSeconds - earlier.transactionSeconds, transactions: transactions - earlier.transactions,
-            noteSeconds: noteSeconds - earlier.noteSeconds, notes: notes - earlier.notes)
-    }
+    func since(_ earlier: CommitTimes) -> CommitTimes { combined(with: earlier, by: -) }
 
     /// The sum of two phases' readings (each from `since`).
-    func adding(_ other: CommitTimes) -> CommitTimes {
+    func adding(_ other: CommitTimes) -> CommitTimes { combined(with: other, by: +) }
+
+    /// Each sum and count of this reading with the same one of `other`.
+    private func combined(with other: CommitTimes, by operation: (Double, Double) -> Double) -> CommitTimes {
         CommitTimes(
-            waitSeconds: waitSeconds + other.waitSeconds, waits: waits + other.waits,
-            transactionSeconds: transactionSeconds + other.transactionSeconds, transactions: transactions + other.transactions,
-            noteSeconds: noteSeconds + other.noteSeconds, notes: notes + other.notes)
+            waitSeconds: operation(waitSeconds, other.waitSeconds), waits: operation(waits, other.waits),
+            transactionSeconds: operation(transactionSeconds, other.transactionSeconds),
+            transactions: operation(transactions, other.transactions), noteSeconds: operation(noteSeconds, other.noteSeconds),
+            notes: operation(notes, other.notes))
     }
 
     /// Mean wait of a command before its transaction began, in milliseconds.

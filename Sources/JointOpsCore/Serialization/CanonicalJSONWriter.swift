@@ -13,8 +13,6 @@ public struct CanonicalJSONWriter {
 
     public init(capacity: Int = 512) { bytes.reserveCapacity(capacity) }
 
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
-
     /// What was written, as a value to splice into a reply (no String is made and checked).
     public var encoded: JSONValue { .encoded(bytes) }
 
