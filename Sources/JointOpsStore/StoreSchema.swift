@@ -251,6 +251,12 @@ enum StoreSchema {
                     ALTER TABLE branch_new RENAME TO branch;
                     """)
         }
+        migrator.registerMigration("0006 no index of timers by due time") { db in
+            // Nothing reads timers by due time (the daemon keeps armed timers in memory and
+            // recovery reads them by operation), while every step's deadline deleted one
+            // entry and inserted another.
+            try db.execute(sql: "DROP INDEX timer_by_due")
+        }
         return migrator
     }
 }

@@ -45,6 +45,30 @@ import Testing
     }
 }
 
+/// Armed timers are kept and recovered by operation only (migration 0006).
+@Suite struct TimerTableTests {
+    @Test func timersHaveNoIndexByDueAndStillRecover() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let started = try startOperations(workflows[0].0, count: 3)
+        try store.commit(started)
+        try store.close()
+        let db = try DatabaseQueue(path: path)
+        let indexes = try db.read { db in try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('timer')") }
+        try db.close()
+        #expect(!indexes.contains("timer_by_due"), "\(indexes)")
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        let recovered = try reopened.recover().operations
+        #expect(
+            Dictionary(uniqueKeysWithValues: recovered.map { ($0.id, $0.timers) })
+                == Dictionary(uniqueKeysWithValues: started.map { ($0.state.id, $0.state.timers) }))
+        #expect(recovered.contains { !$0.timers.isEmpty })
+        try reopened.close()
+    }
+}
+
 /// The chain head kept in memory between commits never runs ahead of the disk.
 @Suite struct ChainHeadTests {
     @Test func twoStoresOnOneFileTakeTurnsWithAnIntactChain() throws {
