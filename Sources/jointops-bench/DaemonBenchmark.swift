@@ -106,6 +106,12 @@ enum DaemonBenchmark {
                 aloneInside.meanNote, followedInside.meanNote, (followedInside.meanNote / aloneInside.meanNote - 1) * 100))
         print(
             String(
+                format:
+                    "daemon: of a Note's time inside jointopsd (means): alone %.2f ms waiting for the writer or for company and %.2f ms of the writer's work on the transaction (%.1f commands each); with the watchers %.2f and %.2f ms (%.1f each)",
+                aloneInside.meanWait, aloneInside.meanTransaction, aloneInside.commandsPerTransaction, followedInside.meanWait,
+                followedInside.meanTransaction, followedInside.commandsPerTransaction))
+        print(
+            String(
                 format: "daemon: at full load with the 100 watchers: %.0f commands/s, %.1f%% fewer than without",
                 watched, (1 - watched / rate) * 100))
         if cutOff > 0 {
