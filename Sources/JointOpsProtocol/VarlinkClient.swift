@@ -96,10 +96,10 @@ public final class VarlinkClient: @unchecked Sendable {
     }
 
     /// Reads what has arrived, without decoding it, and returns how many whole messages that
-    /// completed (for load tests whose watchers should cost the machine as little as possible).
-    /// A reply that ends the stream (one without `continues`, such as WatcherTooSlow) throws
-    /// `disconnected`.
-    public func skipReplies() throws -> Int {
+    /// completed and how many bytes it read (for load tests whose watchers should cost the
+    /// machine as little as possible). A reply that ends the stream (one without `continues`,
+    /// such as WatcherTooSlow) throws `disconnected`.
+    public func skipReplies() throws -> (replies: Int, bytes: Int) {
         let count = recv(descriptor, scratch.baseAddress, scratch.count, 0)
         guard count > 0 else { throw Failure.disconnected }
         let bytes = UnsafeRawBufferPointer(start: scratch.baseAddress, count: count)
@@ -117,7 +117,7 @@ public final class VarlinkClient: @unchecked Sendable {
             skippedOfReply = 0
             start = UnsafeRawPointer(found) - UnsafeRawPointer(scratch.baseAddress!) + 1
         }
-        return replies
+        return (replies, count)
     }
 
     /// Whether a reply can be received without blocking, waiting at most `milliseconds`.

@@ -73,7 +73,7 @@ enum DaemonBenchmark {
         var followed = LatencySample()
         var aloneInside = CommitTimes()
         var followedInside = CommitTimes()
-        var perWatcher: [Double] = []
+        var perWatcher: [(replies: Double, bytes: Double)] = []
         var cutOff = 0
         for _ in 0..<rounds {
             var before = try CommitTimes.read(socket: socket)
@@ -83,7 +83,7 @@ enum DaemonBenchmark {
             before = try CommitTimes.read(socket: socket)
             followed.add(try offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: roundSeconds))
             followedInside = followedInside.adding(try CommitTimes.read(socket: socket).since(before))
-            perWatcher.append(watchers.repliesPerSecond(during: roundSeconds))
+            perWatcher.append(watchers.receivedPerSecond(during: roundSeconds))
             cutOff += watchers.stop()
         }
         let ratios = zip(followed.medians, alone.medians).map { $0 / $1 }.sorted()
@@ -95,9 +95,10 @@ enum DaemonBenchmark {
         print(
             String(
                 format:
-                    "daemon: %d events/s offered over 64 connections, %d alternating rounds of %.1f s: alone %.0f answered/s, p50 %.2f ms (rounds %@), p99 %.2f ms; with 100 watchers (each receiving %.0f replies/s) %.0f answered/s, p50 %.2f ms (rounds %@), p99 %.2f ms",
+                    "daemon: %d events/s offered over 64 connections, %d alternating rounds of %.1f s: alone %.0f answered/s, p50 %.2f ms (rounds %@), p99 %.2f ms; with 100 watchers (each receiving %.0f replies/s, %.1f MB/s) %.0f answered/s, p50 %.2f ms (rounds %@), p99 %.2f ms",
                 eventsOffered, rounds, roundSeconds, alone.rate, alone.p50, alone.roundMedians, alone.p99,
-                perWatcher.reduce(0, +) / Double(rounds), followed.rate, followed.p50, followed.roundMedians, followed.p99))
+                perWatcher.map(\.replies).reduce(0, +) / Double(rounds), perWatcher.map(\.bytes).reduce(0, +) / Double(rounds) / 1e6,
+                followed.rate, followed.p50, followed.roundMedians, followed.p99))
         print(
             String(
                 format:
@@ -172,7 +173,7 @@ enum DaemonBenchmark {
     /// decoded (the watchers' own work is not the daemon's).
     final class Watchers: Sendable {
         private let stopped = Mutex(false)
-        private let received = Mutex(0)
+        private let received = Mutex((replies: 0, bytes: 0))
         private let lost = Mutex(0)
         private let clients: [VarlinkClient]
         private let running = DispatchGroup()
@@ -185,23 +186,27 @@ enum DaemonBenchmark {
                 Thread { [self] in
                     defer { running.leave() }
                     while !stopped.withLock({ $0 }) {
-                        guard let replies = try? client.skipReplies() else {
+                        guard let read = try? client.skipReplies() else {
                             if !stopped.withLock({ $0 }) { lost.withLock { $0 += 1 } }
                             return
                         }
-                        received.withLock { $0 += replies }
+                        received.withLock {
+                            $0.replies += read.replies
+                            $0.bytes += read.bytes
+                        }
                     }
                 }.start()
             }
             usleep(200_000)
-            received.withLock { $0 = 0 }
+            received.withLock { $0 = (0, 0) }
         }
 
-        /// Replies per watcher per second since the last call.
-        func repliesPerSecond(during seconds: Double) -> Double {
+        /// Replies and bytes per watcher per second since the last call.
+        func receivedPerSecond(during seconds: Double) -> (replies: Double, bytes: Double) {
             received.withLock { count in
-                defer { count = 0 }
-                return Double(count) / Double(clients.count) / seconds
+                defer { count = (0, 0) }
+                let watcherSeconds = Double(clients.count) * seconds
+                return (Double(count.replies) / watcherSeconds, Double(count.bytes) / watcherSeconds)
             }
         }
 
