@@ -2,6 +2,7 @@
 of the walk-through block runs in one shell, in order, and must succeed."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -69,9 +70,12 @@ def test_the_readme_walkthrough_works_as_written():
         assert "operations.started,operations started,count,1,0," in out, "hexi with swat: the demo only"
         assert 'jointops_commands_total{method=' in out
     finally:
-        # SIGTERM to make and jointopsd alike; jointopsd shuts down gracefully.
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=30)
-        log = daemon.stdout.read().decode()
-        assert "stopped" in log, log
-        assert not (home / "control.sock").exists()
+        try:
+            # SIGTERM to make and jointopsd alike; jointopsd shuts down gracefully.
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=30)
+            log = daemon.stdout.read().decode()
+            assert "stopped" in log, log
+            assert not (home / "control.sock").exists()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)

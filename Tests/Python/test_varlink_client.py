@@ -3,6 +3,7 @@ client API and `python3 -m varlink.cli`. The test starts the daemon built by `sw
 itself and stops it by its PID."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,10 +34,16 @@ def daemon():
         assert process.poll() is None, (folder / "jointopsd.log").read_text()
         assert time.time() < deadline, "jointopsd did not listen within 10 s"
         time.sleep(0.05)
-    yield f"unix:{socket}"
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
-    log.close()
+    try:
+        yield f"unix:{socket}"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def start(operations, id):
