@@ -150,11 +150,9 @@ public final class EventStore: Sendable {
     /// process that has the database open appends frames where the zeros go.
     func preallocateWAL() {
         let path = options.path + "-wal"
-        let frames = checkpointer.writerFrames
-        pool.asyncWriteWithoutTransaction { db in
+        pool.asyncWriteWithoutTransaction { [self] db in
             try? db.inTransaction(.immediate) {
-                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
-                WALPreallocation.extend(path, to: WALPreallocation.bytes(frames: frames, pageSize: pageSize))
+                WALPreallocation.extend(path, to: try walWorkingBytes(db))
                 return .commit
             }
         }
@@ -162,10 +160,12 @@ public final class EventStore: Sendable {
 
     /// The size of the WAL under load, the one `preallocateWAL` gives it: `writerFrames` pages.
     public var walWorkingBytes: Int {
-        get throws {
-            let pageSize = try pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096 }
-            return WALPreallocation.bytes(frames: checkpointer.writerFrames, pageSize: pageSize)
-        }
+        get throws { try pool.read { db in try walWorkingBytes(db) } }
+    }
+
+    private func walWorkingBytes(_ db: Database) throws -> Int {
+        let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        return WALPreallocation.bytes(frames: checkpointer.writerFrames, pageSize: pageSize)
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL, 1 = NORMAL): what commits

@@ -291,6 +291,17 @@ import Testing
         #expect(throws: Refusal.self) { try state.handle(.acknowledge(.escalation(1)), at: .minutes(5), actor: officer) }
     }
 
+    @Test func theAllowedCommandsListTheUnacknowledgedEscalations() throws {
+        var state = try inAction()
+        #expect(!state.allowedNow().contains { $0.hasPrefix("acknowledge") })
+        _ = try state.handle(.escalate(reason: "crowd gathering", to: nil), at: .minutes(3), actor: officer)
+        _ = try state.handle(.escalate(reason: "second crowd", to: nil), at: .minutes(4), actor: officer)
+        #expect(state.allowedNow().contains("acknowledge 1 | 2"))
+        _ = try state.handle(.acknowledge(.escalation(1)), at: .minutes(5), actor: officer)
+        #expect(state.allowedNow().contains("acknowledge 2"))
+        #expect(!state.allowedNow().contains { $0.hasPrefix("acknowledge 1") })
+    }
+
     @Test func replayOfTheEventsRebuildsTheState() throws {
         var (state, first) = try OperationState.start(
             workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P1", "weapon_involved": "true"], at: .t0, actor: officer)

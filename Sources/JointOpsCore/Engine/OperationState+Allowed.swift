@@ -32,10 +32,8 @@ extension OperationState {
                 allowed.append(Self.alternatives("close ", workflow.dispositions))
             }
         }
-        if escalations.contains(where: { $0.isOpen && $0.acknowledgedAt == nil }) {
-            let unacknowledged = escalations.lazy.filter { $0.isOpen && $0.acknowledgedAt == nil }.map { String($0.number) }
-            allowed.append(Self.alternatives("acknowledge ", unacknowledged))
-        }
+        let unacknowledged = escalations.lazy.filter { $0.isOpen && $0.acknowledgedAt == nil }
+        if !unacknowledged.isEmpty { allowed.append(Self.alternatives("acknowledge ", unacknowledged.map { String($0.number) })) }
         if workflow.reassignAllowed { allowed.append("reassign") }
         allowed.append("escalate")
         allowed.append("note")
