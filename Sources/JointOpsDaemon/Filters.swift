@@ -8,6 +8,8 @@ public struct ListFilter: Sendable {
     public var priority: String?
     public var overdue: Bool
     public var includeEnded: Bool
+    /// The region and its sub-regions, filled in by the engine when it checks the filter.
+    var regionScope: Set<String>?
 
     public init(
         phase: String? = nil, region: String? = nil, branch: String? = nil, priority: String? = nil, overdue: Bool = false,
@@ -23,7 +25,7 @@ public struct ListFilter: Sendable {
 
     func matches(_ state: OperationState) -> Bool {
         if let phase, state.phaseName != phase { return false }
-        if let region, !state.touches(region: region) { return false }
+        if let region, !state.touches(anyOf: regionScope ?? [region]) { return false }
         if let branch, !state.hasBranch(named: branch) { return false }
         if let priority, Views.priority(state) != priority { return false }
         if overdue, !state.escalations.contains(where: { $0.isOpen && $0.timer != nil }) { return false }
@@ -36,6 +38,8 @@ public struct WatchFilter: Sendable {
     public var operation: String?
     public var region: String?
     public var branch: String?
+    /// The region and its sub-regions, filled in by the engine when it checks the filter.
+    var regionScope: Set<String>?
 
     public init(operation: String? = nil, region: String? = nil, branch: String? = nil) {
         self.operation = operation
@@ -45,7 +49,7 @@ public struct WatchFilter: Sendable {
 
     func matches(_ state: OperationState) -> Bool {
         if let operation, state.id != operation { return false }
-        if let region, !state.touches(region: region) { return false }
+        if let region, !state.touches(anyOf: regionScope ?? [region]) { return false }
         if let branch, !state.hasBranch(named: branch) { return false }
         return true
     }

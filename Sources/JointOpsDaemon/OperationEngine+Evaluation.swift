@@ -11,7 +11,7 @@ extension OperationEngine {
     /// rectification workflow in the operation's region, in the same transaction: either
     /// both are recorded or neither is.
     public func rate(
-        _ id: String, rating: ServiceRating, channel: String?, category: String?, requestID: String?, caller: Caller
+        _ id: String, rating: ServiceRating, channel: String?, category: String?, requestID: RequestID?, caller: Caller
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
         await acquire(id)
@@ -87,13 +87,15 @@ extension OperationEngine {
 
     /// The evaluation report over operations started in `[from, to)`, beside the previous
     /// period of the same length.
-    public func evaluate(from: Instant, to: Instant, filter: ReportFilter) throws(VarlinkError) -> JSONValue {
-        var filter = filter
+    public func evaluate(
+        from: Instant, to: Instant, region: String? = nil, branch: String? = nil, workflow: String? = nil, priority: String? = nil
+    ) throws(VarlinkError) -> JSONValue {
         // A region means the region and its sub-regions (a district covers its stations and grids).
-        if let tree = roster?.tree, let regions = filter.regions {
-            for region in regions { try checkRegion(region, parameter: "region") }
-            filter.regions = regions.flatMap { tree.subtree(of: $0) }
-        }
+        var filter = ReportFilter(branch: branch, workflow: workflow)
+        if let region { filter.regions = try regionScope(region, parameter: "region").sorted() }
+        if let branch { try checkBranchName(branch, parameter: "branch") }
+        if let workflow { try checkWorkflowName(workflow, parameter: "workflow") }
+        if let priority { filter.priority = try priorityLevel(priority) }
         let report = try storeRead({ () throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: filter) })
         let previous = EvaluationReport.previousPeriod(from: from, to: to)
         func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 100).rounded() / 100) } ?? .null }

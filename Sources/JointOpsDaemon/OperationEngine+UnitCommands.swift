@@ -96,7 +96,7 @@ extension OperationEngine {
     /// Applies `body` to the roster and logs its changes in the `@units` stream; a refusal or
     /// a failed commit leaves the roster as it was.
     private func changeRoster(
-        caller: Caller, method: String, requestID: String?, _ ids: [String], reply: () -> JSONValue,
+        caller: Caller, method: String, requestID: RequestID?, _ ids: [String], reply: () -> JSONValue,
         _ body: (inout UnitRoster) throws(UnitRefusal) -> [UnitChange]
     ) async throws(VarlinkError) -> JSONValue {
         var candidate = try requireRoster()
@@ -122,12 +122,12 @@ extension OperationEngine {
 
     /// The reply an earlier call with this request id got (a retry applies nothing again),
     /// or nil; a request id still in flight is refused.
-    private func earlier(_ requestID: String?, _ method: String) throws(VarlinkError) -> JSONValue? {
+    private func earlier(_ requestID: RequestID?, _ method: String) throws(VarlinkError) -> JSONValue? {
         guard let requestID else { return nil }
         return try previousReply(requestID, method: method)
     }
 
-    public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+    public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller, requestID: RequestID? = nil) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Add") { return answer }
         return try await changeRoster(
             caller: caller, method: "Units.Add", requestID: requestID, [], reply: { .object(["unit": view(roster!.unit(unit.id)!)]) }
@@ -135,7 +135,7 @@ extension OperationEngine {
     }
 
     public func changeUnit(
-        _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller, requestID: String? = nil
+        _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Change") { return answer }
         return try await changeRoster(
@@ -145,7 +145,7 @@ extension OperationEngine {
         }
     }
 
-    public func retireUnit(_ id: String, caller: Caller, requestID: String? = nil) async throws(VarlinkError) -> JSONValue {
+    public func retireUnit(_ id: String, caller: Caller, requestID: RequestID? = nil) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Retire") { return answer }
         return try await changeRoster(
             caller: caller, method: "Units.Retire", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
@@ -153,7 +153,7 @@ extension OperationEngine {
     }
 
     public func importUnits(
-        text: String, format: String, file: String, caller: Caller, requestID: String? = nil
+        text: String, format: String, file: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Import") { return answer }
         let tree = try requireRoster().tree
@@ -175,7 +175,7 @@ extension OperationEngine {
     /// Sets a unit's status; releasing a committed unit (returning, available) is recorded in
     /// its operation, in the same transaction.
     public func setUnitStatus(
-        _ id: String, to status: UnitStatus, reason: String?, caller: Caller, requestID: String? = nil
+        _ id: String, to status: UnitStatus, reason: String?, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError)
         -> JSONValue
     {
@@ -213,7 +213,7 @@ extension OperationEngine {
 
     /// Commits units an operator names to an active branch instance.
     public func assignUnits(
-        _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
+        _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Assign") { return answer }
         _ = try requireRoster()
@@ -241,7 +241,7 @@ extension OperationEngine {
     /// Takes a committed unit for a higher-priority operation; the one that loses it records
     /// the loss and escalates.
     public func preempt(
-        _ id: String, for operation: String, instance name: String, reason: String, caller: Caller, requestID: String? = nil
+        _ id: String, for operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard !reason.isBlank else {

@@ -7,7 +7,9 @@ extension OperationEngine {
     /// filter that could never match (an unknown or ended operation, a branch no workflow
     /// has, a region outside the jurisdiction) is refused rather than left waiting in silence.
     public func watch(_ filter: WatchFilter, buffer: Int, interval: Duration = .zero) throws(VarlinkError) -> WatchHub.Subscription {
+        var filter = filter
         try checkCanMatch(filter)
+        if let region = filter.region { filter.regionScope = try regionScope(region, parameter: "region") }
         let subscription = hub.subscribe(filter, buffer: buffer, interval: interval)
         for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
             subscription.send(["operation": Views.operation(state)])
@@ -31,15 +33,6 @@ extension OperationEngine {
                     "phase": .string(ended.phaseName), "allowed": .array([]),
                 ])
         }
-        if let branch = filter.branch {
-            let names = Set(catalog.current.values.flatMap { $0.branches.map(\.name) })
-            guard names.contains(branch) else {
-                let guess = Suggestions.closest(to: branch, in: names).map { " (did you mean '\($0)'?)" } ?? ""
-                throw VarlinkError.invalidParameter(
-                    "branch",
-                    because: "no loaded workflow has a branch '\(branch)'\(guess); branches: \(names.sorted().joined(separator: ", "))")
-            }
-        }
-        if let region = filter.region { try checkRegion(region, parameter: "region") }
+        if let branch = filter.branch { try checkBranchName(branch, parameter: "branch") }
     }
 }

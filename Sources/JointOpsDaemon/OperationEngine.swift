@@ -65,7 +65,7 @@ public actor OperationEngine {
 
     /// Starts an operation; the reply is its view.
     public func start(
-        workflow name: String, region: String, attributes: [String: String], id: String?, requestID: String?, caller: Caller
+        workflow name: String, region: String, attributes: [String: String], id: String?, requestID: RequestID?, caller: Caller
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
         guard let workflow = catalog.current[name] else {
@@ -75,7 +75,10 @@ public actor OperationEngine {
         }
         try checkRegion(region, parameter: "region")
         let now = Self.now()
-        let id = id ?? nextID(now)
+        let generated = id == nil ? nextID(now) : nil
+        let id = id ?? generated!
+        var started = false
+        defer { if let generated, !started { giveBack(generated: generated) } }
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
@@ -89,12 +92,14 @@ public actor OperationEngine {
         } catch {
             throw Self.refused(error)
         }
-        return try await commit(state: state, before: nil, transition: transition, requestID: requestID, method: "Start")
+        let reply = try await commit(state: state, before: nil, transition: transition, requestID: requestID, method: "Start")
+        started = true
+        return reply
     }
 
     /// Applies an operator command to an operation; the reply is its view.
     public func execute(
-        _ command: Command, on id: String, method: String, requestID: String?, caller: Caller?, namedUnits: NamedUnits? = nil
+        _ command: Command, on id: String, method: String, requestID: RequestID?, caller: Caller?, namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         await acquire(id)
@@ -138,7 +143,7 @@ public actor OperationEngine {
     }
 
     private func commit(
-        state: OperationState, before: OperationState?, transition: Transition, requestID: String?, method: String,
+        state: OperationState, before: OperationState?, transition: Transition, requestID: RequestID?, method: String,
         namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
         var state = state
@@ -159,11 +164,13 @@ public actor OperationEngine {
     /// Makes the changes durable together (one transaction), then updates memory, timers,
     /// watchers and the journal; `reply` is what a retry with the same request id gets.
     func commit(
-        _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: String?,
+        _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: RequestID?,
         method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = [],
         firstView: JSONValue? = nil
     ) async throws(VarlinkError) {
-        let request = requestID.map { EventStore.ClientRequest(id: $0, method: method, reply: reply.canonical) }
+        let request = requestID.map {
+            EventStore.ClientRequest(id: $0.id, method: method, reply: reply.canonical, fingerprint: $0.fingerprint)
+        }
         let touched = work.touched.compactMap { roster?.unit($0) }
         let stored = changes.enumerated().map { index, change in
             EventStore.Change(
@@ -256,10 +263,13 @@ public actor OperationEngine {
         logger.log(level: level, "\(state.id): \(state.describe(record.event))", metadata: metadata)
     }
 
-    func previousReply(_ requestID: String, method: String) throws(VarlinkError) -> JSONValue? {
-        var request = replies[requestID]
+    /// The reply an earlier call with this request id got, or nil if there was none. The
+    /// same id on another method, or with other parameters, is refused: a retry repeats its
+    /// command exactly.
+    func previousReply(_ requestID: RequestID, method: String) throws(VarlinkError) -> JSONValue? {
+        var request = replies[requestID.id]
         if request == nil {
-            do { request = try store.reply(toRequest: requestID) } catch {
+            do { request = try store.reply(toRequest: requestID.id) } catch {
                 throw VarlinkError(
                     "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
             }
@@ -267,7 +277,14 @@ public actor OperationEngine {
         guard let request else { return nil }
         guard request.method == method else {
             throw VarlinkError.invalidParameter(
-                "requestId", because: "request id '\(requestID)' was already used for \(request.method); use a new id for a new command")
+                "requestId", because: "request id '\(requestID.id)' was already used for \(request.method); use a new id for a new command")
+        }
+        if let fingerprint = request.fingerprint, fingerprint != requestID.fingerprint {
+            throw VarlinkError.invalidParameter(
+                "requestId",
+                because:
+                    "request id '\(requestID.id)' was already used for a \(method) with other parameters; a retry must repeat the command exactly, and a new command needs a new id"
+            )
         }
         return try? JSONParser.parse(request.reply)
     }
@@ -289,6 +306,15 @@ public actor OperationEngine {
             generatedToday.next += 1
             if operations[id] == nil, (try? store.operation(id)) == nil { return id }
         }
+    }
+
+    /// Takes back a generated id whose start was refused or failed, if no later one was
+    /// handed out meanwhile: numbers are not used up by mistakes (an auditor reading
+    /// OP-…-0011 then OP-…-0022 asks where the ten between went).
+    func giveBack(generated id: String) {
+        let last = generatedToday.next - 1
+        guard last >= 1, id == "OP-\(generatedToday.day)-\(String(format: "%04d", last))" else { return }
+        generatedToday.next = last
     }
 
     // MARK: One command per operation at a time
@@ -338,6 +364,7 @@ public actor OperationEngine {
     }
 
     public func list(_ filter: ListFilter) throws(VarlinkError) -> JSONValue {
+        let filter = try checked(filter)
         var states = Array(operations.values)
         if filter.includeEnded {
             states = try storeRead({ () throws(StoreError) in try store.allOperations() }).map { operations[$0.id] ?? $0 }
@@ -368,9 +395,10 @@ public actor OperationEngine {
     }
 
     /// Every open escalation of a missed deadline, the latest first.
-    public func overdue(region: String?, branch: String?) -> JSONValue {
+    public func overdue(region: String?, branch: String?) throws(VarlinkError) -> JSONValue {
+        let filter = try checked(ListFilter(region: region, branch: branch))
         var rows: [(Instant, JSONValue)] = []
-        for state in operations.values where ListFilter(region: region).matches(state) {
+        for state in operations.values where filter.matches(state) {
             for escalation in state.escalations where escalation.isOpen {
                 guard let key = escalation.timer else { continue }
                 let deadline = state.workflow.deadlines[key.index]

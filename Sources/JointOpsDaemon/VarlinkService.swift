@@ -43,7 +43,7 @@ struct VarlinkService: Sendable {
             let q = try Parameters(p, known: ["workflow", "region", "attributes", "id", "requestId"])
             return try await engine.start(
                 workflow: try q.string("workflow"), region: try q.string("region"), attributes: try q.stringMap("attributes"),
-                id: try q.optionalString("id"), requestID: try q.optionalString("requestId"), caller: caller)
+                id: try q.optionalString("id"), requestID: try RequestID.of(q), caller: caller)
         case "io.jointops.Operations.List":
             let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded"])
             return try await engine.list(
@@ -60,18 +60,9 @@ struct VarlinkService: Sendable {
             let from = try q.instant("from")
             let to = try q.instant("to")
             guard to > from else { throw VarlinkError.invalidParameter("to", because: "the period must end after it starts ('from')") }
-            var priority: Int?
-            if let text = try q.optionalString("priority") {
-                guard let level = AttributeValue.priorityLevel(text) else {
-                    throw VarlinkError.invalidParameter("priority", because: "'\(text)' is not a priority; use P1, P2, P3 or P4")
-                }
-                priority = level
-            }
             return try await engine.evaluate(
-                from: from, to: to,
-                filter: ReportFilter(
-                    regions: try q.optionalString("region").map { [$0] }, branch: try q.optionalString("branch"),
-                    workflow: try q.optionalString("workflow"), priority: priority))
+                from: from, to: to, region: try q.optionalString("region"), branch: try q.optionalString("branch"),
+                workflow: try q.optionalString("workflow"), priority: try q.optionalString("priority"))
         case "io.jointops.Operations.Rate":
             let q = try Parameters(p, known: ["id", "before", "during", "after", "score", "comment", "channel", "category", "requestId"])
             let rating = ServiceRating(
@@ -79,12 +70,12 @@ struct VarlinkService: Sendable {
                 comment: try q.optionalString("comment") ?? "")
             return try await engine.rate(
                 try q.string("id"), rating: rating, channel: try q.optionalString("channel"), category: try q.optionalString("category"),
-                requestID: try q.optionalString("requestId"), caller: caller)
+                requestID: try RequestID.of(q), caller: caller)
         case "io.jointops.Operations.History":
             return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.Overdue":
             let q = try Parameters(p, known: ["region", "branch"])
-            return await engine.overdue(region: try q.optionalString("region"), branch: try q.optionalString("branch"))
+            return try await engine.overdue(region: try q.optionalString("region"), branch: try q.optionalString("branch"))
         case "io.jointops.Operations.Workflows":
             _ = try Parameters(p, known: [])
             return await engine.workflows()
@@ -141,16 +132,16 @@ struct VarlinkService: Sendable {
             let unit = JointOpsCore.Unit(
                 id: try q.string("id"), callSign: try q.string("callSign"), kind: kind, homeRegion: try q.string("homeRegion"),
                 capabilities: Set(try q.optionalStrings("capabilities") ?? []))
-            return try await engine.addUnit(unit, caller: caller, requestID: try q.optionalString("requestId"))
+            return try await engine.addUnit(unit, caller: caller, requestID: try RequestID.of(q))
         case "Change":
             let q = try Parameters(p, known: ["id", "callSign", "homeRegion", "capabilities", "requestId"])
             return try await engine.changeUnit(
                 try q.string("id"), callSign: try q.optionalString("callSign"), homeRegion: try q.optionalString("homeRegion"),
                 capabilities: try q.optionalStrings("capabilities").map(Set.init), caller: caller,
-                requestID: try q.optionalString("requestId"))
+                requestID: try RequestID.of(q))
         case "Retire":
             let q = try Parameters(p, known: ["id", "requestId"])
-            return try await engine.retireUnit(try q.string("id"), caller: caller, requestID: try q.optionalString("requestId"))
+            return try await engine.retireUnit(try q.string("id"), caller: caller, requestID: try RequestID.of(q))
         case "SetStatus":
             let q = try Parameters(p, known: ["id", "status", "reason", "requestId"])
             let text = try q.string("status")
@@ -161,12 +152,12 @@ struct VarlinkService: Sendable {
             }
             return try await engine.setUnitStatus(
                 try q.string("id"), to: status, reason: try q.optionalString("reason"), caller: caller,
-                requestID: try q.optionalString("requestId"))
+                requestID: try RequestID.of(q))
         case "Import":
             let q = try Parameters(p, known: ["text", "format", "file", "requestId"])
             return try await engine.importUnits(
                 text: try q.text("text", limit: 1 << 20), format: try q.string("format"), file: try q.optionalString("file") ?? "import",
-                caller: caller, requestID: try q.optionalString("requestId"))
+                caller: caller, requestID: try RequestID.of(q))
         case "Assign":
             let q = try Parameters(p, known: ["operation", "instance", "units", "reason", "requestId"])
             guard let units = try q.optionalStrings("units"), !units.isEmpty else {
@@ -174,12 +165,12 @@ struct VarlinkService: Sendable {
             }
             return try await engine.assignUnits(
                 units, to: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"), caller: caller,
-                requestID: try q.optionalString("requestId"))
+                requestID: try RequestID.of(q))
         case "Preempt":
             let q = try Parameters(p, known: ["id", "operation", "instance", "reason", "requestId"])
             return try await engine.preempt(
                 try q.string("id"), for: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"),
-                caller: caller, requestID: try q.optionalString("requestId"))
+                caller: caller, requestID: try RequestID.of(q))
         default:
             throw VarlinkError.methodNotFound(call.method)
         }
@@ -200,7 +191,7 @@ struct VarlinkService: Sendable {
     }
 
     /// The engine command of an operator method, with the operation id and request id.
-    private func operatorCommand(_ call: VarlinkCall) throws(VarlinkError) -> (Command, String, String?) {
+    private func operatorCommand(_ call: VarlinkCall) throws(VarlinkError) -> (Command, String, RequestID?) {
         let p = call.parameters
         func params(_ names: Set<String>) throws(VarlinkError) -> Parameters { try Parameters(p, known: names.union(["id", "requestId"])) }
         let command: Command
@@ -253,6 +244,6 @@ struct VarlinkService: Sendable {
         default:
             throw VarlinkError.methodNotFound(call.method)
         }
-        return (command, try q.string("id"), try q.optionalString("requestId"))
+        return (command, try q.string("id"), try RequestID.of(q))
     }
 }

@@ -275,7 +275,8 @@ extension WatchFilter {
         case .operation(let operation):
             return matches(operation.state)
         case .unit(let kind, let homeRegion):
-            return operation == nil && branch.map { $0 == kind } ?? true && region.map { $0 == homeRegion } ?? true
+            return operation == nil && branch.map { $0 == kind } ?? true
+                && region.map { region in homeRegion.map { (regionScope ?? [region]).contains($0) } ?? false } ?? true
         }
     }
 }

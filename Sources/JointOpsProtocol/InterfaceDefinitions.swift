@@ -63,8 +63,12 @@ package enum InterfaceDefinitions {
         "io.jointops.Operations": #"""
             # jointops: a police command center's intelligence → command → action operations.
             # Start an operation from a workflow, drive its phases and branches, and read it back.
-            # Every command may carry a client requestId: repeating it returns the first result and
-            # applies nothing again.
+            # Every command may carry a client requestId (1 to 200 characters, no control characters):
+            # repeating the command with it returns the first result and applies nothing again. The
+            # same requestId with other parameters, or on another method, is refused (InvalidParameter).
+            # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
+            # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
+            # stands for itself and its sub-regions.
             interface io.jointops.Operations
 
             # Who caused an event, as the daemon learned it from the kernel.
@@ -254,7 +258,8 @@ package enum InterfaceDefinitions {
               region: string,
               # The workflow's attributes by name, values as text (priority: "P1").
               attributes: ?[string]string,
-              # The operation's id; generated (OP-YYYYMMDD-NNNN) when absent.
+              # The operation's id: 1 to 64 letters, digits, '-', '_' or '.', starting with a letter
+              # or digit; generated (OP-YYYYMMDD-NNNN) when absent.
               id: ?string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string

@@ -67,6 +67,6 @@ enum EventHash {
         bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
-    /// SHA-256 of a workflow's source text, in hex.
+    /// SHA-256 of a text (a workflow's source, a call's canonical parameters), in hex.
     static func contentHash(_ source: String) -> String { hex(SHA256.hash(data: Array(source.utf8))) }
 }

@@ -77,12 +77,21 @@ extension EventStore {
     public func reply(toRequest id: String) throws(StoreError) -> ClientRequest? {
         do {
             return try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT id, method, reply FROM client_request WHERE id = ?", arguments: [id]).map {
-                    ClientRequest(id: $0["id"], method: $0["method"], reply: $0["reply"])
+                try Row.fetchOne(db, sql: "SELECT id, method, reply, fingerprint FROM client_request WHERE id = ?", arguments: [id]).map {
+                    ClientRequest(id: $0["id"], method: $0["method"], reply: $0["reply"], fingerprint: $0["fingerprint"])
                 }
             }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "reading client request \(id)", writing: false)
+        }
+    }
+
+    /// The id of every workflow ever loaded into the store.
+    public func storedWorkflowIDs() throws(StoreError) -> Set<String> {
+        do {
+            return try pool.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT workflow FROM workflow_version")) }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading the stored workflows", writing: false)
         }
     }
 

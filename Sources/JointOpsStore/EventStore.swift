@@ -64,11 +64,21 @@ public final class EventStore: Sendable {
         public var id: String
         public var method: String
         public var reply: String
+        /// `fingerprint(of:)` the call's parameters: a retry must repeat them exactly (nil for
+        /// requests remembered before fingerprints were kept).
+        public var fingerprint: String?
 
-        public init(id: String, method: String, reply: String) {
+        public init(id: String, method: String, reply: String, fingerprint: String? = nil) {
             self.id = id
             self.method = method
             self.reply = reply
+            self.fingerprint = fingerprint
+        }
+
+        /// The SHA-256 of a call's parameters in canonical form, as hex: the same parameters
+        /// give the same fingerprint whatever their order or spacing on the wire.
+        public static func fingerprint(of parameters: JSONValue) -> String {
+            EventHash.contentHash(parameters.canonical)
         }
     }
 

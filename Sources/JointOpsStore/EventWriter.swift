@@ -69,7 +69,7 @@ extension EventStore.ClientRequest {
     /// Remembers the request with the stream it changed, for an idempotent retry.
     func insert(stream: String, at: Instant, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO client_request (id, operation_id, method, reply, at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [id, stream, method, reply, at.milliseconds])
+            sql: "INSERT INTO client_request (id, operation_id, method, reply, at, fingerprint) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [id, stream, method, reply, at.milliseconds, fingerprint])
     }
 }

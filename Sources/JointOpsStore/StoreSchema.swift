@@ -257,6 +257,13 @@ enum StoreSchema {
             // entry and inserted another.
             try db.execute(sql: "DROP INDEX timer_by_due")
         }
+        migrator.registerMigration("0007 client requests keep their parameters' fingerprint") { db in
+            // A retry must repeat its command exactly: the same request id with other
+            // parameters is refused instead of answered with the first command's result.
+            // Requests remembered before this migration have none and are not compared.
+            try db.execute(
+                sql: "ALTER TABLE client_request ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR length(fingerprint) = 64)")
+        }
         return migrator
     }
 }

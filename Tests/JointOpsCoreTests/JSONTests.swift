@@ -31,6 +31,39 @@ import Testing
         }
     }
 
+    @Test func nestingIsBoundedSoNoInputCanExhaustTheStack() throws {
+        let deepest = JSONParser.maximumDepth
+        let fits = String(repeating: "[", count: deepest) + String(repeating: "]", count: deepest)
+        #expect(throws: Never.self) { try JSONParser.parse(fits) }
+        for tooDeep in [
+            String(repeating: "[", count: deepest + 1) + String(repeating: "]", count: deepest + 1),
+            String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000),
+        ] {
+            #expect {
+                try JSONParser.parse(tooDeep)
+            } throws: { error in
+                (error as? JSONParser.Failure)?.message.contains("nested deeper than \(deepest)") == true
+            }
+        }
+    }
+
+    @Test func aMemberGivenTwiceIsRefusedRatherThanOneOfThemChosen() {
+        #expect {
+            try JSONParser.parse(#"{"id": "A", "id": "B"}"#)
+        } throws: { error in
+            (error as? JSONParser.Failure)?.description == #"invalid JSON at byte 12: the member "id" is given twice"#
+        }
+    }
+
+    @Test func aWholeNumberTooLargeIsSaidToBeOutOfRange() {
+        #expect {
+            try JSONParser.parse("99999999999999999999999")
+        } throws: { error in
+            (error as? JSONParser.Failure)?.message.contains("out of range") == true
+        }
+        #expect((try? JSONParser.parse("-9223372036854775808")) == .int(Int64.min))
+    }
+
     @Test func canonicalTextSortsKeysAndWritesIntegersExactly() {
         let value = JSONValue.object(["b": .int(Int64.min), "a": .int(Int64.max), "c": .int(-7), "d": .int(10)])
         #expect(value.canonical == #"{"a":9223372036854775807,"b":-9223372036854775808,"c":-7,"d":10}"#)

@@ -16,6 +16,7 @@ extension OperationState {
         guard !id.hasPrefix("@") else {
             throw refuse(.invalidArgument, "operation ids cannot start with '@' (reserved for the log's other streams); e.g. OP-2026-0001")
         }
+        if let problem = Self.operationIDProblem(id) { throw refuse(.invalidArgument, problem) }
         guard !region.isBlank else { throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in") }
         var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
         for name in attributes.keys.sorted() where workflow.attribute(named: name) == nil {
@@ -53,4 +54,32 @@ extension OperationState {
 extension String {
     /// Empty or only whitespace.
     package var isBlank: Bool { allSatisfy(\.isWhitespace) }
+}
+
+extension OperationState {
+    /// The longest operation id.
+    public static let maximumIDLength = 64
+
+    /// What is wrong with a new operation's id, or nil. Ids are typed at terminals, put in
+    /// file names and shell commands, and go into the hash chain's text: letters, digits,
+    /// '-', '_' and '.', starting with a letter or digit.
+    public static func operationIDProblem(_ id: String) -> String? {
+        let allowed = { (byte: UInt8) in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
+                || byte == 0x2E
+        }
+        let bytes = Array(id.utf8)
+        let rule = "use 1 to \(maximumIDLength) letters, digits, '-', '_' or '.', starting with a letter or digit, e.g. OP-2026-0001"
+        if bytes.count > maximumIDLength { return "the operation id is \(id.unicodeScalars.count) characters long; \(rule)" }
+        if let bad = bytes.firstIndex(where: { !allowed($0) }) {
+            let shown =
+                bytes[bad] >= 0x21 && bytes[bad] < 0x7F
+                ? "'\(Character(UnicodeScalar(bytes[bad])))'" : "a space, control or non-ASCII character"
+            return "the operation id has \(shown) at byte \(bad + 1); \(rule)"
+        }
+        if let first = bytes.first, !(0x30...0x39).contains(first), !(0x41...0x5A).contains(first), !(0x61...0x7A).contains(first) {
+            return "the operation id starts with '\(Character(UnicodeScalar(first)))'; \(rule)"
+        }
+        return nil
+    }
 }

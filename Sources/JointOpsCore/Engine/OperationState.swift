@@ -52,9 +52,9 @@ public struct OperationState: Sendable {
         return nil
     }
 
-    /// Whether the operation, or one of its branch instances, is in `region`.
-    public func touches(region: String) -> Bool {
-        self.region == region || branches.contains { $0.region == region }
+    /// Whether the operation runs in one of `regions`, or has a branch sent to one.
+    public func touches(anyOf regions: Set<String>) -> Bool {
+        regions.contains(region) || branches.contains { regions.contains($0.region) }
     }
 
     /// Whether the operation has an instance of the workflow branch `name`.

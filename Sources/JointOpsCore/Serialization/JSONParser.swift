@@ -6,6 +6,12 @@ public enum JSONParser {
         public var description: String { "invalid JSON at byte \(offset): \(message)" }
     }
 
+    /// The deepest nesting of arrays and objects accepted. The parser recurses once per
+    /// level: without a bound, a few kilobytes of `[[[[…` overflow the stack of whichever
+    /// thread parses them (a daemon's, for any caller of its socket). Nothing jointops
+    /// exchanges nests deeper than a handful of levels.
+    public static let maximumDepth = 64
+
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
         var parser = Parser(bytes: Array(text.utf8))
         let value = try parser.value()
@@ -17,6 +23,15 @@ public enum JSONParser {
     private struct Parser {
         let bytes: [UInt8]
         var index = 0
+        /// Arrays and objects open around the current position.
+        var depth = 0
+
+        mutating func enter() throws(Failure) {
+            depth += 1
+            guard depth <= JSONParser.maximumDepth else {
+                throw Failure(offset: index, message: "nested deeper than \(JSONParser.maximumDepth) arrays and objects")
+            }
+        }
 
         mutating func skipWhitespace() {
             while index < bytes.count {
@@ -32,6 +47,8 @@ public enum JSONParser {
             guard index < bytes.count else { throw Failure(offset: index, message: "unexpected end") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
+                try enter()
+                defer { depth -= 1 }
                 index += 1
                 var members: [String: JSONValue] = [:]
                 skipWhitespace()
@@ -41,14 +58,20 @@ public enum JSONParser {
                 }
                 while true {
                     skipWhitespace()
+                    let keyOffset = index
                     let key = try string()
                     skipWhitespace()
                     try expect(UInt8(ascii: ":"))
-                    members[key] = try value()
+                    // Two values for one name would leave which one counts to the parser.
+                    guard members.updateValue(try value(), forKey: key) == nil else {
+                        throw Failure(offset: keyOffset, message: "the member \"\(key)\" is given twice")
+                    }
                     skipWhitespace()
                     if try separator(closing: UInt8(ascii: "}")) { return .object(members) }
                 }
             case UInt8(ascii: "["):
+                try enter()
+                defer { depth -= 1 }
                 index += 1
                 var items: [JSONValue] = []
                 skipWhitespace()
@@ -91,8 +114,10 @@ public enum JSONParser {
                 }
                 let text = String(decoding: bytes[start..<index], as: UTF8.self)
                 if fractional, let number = Double(text), number.isFinite { return .double(number) }
-                guard index > start, let number = Int64(text) else {
-                    throw Failure(offset: start, message: "expected a value")
+                guard index > start, text != "-" else { throw Failure(offset: start, message: "expected a value") }
+                guard let number = Int64(text) else {
+                    throw Failure(
+                        offset: start, message: "the number \(text) is out of range: whole numbers must lie within ±9223372036854775807")
                 }
                 return .int(number)
             }

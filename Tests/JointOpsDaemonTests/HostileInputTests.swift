@@ -1,0 +1,130 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// Inputs a robustness review found harmful or misleading, each end to end over the socket:
+/// the daemon stays up, refuses clearly, and changes nothing.
+@Suite(.serialized) struct HostileInputTests {
+    @Test func deeplyNestedJSONIsRefusedAndTheDaemonStaysUp() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        let client = try daemon.client()
+        // 5,000 levels in 10 KB: it used to overflow the stack of the thread parsing it,
+        // before any role was checked.
+        let nested = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        try client.sendRaw(Array("{\"method\": \"org.varlink.service.GetInfo\", \"parameters\": {\"x\": \(nested)}}".utf8) + [0])
+        let reply = try client.receive()
+        #expect(reply.error == "org.varlink.service.InvalidParameter")
+        #expect(reply.parameters["parameter"] == .string("(message)"))
+        #expect(reply.parameters["description"]?.stringValue?.contains("nested deeper than 64") == true, "\(reply)")
+        #expect(try daemon.call("org.varlink.service.GetInfo").error == nil, "the daemon still answers")
+    }
+
+    @Test func operationIDsAreLettersDigitsAndAFewMarks() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        for bad in ["OP-\u{0}-x", "OP 1; drop", "E\u{1B}[31mRED", "OP-A\n", "-OP", String(repeating: "x", count: 65), "行动-1"] {
+            let reply = try daemon.startArmed(bad)
+            #expect(reply.error == "io.jointops.Operations.CommandRefused", "\(bad.debugDescription): \(reply)")
+            #expect(reply.parameters["code"] == .string("invalid_argument"))
+            #expect(reply.parameters["reason"]?.stringValue?.contains("e.g. OP-2026-0001") == true, "\(reply)")
+        }
+        #expect(try daemon.startArmed("OP-2026.x_1").error == nil)
+        let listed = items(try daemon.call("io.jointops.Operations.List").parameters["operations"])
+        #expect(listed.map { $0["id"] } == [.string("OP-2026.x_1")], "nothing refused was stored")
+        // A NUL in an id used to be stored cut short and read as an edited row ever after.
+        #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
+    }
+
+    @Test func aRequestIDRepeatedWithOtherParametersIsRefused() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        var first = armedStart
+        first["id"] = .string("R1")
+        first["requestId"] = .string("rq-1")
+        #expect(try daemon.call("io.jointops.Operations.Start", first).error == nil)
+        // The exact retry (members in another order make no difference) gets the first reply.
+        let retry = try daemon.client()
+        try retry.sendRaw(Array(VarlinkCall(method: "io.jointops.Operations.Start", parameters: first).json.utf8) + [0])
+        #expect(try retry.receive().operation?["id"] == .string("R1"))
+        var other = first
+        other["id"] = .string("R2")
+        let refused = try daemon.call("io.jointops.Operations.Start", other)
+        #expect(refused.error == "org.varlink.service.InvalidParameter", "\(refused)")
+        #expect(refused.parameters["parameter"] == .string("requestId"))
+        #expect(refused.parameters["description"]?.stringValue?.contains("with other parameters") == true, "\(refused)")
+        #expect(try daemon.call("io.jointops.Operations.Show", ["id": .string("R2")]).error == "io.jointops.Operations.OperationNotFound")
+
+        let note: [String: JSONValue] = ["id": .string("R1"), "text": .string("first"), "requestId": .string("rq-2")]
+        #expect(try daemon.call("io.jointops.Operations.Note", note).error == nil)
+        var changed = note
+        changed["text"] = .string("DIFFERENT")
+        #expect(try daemon.call("io.jointops.Operations.Note", changed).parameters["parameter"] == .string("requestId"))
+        let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("R1")]).parameters["events"])
+            .filter { $0["kind"] == .string("noted") }
+        #expect(notes.count == 1)
+
+        // Too long, or with a control character: said so, not a storage fault.
+        for bad in [String(repeating: "r", count: 201), "rq\n3"] {
+            var long = note
+            long["requestId"] = .string(bad)
+            let reply = try daemon.call("io.jointops.Operations.Note", long)
+            #expect(reply.error == "org.varlink.service.InvalidParameter", "\(reply)")
+            #expect(reply.parameters["parameter"] == .string("requestId"))
+        }
+    }
+
+    @Test func refusedStartsDoNotUseUpGeneratedIDs() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        var start = armedStart
+        let first = try daemon.call("io.jointops.Operations.Start", start).operation?["id"]?.stringValue ?? ""
+        #expect(first.hasPrefix("OP-") && first.hasSuffix("-0001"), "\(first)")
+        var bad = start
+        bad["attributes"] = .object(["incident_type": .string("armed_robbery"), "priority": .string("P9")])
+        for _ in 0..<3 { #expect(try daemon.call("io.jointops.Operations.Start", bad).error == "io.jointops.Operations.CommandRefused") }
+        start["attributes"] = armedStart["attributes"]
+        let second = try daemon.call("io.jointops.Operations.Start", start).operation?["id"]?.stringValue ?? ""
+        #expect(second == String(first.dropLast(4)) + "0002", "\(second)")
+    }
+
+    @Test func filtersWithUnknownValuesAreRefusedWithASuggestion() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-F")
+        let cases: [(String, [String: JSONValue], String, String)] = [
+            ("List", ["region": .string("hexii")], "region", "hexi"),
+            ("List", ["phase": .string("repoted")], "phase", "did you mean 'reported'"),
+            ("List", ["branch": .string("swatt")], "branch", "did you mean 'swat'"),
+            ("List", ["priority": .string("P9")], "priority", "P1, P2, P3 or P4"),
+            ("Overdue", ["region": .string("nowhere")], "region", "nowhere"),
+            ("Overdue", ["branch": .string("swatt")], "branch", "did you mean 'swat'"),
+            ("Watch", ["branch": .string("swatt")], "branch", "did you mean 'swat'"),
+            ("Watch", ["region": .string("hexii")], "region", "hexi"),
+        ]
+        for (method, filters, parameter, hint) in cases {
+            let reply = method == "Watch" ? try daemon.watch(filters).receive() : try daemon.call("io.jointops.Operations.\(method)", filters)
+            #expect(reply.error == "org.varlink.service.InvalidParameter", "\(method) \(filters): \(reply)")
+            #expect(reply.parameters["parameter"] == .string(parameter))
+            #expect(reply.parameters["description"]?.stringValue?.contains(hint) == true, "\(method) \(filters): \(reply)")
+        }
+        for filters: [String: JSONValue] in [["workflow": .string("armed-reponse")], ["branch": .string("swatt")]] {
+            #expect(try daemon.evaluate(filters).error == "org.varlink.service.InvalidParameter", "\(filters)")
+        }
+        #expect(try daemon.evaluate(["workflow": .string("armed-response")]).error == nil)
+        // A lower-case priority means the same priority.
+        let p1 = items(try daemon.call("io.jointops.Operations.List", ["priority": .string("p1")]).parameters["operations"])
+        #expect(p1.map { $0["id"] } == [.string("OP-F")])
+    }
+
+    @Test func aRegionFilterTakesInItsSubRegions() throws {
+        let daemon = try DaemonHarness()
+        var station = armedStart
+        station["id"] = .string("OP-STATION")
+        station["region"] = .string("hexi-liulin")
+        #expect(try daemon.call("io.jointops.Operations.Start", station).error == nil)
+        func listed(_ region: String) throws -> [JSONValue?] {
+            items(try daemon.call("io.jointops.Operations.List", ["region": .string(region)]).parameters["operations"]).map { $0["id"] }
+        }
+        #expect(try listed("hexi-liulin") == [.string("OP-STATION")])
+        #expect(try listed("hexi") == [.string("OP-STATION")], "a district covers its stations")
+        #expect(try listed("tianjin") == [.string("OP-STATION")], "the city covers everything")
+        #expect(try listed("heping") == [])
+    }
+}
