@@ -199,6 +199,16 @@ extension OperationEngine {
                 [try roster.setStatus(id, to: status, reason: reason)]
             }
         }
+        // Taking a unit off a live branch weakens it: one mistyped unit id at 3 a.m. must not
+        // do that unnoticed, so it takes a reason (recorded with the release).
+        guard let reason, !reason.isBlank else {
+            let branch = before.branches[assignment.instance]
+            throw VarlinkError.invalidParameter(
+                "reason",
+                because:
+                    "unit '\(id)' serves \(operation) (branch \(branch.name), \(branch.status.rawValue)); setting it \(status.rawValue) takes it off that branch — give a reason to confirm, or check the unit id"
+            )
+        }
         var work = UnitWork()
         work.touch(roster!.unit(id))
         do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
@@ -269,6 +279,8 @@ extension OperationEngine {
             throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
         }
         let index = try activeInstance(name, of: winner, parameter: "instance")
+        // The same rule as Assign and named Reinforce units: a SWAT team cannot serve traffic.
+        try checkNamed([id], kind: winner.workflow.branches[winner.branches[index].definition].kind)
         let winnerLevel = winner.priorityLevel ?? 9
         let loserLevel = loser.priorityLevel ?? 9
         guard winnerLevel < loserLevel else {

@@ -117,11 +117,7 @@ public actor OperationEngine {
             }
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
-        switch command {
-        case .reinforce(_, _, let region?): try checkRegion(region, parameter: "region")
-        case .reassign(let region, _): try checkRegion(region, parameter: "region")
-        default: break
-        }
+        try checkArguments(of: command, on: before)
         var state = before
         let transition: Transition
         do {

@@ -323,7 +323,8 @@ package enum InterfaceDefinitions {
               id: string,
               # The branch to add.
               branch: string,
-              # Units to send (default: the branch's).
+              # Units to send (default: the branch's); at most the jurisdiction's units of the branch's
+              # kind (InvalidParameter beyond).
               units: ?int,
               # Region (default: the operation's).
               region: ?string,
@@ -371,7 +372,8 @@ package enum InterfaceDefinitions {
               id: string,
               # Why.
               reason: string,
-              # Who is told (default duty_commander).
+              # Who is told (default duty_commander): command_center, duty_commander, or an audience
+              # a loaded workflow's escalation ladder names; any other is InvalidParameter.
               audience: ?string,
               # See Start.
               requestId: ?string
@@ -684,7 +686,8 @@ package enum InterfaceDefinitions {
               id: string,
               # en_route, on_scene, returning, available or out_of_service.
               status: string,
-              # Why (required for out_of_service).
+              # Why (required for out_of_service, and for any status that takes the unit off an active
+              # branch: InvalidParameter otherwise).
               reason: ?string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string

@@ -99,7 +99,8 @@ import Testing
             ("Watch", ["region": .string("hexii")], "region", "hexi"),
         ]
         for (method, filters, parameter, hint) in cases {
-            let reply = method == "Watch" ? try daemon.watch(filters).receive() : try daemon.call("io.jointops.Operations.\(method)", filters)
+            let reply =
+                method == "Watch" ? try daemon.watch(filters).receive() : try daemon.call("io.jointops.Operations.\(method)", filters)
             #expect(reply.error == "org.varlink.service.InvalidParameter", "\(method) \(filters): \(reply)")
             #expect(reply.parameters["parameter"] == .string(parameter))
             #expect(reply.parameters["description"]?.stringValue?.contains(hint) == true, "\(method) \(filters): \(reply)")
@@ -126,5 +127,45 @@ import Testing
         #expect(try listed("hexi") == [.string("OP-STATION")], "a district covers its stations")
         #expect(try listed("tianjin") == [.string("OP-STATION")], "the city covers everything")
         #expect(try listed("heping") == [])
+    }
+
+    @Test func unitCommandsThatWouldQuietlyWeakenABranchAreRefused() throws {
+        let daemon = try DaemonHarness()
+        #expect(try UnitsTests.dispatch(daemon, "OP-U1", region: "hexi-liulin").error == nil)
+        // A typo in the count would take every SWAT team in the city.
+        let many = try daemon.call(
+            "io.jointops.Operations.Reinforce", ["id": .string("OP-U1"), "branch": .string("swat"), "units": .int(999)])
+        #expect(many.error == "org.varlink.service.InvalidParameter", "\(many)")
+        #expect(many.parameters["parameter"] == .string("units"))
+        #expect(many.parameters["description"]?.stringValue?.contains("swat units in all") == true, "\(many)")
+        #expect(
+            UnitsTests.units(
+                UnitsTests.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-U1")]), "swat#2")?["assignedUnits"])
+                == [])
+        // A typo in the audience would alert nobody.
+        let nobody = try daemon.call(
+            "io.jointops.Operations.Escalate",
+            ["id": .string("OP-U1"), "reason": .string("no answer"), "audience": .string("dutycommander")])
+        #expect(nobody.parameters["parameter"] == .string("audience"), "\(nobody)")
+        #expect(nobody.parameters["description"]?.stringValue?.contains("did you mean 'duty_commander'") == true, "\(nobody)")
+        #expect(
+            try daemon.call(
+                "io.jointops.Operations.Escalate",
+                ["id": .string("OP-U1"), "reason": .string("no answer"), "audience": .string("bureau_leadership")]
+            ).error == nil)
+        // A unit on a live branch is not set available without a reason.
+        let pulled = try daemon.call("io.jointops.Units.SetStatus", ["id": .string("hx-liulin-po-1"), "status": .string("available")])
+        #expect(pulled.parameters["parameter"] == .string("reason"), "\(pulled)")
+        #expect(try UnitsTests.unit(daemon, "hx-liulin-po-1")?["operation"] == .string("OP-U1"), "nothing changed")
+        // A SWAT team cannot be preempted for a public-order branch (Assign refuses the same).
+        #expect(try UnitsTests.dispatch(daemon, "OP-U2", region: "heping").error == nil)
+        let wrongKind = try daemon.call(
+            "io.jointops.Units.Preempt",
+            [
+                "id": .string("hx-swat-01"), "operation": .string("OP-U2"), "instance": .string("public_order"),
+                "reason": .string("kind mismatch"),
+            ])
+        #expect(wrongKind.parameters["reason"]?.stringValue?.contains("serves swat, not public_order") == true, "\(wrongKind)")
+        #expect(try UnitsTests.unit(daemon, "hx-swat-01")?["operation"] == .string("OP-U1"))
     }
 }

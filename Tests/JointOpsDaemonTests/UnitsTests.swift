@@ -296,8 +296,10 @@ import Testing
         #expect(try status("hx-jiansh-po-1", "flying").error == "org.varlink.service.InvalidParameter")
         #expect(try daemon.call("io.jointops.Units.Retire", ["id": .string("hx-swat-01")]).parameters["code"] == .string("committed"))
         #expect(try status("hx-nope", "available").parameters["code"] == .string("unknown_unit"))
-        // A committed unit made available is released, and its operation records it.
-        #expect(try status("hx-liulin-po-2", "available").error == nil)
+        // A committed unit made available is released, and its operation records it — with a
+        // reason, as it weakens a live branch.
+        #expect(try status("hx-liulin-po-2", "available").parameters["parameter"] == .string("reason"))
+        #expect(try status("hx-liulin-po-2", "available", "called away by the duty commander").error == nil)
         let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-L1")])
         #expect(Self.units(Self.branch(shown, "public_order")?["assignedUnits"]) == ["hx-liulin-po-1", "hx-liulin-po-3"])
     }
