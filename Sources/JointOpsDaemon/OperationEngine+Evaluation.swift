@@ -14,6 +14,9 @@ extension OperationEngine {
         _ id: String, rating: ServiceRating, channel: String?, category: String?, requestID: RequestID?, caller: Caller
     ) async throws(VarlinkError) -> JSONValue {
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
+        // Checked whatever the score: a wrong value is a mistake even where it is not used.
+        try checkRatingChoice(channel, attribute: "service_channel", parameter: "channel")
+        try checkRatingChoice(category, attribute: "complaint_category", parameter: "category")
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
@@ -38,6 +41,10 @@ extension OperationEngine {
         var changes: [(state: OperationState, before: OperationState?, transition: Transition)] = [(state, before, transition)]
         var rectification: OperationState?
         var work = UnitWork()
+        // The follow-up's generated id, given back if the rating is not stored.
+        var followUpID: String?
+        var stored = false
+        defer { if let followUpID, !stored { giveBack(generated: followUpID) } }
         if rating.isDissatisfied {
             guard let category else {
                 throw VarlinkError.invalidParameter(
@@ -53,6 +60,7 @@ extension OperationEngine {
                 try store.dissatisfiedRatings(region: state.region, since: Instant(milliseconds: now.milliseconds - 90 * 86_400_000))
             })
             let newID = nextID(now)
+            followUpID = newID
             await acquire(newID)
             defer { release(newID) }
             let attributes = [
@@ -75,7 +83,20 @@ extension OperationEngine {
             "rectification": rectification.map(Views.operation) ?? .null,
         ])
         try await commit(changes, reply: reply, requestID: requestID, method: "Rate", units: work)
+        stored = true
         return reply
+    }
+
+    /// A rating's channel or complaint category, against the follow-up workflow's attribute
+    /// it fills (the workflow's own choices, in its parameter's name).
+    private func checkRatingChoice(_ value: String?, attribute name: String, parameter: String) throws(VarlinkError) {
+        guard let value, let workflow = catalog.current[Self.rectificationWorkflow], let index = workflow.attribute(named: name) else {
+            return
+        }
+        if case .failure(let error) = AttributeValue.parse(value, as: workflow.attributes[index].type) {
+            throw VarlinkError.invalidParameter(
+                parameter, because: "'\(value)' is not a \(parameter) jointops knows: it must be \(error.expected)")
+        }
     }
 
     /// Selects the units a start dispatches (a start names no units, so nothing is refused).

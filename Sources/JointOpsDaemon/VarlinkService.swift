@@ -225,6 +225,11 @@ struct VarlinkService: Sendable {
             command = .escalate(reason: try q.string("reason"), to: try q.optionalString("audience"))
         case "Acknowledge":
             q = try params(["escalation", "deadline"])
+            if try q.optionalInt("escalation") != nil, try q.optionalString("deadline") != nil {
+                throw VarlinkError.invalidParameter(
+                    "deadline",
+                    because: "give the escalation's number or the 'deadline' it is for, not both (they may name different escalations)")
+            }
             if let number = try q.optionalInt("escalation") {
                 command = .acknowledge(.escalation(number))
             } else if let deadline = try q.optionalString("deadline") {

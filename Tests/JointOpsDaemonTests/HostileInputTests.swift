@@ -168,4 +168,29 @@ import Testing
         #expect(wrongKind.parameters["reason"]?.stringValue?.contains("serves swat, not public_order") == true, "\(wrongKind)")
         #expect(try UnitsTests.unit(daemon, "hx-swat-01")?["operation"] == .string("OP-U1"))
     }
+
+    @Test func ambiguousOrUnknownChoicesAreRefusedWhereverTheyAppear() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-C")
+        // A rating's channel and category are checked whatever the score (they used to be
+        // checked only for a dissatisfied one, and then named the follow-up's attributes).
+        let rating: [String: JSONValue] = [
+            "id": .string("OP-NONE"), "before": .int(4), "during": .int(4), "after": .int(4), "score": .int(4),
+        ]
+        for (parameter, value) in [("category", "bogus"), ("channel", "carrier_pigeon")] {
+            var call = rating
+            call[parameter] = .string(value)
+            let reply = try daemon.call("io.jointops.Operations.Rate", call)
+            #expect(reply.parameters["parameter"] == .string(parameter), "\(reply)")
+            #expect(reply.parameters["description"]?.stringValue?.contains("'\(value)' is not a \(parameter)") == true, "\(reply)")
+        }
+        var known = rating
+        known["category"] = .string("attitude")
+        #expect(try daemon.call("io.jointops.Operations.Rate", known).error == "io.jointops.Operations.OperationNotFound")
+        // An escalation named twice, possibly two different ones.
+        let both = try daemon.call(
+            "io.jointops.Operations.Acknowledge", ["id": .string("OP-C"), "escalation": .int(1), "deadline": .string("assessment")])
+        #expect(both.parameters["parameter"] == .string("deadline"), "\(both)")
+        #expect(both.parameters["description"]?.stringValue?.contains("not both") == true)
+    }
 }
