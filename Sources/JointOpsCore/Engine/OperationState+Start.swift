@@ -30,13 +30,21 @@ extension OperationState {
                 switch AttributeValue.parse(text, as: definition.type) {
                 case .success(let value): values[index] = value
                 case .failure(let error):
-                    throw refuse(.invalidAttribute, "attribute '\(definition.name)' must be \(error.expected); got '\(text)'")
+                    throw refuse(.invalidAttribute, "attribute '\(definition.name)' must be \(error.expected); got '\(Self.quoted(text))'")
                 }
             } else if let value = definition.defaultValue {
                 values[index] = value
-            } else if definition.required {
-                throw refuse(.invalidAttribute, "attribute '\(definition.name)' is required by workflow '\(workflow.id)'")
             }
+        }
+        // Every missing one at once: an operator should not learn them one refusal at a time.
+        let missing = workflow.attributes.indices.filter { workflow.attributes[$0].required && values[$0] == nil }
+            .map { workflow.attributes[$0].name }
+        if missing.count == 1 {
+            throw refuse(.invalidAttribute, "attribute '\(missing[0])' is required by workflow '\(workflow.id)'")
+        } else if !missing.isEmpty {
+            throw refuse(
+                .invalidAttribute,
+                "attributes \(missing.map { "'\($0)'" }.joined(separator: ", ")) are required by workflow '\(workflow.id)'")
         }
         var state = OperationState(id: id, workflow: workflow, region: region, attributes: values, at: at)
         var transition = Transition()
@@ -57,6 +65,14 @@ extension String {
 }
 
 extension OperationState {
+    /// A value as a refusal quotes it: control characters escaped (they would drive the
+    /// operator's terminal), and at most 60 characters of it.
+    static func quoted(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let shown = scalars.prefix(60).map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }
+        return shown.joined() + (scalars.count > 60 ? "…" : "")
+    }
+
     /// The longest operation id.
     public static let maximumIDLength = 64
 

@@ -42,15 +42,22 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
     public static func parse(_ text: String, as type: AttributeType) -> Result<AttributeValue, ValueError> {
         switch type {
         case .string:
+            guard text.utf8.count <= maximumTextBytes else {
+                return .failure(ValueError("a text of at most \(maximumTextBytes) bytes (this one has \(text.utf8.count))"))
+            }
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                return .failure(ValueError("a text without control characters (newlines, tabs, escapes)"))
+            }
             return .success(.string(text))
         case .int:
-            guard let value = Int(text) else { return .failure(ValueError("an integer")) }
+            // Every int an operation carries is a count or an amount: suspects, yuan, minutes.
+            guard let value = Int(text), value >= 0 else { return .failure(ValueError("a whole number, 0 or more")) }
             return .success(.int(value))
         case .bool:
             switch text {
             case "true", "yes": return .success(.bool(true))
             case "false", "no": return .success(.bool(false))
-            default: return .failure(ValueError("true or false"))
+            default: return .failure(ValueError("true or false (yes and no are taken too)"))
             }
         case .enumeration(let values):
             guard values.contains(text) else {
@@ -62,6 +69,9 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
             return .success(.priority(level))
         }
     }
+
+    /// The longest text attribute, as for notes and reasons.
+    public static let maximumTextBytes = 4096
 
     /// `P1`…`P4` as 1…4.
     public static func priorityLevel(_ text: String) -> Int? {
