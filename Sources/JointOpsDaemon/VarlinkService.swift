@@ -102,6 +102,11 @@ struct VarlinkService: Sendable {
                 guard let reason = try Parameters(p, known: Set(p.keys)).optionalString("unitsReason") else {
                     throw VarlinkError.invalidParameter("unitsReason", because: "say why these units instead of the nearest free ones")
                 }
+                if case .reinforce(_, let units?, _) = command, ids.count > units {
+                    throw VarlinkError.invalidParameter(
+                        "unitIds",
+                        because: "\(ids.count) units are named but 'units' asks for \(units); name at most \(units), or raise 'units'")
+                }
                 named = NamedUnits(ids: ids, reason: reason)
             }
             return try await engine.execute(command, on: id, method: call.name, requestID: requestID, caller: caller, namedUnits: named)

@@ -142,6 +142,13 @@ import Testing
             UnitsTests.units(
                 UnitsTests.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-U1")]), "swat#2")?["assignedUnits"])
                 == [])
+        let overNamed = try daemon.call(
+            "io.jointops.Operations.Reinforce",
+            [
+                "id": .string("OP-U1"), "branch": .string("swat"), "units": .int(1),
+                "unitIds": .array([.string("hx-swat-05"), .string("hx-swat-06")]), "unitsReason": .string("closest"),
+            ])
+        #expect(overNamed.parameters["parameter"] == .string("unitIds"), "\(overNamed)")
         // A typo in the audience would alert nobody.
         let nobody = try daemon.call(
             "io.jointops.Operations.Escalate",
