@@ -151,7 +151,8 @@ struct Watch: ParsableCommand {
                     "watching: \(operation ?? "the operation") has ended, so the watch is over ('jointopsctl history \(operation ?? "ID")' tells it all)"
                 )
             } else if let event = reply.parameters["event"] {
-                print("\(Render.time(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
+                // The local time only: a log line is read later too, when "3m ago" no longer holds.
+                print("\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
             } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
                 Reply.operation(["operation": operation], connection)
                 shown += 1

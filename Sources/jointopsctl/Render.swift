@@ -15,15 +15,24 @@ enum Render {
     static func red(_ text: String) -> String { colour ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 
-    /// `2026-11-29 08:00:00 (3m ago)` in local time.
-    static func time(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let instant = ISO8601.parse(text) else { return "-" }
-        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds)
-        let clock = local.prefix(19).replacingOccurrences(of: "T", with: " ")
-        return "\(clock) (\(relative(instant)))"
+    /// `2026-11-29 08:00:00 (3m ago)` in local time, relative to `now`.
+    static func time(_ value: JSONValue?, now: Instant = Render.now) -> String {
+        guard let instant = instant(value) else { return "-" }
+        return "\(clock(instant)) (\(relative(instant, now: now)))"
     }
 
-    static func relative(_ instant: Instant) -> String {
+    /// `2026-11-29 08:00:00` in local time, without a relative part: for what is read later
+    /// (a scrolling log, a report), where "3m ago" would be wrong by then.
+    static func clock(_ value: JSONValue?) -> String { instant(value).map(clock) ?? "-" }
+
+    static func clock(_ instant: Instant) -> String {
+        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds)
+        return local.prefix(19).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func instant(_ value: JSONValue?) -> Instant? { value?.stringValue.flatMap(ISO8601.parse) }
+
+    static func relative(_ instant: Instant, now: Instant = Render.now) -> String {
         let delta = now.since(instant) / 1000
         let magnitude = abs(delta)
         let amount: String

@@ -3,7 +3,7 @@ import JointOpsCore
 import Testing
 
 /// jointopsctl's human output for the main commands, compared exactly (times normalised to
-/// `<time>`, since the daemon stamps events with the real clock), and its exit codes.
+/// `<time>` or `<clock>`, since the daemon stamps events with the real clock), and its exit codes.
 @Suite(.serialized) struct CommandLineOutputTests {
     struct Output {
         var status: Int32
@@ -11,7 +11,9 @@ import Testing
         var stderr: String
     }
 
-    static func ctl(_ arguments: [String], socket: String) throws -> Output {
+    /// A jointopsctl process as the tests run it (UTC, no colour, this socket), not started yet;
+    /// `environment` adds to or overrides that.
+    static func process(_ arguments: [String], socket: String, environment extra: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl")
         process.arguments = arguments
@@ -19,24 +21,34 @@ import Testing
         environment["JOINTOPS_SOCKET"] = socket
         environment["TZ"] = "UTC"
         environment["NO_COLOR"] = "1"
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
+        return process
+    }
+
+    /// Runs jointopsctl to the end; its output normalised (see `normalise`) unless `raw`.
+    static func ctl(
+        _ arguments: [String], socket: String, environment: [String: String] = [:], directory: URL? = nil, raw: Bool = false
+    ) throws -> Output {
+        let process = process(arguments, socket: socket, environment: environment)
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return Output(
-            status: process.terminationStatus, stdout: normalise(String(decoding: stdout, as: UTF8.self)),
-            stderr: normalise(String(decoding: stderr, as: UTF8.self)))
+            status: process.terminationStatus, stdout: raw ? stdout : normalise(stdout), stderr: raw ? stderr : normalise(stderr))
     }
 
-    /// `2026-11-29 08:00:00 (3m ago)` → `<time>`, and the columns padded around it squeezed.
+    /// `2026-11-29 08:00:00 (3m ago)` → `<time>`, a local time alone → `<clock>`, and the
+    /// columns padded around them squeezed.
     static func normalise(_ text: String) -> String {
         var result = text.replacingOccurrences(
             of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \([^)]*\)"#, with: "<time>", options: .regularExpression)
+        result = result.replacingOccurrences(of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"#, with: "<clock>", options: .regularExpression)
         result = result.replacingOccurrences(of: #" {2,}"#, with: "  ", options: .regularExpression)
         return result.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
