@@ -100,8 +100,8 @@ struct PeriodReport: ParsableCommand {
                 change(figure["changePercent"]),
             ]
         }
-        let period = "\(Render.time(reply["from"]).prefix(19)) → \(Render.time(reply["to"]).prefix(19))"
-        let previous = "\(Render.time(reply["previousFrom"]).prefix(19)) → \(Render.time(reply["previousTo"]).prefix(19))"
+        let period = "\(Render.clock(reply["from"])) → \(Render.clock(reply["to"]))"
+        let previous = "\(Render.clock(reply["previousFrom"])) → \(Render.clock(reply["previousTo"]))"
         return "Evaluation \(period) (previous period \(previous))\n\n"
             + Render.table(["FIGURE", "THIS PERIOD", "PREVIOUS", "CHANGE"], rows)
     }
