@@ -45,6 +45,16 @@ enum Render {
         return delta >= 0 ? "\(amount) ago" : "in \(amount)"
     }
 
+    /// `45s`, `4m05s`, `1h02m`, `2d03h`.
+    static func duration(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: "\(seconds)s"
+        case ..<3600: "\(seconds / 60)m" + String(format: "%02ds", seconds % 60)
+        case ..<86_400: "\(seconds / 3600)h" + String(format: "%02dm", seconds % 3600 / 60)
+        default: "\(seconds / 86_400)d" + String(format: "%02dh", seconds % 86_400 / 3600)
+        }
+    }
+
     /// Columns padded to their widest cell (by character count, so Chinese text lines up
     /// as well as a terminal allows).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
