@@ -132,6 +132,9 @@ struct Session {
                 for problem in Render.array(parameters["problems"]).compactMap(\.stringValue) { printError("  " + problem) }
             }
             return ExitCode(Exit.refused)
+        case "io.jointops.Admin.BackupExists":
+            if !options.json { printError("refused: \(text("path")) exists; pass --force to replace it, or pick another name.") }
+            return ExitCode(Exit.refused)
         case "io.jointops.Units.UnitRefused":
             if !options.json { printError("refused: \(text("reason"))") }
             return ExitCode(Exit.refused)

@@ -201,12 +201,20 @@ struct Admin: ParsableCommand {
     }
 
     struct Backup: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy the database, online, to a file the daemon can write.")
-        @Argument(help: "Where to write the backup (a path on the daemon's machine).") var path: String
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the database, online, to a new file the daemon can write.",
+            discussion: """
+                A relative PATH is taken from the current directory (the daemon's own is / under systemd). \
+                The daemon writes the file, as its user and on its machine, and refuses to replace one that exists unless --force is given.
+                """)
+        @Argument(help: "Where to write the backup.") var path: String
+        @Flag(help: "Replace the file if it exists.") var force = false
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            let reply = try Session(options: connection).call("io.jointops.Admin.Backup", ["path": .string(path)])
+            var parameters: [String: JSONValue] = ["path": .string(URL(fileURLWithPath: path).standardizedFileURL.path)]
+            if force { parameters["overwrite"] = .bool(true) }
+            let reply = try Session(options: connection).call("io.jointops.Admin.Backup", parameters)
             if connection.json { return print(JSONValue.object(reply).canonical) }
             print("backup written to \(Render.string(reply["path"])) (\(reply["events"]?.intValue ?? 0) events); restore: docs/storage.md")
         }
