@@ -55,17 +55,58 @@ enum Render {
         }
     }
 
-    /// Columns padded to their widest cell (by character count, so Chinese text lines up
-    /// as well as a terminal allows).
+    /// Columns padded to their widest cell, measured in terminal columns (`width`), so that
+    /// Chinese call signs and names line up.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        var widths = header.map(width)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], width(cell)) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            var line = cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - width(cell))
             }.joined(separator: "  ")
+            // Empty cells at the end leave no trailing blanks.
+            while line.last == " " { line.removeLast() }
+            return line
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// The terminal columns `text` takes: two for each East Asian wide or fullwidth character,
+    /// none for a combining mark or a colour escape (ESC [ … m), one for anything else.
+    static func width(_ text: String) -> Int {
+        var columns = 0
+        var scalars = text.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if scalar == "\u{1B}" {
+                // A control sequence runs to its final character, @ to ~.
+                if scalars.next() == "[" { while let next = scalars.next(), !(0x40...0x7E).contains(next.value) {} }
+                continue
+            }
+            columns += width(scalar)
+        }
+        return columns
+    }
+
+    static func width(_ scalar: Unicode.Scalar) -> Int {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        switch scalar.value {
+        case 0x1100...0x115F,  // Hangul Jamo initial consonants
+            0x2E80...0x303E,  // CJK radicals, Kangxi radicals, ideographic description, CJK symbols and punctuation
+            0x3041...0x33FF,  // kana, Bopomofo, Hangul compatibility Jamo, Kanbun, CJK strokes, enclosed CJK, CJK compatibility
+            0x3400...0x4DBF, 0x4E00...0x9FFF,  // CJK unified ideographs and extension A
+            0xA000...0xA4CF,  // Yi
+            0xAC00...0xD7A3,  // Hangul syllables
+            0xF900...0xFAFF,  // CJK compatibility ideographs
+            0xFE10...0xFE19, 0xFE30...0xFE6F,  // vertical forms, CJK compatibility forms, small form variants
+            0xFF00...0xFF60, 0xFFE0...0xFFE6,  // fullwidth forms
+            0x20000...0x2FFFD, 0x30000...0x3FFFD:  // CJK extensions B and later
+            return 2
+        default:
+            return 1
+        }
     }
 
     static func string(_ value: JSONValue?) -> String { value?.stringValue ?? "-" }
