@@ -32,12 +32,14 @@ enum Render {
 
     static func instant(_ value: JSONValue?) -> Instant? { value?.stringValue.flatMap(ISO8601.parse) }
 
+    /// `45s ago`, `in 1m59s`, `3m05s ago` under ten minutes (where a minute matters), then
+    /// coarser: `in 12m`, `2h5m ago`, `3d ago`.
     static func relative(_ instant: Instant, now: Instant = Render.now) -> String {
         let delta = now.since(instant) / 1000
         let magnitude = abs(delta)
         let amount: String
         switch magnitude {
-        case ..<60: amount = "\(magnitude)s"
+        case ..<600: amount = duration(magnitude)
         case ..<3600: amount = "\(magnitude / 60)m"
         case ..<86_400: amount = "\(magnitude / 3600)h\(magnitude % 3600 / 60 > 0 ? "\(magnitude % 3600 / 60)m" : "")"
         default: amount = "\(magnitude / 86_400)d"
