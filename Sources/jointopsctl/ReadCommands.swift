@@ -152,7 +152,9 @@ struct Watch: ParsableCommand {
                 )
             } else if let event = reply.parameters["event"] {
                 // The local time only: a log line is read later too, when "3m ago" no longer holds.
-                print("\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
+                print(
+                    "\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.visible(Render.string(event["description"])))"
+                )
             } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
                 Reply.operation(["operation": operation], connection)
                 shown += 1

@@ -89,7 +89,7 @@ enum AfterAction {
 
     static func markdown(_ reply: [String: JSONValue]) -> String {
         func table(_ header: [String], _ rows: [[String]]) -> String {
-            func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+            func cell(_ text: String) -> String { Render.visible(text).replacingOccurrences(of: "|", with: "\\|") }
             let lines =
                 ["| " + header.map { $0.capitalized }.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
                 + rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }

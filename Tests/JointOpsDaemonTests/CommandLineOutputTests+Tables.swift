@@ -41,3 +41,20 @@ extension CommandLineOutputTests {
                 """)
     }
 }
+
+extension CommandLineOutputTests {
+    /// A note with a line break and a tab stays on its row of the history (and of the Markdown
+    /// report), the control characters written as escapes; --json has them as they are.
+    @Test func aNoteWithLineBreaksStaysOnItsRow() throws {
+        let daemon = try DaemonHarness()
+        #expect(try daemon.startArmed("OP-N").error == nil)
+        #expect(try Self.ctl(["note", "OP-N", "two suspects\nblue van\tplate 津A"], socket: daemon.socket).status == 0)
+        let history = try Self.ctl(["history", "OP-N"], socket: daemon.socket)
+        #expect(history.stdout.split(separator: "\n").last == #"3  <time>  root (admin)  note: two suspects\nblue van\tplate 津A"#)
+        let markdown = try Self.ctl(["report", "operation", "OP-N", "--markdown"], socket: daemon.socket)
+        #expect(markdown.stdout.hasSuffix(#"| 3 | <clock> | root (admin) | note: two suspects\nblue van\tplate 津A |"# + "\n"))
+        let json = try Self.ctl(["history", "OP-N", "--json"], socket: daemon.socket)
+        let events = try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))["events"]?.arrayValue ?? []
+        #expect(events.last?["description"]?.stringValue?.contains("two suspects\nblue van\tplate 津A") == true)
+    }
+}
