@@ -23,4 +23,12 @@ struct JointOpsCtl: AsyncParsableCommand {
             Admin.self, WorkflowCommand.self,
         ]
     )
+
+    static func main() async {
+        if let message = UnknownCommand.message(for: Array(CommandLine.arguments.dropFirst())) {
+            printError(message)
+            Self.exit(withError: ExitCode(Exit.usage))
+        }
+        await main(nil)
+    }
 }

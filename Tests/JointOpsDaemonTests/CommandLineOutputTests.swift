@@ -153,3 +153,19 @@ import Testing
                 """)
     }
 }
+
+extension CommandLineOutputTests {
+    @Test func anUnknownCommandGetsAHint() throws {
+        let socket = "/nonexistent.sock"
+        let typo = try Self.ctl(["shwo", "OP-1"], socket: socket)
+        #expect(typo.status == 64)
+        #expect(typo.stdout == "")
+        #expect(typo.stderr == "Error: unknown command 'shwo' (did you mean 'show'?); 'jointopsctl --help' lists them\n")
+        let nested = try Self.ctl(["admin", "bakup", "b.sqlite"], socket: socket)
+        #expect(nested.status == 64)
+        #expect(nested.stderr == "Error: unknown command 'bakup' (did you mean 'backup'?); 'jointopsctl admin --help' lists them\n")
+        let nothingClose = try Self.ctl(["frobnicate"], socket: socket)
+        #expect(nothingClose.status == 64)
+        #expect(nothingClose.stderr == "Error: unknown command 'frobnicate'; 'jointopsctl --help' lists them\n")
+    }
+}
