@@ -1,4 +1,5 @@
 import ArgumentParser
+import JointOpsProtocol
 
 /// `jointopsctl`: the operator's and the workflow author's command-line tool.
 @main
@@ -16,6 +17,7 @@ struct JointOpsCtl: AsyncParsableCommand {
             74 the daemon could not store the command (nothing was applied); 75 a watch fell behind; \
             77 permission denied (the role needed is printed); 3 no regions file is configured (units and regions commands).
             """,
+        version: Release.version,
         subcommands: [
             Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
             Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,

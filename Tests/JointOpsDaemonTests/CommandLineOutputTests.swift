@@ -169,3 +169,13 @@ extension CommandLineOutputTests {
         #expect(nothingClose.stderr == "Error: unknown command 'frobnicate'; 'jointopsctl --help' lists them\n")
     }
 }
+
+extension CommandLineOutputTests {
+    @Test func versionIsTheDaemons() throws {
+        let daemon = try DaemonHarness()
+        let version = try daemon.call("org.varlink.service.GetInfo").parameters["version"]?.stringValue
+        let ctl = try Self.ctl(["--version"], socket: daemon.socket)
+        #expect(ctl.status == 0)
+        #expect(ctl.stdout == "\(version ?? "?")\n")
+    }
+}
