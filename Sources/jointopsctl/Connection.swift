@@ -5,14 +5,30 @@ import JointOpsProtocol
 
 /// Options every daemon command shares.
 struct ConnectionOptions: ParsableArguments {
+    static let defaultSocket = "/run/jointops/control.sock"
+
     @Option(
-        name: .long, help: ArgumentHelp("The control socket.", discussion: "Default: $JOINTOPS_SOCKET, else /run/jointops/control.sock."))
+        name: .long,
+        help: ArgumentHelp(
+            "The control socket.", discussion: "Default: $JOINTOPS_SOCKET (an empty one counts as unset), else \(defaultSocket)."))
     var socket: String?
 
     @Flag(name: .long, help: "Print the daemon's reply as JSON (for scripts).")
     var json = false
 
-    var socketPath: String { socket ?? ProcessInfo.processInfo.environment["JOINTOPS_SOCKET"] ?? "/run/jointops/control.sock" }
+    /// --socket, else $JOINTOPS_SOCKET unless it is empty (`JOINTOPS_SOCKET= cmd` means "no
+    /// socket of my own", not "the socket named ''"), else the default.
+    var socketPath: String {
+        if let socket { return socket }
+        if let variable = ProcessInfo.processInfo.environment["JOINTOPS_SOCKET"], !variable.isEmpty { return variable }
+        return Self.defaultSocket
+    }
+
+    func validate() throws {
+        if socket?.isEmpty == true {
+            throw ValidationError("--socket is empty; give the control socket's path, or leave it out for the default")
+        }
+    }
 }
 
 /// Documented exit codes: each kind of failure has its own.
@@ -66,15 +82,33 @@ struct Session {
     func connectionFailure(_ failure: VarlinkClient.Failure) -> any Error {
         switch failure {
         case .cannotConnect(let path, let reason):
-            printError(
-                "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
-            )
+            if let what = Self.nonSocket(at: path) {
+                printError(
+                    "jointopsctl: \(path) is not a socket (it is \(what)); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
+                )
+            } else {
+                printError(
+                    "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
+                )
+            }
         case .disconnected:
             printError(
                 "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again (it is safe: the daemon applies a command at most once)."
             )
         }
         return ExitCode(Exit.cannotConnect)
+    }
+
+    /// What is at `path` if something is there but not a socket: "a directory", "a regular file".
+    static func nonSocket(at path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFSOCK: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFREG: return "a regular file"
+        default: return "neither a socket nor a regular file"
+        }
     }
 
     /// Prints a Varlink error as advice and returns the exit code that goes with it.

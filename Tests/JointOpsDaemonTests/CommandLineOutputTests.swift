@@ -179,3 +179,32 @@ extension CommandLineOutputTests {
         #expect(ctl.stdout == "\(version ?? "?")\n")
     }
 }
+
+extension CommandLineOutputTests {
+    /// A --socket that names a directory or a regular file says so, instead of "Connection refused".
+    @Test func aSocketPathThatIsNoSocketSaysWhatItIs() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-not-a-socket-\(getpid())")
+        try "".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for (path, what) in [("/tmp", "a directory"), (file.path, "a regular file")] {
+            let result = try Self.ctl(["list", "--socket", path], socket: "/nonexistent.sock")
+            #expect(result.status == 69)
+            #expect(
+                result.stderr
+                    == "jointopsctl: \(path) is not a socket (it is \(what)); pass the control socket's path, e.g. --socket /run/jointops/control.sock.\n"
+            )
+        }
+    }
+
+    /// JOINTOPS_SOCKET set but empty counts as unset: the default socket, not the path "".
+    @Test func anEmptySocketVariableMeansTheDefault() throws {
+        let result = try Self.ctl(["list"], socket: "")
+        if !FileManager.default.fileExists(atPath: "/run/jointops/control.sock") {
+            #expect(result.status == 69)
+            #expect(result.stderr.hasPrefix("jointopsctl: cannot connect to jointopsd at /run/jointops/control.sock: "))
+        }
+        let flag = try Self.ctl(["list", "--socket", ""], socket: "/nonexistent.sock")
+        #expect(flag.status == 64)
+        #expect(flag.stderr.hasPrefix("Error: --socket is empty; give the control socket's path, or leave it out for the default\n"))
+    }
+}
