@@ -71,3 +71,21 @@ extension CommandLineOutputTests {
                 """)
     }
 }
+
+extension CommandLineOutputTests {
+    /// When the daemon stops under a watch, the watch says to start it again — not that a
+    /// command is safe to run again.
+    @Test func aWatchWhoseDaemonStopsSaysToStartItAgain() throws {
+        let daemon = try DaemonHarness()
+        let watch = try BackgroundCtl(["watch"], daemon: daemon)
+        #expect(watch.waitForStderr("watching:"), "\(watch.stderr)")
+        daemon.stop()
+        #expect(watch.exitStatus() == 69)
+        #expect(
+            watch.stderr == """
+                watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)
+                jointopsctl: jointopsd went away, so the watch stopped (it may be restarting); start it again once jointopsd is back (systemctl status jointopsd).
+
+                """)
+    }
+}

@@ -208,3 +208,16 @@ extension CommandLineOutputTests {
         #expect(flag.stderr.hasPrefix("Error: --socket is empty; give the control socket's path, or leave it out for the default\n"))
     }
 }
+
+extension CommandLineOutputTests {
+    /// With --json a connection error is the JSON error object, like the daemon's errors.
+    @Test func connectionErrorsUnderJSONAreJSON() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        let down = try Self.ctl(["list", "--json"], socket: socket)
+        #expect(down.status == 69)
+        #expect(down.stderr == "")
+        #expect(
+            down.stdout
+                == #"{"error":"jointopsctl.CannotConnect","parameters":{"path":"\#(socket)","reason":"No such file or directory"}}"# + "\n")
+    }
+}
