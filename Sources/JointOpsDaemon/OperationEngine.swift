@@ -390,6 +390,7 @@ public actor OperationEngine {
                         escalation.openedAt,
                         .object([
                             "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
+                            "priority": Views.optional(Views.priority(state)), "heldReason": Views.optional(state.hold?.reason),
                             "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
                             "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
                             "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),

@@ -178,6 +178,8 @@ package enum InterfaceDefinitions {
               phase: string,
               region: string,
               priority: ?string,
+              # Why the operation is on hold; null when it is not.
+              heldReason: ?string,
               startedAt: string,
               lastChangeAt: string,
               # Branch instances still active.
@@ -208,6 +210,10 @@ package enum InterfaceDefinitions {
               operation: string,
               workflow: string,
               region: string,
+              # The operation's priority (P1 … P4), if it has one.
+              priority: ?string,
+              # Why the operation is on hold; null when it is not.
+              heldReason: ?string,
               # The deadline's id and title.
               deadline: string,
               title: ?string,

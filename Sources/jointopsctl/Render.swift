@@ -143,6 +143,11 @@ enum Render {
 
     static func string(_ value: JSONValue?) -> String { value?.stringValue ?? "-" }
 
+    /// An operation's phase, `reported (held)` while it is on hold.
+    static func phase(_ operation: JSONValue) -> String {
+        string(operation["phase"]) + (operation["heldReason"]?.stringValue == nil ? "" : " (held)")
+    }
+
     static func array(_ value: JSONValue?) -> [JSONValue] {
         if case .array(let items)? = value { return items }
         return []
