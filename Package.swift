@@ -82,7 +82,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "jointopsd",
-            dependencies: ["JointOpsDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["JointOpsDaemon", "JointOpsProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

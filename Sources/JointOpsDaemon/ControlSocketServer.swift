@@ -31,7 +31,7 @@ public final class ControlSocketServer: Service, Sendable {
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
-        service = VarlinkService(engine: engine, version: DaemonConfiguration.version, workflowsDirectory: configuration.workflowsDirectory)
+        service = VarlinkService(engine: engine, version: Release.version, workflowsDirectory: configuration.workflowsDirectory)
         roles = PeerCredentials.RoleGroups(
             view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
         (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)

@@ -6,7 +6,6 @@ public typealias StoreDurability = StoreOptions.Durability
 
 /// jointopsd's settings: defaults, then the configuration file, then command-line flags.
 public struct DaemonConfiguration: Sendable {
-    public static let version = "0.1.0"
     public static let defaultFile = "/etc/jointops/jointopsd.yaml"
 
     public var stateDirectory = "/var/lib/jointops"

@@ -414,6 +414,7 @@ public actor OperationEngine {
                         escalation.openedAt,
                         .object([
                             "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
+                            "priority": Views.optional(Views.priority(state)), "heldReason": Views.optional(state.hold?.reason),
                             "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
                             "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
                             "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),
@@ -462,7 +463,14 @@ public actor OperationEngine {
         ])
     }
 
-    public func backup(to path: String) throws(VarlinkError) -> JSONValue {
+    /// Refuses a relative path (the daemon's working directory is `/` under systemd, not the
+    /// caller's) and, unless `overwrite`, a path where anything exists.
+    public func backup(to path: String, overwrite: Bool) throws(VarlinkError) -> JSONValue {
+        guard path.hasPrefix("/") else {
+            throw VarlinkError.invalidParameter("path", because: "'\(path)' is relative; give an absolute path")
+        }
+        var existing = stat()
+        if !overwrite, lstat(path, &existing) == 0 { throw VarlinkError("io.jointops.Admin.BackupExists", ["path": .string(path)]) }
         try storeRead({ () throws(StoreError) in try store.backup(to: path) })
         return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
     }

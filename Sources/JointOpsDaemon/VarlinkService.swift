@@ -91,7 +91,8 @@ struct VarlinkService: Sendable {
             _ = try Parameters(p, known: [])
             return .object(["text": .string(engine.metrics.exposition())])
         case "io.jointops.Admin.Backup":
-            return try await engine.backup(to: try Parameters(p, known: ["path"]).string("path"))
+            let q = try Parameters(p, known: ["path", "overwrite"])
+            return try await engine.backup(to: try q.string("path"), overwrite: try q.optionalBool("overwrite") ?? false)
         default:
             let (command, id, requestID) = try operatorCommand(call)
             var named: NamedUnits?

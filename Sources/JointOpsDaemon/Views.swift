@@ -159,7 +159,8 @@ package enum Views {
     static func summary(_ state: OperationState) -> JSONValue {
         .object([
             "id": .string(state.id), "workflow": .string(state.workflow.id), "phase": .string(state.phaseName),
-            "region": .string(state.region), "priority": optional(priority(state)), "startedAt": time(state.startedAt),
+            "region": .string(state.region), "priority": optional(priority(state)), "heldReason": optional(state.hold?.reason),
+            "startedAt": time(state.startedAt),
             "lastChangeAt": time(state.lastChangeAt),
             "activeBranches": .int(Int64(state.branches.count { $0.status == .active })),
             "openEscalations": .int(Int64(state.escalations.count { $0.isOpen })),

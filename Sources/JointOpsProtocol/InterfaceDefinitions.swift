@@ -23,8 +23,11 @@ package enum InterfaceDefinitions {
 
             # Copies the database with SQLite's online backup API while the daemon keeps writing.
             method Backup(
-              # Where to write the copy (a path the daemon can write).
-              path: string
+              # Where to write the copy: an absolute path the daemon can write. A relative path is
+              # refused (InvalidParameter): it would be taken from the daemon's working directory.
+              path: string,
+              # Replace the file if it exists; without this, an existing file is refused (BackupExists).
+              overwrite: ?bool
             ) -> (
               # The path written.
               path: string,
@@ -56,6 +59,9 @@ package enum InterfaceDefinitions {
 
             # The caller's role may not call this method.
             error PermissionDenied (method: string, required: string, role: string)
+
+            # A file exists at the backup's path and overwrite was not set: nothing was written.
+            error BackupExists (path: string)
 
             # The backup or verification failed.
             error StorageFailure (kind: string, message: string)
@@ -176,6 +182,8 @@ package enum InterfaceDefinitions {
               phase: string,
               region: string,
               priority: ?string,
+              # Why the operation is on hold; null when it is not.
+              heldReason: ?string,
               startedAt: string,
               lastChangeAt: string,
               # Branch instances still active.
@@ -206,6 +214,10 @@ package enum InterfaceDefinitions {
               operation: string,
               workflow: string,
               region: string,
+              # The operation's priority (P1 … P4), if it has one.
+              priority: ?string,
+              # Why the operation is on hold; null when it is not.
+              heldReason: ?string,
               # The deadline's id and title.
               deadline: string,
               title: ?string,

@@ -131,7 +131,7 @@ struct BoardState {
                 + [String(row.branches.filter { !Self.kinds.contains($0.key) }.values.reduce(0, +))]
         }
         var lines = [
-            Render.bold("jointops board") + "  \(Render.time(.string(ISO8601.format(now))).prefix(19))  "
+            Render.bold("jointops board") + "  \(Render.clock(now))  "
                 + "\(total.open) open · \(total.late) late · \(total.escalations) escalations (\(total.unacknowledged) unacknowledged)",
             "",
         ]
@@ -144,7 +144,7 @@ struct BoardState {
             lines.append(Render.bold("LATE STEPS") + " (latest first)")
             let lateRows = late.map { step in
                 [
-                    step.operation, step.region, step.instance ?? "operation", step.deadline, Render.time(step.missedAt),
+                    step.operation, step.region, step.instance ?? "operation", step.deadline, Render.time(step.missedAt, now: now),
                     "\(step.rungsFired) rung\(step.rungsFired == 1 ? "" : "s")",
                     step.acknowledged ? "acknowledged" : Render.red("NOT acknowledged"),
                 ]

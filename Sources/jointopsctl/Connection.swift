@@ -5,14 +5,37 @@ import JointOpsProtocol
 
 /// Options every daemon command shares.
 struct ConnectionOptions: ParsableArguments {
+    static let defaultSocket = "/run/jointops/control.sock"
+
     @Option(
-        name: .long, help: ArgumentHelp("The control socket.", discussion: "Default: $JOINTOPS_SOCKET, else /run/jointops/control.sock."))
+        name: .long,
+        help: ArgumentHelp(
+            "The control socket.", discussion: "Default: $JOINTOPS_SOCKET (an empty one counts as unset), else \(defaultSocket)."))
     var socket: String?
 
-    @Flag(name: .long, help: "Print the daemon's reply as JSON (for scripts).")
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print the daemon's reply as JSON (for scripts).",
+            discussion: """
+                Errors too, on stdout as {"error": NAME, "parameters": {…}}: the daemon's Varlink errors, and \
+                jointopsctl.CannotConnect (path, reason) or jointopsctl.Disconnected (path) when jointopsd cannot be reached.
+                """))
     var json = false
 
-    var socketPath: String { socket ?? ProcessInfo.processInfo.environment["JOINTOPS_SOCKET"] ?? "/run/jointops/control.sock" }
+    /// --socket, else $JOINTOPS_SOCKET unless it is empty (`JOINTOPS_SOCKET= cmd` means "no
+    /// socket of my own", not "the socket named ''"), else the default.
+    var socketPath: String {
+        if let socket { return socket }
+        if let variable = ProcessInfo.processInfo.environment["JOINTOPS_SOCKET"], !variable.isEmpty { return variable }
+        return Self.defaultSocket
+    }
+
+    func validate() throws {
+        if socket?.isEmpty == true {
+            throw ValidationError("--socket is empty; give the control socket's path, or leave it out for the default")
+        }
+    }
 }
 
 /// Documented exit codes: each kind of failure has its own.
@@ -59,29 +82,60 @@ struct Session {
             try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
             return WatchStream(client: client, session: self)
         } catch let failure as VarlinkClient.Failure {
-            throw connectionFailure(failure)
+            throw connectionFailure(failure, watching: true)
         }
     }
 
-    func connectionFailure(_ failure: VarlinkClient.Failure) -> any Error {
+    /// Says why jointopsd cannot be reached, or went away, and returns exit 69; under --json as
+    /// the error object other errors print, named jointopsctl.CannotConnect (path, reason) or
+    /// jointopsctl.Disconnected (path). A watch that loses the daemon is started again, so
+    /// `watching` changes the advice: "run the command again" fits commands only.
+    func connectionFailure(_ failure: VarlinkClient.Failure, watching: Bool = false) -> any Error {
+        let name: String
+        let parameters: [String: JSONValue]
+        let message: String
         switch failure {
         case .cannotConnect(let path, let reason):
-            printError(
-                "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
-            )
+            let what = Self.nonSocket(at: path)
+            name = "jointopsctl.CannotConnect"
+            parameters = ["path": .string(path), "reason": .string(what.map { "not a socket (it is \($0))" } ?? reason)]
+            message =
+                what.map {
+                    "jointopsctl: \(path) is not a socket (it is \($0)); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
+                }
+                ?? "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
         case .disconnected:
-            printError(
-                "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again (it is safe: the daemon applies a command at most once)."
-            )
+            name = "jointopsctl.Disconnected"
+            parameters = ["path": .string(options.socketPath)]
+            message =
+                watching
+                ? "jointopsctl: jointopsd went away, so the watch stopped (it may be restarting); start it again once jointopsd is back (systemctl status jointopsd)."
+                : "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again (it is safe: the daemon applies a command at most once)."
         }
+        if options.json { printJSONError(name, parameters) } else { printError(message) }
         return ExitCode(Exit.cannotConnect)
+    }
+
+    /// An error under --json: `{"error": NAME, "parameters": {…}}` on stdout, like a Varlink error reply.
+    func printJSONError(_ name: String, _ parameters: [String: JSONValue]) {
+        print(JSONValue.object(["error": .string(name), "parameters": .object(parameters)]).canonical)
+    }
+
+    /// What is at `path` if something is there but not a socket: "a directory", "a regular file".
+    static func nonSocket(at path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFSOCK: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFREG: return "a regular file"
+        default: return "neither a socket nor a regular file"
+        }
     }
 
     /// Prints a Varlink error as advice and returns the exit code that goes with it.
     func fail(_ name: String, _ parameters: [String: JSONValue]) -> any Error {
-        if options.json {
-            print(JSONValue.object(["error": .string(name), "parameters": .object(parameters)]).canonical)
-        }
+        if options.json { printJSONError(name, parameters) }
         func text(_ key: String) -> String { parameters[key]?.stringValue ?? "" }
         switch name {
         case "io.jointops.Operations.CommandRefused":
@@ -132,6 +186,9 @@ struct Session {
                 for problem in Render.array(parameters["problems"]).compactMap(\.stringValue) { printError("  " + problem) }
             }
             return ExitCode(Exit.refused)
+        case "io.jointops.Admin.BackupExists":
+            if !options.json { printError("refused: \(text("path")) exists; pass --force to replace it, or pick another name.") }
+            return ExitCode(Exit.refused)
         case "io.jointops.Units.UnitRefused":
             if !options.json { printError("refused: \(text("reason"))") }
             return ExitCode(Exit.refused)
@@ -160,7 +217,9 @@ struct WatchStream {
 
     func next() throws -> VarlinkReply {
         let reply: VarlinkReply
-        do { reply = try client.receive() } catch let failure as VarlinkClient.Failure { throw session.connectionFailure(failure) }
+        do { reply = try client.receive() } catch let failure as VarlinkClient.Failure {
+            throw session.connectionFailure(failure, watching: true)
+        }
         if let error = reply.error { throw session.fail(error, reply.parameters) }
         return reply
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import JointOpsProtocol
 
 /// `jointopsctl`: the operator's and the workflow author's command-line tool.
 @main
@@ -10,11 +11,13 @@ struct JointOpsCtl: AsyncParsableCommand {
             Authoring commands (workflow validate | graph | simulate) need no running daemon; the others talk to \
             jointopsd over its control socket (--socket, or $JOINTOPS_SOCKET).
 
-            Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed); \
+            Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed), or a backup \
+            that would replace a file; \
             2 no such operation or workflow; 64 usage or invalid parameter; 69 cannot connect to jointopsd; \
             74 the daemon could not store the command (nothing was applied); 75 a watch fell behind; \
             77 permission denied (the role needed is printed); 3 no regions file is configured (units and regions commands).
             """,
+        version: Release.version,
         subcommands: [
             Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
             Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,
@@ -22,4 +25,12 @@ struct JointOpsCtl: AsyncParsableCommand {
             Admin.self, WorkflowCommand.self,
         ]
     )
+
+    static func main() async {
+        if let message = UnknownCommand.message(for: Array(CommandLine.arguments.dropFirst())) {
+            printError(message)
+            Self.exit(withError: ExitCode(Exit.usage))
+        }
+        await main(nil)
+    }
 }

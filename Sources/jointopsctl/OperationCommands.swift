@@ -44,7 +44,8 @@ struct Start: ParsableCommand {
 
 /// Prints a command's reply: the operation, briefly, or as JSON.
 enum Reply {
-    static func operation(_ reply: [String: JSONValue], _ connection: ConnectionOptions, full: Bool = false) {
+    /// Briefly: `ID: [what the command did; ]phase P[; branch at step, …]`, the active branches.
+    static func operation(_ reply: [String: JSONValue], _ connection: ConnectionOptions, full: Bool = false, done: String? = nil) {
         if connection.json {
             print(JSONValue.object(reply).canonical)
             return
@@ -57,7 +58,7 @@ enum Reply {
         let active = Render.array(operation["branches"]).filter { $0["status"]?.stringValue == "active" }
             .map { "\(Render.string($0["instance"])) at \(Render.string($0["step"]))" }
         print(
-            "\(Render.string(operation["id"])): phase \(Render.string(operation["phase"]))"
+            "\(Render.string(operation["id"])): \(done.map { "\($0); " } ?? "")phase \(Render.string(operation["phase"]))"
                 + (active.isEmpty ? "" : "; " + active.joined(separator: ", ")))
     }
 }
@@ -68,13 +69,19 @@ protocol OperationCommand: ParsableCommand {
     var connection: ConnectionOptions { get }
     var method: String { get }
     var parameters: [String: JSONValue] { get }
+    /// What the command did, for the summary line, when the phase and the active branches do
+    /// not show it already (from the operation in the reply).
+    func done(_ operation: JSONValue) -> String?
 }
 
 extension OperationCommand {
+    func done(_ operation: JSONValue) -> String? { nil }
+
     func run() throws {
         var parameters = self.parameters
         parameters["id"] = .string(id)
-        try Reply.operation(Session(options: connection).call("io.jointops.Operations.\(method)", parameters, retrying: true), connection)
+        let reply = try Session(options: connection).call("io.jointops.Operations.\(method)", parameters, retrying: true)
+        Reply.operation(reply, connection, done: reply["operation"].flatMap(done))
     }
 }
 
@@ -104,6 +111,13 @@ struct Advance: OperationCommand {
 
     func validate() throws {
         guard (step == nil) != (outcome == nil) else { throw ValidationError("give a step or --outcome, not both and not neither") }
+    }
+
+    /// `swat completed`: a branch that has ended leaves the active ones the line lists.
+    func done(_ operation: JSONValue) -> String? {
+        let instance = Render.array(operation["branches"]).first { $0["instance"]?.stringValue == branch }
+        guard let status = instance?["status"]?.stringValue, status != "active" else { return nil }
+        return "\(branch) \(status.replacingOccurrences(of: "_", with: " "))"
     }
 }
 
@@ -155,6 +169,7 @@ struct Hold: OperationCommand {
     @OptionGroup var connection: ConnectionOptions
     var method: String { "Hold" }
     var parameters: [String: JSONValue] { ["reason": .string(reason)] }
+    func done(_ operation: JSONValue) -> String? { "on hold (\(operation["heldReason"]?.stringValue ?? reason))" }
 }
 
 struct Resume: OperationCommand {
@@ -163,6 +178,7 @@ struct Resume: OperationCommand {
     @OptionGroup var connection: ConnectionOptions
     var method: String { "Resume" }
     var parameters: [String: JSONValue] { [:] }
+    func done(_ operation: JSONValue) -> String? { "resumed" }
 }
 
 struct Escalate: OperationCommand {
@@ -176,6 +192,10 @@ struct Escalate: OperationCommand {
         var parameters: [String: JSONValue] = ["reason": .string(reason)]
         if let audience { parameters["audience"] = .string(audience) }
         return parameters
+    }
+
+    func done(_ operation: JSONValue) -> String? {
+        Render.array(operation["escalations"]).last.map { "escalation \($0["number"]?.intValue ?? 0) opened" }
     }
 }
 
@@ -195,6 +215,18 @@ struct Acknowledge: OperationCommand {
         guard (number == nil) != (deadline == nil) else {
             throw ValidationError("give the escalation's number or --deadline, not both and not neither")
         }
+    }
+
+    /// `escalation 1 (assessment) acknowledged`: named by its deadline, or else by its reason.
+    func done(_ operation: JSONValue) -> String? {
+        let acknowledged = Render.array(operation["escalations"]).filter { escalation in
+            guard escalation["acknowledgedAt"]?.stringValue != nil else { return false }
+            if let number { return escalation["number"]?.intValue == Int64(number) }
+            return escalation["deadline"]?.stringValue == deadline
+        }
+        guard let escalation = acknowledged.last else { return nil }
+        let name = escalation["deadline"]?.stringValue ?? Render.string(escalation["reason"])
+        return "escalation \(escalation["number"]?.intValue ?? 0) (\(name)) acknowledged"
     }
 }
 

@@ -62,7 +62,7 @@ struct PeriodReport: ParsableCommand {
     static func value(_ number: JSONValue?, unit: String) -> String {
         guard let number = number.flatMap(Self.double) else { return "-" }
         switch unit {
-        case "seconds": return Self.duration(Int64(number))
+        case "seconds": return Render.duration(Int64(number))
         case "percent": return String(format: "%.1f%%", number)
         case "count": return String(Int64(number))
         default: return String(format: "%.2f", number)
@@ -74,16 +74,6 @@ struct PeriodReport: ParsableCommand {
         case .int(let number): Double(number)
         case .double(let number): number
         default: nil
-        }
-    }
-
-    /// `45s`, `4m05s`, `1h02m`, `2d03h`.
-    static func duration(_ seconds: Int64) -> String {
-        switch seconds {
-        case ..<60: "\(seconds)s"
-        case ..<3600: "\(seconds / 60)m" + String(format: "%02ds", seconds % 60)
-        case ..<86_400: "\(seconds / 3600)h" + String(format: "%02dm", seconds % 3600 / 60)
-        default: "\(seconds / 86_400)d" + String(format: "%02dh", seconds % 86_400 / 3600)
         }
     }
 
@@ -100,8 +90,8 @@ struct PeriodReport: ParsableCommand {
                 change(figure["changePercent"]),
             ]
         }
-        let period = "\(Render.time(reply["from"]).prefix(19)) → \(Render.time(reply["to"]).prefix(19))"
-        let previous = "\(Render.time(reply["previousFrom"]).prefix(19)) → \(Render.time(reply["previousTo"]).prefix(19))"
+        let period = "\(Render.clock(reply["from"])) → \(Render.clock(reply["to"]))"
+        let previous = "\(Render.clock(reply["previousFrom"])) → \(Render.clock(reply["previousTo"]))"
         return "Evaluation \(period) (previous period \(previous))\n\n"
             + Render.table(["FIGURE", "THIS PERIOD", "PREVIOUS", "CHANGE"], rows)
     }

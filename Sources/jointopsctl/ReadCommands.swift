@@ -30,7 +30,7 @@ struct List: ParsableCommand {
                 operations.map { operation in
                     let escalations = operation["openEscalations"]?.intValue ?? 0
                     return [
-                        Render.string(operation["id"]), Render.string(operation["workflow"]), Render.string(operation["phase"]),
+                        Render.string(operation["id"]), Render.string(operation["workflow"]), Render.phase(operation),
                         Render.string(operation["region"]), Render.string(operation["priority"]),
                         String(operation["activeBranches"]?.intValue ?? 0),
                         escalations > 0 ? Render.red(String(escalations)) : "0", Render.time(operation["startedAt"]),
@@ -76,7 +76,9 @@ struct History: ParsableCommand {
 }
 
 struct Overdue: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Every late step city-wide, the latest first, with who has been alerted.")
+    static let configuration = CommandConfiguration(
+        abstract: "Every late step city-wide, the most urgent first (P1 first, then the longest late), with who has been alerted.",
+        discussion: "Operations on hold are marked (held). --json keeps the daemon's order, the latest first.")
     @Option(help: "Only this region.") var region: String?
     @Option(help: "Only this branch.") var branch: String?
     @OptionGroup var connection: ConnectionOptions
@@ -89,12 +91,20 @@ struct Overdue: ParsableCommand {
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let rows = Render.array(reply["overdue"])
         guard !rows.isEmpty else { return print("nothing is overdue") }
+        /// P1 first (no priority last), then the longest late, then by operation.
+        func urgency(_ row: JSONValue) -> (Int, Int64, String) {
+            (
+                row["priority"]?.stringValue.flatMap { Int($0.dropFirst()) } ?? .max,
+                Render.instant(row["missedAt"])?.milliseconds ?? .max, Render.string(row["operation"])
+            )
+        }
         print(
             Render.table(
-                ["OPERATION", "REGION", "DEADLINE", "BRANCH", "MISSED", "ESCALATION", "ALERTED", "ACKNOWLEDGED"],
-                rows.map { row in
+                ["OPERATION", "PRIORITY", "REGION", "DEADLINE", "BRANCH", "MISSED", "ESCALATION", "ALERTED", "ACKNOWLEDGED"],
+                rows.sorted { urgency($0) < urgency($1) }.map { row in
                     [
-                        Render.string(row["operation"]), Render.string(row["region"]), Render.red(Render.string(row["deadline"])),
+                        Render.string(row["operation"]) + (row["heldReason"]?.stringValue == nil ? "" : " (held)"),
+                        Render.string(row["priority"]), Render.string(row["region"]), Render.red(Render.string(row["deadline"])),
                         row["instance"]?.stringValue ?? "-", Render.time(row["missedAt"]), "#\(row["escalation"]?.intValue ?? 0)",
                         Render.array(row["alerted"]).compactMap(\.stringValue).joined(separator: ", "),
                         row["acknowledgedAt"]?.stringValue == nil ? "no" : Render.time(row["acknowledgedAt"]),
@@ -151,7 +161,10 @@ struct Watch: ParsableCommand {
                     "watching: \(operation ?? "the operation") has ended, so the watch is over ('jointopsctl history \(operation ?? "ID")' tells it all)"
                 )
             } else if let event = reply.parameters["event"] {
-                print("\(Render.time(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))")
+                // The local time only: a log line is read later too, when "3m ago" no longer holds.
+                print(
+                    "\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.visible(Render.string(event["description"])))"
+                )
             } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
                 Reply.operation(["operation": operation], connection)
                 shown += 1
@@ -200,12 +213,20 @@ struct Admin: ParsableCommand {
     }
 
     struct Backup: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Copy the database, online, to a file the daemon can write.")
-        @Argument(help: "Where to write the backup (a path on the daemon's machine).") var path: String
+        static let configuration = CommandConfiguration(
+            abstract: "Copy the database, online, to a new file the daemon can write.",
+            discussion: """
+                A relative PATH is taken from the current directory (the daemon's own is / under systemd). \
+                The daemon writes the file, as its user and on its machine, and refuses to replace one that exists unless --force is given.
+                """)
+        @Argument(help: "Where to write the backup.") var path: String
+        @Flag(help: "Replace the file if it exists.") var force = false
         @OptionGroup var connection: ConnectionOptions
 
         func run() throws {
-            let reply = try Session(options: connection).call("io.jointops.Admin.Backup", ["path": .string(path)])
+            var parameters: [String: JSONValue] = ["path": .string(URL(fileURLWithPath: path).standardizedFileURL.path)]
+            if force { parameters["overwrite"] = .bool(true) }
+            let reply = try Session(options: connection).call("io.jointops.Admin.Backup", parameters)
             if connection.json { return print(JSONValue.object(reply).canonical) }
             print("backup written to \(Render.string(reply["path"])) (\(reply["events"]?.intValue ?? 0) events); restore: docs/storage.md")
         }

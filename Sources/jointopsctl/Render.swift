@@ -15,20 +15,31 @@ enum Render {
     static func red(_ text: String) -> String { colour ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 
-    /// `2026-11-29 08:00:00 (3m ago)` in local time.
-    static func time(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let instant = ISO8601.parse(text) else { return "-" }
-        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds)
-        let clock = local.prefix(19).replacingOccurrences(of: "T", with: " ")
-        return "\(clock) (\(relative(instant)))"
+    /// `2026-11-29 08:00:00 (3m ago)` in local time, relative to `now`.
+    static func time(_ value: JSONValue?, now: Instant = Render.now) -> String {
+        guard let instant = instant(value) else { return "-" }
+        return "\(clock(instant)) (\(relative(instant, now: now)))"
     }
 
-    static func relative(_ instant: Instant) -> String {
+    /// `2026-11-29 08:00:00` in local time, without a relative part: for what is read later
+    /// (a scrolling log, a report), where "3m ago" would be wrong by then.
+    static func clock(_ value: JSONValue?) -> String { instant(value).map(clock) ?? "-" }
+
+    static func clock(_ instant: Instant) -> String {
+        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds)
+        return local.prefix(19).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func instant(_ value: JSONValue?) -> Instant? { value?.stringValue.flatMap(ISO8601.parse) }
+
+    /// `45s ago`, `in 1m59s`, `3m05s ago` under ten minutes (where a minute matters), then
+    /// coarser: `in 12m`, `2h5m ago`, `3d ago`.
+    static func relative(_ instant: Instant, now: Instant = Render.now) -> String {
         let delta = now.since(instant) / 1000
         let magnitude = abs(delta)
         let amount: String
         switch magnitude {
-        case ..<60: amount = "\(magnitude)s"
+        case ..<600: amount = duration(magnitude)
         case ..<3600: amount = "\(magnitude / 60)m"
         case ..<86_400: amount = "\(magnitude / 3600)h\(magnitude % 3600 / 60 > 0 ? "\(magnitude % 3600 / 60)m" : "")"
         default: amount = "\(magnitude / 86_400)d"
@@ -36,20 +47,106 @@ enum Render {
         return delta >= 0 ? "\(amount) ago" : "in \(amount)"
     }
 
-    /// Columns padded to their widest cell (by character count, so Chinese text lines up
-    /// as well as a terminal allows).
+    /// `45s`, `4m05s`, `1h02m`, `2d03h`.
+    static func duration(_ seconds: Int64) -> String {
+        switch seconds {
+        case ..<60: "\(seconds)s"
+        case ..<3600: "\(seconds / 60)m" + String(format: "%02ds", seconds % 60)
+        case ..<86_400: "\(seconds / 3600)h" + String(format: "%02dm", seconds % 3600 / 60)
+        default: "\(seconds / 86_400)d" + String(format: "%02dh", seconds % 86_400 / 3600)
+        }
+    }
+
+    /// Columns padded to their widest cell, measured in terminal columns (`width`), so that
+    /// Chinese call signs and names line up.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        var widths = header.map(\.count)
-        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        let rows = rows.map { $0.map(visible) }
+        var widths = header.map(width)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], width(cell)) } }
         func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+            var line = cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - width(cell))
             }.joined(separator: "  ")
+            // Empty cells at the end leave no trailing blanks.
+            while line.last == " " { line.removeLast() }
+            return line
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
+    /// `text` with its control characters and line separators written as escapes (`\n`, `\t`,
+    /// `\r`, `\u{7}`), so that a note with line breaks stays on its line. Colour changes
+    /// (ESC [ … m) are kept. Backslashes are not escaped: this is for reading; --json is exact.
+    static func visible(_ text: String) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
+        }
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        let colour = /\u{1B}\[[0-9;]*m/
+        var result = ""
+        var rest = Substring(text)
+        while let scalar = rest.unicodeScalars.first {
+            if let match = rest.prefixMatch(of: colour) {
+                result += match.output
+                rest = rest[match.range.upperBound...]
+                continue
+            }
+            rest.unicodeScalars.removeFirst()
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case _ where isControl(scalar): result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// The terminal columns `text` takes: two for each East Asian wide or fullwidth character,
+    /// none for a combining mark or a colour escape (ESC [ … m), one for anything else.
+    static func width(_ text: String) -> Int {
+        var columns = 0
+        var scalars = text.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if scalar == "\u{1B}" {
+                // A control sequence runs to its final character, @ to ~.
+                if scalars.next() == "[" { while let next = scalars.next(), !(0x40...0x7E).contains(next.value) {} }
+                continue
+            }
+            columns += width(scalar)
+        }
+        return columns
+    }
+
+    static func width(_ scalar: Unicode.Scalar) -> Int {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        switch scalar.value {
+        case 0x1100...0x115F,  // Hangul Jamo initial consonants
+            0x2E80...0x303E,  // CJK radicals, Kangxi radicals, ideographic description, CJK symbols and punctuation
+            0x3041...0x33FF,  // kana, Bopomofo, Hangul compatibility Jamo, Kanbun, CJK strokes, enclosed CJK, CJK compatibility
+            0x3400...0x4DBF, 0x4E00...0x9FFF,  // CJK unified ideographs and extension A
+            0xA000...0xA4CF,  // Yi
+            0xAC00...0xD7A3,  // Hangul syllables
+            0xF900...0xFAFF,  // CJK compatibility ideographs
+            0xFE10...0xFE19, 0xFE30...0xFE6F,  // vertical forms, CJK compatibility forms, small form variants
+            0xFF00...0xFF60, 0xFFE0...0xFFE6,  // fullwidth forms
+            0x20000...0x2FFFD, 0x30000...0x3FFFD:  // CJK extensions B and later
+            return 2
+        default:
+            return 1
+        }
+    }
+
     static func string(_ value: JSONValue?) -> String { value?.stringValue ?? "-" }
+
+    /// An operation's phase, `reported (held)` while it is on hold.
+    static func phase(_ operation: JSONValue) -> String {
+        string(operation["phase"]) + (operation["heldReason"]?.stringValue == nil ? "" : " (held)")
+    }
 
     static func array(_ value: JSONValue?) -> [JSONValue] {
         if case .array(let items)? = value { return items }

@@ -25,18 +25,27 @@ struct Report: ParsableCommand {
     }
 }
 
-/// Renders the after-action report.
+/// Renders the after-action report. A report is pasted into review documents and read
+/// later, so its times are local times alone, never "3m ago".
 enum AfterAction {
     static func deadlineRows(_ reply: [String: JSONValue]) -> [[String]] {
         Render.array(reply["deadlines"]).map { run in
-            let outcome = Render.string(run["outcome"])
-            var result = outcome.replacingOccurrences(of: "_", with: " ")
-            if let number = run["escalation"]?.intValue { result += " (escalation #\(number))" }
-            return [
-                Render.string(run["deadline"]), run["instance"]?.stringValue ?? "operation", Render.time(run["armedAt"]),
-                Render.time(run["due"]), result, run["settledAt"]?.stringValue == nil ? "-" : Render.time(run["settledAt"]),
+            [
+                Render.string(run["deadline"]), run["instance"]?.stringValue ?? "operation", Render.clock(run["armedAt"]),
+                Render.clock(run["due"]), outcome(run), Render.clock(run["settledAt"]),
             ]
         }
+    }
+
+    /// `met`, `met, 9s late (escalation #1)`, `missed (escalation #2)`, `dropped`, `pending`.
+    static func outcome(_ run: JSONValue) -> String {
+        var result = Render.string(run["outcome"]).replacingOccurrences(of: "_", with: " ")
+        if run["outcome"] == .string("met_late"), let due = Render.instant(run["due"]), let met = Render.instant(run["settledAt"]) {
+            // Whole seconds, rounded up: met 0.4 s late is not "0s late".
+            result = "met, \(Render.duration((met.since(due) + 999) / 1000)) late"
+        }
+        if let number = run["escalation"]?.intValue { result += " (escalation #\(number))" }
+        return result
     }
 
     static func eventRows(_ reply: [String: JSONValue]) -> [[String]] {
@@ -45,7 +54,7 @@ enum AfterAction {
                 event["actor"].flatMap { actor -> String? in
                     actor["name"]?.stringValue.map { "\($0) (\(Render.string(actor["role"])))" }
                 } ?? "system"
-            return [String(event["operationSequence"]?.intValue ?? 0), Render.time(event["at"]), who, Render.string(event["description"])]
+            return [String(event["operationSequence"]?.intValue ?? 0), Render.clock(event["at"]), who, Render.string(event["description"])]
         }
     }
 
@@ -56,7 +65,9 @@ enum AfterAction {
         if let ending = operation?["ending"]?.stringValue { status += " (\(ending))" }
         status += ", region \(Render.string(operation?["region"]))"
         if let priority = operation?["priority"]?.stringValue { status += ", priority \(priority)" }
-        return (title, status + ", started \(Render.time(operation?["startedAt"])), last change \(Render.time(operation?["lastChangeAt"]))")
+        return (
+            title, status + ", started \(Render.clock(operation?["startedAt"])), last change \(Render.clock(operation?["lastChangeAt"]))"
+        )
     }
 
     static let deadlineHeader = ["DEADLINE", "FOR", "ARMED", "DUE", "OUTCOME", "AT"]
@@ -78,7 +89,7 @@ enum AfterAction {
 
     static func markdown(_ reply: [String: JSONValue]) -> String {
         func table(_ header: [String], _ rows: [[String]]) -> String {
-            func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+            func cell(_ text: String) -> String { Render.visible(text).replacingOccurrences(of: "|", with: "\\|") }
             let lines =
                 ["| " + header.map { $0.capitalized }.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
                 + rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }

@@ -194,8 +194,8 @@ struct Regions: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        let reply = try Session(options: connection).call("io.jointops.Units.Regions", [:])
-        if connection.json { return print(JSONValue.object(reply).canonical) }
+        // The daemon answers with the whole tree; --region is applied here, to the table and --json alike.
+        var reply = try Session(options: connection).call("io.jointops.Units.Regions", [:])
         var rows = Render.array(reply["regions"])
         if let region {
             guard let start = rows.firstIndex(where: { $0["id"]?.stringValue == region }) else {
@@ -204,7 +204,9 @@ struct Regions: ParsableCommand {
             let depth = rows[start]["depth"]?.intValue ?? 0
             let end = rows[(start + 1)...].firstIndex { ($0["depth"]?.intValue ?? 0) <= depth } ?? rows.endIndex
             rows = Array(rows[start..<end])
+            reply["regions"] = .array(rows)
         }
+        if connection.json { return print(JSONValue.object(reply).canonical) }
         let base = rows.first?["depth"]?.intValue ?? 0
         print(
             Render.table(

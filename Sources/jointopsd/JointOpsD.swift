@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JointOpsDaemon
+import JointOpsProtocol
 import Logging
 
 /// `jointopsd`: the jointops daemon. Settings come from the configuration file, then flags.
@@ -9,7 +10,7 @@ struct JointOpsD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jointopsd",
         abstract: "Run the jointops daemon: operations as durable state machines behind a Varlink control socket.",
-        version: DaemonConfiguration.version
+        version: Release.version
     )
 
     @Option(help: "Configuration file (YAML); missing is fine for the default path.")

@@ -7,28 +7,15 @@ import Testing
 /// escalations — exact output of `--once` and `--json`.
 @Suite(.serialized) struct BoardTests {
     @Test func theBoardShowsRegionsBranchesAndLateSteps() throws {
-        // armed-response with the assessment due one second after the start instead of two minutes.
-        let workflows = URL(fileURLWithPath: "/tmp").appendingPathComponent(
-            "jointops-board-workflows-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workflows) }
-        let original = try String(contentsOf: DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
-        let fast = original.replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 1s")
-        #expect(fast != original)
-        try fast.write(to: workflows.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
-        let daemon = try DaemonHarness(workflows: workflows.path)
-        /// The board's clock in its heading becomes `<now>`.
+        let daemon = try DaemonHarness(fastAssessment: true)
         func ctl(_ arguments: [String]) throws -> CommandLineOutputTests.Output {
-            var output = try CommandLineOutputTests.ctl(arguments, socket: daemon.socket)
-            output.stdout = output.stdout.replacingOccurrences(
-                of: #"^jointops board  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d"#, with: "jointops board  <now>", options: .regularExpression)
-            return output
+            try CommandLineOutputTests.ctl(arguments, socket: daemon.socket)
         }
         let empty = try ctl(["board", "--once"])
         #expect(empty.status == 0)
         #expect(
             empty.stdout == """
-                jointops board  <now>  0 open · 0 late · 0 escalations (0 unacknowledged)
+                jointops board  <clock>  0 open · 0 late · 0 escalations (0 unacknowledged)
 
                 REGION  OPEN  LATE  ESCALATIONS  CRIM  ORDER  SWAT  POP  TRAFFIC  OTHER
                 TOTAL  0  0  0  0  0  0  0  0  0
@@ -54,7 +41,7 @@ import Testing
         }
         #expect(
             board.stdout == """
-                jointops board  <now>  2 open · 1 late · 1 escalations (1 unacknowledged)
+                jointops board  <clock>  2 open · 1 late · 1 escalations (1 unacknowledged)
 
                 REGION  OPEN  LATE  ESCALATIONS  CRIM  ORDER  SWAT  POP  TRAFFIC  OTHER
                 heping  1  1  1 (1 new)  0  0  0  0  0  0

@@ -3,7 +3,7 @@ import JointOpsCore
 import Testing
 
 /// jointopsctl's human output for the main commands, compared exactly (times normalised to
-/// `<time>`, since the daemon stamps events with the real clock), and its exit codes.
+/// `<time>` or `<clock>`, since the daemon stamps events with the real clock), and its exit codes.
 @Suite(.serialized) struct CommandLineOutputTests {
     struct Output {
         var status: Int32
@@ -11,7 +11,9 @@ import Testing
         var stderr: String
     }
 
-    static func ctl(_ arguments: [String], socket: String) throws -> Output {
+    /// A jointopsctl process as the tests run it (UTC, no colour, this socket), not started yet;
+    /// `environment` adds to or overrides that.
+    static func process(_ arguments: [String], socket: String, environment extra: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl")
         process.arguments = arguments
@@ -19,24 +21,34 @@ import Testing
         environment["JOINTOPS_SOCKET"] = socket
         environment["TZ"] = "UTC"
         environment["NO_COLOR"] = "1"
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
+        return process
+    }
+
+    /// Runs jointopsctl to the end; its output normalised (see `normalise`) unless `raw`.
+    static func ctl(
+        _ arguments: [String], socket: String, environment: [String: String] = [:], directory: URL? = nil, raw: Bool = false
+    ) throws -> Output {
+        let process = process(arguments, socket: socket, environment: environment)
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return Output(
-            status: process.terminationStatus, stdout: normalise(String(decoding: stdout, as: UTF8.self)),
-            stderr: normalise(String(decoding: stderr, as: UTF8.self)))
+            status: process.terminationStatus, stdout: raw ? stdout : normalise(stdout), stderr: raw ? stderr : normalise(stderr))
     }
 
-    /// `2026-11-29 08:00:00 (3m ago)` → `<time>`, and the columns padded around it squeezed.
+    /// `2026-11-29 08:00:00 (3m ago)` → `<time>`, a local time alone → `<clock>`, and the
+    /// columns padded around them squeezed.
     static func normalise(_ text: String) -> String {
         var result = text.replacingOccurrences(
             of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \([^)]*\)"#, with: "<time>", options: .regularExpression)
+        result = result.replacingOccurrences(of: #"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"#, with: "<clock>", options: .regularExpression)
         result = result.replacingOccurrences(of: #" {2,}"#, with: "  ", options: .regularExpression)
         return result.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences(of: #"\s+$"#, with: "", options: .regularExpression)
@@ -139,5 +151,73 @@ import Testing
                   Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket.
 
                 """)
+    }
+}
+
+extension CommandLineOutputTests {
+    @Test func anUnknownCommandGetsAHint() throws {
+        let socket = "/nonexistent.sock"
+        let typo = try Self.ctl(["shwo", "OP-1"], socket: socket)
+        #expect(typo.status == 64)
+        #expect(typo.stdout == "")
+        #expect(typo.stderr == "Error: unknown command 'shwo' (did you mean 'show'?); 'jointopsctl --help' lists them\n")
+        let nested = try Self.ctl(["admin", "bakup", "b.sqlite"], socket: socket)
+        #expect(nested.status == 64)
+        #expect(nested.stderr == "Error: unknown command 'bakup' (did you mean 'backup'?); 'jointopsctl admin --help' lists them\n")
+        let nothingClose = try Self.ctl(["frobnicate"], socket: socket)
+        #expect(nothingClose.status == 64)
+        #expect(nothingClose.stderr == "Error: unknown command 'frobnicate'; 'jointopsctl --help' lists them\n")
+    }
+}
+
+extension CommandLineOutputTests {
+    @Test func versionIsTheDaemons() throws {
+        let daemon = try DaemonHarness()
+        let version = try daemon.call("org.varlink.service.GetInfo").parameters["version"]?.stringValue
+        let ctl = try Self.ctl(["--version"], socket: daemon.socket)
+        #expect(ctl.status == 0)
+        #expect(ctl.stdout == "\(version ?? "?")\n")
+    }
+}
+
+extension CommandLineOutputTests {
+    /// A --socket that names a directory or a regular file says so, instead of "Connection refused".
+    @Test func aSocketPathThatIsNoSocketSaysWhatItIs() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-not-a-socket-\(getpid())")
+        try "".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        for (path, what) in [("/tmp", "a directory"), (file.path, "a regular file")] {
+            let result = try Self.ctl(["list", "--socket", path], socket: "/nonexistent.sock")
+            #expect(result.status == 69)
+            #expect(
+                result.stderr
+                    == "jointopsctl: \(path) is not a socket (it is \(what)); pass the control socket's path, e.g. --socket /run/jointops/control.sock.\n"
+            )
+        }
+    }
+
+    /// JOINTOPS_SOCKET set but empty counts as unset: the default socket, not the path "".
+    @Test func anEmptySocketVariableMeansTheDefault() throws {
+        let result = try Self.ctl(["list"], socket: "")
+        if !FileManager.default.fileExists(atPath: "/run/jointops/control.sock") {
+            #expect(result.status == 69)
+            #expect(result.stderr.hasPrefix("jointopsctl: cannot connect to jointopsd at /run/jointops/control.sock: "))
+        }
+        let flag = try Self.ctl(["list", "--socket", ""], socket: "/nonexistent.sock")
+        #expect(flag.status == 64)
+        #expect(flag.stderr.hasPrefix("Error: --socket is empty; give the control socket's path, or leave it out for the default\n"))
+    }
+}
+
+extension CommandLineOutputTests {
+    /// With --json a connection error is the JSON error object, like the daemon's errors.
+    @Test func connectionErrorsUnderJSONAreJSON() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        let down = try Self.ctl(["list", "--json"], socket: socket)
+        #expect(down.status == 69)
+        #expect(down.stderr == "")
+        #expect(
+            down.stdout
+                == #"{"error":"jointopsctl.CannotConnect","parameters":{"path":"\#(socket)","reason":"No such file or directory"}}"# + "\n")
     }
 }

@@ -18,12 +18,14 @@ final class DaemonHarness: @unchecked Sendable {
     var logPath: String { folder.appendingPathComponent("jointopsd.log").path }
 
     /// `configuration` is written to the daemon's configuration file (YAML).
-    /// `workflows` is the workflows directory (default: the repository's `Workflows/`).
+    /// `workflows` is the workflows directory (default: the repository's `Workflows/`);
+    /// `fastAssessment` loads armed-response alone instead, its assessment due one second
+    /// after the start instead of two minutes (for late steps without waiting).
     /// `regions` and `units` are the jurisdiction and roster files (default: the samples in
     /// `Regions/`); `regions: nil` runs without a jurisdiction (regions unchecked, no units).
     init(
         configuration: String = "", workflows: String? = nil, regions: String? = DaemonHarness.sampleRegions,
-        units: String? = DaemonHarness.sampleUnits, store: URL? = nil, name: String = #function
+        units: String? = DaemonHarness.sampleUnits, store: URL? = nil, fastAssessment: Bool = false, name: String = #function
     ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
@@ -36,6 +38,16 @@ final class DaemonHarness: @unchecked Sendable {
             let state = folder.appendingPathComponent("state")
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: store, to: state.appendingPathComponent("jointops.sqlite"))
+        }
+        var workflows = workflows
+        if fastAssessment {
+            let fast = folder.appendingPathComponent("workflows")
+            try FileManager.default.createDirectory(at: fast, withIntermediateDirectories: true)
+            let original = try String(contentsOf: Self.root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
+            let edited = original.replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 1s")
+            guard edited != original else { throw HarnessError("armed-response.yaml no longer has a 2-minute assessment") }
+            try edited.write(to: fast.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
+            workflows = fast.path
         }
         process.executableURL = Self.buildFolder.appendingPathComponent("jointopsd")
         process.arguments = [

@@ -100,17 +100,7 @@ import Testing
     }
 
     @Test func aMissedDeadlineIsALateStepUntilMetAndItsRungIsCounted() throws {
-        // armed-response with the assessment due one second after the start instead of two minutes.
-        let workflows = URL(fileURLWithPath: "/tmp").appendingPathComponent(
-            "jointops-metrics-workflows-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: workflows, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: workflows) }
-        let original = try String(
-            contentsOf: DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml"), encoding: .utf8)
-        let fast = original.replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 1s")
-        #expect(fast != original)
-        try fast.write(to: workflows.appendingPathComponent("armed-response.yaml"), atomically: true, encoding: .utf8)
-        let daemon = try DaemonHarness(workflows: workflows.path)
+        let daemon = try DaemonHarness(fastAssessment: true)
         #expect(try daemon.startArmed("OP-ML").error == nil)
         var text = ""
         for _ in 0..<100 {

@@ -1,0 +1,32 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+extension CommandLineOutputTests {
+    /// A relative backup path is the operator's, not the daemon's working directory; an
+    /// existing file is kept unless --force.
+    @Test func aBackupGoesWhereTheOperatorIsAndKeepsAnExistingFile() throws {
+        let daemon = try DaemonHarness()
+        let here = daemon.folder.appendingPathComponent("here")
+        try FileManager.default.createDirectory(at: here, withIntermediateDirectories: true)
+        let target = here.appendingPathComponent("b2.sqlite").path
+        let events = try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]?.intValue ?? -1
+        let first = try Self.ctl(["admin", "backup", "b2.sqlite"], socket: daemon.socket, directory: here)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout == "backup written to \(target) (\(events) events); restore: docs/storage.md\n")
+        #expect(FileManager.default.fileExists(atPath: target))
+        let again = try Self.ctl(["admin", "backup", "./b2.sqlite"], socket: daemon.socket, directory: here)
+        #expect(again.status == 1)
+        #expect(again.stdout == "")
+        #expect(again.stderr == "refused: \(target) exists; pass --force to replace it, or pick another name.\n")
+        let forced = try Self.ctl(["admin", "backup", "b2.sqlite", "--force"], socket: daemon.socket, directory: here)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        // Any other client: a relative path is refused, naming the parameter.
+        let relative = try daemon.call("io.jointops.Admin.Backup", ["path": .string("b3.sqlite")])
+        #expect(relative.error == "org.varlink.service.InvalidParameter")
+        #expect(relative.parameters["parameter"] == .string("path"))
+        let exists = try daemon.call("io.jointops.Admin.Backup", ["path": .string(target)])
+        #expect(exists.error == "io.jointops.Admin.BackupExists")
+        #expect(exists.parameters["path"] == .string(target))
+    }
+}
