@@ -465,16 +465,6 @@ public actor OperationEngine {
 
     /// Refuses a relative path (the daemon's working directory is `/` under systemd, not the
     /// caller's) and, unless `overwrite`, a path where anything exists.
-    public func backup(to path: String, overwrite: Bool) throws(VarlinkError) -> JSONValue {
-        guard path.hasPrefix("/") else {
-            throw VarlinkError.invalidParameter("path", because: "'\(path)' is relative; give an absolute path")
-        }
-        var existing = stat()
-        if !overwrite, lstat(path, &existing) == 0 { throw VarlinkError("io.jointops.Admin.BackupExists", ["path": .string(path)]) }
-        try storeRead({ () throws(StoreError) in try store.backup(to: path) })
-        return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
-    }
-
     func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
         do { return try body() } catch {
             throw VarlinkError(

@@ -24,7 +24,8 @@ package enum InterfaceDefinitions {
             # Copies the database with SQLite's online backup API while the daemon keeps writing.
             method Backup(
               # Where to write the copy: an absolute path the daemon can write. A relative path is
-              # refused (InvalidParameter): it would be taken from the daemon's working directory.
+              # refused (InvalidParameter): it would be taken from the daemon's working directory. So
+              # are a directory, a device or link, and the live database or its WAL by any name.
               path: string,
               # Replace the file if it exists; without this, an existing file is refused (BackupExists).
               overwrite: ?bool

@@ -28,5 +28,21 @@ extension CommandLineOutputTests {
         let exists = try daemon.call("io.jointops.Admin.Backup", ["path": .string(target)])
         #expect(exists.error == "io.jointops.Admin.BackupExists")
         #expect(exists.parameters["path"] == .string(target))
+        // Never the live database, its WAL, by whatever name; never a directory or a device.
+        let live = daemon.folder.appendingPathComponent("state/jointops.sqlite").path
+        let link = here.appendingPathComponent("live-link.sqlite").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: live)
+        let size = try FileManager.default.attributesOfItem(atPath: live)[.size] as? Int
+        for path in [live, live + "-wal", daemon.folder.appendingPathComponent("state/../state/jointops.sqlite").path, link] {
+            let refused = try daemon.call("io.jointops.Admin.Backup", ["path": .string(path), "overwrite": .bool(true)])
+            #expect(refused.parameters["parameter"] == .string("path"), "\(path): \(refused)")
+            #expect(refused.parameters["description"]?.stringValue?.contains("is the live database") == true, "\(refused)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: live)[.size] as? Int == size, "the live file is untouched")
+        for (path, says) in [(here.path, "is a directory"), ("/dev/null", "is not a regular file")] {
+            let refused = try daemon.call("io.jointops.Admin.Backup", ["path": .string(path), "overwrite": .bool(true)])
+            #expect(refused.parameters["description"]?.stringValue?.contains(says) == true, "\(path): \(refused)")
+        }
+        #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
 }

@@ -1,0 +1,44 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import JointOpsStore
+
+extension OperationEngine {
+    /// Writes an online backup of the store to `path`: absolute (the daemon's working
+    /// directory is not the caller's), a new regular file unless `overwrite`, and never the
+    /// live database or its WAL and shared-memory files, whatever the name it is reached by.
+    public func backup(to path: String, overwrite: Bool) throws(VarlinkError) -> JSONValue {
+        guard path.hasPrefix("/") else {
+            throw VarlinkError.invalidParameter("path", because: "'\(path)' is relative; give an absolute path")
+        }
+        var target = stat()
+        if lstat(path, &target) == 0 {
+            let live = [store.options.path, store.options.path + "-wal", store.options.path + "-shm"]
+            if live.contains(where: { Self.sameFile(path, $0) }) {
+                throw VarlinkError.invalidParameter(
+                    "path", because: "'\(path)' is the live database (or its WAL); write the backup to a new file elsewhere")
+            }
+            switch target.st_mode & S_IFMT {
+            case S_IFDIR:
+                throw VarlinkError.invalidParameter(
+                    "path", because: "'\(path)' is a directory; give the backup file's name in it, e.g. \(path)/jointops-backup.sqlite")
+            case S_IFREG:
+                if !overwrite { throw VarlinkError("io.jointops.Admin.BackupExists", ["path": .string(path)]) }
+            default:
+                throw VarlinkError.invalidParameter(
+                    "path", because: "'\(path)' is not a regular file (a device, socket or link); give a new file's path")
+            }
+        }
+        try storeRead({ () throws(StoreError) in try store.backup(to: path) })
+        return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
+    }
+
+    /// Whether two paths name the same file (device and inode): a link or another spelling
+    /// of the database's path is still the database.
+    private static func sameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat()
+        var second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+}
