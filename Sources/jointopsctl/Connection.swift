@@ -140,7 +140,10 @@ struct Session {
         switch name {
         case "io.jointops.Operations.CommandRefused":
             if !options.json {
-                printError("refused: \(text("reason")).\n  phase: \(text("phase"))")
+                let reason = text("reason")
+                // A reason that ends in its own punctuation ("did you mean 'x'?") gets no full stop.
+                let stop = reason.last.map { ".?!".contains($0) } == true ? "" : "."
+                printError("refused: \(reason)\(stop)\n  phase: \(text("phase"))")
                 if case .array(let allowed)? = parameters["allowed"], !allowed.isEmpty {
                     printError("  allowed now: " + allowed.compactMap(\.stringValue).joined(separator: "; "))
                 }

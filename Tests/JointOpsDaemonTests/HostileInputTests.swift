@@ -200,4 +200,13 @@ import Testing
         #expect(both.parameters["parameter"] == .string("deadline"), "\(both)")
         #expect(both.parameters["description"]?.stringValue?.contains("not both") == true)
     }
+
+    @Test func aRefusalThatEndsInASuggestionGetsNoStrayFullStop() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-P")
+        let typo = try CommandLineOutputTests.ctl(["fire", "OP-P", "asess"], socket: daemon.socket)
+        #expect(typo.status == 1)
+        #expect(typo.stderr.hasPrefix("refused: event 'asess' is not accepted in phase 'reported'"), "\(typo.stderr)")
+        #expect(typo.stderr.contains("did you mean 'assess'?\n  phase: reported\n"), "\(typo.stderr)")
+    }
 }
