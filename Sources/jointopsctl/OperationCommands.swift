@@ -24,8 +24,16 @@ struct Start: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        for item in attribute where !item.contains("=") {
-            throw ValidationError("--attribute '\(item)' must be NAME=VALUE, e.g. --attribute priority=P1")
+        var given: [Substring: Substring] = [:]
+        for item in attribute {
+            guard let equals = item.firstIndex(of: "=") else {
+                throw ValidationError("--attribute '\(item)' must be NAME=VALUE, e.g. --attribute priority=P1")
+            }
+            let name = item[..<equals]
+            // Which one was meant? Say so instead of letting the last one win.
+            if let earlier = given.updateValue(item[item.index(after: equals)...], forKey: name) {
+                throw ValidationError("--attribute \(name) is given twice ('\(earlier)' and '\(given[name]!)'); give it once")
+            }
         }
     }
 

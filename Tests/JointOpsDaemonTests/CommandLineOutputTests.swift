@@ -143,6 +143,10 @@ import Testing
         let usage = try Self.ctl(["advance", "OP-1", "swat"], socket: "/nonexistent.sock")
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("give a step or --outcome, not both and not neither"))
+        let twice = try Self.ctl(
+            ["start", "armed-response", "--region", "hexi", "-a", "priority=P1", "-a", "priority=P2"], socket: "/nonexistent.sock")
+        #expect(twice.status == 64)
+        #expect(twice.stderr.hasPrefix("Error: --attribute priority is given twice ('P1' and 'P2'); give it once"), "\(twice.stderr)")
         let down = try Self.ctl(["list"], socket: "/tmp/jointops-no-daemon-\(getpid()).sock")
         #expect(down.status == 69)
         #expect(
