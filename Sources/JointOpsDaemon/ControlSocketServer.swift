@@ -97,13 +97,13 @@ public final class ControlSocketServer: Service, Sendable {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
                         let admitted = connections.withLock { count in
-                            guard count < configuration.maxConnections else { return false }
+                            guard count < configuration.connectionLimits.total else { return false }
                             count += 1
                             return true
                         }
                         guard admitted else {
                             logger.warning(
-                                "refused a connection from uid \(connection.caller.uid): \(configuration.maxConnections) connections are open already"
+                                "refused a connection from uid \(connection.caller.uid): \(configuration.connectionLimits.total) connections are open already"
                             )
                             try? await connection.channel.channel.close()
                             continue

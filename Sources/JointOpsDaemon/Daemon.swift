@@ -17,6 +17,18 @@ public enum Daemon {
         }
     }
 
+    /// Makes the folder `path` (and its parents) unless it exists; "" is the working folder.
+    private static func makeFolder(_ path: String, for setting: String) throws(DaemonError) {
+        guard !path.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw DaemonError(
+                "cannot make the folder \(path): \(DaemonError.reason(error)) — make it yourself for jointopsd's user, or set \(setting) to a folder that user may write in"
+            )
+        }
+    }
+
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
             throw DaemonError(
@@ -25,9 +37,8 @@ public enum Daemon {
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
         let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(
-            atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
+        try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         // Migration and recovery of a large store can outlast the start timeout: ask for more.
