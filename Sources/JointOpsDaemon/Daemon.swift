@@ -54,9 +54,10 @@ public enum Daemon {
             } catch {
                 guard error.kind == .conflict else { throw error }
                 // Changed without a new version number: left out, like an invalid file.
-                let message = error.message
-                logger.error("\(message); workflow '\(id)' is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-                catalog.current[id] = nil
+                logger.error(
+                    "\(catalog.problem(error)); workflow '\(id)' is not loaded",
+                    metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                catalog.skip(id)
             }
         }
         guard !catalog.current.isEmpty else {
@@ -67,12 +68,19 @@ public enum Daemon {
             for problem in catalog.regionProblems(tree) {
                 logger.error("\(problem); the workflow is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
                 if let id = catalog.current.first(where: { problem.location.file == catalog.paths[$0.key] })?.key {
-                    catalog.current[id] = nil
+                    catalog.skip(id)
                 }
             }
             guard !catalog.current.isEmpty else {
                 throw DaemonError("no workflow in \(configuration.workflowsDirectory) names only known regions; fix the errors above")
             }
+        }
+        if catalog.skipped.isEmpty {
+            logger.info("\(catalog.summary) from \(configuration.workflowsDirectory)")
+        } else {
+            logger.error(
+                "\(catalog.summary) from \(configuration.workflowsDirectory); the errors above say why — fix them and reload (jointopsctl admin reload)",
+                metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
         }
         let recovery = try store.recover()
         logger.info(
