@@ -5,10 +5,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The control socket: Varlink over a Unix socket, one task per connection, calls answered
-/// in order. Learns each caller from the kernel when it connects.
+/// in order. Learns each caller from the kernel when it connects, and tells one beyond the
+/// connection limits why before closing it.
 public final class ControlSocketServer: Service, Sendable {
     struct Connection: Sendable {
         var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -20,8 +20,7 @@ public final class ControlSocketServer: Service, Sendable {
     let engine: OperationEngine
     let logger: Logger
     let roles: PeerCredentials.RoleGroups
-    private let connections = Mutex(0)
-    private let open = OpenConnections()
+    private let open: OpenConnections
     private let stalledWrites = StalledWrites()
     /// Set once the socket is listening (tests and readiness wait for it).
     public let listening: AsyncStream<Void>
@@ -34,8 +33,12 @@ public final class ControlSocketServer: Service, Sendable {
         service = VarlinkService(engine: engine, version: Release.version, workflowsDirectory: configuration.workflowsDirectory)
         roles = PeerCredentials.RoleGroups(
             view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
+        open = OpenConnections(limits: configuration.connectionLimits)
         (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
     }
+
+    /// How long a refused connection is kept for its first call to arrive (see `refuse`).
+    static let refusalLinger = TimeAmount.seconds(2)
 
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -80,6 +83,16 @@ public final class ControlSocketServer: Service, Sendable {
                 unlink(configuration.socketPath)
             }
         }
+        let limits = configuration.connectionLimits
+        logger.info(
+            "accepting \(limits.total) connections at once; callers without the admin role \(limits.total - limits.adminReserve) together and \(limits.perUser) each"
+        )
+        for (role, name, gid) in [
+            ("view", configuration.viewGroup, roles.view), ("operate", configuration.operateGroup, roles.operate),
+            ("admin", configuration.adminGroup, roles.admin),
+        ] where gid == nil {
+            logger.notice("group \(name) (groups.\(role)) does not exist: nobody has the \(role) role through it")
+        }
         listeningContinuation.yield()
         // Watchers that stopped reading are looked for four times per limit (at most once a second).
         let stallLimit = Duration.milliseconds(configuration.stalledMessageMilliseconds)
@@ -96,21 +109,19 @@ public final class ControlSocketServer: Service, Sendable {
             try await withThrowingDiscardingTaskGroup { tasks in
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        let admitted = connections.withLock { count in
-                            guard count < configuration.maxConnections else { return false }
-                            count += 1
-                            return true
-                        }
-                        guard admitted else {
-                            logger.warning(
-                                "refused a connection from uid \(connection.caller.uid): \(configuration.maxConnections) connections are open already"
-                            )
+                        switch open.admit(connection.channel.channel, connection.caller) {
+                        case .admitted:
+                            tasks.addTask { await self.serve(connection) }
+                        case .refused(let error, let reply):
+                            let reason = error.parameters["reason"]?.stringValue ?? error.name
+                            logger.warning("refused a connection from uid \(connection.caller.uid): \(reason)")
+                            if reply {
+                                tasks.addTask { await self.refuse(connection, error) }
+                            } else {
+                                try? await connection.channel.channel.close()
+                            }
+                        case .stopping:
                             try? await connection.channel.channel.close()
-                            continue
-                        }
-                        tasks.addTask {
-                            await self.serve(connection)
-                            self.connections.withLock { $0 -= 1 }
                         }
                     }
                 }
@@ -129,19 +140,9 @@ public final class ControlSocketServer: Service, Sendable {
         let caller = connection.caller
         let channel = connection.channel.channel
         defer { open.closed(channel) }
-        guard open.opened(channel) else {
-            try? await channel.close()
-            return
-        }
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
-                func send(_ reply: VarlinkReply) async throws {
-                    let bytes = reply.jsonBytes
-                    var buffer = channel.allocator.buffer(capacity: bytes.count + 1)
-                    buffer.writeBytes(bytes)
-                    buffer.writeInteger(UInt8(0))
-                    try await outbound.write(buffer)
-                }
+                func send(_ reply: VarlinkReply) async throws { try await outbound.write(Self.frame(reply, channel.allocator)) }
                 func sendBuffer(_ buffer: ByteBuffer) async throws { try await outbound.write(buffer) }
                 do {
                     for try await frame in inbound {
@@ -180,6 +181,32 @@ public final class ControlSocketServer: Service, Sendable {
         } catch {
             logger.debug("connection of uid \(caller.uid) ended: \(error)")
         }
+    }
+
+    /// Tells a connection beyond a limit why it is closed. The error goes out at once, and
+    /// a client reads it as the reply to its first call; the connection closes once that
+    /// call has arrived (closing before would make the client's send fail, and it would never
+    /// read the reply), when the client hangs up, or after `refusalLinger`.
+    private func refuse(_ connection: Connection, _ error: VarlinkError) async {
+        let channel = connection.channel.channel
+        let linger = channel.eventLoop.scheduleTask(in: Self.refusalLinger) { channel.close(promise: nil) }
+        defer {
+            linger.cancel()
+            open.refused()
+        }
+        try? await connection.channel.executeThenClose { inbound, outbound in
+            try await outbound.write(Self.frame(VarlinkReply(error), channel.allocator))
+            for try await _ in inbound { return }
+        }
+    }
+
+    /// A reply as sent: its JSON and the NUL that ends it.
+    static func frame(_ reply: VarlinkReply, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        let bytes = reply.jsonBytes
+        var buffer = allocator.buffer(capacity: bytes.count + 1)
+        buffer.writeBytes(bytes)
+        buffer.writeInteger(UInt8(0))
+        return buffer
     }
 
     static func reply(for error: any Error) -> VarlinkReply {

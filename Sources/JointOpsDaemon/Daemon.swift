@@ -17,6 +17,18 @@ public enum Daemon {
         }
     }
 
+    /// Makes the folder `path` (and its parents) unless it exists; "" is the working folder.
+    private static func makeFolder(_ path: String, for setting: String) throws(DaemonError) {
+        guard !path.isEmpty else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw DaemonError(
+                "cannot make the folder \(path): \(DaemonError.reason(error)) — make it yourself for jointopsd's user, or set \(setting) to a folder that user may write in"
+            )
+        }
+    }
+
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
             throw DaemonError(
@@ -25,9 +37,8 @@ public enum Daemon {
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
         let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(
-            atPath: (configuration.socketPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
+        try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         // Migration and recovery of a large store can outlast the start timeout: ask for more.
@@ -43,9 +54,10 @@ public enum Daemon {
             } catch {
                 guard error.kind == .conflict else { throw error }
                 // Changed without a new version number: left out, like an invalid file.
-                let message = error.message
-                logger.error("\(message); workflow '\(id)' is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-                catalog.current[id] = nil
+                logger.error(
+                    "\(catalog.problem(error)); workflow '\(id)' is not loaded",
+                    metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                catalog.skip(id)
             }
         }
         guard !catalog.current.isEmpty else {
@@ -56,12 +68,19 @@ public enum Daemon {
             for problem in catalog.regionProblems(tree) {
                 logger.error("\(problem); the workflow is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
                 if let id = catalog.current.first(where: { problem.location.file == catalog.paths[$0.key] })?.key {
-                    catalog.current[id] = nil
+                    catalog.skip(id)
                 }
             }
             guard !catalog.current.isEmpty else {
                 throw DaemonError("no workflow in \(configuration.workflowsDirectory) names only known regions; fix the errors above")
             }
+        }
+        if catalog.skipped.isEmpty {
+            logger.info("\(catalog.summary) from \(configuration.workflowsDirectory)")
+        } else {
+            logger.error(
+                "\(catalog.summary) from \(configuration.workflowsDirectory); the errors above say why — fix them and reload (jointopsctl admin reload)",
+                metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
         }
         let recovery = try store.recover()
         logger.info(

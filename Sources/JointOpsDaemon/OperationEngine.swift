@@ -476,8 +476,11 @@ public actor OperationEngine {
     /// the engine is making progress (the watchdog pings only after this returns).
     public func status() -> String {
         let overdue = operations.values.reduce(0) { $0 + $1.escalations.count { $0.isOpen && $0.timer != nil } }
+        let skipped =
+            catalog.skipped.isEmpty
+            ? "" : ", \(catalog.skipped.count) invalid workflow file\(catalog.skipped.count == 1 ? "" : "s") skipped"
         return
-            "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")"
+            "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
     }
 
     /// Whether a transaction has been stuck for longer than `limit` (then the watchdog must not be fed).
@@ -526,8 +529,8 @@ public actor OperationEngine {
         do {
             try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: Self.now())
         } catch {
-            logger.error("reload failed: \(error.message)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(error.message)])])
+            logger.error("reload failed: \(fresh.problem(error))", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(fresh.problem(error))])])
         }
         catalog = fresh
         roster = rebound

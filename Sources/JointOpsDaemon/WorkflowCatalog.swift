@@ -1,5 +1,6 @@
 import Foundation
 import JointOpsCore
+import JointOpsStore
 import Logging
 
 /// The workflows loaded from the workflows directory: the current version of each by id.
@@ -12,36 +13,47 @@ public struct WorkflowCatalog: Sendable {
     public var diagnostics: [Diagnostic]
     /// The file each current workflow came from, by id.
     public var paths: [String: String] = [:]
+    /// Files left out because of an error in them (or a clash with another), in order.
+    public var skipped: [String] = []
 
-    /// Reads every .yaml/.yml file directly in `folder`. Invalid files are reported and left
+    /// Reads every .yaml/.yml file directly in `folder`, but hidden ones (a name starting with
+    /// '.', such as an editor's swap file). Invalid files are logged with their errors and left
     /// out; the daemon refuses to start only when none is valid.
     public static func load(from folder: String, logger: Logger) throws -> WorkflowCatalog {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
-                .sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+                !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml"))
+            }.sorted()
         } catch {
             throw DaemonError(
-                "cannot read the workflows directory \(folder): \(error.localizedDescription); create it or point --workflows at the folder with the workflow files"
+                "cannot read the workflows directory \(folder): \(DaemonError.reason(error)); create it or point --workflows at the folder with the workflow files"
             )
         }
         var catalog = WorkflowCatalog(current: [:], sources: [:], diagnostics: [])
         for name in names {
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-            guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-                catalog.diagnostics.append(Diagnostic(.error, at: SourceLocation(file: path, line: 1, column: 1), "cannot read the file"))
-                continue
+            let (source, problems) = read(path)
+            var diagnostics = problems
+            var workflow: Workflow?
+            if let source {
+                let result = WorkflowLoader.load(source: source, file: path)
+                diagnostics += result.diagnostics
+                workflow = result.workflow
             }
-            let result = WorkflowLoader.load(source: source, file: path)
-            catalog.diagnostics += result.diagnostics
-            for diagnostic in result.diagnostics { logger.warning("\(diagnostic)") }
-            guard let workflow = result.workflow else { continue }
-            if catalog.current[workflow.id] != nil {
-                let diagnostic = Diagnostic(
-                    .error, at: SourceLocation(file: path, line: 1, column: 1),
-                    "workflow id '\(workflow.id)' is defined twice; each workflow needs its own id")
-                catalog.diagnostics.append(diagnostic)
-                logger.warning("\(diagnostic)")
+            if let workflow, let first = catalog.paths[workflow.id] {
+                let place = keyLocation("workflow", in: catalog.sources[workflow.id]!, file: first)
+                diagnostics.append(
+                    Diagnostic(
+                        .error, at: keyLocation("workflow", in: source!, file: path),
+                        "workflow id '\(workflow.id)' is already taken by \(place) (which is loaded); give this one an id of its own"))
+            }
+            catalog.diagnostics += diagnostics
+            for diagnostic in diagnostics {
+                logger.log(level: diagnostic.severity == .error ? .error : .warning, "\(diagnostic)")
+            }
+            guard let workflow, !diagnostics.hasErrors else {
+                catalog.skipped.append(path)
                 continue
             }
             catalog.current[workflow.id] = workflow
@@ -49,11 +61,60 @@ public struct WorkflowCatalog: Sendable {
             catalog.paths[workflow.id] = path
         }
         guard !catalog.current.isEmpty else {
+            let errors = catalog.diagnostics.filter { $0.severity == .error }.map(\.description)
             throw DaemonError(
-                "no valid workflow in \(folder) (\(names.count) file\(names.count == 1 ? "" : "s") checked); fix the errors above (jointopsctl workflow validate \(folder))"
-            )
+                ([
+                    "no valid workflow in \(folder) (\(names.count) file\(names.count == 1 ? "" : "s") checked); fix these (jointopsctl workflow validate \(folder)):"
+                ]
+                    + errors).joined(separator: "\n"))
         }
         return catalog
+    }
+
+    /// A file's text, or why there is none (as a diagnostic at 1:1).
+    private static func read(_ path: String) -> (String?, [Diagnostic]) {
+        let start = SourceLocation(file: path, line: 1, column: 1)
+        let data: Data
+        do {
+            data = try readFile(path)
+        } catch {
+            return (nil, [Diagnostic(.error, at: start, "cannot read the file: \(error); make it readable for jointopsd's user")])
+        }
+        guard let source = String(data: data, encoding: .utf8) else {
+            return (nil, [Diagnostic(.error, at: start, "not UTF-8 text; save the file as UTF-8")])
+        }
+        return (source, [])
+    }
+
+    /// Where the top-level `key:` of a valid workflow's source is written (1:1 if nowhere).
+    static func keyLocation(_ key: String, in source: String, file: String) -> SourceLocation {
+        if let root = composeYAML(source, file: file, DiagnosticSink()),
+            let entry = YAMLMapping(root, file: file).entries.first(where: { $0.key == key })
+        {
+            return entry.keyLocation
+        }
+        return SourceLocation(file: file, line: 1, column: 1)
+    }
+
+    /// Leaves out the workflow `id` (its file is counted as skipped).
+    public mutating func skip(_ id: String) {
+        guard current.removeValue(forKey: id) != nil else { return }
+        sources[id] = nil
+        skipped.append(paths.removeValue(forKey: id) ?? id)
+    }
+
+    /// The store's refusal as a problem in a file: a workflow changed without a new version
+    /// number is reported at the `version:` line of its file.
+    public func problem(_ error: StoreError) -> String {
+        guard let id = error.workflow, let path = paths[id], let source = sources[id] else { return error.message }
+        return Diagnostic(.error, at: Self.keyLocation("version", in: source, file: path), error.message).description
+    }
+
+    /// "12 workflows loaded" and, if any were left out, how many files and which.
+    public var summary: String {
+        let loaded = "\(current.count) workflow\(current.count == 1 ? "" : "s") loaded"
+        guard !skipped.isEmpty else { return loaded }
+        return "\(loaded), \(skipped.count) invalid file\(skipped.count == 1 ? "" : "s") skipped (\(skipped.joined(separator: ", ")))"
     }
 }
 
@@ -71,4 +132,15 @@ extension WorkflowCatalog {
 public struct DaemonError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+
+    /// The system's words for why a file operation failed ("Permission denied"), rather than
+    /// Foundation's wrapping of them.
+    static func reason(_ error: any Error) -> String {
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        return error.localizedDescription
+    }
 }

@@ -588,6 +588,21 @@ package enum InterfaceDefinitions {
               # The daemon's watch_buffer: how many changes it fell behind.
               buffered: int
             )
+
+            # The daemon has as many connections open as it accepts from this caller, so it closes this
+            # one right after this reply (sent at once, and also the answer to the connection's first
+            # call). Close idle connections (a forgotten jointopsctl watch?) and try again, or ask an
+            # administrator to raise the limit in jointopsd.yaml.
+            error TooManyConnections (
+              # The setting that was reached: max_connections_per_user (this user's own connections;
+              # admins have no such limit), or max_connections (every user's; for a caller without the
+              # admin role, less admin_reserved_connections).
+              setting: string,
+              # How many connections that setting allows this caller.
+              limit: int,
+              # What happened and what to do, in words.
+              reason: string
+            )
             """#,
         "io.jointops.Units": #"""
             # jointops: the units the command center dispatches and the jurisdiction they serve.

@@ -209,10 +209,12 @@ public final class EventStore: Sendable {
                         arguments: [workflow.id, workflow.version])
                     if let existing {
                         guard existing == hash else {
-                            throw StoreError(
+                            var conflict = StoreError(
                                 .conflict,
                                 "workflow '\(workflow.id)' version \(workflow.version) is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
                             )
+                            conflict.workflow = workflow.id
+                            throw conflict
                         }
                         continue
                     }

@@ -16,6 +16,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
+    /// For a `.conflict` from `register`: the id of the workflow whose stored version differs.
+    public var workflow: String?
     public var description: String { message }
 
     public init(_ kind: Kind, _ message: String) {

@@ -50,6 +50,12 @@ struct JointOpsD: AsyncParsableCommand {
         } else if config != DaemonConfiguration.defaultFile {
             throw ValidationError("no configuration file at \(config)")
         }
+        for (flag, value) in [
+            ("--state-directory", stateDirectory), ("--socket", socket), ("--workflows", workflows), ("--regions", regions),
+            ("--units", units), ("--metrics-listen", metricsListen),
+        ] where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            throw ValidationError("\(flag) is empty; give it a value, or leave the flag out for the configuration file's or the default")
+        }
         if let stateDirectory { settings.stateDirectory = stateDirectory }
         if let socket { settings.socketPath = socket }
         if let workflows { settings.workflowsDirectory = workflows }

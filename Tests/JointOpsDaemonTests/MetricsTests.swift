@@ -184,7 +184,8 @@ import Testing
         let result = try Self.runDaemon([], configuration: "metrics_listen: 10.0.0.1:9464\n")
         #expect(result.status == 1)
         #expect(
-            result.output.contains("jointopsd.yaml: 'metrics_listen': metrics listen address '10.0.0.1:9464' is not a loopback address"),
+            result.output.contains(
+                "jointopsd.yaml:1:17: error: metrics_listen: metrics listen address '10.0.0.1:9464' is not a loopback address"),
             "\(result.output)")
     }
 

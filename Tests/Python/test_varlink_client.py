@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,22 +21,31 @@ DAEMON = ROOT / ".build" / "debug" / "jointopsd"
 
 @pytest.fixture()
 def daemon():
+    yield from running_daemon("")
+
+
+@pytest.fixture()
+def daemon_of_two_connections():
+    yield from running_daemon("max_connections: 2\n")
+
+
+def running_daemon(configuration):
     assert DAEMON.exists(), f"build the daemon first (swift build): {DAEMON} is missing"
     folder = Path(tempfile.mkdtemp(prefix="jointopsd-py-"))
-    socket = folder / "control.sock"
+    socket_path = folder / "control.sock"
     log = open(folder / "jointopsd.log", "w")
+    (folder / "jointopsd.yaml").write_text(configuration)
     process = subprocess.Popen(
-        [str(DAEMON), "--config", str(folder / "none.yaml"), "--state-directory", str(folder / "state"),
-         "--socket", str(socket), "--workflows", str(ROOT / "Workflows")],
+        [str(DAEMON), "--config", str(folder / "jointopsd.yaml"), "--state-directory", str(folder / "state"),
+         "--socket", str(socket_path), "--workflows", str(ROOT / "Workflows")],
         stdout=log, stderr=log)
-    (folder / "none.yaml").write_text("")
     deadline = time.time() + 10
-    while not socket.exists():
+    while not socket_path.exists():
         assert process.poll() is None, (folder / "jointopsd.log").read_text()
         assert time.time() < deadline, "jointopsd did not listen within 10 s"
         time.sleep(0.05)
     try:
-        yield f"unix:{socket}"
+        yield f"unix:{socket_path}"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -98,3 +108,24 @@ def test_the_command_line_client_calls_and_reports_errors(daemon):
     assert "org.varlink.service.InvalidParameter" in result.stdout + result.stderr
     info = subprocess.run([sys.executable, "-m", "varlink.cli", "info", daemon], capture_output=True, text=True, timeout=30)
     assert "io.jointops.Operations" in info.stdout
+
+
+def test_a_connection_beyond_the_limit_is_told_why(daemon_of_two_connections):
+    address = daemon_of_two_connections
+    held = []
+    for _ in range(2):
+        connection = socket.socket(socket.AF_UNIX)
+        connection.connect(address.removeprefix("unix:"))
+        held.append(connection)
+    time.sleep(0.2)
+    with pytest.raises(varlink.VarlinkError) as refused:
+        with varlink.Client(address=address) as client, client.open("io.jointops.Operations") as operations:
+            operations.Workflows()
+    assert refused.value.error() == "io.jointops.Operations.TooManyConnections"
+    assert refused.value.parameters()["limit"] == 2
+    assert "max_connections" in str(refused.value)
+    result = subprocess.run([sys.executable, "-m", "varlink.cli", "call", f"{address}/io.jointops.Operations.Workflows", "{}"],
+                            capture_output=True, text=True, timeout=30)
+    assert "TooManyConnections" in result.stdout + result.stderr
+    for connection in held:
+        connection.close()

@@ -97,13 +97,15 @@ package final class DiagnosticSink {
     package var errorCount: Int { diagnostics.count { $0.severity == .error } }
 }
 
-/// Parses YAML text into a node, or reports the syntax error where libyaml found it.
+/// Parses YAML text into a node, or reports the syntax error where libyaml found it. A file
+/// with no document (empty, or comments only) is an error saying `emptyHint`; with a nil
+/// `emptyHint` it is fine, and the result is nil with nothing reported.
 package func composeYAML(
-    _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String = "a workflow starts with 'workflow: ID'"
+    _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String? = "a workflow starts with 'workflow: ID'"
 ) -> YAMLValue? {
     do {
         guard let node = try Yams.compose(yaml: source) else {
-            sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)")
+            if let emptyHint { sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)") }
             return nil
         }
         return YAMLValue(node: node, location: location(of: node, file: file))

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@testable import JointOpsDaemon
+
+/// jointopsd.yaml: each mistake is reported at its place in the file (FILE:LINE:COLUMN) with
+/// what is wrong and how to fix it, all of them at once, and nothing is applied.
+@Suite struct ConfigurationTests {
+    /// A configuration file of its own in /tmp, removed when done.
+    final class ConfigurationFile {
+        let path: String
+        init(_ contents: Data) throws {
+            path = "/tmp/jointopsd-config-\(getpid())-\(UUID().uuidString.prefix(8)).yaml"
+            try contents.write(to: URL(fileURLWithPath: path))
+        }
+        convenience init(_ text: String) throws { try self.init(Data(text.utf8)) }
+        deinit { unlink(path) }
+    }
+
+    /// What applying `yaml` reports (nil: it was accepted), with the file's path.
+    static func problems(_ yaml: String) throws -> (path: String, problems: String?) {
+        let file = try ConfigurationFile(yaml)
+        var settings = DaemonConfiguration()
+        do {
+            try settings.apply(file: file.path)
+            return (file.path, nil)
+        } catch {
+            return (file.path, "\(error)")
+        }
+    }
+
+    @Test(arguments: [
+        ("socket: a: b\n", ":1:10: error: YAML syntax error: mapping values are not allowed"),
+        ("socket: x\nsocket: y\n", ":2:1: error: duplicate key 'socket' (first at line 1)"),
+        (
+            "watch_interval_ms: 99999999999999999999999\n",
+            ":1:20: error: watch_interval_ms is 99999999999999999999999, far outside 0…60000 milliseconds — set a value in that range, or remove the line for the default (50)"
+        ),
+        (
+            "state_directory: \"\"\n",
+            ":1:18: error: state_directory is empty — give the folder for jointops.sqlite, or remove the line for the default (/var/lib/jointops)"
+        ),
+        ("socket: ''\n", ":1:9: error: socket is empty — give the control socket's path"),
+        ("workflows:\n", ":1:11: error: workflows is empty"),
+        ("units: [a, b]\n", ":1:8: error: units must be the roster file, found a list"),
+        (
+            "groups: {bogus: x}\n",
+            ":1:10: error: unknown key 'bogus' in groups; the keys are: view, operate, admin, socket — groups names the group of each role"
+        ),
+        (
+            "groups: {view: ''}\n",
+            ":1:16: error: groups.view is empty — give a group name, or remove the line for the default (jointops-view)"
+        ),
+        ("groups: [a]\n", ":1:9: error: groups must map view, operate, admin and socket to group names, found a list"),
+        (
+            "max_message_bytes: 10\n",
+            ":1:20: error: max_message_bytes is 10, outside 1024…16777216 bytes (1 KiB to 16 MiB) — set a value in that range, or remove the line for the default (65536)"
+        ),
+        ("max_message_bytes: 99999999999\n", ":1:20: error: max_message_bytes is 99999999999, outside 1024…16777216 bytes"),
+        ("watch_buffer: lots\n", ":1:15: error: watch_buffer must be a whole number, 1…1048576 changes, found 'lots' — write digits only"),
+        ("watch_buffer: 1.5\n", ":1:15: error: watch_buffer must be a whole number"),
+        ("stalled_message_ms: 5\n", ":1:21: error: stalled_message_ms is 5, outside 100…3600000 milliseconds"),
+        ("commit_linger_us: -1\n", ":1:19: error: commit_linger_us is -1, outside 0…100000 microseconds"),
+        ("max_connections: 0\n", ":1:18: error: max_connections is 0, outside 1…16384 connections"),
+        (
+            "max_connections: 8\nadmin_reserved_connections: 8\n",
+            ":2:29: error: admin_reserved_connections is 8, but max_connections is 8; it must be less, or no caller without the admin role could connect — lower it to at most 7, or raise max_connections"
+        ),
+        (
+            "max_connections: 8\nmax_connections_per_user: 7\n",
+            ":2:27: error: max_connections_per_user is 7, more than callers without the admin role may have together (max_connections 8 less admin_reserved_connections 2) — lower it to at most 6"
+        ),
+        ("durability: fast\n", ":1:13: error: durability is 'fast'; it must be full or normal — "),
+        (
+            "max_conections: 3\n",
+            ":1:1: error: unknown setting 'max_conections'; did you mean 'max_connections'? — correct its name or remove it"
+        ),
+        ("- a\n", ":1:1: error: the configuration must be settings, one 'name: value' a line; found a list — "),
+        ("metrics_listen: 0.0.0.0:9464\n", ":1:17: error: metrics_listen: "),
+    ])
+    func eachMistakeIsReportedWhereItIsAndSaysHowToFixIt(yaml: String, expected: String) throws {
+        let (path, problems) = try Self.problems(yaml)
+        #expect(problems?.hasPrefix(path + expected) == true, "\(problems ?? "accepted")")
+    }
+
+    @Test func everyMistakeIsReportedAtOnceAndNothingIsApplied() throws {
+        let file = try ConfigurationFile("socket: /tmp/x.sock\nmax_message_bytes: 10\ngroups: {bogus: x}\nwatch_buffer: 0\n")
+        var settings = DaemonConfiguration()
+        #expect {
+            try settings.apply(file: file.path)
+        } throws: { error in
+            let lines = "\(error)".split(separator: "\n")
+            return lines.count == 3 && lines.allSatisfy { $0.hasPrefix(file.path + ":") }
+        }
+        #expect(settings.socketPath == DaemonConfiguration().socketPath)
+    }
+
+    @Test func theExampleConfigurationIsValid() throws {
+        var settings = DaemonConfiguration()
+        try settings.apply(file: DaemonHarness.root.appendingPathComponent("systemd/jointopsd.yaml").path)
+        #expect(settings.unitsFile == "/etc/jointops/units.yaml")
+    }
+
+    @Test func aFileWithOnlyCommentsKeepsEveryDefault() throws {
+        #expect(try Self.problems("# nothing set\n\n").problems == nil)
+        #expect(try Self.problems("").problems == nil)
+    }
+
+    @Test func theConnectionLimitsFollowMaxConnectionsUnlessSet() throws {
+        let defaults = DaemonConfiguration().connectionLimits
+        #expect(defaults == ConnectionLimits(total: 256, perUser: 64, adminReserve: 4))
+        var settings = DaemonConfiguration()
+        let small = try ConfigurationFile("max_connections: 8\n")
+        try settings.apply(file: small.path)
+        #expect(settings.connectionLimits == ConnectionLimits(total: 8, perUser: 2, adminReserve: 2))
+        let set = try ConfigurationFile("max_connections_per_user: 5\nadmin_reserved_connections: 0\nmax_connections: 10\n")
+        try settings.apply(file: set.path)
+        #expect(settings.connectionLimits == ConnectionLimits(total: 10, perUser: 5, adminReserve: 0))
+    }
+
+    @Test func aFileThatIsNotUTF8SaysSo() throws {
+        let file = try ConfigurationFile(Data([0x73, 0x6F, 0x63, 0x6B, 0x65, 0x74, 0x3A, 0x20, 0xFF, 0x0A]))
+        var settings = DaemonConfiguration()
+        #expect {
+            try settings.apply(file: file.path)
+        } throws: { error in
+            "\(error)" == "\(file.path):1:1: error: not UTF-8 text — save the configuration file as UTF-8"
+        }
+    }
+
+    @Test func jointopsdNamesTheFileOfAMistakeAndAnEmptyFlag() throws {
+        let file = try ConfigurationFile("max_connections: 10\nsocket: a: b\n")
+        let jointopsd = DaemonHarness.buildFolder.appendingPathComponent("jointopsd").path
+        func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: jointopsd)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        let syntax = try run(["--config", file.path])
+        #expect(syntax.status != 0)
+        #expect(syntax.output.contains("\(file.path):2:10: error: YAML syntax error"), "\(syntax.output)")
+        let empty = try run(["--config", "/dev/null", "--socket", ""])
+        #expect(empty.status != 0)
+        #expect(empty.output.contains("--socket is empty"), "\(empty.output)")
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// The workflows directory at start and on Reload: invalid files are logged as errors with
+/// their FILE:LINE:COLUMN problems and left out (the daemon starts with the valid ones),
+/// hidden files are not read at all.
+@Suite(.serialized) struct WorkflowLoadingTests {
+    static let armedResponse = DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml")
+
+    /// A workflows folder in /tmp with these files (text or bytes), removed when done.
+    final class WorkflowsFolder {
+        let url = URL(fileURLWithPath: "/tmp/jointops-workflows-\(getpid())-\(UUID().uuidString.prefix(6))")
+        init(_ files: [String: Data]) throws {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            for (name, contents) in files { try contents.write(to: url.appendingPathComponent(name)) }
+        }
+        func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+        deinit { try? FileManager.default.removeItem(at: url) }
+    }
+
+    static let armed = try! Data(contentsOf: armedResponse)
+    /// "workflow: café" in Latin-1.
+    static let latin1 = Data(Array("workflow: caf".utf8) + [0xE9, 0x0A])
+
+    /// The log's lines at error level.
+    static func errors(_ daemon: DaemonHarness) -> [Substring] {
+        daemon.log.split(separator: "\n").filter { $0.contains(" error jointopsd:") }
+    }
+
+    @Test func invalidFilesAreLoggedAsErrorsAndSkippedAndHiddenOnesAreNotRead() throws {
+        let folder = try WorkflowsFolder([
+            "armed-response.yaml": Self.armed, "copy.yaml": Self.armed, "latin1.yaml": Self.latin1,
+            ".hidden.yaml": Data("garbage: [\n".utf8), ".armed-response.yaml.swp.yml": Data("\u{0}\u{1}".utf8),
+        ])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        let errors = Self.errors(daemon)
+        #expect(
+            errors.contains { $0.hasSuffix("\(folder.path("latin1.yaml")):1:1: error: not UTF-8 text; save the file as UTF-8") },
+            "\(errors)")
+        #expect(
+            errors.contains {
+                $0.contains("\(folder.path("copy.yaml")):")
+                    && $0.contains("workflow id 'armed-response' is already taken by \(folder.path("armed-response.yaml")):")
+            }, "\(errors)")
+        #expect(
+            errors.contains {
+                $0.contains("1 workflow loaded, 2 invalid files skipped (\(folder.path("copy.yaml")), \(folder.path("latin1.yaml")))")
+            },
+            "\(errors)")
+        #expect(!daemon.log.contains(".hidden.yaml") && !daemon.log.contains(".swp"), "hidden files are not read")
+        // Reload, too, leaves hidden files alone: with the invalid ones gone it succeeds.
+        try FileManager.default.removeItem(atPath: folder.path("copy.yaml"))
+        try FileManager.default.removeItem(atPath: folder.path("latin1.yaml"))
+        let reload = try daemon.call("io.jointops.Admin.Reload")
+        #expect(reload.error == nil, "\(reload)")
+    }
+
+    @Test func aWorkflowChangedWithoutANewVersionIsRefusedAtItsVersionLine() throws {
+        let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        let text = String(decoding: Self.armed, as: UTF8.self)
+        try (text + "# changed\n").write(toFile: folder.path("armed-response.yaml"), atomically: true, encoding: .utf8)
+        let reload = try daemon.call("io.jointops.Admin.Reload")
+        #expect(reload.error == "io.jointops.Admin.ReloadFailed")
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("version:") }! + 1
+        let problems = items(reload.parameters["problems"]).compactMap(\.stringValue)
+        #expect(
+            problems
+                == [
+                    "\(folder.path("armed-response.yaml")):\(line):1: error: workflow 'armed-response' version 2 is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
+                ])
+    }
+
+    @Test func withNoValidWorkflowTheDaemonStopsAndSaysWhy() throws {
+        let folder = try WorkflowsFolder(["latin1.yaml": Self.latin1, ".hidden.yaml": Self.armed])
+        #expect {
+            _ = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        } throws: { error in
+            "\(error)".contains("no valid workflow in \(folder.url.path) (1 file checked)")
+                && "\(error)".contains("\(folder.path("latin1.yaml")):1:1: error: not UTF-8 text")
+        }
+    }
+}
