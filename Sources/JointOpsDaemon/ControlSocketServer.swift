@@ -147,9 +147,12 @@ public final class ControlSocketServer: Service, Sendable {
                 do {
                     for try await frame in inbound {
                         _ = open.busy(channel, true)
-                        let text = String(buffer: frame)
                         let call: VarlinkCall
                         do {
+                            // Refused rather than repaired: a replaced byte would change what was asked.
+                            guard let text = String(validating: frame.readableBytesView, as: UTF8.self) else {
+                                throw VarlinkError.invalidParameter("(message)", because: "not UTF-8 text; send JSON encoded as UTF-8")
+                            }
                             call = try VarlinkCall(json: text)
                         } catch {
                             try await send(Self.reply(for: error))
@@ -225,6 +228,10 @@ public final class ControlSocketServer: Service, Sendable {
         do {
             try service.authorize(call, caller)
             guard call.more else { throw VarlinkError.expectedMore }
+            guard !call.oneway else {
+                throw VarlinkError.invalidParameter(
+                    "oneway", because: "a watch is a stream of replies, and 'oneway' asks for none; leave it out")
+            }
             let q = try Parameters(call.parameters, known: ["operation", "region", "branch"])
             let filter = WatchFilter(
                 operation: try q.optionalString("operation"), region: try q.optionalString("region"), branch: try q.optionalString("branch")

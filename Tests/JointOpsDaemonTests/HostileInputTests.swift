@@ -20,6 +20,26 @@ import Testing
         #expect(try daemon.call("org.varlink.service.GetInfo").error == nil, "the daemon still answers")
     }
 
+    @Test func bytesThatAreNotUTF8AreRefusedNotRepaired() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-8")
+        let client = try daemon.client()
+        // A note whose text holds a byte that is not UTF-8 used to be stored with U+FFFD in its place.
+        try client.sendRaw(
+            Array(#"{"method": "io.jointops.Operations.Note", "parameters": {"id": "OP-8", "text": "bad "#.utf8) + [0xFF, 0xFE]
+                + Array(#""}}"#.utf8) + [0])
+        let reply = try client.receive()
+        #expect(reply.parameters["parameter"] == .string("(message)"), "\(reply)")
+        #expect(reply.parameters["description"]?.stringValue?.contains("not UTF-8") == true, "\(reply)")
+        let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-8")]).parameters["events"])
+            .filter { $0["kind"] == .string("noted") }
+        #expect(notes.isEmpty)
+        // A watch asked not to reply would stream regardless.
+        let oneway = try daemon.client()
+        try oneway.send(VarlinkCall(method: "io.jointops.Operations.Watch", more: true, oneway: true))
+        #expect(try oneway.receive().parameters["parameter"] == .string("oneway"))
+    }
+
     @Test func operationIDsAreLettersDigitsAndAFewMarks() throws {
         let daemon = try DaemonHarness(regions: nil)
         for bad in ["OP-\u{0}-x", "OP 1; drop", "E\u{1B}[31mRED", "OP-A\n", "-OP", String(repeating: "x", count: 65), "行动-1"] {
