@@ -117,6 +117,7 @@ check "systemd-analyze verify is clean" sh -c "! nsenter -t $PID1 -a systemd-ana
 exposure=$(ns systemd-analyze security --offline=yes /usr/local/lib/systemd/system/jointopsd.service 2>/dev/null | sed -n 's/.*Overall exposure level for jointopsd.service: \([0-9.]*\).*/\1/p')
 echo "exposure: $exposure" >>"$LOG"
 check "systemd-analyze security exposure ≤ 1.0 (is $exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.0) }'
+check "the service may open 65536 files (room for max_connections up to 16384)" sh -c "nsenter -t $PID1 -a systemctl show -p LimitNOFILE jointopsd.service | grep -qx LimitNOFILE=65536"
 
 # --- Socket activation, readiness, status ------------------------------------------------
 check "the socket starts" ns systemctl start jointopsd.socket
