@@ -195,6 +195,9 @@ struct Session {
         case "io.jointops.Units.UnitRefused":
             if !options.json { printError("refused: \(text("reason"))") }
             return ExitCode(Exit.refused)
+        case "io.jointops.Operations.TooManyConnections":
+            if !options.json { printError("jointopsctl: jointopsd turned the connection away: \(text("reason"))") }
+            return ExitCode(Exit.cannotConnect)
         case "io.jointops.Units.RegionsNotConfigured":
             if !options.json {
                 printError(

@@ -36,8 +36,10 @@ import Testing
         // jointopsctl shows it.
         let ctl = RoleMatrixTests.run(
             DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path, ["workflows", "--socket", daemon.socket])
-        #expect(ctl.status != 0)
-        #expect(ctl.output.contains("TooManyConnections") && ctl.output.contains("max_connections"), "\(ctl.output)")
+        #expect(ctl.status == 69)
+        #expect(
+            ctl.output.hasPrefix("jointopsctl: jointopsd turned the connection away: ") && ctl.output.contains("max_connections"),
+            "\(ctl.output)")
         // A slot given back is free again.
         held.removeFirst()
         #expect(try Self.admitted(daemon).call("io.jointops.Operations.Workflows").error == nil)
@@ -102,13 +104,16 @@ struct ConnectionLimitPerUserTests {
         #expect(first.allSatisfy { $0.watching }, "\(first.map(\.output))")
         let fourth = try Watcher(uid: 4101, socket: daemon.socket)
         #expect(!fourth.watching)
-        #expect(fourth.output.contains("TooManyConnections") && fourth.output.contains("max_connections_per_user"), "\(fourth.output)")
+        #expect(
+            fourth.output.contains("turned the connection away") && fourth.output.contains("max_connections_per_user"), "\(fourth.output)")
         // Another user takes the last slot callers without the admin role may have…
         let second = try Watcher(uid: 4102, socket: daemon.socket)
         #expect(second.watching, "\(second.output)")
         let third = try Watcher(uid: 4103, socket: daemon.socket)
         #expect(!third.watching)
-        #expect(third.output.contains("less admin_reserved_connections 2") && third.output.contains("\"limit\":4"), "\(third.output)")
+        #expect(
+            third.output.contains("has 4 connections open") && third.output.contains("less admin_reserved_connections 2"), "\(third.output)"
+        )
         // …but root still gets the two reserved ones, and no more.
         let root = try (0..<2).map { _ in try ConnectionLimitTests.admitted(daemon) }
         let beyond = try daemon.call("io.jointops.Operations.Workflows")
