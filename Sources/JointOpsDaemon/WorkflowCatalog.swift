@@ -22,9 +22,7 @@ public struct WorkflowCatalog: Sendable {
     public static func load(from folder: String, logger: Logger) throws -> WorkflowCatalog {
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
-                !$0.hasPrefix(".") && ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml"))
-            }.sorted()
+            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter(WorkflowLoader.isWorkflowFileName).sorted()
         } catch {
             throw DaemonError(
                 "cannot read the workflows directory \(folder): \(DaemonError.reason(error)); create it or point --workflows at the folder with the workflow files"
@@ -81,7 +79,7 @@ public struct WorkflowCatalog: Sendable {
             return (nil, [Diagnostic(.error, at: start, "cannot read the file: \(error); make it readable for jointopsd's user")])
         }
         guard let source = String(data: data, encoding: .utf8) else {
-            return (nil, [Diagnostic(.error, at: start, "not UTF-8 text; save the file as UTF-8")])
+            return (nil, [WorkflowLoader.notUTF8(file: path)])
         }
         return (source, [])
     }

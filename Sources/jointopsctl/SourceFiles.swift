@@ -4,7 +4,8 @@ import JointOpsCore
 
 /// Reading definition files for the authoring commands.
 enum SourceFiles {
-    /// The files named, and the .yaml/.yml files directly inside the folders named, sorted.
+    /// The files named, and the workflow files directly inside the folders named (.yaml and
+    /// .yml, hidden ones left out as the daemon leaves them out), sorted.
     static func workflowFiles(in paths: [String]) throws -> [String] {
         var files: [String] = []
         for path in paths {
@@ -15,13 +16,23 @@ enum SourceFiles {
             if isDirectory.boolValue {
                 let names = try FileManager.default.contentsOfDirectory(atPath: path)
                 let base = path.hasSuffix("/") ? path : path + "/"
-                files += names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { base + $0 }
+                files += names.filter(WorkflowLoader.isWorkflowFileName).sorted().map { base + $0 }
             } else {
                 files.append(path)
             }
         }
         if files.isEmpty { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
         return files
+    }
+
+    /// A workflow file's text, or the diagnostic that says why there is none.
+    static func readWorkflow(_ path: String) -> (source: String?, problem: Diagnostic?) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let start = SourceLocation(file: path, line: 1, column: 1)
+            return (nil, Diagnostic(.error, at: start, "cannot read the file: no such file or not readable"))
+        }
+        guard let text = String(data: data, encoding: .utf8) else { return (nil, WorkflowLoader.notUTF8(file: path)) }
+        return (text, nil)
     }
 
     static func read(_ path: String) throws -> String {

@@ -31,7 +31,12 @@ extension WorkflowCommand {
             var warnings = 0
             var ids: [String: String] = [:]
             for file in files {
-                let source = try SourceFiles.read(file)
+                let (read, problem) = SourceFiles.readWorkflow(file)
+                guard let source = read else {
+                    print(problem!)
+                    errors += 1
+                    continue
+                }
                 var result = WorkflowLoader.load(source: source, file: file)
                 if let tree, let workflow = result.workflow {
                     result.diagnostics += tree.dispatchProblems(in: workflow, source: source, file: file)

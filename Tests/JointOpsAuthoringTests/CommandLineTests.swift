@@ -65,6 +65,24 @@ import Testing
         #expect(broken.stdout.contains("armed-response.yaml:94:17: error: phase 'pursuit' dispatches branch 'traffic'"), "\(broken.stdout)")
     }
 
+    @Test func aFolderIsReadAsTheDaemonReadsIt() throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-validate-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(
+            at: Paths.root.appendingPathComponent("Workflows/armed-response.yaml"), to: folder.appendingPathComponent("armed-response.yaml")
+        )
+        // An editor's hidden backup is not a workflow; a file in another encoding is an error in its place.
+        try Data("workflow: [".utf8).write(to: folder.appendingPathComponent(".armed-response.yaml.swp.yaml"))
+        try Data([0x77, 0x6F, 0xFF, 0xFE, 0x0A]).write(to: folder.appendingPathComponent("latin1.yaml"))
+        let output = try ctl("workflow", "validate", "--quiet", folder.path)
+        #expect(output.status == 1)
+        #expect(
+            output.stdout
+                == "\(folder.path)/latin1.yaml:1:1: error: not UTF-8 text; save the file as UTF-8\n2 files checked: 1 error, 0 warnings\n",
+            "\(output.stdout)")
+    }
+
     @Test func validatingABrokenFilePrintsItsErrorsAndExitsOne() throws {
         let output = try ctl(
             "workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/invalid/unknown-key.yaml",

@@ -8,6 +8,18 @@ public enum WorkflowLoader {
         public var diagnostics: [Diagnostic]
     }
 
+    /// Whether a file in a workflows folder is a workflow: a .yaml or .yml file, but not a
+    /// hidden one (a name starting with '.', such as an editor's swap or backup file). The
+    /// daemon and `jointopsctl workflow validate` read a folder by the same rule.
+    public static func isWorkflowFileName(_ name: String) -> Bool {
+        !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
+    }
+
+    /// The diagnostic for a file whose bytes are not UTF-8 text.
+    public static func notUTF8(file: String) -> Diagnostic {
+        Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "not UTF-8 text; save the file as UTF-8")
+    }
+
     /// Parses and checks `source`; `file` is the path shown in diagnostics.
     public static func load(source: String, file: String) -> Result {
         let sink = DiagnosticSink()
