@@ -491,6 +491,14 @@ public actor OperationEngine {
     /// Re-reads the workflows directory; if every file is valid, stores the new versions and
     /// swaps the set at once (running operations keep the version they started with);
     /// otherwise nothing changes and the problems are the error.
+    /// Logs a reload that failed, and makes the error its caller gets: one problem a line
+    /// (a message of several lines is several problems).
+    private func reloadFailed(_ text: String) -> VarlinkError {
+        logger.error("reload failed: \(text)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+        return VarlinkError(
+            "io.jointops.Admin.ReloadFailed", ["problems": .array(text.split(separator: "\n").map { .string(String($0)) })])
+    }
+
     public func reload(from folder: String) throws(VarlinkError) -> JSONValue {
         // systemd is told around every reload, whichever way it was asked for.
         Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds)\nSTATUS=reloading workflows")
@@ -499,21 +507,14 @@ public actor OperationEngine {
         do {
             fresh = try WorkflowCatalog.load(from: folder, logger: logger)
         } catch {
-            logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
+            throw reloadFailed("\(error)")
         }
         var rebound = roster
         if let regionsPath, rebound != nil {
             do {
                 try rebound!.rebind(to: try UnitsSetup.tree(at: regionsPath))
-            } catch let error as DaemonError {
-                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-                throw VarlinkError(
-                    "io.jointops.Admin.ReloadFailed",
-                    ["problems": .array(error.description.split(separator: "\n").map { .string(String($0)) })])
             } catch {
-                logger.error("reload failed: \(error)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-                throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string("\(error)")])])
+                throw reloadFailed("\(error)")
             }
         }
         let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
@@ -529,8 +530,7 @@ public actor OperationEngine {
         do {
             try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: Self.now())
         } catch {
-            logger.error("reload failed: \(fresh.problem(error))", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
-            throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array([.string(fresh.problem(error))])])
+            throw reloadFailed(fresh.problem(error))
         }
         catalog = fresh
         roster = rebound

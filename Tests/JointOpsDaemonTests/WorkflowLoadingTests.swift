@@ -82,4 +82,17 @@ import Testing
                 && "\(error)".contains("\(folder.path("latin1.yaml")):1:1: error: not UTF-8 text")
         }
     }
+
+    @Test func aReloadThatFindsNoValidWorkflowListsEachProblemOnItsOwn() throws {
+        let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        try Self.latin1.write(to: folder.url.appendingPathComponent("armed-response.yaml"))
+        let reload = try daemon.call("io.jointops.Admin.Reload")
+        #expect(reload.error == "io.jointops.Admin.ReloadFailed")
+        let problems = items(reload.parameters["problems"]).compactMap(\.stringValue)
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.first?.hasPrefix("no valid workflow in \(folder.url.path) (1 file checked)") == true)
+        #expect(problems.last == "\(folder.path("armed-response.yaml")):1:1: error: not UTF-8 text; save the file as UTF-8")
+        #expect(try daemon.call("io.jointops.Operations.Workflows").error == nil, "the loaded workflows stay")
+    }
 }
