@@ -58,6 +58,11 @@ public struct WorkflowCatalog: Sendable {
             catalog.sources[workflow.id] = source
             catalog.paths[workflow.id] = path
         }
+        guard !names.isEmpty else {
+            throw DaemonError(
+                "no workflow file (.yaml or .yml) in \(folder); put the workflow definitions there (make install copies Workflows/) or point --workflows at their folder"
+            )
+        }
         guard !catalog.current.isEmpty else {
             let errors = catalog.diagnostics.filter { $0.severity == .error }.map(\.description)
             throw DaemonError(

@@ -13,6 +13,20 @@ struct List: ParsableCommand {
     @Flag(name: .long, help: "Include closed and cancelled operations.") var all = false
     @OptionGroup var connection: ConnectionOptions
 
+    /// What an empty list says: with filters, that none matches them (not that nothing is open).
+    static func noneMessage(filters parameters: [String: JSONValue], all: Bool) -> String {
+        let options = parameters.keys.sorted().compactMap { key -> String? in
+            switch parameters[key] {
+            case .string(let value)?: "--\(key) \(value)"
+            case .bool(true)? where key == "overdue": "--overdue"
+            default: nil
+            }
+        }
+        let more = all ? "" : " (--all includes closed and cancelled ones)"
+        guard !options.isEmpty else { return "no operations\(all ? "" : " open")" + more }
+        return "no operations\(all ? "" : " open") match \(options.joined(separator: " "))" + more
+    }
+
     func run() throws {
         var parameters: [String: JSONValue] = [:]
         for (key, value) in [("phase", phase), ("region", region), ("branch", branch), ("priority", priority)] {
@@ -23,7 +37,7 @@ struct List: ParsableCommand {
         let reply = try Session(options: connection).call("io.jointops.Operations.List", parameters)
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let operations = Render.array(reply["operations"])
-        guard !operations.isEmpty else { return print("no operations" + (all ? "" : " open (--all includes closed and cancelled ones)")) }
+        guard !operations.isEmpty else { return print(Self.noneMessage(filters: parameters, all: all)) }
         print(
             Render.table(
                 ["ID", "WORKFLOW", "PHASE", "REGION", "PRIORITY", "BRANCHES", "ESCALATIONS", "STARTED"],

@@ -229,4 +229,14 @@ import Testing
         #expect(typo.stderr.hasPrefix("refused: event 'asess' is not accepted in phase 'reported'"), "\(typo.stderr)")
         #expect(typo.stderr.contains("did you mean 'assess'?\n  phase: reported\n"), "\(typo.stderr)")
     }
+
+    @Test func anEmptyFilteredListSaysNoneMatchesNotThatNothingIsOpen() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-L")
+        let none = try CommandLineOutputTests.ctl(["list", "--region", "heping", "--overdue"], socket: daemon.socket)
+        #expect(none.status == 0)
+        #expect(none.stdout == "no operations open match --overdue --region heping (--all includes closed and cancelled ones)\n")
+        let ended = try CommandLineOutputTests.ctl(["list", "--all", "--phase", "closed"], socket: daemon.socket)
+        #expect(ended.stdout == "no operations match --phase closed\n")
+    }
 }

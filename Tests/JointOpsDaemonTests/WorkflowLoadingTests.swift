@@ -95,4 +95,13 @@ import Testing
         #expect(problems.last == "\(folder.path("armed-response.yaml")):1:1: error: not UTF-8 text; save the file as UTF-8")
         #expect(try daemon.call("io.jointops.Operations.Workflows").error == nil, "the loaded workflows stay")
     }
+
+    @Test func anEmptyWorkflowsFolderIsSaidToBeEmpty() throws {
+        let folder = try WorkflowsFolder([".hidden.yaml": Self.armed, "notes.txt": Data("x".utf8)])
+        #expect {
+            _ = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        } throws: { error in
+            "\(error)".contains("no workflow file (.yaml or .yml) in \(folder.url.path); put the workflow definitions there")
+        }
+    }
 }
