@@ -35,6 +35,18 @@ public actor OperationEngine {
     /// Replies to client request ids seen since start (older ones are read from the store).
     private var replies: [String: EventStore.ClientRequest] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
+    /// Timers whose firing the store could not record, by operation and key: how many
+    /// attempts have failed. Each is armed again, later and later, until one is stored.
+    private var timerRetries: [String: [TimerKey: Int]] = [:]
+
+    /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
+    private func forgetRetries(cancelledBy effects: [Effect], of id: String) {
+        for case .cancelTimer(let key) in effects { timerRetries[id]?[key] = nil }
+        if timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
+    }
+
+    /// Due timers that wait for the store to take them (for STATUS and the board).
+    public var timersAwaitingStore: Int { timerRetries.values.reduce(0) { $0 + $1.count } }
 
     public init(
         store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger,
@@ -130,10 +142,28 @@ public actor OperationEngine {
     }
 
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
+    /// A timer the store could not record (a full disk, say) is armed again — 1 s later, then
+    /// 2, 4 … up to 30 s — so a deadline that falls due during a storage fault still fires,
+    /// late and with its lateness recorded, once the store takes writes again.
     func fire(_ key: TimerKey, of id: String) async {
+        let retrying = timerRetries[id]?[key] != nil
         do {
             _ = try await execute(.timerFired(key), on: id, method: "timer", requestID: nil, caller: nil)
+            if retrying {
+                logger.notice("\(id): timer \(key) is recorded now, after the storage fault")
+                timerRetries[id]?[key] = nil
+                if timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
+            }
+        } catch  where error.name == "io.jointops.Operations.StorageFailure" {
+            let attempts = (timerRetries[id]?[key] ?? 0) + 1
+            timerRetries[id, default: [:]][key] = attempts
+            let delay = Int64(min(30_000, 1000 << min(attempts - 1, 5)))
+            await timers.arm(operation: id, key: key, due: Self.now() + delay)
+            logger.error(
+                "\(id): timer \(key) fell due but could not be recorded (\(error.parameters["message"]?.stringValue ?? "storage fault")); trying again in \(delay / 1000) s",
+                metadata: ["operation": "\(id)", "message_id": "\(JournalMessageID.storageFault)"])
         } catch {
+            if timerRetries[id]?.removeValue(forKey: key) != nil, timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
             logger.debug("timer \(key) of \(id) not applied: \(error)")
         }
     }
@@ -199,7 +229,10 @@ public actor OperationEngine {
             operations[state.id] = state
             metrics.operationChanged(from: before, to: state, events: transition.events)
             // No hop to the scheduler for a change that arms or cancels nothing (most of them).
-            if transition.effects.contains(where: \.touchesTimers) { await timers.apply(transition.effects, operation: state.id) }
+            if transition.effects.contains(where: \.touchesTimers) {
+                await timers.apply(transition.effects, operation: state.id)
+                if timerRetries[state.id] != nil { forgetRetries(cancelledBy: transition.effects, of: state.id) }
+            }
             hub.publish(state: state, events: transition.events, firstSequence: placed.changes[index], view: index == 0 ? firstView : nil)
             for (offset, record) in transition.events.enumerated() {
                 log(record, of: state, sequence: placed.changes[index] + Int64(offset))
@@ -479,8 +512,10 @@ public actor OperationEngine {
         let skipped =
             catalog.skipped.isEmpty
             ? "" : ", \(catalog.skipped.count) invalid workflow file\(catalog.skipped.count == 1 ? "" : "s") skipped"
+        let waiting = timersAwaitingStore
         return
-            "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
+            (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
+            + "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
     }
 
     /// Whether a transaction has been stuck for longer than `limit` (then the watchdog must not be fed).

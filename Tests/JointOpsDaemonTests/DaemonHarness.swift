@@ -25,7 +25,8 @@ final class DaemonHarness: @unchecked Sendable {
     /// `Regions/`); `regions: nil` runs without a jurisdiction (regions unchecked, no units).
     init(
         configuration: String = "", workflows: String? = nil, regions: String? = DaemonHarness.sampleRegions,
-        units: String? = DaemonHarness.sampleUnits, store: URL? = nil, fastAssessment: Bool = false, name: String = #function
+        units: String? = DaemonHarness.sampleUnits, store: URL? = nil, fastAssessment: Bool = false, stateDisk: String? = nil,
+        name: String = #function
     ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
@@ -33,6 +34,13 @@ final class DaemonHarness: @unchecked Sendable {
         chmod(folder.path, 0o755)
         let config = folder.appendingPathComponent("jointopsd.yaml")
         try configuration.write(to: config, atomically: true, encoding: .utf8)
+        if let stateDisk {
+            // The state directory on a tmpfs of that size, to fail its storage for real (root only).
+            let state = folder.appendingPathComponent("state")
+            try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
+            try Self.mount(["-t", "tmpfs", "-o", "size=\(stateDisk)", "tmpfs", state.path])
+            stateMounted = true
+        }
         if let store {
             // A database to start from (e.g. one an earlier release wrote).
             let state = folder.appendingPathComponent("state")
@@ -156,7 +164,27 @@ final class DaemonHarness: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        if stateMounted { try? Self.mount(["-u", folder.appendingPathComponent("state").path]) }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Whether the state directory is a tmpfs of this harness's (`stateDisk`).
+    private var stateMounted = false
+
+    /// Remounts the state directory's tmpfs with these options (`ro`, `rw`).
+    func remountState(_ options: String) throws {
+        try Self.mount(["-o", "remount,\(options)", folder.appendingPathComponent("state").path])
+    }
+
+    /// Runs mount(8), or umount(8) when the first argument is "-u".
+    private static func mount(_ arguments: [String]) throws {
+        let process = Process()
+        let unmount = arguments.first == "-u"
+        process.executableURL = URL(fileURLWithPath: unmount ? "/bin/umount" : "/bin/mount")
+        process.arguments = unmount ? Array(arguments.dropFirst()) : arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw HarnessError("\(unmount ? "umount" : "mount") \(arguments) failed") }
     }
 }
 

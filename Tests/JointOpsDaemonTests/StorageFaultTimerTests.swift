@@ -1,0 +1,45 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// A deadline that falls due while the store cannot write is not lost: jointopsd arms it
+/// again, later and later, and it fires — late, its lateness recorded — once the store
+/// takes writes again, without a restart. Mounting a small tmpfs needs root.
+@Suite(.serialized) struct StorageFaultTimerTests {
+    /// Writes zeros to `path` until the file system is full.
+    static func fillDisk(_ path: String) {
+        guard let file = fopen(path, "w") else { return }
+        defer { fclose(file) }
+        let block = [UInt8](repeating: 0, count: 64 * 1024)
+        while fwrite(block, 1, block.count, file) == block.count, fflush(file) == 0 {}
+    }
+
+    @Test(.enabled(if: getuid() == 0, "SKIPPED: mounting a small tmpfs for the state directory needs root"))
+    func aDeadlineDueDuringAStorageFaultFiresOnceTheStoreRecovers() throws {
+        // At durability normal the WAL is not written out ahead (at full it is, and a small
+        // disk's WAL would have room for this test's few commits even with the disk full).
+        let daemon = try DaemonHarness(configuration: "durability: normal\n", regions: nil, fastAssessment: true, stateDisk: "8m")
+        try daemon.startArmed("OP-FULL")  // its assessment falls due one second from now
+        let filler = daemon.folder.appendingPathComponent("state/filler").path
+        Self.fillDisk(filler)
+        usleep(2_500_000)
+        #expect(daemon.log.contains("OP-FULL: timer"), "\(daemon.log)")
+        #expect(daemon.log.contains("fell due but could not be recorded"), "\(daemon.log)")
+        unlink(filler)
+        func missed() throws -> [JSONValue] {
+            items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-FULL")]).parameters["events"])
+                .filter { $0["kind"] == .string("deadline_missed") }
+        }
+        var recorded: [JSONValue] = []
+        for _ in 0..<80 where recorded.isEmpty {
+            usleep(100_000)
+            recorded = (try? missed()) ?? []
+        }
+        #expect(recorded.count == 1, "the deadline fired once the store took writes again: \(daemon.log)")
+        #expect(recorded.first?["description"]?.stringValue?.contains("late") == true, "\(recorded)")
+        #expect(daemon.log.contains("is recorded now, after the storage fault"), "\(daemon.log)")
+        #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
+        daemon.stop()
+    }
+}
