@@ -122,6 +122,14 @@ import Testing
         #expect(state.timers.isEmpty)
     }
 
+    @Test func aDeadlineFiredLateAfterAnOutageIsMissedAtItsDueTime() throws {
+        var state = try inAction()
+        let due = try #require(state.timers.first { $0.key == patrolDeadline }?.due)
+        // The daemon was down: the timer fires ten minutes late.
+        _ = try state.handle(.timerFired(patrolDeadline), at: due + 600_000, actor: nil)
+        #expect(state.escalations.last?.openedAt == due, "late since the due time, not since the recovery")
+    }
+
     @Test func aMissedDeadlineClimbsItsLadderRungByRung() throws {
         var state = try inAction()
         let miss = try state.handle(.timerFired(patrolDeadline), at: .minutes(12), actor: nil)

@@ -55,8 +55,10 @@ extension OperationState {
         case .deadlineMissed(let key, let number, _):
             let due = timers.first { $0.key == key }?.due ?? at
             let deadline = workflow.deadlines[key.index]
+            // Missed at its due time, not when the miss was recorded: after an outage the two
+            // differ by the outage, and "late since" must not restart at the recovery.
             escalations.append(
-                Escalation(number: number, timer: key, reason: "deadline '\(deadline.id)' missed", openedAt: at, ladderBase: due))
+                Escalation(number: number, timer: key, reason: "deadline '\(deadline.id)' missed", openedAt: due, ladderBase: due))
             rescheduleLadder(number)
         case .escalated(let number, let rung, _):
             guard let i = escalationIndex(number), let key = escalations[i].timer else { break }
