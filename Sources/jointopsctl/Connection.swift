@@ -58,7 +58,11 @@ struct Session {
     /// with the same id, if the connection drops: the daemon applies them at most once.
     func call(_ method: String, _ parameters: [String: JSONValue], retrying: Bool = false) throws -> [String: JSONValue] {
         var parameters = parameters
-        if retrying, parameters["requestId"] == nil { parameters["requestId"] = .string(UUID().uuidString.lowercased()) }
+        if retrying, parameters["requestId"] == nil {
+            // JOINTOPS_REQUEST_ID repeats a command whose answer was lost (see connectionFailure).
+            let given = ProcessInfo.processInfo.environment["JOINTOPS_REQUEST_ID"].flatMap { $0.isEmpty ? nil : $0 }
+            parameters["requestId"] = .string(given ?? UUID().uuidString.lowercased())
+        }
         var attempts = 0
         while true {
             attempts += 1
@@ -69,7 +73,7 @@ struct Session {
             } catch VarlinkClient.Failure.disconnected where retrying && attempts < 2 {
                 continue
             } catch let failure as VarlinkClient.Failure {
-                throw connectionFailure(failure)
+                throw connectionFailure(failure, requestID: parameters["requestId"]?.stringValue)
             }
         }
     }
@@ -90,7 +94,9 @@ struct Session {
     /// the error object other errors print, named jointopsctl.CannotConnect (path, reason) or
     /// jointopsctl.Disconnected (path). A watch that loses the daemon is started again, so
     /// `watching` changes the advice: "run the command again" fits commands only.
-    func connectionFailure(_ failure: VarlinkClient.Failure, watching: Bool = false) -> any Error {
+    /// `requestID` is the id a command that changes state was sent with: whether it was
+    /// applied cannot be known, but repeating it with that id is safe.
+    func connectionFailure(_ failure: VarlinkClient.Failure, watching: Bool = false, requestID: String? = nil) -> any Error {
         let name: String
         let parameters: [String: JSONValue]
         let message: String
@@ -106,11 +112,19 @@ struct Session {
                 ?? "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
         case .disconnected:
             name = "jointopsctl.Disconnected"
-            parameters = ["path": .string(options.socketPath)]
-            message =
-                watching
-                ? "jointopsctl: jointopsd went away, so the watch stopped (it may be restarting); start it again once jointopsd is back (systemctl status jointopsd)."
-                : "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again (it is safe: the daemon applies a command at most once)."
+            var known: [String: JSONValue] = ["path": .string(options.socketPath)]
+            if let requestID { known["requestId"] = .string(requestID) }
+            parameters = known
+            if watching {
+                message =
+                    "jointopsctl: jointopsd went away, so the watch stopped (it may be restarting); start it again once jointopsd is back (systemctl status jointopsd)."
+            } else if let requestID {
+                // A new run would carry a new request id and could apply the command twice.
+                message =
+                    "jointopsctl: jointopsd closed the connection before answering (it may be restarting), so whether the command was applied is not known.\n  To finish it safely, run the same command again as JOINTOPS_REQUEST_ID=\(requestID) jointopsctl …: if it was applied, you get its result and nothing happens twice."
+            } else {
+                message = "jointopsctl: jointopsd closed the connection before answering; it may be restarting — run the command again."
+            }
         }
         if options.json { printJSONError(name, parameters) } else { printError(message) }
         return ExitCode(Exit.cannotConnect)

@@ -11,6 +11,10 @@ struct JointOpsCtl: AsyncParsableCommand {
             Authoring commands (workflow validate | graph | simulate) need no running daemon; the others talk to \
             jointopsd over its control socket (--socket, or $JOINTOPS_SOCKET).
 
+            A command that changes state carries a request id, and is sent again once with it if the connection \
+            drops: jointopsd applies it at most once. If the answer is lost anyway, jointopsctl prints the id; \
+            running the command again with JOINTOPS_REQUEST_ID set to it is then safe.
+
             Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed): the \
             operation's state does not allow it, or it names an event, step, branch, deadline or escalation the \
             operation does not have; or a unit command refused by the roster, or a backup that would replace a file; \

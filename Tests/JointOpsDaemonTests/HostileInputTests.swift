@@ -239,4 +239,58 @@ import Testing
         let ended = try CommandLineOutputTests.ctl(["list", "--all", "--phase", "closed"], socket: daemon.socket)
         #expect(ended.stdout == "no operations match --phase closed\n")
     }
+
+    /// A socket whose every connection is closed at once, as by a daemon killed mid-answer.
+    final class HangingUpSocket: @unchecked Sendable {
+        let path: String
+        private let descriptor: Int32
+
+        init(_ path: String) throws {
+            self.path = path
+            descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) } }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0, listen(descriptor, 8) == 0 else { throw HarnessError("cannot listen on \(path)") }
+            let listening = descriptor
+            Thread.detachNewThread {
+                while true {
+                    let connection = accept(listening, nil, nil)
+                    guard connection >= 0 else { return }
+                    var byte: UInt8 = 0
+                    _ = read(connection, &byte, 1)  // the call has begun to arrive: hang up on it
+                    close(connection)
+                }
+            }
+        }
+
+        deinit {
+            shutdown(descriptor, Int32(SHUT_RDWR))
+            close(descriptor)
+            unlink(path)
+        }
+    }
+
+    @Test func aLostAnswerSaysTheCommandMayHaveBeenAppliedAndHowToRepeatItSafely() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-LOST")
+        let hangingUp = try HangingUpSocket(daemon.folder.appendingPathComponent("gone.sock").path)
+        let lost = try CommandLineOutputTests.ctl(["note", "OP-LOST", "perimeter holding"], socket: hangingUp.path)
+        #expect(lost.status == 69)
+        #expect(lost.stderr.contains("whether the command was applied is not known"), "\(lost.stderr)")
+        let id = try #require(lost.stderr.split(separator: "JOINTOPS_REQUEST_ID=").last?.split(separator: " ").first.map(String.init))
+        #expect(id.count == 36, "a UUID: \(id)")
+        // Run twice with that id against the real daemon: applied once.
+        for _ in 0..<2 {
+            let again = try CommandLineOutputTests.ctl(
+                ["note", "OP-LOST", "perimeter holding"], socket: daemon.socket, environment: ["JOINTOPS_REQUEST_ID": id])
+            #expect(again.status == 0, "\(again.stderr)")
+        }
+        let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-LOST")]).parameters["events"])
+            .filter { $0["kind"] == .string("noted") }
+        #expect(notes.count == 1)
+    }
 }
