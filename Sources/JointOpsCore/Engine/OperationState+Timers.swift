@@ -44,6 +44,7 @@ extension OperationState {
         _ rung: Int, of number: Int, deadline: DeadlineDefinition, lateness: Int64, _ context: inout DecisionContext
     ) {
         guard rung >= 0, rung < deadline.ladder.count else { return }
+        let firedBefore = escalations.first { $0.number == number }?.rungsFired ?? 0
         emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness), &context)
         let key = escalations.first { $0.number == number }?.timer
         switch deadline.ladder[rung].action {
@@ -54,11 +55,39 @@ extension OperationState {
                     message:
                         "\(id): deadline '\(deadline.id)' missed\(key.map(instanceSuffix) ?? ""), escalation \(number) rung \(rung + 1)"))
         case .reinforce(let branch):
-            let definition = workflow.branches[branch]
-            emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
+            if let withheld = reinforcementWithheld(rung: rung, firedBefore: firedBefore, escalation: number, key: key, deadline: deadline)
+            {
+                emit(.noted(withheld), &context)
+                context.effects.append(.notify(audience: "command_center", message: "\(id): \(withheld)"))
+            } else {
+                let definition = workflow.branches[branch]
+                emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
+            }
         case .event(let event):
             if let target = try? target(of: event), hold == nil { enter(target, cause: .event(event), &context) }
         }
+    }
+
+    /// Why a `reinforce` rung sends no one this time, or nil: a ladder reinforces once. Not
+    /// again when the rung fires again (a re-escalation repeats the last rung every
+    /// `reescalate`), and not for a branch instance dispatched after an earlier miss of the
+    /// same deadline — a reinforcement's own deadline would otherwise reinforce it in turn,
+    /// and the chain would take every unit of that kind. Operators reinforce by hand.
+    private func reinforcementWithheld(
+        rung: Int, firedBefore: Int, escalation number: Int, key: TimerKey?, deadline: DeadlineDefinition
+    ) -> String? {
+        if rung < firedBefore {
+            return
+                "escalation \(number) of '\(deadline.id)': its reinforcement was sent when the rung first fired; no further one (reinforce by hand if needed)"
+        }
+        guard let key, key.instance >= 0, key.instance < branches.count else { return nil }
+        let instance = branches[key.instance]
+        let earlier = escalations.first {
+            $0.number != number && $0.timer?.kind == .deadline && $0.timer?.index == key.index && $0.openedAt <= instance.dispatchedAt
+        }
+        guard let earlier else { return nil }
+        return
+            "deadline '\(deadline.id)' missed by \(instance.name), which was sent after its earlier miss (escalation \(earlier.number)): no further automatic reinforcement (reinforce by hand if needed)"
     }
 
     private func instanceSuffix(_ key: TimerKey) -> String {
