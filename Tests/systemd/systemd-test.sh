@@ -187,6 +187,12 @@ echo "watchdog kill to ready again: $(($(date +%s) - start)) s (WatchdogSec=10s)
 check "NRestarts went up" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" -gt $restarts ]"
 check "it answers after the watchdog restart" ctl show OP-SD-1
 
+# --- The configuration file is what the service follows (the unit passes no path flags) ----
+ns cp -r /etc/jointops/workflows /etc/jointops/workflows-from-file
+ns sh -c "echo 'workflows: /etc/jointops/workflows-from-file' >> /etc/jointops/jointopsd.yaml"
+check "a restart with workflows: set in jointopsd.yaml loads that folder" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'workflows loaded from /etc/jointops/workflows-from-file'"
+check "it answers after that restart" ctl show OP-SD-1
+
 # --- A clean stop ---------------------------------------------------------------------
 check "systemctl stop is clean" ns systemctl stop jointopsd.service
 check "the stop ended with Result=success" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.service)\" = success ]"
