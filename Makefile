@@ -16,12 +16,12 @@ test-deps:
 	./scripts/install-test-deps.sh
 
 ## Installs what is missing, builds, and runs jointopsd in the foreground with its SQLite
-## state in $(JOINTOPS_HOME)/, the control socket beside it and Workflows/ loaded. Ctrl-C stops it.
+## state in $(JOINTOPS_HOME)/state/, the control socket in $(JOINTOPS_HOME)/ and Workflows/ loaded. Ctrl-C stops it.
 run: test-deps
 	$(SWIFT) build --product jointopsd
 	$(SWIFT) build --product jointopsctl
 	mkdir -p $(JOINTOPS_HOME)
-	@echo "jointopsd: state in $(JOINTOPS_HOME)/, socket $(JOINTOPS_HOME)/control.sock; in another terminal:"
+	@echo "jointopsd: state in $(JOINTOPS_HOME)/state/, socket $(JOINTOPS_HOME)/control.sock; in another terminal:"
 	@echo "  export PATH=$$PWD/.build/debug:\$$PATH JOINTOPS_SOCKET=$$PWD/$(JOINTOPS_HOME)/control.sock"
 	exec .build/debug/jointopsd --config /dev/null --state-directory $(JOINTOPS_HOME)/state \
 		--socket $(JOINTOPS_HOME)/control.sock --workflows Workflows --regions Regions/tianjin.yaml --units Regions/units.yaml

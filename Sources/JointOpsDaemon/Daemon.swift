@@ -56,7 +56,7 @@ public enum Daemon {
                 // Changed without a new version number: left out, like an invalid file.
                 logger.error(
                     "\(catalog.problem(error)); workflow '\(id)' is not loaded",
-                    metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                    metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
                 catalog.skip(id)
             }
         }
@@ -66,7 +66,7 @@ public enum Daemon {
         let roster = try UnitsSetup.roster(configuration, store: store, logger: logger)
         if let tree = roster?.tree {
             for problem in catalog.regionProblems(tree) {
-                logger.error("\(problem); the workflow is not loaded", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                logger.error("\(problem); the workflow is not loaded", metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
                 if let id = catalog.current.first(where: { problem.location.file == catalog.paths[$0.key] })?.key {
                     catalog.skip(id)
                 }
@@ -80,7 +80,7 @@ public enum Daemon {
         } else {
             logger.error(
                 "\(catalog.summary) from \(configuration.workflowsDirectory); the errors above say why — fix them and reload (jointopsctl admin reload)",
-                metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+                metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
         }
         let recovery = try store.recover()
         logger.info(

@@ -75,5 +75,7 @@ public enum JournalMessageID {
     public static let deadlineMissed = "f4c1a9e7b2d54c8e9a3f6b0d2e7c1a58"
     public static let escalation = "6a2d8e3f9b1c4e7a8d5f0c2b9e6a3d71"
     public static let reloadFailed = "c9e5b3a17d2f4e8b9c6a0d3f5e2b8a14"
+    /// At start, some workflow files were left out (jointopsd runs with the valid ones).
+    public static let workflowsSkipped = "06d045eb29834dcd901da3811214041e"
     public static let storageFault = "3e8f1d6b2a9c4f7e8b0d5a3c1f9e6b27"
 }

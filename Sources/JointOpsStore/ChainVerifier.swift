@@ -7,7 +7,7 @@ public struct ChainReport: Sendable, CustomStringConvertible {
     public var eventsChecked: Int
     /// The first sequence number where the chain breaks, and why; nil when it holds.
     public var firstBreak: (sequence: Int64, reason: String)?
-    /// The hash of the last event: publish it (the journal does) to detect truncation.
+    /// The hash of the last event: record it off the machine (`jointopsctl admin verify` prints it) to detect truncation.
     public var headHash: String
 
     public var isIntact: Bool { firstBreak == nil }
