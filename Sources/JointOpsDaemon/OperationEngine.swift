@@ -562,6 +562,11 @@ public actor OperationEngine {
         let changed = fresh.current.keys.sorted().filter { id in
             catalog.current[id].map { $0.version != fresh.current[id]!.version } ?? true
         }
+        let removed = catalog.current.keys.sorted().filter { fresh.current[$0] == nil }
+        // What changed, in words: v3 → v2 is a change too (a file put back), not a "new version".
+        let changes =
+            changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
+            + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }
         do {
             try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: Self.now())
         } catch {
@@ -570,11 +575,12 @@ public actor OperationEngine {
         catalog = fresh
         roster = rebound
         logger.notice(
-            "reloaded \(fresh.current.count) workflows from \(folder); new versions: \(changed.isEmpty ? "none" : changed.joined(separator: ", "))"
+            "reloaded \(fresh.current.count) workflows from \(folder); \(changes.isEmpty ? "nothing changed" : changes.joined(separator: "; "))"
         )
         return .object([
             "workflows": .array(fresh.current.values.sorted { $0.id < $1.id }.map { .string("\($0.id) v\($0.version)") }),
-            "changed": .array(changed.map(JSONValue.string)),
+            "changed": .array(changed.map(JSONValue.string)), "removed": .array(removed.map(JSONValue.string)),
+            "changes": .array(changes.map(JSONValue.string)),
         ])
     }
 

@@ -16,7 +16,8 @@ struct ReloadOnHangup: Service {
                 do {
                     _ = try await engine.reload(from: workflowsDirectory)
                 } catch {
-                    logger.error("SIGHUP reload failed: \(error)")
+                    // The reload logged its problems, one by one; the error repeats them as JSON.
+                    logger.error("SIGHUP reload failed; the workflows stay as they were (the problems are logged above)")
                 }
             }
         } onGracefulShutdown: {

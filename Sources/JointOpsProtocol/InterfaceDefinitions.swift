@@ -51,8 +51,13 @@ package enum InterfaceDefinitions {
             method Reload() -> (
               # Every loaded workflow as ID vVERSION.
               workflows: []string,
-              # The ids whose version is new with this reload.
-              changed: []string
+              # The ids added or whose version changed with this reload (a lower version too).
+              changed: []string,
+              # The ids no longer in the directory: their running operations keep their version, new
+              # ones cannot start.
+              removed: []string,
+              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)".
+              changes: []string
             )
 
             # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.

@@ -203,9 +203,9 @@ struct Admin: ParsableCommand {
         func run() throws {
             let reply = try Session(options: connection).call("io.jointops.Admin.Reload", [:])
             if connection.json { return print(JSONValue.object(reply).canonical) }
-            let changed = Render.array(reply["changed"]).compactMap(\.stringValue)
+            let changes = Render.array(reply["changes"]).compactMap(\.stringValue)
             print("reloaded: " + Render.array(reply["workflows"]).compactMap(\.stringValue).joined(separator: ", "))
-            print(changed.isEmpty ? "no new versions" : "new versions: " + changed.joined(separator: ", "))
+            print(changes.isEmpty ? "nothing changed" : changes.joined(separator: "\n"))
         }
     }
 

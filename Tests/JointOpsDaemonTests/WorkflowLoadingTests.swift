@@ -104,4 +104,23 @@ import Testing
             "\(error)".contains("no workflow file (.yaml or .yml) in \(folder.url.path); put the workflow definitions there")
         }
     }
+
+    @Test func aReloadSaysWhatItAddedChangedAndRemoved() throws {
+        let fraud = try Data(contentsOf: DaemonHarness.root.appendingPathComponent("Workflows/telecom-fraud.yaml"))
+        let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed, "telecom-fraud.yaml": fraud])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        unlink(folder.path("telecom-fraud.yaml"))
+        let older = String(decoding: Self.armed, as: UTF8.self).replacingOccurrences(of: "\nversion: 2 ", with: "\nversion: 1 ")
+        try older.write(toFile: folder.path("armed-response.yaml"), atomically: true, encoding: .utf8)
+        #expect(older != String(decoding: Self.armed, as: UTF8.self))
+        let reload = try daemon.call("io.jointops.Admin.Reload")
+        #expect(reload.error == nil, "\(reload)")
+        #expect(items(reload.parameters["removed"]) == [.string("telecom-fraud")])
+        #expect(
+            items(reload.parameters["changes"]).compactMap(\.stringValue) == [
+                "armed-response v2 → v1",
+                "telecom-fraud removed (its running operations keep their version; new ones cannot start)",
+            ])
+        #expect(daemon.log.contains("reloaded 1 workflows from \(folder.url.path); armed-response v2 → v1; telecom-fraud removed"))
+    }
 }
