@@ -433,15 +433,16 @@ public actor OperationEngine {
                 let deadline = state.workflow.deadlines[key.index]
                 let instance = key.instance >= 0 ? state.branches[key.instance] : nil
                 if let branch, instance.map({ state.workflow.branches[$0.definition].name }) != branch { continue }
+                var told: Set<String> = []
                 let alerted =
-                    ["command_center"]
+                    (["command_center"]
                     + deadline.ladder.prefix(escalation.rungsFired).compactMap { rung -> String? in
                         switch rung.action {
                         case .notify(let audience): audience
                         case .reinforce(let branch): "reinforcement: \(state.workflow.branches[branch].name)"
                         case .event(let event): "event: \(event)"
                         }
-                    }
+                    }).filter { told.insert($0).inserted }  // each once, in the order first told
                 rows.append(
                     (
                         escalation.openedAt,

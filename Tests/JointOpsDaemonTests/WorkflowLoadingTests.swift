@@ -123,4 +123,22 @@ import Testing
             ])
         #expect(daemon.log.contains("reloaded 1 workflows from \(folder.url.path); armed-response v2 → v1; telecom-fraud removed"))
     }
+
+    @Test func overdueNamesEveryoneAlertedOnce() throws {
+        // The assessment's first rung tells the command center, which every miss tells anyway.
+        let edited = String(decoding: Self.armed, as: UTF8.self)
+            .replacingOccurrences(of: "from: started\n    within: 2m", with: "from: started\n    within: 1s")
+            .replacingOccurrences(
+                of: "- {after: 0m, notify: duty_commander}\n  - id: perimeter",
+                with: "- {after: 0m, notify: command_center}\n  - id: perimeter")
+        let folder = try WorkflowsFolder(["armed-response.yaml": Data(edited.utf8)])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        try daemon.startArmed("OP-ONCE")
+        var rows: [JSONValue] = []
+        for _ in 0..<50 where rows.isEmpty {
+            usleep(100_000)
+            rows = items(try daemon.call("io.jointops.Operations.Overdue").parameters["overdue"])
+        }
+        #expect(rows.first?["alerted"] == .array([.string("command_center")]), "\(rows)")
+    }
 }
