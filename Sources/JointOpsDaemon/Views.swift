@@ -86,6 +86,12 @@ package enum Views {
                         json.string(kind)
                         json.key("name")
                         json.string(name)
+                        if let hold = state.hold, hold.clockPaused {
+                            json.key("paused")
+                            json.bool(true)
+                            json.key("remaining")
+                            json.int(max(0, timer.due.since(hold.since)))
+                        }
                     }
                 }
             }

@@ -135,9 +135,15 @@ package enum InterfaceDefinitions {
               name: string,
               # The branch instance a deadline belongs to, if any.
               instance: ?string,
+              # When it falls due; while the operation is on hold with its clock paused, the time it
+              # would have fallen due had the hold not come (it moves on by the hold's length at resume).
               due: string,
               # True once the deadline has been missed and its ladder is climbing.
-              escalating: bool
+              escalating: bool,
+              # Present (true) while the operation is on hold with its clock paused: the timer waits.
+              paused: ?bool,
+              # With paused: milliseconds that will be left on it when the operation resumes.
+              remaining: ?int
             )
 
             # A missed deadline climbing its ladder, or an escalation raised by hand.

@@ -209,7 +209,11 @@ enum Render {
                     timers.map { timer in
                         let name = "\(string(timer["kind"])) \(string(timer["name"]))"
                         let late = timer["escalating"] == .bool(true) ? red("LATE — escalating") : ""
-                        return [name, timer["instance"]?.stringValue ?? "operation", time(timer["due"]), late]
+                        // A paused clock (on hold): what is left, not a due time that may already read as past.
+                        let due =
+                            timer["paused"] == .bool(true)
+                            ? "paused — \(duration(((timer["remaining"]?.intValue ?? 0) + 999) / 1000)) left" : time(timer["due"])
+                        return [name, timer["instance"]?.stringValue ?? "operation", due, late]
                     }))
         }
         let escalations = array(operation["escalations"])

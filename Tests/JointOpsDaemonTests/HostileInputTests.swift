@@ -293,4 +293,28 @@ import Testing
             .filter { $0["kind"] == .string("noted") }
         #expect(notes.count == 1)
     }
+
+    @Test func aPausedDeadlineShowsWhatIsLeftNotAPastDueTime() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        let start = try daemon.call(
+            "io.jointops.Operations.Start",
+            [
+                "workflow": .string("telecom-fraud"), "region": .string("hexi"), "id": .string("OP-HOLD"),
+                "attributes": .object([
+                    "case_class": .string("criminal"), "fraud_type": .string("investment_scam"), "amount_yuan": .string("50000"),
+                ]),
+            ])
+        #expect(start.error == nil, "\(start)")
+        // telecom-fraud pauses its clock on hold: the hour to accept the case waits.
+        let held = try daemon.call("io.jointops.Operations.Hold", ["id": .string("OP-HOLD"), "reason": .string("victim unreachable")])
+        let acceptance = items(held.operation?["timers"]).first { $0["name"] == .string("acceptance") }
+        #expect(acceptance?["paused"] == .bool(true), "\(held)")
+        let left = acceptance?["remaining"]?.intValue ?? 0
+        #expect(left > 3_500_000 && left <= 3_600_000, "about an hour left: \(left) ms")
+        let shown = try CommandLineOutputTests.ctl(["show", "OP-HOLD"], socket: daemon.socket)
+        #expect(shown.stdout.contains("deadline acceptance  operation  paused — 1h00m left"), "\(shown.stdout)")
+        // Resumed, the timer has a due time again.
+        let resumed = try daemon.call("io.jointops.Operations.Resume", ["id": .string("OP-HOLD")])
+        #expect(items(resumed.operation?["timers"]).allSatisfy { $0["paused"] == nil })
+    }
 }
