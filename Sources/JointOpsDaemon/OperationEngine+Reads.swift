@@ -1,0 +1,123 @@
+import JointOpsCore
+import JointOpsProtocol
+import JointOpsStore
+
+/// The engine's read methods: one operation, a filtered list, the audit trail, what is
+/// overdue, the after-action report, the workflows, the chain's verification.
+extension OperationEngine {
+    public func show(_ id: String) throws(VarlinkError) -> JSONValue {
+        if let state = operations[id] { return .object(["operation": Views.operation(state)]) }
+        guard let state = try storeRead({ () throws(StoreError) in try store.operation(id) }) else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        return .object(["operation": Views.operation(state)])
+    }
+
+    public func list(_ filter: ListFilter) throws(VarlinkError) -> JSONValue {
+        let filter = try checked(filter)
+        var states = Array(operations.values)
+        if filter.includeEnded {
+            states = try storeRead({ () throws(StoreError) in try store.allOperations() }).map { operations[$0.id] ?? $0 }
+        }
+        let matching = states.filter(filter.matches).sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+        return .object(["operations": .array(matching.map(Views.summary))])
+    }
+
+    public func history(_ id: String) throws(VarlinkError) -> JSONValue {
+        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        if id == UnitChange.stream {
+            // The roster's own stream: each change with the unit it is about.
+            return .object([
+                "events": .array(
+                    stored.map { record in
+                        let unit = record.payload["unit"]?.stringValue ?? record.payload["id"]?.stringValue ?? "?"
+                        let detail = record.payload["to"]?.stringValue.map { " → \($0)" } ?? ""
+                        return Views.event(
+                            sequence: record.sequence, operationSequence: record.operationSequence, operation: record.operation,
+                            at: record.at, actor: record.actor, kind: record.kind, description: "\(record.kind) \(unit)\(detail)")
+                    })
+            ])
+        }
+        guard !stored.isEmpty else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
+        let state = operations[id] ?? (try? store.operation(id)) ?? nil
+        guard let workflow = state?.workflow else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
+        return .object(["events": .array(History.events(stored, workflow: workflow))])
+    }
+
+    /// Every open escalation of a missed deadline, the latest first.
+    public func overdue(region: String?, branch: String?) throws(VarlinkError) -> JSONValue {
+        let filter = try checked(ListFilter(region: region, branch: branch))
+        var rows: [(Instant, JSONValue)] = []
+        for state in operations.values where filter.matches(state) {
+            for escalation in state.escalations where escalation.isOpen {
+                guard let key = escalation.timer else { continue }
+                let deadline = state.workflow.deadlines[key.index]
+                let instance = key.instance >= 0 ? state.branches[key.instance] : nil
+                if let branch, instance.map({ state.workflow.branches[$0.definition].name }) != branch { continue }
+                var told: Set<String> = []
+                let alerted =
+                    (["command_center"]
+                    + deadline.ladder.prefix(escalation.rungsFired).compactMap { rung -> String? in
+                        switch rung.action {
+                        case .notify(let audience): audience
+                        case .reinforce(let branch): "reinforcement: \(state.workflow.branches[branch].name)"
+                        case .event(let event): "event: \(event)"
+                        }
+                    }).filter { told.insert($0).inserted }  // each once, in the order first told
+                rows.append(
+                    (
+                        escalation.openedAt,
+                        .object([
+                            "operation": .string(state.id), "workflow": .string(state.workflow.id), "region": .string(state.region),
+                            "priority": Views.optional(Views.priority(state)), "heldReason": Views.optional(state.hold?.reason),
+                            "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
+                            "instance": Views.optional(instance?.name), "missedAt": Views.time(escalation.openedAt),
+                            "escalation": .int(Int64(escalation.number)), "rungsFired": .int(Int64(escalation.rungsFired)),
+                            "alerted": .array(alerted.map(JSONValue.string)),
+                            "acknowledgedAt": escalation.acknowledgedAt.map(Views.time) ?? .null,
+                        ])
+                    ))
+            }
+        }
+        return .object(["overdue": .array(rows.sorted { $0.0 > $1.0 }.map(\.1))])
+    }
+
+    /// The after-action report: the operation, its deadlines planned against actual, its trail.
+    public func report(_ id: String) throws(VarlinkError) -> JSONValue {
+        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+        guard !stored.isEmpty, let state = operations[id] ?? ((try? store.operation(id)) ?? nil) else {
+            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        let workflow = state.workflow
+        let runs = OperationState.deadlineHistory(workflow, History.decode(stored, workflow: workflow))
+        let deadlines: [JSONValue] = runs.map { run in
+            let deadline = workflow.deadlines[run.deadline]
+            return .object([
+                "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
+                "instance": Views.optional(run.instance.map { state.branches[$0].name }), "armedAt": Views.time(run.armedAt),
+                "due": Views.time(run.due), "outcome": .string(run.outcome.rawValue), "settledAt": run.settledAt.map(Views.time) ?? .null,
+                "escalation": run.escalation.map { .int(Int64($0)) } ?? .null,
+            ])
+        }
+        return .object([
+            "operation": Views.operation(state), "deadlines": .array(deadlines),
+            "events": .array(History.events(stored, workflow: workflow)),
+        ])
+    }
+
+    public func workflows() -> JSONValue {
+        .object(["workflows": .array(catalog.current.values.sorted { $0.id < $1.id }.map(Views.workflow))])
+    }
+
+    public func verify() throws(VarlinkError) -> JSONValue {
+        let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
+        return .object([
+            "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),
+            "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null,
+            "reason": report.firstBreak.map { .string($0.reason) } ?? .null,
+        ])
+    }
+
+    /// Refuses a relative path (the daemon's working directory is `/` under systemd, not the
+    /// caller's) and, unless `overwrite`, a path where anything exists.
+}
