@@ -39,7 +39,9 @@ public struct ScenarioRunner {
         var firedRungs: [String] = []
         for entry in scenario.timeline {
             let at = start + entry.offset
-            fireDueTimers(until: at, &state, &report, &firedRungs, stamp, observe)
+            // Timers that did not catch up with the clock leave a state frozen in the past:
+            // nothing after can be checked.
+            guard fireDueTimers(until: at, for: entry, &state, &report, &firedRungs, stamp, observe) else { break }
             let where_ = "\(entry.location) (\(stamp(at)))"
             switch entry.action {
             case .command(let command, let refused):
@@ -70,15 +72,29 @@ public struct ScenarioRunner {
         return report
     }
 
+    /// How many timers may fire between two timeline entries before the run is stopped as a
+    /// loop: phase timers that fire each other, or a re-escalating ladder, could run forever.
+    static let timerFiringLimit = 10_000
+
+    /// Fires the timers due by `at` (the time of `entry`), in due order; false, with a failure
+    /// recorded, when `timerFiringLimit` of them fired and more are still due.
     private static func fireDueTimers(
-        until at: Instant, _ state: inout OperationState, _ report: inout Report, _ firedRungs: inout [String],
-        _ stamp: (Instant) -> String, _ observe: Observer?
-    ) {
-        // Bounded: a ladder has finitely many rungs, but a re-escalating one could run forever.
-        for _ in 0..<10_000 {
-            guard let next = state.runningTimers.min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
-                next.due <= at
-            else { return }
+        until at: Instant, for entry: Scenario.Entry, _ state: inout OperationState, _ report: inout Report,
+        _ firedRungs: inout [String], _ stamp: (Instant) -> String, _ observe: Observer?
+    ) -> Bool {
+        var fired = 0
+        var lastDue = at
+        while let next = state.runningTimers.min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
+            next.due <= at
+        {
+            guard fired < timerFiringLimit else {
+                report.failures.append(
+                    "\(entry.location): stopped after \(timerFiringLimit) timer firings at \(stamp(lastDue)): a timer loop? (timers that fire each other with no operator action between)"
+                )
+                return false
+            }
+            fired += 1
+            lastDue = next.due
             do {
                 let before = state
                 let transition = try state.handle(.timerFired(next.key), at: next.due, actor: nil)
@@ -87,9 +103,10 @@ public struct ScenarioRunner {
                 record(transition, in: state, stamp(next.due), &report)
             } catch {
                 report.failures.append("\(stamp(next.due)): timer \(next.key) was refused: \(error)")
-                return
+                return true
             }
         }
+        return true
     }
 
     private static func collectRungs(_ transition: Transition, _ state: OperationState, _ fired: inout [String]) {

@@ -102,6 +102,40 @@ enum Paths {
         #expect(report.lines.contains("T+00:16:00  escalation 1 rung 2 of on_scene: notify duty_commander"))
     }
 
+    /// Two phases whose timers fire each other: every second, forever, with nobody acting.
+    static let pingPong = """
+        workflow: ping-pong
+        version: 1
+        title: Ping pong
+        phases:
+          ping:
+            initial: true
+            on: {go: pong}
+            after: [{delay: 1s, event: go}]
+          pong:
+            on: {back: ping}
+            after: [{delay: 1s, event: back}]
+        close: {from: [ping, pong], dispositions: [resolved]}
+        """
+
+    @Test func aTimerLoopStopsTheRunAsAFailureInsteadOfPassing() throws {
+        let workflow = try #require(WorkflowLoader.load(source: Self.pingPong, file: "ping-pong.yaml").workflow)
+        let source = """
+            scenario: left alone
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1d, expect: {phase: ping}}
+            """
+        let (scenario, _) = ScenarioParser.parse(source: source, file: "alone.yaml")
+        let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
+        #expect(
+            report.failures == [
+                "alone.yaml:4:5: stopped after 10000 timer firings at T+02:46:40: a timer loop? (timers that fire each other with no operator action between)"
+            ])
+        let passed = report.passed
+        #expect(!passed)
+    }
+
     @Test func aScenarioWithAMistakeIsReportedWithItsPosition() {
         let source = """
             scenario: broken
