@@ -118,6 +118,12 @@ import Testing
         let graph = try ctl("workflow", "graph", "Workflows/armed-response.yaml", "--format", "dot")
         #expect(graph.status == 0)
         #expect(graph.stdout.hasPrefix("digraph \"armed-response\" {"))
+        // A phase's label is its lines joined with DOT's line break, not a literal backslash and n.
+        #expect(graph.stdout.contains(#"        "phase_reported" [label="reported\n接警 / Reported"];"#))
+        #expect(
+            graph.stdout.contains(
+                #"        "phase_responding" [label="responding\n先期处置 / Responding\ndispatch: public_order, swat, traffic"];"#))
+        #expect(!graph.stdout.contains(#"\\n"#))
         let dot = try #require(
             ["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "Graphviz is not installed: run scripts/install-test-deps.sh (make test does)")
