@@ -17,7 +17,7 @@ extension WorkflowCommand {
 
         func run() throws {
             let workflow = try SourceFiles.loadWorkflow(file)
-            let (parsed, diagnostics) = ScenarioParser.parse(source: try SourceFiles.read(scenario), file: scenario)
+            let (parsed, diagnostics) = ScenarioParser.parse(source: try SourceFiles.readOrExit(scenario), file: scenario)
             for diagnostic in diagnostics { printError(diagnostic.description) }
             guard let parsed else { throw ExitCode(1) }
             let report = ScenarioRunner.run(parsed, workflow: workflow)

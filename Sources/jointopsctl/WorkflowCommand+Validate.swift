@@ -22,16 +22,17 @@ extension WorkflowCommand {
             let files = try SourceFiles.workflowFiles(in: paths)
             var tree: JurisdictionTree?
             if let regions {
-                let loaded = JurisdictionLoader.load(source: try SourceFiles.read(regions), file: regions)
-                for diagnostic in loaded.diagnostics { print(diagnostic) }
-                guard let loadedTree = loaded.tree else { throw ExitCode(1) }
+                let (source, problem) = SourceFiles.readDefinition(regions)
+                let loaded = source.map { JurisdictionLoader.load(source: $0, file: regions) }
+                for diagnostic in [problem].compactMap({ $0 }) + (loaded?.diagnostics ?? []) { print(diagnostic) }
+                guard let loadedTree = loaded?.tree else { throw ExitCode(1) }
                 tree = loadedTree
             }
             var errors = 0
             var warnings = 0
             var ids: [String: String] = [:]
             for file in files {
-                let (read, problem) = SourceFiles.readWorkflow(file)
+                let (read, problem) = SourceFiles.readDefinition(file)
                 guard let source = read else {
                     print(problem!)
                     errors += 1

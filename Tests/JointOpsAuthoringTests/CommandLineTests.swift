@@ -133,6 +133,24 @@ import Testing
         #expect(rendered.stderr == "")
     }
 
+    @Test func graphAndSimulateReportAFileThatIsNotUTF8AtItsFirstLine() throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-utf8-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let latin1 = folder.appendingPathComponent("latin1.yaml").path
+        try Data([0x77, 0x6F, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        let minimal = "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"
+        for arguments in [
+            ["workflow", "graph", latin1], ["workflow", "simulate", latin1, "--scenario", minimal],
+            ["workflow", "simulate", minimal, "--scenario", latin1],
+        ] {
+            let output = try Self.run(Self.executable, arguments)
+            #expect(output.status == 1, "\(arguments)")
+            #expect(output.stderr == "\(latin1):1:1: error: not UTF-8 text; save the file as UTF-8\n", "\(arguments)")
+            #expect(output.stdout == "")
+        }
+    }
+
     @Test func theMermaidGraphIsAStateDiagram() throws {
         let graph = try ctl("workflow", "graph", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
         #expect(graph.status == 0)
