@@ -98,14 +98,23 @@ import Testing
         #expect(output.stderr == "")
     }
 
-    @Test func twoWorkflowsWithOneIdAreRefused() throws {
-        let output = try ctl(
-            "workflow", "validate", "--quiet", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml",
-            "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+    @Test func twoWorkflowsWithOneIdAreRefusedWhereTheSecondSaysItsId() throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-ids-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let minimal = try String(
+            contentsOf: Paths.root.appendingPathComponent("Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"), encoding: .utf8)
+        try minimal.write(to: folder.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try ("# a copy\n\n" + minimal).write(to: folder.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        let output = try ctl("workflow", "validate", folder.path)
         #expect(output.status == 1)
         #expect(
-            output.stdout.contains(
-                "error: workflow id 'street-robbery' is also defined in Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"))
+            output.stdout == """
+                \(folder.path)/a.yaml: ok (street-robbery v1)
+                \(folder.path)/b.yaml:3:1: error: workflow id 'street-robbery' is also defined at \(folder.path)/a.yaml:1:1; give this one an id of its own
+                2 files checked: 1 error, 0 warnings
+
+                """)
     }
 
     @Test func aMissingPathIsAClearError() throws {

@@ -20,6 +20,17 @@ public enum WorkflowLoader {
         Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "not UTF-8 text; save the file as UTF-8")
     }
 
+    /// Where the top-level `key:` of a workflow's source is written (1:1 if nowhere), for a
+    /// problem that concerns the whole file, such as an id another file also has.
+    public static func keyLocation(_ key: String, in source: String, file: String) -> SourceLocation {
+        if let root = composeYAML(source, file: file, DiagnosticSink()),
+            let entry = YAMLMapping(root, file: file).entries.first(where: { $0.key == key })
+        {
+            return entry.keyLocation
+        }
+        return SourceLocation(file: file, line: 1, column: 1)
+    }
+
     /// Parses and checks `source`; `file` is the path shown in diagnostics.
     public static func load(source: String, file: String) -> Result {
         let sink = DiagnosticSink()
