@@ -8,6 +8,10 @@ public struct ScenarioRunner {
         public var lines: [String] = []
         public var failures: [String] = []
         public var passed: Bool { failures.isEmpty }
+        /// The first command refused when the scenario did not expect it (or not for that
+        /// reason): its entry, and its failure's index in `failures`. The failures after it
+        /// may only follow from it, the operation being no longer where the scenario assumes.
+        public var firstRefusal: (location: SourceLocation, failure: Int)?
         /// The operation as it stood at the end (nil if it could not start).
         public var finalState: OperationState?
         /// Every event, in order, for replay checks.
@@ -17,14 +21,13 @@ public struct ScenarioRunner {
     /// Called with each accepted command's state before (nil at start), state after, and transition.
     public typealias Observer = (OperationState?, OperationState, Transition) -> Void
 
+    /// Runs `scenario`, which should have been read for `workflow`
+    /// (`ScenarioParser.parse(source:file:workflow:)`): that checks it is for this workflow
+    /// and names only what the workflow has.
     public static func run(_ scenario: Scenario, workflow: Workflow, observe: Observer? = nil) -> Report {
         var report = Report()
         let start = scenario.startAt
         func stamp(_ at: Instant) -> String { "T+" + clock(at.since(start)) }
-        if let expected = scenario.workflow, expected != workflow.id {
-            report.failures.append("scenario '\(scenario.name)' is for workflow '\(expected)', not '\(workflow.id)'")
-            return report
-        }
         var state: OperationState
         do {
             let (started, transition) = try OperationState.start(
@@ -56,11 +59,11 @@ public struct ScenarioRunner {
                     }
                 } catch {
                     report.lines.append("\(stamp(at))  \(command.name) refused: \(error)")
-                    if let refused, !error.description.contains(refused) {
-                        report.failures.append("\(where_): '\(command.name)' was refused, but not for '\(refused)':\n    actual: \(error)")
-                    } else if refused == nil {
-                        report.failures.append("\(where_): '\(command.name)' was refused: \(error)")
-                    }
+                    guard refused.map({ !error.description.contains($0) }) ?? true else { continue }
+                    if report.firstRefusal == nil { report.firstRefusal = (entry.location, report.failures.count) }
+                    report.failures.append(
+                        refused.map { "\(where_): '\(command.name)' was refused, but not for '\($0)':\n    actual: \(error)" }
+                            ?? "\(where_): '\(command.name)' was refused: \(error)")
                 }
             case .expect(let expectation):
                 let problems = check(expectation, state, firedRungs)

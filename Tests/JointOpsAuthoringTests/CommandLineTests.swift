@@ -181,6 +181,25 @@ import Testing
         #expect(output.stdout.contains("passed: "))
     }
 
+    @Test func theSummarySaysHowManyFailuresFollowedTheFirstRefusal() throws {
+        let scenario = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-refused-\(getpid()).yaml")
+        try """
+        scenario: dispatches before assessing
+        start: {id: OP-1, region: hexi, attributes: {priority: P3}}
+        timeline:
+          - {at: 1m, fire: dispatch}
+          - {at: 2m, expect: {phase: in_action}}
+          - {at: 3m, expect: {steps: {patrol: dispatched}}}
+        """.write(to: scenario, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: scenario) }
+        let output = try ctl("workflow", "simulate", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "--scenario", scenario.path)
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("FAILED \(scenario.path):4:5 (T+00:01:00): 'fire' was refused: "))
+        #expect(
+            output.stdout.hasSuffix(
+                "failed: 3 expectations not met; the 2 after the first refused command (\(scenario.path):4:5) may only follow from it\n"))
+    }
+
     @Test func aFailingScenarioExitsOneShowingExpectedAndActual() throws {
         let scenario = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-failing-\(getpid()).yaml")
         try """
