@@ -98,6 +98,15 @@ import Testing
         #expect(output.stderr == "")
     }
 
+    @Test func warningsArePrintedButDoNotFailValidation() throws {
+        let output = try ctl("workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/warnings/never-dispatched.yaml")
+        #expect(output.status == 0)
+        #expect(
+            output.stdout.hasPrefix(
+                "Tests/JointOpsCoreTests/Fixtures/warnings/never-dispatched.yaml:47:3: warning: branch 'traffic' is never dispatched"))
+        #expect(output.stdout.hasSuffix("\n1 file checked: 0 errors, 1 warning\n"))
+    }
+
     @Test func twoWorkflowsWithOneIdAreRefusedWhereTheSecondSaysItsId() throws {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-ids-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

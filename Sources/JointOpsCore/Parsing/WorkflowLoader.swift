@@ -43,7 +43,10 @@ public enum WorkflowLoader {
         if let draft, sink.errorCount == 0 {
             let compiled = draft.build()
             WorkflowAnalyzer(workflow: compiled, sourceMap: draft.sourceMap, sink: sink).run()
-            if sink.errorCount == 0 { workflow = compiled }
+            if sink.errorCount == 0 {
+                WorkflowWarnings(workflow: compiled, sourceMap: draft.sourceMap, sink: sink).run()
+                workflow = compiled
+            }
         }
         return Result(workflow: workflow, diagnostics: sink.diagnostics.sortedByLocation)
     }
@@ -53,6 +56,8 @@ public enum WorkflowLoader {
 struct SourceMap {
     var root: SourceLocation
     var phases: [SourceLocation] = []
+    /// Each parsed branch's name, and its steps' names.
+    var branches: [SourceLocation] = []
     var steps: [[SourceLocation]] = []
     var joins: [[SourceLocation]] = []
     var joinBranches: [[[SourceLocation]]] = []

@@ -16,6 +16,7 @@ extension WorkflowParser {
             var locations: [SourceLocation] = []
             if let branch = parseBranch(name, entry.value, names: stepNames[declared], &locations) {
                 result.append(branch)
+                sourceMap.branches.append(entry.keyLocation)
                 sourceMap.steps.append(locations)
             }
         }
