@@ -3,18 +3,26 @@ import Yams
 
 /// Reads a scenario file, reporting problems as `FILE:LINE:COLUMN` diagnostics.
 public enum ScenarioParser {
-    public static func parse(source: String, file: String) -> (Scenario?, [Diagnostic]) {
+    /// With `workflow`, what the scenario names (its workflow id, start attributes, and the
+    /// phases, branches, steps and deadlines it expects) is checked against that workflow too.
+    public static func parse(source: String, file: String, workflow: Workflow? = nil) -> (Scenario?, [Diagnostic]) {
         let sink = DiagnosticSink()
         let read = ScalarReaders(sink: sink)
         guard let root = composeYAML(source, file: file, sink), let top = read.mapping(root, "a scenario file") else {
             return (nil, sink.diagnostics)
         }
+        if top["scenario"] == nil, let phases = top.entries.first(where: { $0.key == "phases" }) {
+            sink.error(phases.keyLocation, "this looks like a workflow file (it has 'phases'); pass a scenario file to --scenario")
+            return (nil, sink.diagnostics)
+        }
+        let names = workflow.map { ScenarioNames(workflow: $0, read: read, sink: sink) }
         top.check(
             allowed: ["scenario", "workflow", "start", "timeline"], required: ["scenario", "start", "timeline"], in: "the scenario", sink)
         var scenario = Scenario(
             name: top["scenario"].flatMap { read.string($0, "'scenario'") } ?? "",
             workflow: top["workflow"].flatMap { read.string($0, "'workflow'") },
             operationID: "OP-1", region: "", startAt: Scenario.defaultStart, attributes: [:], timeline: [])
+        if let value = top["workflow"] { names?.workflowID(value) }
         if let startValue = top["start"], let start = read.mapping(startValue, "'start'") {
             start.check(allowed: ["id", "region", "at", "attributes"], required: ["id", "region"], in: "'start'", sink)
             scenario.operationID = start["id"].flatMap { read.string($0, "'id'") } ?? "OP-1"
@@ -26,15 +34,16 @@ public enum ScenarioParser {
                     sink.error(atValue.textLocation, "'at' must be a time like 2026-11-29T08:00:00+08:00; found '\(text)'")
                 }
             }
-            if let attributesValue = start["attributes"], let attributes = read.mapping(attributesValue, "'attributes'") {
-                for entry in attributes.entries {
-                    scenario.attributes[entry.key] = entry.value.scalar?.string ?? read.string(entry.value, "attribute '\(entry.key)'")
-                }
+            let attributes = start["attributes"].flatMap { read.mapping($0, "'attributes'") }
+            for entry in attributes?.entries ?? [] {
+                scenario.attributes[entry.key] = entry.value.scalar?.string ?? read.string(entry.value, "attribute '\(entry.key)'")
             }
+            // (Attributes that are not a mapping were reported as such.)
+            if start["attributes"] == nil || attributes != nil { names?.startAttributes(attributes, start: startValue) }
         }
         var previous: Int64 = 0
         for item in top["timeline"].flatMap({ read.list($0, "'timeline'") }) ?? [] {
-            guard let entry = EntryReader(read: read, sink: sink).entry(item) else { continue }
+            guard let entry = EntryReader(read: read, sink: sink, names: names).entry(item) else { continue }
             if entry.offset < previous {
                 sink.error(
                     entry.location,
@@ -44,6 +53,16 @@ public enum ScenarioParser {
             previous = max(previous, entry.offset)
             scenario.timeline.append(entry)
         }
+        // What else the engine refuses at the start (the operation id, the region) is said at 'start'.
+        if let workflow, sink.errorCount == 0, let startValue = top["start"] {
+            do {
+                _ = try OperationState.start(
+                    workflow, id: scenario.operationID, region: scenario.region, attributes: scenario.attributes, at: scenario.startAt,
+                    actor: nil)
+            } catch {
+                sink.error(startValue.location, "the operation cannot start: \(error.reason)")
+            }
+        }
         return (sink.errorCount == 0 ? scenario : nil, sink.diagnostics.sortedByLocation)
     }
 }
@@ -52,6 +71,8 @@ public enum ScenarioParser {
 private struct EntryReader {
     let read: ScalarReaders
     let sink: DiagnosticSink
+    /// The workflow's names, when the scenario is read for one.
+    let names: ScenarioNames?
 
     static let commands = [
         "fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "cancel", "close",
@@ -127,15 +148,28 @@ private struct EntryReader {
         guard let fields = read.mapping(value, "'expect'") else { return nil }
         fields.check(allowed: ["phase", "steps", "statuses", "escalations", "held"], in: "'expect'", sink)
         var expectation = Scenario.Expectation()
-        expectation.phase = fields["phase"].flatMap { read.string($0, "'phase'") }
-        for (key, target) in [("steps", \Scenario.Expectation.steps), ("statuses", \.statuses)] {
-            guard let mappingValue = fields[key], let mapping = read.mapping(mappingValue, "'\(key)'") else { continue }
-            expectation[keyPath: target] = mapping.entries.compactMap { entry in
-                read.string(entry.value, "'\(entry.key)'").map { (entry.key, $0) }
-            }
+        if let value = fields["phase"], let phase = read.string(value, "'phase'") {
+            names?.phase(value, phase)
+            expectation.phase = phase
+        }
+        for entry in fields["steps"].flatMap({ read.mapping($0, "'steps'") })?.entries ?? [] {
+            let branch = names?.branch(entry.key, at: entry.keyLocation)
+            guard let step = read.string(entry.value, "the step of '\(entry.key)'") else { continue }
+            if let branch { names?.step(entry.value, step, of: branch) }
+            expectation.steps.append((entry.key, step))
+        }
+        for entry in fields["statuses"].flatMap({ read.mapping($0, "'statuses'") })?.entries ?? [] {
+            _ = names?.branch(entry.key, at: entry.keyLocation)
+            let statuses = BranchStatus.allCases.map(\.rawValue)
+            guard let status = read.choice(entry.value, "the status of '\(entry.key)'", statuses) else { continue }
+            expectation.statuses.append((entry.key, status))
         }
         if let escalations = fields["escalations"] {
-            expectation.escalations = (read.list(escalations, "'escalations'") ?? []).compactMap { read.string($0, "an escalation") }
+            expectation.escalations = (read.list(escalations, "'escalations'") ?? []).compactMap { item in
+                let text = read.string(item, "an escalation")
+                if let text { names?.escalation(item, text) }
+                return text
+            }
         }
         expectation.held = fields["held"].flatMap { read.bool($0, "'held'") }
         return expectation

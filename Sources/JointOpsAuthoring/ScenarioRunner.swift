@@ -8,6 +8,10 @@ public struct ScenarioRunner {
         public var lines: [String] = []
         public var failures: [String] = []
         public var passed: Bool { failures.isEmpty }
+        /// The first command refused when the scenario did not expect it (or not for that
+        /// reason): its entry, and its failure's index in `failures`. The failures after it
+        /// may only follow from it, the operation being no longer where the scenario assumes.
+        public var firstRefusal: (location: SourceLocation, failure: Int)?
         /// The operation as it stood at the end (nil if it could not start).
         public var finalState: OperationState?
         /// Every event, in order, for replay checks.
@@ -17,14 +21,13 @@ public struct ScenarioRunner {
     /// Called with each accepted command's state before (nil at start), state after, and transition.
     public typealias Observer = (OperationState?, OperationState, Transition) -> Void
 
+    /// Runs `scenario`, which should have been read for `workflow`
+    /// (`ScenarioParser.parse(source:file:workflow:)`): that checks it is for this workflow
+    /// and names only what the workflow has.
     public static func run(_ scenario: Scenario, workflow: Workflow, observe: Observer? = nil) -> Report {
         var report = Report()
         let start = scenario.startAt
         func stamp(_ at: Instant) -> String { "T+" + clock(at.since(start)) }
-        if let expected = scenario.workflow, expected != workflow.id {
-            report.failures.append("scenario '\(scenario.name)' is for workflow '\(expected)', not '\(workflow.id)'")
-            return report
-        }
         var state: OperationState
         do {
             let (started, transition) = try OperationState.start(
@@ -39,7 +42,9 @@ public struct ScenarioRunner {
         var firedRungs: [String] = []
         for entry in scenario.timeline {
             let at = start + entry.offset
-            fireDueTimers(until: at, &state, &report, &firedRungs, stamp, observe)
+            // Timers that did not catch up with the clock leave a state frozen in the past:
+            // nothing after can be checked.
+            guard fireDueTimers(until: at, for: entry, &state, &report, &firedRungs, stamp, observe) else { break }
             let where_ = "\(entry.location) (\(stamp(at)))"
             switch entry.action {
             case .command(let command, let refused):
@@ -54,11 +59,11 @@ public struct ScenarioRunner {
                     }
                 } catch {
                     report.lines.append("\(stamp(at))  \(command.name) refused: \(error)")
-                    if let refused, !error.description.contains(refused) {
-                        report.failures.append("\(where_): '\(command.name)' was refused, but not for '\(refused)':\n    actual: \(error)")
-                    } else if refused == nil {
-                        report.failures.append("\(where_): '\(command.name)' was refused: \(error)")
-                    }
+                    guard refused.map({ !error.description.contains($0) }) ?? true else { continue }
+                    if report.firstRefusal == nil { report.firstRefusal = (entry.location, report.failures.count) }
+                    report.failures.append(
+                        refused.map { "\(where_): '\(command.name)' was refused, but not for '\($0)':\n    actual: \(error)" }
+                            ?? "\(where_): '\(command.name)' was refused: \(error)")
                 }
             case .expect(let expectation):
                 let problems = check(expectation, state, firedRungs)
@@ -70,15 +75,29 @@ public struct ScenarioRunner {
         return report
     }
 
+    /// How many timers may fire between two timeline entries before the run is stopped as a
+    /// loop: phase timers that fire each other, or a re-escalating ladder, could run forever.
+    static let timerFiringLimit = 10_000
+
+    /// Fires the timers due by `at` (the time of `entry`), in due order; false, with a failure
+    /// recorded, when `timerFiringLimit` of them fired and more are still due.
     private static func fireDueTimers(
-        until at: Instant, _ state: inout OperationState, _ report: inout Report, _ firedRungs: inout [String],
-        _ stamp: (Instant) -> String, _ observe: Observer?
-    ) {
-        // Bounded: a ladder has finitely many rungs, but a re-escalating one could run forever.
-        for _ in 0..<10_000 {
-            guard let next = state.runningTimers.min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
-                next.due <= at
-            else { return }
+        until at: Instant, for entry: Scenario.Entry, _ state: inout OperationState, _ report: inout Report,
+        _ firedRungs: inout [String], _ stamp: (Instant) -> String, _ observe: Observer?
+    ) -> Bool {
+        var fired = 0
+        var lastDue = at
+        while let next = state.runningTimers.min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
+            next.due <= at
+        {
+            guard fired < timerFiringLimit else {
+                report.failures.append(
+                    "\(entry.location): stopped after \(timerFiringLimit) timer firings at \(stamp(lastDue)): a timer loop? (timers that fire each other with no operator action between)"
+                )
+                return false
+            }
+            fired += 1
+            lastDue = next.due
             do {
                 let before = state
                 let transition = try state.handle(.timerFired(next.key), at: next.due, actor: nil)
@@ -87,9 +106,10 @@ public struct ScenarioRunner {
                 record(transition, in: state, stamp(next.due), &report)
             } catch {
                 report.failures.append("\(stamp(next.due)): timer \(next.key) was refused: \(error)")
-                return
+                return true
             }
         }
+        return true
     }
 
     private static func collectRungs(_ transition: Transition, _ state: OperationState, _ fired: inout [String]) {

@@ -77,7 +77,12 @@ public enum WorkflowGraph {
     }
 
     private static func dot(_ workflow: Workflow) -> String {
-        func quote(_ text: String) -> String { "\"" + text.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") + "\"" }
+        /// A DOT string of one or more lines: each line escaped, then the lines joined with
+        /// DOT's line break `\n` (escaping after joining would turn the break into a backslash).
+        func quote(lines: [String]) -> String {
+            "\"" + lines.map { $0.replacingAll("\\", with: "\\\\").replacingAll("\"", with: "\\\"") }.joined(separator: "\\n") + "\""
+        }
+        func quote(_ text: String) -> String { quote(lines: [text]) }
         var lines = [
             "digraph \(quote(workflow.id)) {", "    label=\(quote("\(workflow.id) v\(workflow.version) — \(workflow.title)"));",
             "    rankdir=LR;", "    node [shape=box, style=rounded];",
@@ -88,12 +93,12 @@ public enum WorkflowGraph {
         lines.append("        closed [shape=doublecircle];")
         lines.append("        cancelled [shape=doublecircle];")
         for phase in workflow.phases {
-            var text = phase.name
-            if let title = phase.title { text += "\\n\(title)" }
+            var label = [phase.name]
+            if let title = phase.title { label.append("\(title)") }
             if !phase.dispatch.isEmpty {
-                text += "\\ndispatch: " + phase.dispatch.map { workflow.branches[$0.branch].name }.joined(separator: ", ")
+                label.append("dispatch: " + phase.dispatch.map { workflow.branches[$0.branch].name }.joined(separator: ", "))
             }
-            lines.append("        \(quote("phase_" + phase.name)) [label=\(quote(text))];")
+            lines.append("        \(quote("phase_" + phase.name)) [label=\(quote(lines: label))];")
         }
         lines.append("        start -> \(quote("phase_" + workflow.phases[workflow.initialPhase].name));")
         for edge in phaseEdges(workflow) {

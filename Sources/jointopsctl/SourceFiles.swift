@@ -25,8 +25,9 @@ enum SourceFiles {
         return files
     }
 
-    /// A workflow file's text, or the diagnostic that says why there is none.
-    static func readWorkflow(_ path: String) -> (source: String?, problem: Diagnostic?) {
+    /// A definition file's text (a workflow, scenario or regions file), or the diagnostic at
+    /// its 1:1 that says why there is none.
+    static func readDefinition(_ path: String) -> (source: String?, problem: Diagnostic?) {
         guard let data = FileManager.default.contents(atPath: path) else {
             let start = SourceLocation(file: path, line: 1, column: 1)
             return (nil, Diagnostic(.error, at: start, "cannot read the file: no such file or not readable"))
@@ -35,19 +36,20 @@ enum SourceFiles {
         return (text, nil)
     }
 
-    static func read(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path): no such file or not readable")
+    /// A definition file's text for a command that reads one file: when there is none, its
+    /// diagnostic goes to stderr and the command exits 1, as for any error in the file.
+    static func readOrExit(_ path: String) throws -> String {
+        let (source, problem) = readDefinition(path)
+        guard let source else {
+            printError(problem!.description)
+            throw ExitCode(1)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("\(path) is not UTF-8 text")
-        }
-        return text
+        return source
     }
 
     /// Loads a workflow, printing its diagnostics to stderr; exits 1 when it has errors.
     static func loadWorkflow(_ path: String) throws -> Workflow {
-        let result = WorkflowLoader.load(source: try read(path), file: path)
+        let result = WorkflowLoader.load(source: try readOrExit(path), file: path)
         for diagnostic in result.diagnostics { printError(diagnostic.description) }
         guard let workflow = result.workflow else { throw ExitCode(1) }
         return workflow

@@ -17,7 +17,8 @@ extension WorkflowCommand {
 
         func run() throws {
             let workflow = try SourceFiles.loadWorkflow(file)
-            let (parsed, diagnostics) = ScenarioParser.parse(source: try SourceFiles.read(scenario), file: scenario)
+            let (parsed, diagnostics) = ScenarioParser.parse(
+                source: try SourceFiles.readOrExit(scenario), file: scenario, workflow: workflow)
             for diagnostic in diagnostics { printError(diagnostic.description) }
             guard let parsed else { throw ExitCode(1) }
             let report = ScenarioRunner.run(parsed, workflow: workflow)
@@ -27,7 +28,12 @@ extension WorkflowCommand {
                 print("passed: \(parsed.timeline.count) entries, \(report.events.count) events")
             } else {
                 for failure in report.failures { print("FAILED \(failure)") }
-                print("failed: \(report.failures.count) expectation\(report.failures.count == 1 ? "" : "s") not met")
+                var summary = "failed: \(report.failures.count) expectation\(report.failures.count == 1 ? "" : "s") not met"
+                if let (location, index) = report.firstRefusal, report.failures.count > index + 1 {
+                    let after = report.failures.count - index - 1
+                    summary += "; the \(after) after the first refused command (\(location)) may only follow from it"
+                }
+                print(summary)
                 throw ExitCode(1)
             }
         }

@@ -22,16 +22,18 @@ extension WorkflowCommand {
             let files = try SourceFiles.workflowFiles(in: paths)
             var tree: JurisdictionTree?
             if let regions {
-                let loaded = JurisdictionLoader.load(source: try SourceFiles.read(regions), file: regions)
-                for diagnostic in loaded.diagnostics { print(diagnostic) }
-                guard let loadedTree = loaded.tree else { throw ExitCode(1) }
+                let (source, problem) = SourceFiles.readDefinition(regions)
+                let loaded = source.map { JurisdictionLoader.load(source: $0, file: regions) }
+                for diagnostic in [problem].compactMap({ $0 }) + (loaded?.diagnostics ?? []) { print(diagnostic) }
+                guard let loadedTree = loaded?.tree else { throw ExitCode(1) }
                 tree = loadedTree
             }
             var errors = 0
             var warnings = 0
-            var ids: [String: String] = [:]
+            // Where each workflow id was first defined: its file's `workflow:` key.
+            var ids: [String: SourceLocation] = [:]
             for file in files {
-                let (read, problem) = SourceFiles.readWorkflow(file)
+                let (read, problem) = SourceFiles.readDefinition(file)
                 guard let source = read else {
                     print(problem!)
                     errors += 1
@@ -41,17 +43,22 @@ extension WorkflowCommand {
                 if let tree, let workflow = result.workflow {
                     result.diagnostics += tree.dispatchProblems(in: workflow, source: source, file: file)
                 }
-                for diagnostic in result.diagnostics { print(diagnostic) }
+                if let workflow = result.workflow {
+                    let here = WorkflowLoader.keyLocation("workflow", in: source, file: file)
+                    if let first = ids[workflow.id] {
+                        result.diagnostics.append(
+                            Diagnostic(
+                                .error, at: here,
+                                "workflow id '\(workflow.id)' is also defined at \(first); give this one an id of its own"))
+                    } else {
+                        ids[workflow.id] = here
+                    }
+                }
+                for diagnostic in result.diagnostics.sortedByLocation { print(diagnostic) }
                 errors += result.diagnostics.count { $0.severity == .error }
                 warnings += result.diagnostics.count { $0.severity == .warning }
-                if let workflow = result.workflow {
-                    if let other = ids[workflow.id] {
-                        print(
-                            "\(file):1:1: error: workflow id '\(workflow.id)' is also defined in \(other); each workflow needs its own id")
-                        errors += 1
-                    }
-                    ids[workflow.id] = file
-                    if !quiet, result.diagnostics.isEmpty { print("\(file): ok (\(workflow.id) v\(workflow.version))") }
+                if let workflow = result.workflow, !quiet, result.diagnostics.isEmpty {
+                    print("\(file): ok (\(workflow.id) v\(workflow.version))")
                 }
             }
             print(

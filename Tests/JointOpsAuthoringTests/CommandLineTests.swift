@@ -98,14 +98,32 @@ import Testing
         #expect(output.stderr == "")
     }
 
-    @Test func twoWorkflowsWithOneIdAreRefused() throws {
-        let output = try ctl(
-            "workflow", "validate", "--quiet", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml",
-            "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml")
+    @Test func warningsArePrintedButDoNotFailValidation() throws {
+        let output = try ctl("workflow", "validate", "Tests/JointOpsCoreTests/Fixtures/warnings/never-dispatched.yaml")
+        #expect(output.status == 0)
+        #expect(
+            output.stdout.hasPrefix(
+                "Tests/JointOpsCoreTests/Fixtures/warnings/never-dispatched.yaml:47:3: warning: branch 'traffic' is never dispatched"))
+        #expect(output.stdout.hasSuffix("\n1 file checked: 0 errors, 1 warning\n"))
+    }
+
+    @Test func twoWorkflowsWithOneIdAreRefusedWhereTheSecondSaysItsId() throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-ids-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let minimal = try String(
+            contentsOf: Paths.root.appendingPathComponent("Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"), encoding: .utf8)
+        try minimal.write(to: folder.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try ("# a copy\n\n" + minimal).write(to: folder.appendingPathComponent("b.yaml"), atomically: true, encoding: .utf8)
+        let output = try ctl("workflow", "validate", folder.path)
         #expect(output.status == 1)
         #expect(
-            output.stdout.contains(
-                "error: workflow id 'street-robbery' is also defined in Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"))
+            output.stdout == """
+                \(folder.path)/a.yaml: ok (street-robbery v1)
+                \(folder.path)/b.yaml:3:1: error: workflow id 'street-robbery' is also defined at \(folder.path)/a.yaml:1:1; give this one an id of its own
+                2 files checked: 1 error, 0 warnings
+
+                """)
     }
 
     @Test func aMissingPathIsAClearError() throws {
@@ -118,6 +136,12 @@ import Testing
         let graph = try ctl("workflow", "graph", "Workflows/armed-response.yaml", "--format", "dot")
         #expect(graph.status == 0)
         #expect(graph.stdout.hasPrefix("digraph \"armed-response\" {"))
+        // A phase's label is its lines joined with DOT's line break, not a literal backslash and n.
+        #expect(graph.stdout.contains(#"        "phase_reported" [label="reported\n接警 / Reported"];"#))
+        #expect(
+            graph.stdout.contains(
+                #"        "phase_responding" [label="responding\n先期处置 / Responding\ndispatch: public_order, swat, traffic"];"#))
+        #expect(!graph.stdout.contains(#"\\n"#))
         let dot = try #require(
             ["/usr/bin/dot", "/usr/local/bin/dot"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "Graphviz is not installed: run scripts/install-test-deps.sh (make test does)")
@@ -125,6 +149,24 @@ import Testing
         #expect(rendered.status == 0, "dot failed: \(rendered.stderr)")
         #expect(rendered.stdout.contains("<svg"))
         #expect(rendered.stderr == "")
+    }
+
+    @Test func graphAndSimulateReportAFileThatIsNotUTF8AtItsFirstLine() throws {
+        let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-utf8-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let latin1 = folder.appendingPathComponent("latin1.yaml").path
+        try Data([0x77, 0x6F, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        let minimal = "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"
+        for arguments in [
+            ["workflow", "graph", latin1], ["workflow", "simulate", latin1, "--scenario", minimal],
+            ["workflow", "simulate", minimal, "--scenario", latin1],
+        ] {
+            let output = try Self.run(Self.executable, arguments)
+            #expect(output.status == 1, "\(arguments)")
+            #expect(output.stderr == "\(latin1):1:1: error: not UTF-8 text; save the file as UTF-8\n", "\(arguments)")
+            #expect(output.stdout == "")
+        }
     }
 
     @Test func theMermaidGraphIsAStateDiagram() throws {
@@ -146,6 +188,25 @@ import Testing
         #expect(output.stdout.hasPrefix("scenario: "))
         #expect(output.stdout.contains("T+00:00:00  started "))
         #expect(output.stdout.contains("passed: "))
+    }
+
+    @Test func theSummarySaysHowManyFailuresFollowedTheFirstRefusal() throws {
+        let scenario = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-refused-\(getpid()).yaml")
+        try """
+        scenario: dispatches before assessing
+        start: {id: OP-1, region: hexi, attributes: {priority: P3}}
+        timeline:
+          - {at: 1m, fire: dispatch}
+          - {at: 2m, expect: {phase: in_action}}
+          - {at: 3m, expect: {steps: {patrol: dispatched}}}
+        """.write(to: scenario, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: scenario) }
+        let output = try ctl("workflow", "simulate", "Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml", "--scenario", scenario.path)
+        #expect(output.status == 1)
+        #expect(output.stdout.contains("FAILED \(scenario.path):4:5 (T+00:01:00): 'fire' was refused: "))
+        #expect(
+            output.stdout.hasSuffix(
+                "failed: 3 expectations not met; the 2 after the first refused command (\(scenario.path):4:5) may only follow from it\n"))
     }
 
     @Test func aFailingScenarioExitsOneShowingExpectedAndActual() throws {

@@ -102,6 +102,102 @@ enum Paths {
         #expect(report.lines.contains("T+00:16:00  escalation 1 rung 2 of on_scene: notify duty_commander"))
     }
 
+    /// Two phases whose timers fire each other: every second, forever, with nobody acting.
+    static let pingPong = """
+        workflow: ping-pong
+        version: 1
+        title: Ping pong
+        phases:
+          ping:
+            initial: true
+            on: {go: pong}
+            after: [{delay: 1s, event: go}]
+          pong:
+            on: {back: ping}
+            after: [{delay: 1s, event: back}]
+        close: {from: [ping, pong], dispositions: [resolved]}
+        """
+
+    @Test func aTimerLoopStopsTheRunAsAFailureInsteadOfPassing() throws {
+        let workflow = try #require(WorkflowLoader.load(source: Self.pingPong, file: "ping-pong.yaml").workflow)
+        let source = """
+            scenario: left alone
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1d, expect: {phase: ping}}
+            """
+        let (scenario, _) = ScenarioParser.parse(source: source, file: "alone.yaml")
+        let report = ScenarioRunner.run(try #require(scenario), workflow: workflow)
+        #expect(
+            report.failures == [
+                "alone.yaml:4:5: stopped after 10000 timer firings at T+02:46:40: a timer loop? (timers that fire each other with no operator action between)"
+            ])
+        let passed = report.passed
+        #expect(!passed)
+    }
+
+    @Test func namesAnExpectationGivesThatTheWorkflowLacksAreReportedBeforeRunning() throws {
+        let workflow = try #require(WorkflowLoader.load(source: Self.robbery, file: "robbery.yaml").workflow)
+        let source = """
+            scenario: typos
+            workflow: street-robbery
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1m, fire: dispatch}
+              - at: 2m
+                expect:
+                  phase: in_acton
+                  steps: {patrl: on_scene, patrol#2: on_scen}
+                  statuses: {patrol: done}
+                  escalations: [on_scen/1, on_scene/3]
+            """
+        let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "typos.yaml", workflow: workflow)
+        #expect(scenario == nil)
+        #expect(
+            diagnostics.map(\.description) == [
+                "typos.yaml:8:14: error: workflow 'street-robbery' has no phase 'in_acton'; did you mean 'in_action'?",
+                "typos.yaml:9:15: error: workflow 'street-robbery' has no branch 'patrl'; did you mean 'patrol'?",
+                "typos.yaml:9:42: error: branch 'patrol' has no step 'on_scen'; did you mean 'on_scene'?",
+                "typos.yaml:10:26: error: the status of 'patrol' must be one of not_dispatched, active, completed, failed, stood_down; found 'done'",
+                "typos.yaml:11:21: error: workflow 'street-robbery' has no deadline 'on_scen'; did you mean 'on_scene'?",
+                "typos.yaml:11:41: error: deadline 'on_scene' has 2 escalation rungs, not 3",
+            ])
+    }
+
+    @Test func aScenarioForAnotherWorkflowOrWithBadAttributesIsReportedWhereItSaysSo() throws {
+        let minimal = try String(
+            contentsOf: Paths.root.appendingPathComponent("Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"), encoding: .utf8)
+        let workflow = try #require(WorkflowLoader.load(source: minimal, file: "minimal.yaml").workflow)
+        let source = """
+            scenario: wrong start
+            workflow: armed-response
+            start:
+              id: OP-9
+              region: hexi
+              attributes: {weapon_involved: maybe, incident: robbery}
+            timeline:
+              - {at: 1m, fire: assess}
+            """
+        let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "start.yaml", workflow: workflow)
+        #expect(scenario == nil)
+        #expect(
+            diagnostics.map(\.description) == [
+                "start.yaml:2:11: error: this scenario is for workflow 'armed-response', not 'street-robbery'; simulate it with that workflow's file, or correct 'workflow:'",
+                "start.yaml:6:15: error: attribute 'priority' is required by workflow 'street-robbery'; add it to 'attributes'",
+                "start.yaml:6:33: error: attribute 'weapon_involved' must be true or false (yes and no are taken too); found 'maybe'",
+                "start.yaml:6:40: error: workflow 'street-robbery' has no attribute 'incident'; attributes: priority, weapon_involved, incident_type",
+            ])
+    }
+
+    @Test func aWorkflowFilePassedAsTheScenarioIsSaidToBeOne() {
+        let (scenario, diagnostics) = ScenarioParser.parse(source: Self.robbery, file: "robbery.yaml")
+        #expect(scenario == nil)
+        #expect(
+            diagnostics.map(\.description) == [
+                "robbery.yaml:4:1: error: this looks like a workflow file (it has 'phases'); pass a scenario file to --scenario"
+            ])
+    }
+
     @Test func aScenarioWithAMistakeIsReportedWithItsPosition() {
         let source = """
             scenario: broken

@@ -20,6 +20,17 @@ public enum WorkflowLoader {
         Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "not UTF-8 text; save the file as UTF-8")
     }
 
+    /// Where the top-level `key:` of a workflow's source is written (1:1 if nowhere), for a
+    /// problem that concerns the whole file, such as an id another file also has.
+    public static func keyLocation(_ key: String, in source: String, file: String) -> SourceLocation {
+        if let root = composeYAML(source, file: file, DiagnosticSink()),
+            let entry = YAMLMapping(root, file: file).entries.first(where: { $0.key == key })
+        {
+            return entry.keyLocation
+        }
+        return SourceLocation(file: file, line: 1, column: 1)
+    }
+
     /// Parses and checks `source`; `file` is the path shown in diagnostics.
     public static func load(source: String, file: String) -> Result {
         let sink = DiagnosticSink()
@@ -32,7 +43,10 @@ public enum WorkflowLoader {
         if let draft, sink.errorCount == 0 {
             let compiled = draft.build()
             WorkflowAnalyzer(workflow: compiled, sourceMap: draft.sourceMap, sink: sink).run()
-            if sink.errorCount == 0 { workflow = compiled }
+            if sink.errorCount == 0 {
+                WorkflowWarnings(workflow: compiled, sourceMap: draft.sourceMap, sink: sink).run()
+                workflow = compiled
+            }
         }
         return Result(workflow: workflow, diagnostics: sink.diagnostics.sortedByLocation)
     }
@@ -42,6 +56,8 @@ public enum WorkflowLoader {
 struct SourceMap {
     var root: SourceLocation
     var phases: [SourceLocation] = []
+    /// Each parsed branch's name, and its steps' names.
+    var branches: [SourceLocation] = []
     var steps: [[SourceLocation]] = []
     var joins: [[SourceLocation]] = []
     var joinBranches: [[[SourceLocation]]] = []

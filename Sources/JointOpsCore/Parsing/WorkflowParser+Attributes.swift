@@ -51,9 +51,14 @@ extension WorkflowParser {
                 sink.error(node.textLocation, "the default of \(context) must be \(error.expected); found '\(text)'")
             }
         }
+        let required = fields["required"].flatMap { read.bool($0, "'required'") } ?? false
+        if required, defaultValue != nil, let node = fields["default"] {
+            sink.warning(
+                node.textLocation, "\(context) is required, so the default is never used; remove 'default' or 'required: true'")
+        }
         return AttributeDefinition(
             name: name, title: fields["title"].flatMap { read.title($0, "the title of \(context)") }, type: type,
-            required: fields["required"].flatMap { read.bool($0, "'required'") } ?? false, defaultValue: defaultValue)
+            required: required, defaultValue: defaultValue)
     }
 
     /// Records the phase names so transitions can refer to phases written further down.

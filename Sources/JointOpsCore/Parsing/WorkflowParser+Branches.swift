@@ -10,16 +10,22 @@ extension WorkflowParser {
                 sink.error(entry.keyLocation, "duplicate branch '\(name)'")
                 continue
             }
+            // Each branch is checked against the step names declared for it; `result` holds
+            // only the branches that parsed, so its count is no index into `stepNames`.
+            guard let declared = branchNames.firstIndex(of: name) else { continue }
             var locations: [SourceLocation] = []
-            if let branch = parseBranch(name, entry.value, index: result.count, &locations) {
+            if let branch = parseBranch(name, entry.value, names: stepNames[declared], &locations) {
                 result.append(branch)
+                sourceMap.branches.append(entry.keyLocation)
                 sourceMap.steps.append(locations)
             }
         }
         return result
     }
 
-    private func parseBranch(_ name: String, _ value: YAMLValue, index: Int, _ locations: inout [SourceLocation]) -> BranchDefinition? {
+    private func parseBranch(
+        _ name: String, _ value: YAMLValue, names: [String], _ locations: inout [SourceLocation]
+    ) -> BranchDefinition? {
         let context = "branch '\(name)'"
         guard let fields = read.mapping(value, context) else { return nil }
         fields.check(
@@ -28,7 +34,6 @@ extension WorkflowParser {
         let kind = fields["kind"].flatMap { read.choice($0, "the kind of \(context)", BranchDefinition.Kind.allCases.map(\.rawValue)) }
             .flatMap(BranchDefinition.Kind.init(rawValue:))
         guard let stepsValue = fields["steps"], let stepsMapping = read.mapping(stepsValue, "the steps of \(context)") else { return nil }
-        let names = stepNames[index]
         var steps: [StepDefinition] = []
         var initial: [Int] = []
         var seen: Set<String> = []
