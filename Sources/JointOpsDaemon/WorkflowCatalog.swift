@@ -40,10 +40,10 @@ public struct WorkflowCatalog: Sendable {
                 workflow = result.workflow
             }
             if let workflow, let first = catalog.paths[workflow.id] {
-                let place = keyLocation("workflow", in: catalog.sources[workflow.id]!, file: first)
+                let place = WorkflowLoader.keyLocation("workflow", in: catalog.sources[workflow.id]!, file: first)
                 diagnostics.append(
                     Diagnostic(
-                        .error, at: keyLocation("workflow", in: source!, file: path),
+                        .error, at: WorkflowLoader.keyLocation("workflow", in: source!, file: path),
                         "workflow id '\(workflow.id)' is already taken by \(place) (which is loaded); give this one an id of its own"))
             }
             catalog.diagnostics += diagnostics
@@ -89,16 +89,6 @@ public struct WorkflowCatalog: Sendable {
         return (source, [])
     }
 
-    /// Where the top-level `key:` of a valid workflow's source is written (1:1 if nowhere).
-    static func keyLocation(_ key: String, in source: String, file: String) -> SourceLocation {
-        if let root = composeYAML(source, file: file, DiagnosticSink()),
-            let entry = YAMLMapping(root, file: file).entries.first(where: { $0.key == key })
-        {
-            return entry.keyLocation
-        }
-        return SourceLocation(file: file, line: 1, column: 1)
-    }
-
     /// Leaves out the workflow `id` (its file is counted as skipped).
     public mutating func skip(_ id: String) {
         guard current.removeValue(forKey: id) != nil else { return }
@@ -110,7 +100,7 @@ public struct WorkflowCatalog: Sendable {
     /// number is reported at the `version:` line of its file.
     public func problem(_ error: StoreError) -> String {
         guard let id = error.workflow, let path = paths[id], let source = sources[id] else { return error.message }
-        return Diagnostic(.error, at: Self.keyLocation("version", in: source, file: path), error.message).description
+        return Diagnostic(.error, at: WorkflowLoader.keyLocation("version", in: source, file: path), error.message).description
     }
 
     /// "12 workflows loaded" and, if any were left out, how many files and which.
