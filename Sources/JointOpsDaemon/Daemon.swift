@@ -37,6 +37,11 @@ public enum Daemon {
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
         let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
+        // Before anything is made (a state directory given by mistake, say): a daemon already
+        // serving this socket stays the one its operators reach.
+        if Systemd.listeningDescriptor(named: "control") == nil {
+            try ControlSocketServer.refuseIfListening(configuration.socketPath)
+        }
         try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
         try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")

@@ -1,0 +1,68 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// One jointopsd per control socket: a second one refuses to start and leaves the first
+/// reachable; a daemon that died leaves nothing that stops the next.
+@Suite(.serialized) struct InstanceTests {
+    /// Runs a second jointopsd beside `daemon` with the same settings but for `stateDirectory`
+    /// and `socket`, and returns its exit status and what it said (killed after 20 s: one
+    /// that runs is the failure these tests look for).
+    static func runSecond(beside daemon: DaemonHarness, stateDirectory: String, socket: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsd")
+        var arguments = daemon.process.arguments ?? []
+        for (flag, value) in [("--state-directory", stateDirectory), ("--socket", socket)] {
+            let index = try #require(arguments.firstIndex(of: flag))
+            arguments[index + 1] = value
+        }
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, text)
+    }
+
+    static func inode(_ path: String) -> ino_t? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info.st_ino : nil
+    }
+
+    @Test func aSecondDaemonOnALiveSocketRefusesAndLeavesTheFirstReachable() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-FIRST")
+        let socketBefore = Self.inode(daemon.socket)
+        let otherState = daemon.folder.appendingPathComponent("other-state").path
+        let second = try Self.runSecond(beside: daemon, stateDirectory: otherState, socket: daemon.socket)
+        #expect(second.status == 1, "\(second.output)")
+        #expect(
+            second.output.contains("another jointopsd is listening on \(daemon.socket); stop it first, or choose another --socket"),
+            "\(second.output)")
+        // Refused before it made anything in the state directory it was given.
+        #expect(!FileManager.default.fileExists(atPath: otherState))
+        // The first keeps its socket, and its operators still reach it.
+        #expect(Self.inode(daemon.socket) == socketBefore)
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-FIRST")])
+        #expect(shown.error == nil, "\(shown)")
+        #expect(daemon.stop() == 0)
+    }
+
+    @Test func aDaemonKilledWithoutWarningLeavesNothingThatStopsTheNext() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-KILLED")
+        kill(daemon.process.processIdentifier, SIGKILL)
+        daemon.process.waitUntilExit()
+        // Its socket file stays behind, and nobody listens on it.
+        #expect(FileManager.default.fileExists(atPath: daemon.socket))
+        try daemon.restart()
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-KILLED")])
+        #expect(shown.error == nil, "\(shown)")
+    }
+}
