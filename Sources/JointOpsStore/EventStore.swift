@@ -18,6 +18,8 @@ public final class EventStore: Sendable {
     private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
+    /// The database's lock file, held while the store is open (nil: `options.exclusive` off).
+    private let lock: StoreLock?
 
     /// SQLite's process-wide settings, made before its first connection opens (after that
     /// SQLite refuses them and keeps its safe defaults): no mutex per connection, which GRDB's
@@ -82,11 +84,14 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Opens (creating if needed) and migrates the store, then checks the file
-    /// (`PRAGMA quick_check`).
+    /// Takes the database's lock (`StoreLock`), opens (creating if needed) and migrates the
+    /// store, then checks the file (`PRAGMA quick_check`).
     public init(options: StoreOptions) throws(StoreError) {
         _ = Self.sqliteConfigured
         self.options = options
+        // First: a second jointopsd on this file stops here, before it reads or writes anything.
+        let lock = options.exclusive ? try StoreLock(database: options.path) : nil
+        self.lock = lock
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         checkpointer = Checkpointer(path: options.path, synchronous: synchronous, backgroundFrames: options.checkpointPages)
         var configuration = Configuration()
@@ -124,6 +129,7 @@ public final class EventStore: Sendable {
             }
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
         } catch {
+            lock?.release()
             throw StoreError.from(error, path: options.path, doing: "opening the store")
         }
     }
@@ -383,5 +389,6 @@ public final class EventStore: Sendable {
             try db.checkpoint(.truncate)
         }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
+        lock?.release()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A storage fault, said plainly: what happened, what it means for the command, and what
@@ -23,6 +24,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
+    }
+
+    /// The folder holding `path` (the state directory, for the daemon's database).
+    static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
     }
 
     /// Translates SQLite's result codes into advice for an administrator.

@@ -3,8 +3,8 @@ import JointOpsCore
 import JointOpsProtocol
 import Testing
 
-/// One jointopsd per control socket: a second one refuses to start and leaves the first
-/// reachable; a daemon that died leaves nothing that stops the next.
+/// One jointopsd per control socket and per state directory: a second one refuses to start
+/// and leaves the first reachable; a daemon that died leaves nothing that stops the next.
 @Suite(.serialized) struct InstanceTests {
     /// Runs a second jointopsd beside `daemon` with the same settings but for `stateDirectory`
     /// and `socket`, and returns its exit status and what it said (killed after 20 s: one
@@ -54,12 +54,30 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    @Test func aSecondDaemonOnTheSameStateDirectoryRefuses() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-FIRST")
+        let state = daemon.folder.appendingPathComponent("state").path
+        let otherSocket = daemon.folder.appendingPathComponent("other.sock").path
+        let second = try Self.runSecond(beside: daemon, stateDirectory: state, socket: otherSocket)
+        #expect(second.status == 1, "\(second.output)")
+        #expect(
+            second.output.contains(
+                "another jointopsd (PID \(daemon.process.processIdentifier)) is using \(state); stop it first (systemctl stop jointopsd), or give this one its own --state-directory"
+            ), "\(second.output)")
+        #expect(!FileManager.default.fileExists(atPath: otherSocket))
+        // The first goes on writing.
+        let noted = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-FIRST"), "text": .string("still here")])
+        #expect(noted.error == nil, "\(noted)")
+        #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
+    }
+
     @Test func aDaemonKilledWithoutWarningLeavesNothingThatStopsTheNext() throws {
         let daemon = try DaemonHarness()
         try daemon.startArmed("OP-KILLED")
         kill(daemon.process.processIdentifier, SIGKILL)
         daemon.process.waitUntilExit()
-        // Its socket file stays behind, and nobody listens on it.
+        // Its socket file stays behind (nobody listens on it), its lock went with it.
         #expect(FileManager.default.fileExists(atPath: daemon.socket))
         try daemon.restart()
         let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-KILLED")])
