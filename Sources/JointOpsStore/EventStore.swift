@@ -130,7 +130,12 @@ public final class EventStore: Sendable {
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
         } catch {
             lock?.release()
-            throw StoreError.from(error, path: options.path, doing: "opening the store")
+            let failure = StoreError.from(error, path: options.path, doing: "opening the store")
+            // SQLite says "cannot open" or "read-only" for a file on a read-only file system.
+            if failure.kind == .readOnly || failure.kind == .cannotOpen, StoreError.isOnReadOnlyFileSystem(options.path) {
+                throw StoreError.readOnlyFileSystem(options.path)
+            }
+            throw failure
         }
     }
 

@@ -32,6 +32,22 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return folder.isEmpty ? "." : folder
     }
 
+    /// Whether the file system holding `path` (or its folder, if the file does not exist) is
+    /// mounted read-only.
+    static func isOnReadOnlyFileSystem(_ path: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 || statvfs(folder(of: path), &info) == 0 else { return false }
+        return info.f_flag & UInt(ST_RDONLY) != 0
+    }
+
+    /// The store at `path` cannot open for writing: its file system is mounted read-only.
+    static func readOnlyFileSystem(_ path: String) -> StoreError {
+        StoreError(
+            .readOnly,
+            "cannot open \(path): the state directory \(folder(of: path)) is on a read-only file system; remount it read-write (docs/storage.md, \"Storage faults\")"
+        )
+    }
+
     /// Translates SQLite's result codes into advice for an administrator.
     static func from(_ error: any Error, path: String, doing action: String, writing: Bool = true) -> StoreError {
         if let error = error as? StoreError { return error }

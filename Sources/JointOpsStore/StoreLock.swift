@@ -26,6 +26,7 @@ final class StoreLock: Sendable {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
             let code = errno
+            if code == EROFS { throw StoreError.readOnlyFileSystem(database) }
             throw StoreError(
                 [ENOENT, EACCES, EPERM].contains(code) ? .cannotOpen : .io,
                 "cannot open the lock file \(path): \(String(cString: strerror(code))); create the state directory \(folder) and give jointopsd's user write access to it"

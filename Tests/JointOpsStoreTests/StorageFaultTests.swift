@@ -92,15 +92,19 @@ import Testing
             try store.close()
         }
         try disk.remount("ro")
-        do {
-            let store = try EventStore(options: StoreOptions(path: path))
-            var state = start.state
-            let (error, acknowledged) = Self.fill(store, &state, limit: 1)
-            #expect(acknowledged == 0)
-            #expect(error?.kind == .readOnly, "\(String(describing: error))")
-        } catch {
-            #expect(error.kind == .readOnly || error.kind == .cannotOpen, "\(error)")
-            #expect(error.message.contains("read-only") || error.message.contains("not accessible"), "\(error)")
+        // Said as what it is, not as a missing or inaccessible file — with the store's lock
+        // file (opened first) and without it (SQLite's own error).
+        for exclusive in [true, false] {
+            var options = StoreOptions(path: path)
+            options.exclusive = exclusive
+            #expect {
+                _ = try EventStore(options: options)
+            } throws: { error in
+                guard let error = error as? StoreError else { return false }
+                return error.kind == .readOnly
+                    && error.message
+                        == "cannot open \(path): the state directory \(disk.path) is on a read-only file system; remount it read-write (docs/storage.md, \"Storage faults\")"
+            }
         }
         try disk.remount("rw")
         let store = try EventStore(options: StoreOptions(path: path))
