@@ -176,4 +176,27 @@ import Testing
             return error.kind == .corrupt && error.message.contains("restore the latest backup")
         }
     }
+
+    /// A row of the migrations' table that reads as NULL (its page damaged so that SQLite
+    /// itself still reads it): the open used to end in GRDB's raw decoding error.
+    @Test func aDamagedSchemaHistoryIsRefusedWithAdvice() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try EventStore.withLibrary(at: path, try Library.workflows()).close()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+        // Page 2 is grdb_migrations: the first migration's record, a 62-character text, is
+        // rewritten in place as NULL, a 57-character text and a 4-byte integer.
+        let found = try #require(bytes.range(of: Data("0001 event log".utf8), in: pageSize..<2 * pageSize))
+        try #require(Array(bytes[(found.lowerBound - 3)..<found.lowerBound]) == [0x03, 0x81, 0x09])
+        bytes.replaceSubrange((found.lowerBound - 3)...found.lowerBound, with: [0x04, 0x00, 0x7F, 0x04])
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .corrupt
+                && error.message.contains("keep the file for analysis, and restore the latest backup (docs/storage.md")
+        }
+    }
 }
