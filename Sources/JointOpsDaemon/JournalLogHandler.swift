@@ -76,4 +76,5 @@ public enum JournalMessageID {
     public static let escalation = "6a2d8e3f9b1c4e7a8d5f0c2b9e6a3d71"
     public static let reloadFailed = "c9e5b3a17d2f4e8b9c6a0d3f5e2b8a14"
     public static let storageFault = "3e8f1d6b2a9c4f7e8b0d5a3c1f9e6b27"
+    public static let eventLogBroken = "b32a80e8fcd34394b3a975af2ac93218"
 }

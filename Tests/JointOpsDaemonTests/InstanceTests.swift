@@ -83,4 +83,48 @@ import Testing
         let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-KILLED")])
         #expect(shown.error == nil, "\(shown)")
     }
+
+    @Test func theStartLogsTheEventLogHead() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-HEAD")
+        let verify = try daemon.call("io.jointops.Admin.Verify")
+        let hash = try #require(verify.parameters["headHash"]?.stringValue)
+        let events = try #require(verify.parameters["eventsChecked"]?.intValue)
+        try daemon.restart()
+        #expect(daemon.log.contains("event log head: sequence \(events), hash \(hash)"), "\(daemon.log)")
+        #expect(try MetricsTests.metrics(daemon).contains("jointops_event_log_tail_intact 1.0"))
+    }
+
+    @Test func aChangedByteInARecentEventIsSaidLoudlyAtStart() throws {
+        let daemon = try DaemonHarness()
+        try daemon.startArmed("OP-EDITED")
+        let noted = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-EDITED"), "text": .string("witness ZQXJ seen")])
+        #expect(noted.error == nil, "\(noted)")
+        let events = try #require(try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]?.intValue)
+        #expect(daemon.stop() == 0)
+        // One byte of the note, changed in the file behind the daemon's back (the stop
+        // checkpointed everything into it): SQLite's quick_check does not notice.
+        let database = daemon.folder.appendingPathComponent("state/jointops.sqlite")
+        var bytes = try Data(contentsOf: database)
+        let needle = Data("ZQXJ".utf8)
+        var changed = 0
+        var from = bytes.startIndex
+        while let found = bytes.range(of: needle, in: from..<bytes.endIndex) {
+            bytes[found.upperBound - 1] = UInt8(ascii: "K")
+            from = found.upperBound
+            changed += 1
+        }
+        try #require(changed > 0, "the note is not in the database file")
+        try bytes.write(to: database)
+        try daemon.restart()
+        #expect(
+            daemon.log.contains("the event log is broken at event \(events): its content does not match its hash: the row was edited"),
+            "\(daemon.log)")
+        #expect(daemon.log.contains("take a backup now (jointopsctl admin backup PATH)"))
+        // It runs on, and says so where monitoring looks.
+        #expect(try MetricsTests.metrics(daemon).contains("jointops_event_log_tail_intact 0.0"))
+        let verify = try daemon.call("io.jointops.Admin.Verify")
+        #expect(verify.parameters["intact"] == .bool(false))
+        #expect(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-EDITED")]).error == nil)
+    }
 }
