@@ -64,6 +64,10 @@ public final class ControlSocketServer: Service, Sendable {
             server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
             logger.info("listening on the socket systemd passed (control)")
         } else {
+            // A socket file left by a daemon that died is removed and bound anew; one that a
+            // running daemon listens on is not taken over (checked again here: one may have
+            // started since the daemon's start checked).
+            try Self.refuseIfListening(configuration.socketPath)
             server = try await bootstrap.bind(
                 unixDomainSocketPath: configuration.socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
             chmod(configuration.socketPath, 0o660)
@@ -132,6 +136,36 @@ public final class ControlSocketServer: Service, Sendable {
             server.channel.close(promise: nil)
             self.open.closeIdle()
             Task { await self.engine.shutdown() }
+        }
+    }
+
+    /// Refuses to go on when something accepts connections on the socket at `path`: taking
+    /// the path over (unlink and bind again) would hide that daemon from its operators, and
+    /// our socket's removal at our exit would leave it unreachable. Nothing there, or a socket
+    /// file nobody listens on (a daemon that died left it; connecting is refused), is fine.
+    static func refuseIfListening(_ path: String) throws(DaemonError) {
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return }  // no descriptor to spare: binding will say so
+        defer { close(probe) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }  // binding will say so
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        let code = connected == 0 ? 0 : errno
+        switch code {
+        case ENOENT, ECONNREFUSED:
+            return
+        case 0, EAGAIN, EINPROGRESS:
+            // Connected, or its queue of connections is full: either way, someone listens.
+            throw DaemonError("another jointopsd is listening on \(path); stop it first, or choose another --socket")
+        default:
+            throw DaemonError(
+                "cannot tell whether another jointopsd is listening on \(path) (connecting to it failed: \(String(cString: strerror(code)))); stop the daemon that made it, or remove the file if none runs, or choose another --socket"
+            )
         }
     }
 

@@ -29,6 +29,29 @@ public enum Daemon {
         }
     }
 
+    /// How many of the last events are verified at every start (about a millisecond).
+    static let eventsVerifiedAtStart = 1000
+
+    /// Verifies the last events of the log, which `PRAGMA quick_check` does not look into,
+    /// and logs the head for an administrator to compare with a backup or an earlier start.
+    ///
+    /// A broken tail does not stop the daemon: the operations run from the projection (which
+    /// passed quick_check), and a command center without its board is worse off than one
+    /// whose audit record needs repair; what is appended links to the stored head, so the
+    /// break stays where it is for `jointopsctl admin verify` to find. It is said at critical
+    /// level, kept in systemd's status and in a metric; returns that status text.
+    static func checkEventLogTail(_ store: EventStore, logger: Logger) throws(StoreError) -> String? {
+        let tail = try store.verifyTail(last: eventsVerifiedAtStart)
+        guard let broken = tail.firstBreak else {
+            logger.notice("event log head: sequence \(tail.headSequence), hash \(tail.headHash)")
+            return nil
+        }
+        logger.critical(
+            "the event log is broken at event \(broken.sequence): \(broken.reason). jointopsd runs on, but the record from that event on cannot be trusted, and the disk may be damaging data unnoticed: take a backup now (jointopsctl admin backup PATH), see the whole extent with jointopsctl admin verify, and plan a restore of the latest intact backup (docs/storage.md, \"Restore\")",
+            metadata: ["message_id": "\(JournalMessageID.eventLogBroken)"])
+        return "EVENT LOG BROKEN at event \(broken.sequence) (see the journal)"
+    }
+
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
             throw DaemonError(
@@ -37,6 +60,11 @@ public enum Daemon {
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
         let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
+        // Before anything is made (a state directory given by mistake, say): a daemon already
+        // serving this socket stays the one its operators reach.
+        if Systemd.listeningDescriptor(named: "control") == nil {
+            try ControlSocketServer.refuseIfListening(configuration.socketPath)
+        }
         try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
         try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
@@ -47,6 +75,7 @@ public enum Daemon {
             options: StoreOptions(
                 path: configuration.databasePath, durability: configuration.durability,
                 batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
+        let chainWarning = try checkEventLogTail(store, logger: logger)
         let now = OperationEngine.now()
         for id in catalog.current.keys.sorted() {
             do {
@@ -90,6 +119,7 @@ public enum Daemon {
             "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
         )
         let metrics = DaemonMetrics()
+        metrics.eventLogTail(intact: chainWarning == nil)
         let engine = OperationEngine(
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
             regionsPath: roster == nil ? nil : configuration.regionsFile)
@@ -106,7 +136,7 @@ public enum Daemon {
         }
         services += [
             .init(service: server),
-            .init(service: SystemdService(engine: engine, server: server, logger: logger)),
+            .init(service: SystemdService(engine: engine, server: server, logger: logger, warning: chainWarning)),
             .init(service: ReloadOnHangup(engine: engine, workflowsDirectory: configuration.workflowsDirectory, logger: logger)),
         ]
         let group = ServiceGroup(

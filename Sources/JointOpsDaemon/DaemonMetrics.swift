@@ -25,6 +25,7 @@ public final class DaemonMetrics: Sendable {
         static let escalations = "jointops_escalations_total"
         static let deadlinesMissed = "jointops_deadlines_missed_total"
         static let units = "jointops_units"
+        static let eventLogTailIntact = "jointops_event_log_tail_intact"
     }
 
     let registry: PrometheusCollectorRegistry
@@ -140,6 +141,12 @@ public final class DaemonMetrics: Sendable {
     }
 
     func setLateSteps(_ count: Int) { lateSteps.set(count) }
+
+    /// Whether the last events of the log verified when the daemon started (1) or not (0):
+    /// alert on 0 (see `Daemon`).
+    func eventLogTail(intact: Bool) {
+        Meter(label: Name.eventLogTailIntact, dimensions: [], factory: factory).set(intact ? 1 : 0)
+    }
 
     /// The `result` label of a failed command: `refused` for the engine's refusal, else the
     /// Varlink error's last name component (`OperationNotFound`, `InvalidParameter`, …).

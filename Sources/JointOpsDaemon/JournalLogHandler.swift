@@ -78,4 +78,5 @@ public enum JournalMessageID {
     /// At start, some workflow files were left out (jointopsd runs with the valid ones).
     public static let workflowsSkipped = "06d045eb29834dcd901da3811214041e"
     public static let storageFault = "3e8f1d6b2a9c4f7e8b0d5a3c1f9e6b27"
+    public static let eventLogBroken = "b32a80e8fcd34394b3a975af2ac93218"
 }

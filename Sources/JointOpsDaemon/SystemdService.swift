@@ -9,25 +9,33 @@ public struct SystemdService: Service {
     let engine: OperationEngine
     let server: ControlSocketServer
     let logger: Logger
+    /// Said before every status while it holds (a broken event log found at start).
+    let warning: String?
 
-    public init(engine: OperationEngine, server: ControlSocketServer, logger: Logger) {
+    public init(engine: OperationEngine, server: ControlSocketServer, logger: Logger, warning: String? = nil) {
         self.engine = engine
         self.server = server
         self.logger = logger
+        self.warning = warning
+    }
+
+    private func currentStatus() async -> String {
+        let status = await engine.status()
+        return warning.map { "\($0) — \(status)" } ?? status
     }
 
     public func run() async throws {
         var listening = server.listening.makeAsyncIterator()
         _ = await listening.next()
         let watchdog = Systemd.watchdogInterval
-        Systemd.notify("READY=1\nSTATUS=\(await engine.status())")
+        Systemd.notify("READY=1\nSTATUS=\(await currentStatus())")
         let period = watchdog.map { $0 / 2 } ?? .seconds(5)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let pause = min(period, .seconds(5))
             // Shutdown interrupts the pause, so stopping never waits out a status period.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             guard !Task.isShuttingDownGracefully else { break }
-            let status = await engine.status()
+            let status = await currentStatus()
             if let watchdog, await engine.storeStalled(longerThan: watchdog / 2) {
                 logger.warning("a store transaction has been running for over \(watchdog / 2); not feeding the watchdog")
                 Systemd.notify("STATUS=store stalled — \(status)")

@@ -18,6 +18,8 @@ public final class EventStore: Sendable {
     private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
+    /// The database's lock file, held while the store is open (nil: `options.exclusive` off).
+    private let lock: StoreLock?
 
     /// SQLite's process-wide settings, made before its first connection opens (after that
     /// SQLite refuses them and keeps its safe defaults): no mutex per connection, which GRDB's
@@ -82,11 +84,14 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Opens (creating if needed) and migrates the store, then checks the file
-    /// (`PRAGMA quick_check`).
+    /// Takes the database's lock (`StoreLock`), opens the store (creating it if needed),
+    /// checks the file (`PRAGMA quick_check`) and migrates it.
     public init(options: StoreOptions) throws(StoreError) {
         _ = Self.sqliteConfigured
         self.options = options
+        // First: a second jointopsd on this file stops here, before it reads or writes anything.
+        let lock = options.exclusive ? try StoreLock(database: options.path) : nil
+        self.lock = lock
         let synchronous = options.durability == .full ? "FULL" : "NORMAL"
         checkpointer = Checkpointer(path: options.path, synchronous: synchronous, backgroundFrames: options.checkpointPages)
         var configuration = Configuration()
@@ -114,7 +119,7 @@ public final class EventStore: Sendable {
                 }
                 if let connection = db.sqliteConnection { checkpointer.install(on: connection) }
             }
-            try StoreSchema.migrator.migrate(pool)
+            // Checked before it is migrated: a damaged file is kept as it was found.
             let check = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
             guard check == ["ok"] else {
                 throw StoreError(
@@ -122,9 +127,25 @@ public final class EventStore: Sendable {
                     "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
                 )
             }
+            try StoreSchema.migrator.migrate(pool)
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "opening the store")
+            lock?.release()
+            if error is RowDecodingError {
+                // A row of the schema history (GRDB's grdb_migrations) that SQLite serves
+                // but that holds nonsense, damage quick_check did not see: a damaged file
+                // all the same, not a raw decoding error for the administrator to puzzle over.
+                throw StoreError(
+                    .corrupt,
+                    "opening the store failed: \(options.path) is damaged (a row of its schema history cannot be read: \(error)). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
+                )
+            }
+            let failure = StoreError.from(error, path: options.path, doing: "opening the store")
+            // SQLite says "cannot open" or "read-only" for a file on a read-only file system.
+            if failure.kind == .readOnly || failure.kind == .cannotOpen, StoreError.isOnReadOnlyFileSystem(options.path) {
+                throw StoreError.readOnlyFileSystem(options.path)
+            }
+            throw failure
         }
     }
 
@@ -383,5 +404,6 @@ public final class EventStore: Sendable {
             try db.checkpoint(.truncate)
         }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
+        lock?.release()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A storage fault, said plainly: what happened, what it means for the command, and what
@@ -23,6 +24,28 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
+    }
+
+    /// The folder holding `path` (the state directory, for the daemon's database).
+    static func folder(of path: String) -> String {
+        let folder = (path as NSString).deletingLastPathComponent
+        return folder.isEmpty ? "." : folder
+    }
+
+    /// Whether the file system holding `path` (or its folder, if the file does not exist) is
+    /// mounted read-only.
+    static func isOnReadOnlyFileSystem(_ path: String) -> Bool {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 || statvfs(folder(of: path), &info) == 0 else { return false }
+        return info.f_flag & UInt(ST_RDONLY) != 0
+    }
+
+    /// The store at `path` cannot open for writing: its file system is mounted read-only.
+    static func readOnlyFileSystem(_ path: String) -> StoreError {
+        StoreError(
+            .readOnly,
+            "cannot open \(path): the state directory \(folder(of: path)) is on a read-only file system; remount it read-write (docs/storage.md, \"Storage faults\")"
+        )
     }
 
     /// Translates SQLite's result codes into advice for an administrator.

@@ -29,6 +29,10 @@ public struct StoreOptions: Sendable {
     /// At `synchronous=FULL`, gather the frames a transaction appends to the WAL into one
     /// write (`Sources/CWALWrites`) instead of SQLite's two per page.
     public var coalescesWALWrites = true
+    /// Hold the database's lock file (`<path>.lock`, see `StoreLock`) while open: another
+    /// store on the same file, in another process or this one, is refused with `locked`.
+    /// Off only where one file is opened twice on purpose (tests of two writers).
+    public var exclusive = true
 
     public init(
         path: String, durability: Durability = .full, batchMaxWait: Duration = .milliseconds(1), batchMaxSize: Int = 512,

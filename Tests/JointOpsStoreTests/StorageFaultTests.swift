@@ -92,15 +92,19 @@ import Testing
             try store.close()
         }
         try disk.remount("ro")
-        do {
-            let store = try EventStore(options: StoreOptions(path: path))
-            var state = start.state
-            let (error, acknowledged) = Self.fill(store, &state, limit: 1)
-            #expect(acknowledged == 0)
-            #expect(error?.kind == .readOnly, "\(String(describing: error))")
-        } catch {
-            #expect(error.kind == .readOnly || error.kind == .cannotOpen, "\(error)")
-            #expect(error.message.contains("read-only") || error.message.contains("not accessible"), "\(error)")
+        // Said as what it is, not as a missing or inaccessible file — with the store's lock
+        // file (opened first) and without it (SQLite's own error).
+        for exclusive in [true, false] {
+            var options = StoreOptions(path: path)
+            options.exclusive = exclusive
+            #expect {
+                _ = try EventStore(options: options)
+            } throws: { error in
+                guard let error = error as? StoreError else { return false }
+                return error.kind == .readOnly
+                    && error.message
+                        == "cannot open \(path): the state directory \(disk.path) is on a read-only file system; remount it read-write (docs/storage.md, \"Storage faults\")"
+            }
         }
         try disk.remount("rw")
         let store = try EventStore(options: StoreOptions(path: path))
@@ -170,6 +174,29 @@ import Testing
         } throws: { error in
             guard let error = error as? StoreError else { return false }
             return error.kind == .corrupt && error.message.contains("restore the latest backup")
+        }
+    }
+
+    /// A row of the migrations' table that reads as NULL (its page damaged so that SQLite
+    /// itself still reads it): the open used to end in GRDB's raw decoding error.
+    @Test func aDamagedSchemaHistoryIsRefusedWithAdvice() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try EventStore.withLibrary(at: path, try Library.workflows()).close()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let pageSize = Int(bytes[16]) << 8 | Int(bytes[17])
+        // Page 2 is grdb_migrations: the first migration's record, a 62-character text, is
+        // rewritten in place as NULL, a 57-character text and a 4-byte integer.
+        let found = try #require(bytes.range(of: Data("0001 event log".utf8), in: pageSize..<2 * pageSize))
+        try #require(Array(bytes[(found.lowerBound - 3)..<found.lowerBound]) == [0x03, 0x81, 0x09])
+        bytes.replaceSubrange((found.lowerBound - 3)...found.lowerBound, with: [0x04, 0x00, 0x7F, 0x04])
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .corrupt
+                && error.message.contains("keep the file for analysis, and restore the latest backup (docs/storage.md")
         }
     }
 }

@@ -135,4 +135,73 @@ import Testing
         #expect(report.firstBreak != nil)
         #expect(report.isIntact == false)
     }
+
+    // MARK: The last events, checked at every start
+
+    static func lastSequence(_ path: String) throws -> Int64 {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { try Int64.fetchOne($0, sql: "SELECT max(sequence) FROM event") } ?? 0
+    }
+
+    @Test func theTailOfAnIntactLogEndsAtItsHead() throws {
+        let folder = try TemporaryFolder()
+        let path = try Self.populatedStore(folder)
+        let store = try EventStore(options: StoreOptions(path: path))
+        defer { try? store.close() }
+        let whole = try store.verifyChain()
+        for count in [1, 5, 1000] {
+            let tail = try store.verifyTail(last: count)
+            #expect(tail.isIntact, "\(tail)")
+            #expect(tail.headSequence == (try Self.lastSequence(path)))
+            #expect(tail.headHash == whole.headHash)
+            #expect(tail.eventsChecked == min(count, whole.eventsChecked))
+        }
+        let empty = try EventStore(options: StoreOptions(path: folder.path("empty.sqlite")))
+        defer { try? empty.close() }
+        let none = try empty.verifyTail(last: 1000)
+        #expect(none.isIntact && none.headSequence == 0 && none.eventsChecked == 0)
+    }
+
+    @Test func anEditAmongTheLastEventsIsCaughtByTheTailCheck() throws {
+        let folder = try TemporaryFolder()
+        let path = try Self.populatedStore(folder)
+        let last = try Self.lastSequence(path)
+        try Self.tamper(path, "UPDATE event SET at = at + 1 WHERE sequence = \(last - 2)")
+        let store = try EventStore(options: StoreOptions(path: path))
+        defer { try? store.close() }
+        let tail = try store.verifyTail(last: 5)
+        #expect(tail.firstBreak?.sequence == last - 2)
+        #expect(tail.firstBreak?.reason == "its content does not match its hash: the row was edited")
+        #expect(tail.eventsChecked == 2)
+        // Further back than the tail reaches: left to the whole walk (admin verify).
+        #expect(try store.verifyTail(last: 2).isIntact)
+        #expect(try store.verifyChain().firstBreak?.sequence == last - 2)
+    }
+
+    @Test func anAppendedForgeryIsCaughtByTheTailCheck() throws {
+        let folder = try TemporaryFolder()
+        let path = try Self.populatedStore(folder)
+        let last = try Self.lastSequence(path)
+        try Self.tamper(
+            path,
+            """
+            INSERT INTO event (sequence, operation_id, operation_sequence, at, kind, payload, previous_hash, hash)
+            SELECT max(sequence) + 1, 'OP-0', 99, 0, 'noted', '{"text":"x"}', zeroblob(32), zeroblob(32) FROM event;
+            """)
+        let store = try EventStore(options: StoreOptions(path: path))
+        defer { try? store.close() }
+        #expect(try store.verifyTail(last: 3).firstBreak?.sequence == last + 1)
+    }
+
+    @Test func aDeletedFirstEventIsCaughtWhenTheTailIsTheWholeLog() throws {
+        let folder = try TemporaryFolder()
+        let path = try Self.populatedStore(folder)
+        try Self.tamper(path, "DELETE FROM event WHERE sequence = 1")
+        let store = try EventStore(options: StoreOptions(path: path))
+        defer { try? store.close() }
+        let tail = try store.verifyTail(last: 1000)
+        #expect(tail.firstBreak?.sequence == 1)
+        #expect(tail.firstBreak?.reason == "event 1 is missing (the next stored is 2): a row was deleted")
+    }
 }
