@@ -133,6 +133,7 @@ public final class ControlSocketServer: Service, Sendable {
         } onGracefulShutdown: {
             // Stop accepting: closing the listening socket ends the accept loop; in-flight
             // calls finish, watchers are told the daemon is going away.
+            self.logger.notice("stopping: no new connections; finishing the calls in flight, then closing the store")
             server.channel.close(promise: nil)
             self.open.closeIdle()
             Task { await self.engine.shutdown() }
