@@ -77,11 +77,12 @@ final class Checkpointer: Sendable {
     }
 
     /// The room the WAL of the database at `path` has: free bytes on its file system, plus
-    /// the bytes its WAL file holds already (a WAL left by the last run is reused).
+    /// the bytes its WAL file and the store's reserve (`EventStore.reservePath`) hold already
+    /// (both are reused).
     static func room(for path: String) -> Int? {
         let folder = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
         guard let free = DiskSpace.freeBytes(onFileSystemOf: folder) else { return nil }
-        return free + DiskSpace.fileBytes(path + "-wal")
+        return free + DiskSpace.fileBytes(path + "-wal") + DiskSpace.fileBytes(path + "-reserve")
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -159,6 +160,10 @@ final class Checkpointer: Sendable {
         sqlite3_busy_timeout(db, 100)
         return db
     }
+
+    /// Waits for a running background checkpoint to finish (it would make a TRUNCATE
+    /// checkpoint fail as busy).
+    func waitForRunning() { queue.sync {} }
 
     /// Waits for a running checkpoint and closes the connection; no checkpoint starts after.
     /// Close this before the store's own connections, so the last of those to close finds

@@ -18,6 +18,8 @@ public final class EventStore: Sendable {
     private let chainHead = ChainHeadCache()
     /// Compiled workflow versions: a stored version never changes, so compile each once.
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
+    /// What the last attempt to empty the WAL after a full disk did (see `reclaimWAL`).
+    let lastReclaim = Mutex<WALReclaim?>(nil)
 
     /// SQLite's process-wide settings, made before its first connection opens (after that
     /// SQLite refuses them and keeps its safe defaults): no mutex per connection, which GRDB's
@@ -123,6 +125,8 @@ public final class EventStore: Sendable {
                 )
             }
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
+            // After the WAL's zeros, which want four times their size free.
+            pool.asyncWriteWithoutTransaction { [self] _ in takeReserve() }
         } catch {
             throw StoreError.from(error, path: options.path, doing: "opening the store")
         }
@@ -344,7 +348,15 @@ public final class EventStore: Sendable {
             chainHead.keep(committed.0, dataVersion: committed.1)
             return committed.2
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
+            var failure = StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
+            // Nothing of the batch is on disk, and it is not retried. The WAL is what fills a
+            // small disk: empty it, so the next commands have room.
+            if failure.kind == .diskFull {
+                let reclaim = reclaimWAL()
+                failure.reclaim = reclaim
+                failure.message += " \(reclaim.message)"
+            }
+            throw failure
         }
     }
 
