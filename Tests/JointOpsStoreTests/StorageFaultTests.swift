@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JointOpsCore
 import JointOpsStore
+import Synchronization
 import Testing
 
 /// Storage faults give clear errors and lose nothing. The disk-full and read-only tests
@@ -107,7 +108,8 @@ import Testing
         let path = disk.folder.path("store.sqlite")
         let workflows = try Library.workflows()
         let store = try EventStore.withLibrary(at: path, workflows)
-        let committer = GroupCommitter(store: store)
+        let heard = Mutex<[GroupCommitter.Fault]>([])
+        let committer = GroupCommitter(store: store, onFault: { fault in heard.withLock { $0.append(fault) } })
         let start = try startOperations(workflows[0].0, count: 1)[0]
         try await committer.commit(start)
         var state = start.state
@@ -124,6 +126,8 @@ import Testing
         #expect(reclaim.outcome == .emptied, "\(reclaim)")
         #expect(reclaim.walBytesBefore > 1 << 20 && reclaim.walBytesAfter == 0, "\(reclaim)")
         #expect(full.message.hasSuffix(reclaim.message))
+        let fault = try #require(committer.fault)
+        #expect(fault.kind == .diskFull && fault.failedCommands == 1 && fault.failedTransactions == 1 && fault.ended == nil)
         // The WAL no longer fills the disk before the database does (728 such notes fitted).
         #expect(acknowledged > 2000)
         // Nothing freed, nothing retried: the next commands are written.
@@ -132,6 +136,11 @@ import Testing
             #expect(again == nil, "\(String(describing: again))")
             acknowledged += 1
         }
+        #expect(committer.fault == nil)
+        for _ in 0..<100 where heard.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        let faults = heard.withLock { $0 }
+        #expect(faults.count == 2, "\(faults)")
+        #expect(faults.last?.ended != nil && faults.last?.failedCommands == 1)
         // Every acknowledged note is there, and only those: the failed one is not.
         try store.close()
         let reopened = try EventStore(options: StoreOptions(path: path))
