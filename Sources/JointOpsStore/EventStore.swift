@@ -382,18 +382,39 @@ public final class EventStore: Sendable {
     }
 
     /// Closes the store, leaving everything in the database file: the WAL is checkpointed
-    /// and truncated first (best effort — whatever stays in the WAL is durable there too,
-    /// and the next open reads it). It waits at most 100 ms for readers of other processes
-    /// to leave the WAL, not the whole busy timeout.
+    /// and truncated first. It waits at most 100 ms for readers of other processes to leave
+    /// the WAL, not the whole busy timeout; on a full disk it gives up its reserve
+    /// (`SpaceReserve`) so that the database file can grow, and tries once more.
+    ///
+    /// If the WAL still cannot be emptied the store closes all the same, then throws a
+    /// `StoreError` saying why (`.diskFull`, `.locked`, `.io`): the WAL is kept, and the next
+    /// open replays it — nothing is lost, but the daemon should say so.
     public func close() throws(StoreError) {
         checkpointer.close()
-        let busyMilliseconds = Int32(
-            options.busyTimeout.components.seconds * 1000 + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
-        _ = try? pool.writeWithoutTransaction { db in
-            sqlite3_busy_timeout(db.sqliteConnection, 100)
-            defer { sqlite3_busy_timeout(db.sqliteConnection, busyMilliseconds) }
-            try db.checkpoint(.truncate)
+        var failure = checkpointOnClose()
+        if let error = failure as? DatabaseError, error.resultCode == .SQLITE_FULL {
+            _ = SpaceReserve.release(reservePath)
+            failure = checkpointOnClose()
+            takeReserve()
         }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
+        // The last connection to close checkpoints too: it may have managed it.
+        let walBytes = DiskSpace.fileBytes(options.path + "-wal")
+        if let failure, walBytes > 0 { throw closeFailure(failure, walBytes: walBytes) }
+    }
+
+    /// The checkpoint that empties the WAL when the store closes; the error if it failed.
+    private func checkpointOnClose() -> (any Error)? {
+        let restore = busyTimeoutMilliseconds
+        do {
+            try pool.writeWithoutTransaction { db in
+                sqlite3_busy_timeout(db.sqliteConnection, 100)
+                defer { sqlite3_busy_timeout(db.sqliteConnection, restore) }
+                try db.checkpoint(.truncate)
+            }
+            return nil
+        } catch {
+            return error
+        }
     }
 }

@@ -199,3 +199,25 @@ extension EventStore {
         return reclaim
     }
 }
+
+extension EventStore {
+    /// The error `close` throws when the WAL could not be checkpointed: nothing is lost, the
+    /// next open replays the WAL.
+    func closeFailure(_ error: any Error, walBytes: Int) -> StoreError {
+        let kept = "the WAL (\(WALReclaim.megabytes(walBytes))) is kept and replayed at the next start — nothing is lost"
+        let path = options.path
+        switch (error as? DatabaseError)?.resultCode {
+        case .SQLITE_FULL?:
+            return StoreError(
+                .diskFull,
+                "could not checkpoint the WAL of \(path) on close: the disk is full; \(kept). Free space on that file system (df -h) before the next start."
+            )
+        case .SQLITE_BUSY?, .SQLITE_LOCKED?:
+            return StoreError(
+                .locked, "could not checkpoint the WAL of \(path) on close: another process was reading the database; \(kept).")
+        default:
+            let reason = (error as? DatabaseError)?.message ?? "\(error)"
+            return StoreError(.io, "could not checkpoint the WAL of \(path) on close: \(reason); \(kept).")
+        }
+    }
+}

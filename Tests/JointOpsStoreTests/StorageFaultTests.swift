@@ -150,6 +150,45 @@ import Testing
         try reopened.close()
     }
 
+    /// Closing checkpoints the WAL into the database file; when the disk is too full for
+    /// that, `close` still closes and then says so, and the next open reads the WAL.
+    @Test(.enabled(if: isRoot, "SKIPPED: mounting a small tmpfs needs root")) func aCheckpointThatFailsOnCloseIsReportedAndLosesNothing()
+        throws
+    {
+        let disk = try SmallDisk(size: "32m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        try store.commit([start])
+        var state = start.state
+        let (error, acknowledged) = Self.fill(store, &state, limit: 50)
+        #expect(error == nil && acknowledged == 50)
+        // Something else fills the disk to its last byte, and the reserve is gone too.
+        unlink(path + "-reserve")
+        let filler = open(disk.folder.path("filler"), O_WRONLY | O_CREAT, 0o600)
+        let chunk = [UInt8](repeating: 1, count: 1 << 20)
+        for size in [1 << 20, 4096, 1] {
+            while chunk.withUnsafeBytes({ write(filler, $0.baseAddress, size) }) == size {}
+        }
+        close(filler)
+        #expect {
+            try store.close()
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .diskFull
+                && error.message.contains("could not checkpoint the WAL of \(path) on close: the disk is full; the WAL (")
+                && error.message.contains(" MB) is kept and replayed at the next start — nothing is lost")
+        }
+        #expect(CheckpointTests.walBytes(path) > 0)
+        unlink(disk.folder.path("filler"))
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged)
+        #expect(try reopened.verifyChain().isIntact)
+        try reopened.close()
+        #expect(CheckpointTests.walBytes(path) == 0)
+    }
+
     @Test(.enabled(if: isRoot, "SKIPPED: remounting a tmpfs read-only needs root")) func aReadOnlyFileSystemIsAClearError() throws {
         let disk = try SmallDisk(size: "16m")
         let path = disk.folder.path("store.sqlite")
