@@ -44,6 +44,19 @@ import Testing
         #expect(frames(0, configured: 10) == 10)
     }
 
+    /// With room for the WAL the store has nothing to warn about (a small disk's warning is
+    /// tested in `StorageFaultTests`).
+    @Test func aStoreWithRoomHasNoSpaceWarning() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        var space = statvfs()
+        guard statvfs(folder.url.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) > 300 << 20 else { return }
+        let store = try EventStore(options: StoreOptions(path: path))
+        #expect(store.spaceWarning == nil)
+        #expect(store.checkpointer.backgroundFrames == 4000)
+        try store.close()
+    }
+
     @Test func theWALStaysBoundedUnderSustainedWrites() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")

@@ -108,6 +108,8 @@ import Testing
         let path = disk.folder.path("store.sqlite")
         let workflows = try Library.workflows()
         let store = try EventStore.withLibrary(at: path, workflows)
+        let warning = try #require(store.spaceWarning)
+        #expect(warning.contains("less than four times the 65.9 MB its WAL grows to under load"), "\(warning)")
         let heard = Mutex<[GroupCommitter.Fault]>([])
         let committer = GroupCommitter(store: store, onFault: { fault in heard.withLock { $0.append(fault) } })
         let start = try startOperations(workflows[0].0, count: 1)[0]
