@@ -384,7 +384,8 @@ public final class EventStore: Sendable {
     /// Closes the store, leaving everything in the database file: the WAL is checkpointed
     /// and truncated first. It waits at most 100 ms for readers of other processes to leave
     /// the WAL, not the whole busy timeout; on a full disk it gives up its reserve
-    /// (`SpaceReserve`) so that the database file can grow, and tries once more.
+    /// (`SpaceReserve`) so that the database file can grow, and tries once more. The reserve
+    /// is removed either way: a closed store is its database file alone.
     ///
     /// If the WAL still cannot be emptied the store closes all the same, then throws a
     /// `StoreError` saying why (`.diskFull`, `.locked`, `.io`): the WAL is kept, and the next
@@ -392,11 +393,8 @@ public final class EventStore: Sendable {
     public func close() throws(StoreError) {
         checkpointer.close()
         var failure = checkpointOnClose()
-        if let error = failure as? DatabaseError, error.resultCode == .SQLITE_FULL {
-            _ = SpaceReserve.release(reservePath)
-            failure = checkpointOnClose()
-            takeReserve()
-        }
+        let reserve = SpaceReserve.release(reservePath)
+        if reserve > 0, let error = failure as? DatabaseError, error.resultCode == .SQLITE_FULL { failure = checkpointOnClose() }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
         // The last connection to close checkpoints too: it may have managed it.
         let walBytes = DiskSpace.fileBytes(options.path + "-wal")

@@ -55,10 +55,10 @@ public struct WALReclaim: Sendable, Hashable {
 }
 
 /// Space the store keeps allocated in a file beside the database (`<database>-reserve`,
-/// zeros that are never written, only allocated), to give up when the disk is full so that
-/// a checkpoint can grow the database file and empty the WAL (`WALReclaim`). Deleting the
-/// file by hand loses nothing: the store takes it again when it opens or when a commit
-/// succeeds after a full disk.
+/// zeros that are never written, only allocated) while it is open, to give up when the disk
+/// is full so that a checkpoint can grow the database file and empty the WAL (`WALReclaim`).
+/// Closing the store removes it (one left by a crash is reused); deleting it by hand loses
+/// nothing: the store takes it again when it opens or when a commit succeeds after a full disk.
 enum SpaceReserve {
     /// Gives the file at `path` `bytes` of allocated space unless it has them already;
     /// false when the disk has no room for them (the file is then removed).

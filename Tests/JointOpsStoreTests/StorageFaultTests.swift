@@ -150,6 +150,7 @@ import Testing
         #expect(try reopened.verifyChain().isIntact)
         #expect(try reopened.replay(state.id) == state)
         try reopened.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-reserve"), "a closed store is its database file alone")
     }
 
     /// Closing checkpoints the WAL into the database file; when the disk is too full for
