@@ -14,9 +14,20 @@ import Synchronization
 /// the writer itself checkpoints, in its hook, what the background left (the frames of the
 /// last moments); the next commit then restarts the WAL. A checkpoint failing (a full
 /// disk, say) is not the commit's failure: the commit is already durable in the WAL.
+///
+/// On a small disk the WAL is kept to a quarter of the room it has (see
+/// `backgroundFrames(configured:room:)`): a WAL of 16,000 frames (about 66 MB) cannot fit,
+/// and without a checkpoint it filled a 12 MB disk in a few hundred commands while the
+/// database itself held 850 KB.
 final class Checkpointer: Sendable {
-    /// The WAL size (frames) from which a background checkpoint is asked for.
+    /// The WAL size (frames) from which a background checkpoint is asked for: the configured
+    /// `checkpointPages`, or fewer on a small disk.
     let backgroundFrames: Int32
+    /// The `checkpointPages` asked for.
+    let configuredFrames: Int32
+    /// The bytes the WAL had room for when the store opened (see `room(for:)`; nil when they
+    /// could not be found out).
+    let room: Int?
     /// The WAL size (frames) from which the writer checkpoints the remainder itself.
     var writerFrames: Int32 { 4 * backgroundFrames }
 
@@ -43,7 +54,35 @@ final class Checkpointer: Sendable {
     init(path: String, synchronous: String, backgroundFrames: Int32) {
         self.path = path
         self.synchronous = synchronous
-        self.backgroundFrames = backgroundFrames
+        configuredFrames = backgroundFrames
+        room = Self.room(for: path)
+        self.backgroundFrames = Self.backgroundFrames(configured: backgroundFrames, room: room)
+    }
+
+    /// The fewest frames a background checkpoint waits for, however small the disk.
+    static let minimumFrames: Int32 = 64
+
+    /// The bytes of one WAL frame at SQLite's default page size (4 KiB), which the store keeps.
+    static let frameBytes = 4096 + 24
+
+    /// The background checkpoint's threshold for a WAL with `room` bytes: `configured`, or on
+    /// a disk too small for it, a sixteenth of the room (the writer then restarts the WAL at
+    /// four times that, so it stays near a quarter of the room), at least `minimumFrames`.
+    /// The default 4000 frames is kept from 264 MB of room up: four times the WAL's working
+    /// size, the room `WALPreallocation` wants to write it out.
+    static func backgroundFrames(configured: Int32, room: Int?) -> Int32 {
+        guard let room else { return configured }
+        let fitting = room / 16 / frameBytes
+        return Int32(clamping: min(Int(configured), max(fitting, Int(minimumFrames))))
+    }
+
+    /// The room the WAL of the database at `path` has: free bytes on its file system, plus
+    /// the bytes its WAL file and the store's reserve (`EventStore.reservePath`) hold already
+    /// (both are reused).
+    static func room(for path: String) -> Int? {
+        let folder = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        guard let free = DiskSpace.freeBytes(onFileSystemOf: folder) else { return nil }
+        return free + DiskSpace.fileBytes(path + "-wal") + DiskSpace.fileBytes(path + "-reserve")
     }
 
     var statistics: Statistics { state.withLock { $0.statistics } }
@@ -121,6 +160,10 @@ final class Checkpointer: Sendable {
         sqlite3_busy_timeout(db, 100)
         return db
     }
+
+    /// Waits for a running background checkpoint to finish (it would make a TRUNCATE
+    /// checkpoint fail as busy).
+    func waitForRunning() { queue.sync {} }
 
     /// Waits for a running checkpoint and closes the connection; no checkpoint starts after.
     /// Close this before the store's own connections, so the last of those to close finds

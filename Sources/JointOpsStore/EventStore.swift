@@ -20,6 +20,8 @@ public final class EventStore: Sendable {
     private let compiled = Mutex<[WorkflowKey: Workflow]>([:])
     /// The database's lock file, held while the store is open (nil: `options.exclusive` off).
     private let lock: StoreLock?
+    /// What the last attempt to empty the WAL after a full disk did (see `reclaimWAL`).
+    let lastReclaim = Mutex<WALReclaim?>(nil)
 
     /// SQLite's process-wide settings, made before its first connection opens (after that
     /// SQLite refuses them and keeps its safe defaults): no mutex per connection, which GRDB's
@@ -129,6 +131,8 @@ public final class EventStore: Sendable {
             }
             try StoreSchema.migrator.migrate(pool)
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
+            // After the WAL's zeros, which want four times their size free.
+            pool.asyncWriteWithoutTransaction { [self] _ in takeReserve() }
         } catch {
             lock?.release()
             if error is RowDecodingError {
@@ -365,7 +369,15 @@ public final class EventStore: Sendable {
             chainHead.keep(committed.0, dataVersion: committed.1)
             return committed.2
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
+            var failure = StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
+            // Nothing of the batch is on disk, and it is not retried. The WAL is what fills a
+            // small disk: empty it, so the next commands have room.
+            if failure.kind == .diskFull {
+                let reclaim = reclaimWAL()
+                failure.reclaim = reclaim
+                failure.message += " \(reclaim.message)"
+            }
+            throw failure
         }
     }
 
@@ -391,19 +403,38 @@ public final class EventStore: Sendable {
     }
 
     /// Closes the store, leaving everything in the database file: the WAL is checkpointed
-    /// and truncated first (best effort — whatever stays in the WAL is durable there too,
-    /// and the next open reads it). It waits at most 100 ms for readers of other processes
-    /// to leave the WAL, not the whole busy timeout.
+    /// and truncated first. It waits at most 100 ms for readers of other processes to leave
+    /// the WAL, not the whole busy timeout; on a full disk it gives up its reserve
+    /// (`SpaceReserve`) so that the database file can grow, and tries once more. The reserve
+    /// is removed either way: a closed store is its database file alone.
+    ///
+    /// If the WAL still cannot be emptied the store closes all the same, then throws a
+    /// `StoreError` saying why (`.diskFull`, `.locked`, `.io`): the WAL is kept, and the next
+    /// open replays it — nothing is lost, but the daemon should say so.
     public func close() throws(StoreError) {
         checkpointer.close()
-        let busyMilliseconds = Int32(
-            options.busyTimeout.components.seconds * 1000 + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000)
-        _ = try? pool.writeWithoutTransaction { db in
-            sqlite3_busy_timeout(db.sqliteConnection, 100)
-            defer { sqlite3_busy_timeout(db.sqliteConnection, busyMilliseconds) }
-            try db.checkpoint(.truncate)
-        }
+        var failure = checkpointOnClose()
+        let reserve = SpaceReserve.release(reservePath)
+        if reserve > 0, let error = failure as? DatabaseError, error.resultCode == .SQLITE_FULL { failure = checkpointOnClose() }
         do { try pool.close() } catch { throw StoreError.from(error, path: options.path, doing: "closing the store") }
         lock?.release()
+        // The last connection to close checkpoints too: it may have managed it.
+        let walBytes = DiskSpace.fileBytes(options.path + "-wal")
+        if let failure, walBytes > 0 { throw closeFailure(failure, walBytes: walBytes) }
+    }
+
+    /// The checkpoint that empties the WAL when the store closes; the error if it failed.
+    private func checkpointOnClose() -> (any Error)? {
+        let restore = busyTimeoutMilliseconds
+        do {
+            try pool.writeWithoutTransaction { db in
+                sqlite3_busy_timeout(db.sqliteConnection, 100)
+                defer { sqlite3_busy_timeout(db.sqliteConnection, restore) }
+                try db.checkpoint(.truncate)
+            }
+            return nil
+        } catch {
+            return error
+        }
     }
 }

@@ -1,7 +1,7 @@
 import CLinux
 import Dispatch
 import Foundation
-import JointOpsCore
+public import JointOpsCore
 import Synchronization
 
 /// Acknowledge after commit, with group commit: concurrent callers' changes share one
@@ -36,6 +36,26 @@ public final class GroupCommitter: Sendable {
         public var transaction: Duration
     }
 
+    /// A run of transactions that failed for the storage (a full disk, a read-only file
+    /// system, a lock, an I/O error; not a command the database refused): from the first
+    /// that failed after one committed, until the next that commits. On a full disk the
+    /// store empties its WAL to make room (the error's `reclaim`), and the next commands are
+    /// written without anyone freeing space — or it says why it could not.
+    public struct Fault: Sendable {
+        /// The first failure's kind (`.diskFull`, `.readOnly`, `.io`...).
+        public var kind: StoreError.Kind
+        /// When the first transaction of the run failed.
+        public var since: Instant
+        /// The transactions that failed, and the commands (callers) in them: none of them is
+        /// on disk, and each caller was given the error.
+        public var failedTransactions = 0
+        public var failedCommands = 0
+        /// The last failure (for a full disk, its `reclaim` says what the store did about it).
+        public var lastError: StoreError
+        /// When a transaction committed again; nil while the fault lasts.
+        public var ended: Instant?
+    }
+
     private struct Pending {
         /// Changes that commit together or not at all.
         var changes: [EventStore.Change]
@@ -56,6 +76,7 @@ public final class GroupCommitter: Sendable {
         var statistics = Statistics()
         /// When the transaction being written began.
         var transactionStarted: UInt64?
+        var fault: Fault?
     }
 
     public let store: EventStore
@@ -69,13 +90,26 @@ public final class GroupCommitter: Sendable {
     /// its batch-size, wait and transaction histograms from here (the store knows nothing of
     /// metrics). Keep it cheap.
     private let onBatch: (@Sendable (CommittedBatch) -> Void)?
+    /// Told, on the writer's thread, of each transaction that fails (with the fault so far)
+    /// and once of the first that commits after them (with `ended` set): the daemon logs
+    /// the store's state from here ("store writable again after N failed commands").
+    private let onFault: (@Sendable (Fault) -> Void)?
 
-    public init(store: EventStore, onBatch: (@Sendable (CommittedBatch) -> Void)? = nil) {
+    public init(
+        store: EventStore, onBatch: (@Sendable (CommittedBatch) -> Void)? = nil, onFault: (@Sendable (Fault) -> Void)? = nil
+    ) {
         self.store = store
         self.onBatch = onBatch
+        self.onFault = onFault
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
+
+    /// The fault the store is in: non-nil from a transaction that failed for the storage
+    /// until the next one commits (a full disk, say: its `kind`, `since`, how many commands
+    /// failed, what the store did to make room). For STATUS and the board; cheap (one
+    /// lock), and all the commit path does for it is check that it is nil.
+    public var fault: Fault? { state.withLock { $0.fault } }
 
     /// Tells the committer how many commands are being worked on now and have yet to pass
     /// it (including those waiting here; not those already committed and finishing their
@@ -128,6 +162,25 @@ public final class GroupCommitter: Sendable {
             throw StoreError(.io, "commit failed: \(error)")
         }
     }
+
+    /// After the first transaction that committed after a fault: the store takes back the
+    /// space it keeps for emptying the WAL (if it gave it up), and `onFault` hears the end.
+    private func recovered(from fault: inout Fault) {
+        fault.ended = Self.now()
+        store.takeReserve()
+        onFault?(fault)
+    }
+
+    /// Whether a failed transaction says the storage is at fault, not the commands in it.
+    static func isStorageFault(_ kind: StoreError.Kind) -> Bool {
+        switch kind {
+        case .diskFull, .readOnly, .locked, .corrupt, .cannotOpen, .io: true
+        case .conflict, .invalidData: false
+        }
+    }
+
+    /// The wall clock, as the daemon stamps events.
+    private static func now() -> Instant { Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())) }
 
     private static func threadCPUNanoseconds() -> UInt64 {
         var time = timespec()
@@ -217,11 +270,14 @@ public final class GroupCommitter: Sendable {
                     EventStore.Handover(groups: batch.map(\.changes), rosters: batch.compactMap(\.roster)), more: more)
                 // The writer's own time: the transaction's, less its waits for company.
                 let spent = DispatchTime.now().uptimeNanoseconds - started - lingered
-                state.withLock {
-                    $0.statistics.transactions += 1
-                    $0.statistics.changes += batch.reduce(0) { $0 + $1.changes.count }
-                    $0.statistics.writingNanoseconds += spent
-                    $0.statistics.writingCPUNanoseconds += Self.threadCPUNanoseconds() - startedCPU
+                let ended = state.withLock { state -> Fault? in
+                    state.statistics.transactions += 1
+                    state.statistics.changes += batch.reduce(0) { $0 + $1.changes.count }
+                    state.statistics.writingNanoseconds += spent
+                    state.statistics.writingCPUNanoseconds += Self.threadCPUNanoseconds() - startedCPU
+                    guard state.fault != nil else { return nil }
+                    defer { state.fault = nil }
+                    return state.fault
                 }
                 var changes = placement.changes[...]
                 var rosters = placement.rosters[...]
@@ -238,9 +294,21 @@ public final class GroupCommitter: Sendable {
                         commands: batch.count,
                         waits: batch.map { .nanoseconds(Int64($0.taken - min($0.taken, $0.arrived) + lingered - $0.lingeredBefore)) },
                         transaction: .nanoseconds(Int64(spent))))
+                if var ended { recovered(from: &ended) }
             } catch {
-                state.withLock { $0.statistics.failedTransactions += 1 }
+                let fault = state.withLock { state -> Fault? in
+                    state.statistics.failedTransactions += 1
+                    // A command the database refuses (`.conflict`, `.invalidData`) is no fault of the store's.
+                    guard Self.isStorageFault(error.kind) else { return nil }
+                    var fault = state.fault ?? Fault(kind: error.kind, since: Self.now(), lastError: error)
+                    fault.failedTransactions += 1
+                    fault.failedCommands += batch.count
+                    fault.lastError = error
+                    state.fault = fault
+                    return fault
+                }
                 for pending in batch { pending.continuation.resume(throwing: error) }
+                if let fault { onFault?(fault) }
             }
             resumed = batch.count
         }

@@ -27,6 +27,36 @@ import Testing
         #expect(!starts(2000, after: 15_000), "a restarted WAL under its bound needs none")
     }
 
+    /// On a disk with less room than four times the WAL's working size, the WAL is kept to
+    /// a quarter of the room: background checkpoints start at a sixteenth of it.
+    @Test func aSmallDiskGetsASmallerWAL() {
+        func frames(_ room: Int?, configured: Int32 = 4000) -> Int32 {
+            Checkpointer.backgroundFrames(configured: configured, room: room)
+        }
+        let frame = Checkpointer.frameBytes
+        #expect(frames(nil) == 4000, "room unknown: as configured")
+        #expect(frames(1 << 40) == 4000)
+        #expect(frames(4000 * 16 * frame) == 4000, "from four times the 66 MB working size")
+        #expect(frames(4000 * 16 * frame - 1) == 3999)
+        #expect(frames(12 << 20) == Int32((12 << 20) / 16 / frame))
+        #expect(frames(12 << 20, configured: 100) == 100, "never more than configured")
+        #expect(frames(0) == Checkpointer.minimumFrames)
+        #expect(frames(0, configured: 10) == 10)
+    }
+
+    /// With room for the WAL the store has nothing to warn about (a small disk's warning is
+    /// tested in `StorageFaultTests`).
+    @Test func aStoreWithRoomHasNoSpaceWarning() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        var space = statvfs()
+        guard statvfs(folder.url.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) > 300 << 20 else { return }
+        let store = try EventStore(options: StoreOptions(path: path))
+        #expect(store.spaceWarning == nil)
+        #expect(store.checkpointer.backgroundFrames == 4000)
+        try store.close()
+    }
+
     @Test func theWALStaysBoundedUnderSustainedWrites() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JointOpsCore
 import Synchronization
 import Testing
@@ -160,6 +161,54 @@ import Testing
         }
         #expect(try store.verifyChain().isIntact)
         #expect(committer.statistics.failedTransactions >= 1)
+    }
+
+    /// A failure of the storage (here another process's lock) puts the committer in a fault,
+    /// counted in failed commands, until a transaction commits again; a command the database
+    /// refuses does not.
+    @Test func aStorageFaultLastsUntilATransactionCommitsAgain() async throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows) { $0.busyTimeout = .milliseconds(50) }
+        let heard = Mutex<[GroupCommitter.Fault]>([])
+        let committer = GroupCommitter(store: store, onFault: { fault in heard.withLock { $0.append(fault) } })
+        let starts = try startOperations(workflows[0].0, count: 3)
+        try await committer.commit(starts[0])
+        await #expect(throws: StoreError.self) { try await committer.commit(starts[0]) }
+        #expect(committer.fault == nil, "a refused command is no fault of the store's")
+        // Another connection holds the write lock, on a thread of its own, until told to let go.
+        let other = try DatabaseQueue(path: path)
+        let locked = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        Thread {
+            try? other.inTransaction(.immediate) { _ in
+                locked.signal()
+                release.wait()
+                return .rollback
+            }
+            finished.signal()
+        }.start()
+        locked.wait()
+        for change in starts[1...] {
+            await #expect(throws: StoreError.self) { try await committer.commit(change) }
+        }
+        let fault = try #require(committer.fault)
+        #expect(fault.kind == .locked && fault.failedTransactions == 2 && fault.failedCommands == 2 && fault.ended == nil)
+        #expect(fault.lastError.reclaim == nil, "only a full disk empties the WAL")
+        release.signal()
+        finished.wait()
+        try await committer.commit(starts[1])
+        #expect(committer.fault == nil)
+        // The end is told on the writer's thread after the callers are resumed.
+        for _ in 0..<100 where heard.withLock({ $0.count }) < 3 { try await Task.sleep(for: .milliseconds(10)) }
+        let faults = heard.withLock { $0 }
+        #expect(faults.map(\.failedCommands) == [1, 2, 2])
+        #expect(faults.map { $0.ended != nil } == [false, false, true])
+        #expect(faults.allSatisfy { $0.since == fault.since })
+        try other.close()
+        try store.close()
     }
 
     /// With the commands in flight reported, a batch waits for company only until half of

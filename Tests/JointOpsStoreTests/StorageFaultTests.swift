@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import JointOpsCore
 import JointOpsStore
+import Synchronization
 import Testing
 
 /// Storage faults give clear errors and lose nothing. The disk-full and read-only tests
@@ -79,6 +80,116 @@ import Testing
         #expect(try reopened.verifyChain().isIntact)
         #expect(try reopened.replay(state.id) == state)
         try reopened.close()
+    }
+
+    /// Adds a note to `state` through `committer`; nil once it is acknowledged.
+    static func note(_ committer: GroupCommitter, _ state: inout OperationState) async throws -> StoreError? {
+        let filler = String(repeating: "现场情况报告 situation report ", count: 40)
+        let before = state
+        var next = state
+        let transition = try next.handle(.note(filler), at: state.lastChangeAt + 1000, actor: nil)
+        do {
+            try await committer.commit(EventStore.Change(state: next, before: before, events: transition.events))
+            state = next
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// On a small disk the WAL is what fills it (the incident: 12.5 MB of WAL beside an
+    /// 850 KB database on a 12 MB tmpfs). The command that finds the disk full fails and is
+    /// not retried; the store then empties its WAL into the database file, and the next
+    /// commands are written without anything freed.
+    @Test(.enabled(if: isRoot, "SKIPPED: mounting a small tmpfs needs root")) func aFullDiskGetsRoomFromItsWALWithNothingFreed()
+        async throws
+    {
+        let disk = try SmallDisk(size: "12m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let warning = try #require(store.spaceWarning)
+        #expect(warning.contains("less than four times the 65.9 MB its WAL grows to under load"), "\(warning)")
+        let heard = Mutex<[GroupCommitter.Fault]>([])
+        let committer = GroupCommitter(store: store, onFault: { fault in heard.withLock { $0.append(fault) } })
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        try await committer.commit(start)
+        var state = start.state
+        var acknowledged = 0
+        var failure: StoreError?
+        while failure == nil, acknowledged < 100_000 {
+            failure = try await Self.note(committer, &state)
+            if failure == nil { acknowledged += 1 }
+        }
+        let full = try #require(failure, "the disk never filled")
+        #expect(full.kind == .diskFull, "\(full)")
+        #expect(full.message.contains("is full; nothing of it was written"), "\(full)")
+        let reclaim = try #require(full.reclaim)
+        #expect(reclaim.outcome == .emptied, "\(reclaim)")
+        #expect(reclaim.walBytesBefore > 1 << 20 && reclaim.walBytesAfter == 0, "\(reclaim)")
+        #expect(full.message.hasSuffix(reclaim.message))
+        let fault = try #require(committer.fault)
+        #expect(fault.kind == .diskFull && fault.failedCommands == 1 && fault.failedTransactions == 1 && fault.ended == nil)
+        // The WAL no longer fills the disk before the database does (728 such notes fitted).
+        #expect(acknowledged > 2000)
+        // Nothing freed, nothing retried: the next commands are written.
+        for _ in 0..<10 {
+            let again = try await Self.note(committer, &state)
+            #expect(again == nil, "\(String(describing: again))")
+            acknowledged += 1
+        }
+        #expect(committer.fault == nil)
+        for _ in 0..<100 where heard.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        let faults = heard.withLock { $0 }
+        #expect(faults.count == 2, "\(faults)")
+        #expect(faults.last?.ended != nil && faults.last?.failedCommands == 1)
+        // Every acknowledged note is there, and only those: the failed one is not.
+        try store.close()
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged)
+        #expect(try reopened.verifyChain().isIntact)
+        #expect(try reopened.replay(state.id) == state)
+        try reopened.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-reserve"), "a closed store is its database file alone")
+    }
+
+    /// Closing checkpoints the WAL into the database file; when the disk is too full for
+    /// that, `close` still closes and then says so, and the next open reads the WAL.
+    @Test(.enabled(if: isRoot, "SKIPPED: mounting a small tmpfs needs root")) func aCheckpointThatFailsOnCloseIsReportedAndLosesNothing()
+        throws
+    {
+        let disk = try SmallDisk(size: "32m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows)
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        try store.commit([start])
+        var state = start.state
+        let (error, acknowledged) = Self.fill(store, &state, limit: 50)
+        #expect(error == nil && acknowledged == 50)
+        // Something else fills the disk to its last byte, and the reserve is gone too.
+        unlink(path + "-reserve")
+        let filler = open(disk.folder.path("filler"), O_WRONLY | O_CREAT, 0o600)
+        let chunk = [UInt8](repeating: 1, count: 1 << 20)
+        for size in [1 << 20, 4096, 1] {
+            while chunk.withUnsafeBytes({ write(filler, $0.baseAddress, size) }) == size {}
+        }
+        close(filler)
+        #expect {
+            try store.close()
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .diskFull
+                && error.message.contains("could not checkpoint the WAL of \(path) on close: the disk is full; the WAL (")
+                && error.message.contains(" MB) is kept and replayed at the next start — nothing is lost")
+        }
+        #expect(CheckpointTests.walBytes(path) > 0)
+        unlink(disk.folder.path("filler"))
+        let reopened = try EventStore(options: StoreOptions(path: path))
+        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged)
+        #expect(try reopened.verifyChain().isIntact)
+        try reopened.close()
+        #expect(CheckpointTests.walBytes(path) == 0)
     }
 
     @Test(.enabled(if: isRoot, "SKIPPED: remounting a tmpfs read-only needs root")) func aReadOnlyFileSystemIsAClearError() throws {
