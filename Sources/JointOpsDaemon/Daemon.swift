@@ -75,6 +75,7 @@ public enum Daemon {
             options: StoreOptions(
                 path: configuration.databasePath, durability: configuration.durability,
                 batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
+        if let warning = store.spaceWarning { logger.warning("\(warning)") }
         let chainWarning = try checkEventLogTail(store, logger: logger)
         let now = OperationEngine.now()
         for id in catalog.current.keys.sorted() {
@@ -145,7 +146,10 @@ public enum Daemon {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        try? store.close()
+        do { try store.close() } catch {
+            // Closed all the same; what is left in the WAL is replayed at the next start.
+            logger.error("\(error)", metadata: ["message_id": "\(JournalMessageID.storageFault)"])
+        }
         logger.info("stopped")
     }
 }

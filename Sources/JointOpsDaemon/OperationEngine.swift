@@ -56,7 +56,8 @@ public actor OperationEngine {
         self.roster = roster
         self.regionsPath = regionsPath
         self.metrics = metrics
-        committer = GroupCommitter(store: store, onBatch: { metrics.committed($0) })
+        let faults = StoreFaultLog(logger: logger)
+        committer = GroupCommitter(store: store, onBatch: { metrics.committed($0) }, onFault: { faults.heard($0) })
         self.catalog = catalog
         self.logger = logger
         hub = WatchHub()
@@ -216,11 +217,8 @@ public actor OperationEngine {
             placed = try await committer.commit(stored, roster: rosterChange)
         } catch {
             undo(work, left: left)
-            logger.error(
-                "storage fault: \(error)",
-                metadata: [
-                    "operation": "\(changes.first?.state.id ?? UnitChange.stream)", "message_id": "\(JournalMessageID.storageFault)",
-                ])
+            // The fault itself is journalled by StoreFaultLog (first failure, then every 30 s).
+            logger.debug("\(changes.first?.state.id ?? UnitChange.stream): not applied: \(error)")
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
@@ -397,8 +395,10 @@ public actor OperationEngine {
             catalog.skipped.isEmpty
             ? "" : ", \(catalog.skipped.count) invalid workflow file\(catalog.skipped.count == 1 ? "" : "s") skipped"
         let waiting = timersAwaitingStore
+        let fault =
+            committer.fault.map { "STORE FAULT (\($0.kind.rawValue)) since \($0.since): \($0.failedCommands) commands failed, " } ?? ""
         return
-            (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
+            fault + (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
             + "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
     }
 

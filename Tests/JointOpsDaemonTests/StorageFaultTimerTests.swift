@@ -39,6 +39,12 @@ import Testing
         #expect(recorded.count == 1, "the deadline fired once the store took writes again: \(daemon.log)")
         #expect(recorded.first?["description"]?.stringValue?.contains("late") == true, "\(recorded)")
         #expect(daemon.log.contains("is recorded now, after the storage fault"), "\(daemon.log)")
+        // The fault is journalled once when it starts and once when it ends, not per command.
+        #expect(
+            daemon.log.components(
+                separatedBy: "error jointopsd: message_id=3e8f1d6b2a9c4f7e8b0d5a3c1f9e6b27 [JointOpsDaemon] storage fault:"
+            ).count == 2, "\(daemon.log)")
+        #expect(daemon.log.contains("the store takes writes again"), "\(daemon.log)")
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
         daemon.stop()
     }

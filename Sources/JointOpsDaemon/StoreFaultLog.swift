@@ -1,0 +1,37 @@
+import Dispatch
+import JointOpsStore
+import Logging
+import Synchronization
+
+/// The journal's account of a storage fault: its first failure in full, then at most one
+/// line every 30 s while it lasts (the counts, the last error), and one when the store takes
+/// writes again — not one error line per failed command (290 in 30 s on a full disk).
+final class StoreFaultLog: Sendable {
+    private let logger: Logger
+    /// Uptime (ns) of the last line logged for the fault under way.
+    private let lastLine = Mutex<UInt64>(0)
+    private static let every: UInt64 = 30_000_000_000
+
+    init(logger: Logger) { self.logger = logger }
+
+    /// Hears `GroupCommitter`'s fault reports (on the writer's thread).
+    func heard(_ fault: GroupCommitter.Fault) {
+        let metadata: Logger.Metadata = ["message_id": "\(JournalMessageID.storageFault)"]
+        if let ended = fault.ended {
+            lastLine.withLock { $0 = 0 }
+            logger.notice(
+                "the store takes writes again (\(ended)): \(fault.failedCommands) command\(fault.failedCommands == 1 ? "" : "s") failed since \(fault.since), none of them applied; acknowledged events are intact",
+                metadata: metadata)
+            return
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let due = lastLine.withLock { last -> Bool in
+            guard fault.failedTransactions == 1 || now - last >= Self.every else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let still = fault.failedTransactions == 1 ? "" : "still failing since \(fault.since) (\(fault.failedCommands) commands so far): "
+        logger.error("storage fault: \(still)\(fault.lastError)", metadata: metadata)
+    }
+}
