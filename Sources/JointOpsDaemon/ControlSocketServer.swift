@@ -185,7 +185,7 @@ public final class ControlSocketServer: Service, Sendable {
                         let call: VarlinkCall
                         do {
                             // Refused rather than repaired: a replaced byte would change what was asked.
-                            guard let text = String(validating: frame.readableBytesView, as: UTF8.self) else {
+                            guard let text = frame.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
                                 throw VarlinkError.invalidParameter("(message)", because: "not UTF-8 text; send JSON encoded as UTF-8")
                             }
                             call = try VarlinkCall(json: text)
