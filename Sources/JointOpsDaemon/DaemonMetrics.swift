@@ -26,6 +26,7 @@ public final class DaemonMetrics: Sendable {
         static let deadlinesMissed = "jointops_deadlines_missed_total"
         static let units = "jointops_units"
         static let eventLogTailIntact = "jointops_event_log_tail_intact"
+        static let eventLogVerifiedIntact = "jointops_event_log_verified_intact"
     }
 
     let registry: PrometheusCollectorRegistry
@@ -146,6 +147,12 @@ public final class DaemonMetrics: Sendable {
     /// alert on 0 (see `Daemon`).
     func eventLogTail(intact: Bool) {
         Meter(label: Name.eventLogTailIntact, dimensions: [], factory: factory).set(intact ? 1 : 0)
+    }
+
+    /// Whether the last whole-chain verification (`jointopsctl admin verify`) found it intact
+    /// (1) or broken (0); absent until one has run since start.
+    func eventLogVerified(intact: Bool) {
+        Meter(label: Name.eventLogVerifiedIntact, dimensions: [], factory: factory).set(intact ? 1 : 0)
     }
 
     /// The `result` label of a failed command: `refused` for the engine's refusal, else the

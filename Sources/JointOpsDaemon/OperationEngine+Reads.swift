@@ -111,6 +111,7 @@ extension OperationEngine {
 
     public func verify() throws(VarlinkError) -> JSONValue {
         let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
+        metrics.eventLogVerified(intact: report.isIntact)
         return .object([
             "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),
             "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null,
@@ -118,6 +119,4 @@ extension OperationEngine {
         ])
     }
 
-    /// Refuses a relative path (the daemon's working directory is `/` under systemd, not the
-    /// caller's) and, unless `overwrite`, a path where anything exists.
 }

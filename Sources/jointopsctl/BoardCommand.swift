@@ -152,7 +152,7 @@ struct BoardState {
             lines += Render.table(["OPERATION", "REGION", "BRANCH", "DEADLINE", "MISSED", "LADDER", "STATUS"], lateRows)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
-        return lines.map { $0.count > width ? String($0.prefix(width)) : $0 }.joined(separator: "\n")
+        return lines.map { Render.clipped($0, toColumns: width) }.joined(separator: "\n")
     }
 
     func json(at now: Instant) -> JSONValue {

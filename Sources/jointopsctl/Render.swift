@@ -119,6 +119,36 @@ enum Render {
         return columns
     }
 
+    /// `line` cut to at most `columns` terminal columns (as `width` counts them), its colour
+    /// sequences kept; a line cut inside a colour ends with a reset.
+    static func clipped(_ line: String, toColumns columns: Int) -> String {
+        guard width(line) > columns else { return line }
+        var kept = String.UnicodeScalarView()
+        var used = 0
+        var coloured = false
+        var scalars = line.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            if scalar == "\u{1B}" {
+                coloured = true
+                kept.append(scalar)
+                guard let next = scalars.next() else { break }
+                kept.append(next)
+                if next == "[" {
+                    while let part = scalars.next() {
+                        kept.append(part)
+                        if (0x40...0x7E).contains(part.value) { break }
+                    }
+                }
+                continue
+            }
+            let needed = width(scalar)
+            guard used + needed <= columns else { break }
+            used += needed
+            kept.append(scalar)
+        }
+        return String(kept) + (coloured ? "\u{1B}[0m" : "")
+    }
+
     static func width(_ scalar: Unicode.Scalar) -> Int {
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0

@@ -125,6 +125,7 @@ import Testing
         #expect(try MetricsTests.metrics(daemon).contains("jointops_event_log_tail_intact 0.0"))
         let verify = try daemon.call("io.jointops.Admin.Verify")
         #expect(verify.parameters["intact"] == .bool(false))
+        #expect(try MetricsTests.metrics(daemon).contains("jointops_event_log_verified_intact 0.0"))
         #expect(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-EDITED")]).error == nil)
     }
 }
