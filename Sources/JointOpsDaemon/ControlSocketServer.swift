@@ -293,6 +293,8 @@ public final class ControlSocketServer: Service, Sendable {
                     try await sendBuffer(encoded)
                 case .operationEnded:
                     try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
+                case .daemonStopping:
+                    try await send(VarlinkReply(VarlinkError("io.jointops.Operations.DaemonStopping", [:])))
                 case .tooSlow(let buffered):
                     logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
                     try await send(

@@ -40,6 +40,8 @@ public final class WatchHub: Sendable {
         var own: [Change] = []
         var cutOff = false
         var finished = false
+        /// Finished because the daemon is stopping (the watcher is told so).
+        var daemonStopping = false
         /// The one operation it follows has ended: its watch ends once it has taken that.
         var operationEnded = false
     }
@@ -202,6 +204,8 @@ public final class WatchHub: Sendable {
         /// It was finished and has taken everything; `operationEnded` when that is because the
         /// one operation it follows has ended (rather than the daemon stopping).
         case end(operationEnded: Bool)
+        /// It has taken everything, and the daemon is stopping.
+        case stopped
     }
 
     func take(for subscription: Subscription) -> Taken {
@@ -245,7 +249,9 @@ public final class WatchHub: Sendable {
             state.readers[id] = reader
             if wasOldest { Self.trim(&state) }
             if let shared { return .encoded(shared) }
-            return taken.isEmpty ? (reader.finished ? .end(operationEnded: reader.operationEnded) : .wait) : .changes(taken)
+            guard taken.isEmpty else { return .changes(taken) }
+            guard reader.finished else { return .wait }
+            return reader.daemonStopping ? .stopped : .end(operationEnded: reader.operationEnded)
         }
     }
 
@@ -258,7 +264,10 @@ public final class WatchHub: Sendable {
     /// Ends every watch once its watcher has taken what is queued for it.
     func finishAll() {
         let wakes = state.withLock { state in
-            for id in state.readers.keys { state.readers[id]!.finished = true }
+            for id in state.readers.keys {
+                state.readers[id]!.finished = true
+                state.readers[id]!.daemonStopping = true
+            }
             state.waiting.removeAll()
             return state.readers.values.map(\.wake)
         }

@@ -42,6 +42,8 @@ extension WatchHub {
             case tooSlow(buffered: Int)
             /// The one operation the watch follows has ended (after its last change was sent).
             case operationEnded
+            /// The daemon is stopping (after every change was sent).
+            case daemonStopping
         }
 
         let id: Int
@@ -87,6 +89,9 @@ extension WatchHub {
                     lastWrite = clock.now
                 case .tooSlow(let buffered):
                     try await body(.tooSlow(buffered: buffered))
+                    return
+                case .stopped:
+                    try await body(.daemonStopping)
                     return
                 case .end(let operationEnded):
                     if operationEnded { try await body(.operationEnded) }

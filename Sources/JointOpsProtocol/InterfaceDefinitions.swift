@@ -594,6 +594,10 @@ package enum InterfaceDefinitions {
             # The store could not make the command durable; nothing was applied.
             error StorageFailure (kind: string, message: string)
 
+            # The daemon is stopping (systemctl stop or restart, SIGTERM): a watch ends with this once
+            # every change has been sent. Start the watch again when the daemon is back.
+            error DaemonStopping ()
+
             # The watcher fell too far behind and was disconnected.
             error WatcherTooSlow (
               # The daemon's watch_buffer: how many changes it fell behind.

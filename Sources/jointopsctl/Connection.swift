@@ -209,6 +209,13 @@ struct Session {
         case "io.jointops.Units.UnitRefused":
             if !options.json { printError("refused: \(text("reason"))") }
             return ExitCode(Exit.refused)
+        case "io.jointops.Operations.DaemonStopping":
+            if !options.json {
+                printError(
+                    "jointopsctl: jointopsd is stopping (systemctl stop or restart), so the watch ended; start it again once jointopsd is back."
+                )
+            }
+            return ExitCode(Exit.cannotConnect)
         case "io.jointops.Operations.TooManyConnections":
             if !options.json { printError("jointopsctl: jointopsd turned the connection away: \(text("reason"))") }
             return ExitCode(Exit.cannotConnect)

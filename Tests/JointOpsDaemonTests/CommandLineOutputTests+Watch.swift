@@ -73,8 +73,8 @@ extension CommandLineOutputTests {
 }
 
 extension CommandLineOutputTests {
-    /// When the daemon stops under a watch, the watch says to start it again — not that a
-    /// command is safe to run again.
+    /// When the daemon stops under a watch, the watch is told so (DaemonStopping) and says to
+    /// start it again — not that the daemon went away, nor that a command is safe to run again.
     @Test func aWatchWhoseDaemonStopsSaysToStartItAgain() throws {
         let daemon = try DaemonHarness()
         let watch = try BackgroundCtl(["watch"], daemon: daemon)
@@ -84,7 +84,7 @@ extension CommandLineOutputTests {
         #expect(
             watch.stderr == """
                 watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)
-                jointopsctl: jointopsd went away, so the watch stopped (it may be restarting); start it again once jointopsd is back (systemctl status jointopsd).
+                jointopsctl: jointopsd is stopping (systemctl stop or restart), so the watch ended; start it again once jointopsd is back.
 
                 """)
     }

@@ -114,6 +114,6 @@ import Testing
         try Self.publish("OP-LAST", on: hub)
         hub.finishAll()
         #expect(Self.operations(in: hub.take(for: watcher), hub) == ["OP-LAST"])
-        guard case .end(operationEnded: false) = hub.take(for: watcher) else { Issue.record("expected the end"); return }
+        guard case .stopped = hub.take(for: watcher) else { Issue.record("expected the end, the daemon stopping"); return }
     }
 }
