@@ -135,24 +135,11 @@ import Testing
         try store.commit([starts[0]])
         #expect(CheckpointTests.walBytes(path) < 1 << 20, "not written out when told not to")
         // Another connection holds the write lock, on a thread of its own, until told to let go.
-        let other = try DatabaseQueue(path: path)
-        let locked = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        Thread {
-            try? other.inTransaction(.immediate) { _ in
-                locked.signal()
-                release.wait()
-                return .rollback
-            }
-            finished.signal()
-        }.start()
-        locked.wait()
+        let other = try HeldWriteLock(path: path)
         store.preallocateWAL()
         usleep(300_000)
         #expect(CheckpointTests.walBytes(path) < 1 << 20, "no zeros while the other connection holds the write lock")
-        release.signal()
-        finished.wait()
+        other.release()
         try store.commit([starts[1]])  // queued behind the zeros on the writer
         #expect(CheckpointTests.walBytes(path) >= (try store.walWorkingBytes))
         #expect(try store.eventCount() == starts.map(\.events.count).reduce(0, +))

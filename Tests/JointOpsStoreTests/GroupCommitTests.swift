@@ -178,27 +178,14 @@ import Testing
         await #expect(throws: StoreError.self) { try await committer.commit(starts[0]) }
         #expect(committer.fault == nil, "a refused command is no fault of the store's")
         // Another connection holds the write lock, on a thread of its own, until told to let go.
-        let other = try DatabaseQueue(path: path)
-        let locked = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        Thread {
-            try? other.inTransaction(.immediate) { _ in
-                locked.signal()
-                release.wait()
-                return .rollback
-            }
-            finished.signal()
-        }.start()
-        locked.wait()
+        let other = try HeldWriteLock(path: path)
         for change in starts[1...] {
             await #expect(throws: StoreError.self) { try await committer.commit(change) }
         }
         let fault = try #require(committer.fault)
         #expect(fault.kind == .locked && fault.failedTransactions == 2 && fault.failedCommands == 2 && fault.ended == nil)
         #expect(fault.lastError.reclaim == nil, "only a full disk empties the WAL")
-        release.signal()
-        finished.wait()
+        other.release()
         try await committer.commit(starts[1])
         #expect(committer.fault == nil)
         // The end is told on the writer's thread after the callers are resumed.

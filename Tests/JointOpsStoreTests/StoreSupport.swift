@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JointOpsAuthoring
 import JointOpsCore
 import JointOpsStore
@@ -82,4 +83,34 @@ func startOperations(
             actor: Actor(uid: 0, name: "root", role: "admin"))
         return EventStore.Change(state: state, before: nil, events: transition.events)
     }
+}
+
+/// Another connection holding the database's write lock, on a thread of its own, from its
+/// creation until `release()`.
+final class HeldWriteLock: @unchecked Sendable {
+    private let connection: DatabaseQueue
+    private let letGo = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(path: String) throws {
+        connection = try DatabaseQueue(path: path)
+        let locked = DispatchSemaphore(value: 0)
+        Thread { [connection, letGo, finished] in
+            try? connection.inTransaction(.immediate) { _ in
+                locked.signal()
+                letGo.wait()
+                return .rollback
+            }
+            finished.signal()
+        }.start()
+        locked.wait()
+    }
+
+    /// Lets go of the lock and waits until it is let go.
+    func release() {
+        letGo.signal()
+        finished.wait()
+    }
+
+    func close() throws { try connection.close() }
 }
