@@ -31,22 +31,11 @@ public final class VarlinkClient: @unchecked Sendable {
         // thread opened in between — a database file, a pipe.
         let socketDescriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard socketDescriptor >= 0 else { throw Failure.cannotConnect(path: path, reason: String(cString: strerror(errno))) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        guard let address = UnixSocketAddress(path: path) else {
             close(socketDescriptor)
             throw Failure.cannotConnect(path: path, reason: "the socket path is too long")
         }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            buffer.copyBytes(from: bytes)
-            buffer[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let result = address.withSockaddr { connect(socketDescriptor, $0, $1) }
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
             close(socketDescriptor)

@@ -248,12 +248,7 @@ import Testing
         init(_ path: String) throws {
             self.path = path
             descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &address.sun_path) { raw in path.utf8CString.withUnsafeBytes { raw.copyMemory(from: $0) } }
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
+            let bound = UnixSocketAddress(path: path)?.withSockaddr { bind(descriptor, $0, $1) } ?? -1
             guard bound == 0, listen(descriptor, 8) == 0 else { throw HarnessError("cannot listen on \(path)") }
             let listening = descriptor
             Thread.detachNewThread {
