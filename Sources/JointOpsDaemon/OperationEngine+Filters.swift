@@ -60,8 +60,9 @@ extension OperationEngine {
     /// version), satisfies `test`; each version is tested once.
     private func anyWorkflow(_ test: (Workflow) -> Bool) -> Bool {
         if catalog.current.values.contains(where: test) { return true }
-        var tested: Set<String> = []
-        for state in operations.values where tested.insert("\(state.workflow.id)@\(state.workflow.version)").inserted {
+        // Operations of one version share its compiled Workflow: test each instance once.
+        var tested: Set<ObjectIdentifier> = []
+        for state in operations.values where tested.insert(ObjectIdentifier(state.workflow)).inserted {
             if test(state.workflow) { return true }
         }
         return false
