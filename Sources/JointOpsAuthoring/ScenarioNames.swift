@@ -1,7 +1,8 @@
 import JointOpsCore
 
 /// Checks what a scenario names against the workflow it runs with — its id, start
-/// attributes, and the phases, branches, steps and deadlines its expectations name — so a
+/// attributes, the events, branches, steps, deadlines, cancel reasons and dispositions its
+/// commands name, and the phases, branches, steps and deadlines its expectations name — so a
 /// mistake is reported where it is written, before anything runs, rather than as a
 /// puzzling failure at run time ("has not been dispatched" for a misspelt branch).
 struct ScenarioNames {
@@ -78,15 +79,46 @@ struct ScenarioNames {
             sink.error(value.textLocation, "an escalation is written DEADLINE/RUNG, e.g. on_scene/1; found '\(text)'")
             return
         }
-        let ids = workflow.deadlines.map(\.id)
-        guard let deadline = workflow.deadlines.first(where: { $0.id == parts[0] }) else {
-            sink.error(
-                value.textLocation,
-                "workflow '\(workflow.id)' has no deadline '\(parts[0])'\(Suggestions.hint(for: parts[0], in: ids, noun: "deadlines"))")
-            return
-        }
+        guard let index = workflow.deadline(named: parts[0]) else { return deadline(value, parts[0]) }
+        let deadline = workflow.deadlines[index]
         guard rung > deadline.ladder.count else { return }
         let rungs = deadline.ladder.count == 1 ? "1 escalation rung" : "\(deadline.ladder.count) escalation rungs"
         sink.error(value.textLocation.advanced(by: parts[0].count + 1), "deadline '\(deadline.id)' has \(rungs), not \(rung)")
+    }
+
+    /// An event some phase of the workflow takes (whether the phase is current then is the
+    /// run's business: a command fired in the wrong phase is refused, as it would be live).
+    func event(_ value: YAMLValue, _ name: String) {
+        var names: [String] = []
+        for phase in workflow.phases {
+            for event in phase.events where !names.contains(event.name) { names.append(event.name) }
+        }
+        guard !names.contains(name) else { return }
+        sink.error(
+            value.textLocation, "workflow '\(workflow.id)' has no event '\(name)'\(Suggestions.hint(for: name, in: names, noun: "events"))")
+    }
+
+    func deadline(_ value: YAMLValue, _ id: String) {
+        guard workflow.deadline(named: id) == nil else { return }
+        let ids = workflow.deadlines.map(\.id)
+        sink.error(
+            value.textLocation, "workflow '\(workflow.id)' has no deadline '\(id)'\(Suggestions.hint(for: id, in: ids, noun: "deadlines"))")
+    }
+
+    func disposition(_ value: YAMLValue, _ name: String) {
+        let names = workflow.dispositions
+        guard !names.contains(name) else { return }
+        sink.error(
+            value.textLocation,
+            "workflow '\(workflow.id)' has no disposition '\(name)'\(Suggestions.hint(for: name, in: names, noun: "dispositions"))")
+    }
+
+    /// A cancel reason, where the workflow lists the reasons it accepts.
+    func cancelReason(_ value: YAMLValue, _ reason: String) {
+        guard let reasons = workflow.cancelReasons, !reasons.contains(reason) else { return }
+        sink.error(
+            value.textLocation,
+            "workflow '\(workflow.id)' has no cancel reason '\(reason)'\(Suggestions.hint(for: reason, in: reasons, noun: "cancel reasons"))"
+        )
     }
 }

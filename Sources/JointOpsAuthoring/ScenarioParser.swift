@@ -97,6 +97,8 @@ private struct EntryReader {
             action = .expect(expectation)
         } else {
             guard let command = command(actions[0], actionValue) else { return nil }
+            // A command expected to be refused may name what the workflow lacks on purpose.
+            if refused == nil, let names { check(command, actionValue, names) }
             action = .command(command, refused: refused)
         }
         return Scenario.Entry(offset: offset.approximateMilliseconds, action: action, location: value.location)
@@ -141,6 +143,24 @@ private struct EntryReader {
         default:
             guard let f = fields(["disposition"], required: ["disposition"]), let disposition = text(f, "disposition") else { return nil }
             return .close(disposition: disposition)
+        }
+    }
+
+    /// What a command names that the workflow must have: its event, branch, step,
+    /// deadline, cancel reason or disposition (regions are the daemon's, not the workflow's).
+    private func check(_ command: Command, _ value: YAMLValue, _ names: ScenarioNames) {
+        let fields: YAMLMapping? = if case .mapping = value.node { YAMLMapping(value, file: value.location.file) } else { nil }
+        func at(_ key: String) -> YAMLValue { fields?[key] ?? value }
+        switch command {
+        case .fire(let event): names.event(value, event)
+        case .advance(let instance, let step, _):
+            if let branch = names.branch(instance, at: at("branch").textLocation), let step { names.step(at("to"), step, of: branch) }
+        case .reinforce(let branch, _, _): _ = names.branch(branch, at: at("branch").textLocation)
+        case .reassign(_, let instance?): _ = names.branch(instance, at: at("branch").textLocation)
+        case .acknowledge(.deadline(let id)): names.deadline(at("deadline"), id)
+        case .cancel(let reason): names.cancelReason(at("reason"), reason)
+        case .close(let disposition): names.disposition(at("disposition"), disposition)
+        default: break
         }
     }
 

@@ -164,6 +164,35 @@ enum Paths {
             ])
     }
 
+    /// Reproducer: `fire: dispach` ran until that entry and failed there as a refusal, after
+    /// everything before it had run, instead of being reported where it is written.
+    @Test func namesACommandGivesThatTheWorkflowLacksAreReportedBeforeRunning() throws {
+        let workflow = try #require(WorkflowLoader.load(source: Self.robbery, file: "robbery.yaml").workflow)
+        let source = """
+            scenario: command typos
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1m, fire: dispach}
+              - {at: 2m, advance: {branch: patrl, to: on_scene}}
+              - {at: 3m, advance: {branch: patrol, to: on_scen}}
+              - {at: 4m, reinforce: {branch: swat}}
+              - {at: 5m, acknowledge: {deadline: onscene}}
+              - {at: 6m, close: {disposition: resolvd}}
+              - {at: 7m, fire: no_such_event, refused: "no event"}
+            """
+        let (scenario, diagnostics) = ScenarioParser.parse(source: source, file: "commands.yaml", workflow: workflow)
+        #expect(scenario == nil)
+        #expect(
+            diagnostics.map(\.description) == [
+                "commands.yaml:4:20: error: workflow 'street-robbery' has no event 'dispach'; did you mean 'dispatch'?",
+                "commands.yaml:5:32: error: workflow 'street-robbery' has no branch 'patrl'; did you mean 'patrol'?",
+                "commands.yaml:6:44: error: branch 'patrol' has no step 'on_scen'; did you mean 'on_scene'?",
+                "commands.yaml:7:34: error: workflow 'street-robbery' has no branch 'swat'; branches: patrol",
+                "commands.yaml:8:38: error: workflow 'street-robbery' has no deadline 'onscene'; did you mean 'on_scene'?",
+                "commands.yaml:9:35: error: workflow 'street-robbery' has no disposition 'resolvd'; did you mean 'resolved'?",
+            ])
+    }
+
     @Test func aScenarioForAnotherWorkflowOrWithBadAttributesIsReportedWhereItSaysSo() throws {
         let minimal = try String(
             contentsOf: Paths.root.appendingPathComponent("Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"), encoding: .utf8)
