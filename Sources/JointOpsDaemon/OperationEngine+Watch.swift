@@ -14,6 +14,7 @@ extension OperationEngine {
         for state in operations.values.sorted(by: { $0.startedAt < $1.startedAt }) where filter.matches(state) {
             subscription.send(["operation": Views.operation(state)])
         }
+        if let fault = committer.fault { subscription.send(["storeFault": Views.storeFault(fault)]) }
         subscription.send(["current": .bool(true)])
         return subscription
     }

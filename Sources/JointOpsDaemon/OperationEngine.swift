@@ -57,10 +57,17 @@ public actor OperationEngine {
         self.regionsPath = regionsPath
         self.metrics = metrics
         let faults = StoreFaultLog(logger: logger)
-        committer = GroupCommitter(store: store, onBatch: { metrics.committed($0) }, onFault: { faults.heard($0) })
+        let hub = WatchHub()
+        committer = GroupCommitter(
+            store: store, onBatch: { metrics.committed($0) },
+            onFault: { fault in
+                faults.heard(fault)
+                // Watchers (the wall board) hear when a fault begins and when it ends.
+                if fault.failedTransactions == 1 || fault.ended != nil { hub.publish(storeFault: fault) }
+            })
         self.catalog = catalog
         self.logger = logger
-        hub = WatchHub()
+        self.hub = hub
         timers = TimerScheduler()
         for state in recovered.operations { operations[state.id] = state }
         metrics.recovered(recovered.operations)

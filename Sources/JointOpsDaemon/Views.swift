@@ -9,6 +9,14 @@ package enum Views {
 
     static func priority(_ state: OperationState) -> String? { state.priorityLevel.map { "P\($0)" } }
 
+    /// A fault of the store as watchers are told of it (type StoreFault).
+    static func storeFault(_ fault: GroupCommitter.Fault) -> JSONValue {
+        .object([
+            "kind": .string(fault.kind.rawValue), "since": time(fault.since), "failedCommands": .int(Int64(fault.failedCommands)),
+            "message": .string(fault.lastError.message), "ended": fault.ended.map(time) ?? .null,
+        ])
+    }
+
     /// An operation as io.jointops.Operations shows it (type Operation). Written straight
     /// to canonical text — it goes out with every command's reply and every change a
     /// watcher sees — so members are written in sorted key order.

@@ -1,5 +1,6 @@
 import JointOpsCore
 import JointOpsProtocol
+import JointOpsStore
 import NIOCore
 import Synchronization
 
@@ -50,6 +51,8 @@ public final class WatchHub: Sendable {
     enum Subject: Sendable {
         case operation(ChangedOperation)
         case unit(kind: String?, homeRegion: String?)
+        /// The daemon as a whole (a fault of its store): every watcher wants it.
+        case daemon
     }
 
     /// An operation as a change left it, held by reference: filters test it under the
@@ -123,6 +126,13 @@ public final class WatchHub: Sendable {
         var encoded = ByteBuffer()
         Self.write(fields, to: &encoded)
         append(subject: subject, operation: nil, events: encoded, view: nil)
+    }
+
+    /// Tells every watcher, whatever its filter, that the store has begun or ended a fault.
+    func publish(storeFault fault: GroupCommitter.Fault) {
+        var encoded = ByteBuffer()
+        Self.write(["storeFault": Views.storeFault(fault)], to: &encoded)
+        append(subject: .daemon, operation: nil, events: encoded, view: nil)
     }
 
     /// Queues a reply for one watcher only, before anything it takes from the log next.
@@ -286,6 +296,8 @@ extension WatchFilter {
         case .unit(let kind, let homeRegion):
             return operation == nil && branch.map { $0 == kind } ?? true
                 && region.map { region in homeRegion.map { (regionScope ?? [region]).contains($0) } ?? false } ?? true
+        case .daemon:
+            return true
         }
     }
 }

@@ -554,7 +554,26 @@ package enum InterfaceDefinitions {
               current: ?bool,
               # Sent once, last (without continues), when the watch follows one operation (operation
               # given) and that operation has ended: its final state was the reply before.
-              ended: ?bool
+              ended: ?bool,
+              # The store cannot write (a full disk, a read-only or failing file system), so every
+              # command is refused: sent to every watcher, whatever its filter, when the fault begins
+              # (and among the initial replies while it lasts), then once more with `ended` set when the
+              # store takes writes again. Nothing acknowledged is lost.
+              storeFault: ?StoreFault
+            )
+
+            # A fault of the store, as a watcher is told of it.
+            type StoreFault (
+              # disk_full, read_only, locked, corrupt, cannot_open or io.
+              kind: string,
+              # When its first command failed.
+              since: string,
+              # Commands refused because of it so far (none of them was applied).
+              failedCommands: int,
+              # The last failure, in words, with what the store did about it.
+              message: string,
+              # When the store took writes again; null while the fault lasts.
+              ended: ?string
             )
 
             # A unit as a watcher sees a roster change (io.jointops.Units.Unit).

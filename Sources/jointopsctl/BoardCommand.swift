@@ -57,8 +57,14 @@ struct BoardState {
     static let headers = ["CRIM", "ORDER", "SWAT", "POP", "TRAFFIC"]
 
     private(set) var operations: [String: JSONValue] = [:]
+    /// The store's fault while it lasts (commands are refused meanwhile).
+    private(set) var storeFault: JSONValue?
 
     mutating func apply(_ reply: [String: JSONValue]) {
+        if let fault = reply["storeFault"] {
+            storeFault = fault["ended"].map { $0 == .null } ?? true ? fault : nil
+            return
+        }
         guard let operation = reply["operation"], let id = operation["id"]?.stringValue else { return }
         let phase = operation["phase"]?.stringValue
         operations[id] = phase == "closed" || phase == "cancelled" ? nil : operation
@@ -135,6 +141,7 @@ struct BoardState {
                 + "\(total.open) open · \(total.late) late · \(total.escalations) escalations (\(total.unacknowledged) unacknowledged)",
             "",
         ]
+        if let storeFault { lines += [Render.storeFault(storeFault), ""] }
         lines += Render.table(["REGION", "OPEN", "LATE", "ESCALATIONS"] + Self.headers + ["OTHER"], rows.map(cells) + [cells(total)])
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         lines.append("")
@@ -159,6 +166,7 @@ struct BoardState {
         let (rows, late) = summary()
         return .object([
             "at": .string(ISO8601.format(now)),
+            "storeFault": storeFault ?? .null,
             "regions": .array(
                 rows.map { row in
                     .object([

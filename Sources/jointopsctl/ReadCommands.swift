@@ -174,6 +174,9 @@ struct Watch: ParsableCommand {
                 printError(
                     "watching: \(operation ?? "the operation") has ended, so the watch is over ('jointopsctl history \(operation ?? "ID")' tells it all)"
                 )
+            } else if let fault = reply.parameters["storeFault"] {
+                let at = fault["ended"].flatMap { $0 == .null ? nil : $0 } ?? fault["since"]
+                print("\(Render.clock(at))  \(Render.storeFault(fault))")
             } else if let event = reply.parameters["event"] {
                 // The local time only: a log line is read later too, when "3m ago" no longer holds.
                 print(

@@ -32,6 +32,19 @@ enum Render {
 
     static func instant(_ value: JSONValue?) -> Instant? { value?.stringValue.flatMap(ISO8601.parse) }
 
+    /// A fault of the store (type StoreFault) as one line: while it lasts, what is refused;
+    /// once it has ended, that the store takes writes again.
+    static func storeFault(_ fault: JSONValue) -> String {
+        let kind = string(fault["kind"])
+        let refused = fault["failedCommands"]?.intValue ?? 0
+        let commands = "\(refused) command\(refused == 1 ? "" : "s")"
+        if fault["ended"] != nil, fault["ended"] != .null {
+            return "store takes writes again (\(kind) since \(clock(fault["since"]))): \(commands) refused meanwhile, none applied"
+        }
+        return red("STORE FAULT (\(kind)) since \(clock(fault["since"]))")
+            + ": every command is refused until it is mended (\(commands) so far; acknowledged events are safe) — \(visible(string(fault["message"])))"
+    }
+
     /// `45s ago`, `in 1m59s`, `3m05s ago` under ten minutes (where a minute matters), then
     /// coarser: `in 12m`, `2h5m ago`, `3d ago`.
     static func relative(_ instant: Instant, now: Instant = Render.now) -> String {

@@ -48,4 +48,59 @@ import Testing
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
         daemon.stop()
     }
+
+    /// Reproducer: on a full disk every command failed, yet the wall board and `watch` went
+    /// on showing a quiet city; only STATUS and the journal knew.
+    @Test(.enabled(if: getuid() == 0, "SKIPPED: mounting a small tmpfs for the state directory needs root"))
+    func watchersAndTheBoardAreToldWhenTheStoreFaultsAndWhenItRecovers() throws {
+        let daemon = try DaemonHarness(configuration: "durability: normal\n", regions: nil, stateDisk: "8m")
+        try daemon.startArmed("OP-1")
+        let watcher = try daemon.watch(["operation": .string("OP-1")])
+        while try watcher.receive().parameters["current"] != .bool(true) {}
+        let filler = daemon.folder.appendingPathComponent("state/filler").path
+        Self.fillDisk(filler)
+        var refused = 0
+        for number in 0..<200 where refused == 0 {
+            let reply = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-1"), "text": .string("note \(number)")])
+            if reply.error != nil { refused += 1 }
+        }
+        #expect(refused == 1, "a note was refused once the disk was full")
+        // A watcher of one operation hears it too: the fault is the whole daemon's.
+        var began: JSONValue?
+        while began == nil {
+            let reply = try watcher.receive()
+            began = reply.parameters["storeFault"]
+        }
+        #expect(began?["kind"] == .string("disk_full"), "\(String(describing: began))")
+        #expect(began?["ended"] == .null)
+        #expect(began?["failedCommands"] == .int(1))
+        // A watch that starts during the fault is told among its first replies; so is the board.
+        let late = try daemon.watch()
+        var initial: [String: JSONValue] = [:]
+        while initial["current"] != .bool(true) {
+            let reply = try late.receive().parameters
+            initial.merge(reply) { $1 }
+        }
+        #expect(initial["storeFault"]?["kind"] == .string("disk_full"))
+        let board = try CommandLineOutputTests.ctl(["board", "--once"], socket: daemon.socket)
+        #expect(
+            board.stdout.contains("STORE FAULT (disk_full) since <clock>: every command is refused until it is mended"),
+            "\(board.stdout)")
+        let json = try CommandLineOutputTests.ctl(["board", "--once", "--json"], socket: daemon.socket, raw: true)
+        #expect(json.stdout.contains(#""storeFault":{"ended":null,"failedCommands":"#), "\(json.stdout)")
+        unlink(filler)
+        var accepted = false
+        for _ in 0..<100 where !accepted {
+            accepted = (try? daemon.call("io.jointops.Operations.Note", ["id": .string("OP-1"), "text": .string("after")]))?.error == nil
+            if !accepted { usleep(50_000) }
+        }
+        #expect(accepted)
+        var ended: JSONValue?
+        while ended == nil || ended?["ended"] == .null {
+            ended = try watcher.receive().parameters["storeFault"] ?? ended
+        }
+        #expect(ended?["kind"] == .string("disk_full"))
+        #expect(try CommandLineOutputTests.ctl(["board", "--once"], socket: daemon.socket).stdout.contains("STORE FAULT") == false)
+        daemon.stop()
+    }
 }
