@@ -73,4 +73,102 @@ import Testing
         }
         #expect(try ctl(["board", "--once"]).stdout.contains("1 open · 0 late · 0 escalations"))
     }
+
+    /// The live board on a real (pseudo-)terminal 48 columns wide, in colour: every line is
+    /// cut to the terminal's width without losing its colours, `q` quits, and the terminal
+    /// is given back as it was (cursor shown, main screen).
+    @Test func theLiveBoardFitsItsTerminalAndQuitsOnQ() throws {
+        let daemon = try DaemonHarness(fastAssessment: true)
+        let start = [
+            "start", "armed-response", "--id", "OP-LATE", "--region", "heping", "-a", "incident_type=armed_assault", "-a", "priority=P3",
+        ]
+        #expect(try CommandLineOutputTests.ctl(start, socket: daemon.socket).status == 0)
+        for _ in 0..<100 where try !CommandLineOutputTests.ctl(["board", "--once"], socket: daemon.socket).stdout.contains("1 late") {
+            usleep(50_000)
+        }
+        let terminal = try PseudoTerminal(columns: 48, rows: 30)
+        let process = CommandLineOutputTests.process(["board"], socket: daemon.socket, environment: ["TERM": "xterm"])
+        process.environment?["NO_COLOR"] = nil  // colour, as on a real terminal
+        process.standardInput = terminal.follower
+        process.standardOutput = terminal.follower
+        process.standardError = terminal.follower
+        try process.run()
+        var screen = terminal.read(until: "OP-LATE", within: 10)
+        terminal.write("q")
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { screen += terminal.read(until: "\u{1B}[?1049l", within: 0.2) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "q quits the board")
+        #expect(screen.hasPrefix("\u{1B}[?1049h\u{1B}[?25l"), "the board takes the alternate screen and hides the cursor")
+        #expect(screen.hasSuffix("\u{1B}[?25h\u{1B}[?1049l"), "and gives both back: \(screen.debugDescription)")
+        let lastDraw = try #require(screen.components(separatedBy: "\u{1B}[H\u{1B}[2J").last)
+        // The terminal turns the board's "\r\n" into "\r\r\n" (output processing): lines end at "\n".
+        let lines = lastDraw.replacingOccurrences(of: "\u{1B}[?25h\u{1B}[?1049l", with: "").replacingOccurrences(of: "\r", with: "")
+            .components(separatedBy: "\n")
+        let plain = lines.map(Self.withoutColours)
+        #expect(plain.allSatisfy { $0.count <= 48 }, "every line fits 48 columns: \(plain)")
+        #expect(plain.contains("REGION  OPEN  LATE  ESCALATIONS  CRIM  ORDER  SW"), "the table is cut, not wrapped: \(plain)")
+        #expect(lastDraw.contains("\u{1B}[31m"), "the late counts keep their colour")
+        // A line cut inside a colour still ends it, so the next line starts plain.
+        for line in lines where line.contains("\u{1B}[31m") { #expect(line.hasSuffix("\u{1B}[0m"), "\(line.debugDescription)") }
+    }
+}
+
+extension BoardTests {
+    /// `text` without its colour changes (ESC [ … m).
+    static func withoutColours(_ text: String) -> String {
+        var result = ""
+        var inEscape = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\u{1B}" {
+                inEscape = true
+            } else if inEscape {
+                if scalar == "m" { inEscape = false }
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}
+
+/// A pseudo-terminal of a given size: `follower` is the terminal a program is given, and the
+/// test reads what it draws and types into it from the other side.
+final class PseudoTerminal {
+    let leader: Int32
+    let follower: FileHandle
+
+    deinit { close(leader) }
+
+    init(columns: UInt16, rows: UInt16) throws {
+        var leader: Int32 = -1
+        var follower: Int32 = -1
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        guard openpty(&leader, &follower, nil, nil, &size) == 0 else {
+            throw HarnessError("cannot open a pseudo-terminal: \(String(cString: strerror(errno)))")
+        }
+        self.leader = leader
+        self.follower = FileHandle(fileDescriptor: follower, closeOnDealloc: true)
+    }
+
+    /// What the program wrote, until `marker` appears or `seconds` pass.
+    func read(until marker: String, within seconds: Double) -> String {
+        var bytes: [UInt8] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline, !String(decoding: bytes, as: UTF8.self).contains(marker) {
+            var ready = pollfd(fd: leader, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 50) > 0 else { continue }
+            let count = Glibc.read(leader, &buffer, buffer.count)
+            guard count > 0 else { break }
+            bytes += buffer[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = Glibc.write(leader, &bytes, bytes.count)
+    }
 }
