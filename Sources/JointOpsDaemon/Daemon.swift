@@ -77,7 +77,7 @@ public enum Daemon {
                 batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
         if let warning = store.spaceWarning { logger.warning("\(warning)") }
         let chainWarning = try checkEventLogTail(store, logger: logger)
-        let now = OperationEngine.now()
+        let now = WallClock.now()
         for id in catalog.current.keys.sorted() {
             do {
                 try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)

@@ -20,7 +20,7 @@ extension OperationEngine {
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
-        let now = Self.now()
+        let now = WallClock.now()
         var state: OperationState
         if let open = operations[id] {
             state = open

@@ -106,7 +106,7 @@ extension OperationEngine {
         do { changes = try body(&candidate) } catch { throw Self.refused(error) }
         for change in changes where work.before[change.unit] == nil { work.noteAdded(change.unit) }
         roster = candidate
-        let now = Self.now()
+        let now = WallClock.now()
         let records = changes.map { RosterChange.Record(at: now, actor: caller.actor, change: $0) }
         work.freed = changes.contains { change in
             switch change {
@@ -215,7 +215,7 @@ extension OperationEngine {
         work.freed = status == .available
         var state = before
         let transition = state.recordUnits(
-            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: Self.now(), actor: caller.actor)
+            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: WallClock.now(), actor: caller.actor)
         let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
         return answer
@@ -241,7 +241,7 @@ extension OperationEngine {
         do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
         var state = before
         let transition = state.recordUnits(
-            [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })], at: Self.now(),
+            [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })], at: WallClock.now(),
             actor: caller.actor)
         let answer = JSONValue.object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: "Units.Assign", units: work)
@@ -298,7 +298,7 @@ extension OperationEngine {
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
             throw Self.refused(error)
         }
-        let now = Self.now()
+        let now = WallClock.now()
         var lost = loser
         let lostTransition = lost.recordUnits(
             [

@@ -79,7 +79,6 @@ public actor OperationEngine {
         for timer in recovery.timers { await timers.arm(operation: timer.operation, key: timer.key, due: timer.due) }
     }
 
-    static func now() -> Instant { Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())) }
 
     // MARK: Commands
 
@@ -94,7 +93,7 @@ public actor OperationEngine {
                 ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
         }
         try checkRegion(region, parameter: "region")
-        let now = Self.now()
+        let now = WallClock.now()
         let generated = id == nil ? nextID(now) : nil
         let id = id ?? generated!
         var started = false
@@ -141,7 +140,7 @@ public actor OperationEngine {
         var state = before
         let transition: Transition
         do {
-            transition = try state.handle(command, at: Self.now(), actor: caller?.actor)
+            transition = try state.handle(command, at: WallClock.now(), actor: caller?.actor)
         } catch {
             throw Self.refused(error)
         }
@@ -166,7 +165,7 @@ public actor OperationEngine {
             let attempts = (timerRetries[id]?[key] ?? 0) + 1
             timerRetries[id, default: [:]][key] = attempts
             let delay = Int64(min(30_000, 1000 << min(attempts - 1, 5)))
-            await timers.arm(operation: id, key: key, due: Self.now() + delay)
+            await timers.arm(operation: id, key: key, due: WallClock.now() + delay)
             logger.error(
                 "\(id): timer \(key) fell due but could not be recorded (\(error.parameters["message"]?.stringValue ?? "storage fault")); trying again in \(delay / 1000) s",
                 metadata: ["operation": "\(id)", "message_id": "\(JournalMessageID.storageFault)"])
@@ -459,7 +458,7 @@ public actor OperationEngine {
             changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
             + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }
         do {
-            try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: Self.now())
+            try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: WallClock.now())
         } catch {
             throw reloadFailed(fresh.problem(error))
         }

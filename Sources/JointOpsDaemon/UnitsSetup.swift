@@ -40,7 +40,7 @@ enum UnitsSetup {
         if stored.isEmpty, let unitsPath = configuration.unitsFile {
             let units = try load(unitsPath, tree: tree)
             var records: [RosterChange.Record] = []
-            let now = OperationEngine.now()
+            let now = WallClock.now()
             for unit in units {
                 do {
                     records.append(RosterChange.Record(at: now, actor: nil, change: try roster.add(unit)))

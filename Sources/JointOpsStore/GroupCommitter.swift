@@ -166,7 +166,7 @@ public final class GroupCommitter: Sendable {
     /// After the first transaction that committed after a fault: the store takes back the
     /// space it keeps for emptying the WAL (if it gave it up), and `onFault` hears the end.
     private func recovered(from fault: inout Fault) {
-        fault.ended = Self.now()
+        fault.ended = WallClock.now()
         store.takeReserve()
         onFault?(fault)
     }
@@ -180,7 +180,6 @@ public final class GroupCommitter: Sendable {
     }
 
     /// The wall clock, as the daemon stamps events.
-    private static func now() -> Instant { Instant(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded())) }
 
     private static func threadCPUNanoseconds() -> UInt64 {
         var time = timespec()
@@ -300,7 +299,7 @@ public final class GroupCommitter: Sendable {
                     state.statistics.failedTransactions += 1
                     // A command the database refuses (`.conflict`, `.invalidData`) is no fault of the store's.
                     guard Self.isStorageFault(error.kind) else { return nil }
-                    var fault = state.fault ?? Fault(kind: error.kind, since: Self.now(), lastError: error)
+                    var fault = state.fault ?? Fault(kind: error.kind, since: WallClock.now(), lastError: error)
                     fault.failedTransactions += 1
                     fault.failedCommands += batch.count
                     fault.lastError = error
