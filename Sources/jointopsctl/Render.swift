@@ -120,14 +120,9 @@ enum Render {
     /// none for a combining mark or a colour escape (ESC [ … m), one for anything else.
     static func width(_ text: String) -> Int {
         var columns = 0
-        var scalars = text.unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            if scalar == "\u{1B}" {
-                // A control sequence runs to its final character, @ to ~.
-                if scalars.next() == "[" { while let next = scalars.next(), !(0x40...0x7E).contains(next.value) {} }
-                continue
-            }
-            columns += width(scalar)
+        forEachPart(of: text) { part in
+            if case .character(let scalar) = part { columns += width(scalar) }
+            return true
         }
         return columns
     }
@@ -139,27 +134,49 @@ enum Render {
         var kept = String.UnicodeScalarView()
         var used = 0
         var coloured = false
-        var scalars = line.unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            if scalar == "\u{1B}" {
+        forEachPart(of: line) { part in
+            switch part {
+            case .escape(let sequence):
                 coloured = true
+                kept.append(contentsOf: sequence)
+            case .character(let scalar):
+                let needed = width(scalar)
+                guard used + needed <= columns else { return false }
+                used += needed
                 kept.append(scalar)
-                guard let next = scalars.next() else { break }
-                kept.append(next)
+            }
+            return true
+        }
+        return String(kept) + (coloured ? "\u{1B}[0m" : "")
+    }
+
+    /// A piece of text on a terminal: an escape sequence (ESC, then for ESC [ everything up to
+    /// its final character, @ to ~), which takes no columns, or one scalar of the text.
+    enum TerminalPart {
+        case escape([Unicode.Scalar])
+        case character(Unicode.Scalar)
+    }
+
+    /// Calls `body` with each part of `text` in order, until it returns false.
+    static func forEachPart(of text: String, _ body: (TerminalPart) -> Bool) {
+        var scalars = text.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "\u{1B}" else {
+                if !body(.character(scalar)) { return }
+                continue
+            }
+            var sequence = [scalar]
+            if let next = scalars.next() {
+                sequence.append(next)
                 if next == "[" {
                     while let part = scalars.next() {
-                        kept.append(part)
+                        sequence.append(part)
                         if (0x40...0x7E).contains(part.value) { break }
                     }
                 }
-                continue
             }
-            let needed = width(scalar)
-            guard used + needed <= columns else { break }
-            used += needed
-            kept.append(scalar)
+            if !body(.escape(sequence)) { return }
         }
-        return String(kept) + (coloured ? "\u{1B}[0m" : "")
     }
 
     static func width(_ scalar: Unicode.Scalar) -> Int {
