@@ -354,6 +354,26 @@ import Testing
         #expect(runs[1].escalation == 1)
     }
 
+    /// Reproducer: the report's DUE column and lateness used the due time the deadline was
+    /// armed with, though a hold with a paused clock had moved it later.
+    @Test func aHoldWithAPausedClockMovesTheDueTime() throws {
+        let workflow = try Repository.minimal()
+        var (state, start) = try OperationState.start(
+            workflow, id: "OP-P", region: "hexi", attributes: ["priority": "P1"], at: .t0, actor: nil)
+        var events = start.events
+        func run(_ command: Command, _ minute: Int64) throws {
+            events += try state.handle(command, at: .minutes(minute), actor: nil).events
+        }
+        try run(.fire(event: "assess"), 1)
+        try run(.fire(event: "dispatch"), 2)  // patrol on scene due at 12m
+        try run(.hold(reason: "radio outage"), 5)
+        try run(.resume, 9)  // 4 minutes paused: due at 16m
+        try run(.advance(branch: "patrol", to: "on_scene", outcome: nil), 15)
+        let patrol = try #require(OperationState.deadlineHistory(workflow, events).first { $0.deadline == 0 && $0.instance == 0 })
+        #expect(patrol.due == .minutes(16))
+        #expect(patrol.outcome == .met)
+    }
+
     @Test func aDeadlineReachedAfterItsLadderEndedIsMetLate() throws {
         let workflow = try Repository.minimal()
         var (state, start) = try OperationState.start(

@@ -68,3 +68,52 @@ import Testing
         #expect(bad.diagnostics.contains { $0.message.contains("witin") }, "\(bad.diagnostics)")
     }
 }
+
+/// What the reports make of the unit events: the awaiting-units deadline and the time from
+/// dispatch until a branch had all its units.
+@Suite struct UnitFactsTests {
+    let workflow: Workflow
+    let tests: UnitEventTests
+
+    init() throws {
+        tests = try UnitEventTests()
+        workflow = tests.workflow
+    }
+
+    /// Reproducer: a branch short of units at dispatch and filled in time was scored
+    /// "dropped", one filled after its deadline "missed" (as if never filled), and the
+    /// dispatch → all units assigned interval was 0 s because the dispatch's first units
+    /// counted before the shortfall recorded in the same moment.
+    @Test func aShortBranchFilledInTimeIsMetAndFilledLateIsMetLate() throws {
+        var (state, events) = try tests.inAction()  // patrol dispatched at minute 2
+        func units(_ recorded: [OperationEvent], _ minute: Int64) {
+            events += state.recordUnits(recorded, at: .minutes(minute), actor: nil).events
+        }
+        units([.unitsAssigned(instance: 0, units: ["p1"], reasons: ["homed"]), .unitsAwaited(instance: 0, missing: 1)], 2)
+        units([.unitsAssigned(instance: 0, units: ["p2"], reasons: ["freed"])], 4)  // filled 2 minutes in: met
+        units([.unitPreempted(instance: 0, unit: "p1", by: "OP-2 patrol", reason: "hostages"), .unitsAwaited(instance: 0, missing: 1)], 5)
+        let key = try #require(UnitEventTests.awaiting(state))
+        events += try state.handle(.timerFired(key), at: .minutes(10), actor: nil).events  // due 5 minutes after: missed
+        units([.unitsAssigned(instance: 0, units: ["p3"], reasons: ["freed"])], 12)  // …and filled late
+        let awaiting = OperationState.deadlineHistory(workflow, events).filter {
+            workflow.deadlines[$0.deadline].id == "awaiting_units:patrol"
+        }
+        #expect(awaiting.map(\.outcome) == [.met, .metLate])
+        #expect(awaiting.map(\.settledAt) == [.minutes(4), .minutes(12)])
+        events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(13), actor: nil).events  // facts are of ended operations
+        let facts = try #require(OperationFacts(state, events: events))
+        #expect(facts.branches[0].dispatchToAssigned == Int64(2 * 60_000), "all units from minute 2 to minute 4")
+    }
+
+    @Test func aBranchNeverFullyStaffedHasNoTimeToAssign() throws {
+        var (state, events) = try tests.inAction()
+        events +=
+            state.recordUnits(
+                [.unitsAssigned(instance: 0, units: ["p1"], reasons: ["homed"]), .unitsAwaited(instance: 0, missing: 1)], at: .minutes(2),
+                actor: nil
+            ).events
+        events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(3), actor: nil).events
+        let facts = try #require(OperationFacts(state, events: events))
+        #expect(facts.branches[0].dispatchToAssigned == nil)
+    }
+}

@@ -19,7 +19,8 @@ public struct DeadlineRun: Sendable, Hashable {
     /// The branch instance, for a branch deadline.
     public var instance: Int?
     public var armedAt: Instant
-    /// The due time when it was armed (holds with a paused clock move it later).
+    /// When it fell due: the due time it was armed with, moved later by any hold with a
+    /// paused clock before it was missed.
     public var due: Instant
     public var outcome: Outcome
     /// When it was reached, missed or dropped.
@@ -41,7 +42,7 @@ extension OperationState {
             let before = Dictionary(uniqueKeysWithValues: state.timers.map { ($0.key, $0.due) })
             state.apply(record)
             let after = Dictionary(uniqueKeysWithValues: state.timers.map { ($0.key, $0.due) })
-            for (key, index) in late where isReach(record.event, of: workflow.deadlines[key.index], key: key) {
+            for (key, index) in late where isReach(record.event, of: workflow.deadlines[key.index], key: key, in: state) {
                 runs[index].outcome = .metLate
                 runs[index].settledAt = record.at
                 late[key] = nil
@@ -50,6 +51,11 @@ extension OperationState {
                 runs[index].outcome = .missed
                 runs[index].settledAt = record.at
                 runs[index].escalation = number
+            }
+            // A hold with a paused clock moves a deadline not yet missed later on resume.
+            for (key, due) in after where key.kind == .deadline {
+                guard let index = open[key], runs[index].outcome == .pending, runs[index].due != due else { continue }
+                runs[index].due = due
             }
             for (key, due) in after where key.kind == .deadline && open[key] == nil {
                 open[key] = runs.count
@@ -60,7 +66,7 @@ extension OperationState {
             }
             for key in before.keys where key.kind == .deadline && after[key] == nil {
                 guard let index = open.removeValue(forKey: key) else { continue }
-                let reached = isReach(record.event, of: workflow.deadlines[key.index], key: key)
+                let reached = isReach(record.event, of: workflow.deadlines[key.index], key: key, in: state)
                 switch runs[index].outcome {
                 case .missed where reached: runs[index].outcome = .metLate
                 case .missed: late[key] = index
@@ -72,12 +78,15 @@ extension OperationState {
         return runs
     }
 
-    /// Whether `event` is the deadline's `reach` moment for this timer.
-    private static func isReach(_ event: OperationEvent, of deadline: DeadlineDefinition, key: TimerKey) -> Bool {
+    /// Whether `event` is the deadline's `reach` moment for this timer (`state` as it left it).
+    private static func isReach(_ event: OperationEvent, of deadline: DeadlineDefinition, key: TimerKey, in state: OperationState) -> Bool {
         switch (event, deadline.reach) {
         case (.phaseEntered(let phase, _), .phase(let target)): return phase == target
         case (.stepEntered(let instance, let step, _), .step(_, let target)): return instance == key.instance && step == target
         case (.closed, .closed): return true
+        // A branch awaiting units is filled by the units event after which none are missing.
+        case (.unitsAssigned(let instance, _, _), .unitsFilled), (.unitsAwaited(let instance, _, _), .unitsFilled):
+            return instance == key.instance && state.branches.indices.contains(instance) && state.branches[instance].missingUnits == 0
         default: return false
         }
     }

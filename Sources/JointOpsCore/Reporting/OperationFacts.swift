@@ -103,7 +103,7 @@ extension OperationFacts {
             guard let held = since.removeValue(forKey: unit), held.instance < branches.count else { return }
             branches[held.instance].unitMilliseconds += at.milliseconds - held.at.milliseconds
         }
-        for record in events {
+        for (position, record) in events.enumerated() {
             switch record.event {
             case .unitsAssigned(let instance, let units, _) where instance < branches.count:
                 for unit in units { since[unit] = (instance, record.at) }
@@ -116,9 +116,12 @@ extension OperationFacts {
             case .unitPreempted(_, let unit, _, _):
                 release(unit, at: record.at)
             default:
-                continue
+                break
             }
-            // A branch is assigned once nothing is missing after its first units came.
+            // A branch is assigned once nothing is missing after its first units came — judged
+            // after all of one moment's events: a dispatch records the units it found before
+            // the shortfall it leaves.
+            guard position == events.count - 1 || events[position + 1].at != record.at else { continue }
             for (instance, count) in missing where count == 0 && branches[instance].dispatchToAssigned == nil {
                 guard instance < branches.count, branches[instance].unitsAssigned > 0 else { continue }
                 branches[instance].dispatchToAssigned =
