@@ -49,6 +49,8 @@ package enum Views {
                         json.time(escalation.acknowledgedAt)
                         json.key("deadline")
                         json.string(escalation.timer.map { workflow.deadlines[$0.index].id })
+                        json.key("instance")
+                        json.string(escalation.timer.flatMap { describe($0, state).instance })
                         json.key("number")
                         json.int(escalation.number)
                         json.key("openedAt")
@@ -161,7 +163,7 @@ package enum Views {
         }
     }
 
-    static func describe(_ key: TimerKey, _ state: OperationState) -> (String, String, String?) {
+    static func describe(_ key: TimerKey, _ state: OperationState) -> (kind: String, name: String, instance: String?) {
         switch key.kind {
         case .deadline:
             return ("deadline", state.workflow.deadlines[key.index].id, key.instance >= 0 ? state.branches[key.instance].name : nil)

@@ -153,6 +153,9 @@ package enum InterfaceDefinitions {
               reason: string,
               # The deadline, for a missed one.
               deadline: ?string,
+              # The branch instance whose deadline it was (public_order, public_order#2); null for an
+              # operation's deadline and for an escalation raised by hand.
+              instance: ?string,
               openedAt: string,
               # Rungs of the ladder fired so far.
               rungsFired: int,

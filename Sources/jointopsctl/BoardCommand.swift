@@ -100,18 +100,16 @@ struct BoardState {
                 let branchRegion = Render.string(branch["region"])
                 rows[branchRegion, default: Row(region: branchRegion)].branches[Render.string(branch["kind"]), default: 0] += 1
             }
-            let timers = Render.array(operation["timers"])
             for escalation in Render.array(operation["escalations"]) where escalation["resolvedAt"] == .null {
                 let acknowledged = escalation["acknowledgedAt"] != .null
                 rows[region, default: Row(region: region)].escalations += 1
                 if !acknowledged { rows[region, default: Row(region: region)].unacknowledged += 1 }
                 guard let deadline = escalation["deadline"]?.stringValue else { continue }
                 rows[region, default: Row(region: region)].late += 1
-                let timer = timers.first { $0["name"] == .string(deadline) && $0["escalating"] == .bool(true) }
                 late.append(
                     Late(
                         operation: Render.string(operation["id"]), region: region, deadline: deadline,
-                        instance: timer?["instance"]?.stringValue, missedAt: escalation["openedAt"],
+                        instance: escalation["instance"]?.stringValue, missedAt: escalation["openedAt"],
                         rungsFired: escalation["rungsFired"]?.intValue ?? 0, acknowledged: acknowledged))
             }
         }
