@@ -27,8 +27,8 @@ struct PeriodReport: ParsableCommand {
         let start = try from.map { try Self.instant($0, option: "--from") } ?? Instant(milliseconds: end.milliseconds - 7 * 86_400_000)
         guard start < end else { throw ValidationError("--from must be before --to (the period would be empty)") }
         var parameters: [String: JSONValue] = [
-            "from": .string(ISO8601.format(start, offsetSeconds: Render.offsetSeconds)),
-            "to": .string(ISO8601.format(end, offsetSeconds: Render.offsetSeconds)),
+            "from": .string(ISO8601.format(start, offsetSeconds: Render.offsetSeconds(at: start))),
+            "to": .string(ISO8601.format(end, offsetSeconds: Render.offsetSeconds(at: end))),
         ]
         for (name, value) in [("region", region), ("branch", branch), ("workflow", workflow), ("priority", priority)] {
             if let value { parameters[name] = .string(value) }
@@ -42,14 +42,19 @@ struct PeriodReport: ParsableCommand {
     static func instant(_ text: String, option: String) throws -> Instant {
         if let instant = ISO8601.parse(text) { return instant }
         let dayMilliseconds: Int64 = 86_400_000
-        let offset = Int64(Render.offsetSeconds) * 1000
         switch text {
         case "now": return Render.now
-        case "today": return Instant(milliseconds: (Render.now.milliseconds + offset) / dayMilliseconds * dayMilliseconds - offset)
+        case "today":
+            let local = ISO8601.format(Render.now, offsetSeconds: Render.offsetSeconds(at: Render.now))
+            return try instant(String(local.prefix(10)), option: option)
         default: break
         }
-        if text.count == 10, let midnight = ISO8601.parse(text + "T00:00:00Z") {
-            return Instant(milliseconds: midnight.milliseconds - offset)
+        // A local date: its local midnight, in the offset that day begins with.
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        if text.count == 10, parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2],
+            let midnight = Render.localMidnight(year: year, month: month, day: day)
+        {
+            return midnight
         }
         if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
             let scale: Int64? = ["d": dayMilliseconds, "h": 3_600_000, "m": 60_000][unit]

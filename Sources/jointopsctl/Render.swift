@@ -10,7 +10,19 @@ enum Render {
         ProcessInfo.processInfo.environment["JOINTOPSCTL_NOW"].flatMap(ISO8601.parse)
         ?? Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
 
-    static let offsetSeconds = TimeZone.current.secondsFromGMT()
+    /// The local time zone's offset from UTC at `instant` (summer time included).
+    static func offsetSeconds(at instant: Instant) -> Int {
+        TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.milliseconds) / 1000))
+    }
+
+    /// The instant local midnight begins the day of this local date (nil for no such date).
+    static func localMidnight(year: Int, month: Int, day: Int) -> Instant? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone.current
+        let components = DateComponents(year: year, month: month, day: day)
+        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
+        return Instant(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()))
+    }
 
     static func red(_ text: String) -> String { colour ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
@@ -26,7 +38,7 @@ enum Render {
     static func clock(_ value: JSONValue?) -> String { instant(value).map(clock) ?? "-" }
 
     static func clock(_ instant: Instant) -> String {
-        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds)
+        let local = ISO8601.format(Instant(milliseconds: instant.milliseconds / 1000 * 1000), offsetSeconds: offsetSeconds(at: instant))
         return local.prefix(19).replacingOccurrences(of: "T", with: " ")
     }
 

@@ -105,6 +105,18 @@ import Testing
         let json = try ctl(["report", "--from", "2020-01-01", "--to", "2100-01-01", "--json", "--priority", "P1"], daemon)
         #expect(json.status == 0)
         #expect(json.stdout.contains(#"{"changePercent":null,"current":0,"figure":"operations.started""#))
+        // A local date is its local midnight in the offset of that day, summer time included.
+        for (zone, from, to) in [
+            ("America/New_York", "2026-07-01T04:00:00Z", "2026-12-01T05:00:00Z"),
+            ("Europe/Berlin", "2026-06-30T22:00:00Z", "2026-11-30T23:00:00Z"),
+            ("Asia/Shanghai", "2026-06-30T16:00:00Z", "2026-11-30T16:00:00Z"),
+        ] {
+            let period = try CommandLineOutputTests.ctl(
+                ["report", "--from", "2026-07-01", "--to", "2026-12-01", "--json"], socket: daemon.socket, environment: ["TZ": zone])
+            let reply = try JSONParser.parse(period.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(reply["from"]?.stringValue.flatMap(ISO8601.parse) == ISO8601.parse(from), "\(zone): \(period.stdout.prefix(120))")
+            #expect(reply["to"]?.stringValue.flatMap(ISO8601.parse) == ISO8601.parse(to), "\(zone)")
+        }
         let badFrom = try ctl(["report", "--from", "last tuesday"], daemon)
         #expect(badFrom.status == 64)
         #expect(badFrom.stderr.contains("--from 'last tuesday' is not a time: use 2026-11-01"))
