@@ -98,6 +98,9 @@ public final class EventStore: Sendable {
         checkpointer = Checkpointer(path: options.path, synchronous: synchronous, backgroundFrames: options.checkpointPages)
         var configuration = Configuration()
         configuration.journalMode = .wal
+        // GRDB's default (user-initiated) makes Dispatch try a negative nice that the jointops
+        // user may not set, and log the failure for every worker thread it starts.
+        configuration.qos = .default
         configuration.busyMode = .timeout(
             Double(options.busyTimeout.components.seconds) + Double(options.busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in

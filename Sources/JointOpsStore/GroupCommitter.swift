@@ -84,7 +84,9 @@ public final class GroupCommitter: Sendable {
     /// Commands being worked on that will commit soon (set by the caller): lingering only
     /// pays while some of them have not arrived yet.
     private let commandsInFlight = Atomic(0)
-    private let queue = DispatchQueue(label: "jointops.store.commit", qos: .userInitiated)
+    /// At the default priority: a raised one makes Dispatch try a negative nice, which the
+    /// jointops user may not set (Dispatch then logs a failure for each worker thread).
+    private let queue = DispatchQueue(label: "jointops.store.commit")
 
     /// Told of every transaction that committed, on the writer's thread: the daemon feeds
     /// its batch-size, wait and transaction histograms from here (the store knows nothing of
