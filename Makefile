@@ -53,7 +53,7 @@ install:
 	test -e $(DESTDIR)$(CONFDIR)/regions.yaml || install -m 0644 Regions/tianjin.yaml $(DESTDIR)$(CONFDIR)/regions.yaml
 	test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
-	@echo "installed; start it with: systemctl enable --now jointopsd.socket"
+	@echo "installed; start it now and at every boot with: systemctl enable --now jointopsd"
 
 ## Removes what `make install` put in place; keeps the state and the configuration.
 uninstall:

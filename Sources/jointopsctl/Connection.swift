@@ -101,6 +101,16 @@ struct Session {
         let parameters: [String: JSONValue]
         let message: String
         switch failure {
+        case .cannotConnect(let path, _) where Self.socketGroupNeeded(at: path) != nil:
+            let group = Self.socketGroupNeeded(at: path)!
+            let advice =
+                "jointopsctl: you may not use jointopsd's socket \(path) (permission denied): it is for members of group '\(group)'.\n  Ask an administrator to add you (usermod -aG \(group) $USER), then log in again."
+            if options.json {
+                printJSONError("jointopsctl.PermissionDenied", ["path": .string(path), "group": .string(group)])
+            } else {
+                printError(advice)
+            }
+            return ExitCode(Exit.permissionDenied)
         case .cannotConnect(let path, let reason):
             let what = Self.nonSocket(at: path)
             name = "jointopsctl.CannotConnect"
@@ -133,6 +143,16 @@ struct Session {
     /// An error under --json: `{"error": NAME, "parameters": {…}}` on stdout, like a Varlink error reply.
     func printJSONError(_ name: String, _ parameters: [String: JSONValue]) {
         print(JSONValue.object(["error": .string(name), "parameters": .object(parameters)]).canonical)
+    }
+
+    /// The group whose members may use the socket at `path`, when the caller may not (the
+    /// socket or a folder on its way refuses): nil when access is not what failed.
+    static func socketGroupNeeded(at path: String) -> String? {
+        guard access(path, R_OK | W_OK) != 0, errno == EACCES else { return nil }
+        // A folder on the way that hides the socket leaves its group unknown: the default then.
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "jointops" }
+        return getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "jointops"
     }
 
     /// What is at `path` if something is there but not a socket: "a directory", "a regular file".

@@ -93,5 +93,12 @@ struct RoleMatrixTests {
         var info = stat()
         stat(daemon.socket, &info)
         #expect(info.st_mode & 0o777 == 0o660)
+        // …and are told which group to join, not to start the daemon (reproducer: "Is it running?").
+        let outsider = Self.run(
+            "/usr/bin/setpriv",
+            ["--reuid=jotest-u-view", "--regid=nogroup", "--clear-groups", ctl, "list", "--socket", daemon.socket])
+        #expect(outsider.status == 77, "\(outsider.output)")
+        #expect(outsider.output.contains("it is for members of group 'jotest-socket'"), "\(outsider.output)")
+        #expect(outsider.output.contains("usermod -aG jotest-socket"), "\(outsider.output)")
     }
 }

@@ -117,6 +117,10 @@ check "systemd-analyze verify is clean" sh -c "! nsenter -t $PID1 -a systemd-ana
 exposure=$(ns systemd-analyze security --offline=yes /usr/local/lib/systemd/system/jointopsd.service 2>/dev/null | sed -n 's/.*Overall exposure level for jointopsd.service: \([0-9.]*\).*/\1/p')
 echo "exposure: $exposure" >>"$LOG"
 check "systemd-analyze security exposure ≤ 1.0 (is $exposure)" awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 1.0) }'
+# The README enables the service (deadlines fire inside jointopsd, so it must run at boot
+# without waiting for a client); Also= enables the socket with it. Nothing starts yet here.
+check "enabling the service enables the socket too (Also=)" sh -c "nsenter -t $PID1 -a systemctl enable jointopsd.service >/dev/null 2>&1 && [ \"\$(nsenter -t $PID1 -a systemctl is-enabled jointopsd.service)\" = enabled ] && [ \"\$(nsenter -t $PID1 -a systemctl is-enabled jointopsd.socket)\" = enabled ]"
+check "the enabled service is wanted at boot (multi-user.target)" sh -c "nsenter -t $PID1 -a systemctl show -p WantedBy --value jointopsd.service | grep -qw multi-user.target"
 check "the service may open 65536 files (room for max_connections up to 16384)" sh -c "nsenter -t $PID1 -a systemctl show -p LimitNOFILE jointopsd.service | grep -qx LimitNOFILE=65536"
 
 # --- Socket activation, readiness, status ------------------------------------------------
