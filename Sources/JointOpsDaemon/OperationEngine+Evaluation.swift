@@ -13,6 +13,8 @@ extension OperationEngine {
     public func rate(
         _ id: String, rating: ServiceRating, channel: String?, category: String?, requestID: RequestID?, caller: Caller
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
         // Checked whatever the score: a wrong value is a mistake even where it is not used.
         try checkRatingChoice(channel, attribute: "service_channel", parameter: "channel")

@@ -121,13 +121,15 @@ extension OperationEngine {
     }
 
     /// The reply an earlier call with this request id got (a retry applies nothing again),
-    /// or nil; a request id still in flight is refused.
+    /// or nil (a call with the same id still in flight was waited for: `holdRequest`).
     private func earlier(_ requestID: RequestID?, _ method: String) throws(VarlinkError) -> JSONValue? {
         guard let requestID else { return nil }
         return try previousReply(requestID, method: method)
     }
 
     public func addUnit(_ unit: JointOpsCore.Unit, caller: Caller, requestID: RequestID? = nil) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Add") { return answer }
         return try await changeRoster(
             caller: caller, method: "Units.Add", requestID: requestID, [], reply: { .object(["unit": view(roster!.unit(unit.id)!)]) }
@@ -137,6 +139,8 @@ extension OperationEngine {
     public func changeUnit(
         _ id: String, callSign: String?, homeRegion: String?, capabilities: Set<String>?, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Change") { return answer }
         return try await changeRoster(
             caller: caller, method: "Units.Change", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
@@ -146,6 +150,8 @@ extension OperationEngine {
     }
 
     public func retireUnit(_ id: String, caller: Caller, requestID: RequestID? = nil) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Retire") { return answer }
         return try await changeRoster(
             caller: caller, method: "Units.Retire", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
@@ -155,6 +161,8 @@ extension OperationEngine {
     public func importUnits(
         text: String, format: String, file: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Import") { return answer }
         let tree = try requireRoster().tree
         guard format == "yaml" || format == "csv" else {
@@ -180,25 +188,36 @@ extension OperationEngine {
         -> JSONValue
     {
         let method = "Units.SetStatus"
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, method) { return answer }
-        guard let operation = try requireRoster().unit(id)?.assignment?.operation, !status.isCommitted else {
-            return try await changeRoster(
-                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
-            ) { roster throws(UnitRefusal) in
-                [try roster.setStatus(id, to: status, reason: reason)]
-            }
+        // A unit serving an operation is released in that operation, under its lock. While
+        // this waits for the lock the unit may be released and given to another operation:
+        // then it is that one's lock it needs, so look again until the unit holds still.
+        while !status.isCommitted, let operation = try requireRoster().unit(id)?.assignment?.operation {
+            await acquire(operation)
+            defer { release(operation) }
+            if let answer = try earlier(requestID, method) { return answer }
+            guard let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else { continue }
+            guard let before = operations[operation] else { break }  // (an ended operation: an ordinary status change)
+            return try await takeOff(
+                id, from: before, assignment: assignment, to: status, reason: reason, caller: caller, requestID: requestID)
         }
-        await acquire(operation)
-        defer { release(operation) }
-        if let answer = try earlier(requestID, method) { return answer }
-        guard let before = operations[operation], let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else {
-            // Released meanwhile: an ordinary status change.
-            return try await changeRoster(
-                caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
-            ) { roster throws(UnitRefusal) in
-                [try roster.setStatus(id, to: status, reason: reason)]
-            }
+        return try await changeRoster(
+            caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
+        ) { roster throws(UnitRefusal) in
+            [try roster.setStatus(id, to: status, reason: reason)]
         }
+    }
+
+    /// Takes a unit off the live branch it serves (its operation's lock held), recorded in
+    /// that operation and the roster in one transaction.
+    private func takeOff(
+        _ id: String, from before: OperationState, assignment: UnitAssignment, to status: UnitStatus, reason: String?, caller: Caller,
+        requestID: RequestID?
+    ) async throws(VarlinkError) -> JSONValue {
+        let method = "Units.SetStatus"
+        let operation = before.id
         // Taking a unit off a live branch weakens it: one mistyped unit id at 3 a.m. must not
         // do that unnoticed, so it takes a reason (recorded with the release).
         guard let reason, !reason.isBlank else {
@@ -225,6 +244,8 @@ extension OperationEngine {
     public func assignUnits(
         _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Assign") { return answer }
         _ = try requireRoster()
         guard !reason.isBlank else { throw VarlinkError.invalidParameter("reason", because: "say why these units (it is recorded)") }
@@ -241,7 +262,8 @@ extension OperationEngine {
         do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
         var state = before
         let transition = state.recordUnits(
-            [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })], at: WallClock.now(),
+            [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })],
+            at: WallClock.now(),
             actor: caller.actor)
         let answer = JSONValue.object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: "Units.Assign", units: work)
@@ -253,6 +275,8 @@ extension OperationEngine {
     public func preempt(
         _ id: String, for operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard !reason.isBlank else {
             throw VarlinkError.invalidParameter("reason", because: "preempting takes a unit from another operation: say why")

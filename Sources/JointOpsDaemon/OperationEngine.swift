@@ -34,6 +34,9 @@ public actor OperationEngine {
     private var pastCommitter: Set<String> = []
     /// Replies to client request ids seen since start (older ones are read from the store).
     private var replies: [String: EventStore.ClientRequest] = [:]
+    /// Client request ids with a call in flight, and the calls with the same id that wait for
+    /// it to finish (then they get its reply, or run if it applied nothing).
+    private var requestsInFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
     private var generatedToday: (day: String, next: Int) = ("", 1)
     /// Timers whose firing the store could not record, by operation and key: how many
     /// attempts have failed. Each is armed again, later and later, until one is stored.
@@ -79,13 +82,14 @@ public actor OperationEngine {
         for timer in recovery.timers { await timers.arm(operation: timer.operation, key: timer.key, due: timer.due) }
     }
 
-
     // MARK: Commands
 
     /// Starts an operation; the reply is its view.
     public func start(
         workflow name: String, region: String, attributes: [String: String], id: String?, requestID: RequestID?, caller: Caller
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let requestID, let earlier = try previousReply(requestID, method: "Start") { return earlier }
         guard let workflow = catalog.current[name] else {
             throw VarlinkError(
@@ -120,6 +124,8 @@ public actor OperationEngine {
     public func execute(
         _ command: Command, on id: String, method: String, requestID: RequestID?, caller: Caller?, namedUnits: NamedUnits? = nil
     ) async throws(VarlinkError) -> JSONValue {
+        await holdRequest(requestID)
+        defer { releaseRequest(requestID) }
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
         await acquire(id)
         defer { release(id) }
@@ -337,7 +343,8 @@ public actor OperationEngine {
         while true {
             let id = "OP-\(day)-\(String(format: "%04d", generatedToday.next))"
             generatedToday.next += 1
-            if operations[id] == nil, (try? store.operation(id)) == nil { return id }
+            // (Not one an explicit Start in flight is about to take.)
+            if operations[id] == nil, busy[id] == nil, (try? store.operation(id)) == nil { return id }
         }
     }
 
@@ -348,6 +355,31 @@ public actor OperationEngine {
         let last = generatedToday.next - 1
         guard last >= 1, id == "OP-\(generatedToday.day)-\(String(format: "%04d", last))" else { return }
         generatedToday.next = last
+    }
+
+    // MARK: One call per client request id at a time
+
+    /// Waits until no other call with this request id is in flight: a retry sent while the
+    /// first is still working (a client that timed out early, two clients with one id) must
+    /// get the first one's reply, not apply the command again or collide with it in the store.
+    func holdRequest(_ requestID: RequestID?) async {
+        guard let id = requestID?.id else { return }
+        if requestsInFlight[id] == nil {
+            requestsInFlight[id] = []
+            return
+        }
+        await withCheckedContinuation { requestsInFlight[id]!.append($0) }
+    }
+
+    func releaseRequest(_ requestID: RequestID?) {
+        guard let id = requestID?.id, var waiters = requestsInFlight[id] else { return }
+        guard !waiters.isEmpty else {
+            requestsInFlight[id] = nil
+            return
+        }
+        let next = waiters.removeFirst()
+        requestsInFlight[id] = waiters
+        next.resume()
     }
 
     // MARK: One command per operation at a time
