@@ -98,13 +98,13 @@ public final class ControlSocketServer: Service, Sendable {
             logger.notice("group \(name) (groups.\(role)) does not exist: nobody has the \(role) role through it")
         }
         listeningContinuation.yield()
-        // Watchers that stopped reading are looked for four times per limit (at most once a second).
+        // Clients that stopped reading are looked for four times per limit (at most once a second).
         let stallLimit = Duration.milliseconds(configuration.stalledMessageMilliseconds)
         let sweepEvery = TimeAmount.milliseconds(Int64(max(1, min(1000, configuration.stalledMessageMilliseconds / 4))))
         let sweep = group.next().scheduleRepeatedTask(initialDelay: sweepEvery, delay: sweepEvery) { [stalledWrites, logger] _ in
-            for watch in stalledWrites.closeStalled(waitingLongerThan: stallLimit) {
+            for client in stalledWrites.closeStalled(waitingLongerThan: stallLimit) {
                 logger.warning(
-                    "watcher uid \(watch.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)), so its connection was closed"
+                    "client uid \(client.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)), so its connection was closed"
                 )
             }
         }
@@ -168,14 +168,25 @@ public final class ControlSocketServer: Service, Sendable {
     private func serve(_ connection: Connection) async {
         let caller = connection.caller
         let channel = connection.channel.channel
-        defer { open.closed(channel) }
+        // Every write is marked while it waits, so a client that stops reading (a watcher
+        // left in `less`, a script that sends and never reads) is closed by the sweep.
+        let stallable = stalledWrites.register(channel, uid: caller.uid)
+        defer {
+            stalledWrites.unregister(stallable)
+            open.closed(channel)
+        }
         do {
             try await connection.channel.executeThenClose { inbound, outbound in
-                func send(_ reply: VarlinkReply) async throws { try await outbound.write(Self.frame(reply, channel.allocator)) }
-                func sendBuffer(_ buffer: ByteBuffer) async throws { try await outbound.write(buffer) }
+                func send(_ reply: VarlinkReply) async throws {
+                    try await stallable.write { try await outbound.write(Self.frame(reply, channel.allocator)) }
+                }
+                func sendBuffer(_ buffer: ByteBuffer) async throws { try await stallable.write { try await outbound.write(buffer) } }
                 do {
                     for try await frame in inbound {
-                        _ = open.busy(channel, true)
+                        // Stopping: a call read after the idle connections were closed is not
+                        // run (its reply could not reach the caller); the caller sees the
+                        // connection close, and nothing was applied.
+                        guard open.begin(channel) else { return }
                         let call: VarlinkCall
                         do {
                             // Refused rather than repaired: a replaced byte would change what was asked.
@@ -185,7 +196,7 @@ public final class ControlSocketServer: Service, Sendable {
                             call = try VarlinkCall(json: text)
                         } catch {
                             try await send(Self.reply(for: error))
-                            if open.busy(channel, false) { return }
+                            if open.answered(channel) { return }
                             continue
                         }
                         if call.method == "io.jointops.Operations.Watch" {
@@ -201,7 +212,7 @@ public final class ControlSocketServer: Service, Sendable {
                             }
                         }
                         // Stopping: this call is answered, so the connection closes now.
-                        if open.busy(channel, false) { return }
+                        if open.answered(channel) { return }
                     }
                 } catch let error as NULFrameDecoder.MessageTooLarge {
                     try? await send(
@@ -271,29 +282,23 @@ public final class ControlSocketServer: Service, Sendable {
             try await send(Self.reply(for: error))
             return
         }
-        let stallable = stalledWrites.register(channel, uid: caller.uid)
-        defer {
-            stalledWrites.unregister(stallable)
-            engine.hub.unsubscribe(subscription)
-        }
+        defer { engine.hub.unsubscribe(subscription) }
         // A watcher that hangs up ends its watch now, not at the next write to it: one
         // following a quiet operation would otherwise hold its connection for hours.
         let hub = engine.hub
         channel.closeFuture.whenComplete { _ in hub.unsubscribe(subscription) }
         try await subscription.deliver { batch in
-            try await stallable.write {
-                switch batch {
-                case .replies(let encoded):
-                    try await sendBuffer(encoded)
-                case .operationEnded:
-                    try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
-                case .daemonStopping:
-                    try await send(VarlinkReply(VarlinkError("io.jointops.Operations.DaemonStopping", [:])))
-                case .tooSlow(let buffered):
-                    logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
-                    try await send(
-                        VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
-                }
+            switch batch {
+            case .replies(let encoded):
+                try await sendBuffer(encoded)
+            case .operationEnded:
+                try await send(VarlinkReply(parameters: ["ended": .bool(true)]))
+            case .daemonStopping:
+                try await send(VarlinkReply(VarlinkError("io.jointops.Operations.DaemonStopping", [:])))
+            case .tooSlow(let buffered):
+                logger.warning("watcher uid \(caller.uid) fell \(buffered) changes behind and was disconnected")
+                try await send(
+                    VarlinkReply(VarlinkError("io.jointops.Operations.WatcherTooSlow", ["buffered": .int(Int64(buffered))])))
             }
         }
     }

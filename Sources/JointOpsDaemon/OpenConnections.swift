@@ -63,11 +63,21 @@ final class OpenConnections: Sendable {
         state.withLock { $0.refusing -= 1 }
     }
 
-    /// Marks a call begun or answered; true when the connection should now close (shutdown).
-    func busy(_ channel: any Channel, _ busy: Bool) -> Bool {
+    /// Marks a call begun; false when the daemon is stopping, and the call must not run (its
+    /// connection may already have been closed as idle, so its reply could not be sent).
+    func begin(_ channel: any Channel) -> Bool {
         state.withLock { state in
-            state.channels[ObjectIdentifier(channel)]?.busy = busy
-            return state.closing && !busy
+            guard !state.closing else { return false }
+            state.channels[ObjectIdentifier(channel)]?.busy = true
+            return true
+        }
+    }
+
+    /// Marks a call answered; true when the connection should now close (shutdown).
+    func answered(_ channel: any Channel) -> Bool {
+        state.withLock { state in
+            state.channels[ObjectIdentifier(channel)]?.busy = false
+            return state.closing
         }
     }
 

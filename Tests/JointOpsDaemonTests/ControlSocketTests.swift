@@ -325,6 +325,25 @@ import Testing
         #expect(try commands.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
 
+    /// Reproducer: a client that sent calls and never read the replies kept its connection
+    /// busy for as long as it stayed connected, and SIGTERM waited for it for ever.
+    @Test func aClientThatNeverReadsItsRepliesIsClosedAndDoesNotHoldUpAStop() throws {
+        let daemon = try DaemonHarness(configuration: "stalled_message_ms: 600\n")
+        for number in 0..<20 { try daemon.startArmed("OP-BIG-\(number)") }
+        let greedy = try daemon.client()
+        // Replies of about 40 KB each, never read: the socket fills and the daemon's write waits.
+        for _ in 0..<300 { try greedy.send(VarlinkCall(method: "io.jointops.Operations.List", parameters: [:])) }
+        var logged = false
+        for _ in 0..<100 where !logged {
+            logged = daemon.log.contains("stopped reading")
+            if !logged { usleep(50_000) }
+        }
+        #expect(logged, "the client that does not read was not closed: \(daemon.log)")
+        withExtendedLifetime(greedy) {  // the client stays connected, and still reads nothing
+            #expect(daemon.stop(within: 10) == 0, "jointopsd stops although a client never read its replies")
+        }
+    }
+
     @Test func aWatcherThatCannotKeepUpIsDisconnectedAndNeverSlowsCommands() throws {
         let daemon = try DaemonHarness(configuration: "watch_buffer: 8\n")
         try daemon.startArmed("OP-SLOW")
