@@ -243,7 +243,9 @@ public actor OperationEngine {
                 await timers.apply(transition.effects, operation: state.id)
                 if timerRetries[state.id] != nil { forgetRetries(cancelledBy: transition.effects, of: state.id) }
             }
-            hub.publish(state: state, events: transition.events, firstSequence: placed.changes[index], view: index == 0 ? firstView : nil)
+            hub.publish(
+                state: state, before: before, events: transition.events, firstSequence: placed.changes[index],
+                view: index == 0 ? firstView : nil)
             for (offset, record) in transition.events.enumerated() {
                 log(record, of: state, sequence: placed.changes[index] + Int64(offset))
             }

@@ -60,8 +60,14 @@ public final class WatchHub: Sendable {
     /// retained and released every one of its parts.
     final class ChangedOperation: Sendable {
         let state: OperationState
+        /// The operation before the change (nil for its start): a watcher whose filter it
+        /// matched hears the change that takes it out (a reassignment to another region).
+        let before: OperationState?
 
-        init(_ state: OperationState) { self.state = state }
+        init(_ state: OperationState, before: OperationState?) {
+            self.state = state
+            self.before = before
+        }
     }
 
     func subscribe(_ filter: WatchFilter, buffer: Int, interval: Duration) -> Subscription {
@@ -90,9 +96,11 @@ public final class WatchHub: Sendable {
 
     /// Sends one reply per event (the first at `firstSequence` of the log), then the
     /// operation as it now stands (`view`, the same value the command's caller got, built
-    /// here when nil), to every matching watcher.
-    func publish(state operation: OperationState, events: [RecordedEvent], firstSequence: Int64, view: JSONValue?) {
-        let subject = Subject.operation(ChangedOperation(operation))
+    /// here when nil), to every watcher whose filter it matches now or matched `before`.
+    func publish(
+        state operation: OperationState, before: OperationState?, events: [RecordedEvent], firstSequence: Int64, view: JSONValue?
+    ) {
+        let subject = Subject.operation(ChangedOperation(operation, before: before))
         guard isWanted(subject) else { return }
         var encodedEvents = ByteBuffer()
         for (offset, record) in events.enumerated() {
@@ -292,7 +300,7 @@ extension WatchFilter {
     func matches(_ subject: WatchHub.Subject) -> Bool {
         switch subject {
         case .operation(let operation):
-            return matches(operation.state)
+            return matches(operation.state) || operation.before.map(matches) ?? false
         case .unit(let kind, let homeRegion):
             return operation == nil && branch.map { $0 == kind } ?? true
                 && region.map { region in homeRegion.map { (regionScope ?? [region]).contains($0) } ?? false } ?? true

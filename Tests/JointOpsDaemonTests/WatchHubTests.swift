@@ -24,7 +24,7 @@ import Testing
 
     static func publish(_ id: String, on hub: WatchHub, region: String = "hexi") throws {
         let (state, events) = try started(id, region: region)
-        hub.publish(state: state, events: events, firstSequence: 1, view: nil)
+        hub.publish(state: state, before: nil, events: events, firstSequence: 1, view: nil)
     }
 
     /// The operations whose views a batch carries, in order.
@@ -64,6 +64,24 @@ import Testing
         guard case .wait = hub.take(for: one) else { Issue.record("no change was in its region"); return }
         try Self.publish("OP-H", on: hub, region: "heping")
         #expect(Self.operations(in: hub.take(for: one), hub) == ["OP-H"], "not cut off: it skipped ten changes it never wanted")
+    }
+
+    /// Reproducer: a watcher of region hexi got nothing when an operation was reassigned to
+    /// nankai, so its picture kept the operation in hexi for good.
+    @Test func aWatcherHearsTheChangeThatTakesAnOperationOutOfItsFilter() throws {
+        let hub = WatchHub()
+        let hexi = hub.subscribe(WatchFilter(region: "hexi"), buffer: 100, interval: .zero)
+        let (started, events) = try Self.started("OP-MOVE")
+        hub.publish(state: started, before: nil, events: events, firstSequence: 1, view: nil)
+        #expect(Self.operations(in: hub.take(for: hexi), hub) == ["OP-MOVE"])
+        var moved = started
+        let transition = try moved.handle(.reassign(region: "nankai", branch: nil), at: started.startedAt + 60_000, actor: nil)
+        hub.publish(state: moved, before: started, events: transition.events, firstSequence: 10, view: nil)
+        #expect(Self.operations(in: hub.take(for: hexi), hub) == ["OP-MOVE"], "it hears the move out of hexi")
+        let later = moved
+        _ = try moved.handle(.note("in nankai now"), at: started.startedAt + 120_000, actor: nil)
+        hub.publish(state: moved, before: later, events: [], firstSequence: 20, view: nil)
+        guard case .wait = hub.take(for: hexi) else { Issue.record("a change outside hexi reached the hexi watcher"); return }
     }
 
     @Test func aWatchersOwnRepliesComeBeforeLaterChanges() throws {
