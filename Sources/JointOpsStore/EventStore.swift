@@ -327,6 +327,16 @@ public final class EventStore: Sendable {
         var count: Int { groups.reduce(0) { $0 + $1.count } }
     }
 
+    /// "3 operation changes and 1 roster change", for an error about a batch.
+    static func describe(changes: Int, rosters: Int) -> String {
+        func counted(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        switch (changes, rosters) {
+        case (_, 0): return counted(changes, "operation change")
+        case (0, _): return counted(rosters, "roster change")
+        default: return counted(changes, "operation change") + " and " + counted(rosters, "roster change")
+        }
+    }
+
     /// Like `commit(_:rosters:)`, but the transaction stays open while `more` hands over
     /// further changes, each written as it comes; it commits when `more` returns nil. The
     /// group committer writes the first commands of a batch while the rest are still on
@@ -341,6 +351,7 @@ public final class EventStore: Sendable {
     @discardableResult
     public func commit(_ first: Handover, more: () -> Handover?) throws(StoreError) -> Placement {
         var count = first.count
+        var rosters = first.rosters.count
         do {
             let committed = try pool.write { db in
                 startCoalescingWALWrites(db)
@@ -366,13 +377,14 @@ public final class EventStore: Sendable {
                     }
                     handover = more()
                     count += handover?.count ?? 0
+                    rosters += handover?.rosters.count ?? 0
                 }
                 return (head, dataVersion, placement)
             }
             chainHead.keep(committed.0, dataVersion: committed.1)
             return committed.2
         } catch {
-            var failure = StoreError.from(error, path: options.path, doing: "committing \(count) command\(count == 1 ? "" : "s")")
+            var failure = StoreError.from(error, path: options.path, doing: "committing \(Self.describe(changes: count, rosters: rosters))")
             // Nothing of the batch is on disk, and it is not retried. The WAL is what fills a
             // small disk: empty it, so the next commands have room.
             if failure.kind == .diskFull {

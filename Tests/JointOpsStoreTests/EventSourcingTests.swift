@@ -90,7 +90,7 @@ import Testing
             Issue.record("a conflicting batch was accepted")
         } catch {
             #expect(error.kind == .conflict)
-            #expect(error.message.hasPrefix("committing 3 commands was refused by the database: UNIQUE constraint failed"))
+            #expect(error.message.hasPrefix("committing 3 operation changes was refused by the database: UNIQUE constraint failed"))
         }
         #expect(try store.allOperations().map(\.id) == ["OP-0"])
         #expect(try store.eventCount() == changes[0].events.count)
