@@ -530,7 +530,10 @@ package enum InterfaceDefinitions {
             # stands, then a reply with current = true, then, for every change, one reply per event and
             # one with the operation after it. Replies are written at most every watch_interval_ms
             # (default 50): changes that arrive meanwhile share a write, in which every event is sent
-            # and each operation once, as it stands after its last change. A watcher that cannot keep
+            # and each operation once, as it stands after its last change. One operation's events come
+            # in their order (operationSequence); events of different operations committed together may
+            # come out of global sequence order, so a client that resumes after a break reads each
+            # operation's History from its last operationSequence, not the log from the last sequence. A watcher that cannot keep
             # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
             # replies are still being written) is disconnected with WatcherTooSlow; one that stops
             # reading altogether, so that a write to it waits longer than stalled_message_ms (default
