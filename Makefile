@@ -46,12 +46,21 @@ install:
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
 	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
-	install -m 0644 README.md docs/*.md systemd/metrics.conf.example $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 README.md systemd/metrics.conf.example $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 Regions/tianjin.yaml Regions/units.yaml $(DESTDIR)$(DOCDIR)/examples/
 	install -d $(DESTDIR)$(CONFDIR)/workflows
-	test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml || install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml
+	# A first installation gets the sample jurisdiction and roster in place; an upgrade keeps
+	# the configuration as it is (a jurisdiction appearing would start refusing its regions).
+	@if test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml; then \
+		echo "upgrade: $(CONFDIR) kept as it is; samples in $(DOCDIR)/examples; see README, Upgrading"; \
+	else \
+		install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml; \
+		test -e $(DESTDIR)$(CONFDIR)/regions.yaml || install -m 0644 Regions/tianjin.yaml $(DESTDIR)$(CONFDIR)/regions.yaml; \
+		test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml; \
+	fi
 	for file in Workflows/*.yaml; do test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; done
-	test -e $(DESTDIR)$(CONFDIR)/regions.yaml || install -m 0644 Regions/tianjin.yaml $(DESTDIR)$(CONFDIR)/regions.yaml
-	test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
 	@echo "installed; start it now and at every boot with: systemctl enable --now jointopsd"
 
@@ -63,7 +72,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/jointops.conf $(DESTDIR)$(CATALOGDIR)/jointops.catalog
 	rm -rf $(DESTDIR)$(DOCDIR)
 	if [ -z "$(DESTDIR)" ]; then systemctl daemon-reload && journalctl --update-catalog; fi
-	@echo "removed; state in /var/lib/jointops and configuration in $(CONFDIR) are kept"
+	@echo "removed; state in /var/lib/jointops, configuration in $(CONFDIR), and the jointops user and groups are kept"
 
 ## jointopsd under a real, throwaway systemd (root only; see Tests/systemd/systemd-test.sh).
 systemd-test:

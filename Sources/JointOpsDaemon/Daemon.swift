@@ -76,6 +76,7 @@ public enum Daemon {
                 path: configuration.databasePath, durability: configuration.durability,
                 batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
         if let warning = store.spaceWarning { logger.warning("\(warning)") }
+        if let migrated = store.migrated { logger.notice("\(migrated)") }
         let chainWarning = try checkEventLogTail(store, logger: logger)
         let now = WallClock.now()
         for id in catalog.current.keys.sorted() {

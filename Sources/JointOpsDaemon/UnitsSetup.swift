@@ -50,10 +50,21 @@ enum UnitsSetup {
             }
             try store.commit([], rosters: [RosterChange(records: records, units: roster.units)])
             logger.notice("imported \(units.count) units from \(unitsPath)")
+        } else if !stored.isEmpty, let unitsPath = configuration.unitsFile {
+            // An edited units file is not a roster change: say so, rather than seem to take it.
+            logger.info(
+                "units file \(unitsPath) not read: the store has its roster (imported once; the log holds every change since); change units with jointopsctl units add, change, retire or import"
+            )
         }
         logger.info(
             "jurisdiction: \(tree.count) regions from \(path); roster: \(roster.units.count { !$0.retired }) units (\(roster.units.count { $0.isSelectable }) available)"
         )
+        if roster.units.allSatisfy(\.retired) {
+            // Every dispatch would wait for units for ever.
+            logger.warning(
+                "the roster has no units: every branch dispatched will wait for units; set 'units:' in the configuration to a roster file (imported at the next start), or add units with jointopsctl units import"
+            )
+        }
         return roster
     }
 

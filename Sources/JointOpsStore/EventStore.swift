@@ -11,6 +11,9 @@ import Synchronization
 /// Its API speaks Core types (`OperationState`, `RecordedEvent`, `Workflow`), never rows.
 public final class EventStore: Sendable {
     public let options: StoreOptions
+    /// What opening did to an older store's schema, for the log ("upgraded from 0002 … to
+    /// 0007 …"); nil for a new store or one already current.
+    public let migrated: String?
     let pool: DatabasePool
     /// Checkpoints the WAL away from the writer's thread (see `Checkpointer`).
     let checkpointer: Checkpointer
@@ -132,7 +135,15 @@ public final class EventStore: Sendable {
                     "\(options.path) failed its integrity check (\(check.prefix(3).joined(separator: "; "))). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
                 )
             }
-            try StoreSchema.migrator.migrate(pool)
+            let migrator = StoreSchema.migrator
+            let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            try migrator.migrate(pool)
+            let all = try pool.read { db in try migrator.appliedIdentifiers(db) }
+            let new = all.subtracting(applied).sorted()
+            migrated =
+                applied.isEmpty || new.isEmpty
+                ? nil
+                : "the store's schema was upgraded from \(applied.sorted().last!) to \(new.last!) (\(new.count) migration\(new.count == 1 ? "" : "s"): \(new.joined(separator: "; ")))"
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
             // After the WAL's zeros, which want four times their size free.
             pool.asyncWriteWithoutTransaction { [self] _ in takeReserve() }

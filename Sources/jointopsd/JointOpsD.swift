@@ -44,11 +44,33 @@ struct JointOpsD: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
+        let journal = Systemd.stderrIsJournal
+        var logger = Logger(label: "jointopsd") { label in
+            journal ? JournalLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+        }
         var settings = DaemonConfiguration()
-        if FileManager.default.fileExists(atPath: config) {
-            try settings.apply(file: config)
-        } else if config != DaemonConfiguration.defaultFile {
-            throw ValidationError("no configuration file at \(config)")
+        do {
+            if FileManager.default.fileExists(atPath: config) {
+                try settings.apply(file: config)
+            } else if config != DaemonConfiguration.defaultFile {
+                throw DaemonError("no configuration file at \(config); create it, or pass --config with the right path")
+            }
+        } catch {
+            // A mistake in the file cannot mend itself: say so where an administrator looks
+            // (the journal at error level, `systemctl status`) and exit 78 (EX_CONFIG), which
+            // the unit does not restart on.
+            let problems = "\(error)".split(separator: "\n").map(String.init)
+            let again = journal ? "systemctl restart jointopsd" : "start jointopsd again"
+            for problem in problems { logger.error("\(problem)") }
+            logger.critical(
+                "jointopsd does not start: \(problems.count == 1 ? "a mistake" : "\(problems.count) mistakes") in \(config); correct it, then: \(again)"
+            )
+            Systemd.notify("STATUS=configuration error in \(config): \(problems.first ?? "") — correct it, then \(again)")
+            throw ExitCode(78)
         }
         for (flag, value) in [
             ("--state-directory", stateDirectory), ("--socket", socket), ("--workflows", workflows), ("--regions", regions),
@@ -68,14 +90,6 @@ struct JointOpsD: AsyncParsableCommand {
         if let durability {
             guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
             settings.durability = mode
-        }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
-        let journal = Systemd.stderrIsJournal
-        var logger = Logger(label: "jointopsd") { label in
-            journal ? JournalLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
         }
         logger.logLevel = level
         do {

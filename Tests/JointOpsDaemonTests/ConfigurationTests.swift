@@ -144,8 +144,12 @@ import Testing
             return (process.terminationStatus, output)
         }
         let syntax = try run(["--config", file.path])
-        #expect(syntax.status != 0)
+        // 78 (EX_CONFIG): the unit does not restart on it (RestartPreventExitStatus=78), since
+        // a mistake in the file cannot mend itself; before, systemd retried until its start limit.
+        #expect(syntax.status == 78)
         #expect(syntax.output.contains("\(file.path):2:10: error: YAML syntax error"), "\(syntax.output)")
+        #expect(syntax.output.contains("jointopsd does not start: a mistake in \(file.path); correct it"), "\(syntax.output)")
+        #expect(try run(["--config", "/nonexistent/jointopsd.yaml"]).status == 78)
         let empty = try run(["--config", "/dev/null", "--socket", ""])
         #expect(empty.status != 0)
         #expect(empty.output.contains("--socket is empty"), "\(empty.output)")

@@ -601,4 +601,17 @@ import Testing
         #expect(try daemon.call("io.jointops.Units.List").error == "io.jointops.Units.RegionsNotConfigured")
         #expect(daemon.log.contains("regions are NOT checked"))
     }
+
+    /// Reproducer: an upgrade that brought a jurisdiction but no roster left every dispatch
+    /// waiting for units, with only "roster: 0 units" at info level to say why.
+    @Test func aJurisdictionWithoutUnitsIsWarnedAboutAndAnEditedUnitsFileIsSaidToBeUnread() throws {
+        let empty = try DaemonHarness(units: nil)
+        #expect(empty.log.contains("warning") && empty.log.contains("the roster has no units"), "\(empty.log)")
+        empty.stop()
+        let daemon = try DaemonHarness()
+        #expect(!daemon.log.contains("the roster has no units"))
+        try daemon.restart()
+        #expect(daemon.log.contains("not read: the store has its roster"), "\(daemon.log)")
+        daemon.stop()
+    }
 }

@@ -11,6 +11,10 @@ import Testing
         let fixture = DaemonHarness.root.appendingPathComponent("Tests/Fixtures/stores/previous-release-0002.sqlite")
         let daemon = try DaemonHarness(store: fixture)
         #expect(!daemon.log.contains("is not loaded"), "every workflow loads:\n\(daemon.log)")
+        // The upgrade is said in the journal, not done in silence.
+        #expect(
+            daemon.log.contains("the store's schema was upgraded from 0002 client requests for idempotent retries to 0007"),
+            "\(daemon.log)")
         // The chain the old release wrote verifies, as one chain with what follows.
         let verified = try daemon.call("io.jointops.Admin.Verify")
         #expect(verified.parameters["intact"] == .bool(true), "\(verified)")

@@ -197,6 +197,18 @@ ns sh -c "echo 'workflows: /etc/jointops/workflows-from-file' >> /etc/jointops/j
 check "a restart with workflows: set in jointopsd.yaml loads that folder" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'workflows loaded from /etc/jointops/workflows-from-file'"
 check "it answers after that restart" ctl show OP-SD-1
 
+# --- A mistake in jointopsd.yaml: one clear failure, not a restart loop ---------------------
+ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.good
+ns sh -c "echo 'max_conections: 10' >> /etc/jointops/jointopsd.yaml"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "a restart with a mistake in jointopsd.yaml fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 (EX_CONFIG) and was not restarted" sh -c "sleep 3; [ \"\$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)\" = 78 ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" = $restarts ]"
+check "the mistake is in the journal at error level, with FILE:LINE:COLUMN" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -p err | grep -q \"jointopsd.yaml:[0-9]*:1: error: unknown setting 'max_conections'; did you mean 'max_connections'\""
+check "systemctl status says what to correct" sh -c "nsenter -t $PID1 -a systemctl status jointopsd.service --no-pager 2>&1 | grep -q 'configuration error in /etc/jointops/jointopsd.yaml'"
+ns cp /tmp/jointopsd.yaml.good /etc/jointops/jointopsd.yaml
+check "once corrected, it starts again" ns systemctl restart jointopsd.service
+check "it answers after the correction" ctl show OP-SD-1
+
 # --- A clean stop ---------------------------------------------------------------------
 check "systemctl stop is clean" ns systemctl stop jointopsd.service
 check "the stop ended with Result=success" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.service)\" = success ]"
