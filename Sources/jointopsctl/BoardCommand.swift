@@ -33,20 +33,63 @@ struct Board: ParsableCommand {
         }
         FullScreen.enter()
         defer { FullScreen.leave() }
+        // A wall screen outlives jointopsd's restarts: when the stream ends, the board says
+        // since when jointopsd is away, keeps what it last knew, and follows again once it is back.
+        var client: VarlinkClient? = stream.client
         var lastDraw = Instant(milliseconds: 0)
+        var lastTry = Instant(milliseconds: 0)
         var dirty = true
         while true {
-            if stream.ready(within: 250) {
-                board.apply(try stream.next().parameters)
-                dirty = true
+            let now = Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            if let following = client {
+                if following.replyReady(within: 250) {
+                    do {
+                        let reply = try following.receive()
+                        if let error = reply.error, error != "io.jointops.Operations.DaemonStopping" {
+                            FullScreen.leave()
+                            throw stream.session.fail(error, reply.parameters)
+                        }
+                        if reply.error != nil { throw VarlinkClient.Failure.disconnected }
+                        board.apply(reply.parameters)
+                    } catch is VarlinkClient.Failure {
+                        client = nil
+                        board.awaySince = now
+                    }
+                    dirty = true
+                }
+            } else if now.since(lastTry) >= 1000 {
+                lastTry = now
+                if let (again, fresh) = Self.follow(connection.socketPath, parameters) {
+                    client = again
+                    board = fresh
+                    dirty = true
+                }
+            } else {
+                usleep(100_000)
             }
             if FullScreen.quitRequested() { return }
-            let now = Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
             if (dirty && now.since(lastDraw) >= 250) || now.since(lastDraw) >= 1000 {
                 FullScreen.draw(board.text(at: now, width: FullScreen.columns))
                 lastDraw = now
                 dirty = false
             }
+        }
+    }
+
+    /// A new watch and the board it starts with, or nil while jointopsd cannot be reached.
+    static func follow(_ path: String, _ parameters: [String: JSONValue]) -> (VarlinkClient, BoardState)? {
+        do {
+            let client = try VarlinkClient(socketPath: path, timeout: .seconds(5))
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
+            var board = BoardState()
+            while true {
+                let reply = try client.receive()
+                guard reply.error == nil else { return nil }
+                if reply.parameters["current"] == .bool(true) { return (client, board) }
+                board.apply(reply.parameters)
+            }
+        } catch {
+            return nil
         }
     }
 }
@@ -59,6 +102,8 @@ struct BoardState {
     private(set) var operations: [String: JSONValue] = [:]
     /// The store's fault while it lasts (commands are refused meanwhile).
     private(set) var storeFault: JSONValue?
+    /// Since when jointopsd is away (the watch ended): what the board shows is as it stood then.
+    var awaySince: Instant?
 
     mutating func apply(_ reply: [String: JSONValue]) {
         if let fault = reply["storeFault"] {
@@ -139,6 +184,13 @@ struct BoardState {
                 + "\(total.open) open · \(total.late) late · \(total.escalations) escalations (\(total.unacknowledged) unacknowledged)",
             "",
         ]
+        if let awaySince {
+            lines += [
+                Render.red("jointopsd is away since \(Render.clock(awaySince)) (restarting?): reconnecting every second")
+                    + " — what follows is as it stood then",
+                "",
+            ]
+        }
         if let storeFault { lines += [Render.storeFault(storeFault), ""] }
         lines += Render.table(["REGION", "OPEN", "LATE", "ESCALATIONS"] + Self.headers + ["OTHER"], rows.map(cells) + [cells(total)])
             .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -189,6 +241,7 @@ struct BoardState {
 /// on every way out (q, Ctrl-C, SIGTERM).
 enum FullScreen {
     nonisolated(unsafe) private static var saved = termios()
+    nonisolated(unsafe) private static var entered = false
 
     static var columns: Int {
         var size = winsize()
@@ -206,10 +259,15 @@ enum FullScreen {
                 _exit(0)
             }
         }
+        entered = true
         write("\u{1B}[?1049h\u{1B}[?25l")
     }
 
+    /// Gives the terminal back; a second call does nothing (an error leaves early, to be
+    /// printed on the normal screen, and the `defer` comes after).
     static func leave() {
+        guard entered else { return }
+        entered = false
         write("\u{1B}[?25h\u{1B}[?1049l")
         tcsetattr(STDIN_FILENO, TCSANOW, &saved)
     }

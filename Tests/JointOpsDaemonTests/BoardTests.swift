@@ -133,6 +133,35 @@ extension BoardTests {
     }
 }
 
+extension BoardTests {
+    /// Reproducer: the wall board quit for good ("jointopsd went away") when jointopsd
+    /// restarted — after a crash, a watchdog kill or an upgrade — leaving a stale last frame.
+    @Test func theLiveBoardRidesOutARestartOfJointopsd() throws {
+        let daemon = try DaemonHarness()
+        #expect(try daemon.startArmed("OP-BEFORE").error == nil)
+        let terminal = try PseudoTerminal(columns: 120, rows: 40)
+        let process = CommandLineOutputTests.process(["board"], socket: daemon.socket, environment: ["TERM": "xterm"])
+        process.standardInput = terminal.follower
+        process.standardOutput = terminal.follower
+        process.standardError = terminal.follower
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var screen = terminal.read(until: "1 open", within: 10)
+        #expect(screen.contains("1 open"), "\(screen.debugDescription)")
+        try daemon.restart()
+        screen = terminal.read(until: "OP-AFTER-NEVER", within: 0.1)  // (whatever it drew meanwhile)
+        #expect(try daemon.startArmed("OP-AFTER").error == nil)
+        screen += terminal.read(until: "2 open", within: 10)
+        #expect(process.isRunning, "the board is still up: \(screen.debugDescription)")
+        #expect(screen.contains("2 open"), "it follows the restarted daemon: \(screen.debugDescription)")
+        terminal.write("q")
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        #expect(!process.isRunning && process.terminationStatus == 0)
+        daemon.stop()
+    }
+}
+
 /// A pseudo-terminal of a given size: `follower` is the terminal a program is given, and the
 /// test reads what it draws and types into it from the other side.
 final class PseudoTerminal {
