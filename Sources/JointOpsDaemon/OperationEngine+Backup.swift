@@ -29,8 +29,25 @@ extension OperationEngine {
                     "path", because: "'\(path)' is not a regular file (a device, socket or link); give a new file's path")
             }
         }
-        try storeRead({ () throws(StoreError) in try store.backup(to: path) })
-        return .object(["path": .string(path), "events": .int(Int64(try storeRead({ () throws(StoreError) in try store.eventCount() })))])
+        let folder = (path as NSString).deletingLastPathComponent
+        if access(folder.isEmpty ? "/" : folder, W_OK) != 0 {
+            let reason =
+                errno == ENOENT ? "there is no folder \(folder)" : "it cannot write in \(folder) (\(String(cString: strerror(errno))))"
+            throw VarlinkError.invalidParameter(
+                "path",
+                because:
+                    "jointopsd cannot write '\(path)': \(reason). It writes the backup itself, as its own user; under systemd it may write only in its state directory, so back up to \((store.options.path as NSString).deletingLastPathComponent)/ and copy the file from there"
+            )
+        }
+        do {
+            try storeRead({ () throws(StoreError) in try store.backup(to: path) })
+        } catch {
+            logger.error("backup to \(path) failed: \(error.parameters["message"]?.stringValue ?? error.name)")
+            throw error
+        }
+        let events = try storeRead({ () throws(StoreError) in try store.eventCount() })
+        logger.notice("backup written to \(path): \(events) events")
+        return .object(["path": .string(path), "events": .int(Int64(events))])
     }
 
     /// Whether two paths name the same file (device and inode): a link or another spelling

@@ -43,6 +43,14 @@ extension CommandLineOutputTests {
             let refused = try daemon.call("io.jointops.Admin.Backup", ["path": .string(path), "overwrite": .bool(true)])
             #expect(refused.parameters["description"]?.stringValue?.contains(says) == true, "\(path): \(refused)")
         }
+        // A folder jointopsd cannot write in is said to be one, with where it can write
+        // (reproducer: "the daemon could not store the command … create the state directory").
+        let nowhere = try daemon.call("io.jointops.Admin.Backup", ["path": .string("/nonexistent-folder/b.sqlite")])
+        #expect(nowhere.parameters["parameter"] == .string("path"))
+        let said = nowhere.parameters["description"]?.stringValue ?? ""
+        #expect(
+            said.contains("there is no folder /nonexistent-folder") && said.contains("back up to \(daemon.folder.path)/state/"), "\(said)")
+        #expect(daemon.log.contains("backup written to \(target)"), "backups are in the journal: \(daemon.log)")
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
 }
