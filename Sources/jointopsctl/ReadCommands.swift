@@ -159,9 +159,22 @@ struct Watch: ParsableCommand {
             if let value { parameters[key] = .string(value) }
         }
         let stream = try Session(options: connection).watch(parameters)
+        var client = stream.client
         var shown = 0
         while true {
-            let reply = try stream.next()
+            let reply: VarlinkReply
+            do { reply = try client.receive() } catch is VarlinkClient.Failure {
+                client = Self.followAgain(connection.socketPath, parameters)
+                shown = 0
+                continue
+            }
+            if let error = reply.error {
+                // A restart (a crash, the watchdog, an upgrade) does not end the watch.
+                guard error == "io.jointops.Operations.DaemonStopping" else { throw stream.session.fail(error, reply.parameters) }
+                client = Self.followAgain(connection.socketPath, parameters)
+                shown = 0
+                continue
+            }
             if connection.json {
                 print(JSONValue.object(reply.parameters).canonical)
             } else if reply.parameters["current"] == .bool(true) {
@@ -188,6 +201,22 @@ struct Watch: ParsableCommand {
             }
             fflush(nil)
             if !reply.continues { return }
+        }
+    }
+
+    /// Waits for jointopsd to come back (trying every second) and watches again; the state
+    /// it then sends stands for what happened meanwhile (history has every event).
+    static func followAgain(_ path: String, _ parameters: [String: JSONValue]) -> VarlinkClient {
+        let since = Render.clock(Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
+        printError("watching: jointopsd went away at \(since); reconnecting every second until it is back (Ctrl-C stops)")
+        while true {
+            sleep(1)
+            guard let client = try? VarlinkClient(socketPath: path, timeout: nil),
+                (try? client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))) != nil
+            else { continue }
+            printError(
+                "watching: jointopsd is back; the operations as they stand now follow (changes while it was away: jointopsctl history)")
+            return client
         }
     }
 }

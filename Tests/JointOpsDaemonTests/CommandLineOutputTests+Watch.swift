@@ -73,19 +73,30 @@ extension CommandLineOutputTests {
 }
 
 extension CommandLineOutputTests {
-    /// When the daemon stops under a watch, the watch is told so (DaemonStopping) and says to
-    /// start it again — not that the daemon went away, nor that a command is safe to run again.
-    @Test func aWatchWhoseDaemonStopsSaysToStartItAgain() throws {
+    /// A watch rides out a restart of jointopsd (a crash, the watchdog, an upgrade): it says
+    /// the daemon went away, reconnects once it is back, and goes on with the state as it now
+    /// stands. (Reproducer: it ended with "start it again", and a watch left on a screen died.)
+    @Test func aWatchRidesOutARestartOfJointopsd() throws {
         let daemon = try DaemonHarness()
         let watch = try BackgroundCtl(["watch"], daemon: daemon)
         #expect(watch.waitForStderr("watching:"), "\(watch.stderr)")
-        daemon.stop()
-        #expect(watch.exitStatus() == 69)
+        try daemon.restart()
+        #expect(watch.waitForStderr("jointopsd is back"), "\(watch.stderr)")
+        #expect(try daemon.startArmed("OP-AFTER").error == nil)
+        var shown = false
+        for _ in 0..<200 where !shown {
+            shown = watch.stdout.contains("OP-AFTER")
+            if !shown { usleep(50_000) }
+        }
+        #expect(shown, "the watch goes on after the restart: \(watch.stdout)")
+        #expect(watch.process.isRunning)
         #expect(
-            watch.stderr == """
+            watch.stderr.hasPrefix(
+                """
                 watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)
-                jointopsctl: jointopsd is stopping (systemctl stop or restart), so the watch ended; start it again once jointopsd is back.
-
-                """)
+                watching: jointopsd went away at <clock>; reconnecting every second until it is back (Ctrl-C stops)
+                watching: jointopsd is back; the operations as they stand now follow (changes while it was away: jointopsctl history)
+                """), "\(watch.stderr)")
+        daemon.stop()
     }
 }
