@@ -182,7 +182,7 @@ import Testing
 
     @Test func aNonLoopbackListenAddressInTheConfigurationFileIsRefusedNamingTheFileAndKey() throws {
         let result = try Self.runDaemon([], configuration: "metrics_listen: 10.0.0.1:9464\n")
-        #expect(result.status == 1)
+        #expect(result.status == 78, "a mistake in the configuration file: EX_CONFIG")
         #expect(
             result.output.contains(
                 "jointopsd.yaml:1:17: error: metrics_listen: metrics listen address '10.0.0.1:9464' is not a loopback address"),
