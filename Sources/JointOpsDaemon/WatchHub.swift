@@ -155,6 +155,13 @@ public final class WatchHub: Sendable {
         wake?.yield()
     }
 
+    /// The reply that tells a filtered watcher an operation no longer matches its filter.
+    private static func left(_ id: String) -> Change {
+        var encoded = ByteBuffer()
+        write(["left": .string(id)], to: &encoded)
+        return Change(sequence: 0, subject: nil, operation: nil, events: encoded, view: nil)
+    }
+
     /// A stream reply with these parameters, as sent on the wire, with its NUL.
     private static func write(_ parameters: [String: JSONValue], to buffer: inout ByteBuffer) {
         buffer.writeBytes(VarlinkReply(parameters: parameters, continues: true).jsonBytes)
@@ -252,6 +259,10 @@ public final class WatchHub: Sendable {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
                         guard reader.filter.matches(change.subject!) else { continue }
                         taken.append(change)
+                        if case .operation(let operation) = change.subject!, !reader.filter.matches(operation.state) {
+                            // The change took it out of the filter: nothing more about it follows.
+                            taken.append(Self.left(operation.state.id))
+                        }
                         if reader.filter.operation != nil, case .operation(let operation) = change.subject!,
                             operation.state.phase.isTerminal
                         {

@@ -532,8 +532,9 @@ package enum InterfaceDefinitions {
             # (default 50): changes that arrive meanwhile share a write, in which every event is sent
             # and each operation once, as it stands after its last change. One operation's events come
             # in their order (operationSequence); events of different operations committed together may
-            # come out of global sequence order, so a client that resumes after a break reads each
-            # operation's History from its last operationSequence, not the log from the last sequence. A watcher that cannot keep
+            # come out of global sequence order. A client that resumes after a break catches up through
+            # each operation's History (skipping the operationSequence numbers it has), not from the
+            # last global sequence it saw. A watcher that cannot keep
             # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
             # replies are still being written) is disconnected with WatcherTooSlow; one that stops
             # reading altogether, so that a write to it waits longer than stalled_message_ms (default
@@ -565,7 +566,11 @@ package enum InterfaceDefinitions {
               # command is refused: sent to every watcher, whatever its filter, when the fault begins
               # (and among the initial replies while it lasts), then once more with `ended` set when the
               # store takes writes again. Nothing acknowledged is lost.
-              storeFault: ?StoreFault
+              storeFault: ?StoreFault,
+              # Sent, with a watch filtered by region or branch, right after the change that took this
+              # operation out of the filter (reassigned to another region): its id. Nothing more about
+              # it follows unless a later change brings it back.
+              left: ?string
             )
 
             # A fault of the store, as a watcher is told of it.

@@ -41,11 +41,15 @@ public final class VarlinkClient: @unchecked Sendable {
             close(socketDescriptor)
             throw Failure.cannotConnect(path: path, reason: reason)
         }
-        if let timeout {
-            var value = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-            setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
-        }
         descriptor = socketDescriptor
+        setReceiveTimeout(timeout)
+    }
+
+    /// Bounds every receive from now on (nil waits as long as it takes).
+    public func setReceiveTimeout(_ timeout: Duration?) {
+        let limit = timeout ?? .zero  // (zero: no limit)
+        var value = timeval(tv_sec: Int(limit.components.seconds), tv_usec: Int(limit.components.attoseconds / 1_000_000_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit {

@@ -18,7 +18,8 @@ struct Board: ParsableCommand {
     func run() throws {
         var parameters: [String: JSONValue] = [:]
         if let region { parameters["region"] = .string(region) }
-        let stream = try Session(options: connection).watch(parameters)
+        let session = Session(options: connection)
+        let stream = try session.watch(parameters)
         var board = BoardState()
         // The initial state: every matching operation, then the `current` marker.
         while true {
@@ -37,32 +38,44 @@ struct Board: ParsableCommand {
         // since when jointopsd is away, keeps what it last knew, and follows again once it is back.
         var client: VarlinkClient? = stream.client
         var lastDraw = Instant(milliseconds: 0)
-        var lastTry = Instant(milliseconds: 0)
+        var nextTry = Instant(milliseconds: 0)
+        var attempt = 0
         var dirty = true
         while true {
-            let now = Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+            let now = Render.wallClock()
             if let following = client {
                 if following.replyReady(within: 250) {
                     do {
                         let reply = try following.receive()
                         if let error = reply.error, error != "io.jointops.Operations.DaemonStopping" {
                             FullScreen.leave()
-                            throw stream.session.fail(error, reply.parameters)
+                            throw session.fail(error, reply.parameters)
                         }
                         if reply.error != nil { throw VarlinkClient.Failure.disconnected }
                         board.apply(reply.parameters)
                     } catch is VarlinkClient.Failure {
                         client = nil
                         board.awaySince = now
+                        attempt = 0
+                        nextTry = now
                     }
                     dirty = true
                 }
-            } else if now.since(lastTry) >= 1000 {
-                lastTry = now
-                if let (again, fresh) = Self.follow(connection.socketPath, parameters) {
-                    client = again
-                    board = fresh
-                    dirty = true
+            } else if now >= nextTry {
+                attempt += 1
+                nextTry = now + Int64(Session.reconnectDelay(attempt: attempt)) * 1000
+                switch session.rewatch(parameters) {
+                case .away:
+                    break
+                case .refused(let reply):
+                    FullScreen.leave()
+                    throw session.fail(reply.error!, reply.parameters)
+                case .following(let again, let first):
+                    if let fresh = Self.initialState(from: again, first: first) {
+                        client = again
+                        board = fresh
+                        dirty = true
+                    }
                 }
             } else {
                 usleep(100_000)
@@ -76,21 +89,17 @@ struct Board: ParsableCommand {
         }
     }
 
-    /// A new watch and the board it starts with, or nil while jointopsd cannot be reached.
-    static func follow(_ path: String, _ parameters: [String: JSONValue]) -> (VarlinkClient, BoardState)? {
-        do {
-            let client = try VarlinkClient(socketPath: path, timeout: .seconds(5))
-            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
-            var board = BoardState()
-            while true {
-                let reply = try client.receive()
-                guard reply.error == nil else { return nil }
-                if reply.parameters["current"] == .bool(true) { return (client, board) }
-                board.apply(reply.parameters)
-            }
-        } catch {
-            return nil
+    /// The board a new watch starts with (its replies up to `current`, from `first`), or nil
+    /// if jointopsd went away again meanwhile.
+    static func initialState(from client: VarlinkClient, first: VarlinkReply) -> BoardState? {
+        var board = BoardState()
+        var reply = first
+        while reply.parameters["current"] != .bool(true) {
+            board.apply(reply.parameters)
+            guard let next = try? client.receive(), next.error == nil else { return nil }
+            reply = next
         }
+        return board
     }
 }
 
@@ -106,6 +115,10 @@ struct BoardState {
     var awaySince: Instant?
 
     mutating func apply(_ reply: [String: JSONValue]) {
+        if let left = reply["left"]?.stringValue {
+            operations[left] = nil  // moved out of the board's region
+            return
+        }
         if let fault = reply["storeFault"] {
             storeFault = fault["ended"].map { $0 == .null } ?? true ? fault : nil
             return

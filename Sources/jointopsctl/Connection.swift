@@ -90,6 +90,40 @@ struct Session {
         }
     }
 
+    /// What trying to follow again after jointopsd went away came to.
+    enum Reopening {
+        /// jointopsd answered the watch: its connection, and its first reply (not an error).
+        case following(VarlinkClient, first: VarlinkReply)
+        /// jointopsd is not (yet) back: try again later.
+        case away
+        /// jointopsd is back and refused the watch (a role taken away, the operation ended): an error reply.
+        case refused(VarlinkReply)
+    }
+
+    /// Opens the watch again after jointopsd went away (a restart: a crash, the watchdog, an
+    /// upgrade), for `watch` and the live `board`; nothing is printed.
+    func rewatch(_ parameters: [String: JSONValue]) -> Reopening {
+        do {
+            // Bounded: under socket activation the connection is accepted before jointopsd is up.
+            let client = try VarlinkClient(socketPath: options.socketPath, timeout: .seconds(5))
+            try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))
+            let first = try client.receive()
+            guard first.error == nil else {
+                // Stopping again already: as good as away.
+                return first.error == "io.jointops.Operations.DaemonStopping" ? .away : .refused(first)
+            }
+            client.setReceiveTimeout(nil)
+            return .following(client, first: first)
+        } catch {
+            return .away
+        }
+    }
+
+    /// Seconds to wait before reconnecting attempt `number` (from 1): every second at first,
+    /// then every 5 s once jointopsd has stayed away for about 10 s (under socket activation
+    /// each try starts it, and a broken start should not be tried every second).
+    static func reconnectDelay(attempt number: Int) -> UInt32 { number <= 10 ? 1 : 5 }
+
     /// Says why jointopsd cannot be reached, or went away, and returns exit 69; under --json as
     /// the error object other errors print, named jointopsctl.CannotConnect (path, reason) or
     /// jointopsctl.Disconnected (path). A watch that loses the daemon is started again, so

@@ -158,20 +158,31 @@ struct Watch: ParsableCommand {
         for (key, value) in [("operation", operation), ("region", region), ("branch", branch)] {
             if let value { parameters[key] = .string(value) }
         }
-        let stream = try Session(options: connection).watch(parameters)
+        let session = Session(options: connection)
+        let stream = try session.watch(parameters)
         var client = stream.client
         var shown = 0
+        var waiting: VarlinkReply?
         while true {
             let reply: VarlinkReply
-            do { reply = try client.receive() } catch is VarlinkClient.Failure {
-                client = Self.followAgain(connection.socketPath, parameters)
-                shown = 0
-                continue
+            if let first = waiting {
+                reply = first
+                waiting = nil
+            } else {
+                do { reply = try client.receive() } catch let failure as VarlinkClient.Failure {
+                    // A script (--json) is told and decides; a person's watch goes on.
+                    if connection.json { throw session.connectionFailure(failure, watching: true) }
+                    (client, waiting) = try followAgain(session, parameters)
+                    shown = 0
+                    continue
+                }
             }
             if let error = reply.error {
-                // A restart (a crash, the watchdog, an upgrade) does not end the watch.
-                guard error == "io.jointops.Operations.DaemonStopping" else { throw stream.session.fail(error, reply.parameters) }
-                client = Self.followAgain(connection.socketPath, parameters)
+                // A restart (a crash, the watchdog, an upgrade) does not end a person's watch.
+                guard error == "io.jointops.Operations.DaemonStopping", !connection.json else {
+                    throw session.fail(error, reply.parameters)
+                }
+                (client, waiting) = try followAgain(session, parameters)
                 shown = 0
                 continue
             }
@@ -190,6 +201,8 @@ struct Watch: ParsableCommand {
             } else if let fault = reply.parameters["storeFault"] {
                 let at = fault["ended"].flatMap { $0 == .null ? nil : $0 } ?? fault["since"]
                 print("\(Render.clock(at))  \(Render.storeFault(fault))")
+            } else if let left = reply.parameters["left"]?.stringValue {
+                print("\(Render.clock(Render.wallClock()))  \(left)  no longer matches this watch (moved out of its region or branch)")
             } else if let event = reply.parameters["event"] {
                 // The local time only: a log line is read later too, when "3m ago" no longer holds.
                 print(
@@ -204,19 +217,35 @@ struct Watch: ParsableCommand {
         }
     }
 
-    /// Waits for jointopsd to come back (trying every second) and watches again; the state
-    /// it then sends stands for what happened meanwhile (history has every event).
-    static func followAgain(_ path: String, _ parameters: [String: JSONValue]) -> VarlinkClient {
-        let since = Render.clock(Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))
-        printError("watching: jointopsd went away at \(since); reconnecting every second until it is back (Ctrl-C stops)")
+    /// Waits for jointopsd to come back and watches again: the new connection and its first
+    /// reply. The state it then sends stands for what happened meanwhile (history has every
+    /// event). A watch of one operation that ended meanwhile is over; another refusal ends
+    /// the watch with its error.
+    func followAgain(_ session: Session, _ parameters: [String: JSONValue]) throws -> (VarlinkClient, VarlinkReply) {
+        printError(
+            "watching: jointopsd went away at \(Render.clock(Render.wallClock())); reconnecting until it is back (Ctrl-C stops)")
+        var attempt = 0
         while true {
-            sleep(1)
-            guard let client = try? VarlinkClient(socketPath: path, timeout: nil),
-                (try? client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: parameters, more: true))) != nil
-            else { continue }
-            printError(
-                "watching: jointopsd is back; the operations as they stand now follow (changes while it was away: jointopsctl history)")
-            return client
+            attempt += 1
+            sleep(Session.reconnectDelay(attempt: attempt))
+            switch session.rewatch(parameters) {
+            case .away:
+                continue
+            case .following(let client, let first):
+                printError(
+                    "watching: jointopsd is back; the operations as they stand now follow (changes while it was away: jointopsctl history)")
+                return (client, first)
+            case .refused(let reply):
+                if let operation, reply.error == "io.jointops.Operations.CommandRefused",
+                    reply.parameters["code"] == .string(Refusal.Code.operationEnded.rawValue)
+                {
+                    printError(
+                        "watching: \(operation) ended while jointopsd was away, so the watch is over ('jointopsctl history \(operation)' tells it all)"
+                    )
+                    throw ExitCode.success
+                }
+                throw session.fail(reply.error!, reply.parameters)
+            }
         }
     }
 }

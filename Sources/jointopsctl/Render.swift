@@ -6,9 +6,10 @@ enum Render {
     static let colour = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
 
     /// "Now" for relative times; `JOINTOPSCTL_NOW` (ISO 8601) fixes it for reproducible output.
-    static let now: Instant =
-        ProcessInfo.processInfo.environment["JOINTOPSCTL_NOW"].flatMap(ISO8601.parse)
-        ?? Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+    static let now: Instant = ProcessInfo.processInfo.environment["JOINTOPSCTL_NOW"].flatMap(ISO8601.parse) ?? wallClock()
+
+    /// The time now, as it moves on (the live board's clock, a watch's notices).
+    static func wallClock() -> Instant { Instant(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)) }
 
     /// The local time zone's offset from UTC at `instant` (summer time included).
     static func offsetSeconds(at instant: Instant) -> Int {

@@ -148,16 +148,44 @@ extension BoardTests {
         defer { if process.isRunning { process.terminate() } }
         var screen = terminal.read(until: "1 open", within: 10)
         #expect(screen.contains("1 open"), "\(screen.debugDescription)")
-        try daemon.restart()
-        screen = terminal.read(until: "OP-AFTER-NEVER", within: 0.1)  // (whatever it drew meanwhile)
+        try daemon.restart(away: 2.5)
+        screen = terminal.read(until: "1 open", within: 3)  // (what it drew meanwhile; the board's repaints)
+        #expect(screen.contains("jointopsd is away since"), "the board says jointopsd is away: \(screen.debugDescription)")
         #expect(try daemon.startArmed("OP-AFTER").error == nil)
-        screen += terminal.read(until: "2 open", within: 10)
+        screen = terminal.read(until: "2 open", within: 10)
+        #expect(!screen.components(separatedBy: "\u{1B}[H\u{1B}[2J").last!.contains("is away"), "the banner goes once it is back")
         #expect(process.isRunning, "the board is still up: \(screen.debugDescription)")
         #expect(screen.contains("2 open"), "it follows the restarted daemon: \(screen.debugDescription)")
         terminal.write("q")
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { usleep(50_000) }
         #expect(!process.isRunning && process.terminationStatus == 0)
+        daemon.stop()
+    }
+}
+
+extension BoardTests {
+    /// Reproducer: a board of one region kept an operation reassigned out of it, for good,
+    /// under its new region (it never heard of the operation again).
+    @Test func aLiveBoardOfOneRegionDropsAnOperationMovedOutOfIt() throws {
+        let daemon = try DaemonHarness()
+        let start = [
+            "start", "armed-response", "--id", "OP-MOVING", "--region", "heping", "-a", "incident_type=armed_assault", "-a", "priority=P3",
+        ]
+        #expect(try CommandLineOutputTests.ctl(start, socket: daemon.socket).status == 0)
+        let terminal = try PseudoTerminal(columns: 120, rows: 40)
+        let process = CommandLineOutputTests.process(
+            ["board", "--region", "heping"], socket: daemon.socket, environment: ["TERM": "xterm"])
+        process.standardInput = terminal.follower
+        process.standardOutput = terminal.follower
+        process.standardError = terminal.follower
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        #expect(terminal.read(until: "1 open", within: 10).contains("1 open"))
+        #expect(try CommandLineOutputTests.ctl(["reassign", "OP-MOVING", "hedong"], socket: daemon.socket).status == 0)
+        let screen = terminal.read(until: "0 open", within: 10)
+        #expect(screen.contains("0 open"), "the operation left the heping board: \(screen.debugDescription)")
+        terminal.write("q")
         daemon.stop()
     }
 }

@@ -94,9 +94,20 @@ extension CommandLineOutputTests {
             watch.stderr.hasPrefix(
                 """
                 watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)
-                watching: jointopsd went away at <clock>; reconnecting every second until it is back (Ctrl-C stops)
+                watching: jointopsd went away at <clock>; reconnecting until it is back (Ctrl-C stops)
                 watching: jointopsd is back; the operations as they stand now follow (changes while it was away: jointopsctl history)
                 """), "\(watch.stderr)")
         daemon.stop()
+    }
+
+    /// A script's watch (--json) is told that jointopsd stopped, and decides for itself:
+    /// it ends (exit 69) with the error object, rather than reconnecting behind its back.
+    @Test func aJSONWatchWhoseDaemonStopsEndsWithTheError() throws {
+        let daemon = try DaemonHarness()
+        let watch = try BackgroundCtl(["watch", "--json"], daemon: daemon)
+        for _ in 0..<200 where !watch.stdout.contains(#""current":true"#) { usleep(50_000) }
+        daemon.stop()
+        #expect(watch.exitStatus() == 69)
+        #expect(watch.stdout.contains(#"{"error":"io.jointops.Operations.DaemonStopping""#), "\(watch.stdout)")
     }
 }

@@ -73,8 +73,10 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Stops the daemon (SIGTERM) and starts a new one on the same state, configuration and socket.
-    func restart() throws {
+    /// `away` seconds pass between the stop and the start (clients see it gone meanwhile).
+    func restart(away: Double = 0) throws {
         stop()
+        if away > 0 { usleep(UInt32(away * 1_000_000)) }
         let next = Process()
         next.executableURL = process.executableURL
         next.arguments = process.arguments
