@@ -64,9 +64,9 @@ public actor OperationEngine {
         committer = GroupCommitter(
             store: store, onBatch: { metrics.committed($0) },
             onFault: { fault in
-                faults.heard(fault)
-                // Watchers (the wall board) hear when a fault begins and when it ends.
-                if fault.failedTransactions == 1 || fault.ended != nil { hub.publish(storeFault: fault) }
+                // Watchers (the wall board) hear of it whenever the journal does: when it
+                // begins, every 30 s while it lasts (with the count so far), and when it ends.
+                if faults.heard(fault) { hub.publish(storeFault: fault) }
             })
         self.catalog = catalog
         self.logger = logger

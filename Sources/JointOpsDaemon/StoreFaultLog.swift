@@ -14,15 +14,17 @@ final class StoreFaultLog: Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
-    /// Hears `GroupCommitter`'s fault reports (on the writer's thread).
-    func heard(_ fault: GroupCommitter.Fault) {
+    /// Hears `GroupCommitter`'s fault reports (on the writer's thread); true when it wrote a
+    /// line (the fault began, ended, or 30 s passed): watchers are told then too.
+    @discardableResult
+    func heard(_ fault: GroupCommitter.Fault) -> Bool {
         let metadata: Logger.Metadata = ["message_id": "\(JournalMessageID.storageFault)"]
         if let ended = fault.ended {
             lastLine.withLock { $0 = 0 }
             logger.notice(
                 "the store takes writes again (\(ended)): \(fault.failedCommands) command\(fault.failedCommands == 1 ? "" : "s") failed since \(fault.since), none of them applied; acknowledged events are intact",
                 metadata: metadata)
-            return
+            return true
         }
         let now = DispatchTime.now().uptimeNanoseconds
         let due = lastLine.withLock { last -> Bool in
@@ -30,8 +32,9 @@ final class StoreFaultLog: Sendable {
             last = now
             return true
         }
-        guard due else { return }
+        guard due else { return false }
         let still = fault.failedTransactions == 1 ? "" : "still failing since \(fault.since) (\(fault.failedCommands) commands so far): "
         logger.error("storage fault: \(still)\(fault.lastError)", metadata: metadata)
+        return true
     }
 }

@@ -563,9 +563,10 @@ package enum InterfaceDefinitions {
               # given) and that operation has ended: its final state was the reply before.
               ended: ?bool,
               # The store cannot write (a full disk, a read-only or failing file system), so every
-              # command is refused: sent to every watcher, whatever its filter, when the fault begins
-              # (and among the initial replies while it lasts), then once more with `ended` set when the
-              # store takes writes again. Nothing acknowledged is lost.
+              # command is refused: sent to every watcher, whatever its filter, when the fault begins,
+              # every 30 s while it lasts (failedCommands grows), among a new watch's initial replies,
+              # and once more with `ended` set when the store takes writes again. Nothing acknowledged
+              # is lost.
               storeFault: ?StoreFault,
               # Sent, with a watch filtered by region or branch, right after the change that took this
               # operation out of the filter (reassigned to another region): its id. Nothing more about
