@@ -8,11 +8,12 @@ enum UnitsSetup {
     /// The jurisdiction tree from `path`, or every problem as `FILE:LINE:COLUMN: error: …`.
     static func tree(at path: String) throws(DaemonError) -> JurisdictionTree {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DaemonError("cannot read the jurisdiction file \(path); create it (see Regions/tianjin.yaml) or point --regions at it")
+            throw DaemonError.configuration(
+                "cannot read the jurisdiction file \(path); create it (see Regions/tianjin.yaml) or point --regions at it")
         }
         let result = JurisdictionLoader.load(source: source, file: path)
         guard let tree = result.tree else {
-            throw DaemonError(result.diagnostics.map(\.description).joined(separator: "\n"))
+            throw DaemonError.configuration(result.diagnostics.map(\.description).joined(separator: "\n"))
         }
         return tree
     }
@@ -33,7 +34,7 @@ enum UnitsSetup {
         let stored = try store.units()
         for unit in stored { roster.restore(unit) }
         if let orphan = stored.first(where: { !$0.retired && !tree.contains($0.homeRegion) }) {
-            throw DaemonError(
+            throw DaemonError.configuration(
                 "unit '\(orphan.id)' is homed in '\(orphan.homeRegion)', which \(path) lacks: restore the region in the jurisdiction file or move the unit"
             )
         }
@@ -45,7 +46,7 @@ enum UnitsSetup {
                 do {
                     records.append(RosterChange.Record(at: now, actor: nil, change: try roster.add(unit)))
                 } catch {
-                    throw DaemonError("\(unitsPath): \(error.message)")
+                    throw DaemonError.configuration("\(unitsPath): \(error.message)")
                 }
             }
             try store.commit([], rosters: [RosterChange(records: records, units: roster.units)])
@@ -61,9 +62,11 @@ enum UnitsSetup {
         )
         if roster.units.allSatisfy(\.retired) {
             // Every dispatch would wait for units for ever.
-            logger.warning(
-                "the roster has no units: every branch dispatched will wait for units; set 'units:' in the configuration to a roster file (imported at the next start), or add units with jointopsctl units import"
-            )
+            let remedy =
+                stored.isEmpty
+                ? "set 'units:' in the configuration to a roster file (imported at the next start), or add units with jointopsctl units import"
+                : "every unit is retired; add units with jointopsctl units add or import"
+            logger.warning("the roster has no units: every branch dispatched will wait for units; \(remedy)")
         }
         return roster
     }
@@ -71,7 +74,7 @@ enum UnitsSetup {
     /// Units from a YAML or CSV (by extension) roster file.
     static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DaemonError("cannot read the units file \(path); fix the path of 'units' or remove it")
+            throw DaemonError.configuration("cannot read the units file \(path); fix the path of 'units' or remove it")
         }
         return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree)
     }
@@ -81,7 +84,9 @@ enum UnitsSetup {
             csv
             ? UnitRosterLoader.loadCSV(source: source, file: file, tree: tree)
             : UnitRosterLoader.loadYAML(source: source, file: file, tree: tree)
-        guard let units = result.units else { throw DaemonError(result.diagnostics.map(\.description).joined(separator: "\n")) }
+        guard let units = result.units else {
+            throw DaemonError.configuration(result.diagnostics.map(\.description).joined(separator: "\n"))
+        }
         return units
     }
 }

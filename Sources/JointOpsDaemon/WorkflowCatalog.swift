@@ -24,7 +24,7 @@ public struct WorkflowCatalog: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder).filter(WorkflowLoader.isWorkflowFileName).sorted()
         } catch {
-            throw DaemonError(
+            throw DaemonError.configuration(
                 "cannot read the workflows directory \(folder): \(DaemonError.reason(error)); create it or point --workflows at the folder with the workflow files"
             )
         }
@@ -59,13 +59,13 @@ public struct WorkflowCatalog: Sendable {
             catalog.paths[workflow.id] = path
         }
         guard !names.isEmpty else {
-            throw DaemonError(
+            throw DaemonError.configuration(
                 "no workflow file (.yaml or .yml) in \(folder); put the workflow definitions there (make install copies Workflows/) or point --workflows at their folder"
             )
         }
         guard !catalog.current.isEmpty else {
             let errors = catalog.diagnostics.filter { $0.severity == .error }.map(\.description)
-            throw DaemonError(
+            throw DaemonError.configuration(
                 ([
                     "no valid workflow in \(folder) (\(names.count) file\(names.count == 1 ? "" : "s") checked); fix these (jointopsctl workflow validate \(folder)):"
                 ]
@@ -124,7 +124,18 @@ extension WorkflowCatalog {
 /// A reason the daemon cannot start or go on, said so that an administrator knows what to do.
 public struct DaemonError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// A mistake in what jointopsd was given to read (its workflows, jurisdiction or units
+    /// files): starting again will not mend it, so jointopsd exits 78 (EX_CONFIG), which the
+    /// unit does not restart on.
+    public var isConfiguration = false
+
     public init(_ description: String) { self.description = description }
+
+    static func configuration(_ description: String) -> DaemonError {
+        var error = DaemonError(description)
+        error.isConfiguration = true
+        return error
+    }
 
     /// The system's words for why a file operation failed ("Permission denied"), rather than
     /// Foundation's wrapping of them.

@@ -181,8 +181,6 @@ public final class GroupCommitter: Sendable {
         }
     }
 
-    /// The wall clock, as the daemon stamps events.
-
     private static func threadCPUNanoseconds() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)

@@ -66,9 +66,11 @@ struct JointOpsD: AsyncParsableCommand {
             let problems = "\(error)".split(separator: "\n").map(String.init)
             let again = journal ? "systemctl restart jointopsd" : "start jointopsd again"
             for problem in problems { logger.error("\(problem)") }
-            logger.critical(
-                "jointopsd does not start: \(problems.count == 1 ? "a mistake" : "\(problems.count) mistakes") in \(config); correct it, then: \(again)"
-            )
+            let what =
+                FileManager.default.fileExists(atPath: config)
+                ? "\(problems.count == 1 ? "a mistake" : "\(problems.count) mistakes") in \(config); correct it"
+                : "no configuration file; create it"
+            logger.critical("jointopsd does not start: \(what), then: \(again)")
             Systemd.notify("STATUS=configuration error in \(config): \(problems.first ?? "") — correct it, then \(again)")
             throw ExitCode(78)
         }
@@ -94,6 +96,9 @@ struct JointOpsD: AsyncParsableCommand {
         logger.logLevel = level
         do {
             try await Daemon.run(settings, logger: logger)
+        } catch let error as DaemonError where error.isConfiguration {
+            logger.critical("jointopsd does not start: \(error)")
+            throw ExitCode(78)
         } catch {
             logger.critical("jointopsd cannot run: \(error)")
             throw ExitCode(1)

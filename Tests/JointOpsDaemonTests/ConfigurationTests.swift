@@ -149,7 +149,21 @@ import Testing
         #expect(syntax.status == 78)
         #expect(syntax.output.contains("\(file.path):2:10: error: YAML syntax error"), "\(syntax.output)")
         #expect(syntax.output.contains("jointopsd does not start: a mistake in \(file.path); correct it"), "\(syntax.output)")
-        #expect(try run(["--config", "/nonexistent/jointopsd.yaml"]).status == 78)
+        let missing = try run(["--config", "/nonexistent/jointopsd.yaml"])
+        #expect(missing.status == 78)
+        #expect(missing.output.contains("jointopsd does not start: no configuration file; create it"), "\(missing.output)")
+        // What the configuration points at is configuration too: a folder without a valid
+        // workflow cannot mend itself either (it restarted in a loop under systemd).
+        let bare = FileManager.default.temporaryDirectory.appendingPathComponent("no-workflows-\(getpid())")
+        try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: bare) }
+        let state = bare.appendingPathComponent("state").path
+        let none = try run([
+            "--config", "/dev/null", "--workflows", bare.path, "--state-directory", state, "--socket",
+            bare.appendingPathComponent("s.sock").path,
+        ])
+        #expect(none.status == 78, "\(none.output)")
+        #expect(none.output.contains("no workflow file (.yaml or .yml) in"), "\(none.output)")
         let empty = try run(["--config", "/dev/null", "--socket", ""])
         #expect(empty.status != 0)
         #expect(empty.output.contains("--socket is empty"), "\(empty.output)")
