@@ -46,21 +46,27 @@ install:
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
 	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
-	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
-	install -m 0644 README.md systemd/metrics.conf.example $(DESTDIR)$(DOCDIR)/
+	# The documents keep the repository's layout, so that their links hold where installed.
+	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/examples/workflows
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 systemd/metrics.conf.example systemd/jointopsd.yaml $(DESTDIR)$(DOCDIR)/systemd/
 	install -m 0644 Regions/tianjin.yaml Regions/units.yaml $(DESTDIR)$(DOCDIR)/examples/
-	install -d $(DESTDIR)$(CONFDIR)/workflows
-	# A first installation gets the sample jurisdiction and roster in place; an upgrade keeps
-	# the configuration as it is (a jurisdiction appearing would start refusing its regions).
+	install -m 0644 Workflows/*.yaml $(DESTDIR)$(DOCDIR)/examples/workflows/
+	# A first installation gets the configuration, the workflows and the sample jurisdiction and
+	# roster in place; an upgrade changes none of /etc/jointops (a jurisdiction appearing would
+	# start refusing regions; a workflow an operator removed would come back).
 	@if test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml; then \
 		echo "upgrade: $(CONFDIR) kept as it is; samples in $(DOCDIR)/examples; see README, Upgrading"; \
 	else \
+		install -d $(DESTDIR)$(CONFDIR)/workflows; \
 		install -m 0644 systemd/jointopsd.yaml $(DESTDIR)$(CONFDIR)/jointopsd.yaml; \
+		for file in Workflows/*.yaml; do \
+			test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; \
+		done; \
 		test -e $(DESTDIR)$(CONFDIR)/regions.yaml || install -m 0644 Regions/tianjin.yaml $(DESTDIR)$(CONFDIR)/regions.yaml; \
 		test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml; \
 	fi
-	for file in Workflows/*.yaml; do test -e $(DESTDIR)$(CONFDIR)/workflows/$$(basename $$file) || install -m 0644 $$file $(DESTDIR)$(CONFDIR)/workflows/; done
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
 	@echo "installed; start it now and at every boot with: systemctl enable --now jointopsd"
 
