@@ -31,23 +31,31 @@ extension OperationEngine {
         }
         let folder = (path as NSString).deletingLastPathComponent
         if access(folder.isEmpty ? "/" : folder, W_OK) != 0 {
-            let reason =
-                errno == ENOENT ? "there is no folder \(folder)" : "it cannot write in \(folder) (\(String(cString: strerror(errno))))"
-            throw VarlinkError.invalidParameter(
-                "path",
-                because:
-                    "jointopsd cannot write '\(path)': \(reason). It writes the backup itself, as its own user; under systemd it may write only in its state directory, so back up to \((store.options.path as NSString).deletingLastPathComponent)/ and copy the file from there"
-            )
+            throw cannotWrite(path, errno == ENOENT ? "there is no folder \(folder)" : "\(String(cString: strerror(errno))) in \(folder)")
         }
         do {
-            try storeRead({ () throws(StoreError) in try store.backup(to: path) })
+            try store.backup(to: path)
         } catch {
-            logger.error("backup to \(path) failed: \(error.parameters["message"]?.stringValue ?? error.name)")
-            throw error
+            logger.error("backup to \(path) failed: \(error.message)")
+            // (Root passes `access`, and some folders only look writable: /proc.)
+            if error.kind == .cannotOpen || error.kind == .readOnly {
+                throw cannotWrite(path, error.kind.rawValue.replacingOccurrences(of: "_", with: " "))
+            }
+            throw VarlinkError(
+                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
         let events = try storeRead({ () throws(StoreError) in try store.eventCount() })
         logger.notice("backup written to \(path): \(events) events")
         return .object(["path": .string(path), "events": .int(Int64(events))])
+    }
+
+    /// The refusal of a backup path jointopsd cannot create a file at, and where it can.
+    private func cannotWrite(_ path: String, _ reason: String) -> VarlinkError {
+        VarlinkError.invalidParameter(
+            "path",
+            because:
+                "jointopsd cannot write '\(path)' (\(reason)). It writes the backup itself, as its own user; under systemd it may write only in its state directory, so back up to \((store.options.path as NSString).deletingLastPathComponent)/ and copy the file from there"
+        )
     }
 
     /// Whether two paths name the same file (device and inode): a link or another spelling

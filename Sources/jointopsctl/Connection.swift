@@ -18,8 +18,9 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp(
             "Print the daemon's reply as JSON (for scripts).",
             discussion: """
-                Errors too, on stdout as {"error": NAME, "parameters": {…}}: the daemon's Varlink errors, and \
-                jointopsctl.CannotConnect (path, reason) or jointopsctl.Disconnected (path) when jointopsd cannot be reached.
+                Errors too, on stdout as {"error": NAME, "parameters": {…}}: the daemon's Varlink errors, \
+                jointopsctl.CannotConnect (path, reason) or jointopsctl.Disconnected (path) when jointopsd cannot be reached, \
+                and jointopsctl.PermissionDenied (path, group) when the socket is not yours to use.
                 """))
     var json = false
 
@@ -135,8 +136,8 @@ struct Session {
         let parameters: [String: JSONValue]
         let message: String
         switch failure {
-        case .cannotConnect(let path, _) where Self.socketGroupNeeded(at: path) != nil:
-            let group = Self.socketGroupNeeded(at: path)!
+        case .cannotConnect(let path, _) where Self.mayNotUse(path):
+            let group = Self.socketGroup(at: path)
             let advice =
                 "jointopsctl: you may not use jointopsd's socket \(path) (permission denied): it is for members of group '\(group)'.\n  Ask an administrator to add you (usermod -aG \(group) $USER), then log in again."
             if options.json {
@@ -179,14 +180,15 @@ struct Session {
         print(JSONValue.object(["error": .string(name), "parameters": .object(parameters)]).canonical)
     }
 
-    /// The group whose members may use the socket at `path`, when the caller may not (the
-    /// socket or a folder on its way refuses): nil when access is not what failed.
-    static func socketGroupNeeded(at path: String) -> String? {
-        guard access(path, R_OK | W_OK) != 0, errno == EACCES else { return nil }
-        // A folder on the way that hides the socket leaves its group unknown: the default then.
+    /// Whether the caller may not use the socket at `path` (it, or a folder on its way, refuses).
+    static func mayNotUse(_ path: String) -> Bool { access(path, R_OK | W_OK) != 0 && errno == EACCES }
+
+    /// The group whose members may use the socket: its own, unless that is root's (a socket
+    /// a test or a hand-started daemon made), or hidden by a folder; then jointops, as installed.
+    static func socketGroup(at path: String) -> String {
         var info = stat()
-        guard stat(path, &info) == 0 else { return "jointops" }
-        return getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "jointops"
+        guard stat(path, &info) == 0, info.st_gid != 0, let group = getgrgid(info.st_gid) else { return "jointops" }
+        return String(cString: group.pointee.gr_name)
     }
 
     /// What is at `path` if something is there but not a socket: "a directory", "a regular file".

@@ -50,6 +50,10 @@ extension CommandLineOutputTests {
         let said = nowhere.parameters["description"]?.stringValue ?? ""
         #expect(
             said.contains("there is no folder /nonexistent-folder") && said.contains("back up to \(daemon.folder.path)/state/"), "\(said)")
+        // A folder that only looks writable (root passes every access check) gets the same advice.
+        let proc = try daemon.call("io.jointops.Admin.Backup", ["path": .string("/proc/b.sqlite")])
+        #expect(proc.parameters["parameter"] == .string("path"), "\(proc)")
+        #expect(proc.parameters["description"]?.stringValue?.contains("under systemd it may write only in its state directory") == true)
         #expect(daemon.log.contains("backup written to \(target)"), "backups are in the journal: \(daemon.log)")
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
