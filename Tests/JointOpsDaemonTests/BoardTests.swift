@@ -89,10 +89,7 @@ import Testing
         let terminal = try PseudoTerminal(columns: 48, rows: 30)
         let process = CommandLineOutputTests.process(["board"], socket: daemon.socket, environment: ["TERM": "xterm"])
         process.environment?["NO_COLOR"] = nil  // colour, as on a real terminal
-        process.standardInput = terminal.follower
-        process.standardOutput = terminal.follower
-        process.standardError = terminal.follower
-        try process.run()
+        try terminal.run(process)
         var screen = terminal.read(until: "OP-LATE", within: 10)
         terminal.write("q")
         let deadline = Date().addingTimeInterval(10)
@@ -141,10 +138,7 @@ extension BoardTests {
         #expect(try daemon.startArmed("OP-BEFORE").error == nil)
         let terminal = try PseudoTerminal(columns: 120, rows: 40)
         let process = CommandLineOutputTests.process(["board"], socket: daemon.socket, environment: ["TERM": "xterm"])
-        process.standardInput = terminal.follower
-        process.standardOutput = terminal.follower
-        process.standardError = terminal.follower
-        try process.run()
+        try terminal.run(process)
         defer { if process.isRunning { process.terminate() } }
         var screen = terminal.read(until: "1 open", within: 10)
         #expect(screen.contains("1 open"), "\(screen.debugDescription)")
@@ -176,10 +170,7 @@ extension BoardTests {
         let terminal = try PseudoTerminal(columns: 120, rows: 40)
         let process = CommandLineOutputTests.process(
             ["board", "--region", "heping"], socket: daemon.socket, environment: ["TERM": "xterm"])
-        process.standardInput = terminal.follower
-        process.standardOutput = terminal.follower
-        process.standardError = terminal.follower
-        try process.run()
+        try terminal.run(process)
         defer { if process.isRunning { process.terminate() } }
         #expect(terminal.read(until: "1 open", within: 10).contains("1 open"))
         #expect(try CommandLineOutputTests.ctl(["reassign", "OP-MOVING", "hedong"], socket: daemon.socket).status == 0)
@@ -207,6 +198,14 @@ final class PseudoTerminal {
         }
         self.leader = leader
         self.follower = FileHandle(fileDescriptor: follower, closeOnDealloc: true)
+    }
+
+    /// Starts `process` on this terminal: its input, output and errors.
+    func run(_ process: Process) throws {
+        process.standardInput = follower
+        process.standardOutput = follower
+        process.standardError = follower
+        try process.run()
     }
 
     /// What the program wrote, until `marker` appears or `seconds` pass.
