@@ -28,7 +28,7 @@ public actor OperationEngine {
     var filling = false
     var fillAgain = false
     /// Operations with a command in flight, and who waits for them.
-    private var busy: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var busy = Turns()
     /// Operations whose current command is past the committer (durable, finishing up): no
     /// longer company a batch could wait for.
     private var pastCommitter: Set<String> = []
@@ -36,7 +36,7 @@ public actor OperationEngine {
     private var replies: [String: EventStore.ClientRequest] = [:]
     /// Client request ids with a call in flight, and the calls with the same id that wait for
     /// it to finish (then they get its reply, or run if it applied nothing).
-    private var requestsInFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var requestsInFlight = Turns()
     private var generatedToday: (day: String, next: Int) = ("", 1)
     /// Timers whose firing the store could not record, by operation and key: how many
     /// attempts have failed. Each is armed again, later and later, until one is stored.
@@ -346,7 +346,7 @@ public actor OperationEngine {
             let id = "OP-\(day)-\(String(format: "%04d", generatedToday.next))"
             generatedToday.next += 1
             // (Not one an explicit Start in flight is about to take.)
-            if operations[id] == nil, busy[id] == nil, (try? store.operation(id)) == nil { return id }
+            if operations[id] == nil, !busy.isHeld(id), (try? store.operation(id)) == nil { return id }
         }
     }
 
@@ -365,47 +365,27 @@ public actor OperationEngine {
     /// first is still working (a client that timed out early, two clients with one id) must
     /// get the first one's reply, not apply the command again or collide with it in the store.
     func holdRequest(_ requestID: RequestID?) async {
-        guard let id = requestID?.id else { return }
-        if requestsInFlight[id] == nil {
-            requestsInFlight[id] = []
-            return
-        }
-        await withCheckedContinuation { requestsInFlight[id]!.append($0) }
+        guard let id = requestID?.id, !requestsInFlight.take(id) else { return }
+        await withCheckedContinuation { requestsInFlight.wait(for: id, $0) }
     }
 
     func releaseRequest(_ requestID: RequestID?) {
-        guard let id = requestID?.id, var waiters = requestsInFlight[id] else { return }
-        guard !waiters.isEmpty else {
-            requestsInFlight[id] = nil
-            return
-        }
-        let next = waiters.removeFirst()
-        requestsInFlight[id] = waiters
-        next.resume()
+        guard let id = requestID?.id else { return }
+        requestsInFlight.giveBack(id)?.resume()
     }
 
     // MARK: One command per operation at a time
 
     func acquire(_ id: String) async {
-        if busy[id] == nil {
-            busy[id] = []
-            reportCommandsInFlight()
-            return
-        }
-        await withCheckedContinuation { busy[id]!.append($0) }
+        guard !busy.take(id) else { return reportCommandsInFlight() }
+        await withCheckedContinuation { busy.wait(for: id, $0) }
     }
 
     func release(_ id: String) {
         pastCommitter.remove(id)
-        guard var waiters = busy[id], !waiters.isEmpty else {
-            busy[id] = nil
-            reportCommandsInFlight()
-            return
-        }
-        let next = waiters.removeFirst()
-        busy[id] = waiters
+        let next = busy.giveBack(id)
         reportCommandsInFlight()
-        next.resume()
+        next?.resume()
     }
 
     /// Tells the committer how many commands are on their way to it or waiting in it: those
@@ -416,7 +396,7 @@ public actor OperationEngine {
     }
 
     private func passedCommitter(_ operations: [String]) {
-        for id in operations where busy[id] != nil { pastCommitter.insert(id) }
+        for id in operations where busy.isHeld(id) { pastCommitter.insert(id) }
         reportCommandsInFlight()
     }
 
