@@ -257,9 +257,10 @@ public final class WatchHub: Sendable {
                 } else {
                     for index in (reader.cursor - state.base)..<state.log.count {
                         let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
-                        guard reader.filter.matches(change.subject!) else { continue }
+                        let (wanted, leaving) = reader.filter.wants(change.subject!)
+                        guard wanted else { continue }
                         taken.append(change)
-                        if case .operation(let operation) = change.subject!, !reader.filter.matches(operation.state) {
+                        if leaving, case .operation(let operation) = change.subject! {
                             // The change took it out of the filter: nothing more about it follows.
                             taken.append(Self.left(operation.state.id))
                         }
@@ -308,15 +309,23 @@ extension WatchFilter {
     /// True when the filter lets everything through.
     var wantsEverything: Bool { operation == nil && region == nil && branch == nil }
 
-    func matches(_ subject: WatchHub.Subject) -> Bool {
+    func matches(_ subject: WatchHub.Subject) -> Bool { wants(subject).wanted }
+
+    /// Whether a watcher with this filter wants a change about `subject`, and whether that
+    /// change takes its operation out of the filter (it matched before, and no longer does).
+    func wants(_ subject: WatchHub.Subject) -> (wanted: Bool, leaving: Bool) {
         switch subject {
         case .operation(let operation):
-            return matches(operation.state) || operation.before.map(matches) ?? false
+            if matches(operation.state) { return (true, false) }
+            let matchedBefore = operation.before.map(matches) ?? false
+            return (matchedBefore, matchedBefore)
         case .unit(let kind, let homeRegion):
-            return operation == nil && branch.map { $0 == kind } ?? true
+            let wanted =
+                operation == nil && branch.map { $0 == kind } ?? true
                 && region.map { region in homeRegion.map { (regionScope ?? [region]).contains($0) } ?? false } ?? true
+            return (wanted, false)
         case .daemon:
-            return true
+            return (true, false)
         }
     }
 }
