@@ -201,7 +201,7 @@ extension OperationEngine {
             guard let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else { continue }
             guard let before = operations[operation] else { break }  // (an ended operation: an ordinary status change)
             return try await takeOff(
-                id, from: before, assignment: assignment, to: status, reason: reason, caller: caller, requestID: requestID)
+                id, from: before, assignment: assignment, to: status, reason: reason, caller: caller, requestID: requestID, method: method)
         }
         return try await changeRoster(
             caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
@@ -214,9 +214,8 @@ extension OperationEngine {
     /// that operation and the roster in one transaction.
     private func takeOff(
         _ id: String, from before: OperationState, assignment: UnitAssignment, to status: UnitStatus, reason: String?, caller: Caller,
-        requestID: RequestID?
+        requestID: RequestID?, method: String
     ) async throws(VarlinkError) -> JSONValue {
-        let method = "Units.SetStatus"
         let operation = before.id
         // Taking a unit off a live branch weakens it: one mistyped unit id at 3 a.m. must not
         // do that unnoticed, so it takes a reason (recorded with the release).

@@ -138,8 +138,7 @@ public final class EventStore: Sendable {
             let migrator = StoreSchema.migrator
             let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
             try migrator.migrate(pool)
-            let all = try pool.read { db in try migrator.appliedIdentifiers(db) }
-            let new = all.subtracting(applied).sorted()
+            let new = migrator.migrations.filter { !applied.contains($0) }
             migrated =
                 applied.isEmpty || new.isEmpty
                 ? nil
