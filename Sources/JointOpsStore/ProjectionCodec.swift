@@ -43,6 +43,19 @@ enum ProjectionCodec {
         return result.count == count ? result : nil
     }
 
+    /// `[0,2]`: branch instance positions.
+    static func positionsJSON(_ positions: [Int]) -> String {
+        positions.isEmpty ? "[]" : JSONValue.array(positions.map { .int(Int64($0)) }).canonical
+    }
+
+    /// Parses `positionsJSON`'s form; nil for anything else.
+    static func positions(_ text: String) -> [Int]? {
+        if text == "[]" { return [] }
+        guard case .array(let items)? = try? JSONParser.parse(text) else { return nil }
+        let positions = items.compactMap { $0.intValue.map(Int.init) }
+        return positions.count == items.count ? positions : nil
+    }
+
     static func instants(_ text: String, count: Int) -> [Instant?]? {
         guard case .array(let items)? = try? JSONParser.parse(text), items.count == count else { return nil }
         return items.map { $0.intValue.map(Instant.init(milliseconds:)) }

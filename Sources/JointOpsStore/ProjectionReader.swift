@@ -27,7 +27,7 @@ enum ProjectionReader {
         try rows(
             """
             SELECT id, workflow, version, phase, region, attributes, phase_entered_at, started_at, last_change_at, sequence,
-                held_since, hold_reason, hold_paused, ending
+                held_since, hold_reason, hold_paused, ending, ended_before_phase
             FROM operation \(scope) ORDER BY started_at, id
             """, db
         ) { row in
@@ -168,12 +168,18 @@ enum ProjectionReader {
         else {
             throw invalid("operation \(id) has malformed phase times")
         }
+        var endedBeforePhase: [Int]?
+        if let text = row.optionalText(14) {
+            guard let positions = ProjectionCodec.positions(text) else { throw invalid("operation \(id) has malformed ended_before_phase") }
+            endedBeforePhase = positions
+        }
         let hold = row.optionalInt(10).map {
             HoldState(since: Instant(milliseconds: $0), reason: row.text(11), clockPaused: row.optionalInt(12) == 1)
         }
         return OperationSnapshot(
             id: id, workflow: workflow.id, version: workflow.version, phase: phase, attributes: attributes, region: row.text(4),
-            branches: [], startedAt: Instant(milliseconds: row.int(7)), phaseEnteredAt: entered, hold: hold, timers: [],
+            branches: [], startedAt: Instant(milliseconds: row.int(7)), phaseEnteredAt: entered, endedBeforePhase: endedBeforePhase,
+            hold: hold, timers: [],
             escalations: [], sequence: Int(row.int(9)), lastChangeAt: Instant(milliseconds: row.int(8)), ending: row.optionalText(13))
     }
 

@@ -21,6 +21,7 @@ enum ProjectionWriter {
             operation.bind(state.priorityLevel)
             operation.bind(attributesJSON(state))
             operation.bind(ProjectionCodec.instantsJSON(state.phaseEnteredAt))
+            operation.bind(ProjectionCodec.positionsJSON(state.endedBeforePhase))
             operation.bind(state.startedAt.milliseconds)
             operation.bind(state.lastChangeAt.milliseconds)
             operation.bind(state.sequence)
@@ -94,6 +95,7 @@ enum ProjectionWriter {
         if state.region != before.region { columns.insert(.region) }
         if state.hold != before.hold { columns.insert(.hold) }
         if state.ending != before.ending { columns.insert(.ending) }
+        if state.endedBeforePhase != before.endedBeforePhase { columns.insert(.endedBeforePhase) }
         var operation = RawStatement(try statements.updateOperation(columns), db)
         operation.bind(state.lastChangeAt.milliseconds)
         operation.bind(state.sequence)
@@ -106,6 +108,7 @@ enum ProjectionWriter {
             operation.bind(state.hold.map { $0.clockPaused ? 1 : 0 })
         }
         if columns.contains(.ending) { operation.bind(state.ending) }
+        if columns.contains(.endedBeforePhase) { operation.bind(ProjectionCodec.positionsJSON(state.endedBeforePhase)) }
         operation.bind(state.id)
         try operation.run()
         guard sqlite3_changes(db.sqliteConnection) == 1 else {

@@ -264,6 +264,13 @@ enum StoreSchema {
             try db.execute(
                 sql: "ALTER TABLE client_request ADD COLUMN fingerprint TEXT CHECK (fingerprint IS NULL OR length(fingerprint) = 64)")
         }
+        migrator.registerMigration("0008 branch instances ended before the current phase") { db in
+            // A join counts the instances active or ended in the current phase. Judged by
+            // times, one that ended at the very instant the phase was entered (the join that
+            // entered it) counted again, and the next join could be taken at once. Operations
+            // stored before this migration have NULL: they are judged by times as before.
+            try db.execute(sql: "ALTER TABLE operation ADD COLUMN ended_before_phase TEXT")
+        }
         return migrator
     }
 }

@@ -35,8 +35,8 @@ final class WriteStatements {
         try statement(
             &insertOperationStatement,
             """
-            INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO operation (id, workflow, version, phase, region, priority, attributes, phase_entered_at, ended_before_phase, started_at, last_change_at, sequence, held_since, hold_reason, hold_paused, ending)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -93,7 +93,8 @@ struct OperationColumns: OptionSet {
     /// held_since, hold_reason, hold_paused.
     static let hold = OperationColumns(rawValue: 8)
     static let ending = OperationColumns(rawValue: 16)
-    static let all: OperationColumns = [.phase, .phaseEnteredAt, .region, .hold, .ending]
+    static let endedBeforePhase = OperationColumns(rawValue: 32)
+    static let all: OperationColumns = [.phase, .phaseEnteredAt, .region, .hold, .ending, .endedBeforePhase]
 
     var updateSQL: String {
         var assignments = ["last_change_at = ?", "sequence = ?"]
@@ -102,6 +103,7 @@ struct OperationColumns: OptionSet {
         if contains(.region) { assignments.append("region = ?") }
         if contains(.hold) { assignments += ["held_since = ?", "hold_reason = ?", "hold_paused = ?"] }
         if contains(.ending) { assignments.append("ending = ?") }
+        if contains(.endedBeforePhase) { assignments.append("ended_before_phase = ?") }
         return "UPDATE operation SET \(assignments.joined(separator: ", ")) WHERE id = ?"
     }
 }

@@ -124,6 +124,7 @@ extension OperationState {
         switch target {
         case .phase(let index):
             phaseEnteredAt[index] = at
+            endedBeforePhase = branches.indices.filter { branches[$0].status != .active }
             for (timerIndex, timer) in workflow.phases[index].timers.enumerated() {
                 setTimer(
                     TimerKey(kind: .phase, index: timerIndex, instance: index),

@@ -4,7 +4,8 @@ extension OperationState: Equatable {
     public static func == (lhs: OperationState, rhs: OperationState) -> Bool {
         lhs.workflow.id == rhs.workflow.id && lhs.workflow.version == rhs.workflow.version && lhs.id == rhs.id && lhs.phase == rhs.phase
             && lhs.attributes == rhs.attributes && lhs.region == rhs.region && lhs.branches == rhs.branches
-            && lhs.startedAt == rhs.startedAt && lhs.phaseEnteredAt == rhs.phaseEnteredAt && lhs.hold == rhs.hold
+            && lhs.startedAt == rhs.startedAt && lhs.phaseEnteredAt == rhs.phaseEnteredAt
+            && lhs.endedBeforePhase == rhs.endedBeforePhase && lhs.hold == rhs.hold
             && lhs.timers == rhs.timers && lhs.escalations == rhs.escalations && lhs.sequence == rhs.sequence
             && lhs.lastChangeAt == rhs.lastChangeAt && lhs.ending == rhs.ending
     }

@@ -105,14 +105,15 @@ extension OperationState {
     }
 
     /// A join looks at the branch instances that are active or ended while the operation was
-    /// in this phase, so instances from an earlier visit (before a `reopen`) do not count.
+    /// in this phase, so instances that ended before it was entered (in an earlier phase, or
+    /// on an earlier visit before a `reopen`) do not count.
     func joinHolds(_ join: JoinRule) -> Bool {
-        guard case .phase(let current) = phase, let enteredAt = phaseEnteredAt[current] else { return false }
+        guard case .phase = phase else { return false }
         var inScope = 0
         var matching = 0
-        for instance in branches {
+        for (position, instance) in branches.enumerated() {
             let counted = join.of?.contains(instance.definition) ?? workflow.branches[instance.definition].required
-            guard counted, instance.status == .active || (instance.stepEnteredAt[instance.step] ?? enteredAt) >= enteredAt else { continue }
+            guard counted, instance.status == .active || !endedBeforePhase.contains(position) else { continue }
             inScope += 1
             if join.condition.matches(instance.status) { matching += 1 }
         }

@@ -10,6 +10,11 @@ public struct OperationState: Sendable {
     public internal(set) var startedAt: Instant
     /// When each phase was last entered.
     public internal(set) var phaseEnteredAt: [Instant?]
+    /// The branch instances (positions, ascending) that had already ended when the current
+    /// phase was entered: its joins do not count them. Kept as a list rather than judged by
+    /// times, because a join that ends a branch and enters the next phase does both at one
+    /// instant.
+    public internal(set) var endedBeforePhase: [Int] = []
     public internal(set) var hold: HoldState?
     /// Timers in force, by key; while held with a paused clock they do not run.
     public internal(set) var timers: [ArmedTimer] = []
