@@ -9,8 +9,22 @@ struct UnitGaugeKey: Hashable {
 }
 
 extension DaemonMetrics {
-    /// Counts the roster loaded at start.
+    /// Counts the roster loaded at start. Every status of each branch kind in it is a series
+    /// from the start, at 0 where no unit has it, as it would be after units had left it:
+    /// a restart does not make `returning` or `out_of_service` disappear from the metrics.
     func unitsLoaded(_ units: [JointOpsCore.Unit]) {
+        let kinds = Set(units.filter { !$0.retired }.map(\.kind.rawValue))
+        unitGauges.withLock { gauges in
+            for kind in kinds.sorted() {
+                for status in UnitStatus.allCases {
+                    let key = UnitGaugeKey(status: status.rawValue, branch: kind)
+                    guard gauges[key] == nil else { continue }
+                    let meter = Meter(label: Name.units, dimensions: [("status", key.status), ("branch", key.branch)], factory: factory)
+                    meter.set(0)
+                    gauges[key] = (0, meter)
+                }
+            }
+        }
         for unit in units { unitChanged(from: nil, to: unit) }
     }
 

@@ -143,6 +143,9 @@ import Testing
         let metrics = try daemon.call("io.jointops.Admin.Metrics").parameters["text"]?.stringValue ?? ""
         #expect(metrics.contains(#"jointops_units{status="dispatched",branch="swat"} 2.0"#), "\(metrics)")
         #expect(metrics.contains(#"jointops_units{status="available",branch="swat"} 30.0"#))
+        // Statuses no unit has are there at 0 from the start, as they are after units left them.
+        #expect(metrics.contains(#"jointops_units{status="out_of_service",branch="swat"} 0.0"#), "\(metrics)")
+        #expect(metrics.contains(#"jointops_units{status="returning",branch="traffic"} 0.0"#), "\(metrics)")
         // Entering a step with unit_status moves the branch's units.
         #expect(
             try daemon.call(
