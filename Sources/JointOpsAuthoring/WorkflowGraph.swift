@@ -13,16 +13,19 @@ public enum WorkflowGraph {
         }
     }
 
-    /// Every labelled edge of the phase machine: events (with guards), joins, close and cancel.
+    /// Every labelled edge of the phase machine: events (with guards, and the phase timer
+    /// that fires one by itself: `deploy (timer: after 10m)`), joins, close and cancel.
     static func phaseEdges(_ workflow: Workflow) -> [(from: String, to: String, label: String)] {
         var edges: [(String, String, String)] = []
         for phase in workflow.phases {
             for event in phase.events {
+                let timers = phase.timers.filter { $0.event == event.name }.map { "after \($0.delay)" }
                 for alternative in event.alternatives {
                     edges.append(
                         (
                             phase.name, workflow.phases[alternative.target].name,
                             event.name + (alternative.guardSource.map { " [\($0)]" } ?? "")
+                                + (timers.isEmpty ? "" : " (timer: \(timers.joined(separator: ", ")))")
                         ))
                 }
             }
@@ -37,6 +40,26 @@ public enum WorkflowGraph {
         }
         for phase in workflow.closeFrom { edges.append((workflow.phases[phase].name, "closed", "close")) }
         return edges
+    }
+
+    /// Each deadline as one line: `on_scene: swat.on_scene within 15m of swat.dispatched;
+    /// then after 5m notify duty_commander, after 10m reinforce 1`.
+    static func deadlineLines(_ workflow: Workflow) -> [(branch: Int?, phase: Int?, text: String)] {
+        workflow.deadlines.map { deadline in
+            var text =
+                "deadline \(deadline.id): \(workflow.name(of: deadline.reach)) within \(deadline.within) of \(workflow.name(of: deadline.from))"
+            let rungs = deadline.ladder.map { rung in
+                switch rung.action {
+                case .notify(let whom): "after \(rung.after) notify \(whom)"
+                case .reinforce(let branch): "after \(rung.after) reinforce \(workflow.branches[branch].name)"
+                case .event(let event): "after \(rung.after) fire \(event)"
+                }
+            }
+            if !rungs.isEmpty { text += "; then " + rungs.joined(separator: ", ") }
+            var phase: Int?
+            if case .phase(let index) = deadline.reach { phase = index }
+            return (deadline.branch, deadline.branch == nil ? phase : nil, text)
+        }
     }
 
     static func stepEdges(_ branch: BranchDefinition) -> [(from: String, to: String, label: String)] {
@@ -62,6 +85,9 @@ public enum WorkflowGraph {
         }
         for branch in workflow.branches {
             lines.append("    state \"branch \(branch.name) (\(branch.kind.rawValue))\" as branch_\(branch.name) {")
+            for step in branch.steps where step.optional {
+                lines.append("        state \"\(step.name) (optional)\" as \(branch.name)_\(step.name)")
+            }
             lines.append("        [*] --> \(branch.name)_\(branch.steps[branch.initialStep].name)")
             for edge in stepEdges(branch) {
                 lines.append(
@@ -72,6 +98,23 @@ public enum WorkflowGraph {
                 lines.append("        \(branch.name)_\(step.name) --> [*]")
             }
             lines.append("    }")
+        }
+        // One note per state, a line per deadline: Mermaid draws two notes of one state on top of each other.
+        var notes: [(state: String, lines: [String])] = []
+        for deadline in deadlineLines(workflow) {
+            let state =
+                deadline.branch.map { "branch_" + workflow.branches[$0].name }
+                ?? workflow.phases[deadline.phase ?? workflow.initialPhase].name
+            if let at = notes.firstIndex(where: { $0.state == state }) {
+                notes[at].lines.append(deadline.text)
+            } else {
+                notes.append((state, [deadline.text]))
+            }
+        }
+        for note in notes {
+            lines.append("    note right of \(note.state)")
+            lines += note.lines.map { "        \(label($0))" }
+            lines.append("    end note")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -105,10 +148,19 @@ public enum WorkflowGraph {
             let to = edge.to == "closed" ? "closed" : "phase_" + edge.to
             lines.append("        \(quote("phase_" + edge.from)) -> \(quote(to)) [label=\(quote(edge.label))];")
         }
+        let deadlines = deadlineLines(workflow)
+        let operationDeadlines = deadlines.filter { $0.branch == nil }.map(\.text)
+        if !operationDeadlines.isEmpty {
+            lines.append("        deadlines [shape=note, label=\(quote(lines: operationDeadlines))];")
+        }
         lines.append("    }")
-        for branch in workflow.branches {
+        for (index, branch) in workflow.branches.enumerated() {
             lines.append("    subgraph \(quote("cluster_branch_" + branch.name)) {")
             lines.append("        label=\(quote("branch \(branch.name) (\(branch.kind.rawValue))"));")
+            let branchDeadlines = deadlines.filter { $0.branch == index }.map(\.text)
+            if !branchDeadlines.isEmpty {
+                lines.append("        \(quote(branch.name + ".deadlines")) [shape=note, label=\(quote(lines: branchDeadlines))];")
+            }
             for step in branch.steps {
                 let shape = step.end != nil ? ", shape=doubleoctagon" : (step.optional ? ", style=\"rounded,dashed\"" : "")
                 lines.append("        \(quote(branch.name + "." + step.name)) [label=\(quote(step.name))\(shape)];")
