@@ -257,7 +257,9 @@ public actor OperationEngine {
                 unit: record.change, at: record.at, actor: record.actor, units: touched, sequence: place.0, streamSequence: place.1)
             logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
         }
-        for id in work.touched { metrics.unitChanged(from: work.before[id], to: roster?.unit(id)) }
+        // Counted as this command left each unit, not as the roster has it now: a command that
+        // changed the unit while this one was committing counts its own change.
+        for id in work.touched { metrics.unitChanged(from: work.before[id], to: left[id]) }
         if work.freed { scheduleFill() }
     }
 

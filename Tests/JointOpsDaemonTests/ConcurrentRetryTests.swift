@@ -145,3 +145,46 @@ import Testing
         daemon.stop()
     }
 }
+
+/// The unit metrics count what each command did to a unit, whatever else changed it meanwhile.
+@Suite(.serialized) struct UnitGaugeRaceTests {
+    /// Reproducer: a Cancel sending SWAT units `returning`, raced by SetStatus `available` for
+    /// the same units on other connections, counted the SetStatus twice (once as the cancel's
+    /// change, read from the roster after its commit): 46 of 32 SWAT units available, −14 returning.
+    @Test func theUnitGaugesEqualTheRosterAfterRacingChanges() throws {
+        let daemon = try DaemonHarness()
+        for round in 0..<12 {
+            let id = "GR-\(round)"
+            let dispatched = try UnitsTests.dispatch(daemon, id)
+            let swat = UnitsTests.units(UnitsTests.branch(dispatched, "swat")?["assignedUnits"])
+            #expect(!swat.isEmpty, "\(dispatched)")
+            _ = try ConcurrentRetryTests.together(
+                daemon,
+                [("io.jointops.Operations.Cancel", ["id": .string(id), "reason": .string("false_alarm")])]
+                    + swat.map {
+                        ("io.jointops.Units.SetStatus", ["id": .string($0), "status": .string("available"), "reason": .string("back")])
+                    })
+            // Units the SetStatus reached before the cancel released them come back now.
+            for unit in items(try daemon.call("io.jointops.Units.List", ["status": .string("returning")]).parameters["units"]) {
+                _ = try daemon.call("io.jointops.Units.SetStatus", ["id": unit["id"]!, "status": .string("available")])
+            }
+        }
+        let units = items(try daemon.call("io.jointops.Units.List").parameters["units"])
+        var roster: [String: Int] = [:]
+        for unit in units where unit["retired"] != .bool(true) {
+            roster["\(unit["status"]?.stringValue ?? "?"),\(unit["branch"]?.stringValue ?? "?")", default: 0] += 1
+        }
+        var gauges: [String: Int] = [:]
+        let text = try daemon.call("io.jointops.Admin.Metrics").parameters["text"]?.stringValue ?? ""
+        for line in text.split(separator: "\n") where line.hasPrefix("jointops_units{") {
+            let labels = line.split(separator: "{")[1].split(separator: "}")[0]
+            let pairs = labels.split(separator: ",").map {
+                $0.split(separator: "=")[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+            let value = Int(Double(line.split(separator: " ").last ?? "") ?? -999)
+            if value != 0 { gauges["\(pairs[0]),\(pairs[1])"] = value }
+        }
+        #expect(gauges == roster, "metrics \(gauges.sorted { $0.key < $1.key }) against the roster \(roster.sorted { $0.key < $1.key })")
+        daemon.stop()
+    }
+}
