@@ -32,8 +32,6 @@ public actor OperationEngine {
     /// Operations whose current command is past the committer (durable, finishing up): no
     /// longer company a batch could wait for.
     private var pastCommitter: Set<String> = []
-    /// Replies to client request ids seen since start (older ones are read from the store).
-    private var replies: [String: EventStore.ClientRequest] = [:]
     /// Client request ids with a call in flight, and the calls with the same id that wait for
     /// it to finish (then they get its reply, or run if it applied nothing).
     private var requestsInFlight = Turns()
@@ -234,7 +232,6 @@ public actor OperationEngine {
             throw VarlinkError(
                 "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
-        if let request { replies[request.id] = request }
         for (index, (state, before, transition)) in changes.enumerated() {
             operations[state.id] = state
             metrics.operationChanged(from: before, to: state, events: transition.events)
@@ -310,14 +307,14 @@ public actor OperationEngine {
     /// same id on another method, or with other parameters, is refused: a retry repeats its
     /// command exactly.
     func previousReply(_ requestID: RequestID, method: String) throws(VarlinkError) -> JSONValue? {
-        var request = replies[requestID.id]
-        if request == nil {
-            do { request = try store.reply(toRequest: requestID.id) } catch {
-                throw VarlinkError(
-                    "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
-            }
+        // Read from the store, which has every committed request's reply: kept in memory as
+        // well, they grew by a few kilobytes with every command and were never given back.
+        let stored: EventStore.ClientRequest?
+        do { stored = try store.reply(toRequest: requestID.id) } catch {
+            throw VarlinkError(
+                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
         }
-        guard let request else { return nil }
+        guard let request = stored else { return nil }
         guard request.method == method else {
             throw VarlinkError.invalidParameter(
                 "requestId", because: "request id '\(requestID.id)' was already used for \(request.method); use a new id for a new command")
