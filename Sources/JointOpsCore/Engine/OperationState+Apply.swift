@@ -29,7 +29,7 @@ extension OperationState {
                 stepEnteredAt: Array(repeating: nil, count: definition.steps.count), outcome: nil)
             instance.stepEnteredAt[definition.initialStep] = at
             branches.append(instance)
-            reachMoment(.step(branch: branch, step: definition.initialStep), instance: branches.count - 1, at: at)
+            reachStep(definition.initialStep, instance: branches.count - 1, at: at)
         case .stepEntered(let index, let step, let outcome):
             enterStep(step, instance: index, outcome: outcome, at: at)
         case .regionReassigned(let index, let newRegion):
@@ -143,7 +143,7 @@ extension OperationState {
         branches[index].outcome = outcome
         branches[index].stepEnteredAt[step] = at
         let definition = branches[index].definition
-        reachMoment(.step(branch: definition, step: step), instance: index, at: at)
+        reachStep(step, instance: index, at: at)
         if let end = workflow.branches[definition].steps[step].end {
             branches[index].status = end
             // An ended instance can no longer reach anything: drop its clocks.
@@ -155,11 +155,28 @@ extension OperationState {
 
     /// Meets the deadlines that wait for `moment` and arms those measured from it.
     private mutating func reachMoment(_ moment: Moment, instance: Int?, at: Instant) {
-        if let met = workflow.deadlinesReach[moment] {
-            for deadlineIndex in met {
-                for key in deadlineKeys(deadlineIndex, instance: instance) { resolveDeadline(key, at: at) }
-            }
+        meetDeadlines(reaching: moment, instance: instance, at: at)
+        armDeadlines(from: moment, instance: instance, at: at)
+    }
+
+    /// An instance entering a step meets the deadlines to reach it or any step it comes after
+    /// (`countsAsReaching`: it has got at least that far), and arms those measured from it.
+    private mutating func reachStep(_ step: Int, instance: Int, at: Instant) {
+        let branch = branches[instance].definition
+        for reached in workflow.branches[branch].steps[step].countsAsReaching {
+            meetDeadlines(reaching: .step(branch: branch, step: reached), instance: instance, at: at)
         }
+        armDeadlines(from: .step(branch: branch, step: step), instance: instance, at: at)
+    }
+
+    private mutating func meetDeadlines(reaching moment: Moment, instance: Int?, at: Instant) {
+        guard let met = workflow.deadlinesReach[moment] else { return }
+        for deadlineIndex in met {
+            for key in deadlineKeys(deadlineIndex, instance: instance) { resolveDeadline(key, at: at) }
+        }
+    }
+
+    private mutating func armDeadlines(from moment: Moment, instance: Int?, at: Instant) {
         guard let armed = workflow.deadlinesFrom[moment] else { return }
         for deadlineIndex in armed {
             let deadline = workflow.deadlines[deadlineIndex]
@@ -185,7 +202,8 @@ extension OperationState {
     /// Whether the instance (or operation) is already at or past the deadline's `reach`.
     private func hasReached(_ moment: Moment, key: TimerKey) -> Bool {
         switch moment {
-        case .step(_, let step): key.instance >= 0 && branches[key.instance].step == step
+        case .step(let branch, let step):
+            key.instance >= 0 && workflow.branches[branch].steps[branches[key.instance].step].countsAsReaching.contains(step)
         case .phase(let index): phase == .phase(index)
         default: false
         }
