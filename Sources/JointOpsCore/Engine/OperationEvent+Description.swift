@@ -14,8 +14,10 @@ extension OperationState {
                 case .join: "join"
                 }
             return "phase → \(workflow.phases[target].name) (\(reason))"
-        case .branchDispatched(let branch, let region, let units, let reason):
-            return "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")) to \(region) [\(reason.rawValue)]"
+        case .branchDispatched(let branch, let region, let units, let reason, let capabilities):
+            let also = capabilities.isEmpty ? "" : ", also \(capabilities.joined(separator: ", "))"
+            return
+                "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")\(also)) to \(region) [\(reason.rawValue)]"
         case .stepEntered(let index, let step, let outcome):
             let instance = branches[index]
             let name = workflow.branches[instance.definition].steps[step].name

@@ -20,7 +20,7 @@ extension OperationState {
             reachMoment(.started, instance: nil, at: at)
         case .phaseEntered(let target, _):
             enterPhase(.phase(target), at: at)
-        case .branchDispatched(let branch, let region, let units, _):
+        case .branchDispatched(let branch, let region, let units, _, let capabilities):
             let definition = workflow.branches[branch]
             let ordinal = branches.count { $0.definition == branch } + 1
             var instance = BranchInstance(
@@ -28,6 +28,7 @@ extension OperationState {
                 step: definition.initialStep, status: .active, region: region, units: units, dispatchedAt: at,
                 stepEnteredAt: Array(repeating: nil, count: definition.steps.count), outcome: nil)
             instance.stepEnteredAt[definition.initialStep] = at
+            if !capabilities.isEmpty { instance.requiredCapabilities = Self.merged(definition.capabilities, capabilities) }
             branches.append(instance)
             reachStep(definition.initialStep, instance: branches.count - 1, at: at)
         case .stepEntered(let index, let step, let outcome):
@@ -88,7 +89,7 @@ extension OperationState {
             if wasAwaiting, branches[index].missingUnits == 0 { stopAwaitingUnits(index, at: at) }
         case .unitsAwaited(let index, let missing, let capabilities):
             branches[index].missingUnits = missing
-            branches[index].awaitedCapabilities = capabilities
+            branches[index].requiredCapabilities = capabilities
             if missing > 0 { startAwaitingUnits(index, at: at) } else { stopAwaitingUnits(index, at: at) }
         case .unitsReleased(let index, let units, _):
             branches[index].assignedUnits.removeAll { units.contains($0) }
@@ -106,6 +107,11 @@ extension OperationState {
             ending = disposition
             enterPhase(.closed, at: at)
         }
+    }
+
+    /// The branch's capabilities, then a dispatch's that it lacks.
+    static func merged(_ own: [String], _ added: [String]) -> [String] {
+        own + added.filter { !own.contains($0) }
     }
 
     private mutating func startAwaitingUnits(_ index: Int, at: Instant) {

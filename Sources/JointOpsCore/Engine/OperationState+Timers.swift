@@ -60,12 +60,27 @@ extension OperationState {
                 emit(.noted(withheld), &context)
                 context.effects.append(.notify(audience: "command_center", message: "\(id): \(withheld)"))
             } else {
-                let definition = workflow.branches[branch]
-                emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
+                emit(reinforcement(of: branch, late: key), &context)
             }
         case .event(let event):
             if let target = try? target(of: event), hold == nil { enter(target, cause: .event(event), &context) }
         }
+    }
+
+    /// What a `reinforce` rung dispatches. Reinforcing the branch whose deadline was missed, it
+    /// sends what that late instance was sent with: its current region (after any reassign),
+    /// its number of units and the capabilities its dispatch added. Reinforcing another
+    /// branch (or for an operation-wide deadline), the branch's default units go to the
+    /// operation's region.
+    private func reinforcement(of branch: Int, late key: TimerKey?) -> OperationEvent {
+        if let key, key.instance >= 0, key.instance < branches.count, branches[key.instance].definition == branch {
+            let late = branches[key.instance]
+            let own = workflow.branches[branch].capabilities
+            return .branchDispatched(
+                branch: branch, region: late.region, units: late.units, reason: .escalation,
+                capabilities: late.requiredCapabilities.filter { !own.contains($0) })
+        }
+        return .branchDispatched(branch: branch, region: region, units: workflow.branches[branch].units, reason: .escalation)
     }
 
     /// Why a `reinforce` rung sends no one this time, or nil: a ladder reinforces once. Not

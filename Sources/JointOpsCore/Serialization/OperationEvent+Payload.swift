@@ -26,11 +26,13 @@ extension OperationState {
                 fields["cause"] = .string("event")
                 fields["event"] = .string(name)
             }
-        case .branchDispatched(let branch, let region, let units, let reason):
+        case .branchDispatched(let branch, let region, let units, let reason, let capabilities):
             fields = [
                 "branch": .string(workflow.branches[branch].name), "region": .string(region), "units": .int(Int64(units)),
                 "reason": .string(reason.rawValue),
             ]
+            // Only when the dispatch added some: earlier events, without the key, read the same.
+            if !capabilities.isEmpty { fields["capabilities"] = .array(capabilities.map(JSONValue.string)) }
         case .stepEntered(let instance, let step, let outcome):
             fields = [
                 "instance": .string(branches[instance].name),
@@ -120,7 +122,8 @@ extension OperationState {
             guard let branch = text("branch").flatMap(workflow.branch(named:)), let region = text("region"), let units = number("units"),
                 let reason = text("reason").flatMap(DispatchReason.init(rawValue:))
             else { return nil }
-            return .branchDispatched(branch: branch, region: region, units: units, reason: reason)
+            return .branchDispatched(
+                branch: branch, region: region, units: units, reason: reason, capabilities: strings("capabilities") ?? [])
         case "step_entered":
             guard let index = instance("instance"),
                 let step = text("step").flatMap(workflow.branches[branches[index].definition].step(named:))
