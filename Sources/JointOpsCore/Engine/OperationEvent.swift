@@ -16,8 +16,9 @@ public enum OperationEvent: Sendable, Hashable {
     case resumed
     /// A deadline passed unmet; opens escalation number `escalation`.
     case deadlineMissed(TimerKey, escalation: Int, latenessMilliseconds: Int64)
-    /// A rung of the deadline's ladder fired.
-    case escalated(escalation: Int, rung: Int, latenessMilliseconds: Int64)
+    /// A rung of the deadline's ladder fired; for an `event:` rung, `refusal` says why its
+    /// event was not applied, if it was not (like `phaseTimerElapsed`).
+    case escalated(escalation: Int, rung: Int, latenessMilliseconds: Int64, refusal: String? = nil)
     /// An operator raised an escalation by hand.
     case escalationRaised(escalation: Int, reason: String, audience: String)
     case escalationAcknowledged(escalation: Int)

@@ -61,7 +61,7 @@ extension OperationState {
             escalations.append(
                 Escalation(number: number, timer: key, reason: "deadline '\(deadline.id)' missed", openedAt: due, ladderBase: due))
             rescheduleLadder(number)
-        case .escalated(let number, let rung, _):
+        case .escalated(let number, let rung, _, _):
             guard let i = escalationIndex(number), let key = escalations[i].timer else { break }
             let ladder = workflow.deadlines[key.index].ladder
             if escalations[i].acknowledgedAt != nil {

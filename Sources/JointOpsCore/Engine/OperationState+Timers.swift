@@ -45,7 +45,19 @@ extension OperationState {
     ) {
         guard rung >= 0, rung < deadline.ladder.count else { return }
         let firedBefore = escalations.first { $0.number == number }?.rungsFired ?? 0
-        emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness), &context)
+        // An `event:` rung is applied like a phase timer's: if the phase does not accept the
+        // event now (or the operation is held), the rung is recorded as fired but not applied.
+        var target: Int?
+        var refused: String?
+        if case .event(let event) = deadline.ladder[rung].action {
+            do throws(Refusal) {
+                guard hold == nil else { throw refusal(.onHold, "operation \(id) is on hold") }
+                target = try self.target(of: event)
+            } catch {
+                refused = error.reason
+            }
+        }
+        emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness, refusal: refused), &context)
         let key = escalations.first { $0.number == number }?.timer
         switch deadline.ladder[rung].action {
         case .notify(let audience):
@@ -63,7 +75,7 @@ extension OperationState {
                 emit(reinforcement(of: branch, late: key), &context)
             }
         case .event(let event):
-            if let target = try? target(of: event), hold == nil { enter(target, cause: .event(event), &context) }
+            if let target { enter(target, cause: .event(event), &context) }
         }
     }
 

@@ -51,8 +51,9 @@ extension OperationState {
                 "deadline": .string(workflow.deadlines[key.index].id), "escalation": .int(Int64(escalation)), "lateness_ms": .int(lateness),
             ]
             if key.instance >= 0 { fields["instance"] = .string(branches[key.instance].name) }
-        case .escalated(let escalation, let rung, let lateness):
+        case .escalated(let escalation, let rung, let lateness, let refusal):
             fields = ["escalation": .int(Int64(escalation)), "rung": .int(Int64(rung + 1)), "lateness_ms": .int(lateness)]
+            if let refusal { fields["refusal"] = .string(refusal) }
         case .escalationRaised(let escalation, let reason, let audience):
             fields = ["escalation": .int(Int64(escalation)), "reason": .string(reason), "audience": .string(audience)]
         case .escalationAcknowledged(let escalation):
@@ -152,7 +153,7 @@ extension OperationState {
             guard let escalation = number("escalation"), let rung = number("rung"), let lateness = payload["lateness_ms"]?.intValue else {
                 return nil
             }
-            return .escalated(escalation: escalation, rung: rung - 1, latenessMilliseconds: lateness)
+            return .escalated(escalation: escalation, rung: rung - 1, latenessMilliseconds: lateness, refusal: text("refusal"))
         case "escalation_raised":
             guard let escalation = number("escalation"), let reason = text("reason"), let audience = text("audience") else { return nil }
             return .escalationRaised(escalation: escalation, reason: reason, audience: audience)
