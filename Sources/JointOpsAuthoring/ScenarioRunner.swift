@@ -114,7 +114,7 @@ public struct ScenarioRunner {
 
     private static func collectRungs(_ transition: Transition, _ state: OperationState, _ fired: inout [String]) {
         for record in transition.events {
-            guard case .escalated(let number, let rung, _) = record.event,
+            guard case .escalated(let number, let rung, _, _) = record.event,
                 let key = state.escalations.first(where: { $0.number == number })?.timer
             else { continue }
             fired.append("\(state.workflow.deadlines[key.index].id)/\(rung + 1)")

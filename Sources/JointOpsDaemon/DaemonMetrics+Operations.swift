@@ -78,7 +78,7 @@ extension DaemonMetrics {
         switch event {
         case .deadlineMissed(let key, _, _) where key.kind == .deadline:
             missed(deadline: state.workflow.deadlines[key.index].id)
-        case .escalated(let number, let rung, _):
+        case .escalated(let number, let rung, _, _):
             guard let key = state.escalations.first(where: { $0.number == number })?.timer, key.kind == .deadline else { return }
             let deadline = state.workflow.deadlines[key.index]
             guard deadline.ladder.indices.contains(rung) else { return }

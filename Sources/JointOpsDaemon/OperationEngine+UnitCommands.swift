@@ -328,9 +328,9 @@ extension OperationEngine {
                 .unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason),
                 .unitsAwaited(
                     instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1,
-                    capabilities: loser.branches[current.instance].awaitedCapabilities.isEmpty
+                    capabilities: loser.branches[current.instance].requiredCapabilities.isEmpty
                         ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
-                        : loser.branches[current.instance].awaitedCapabilities),
+                        : loser.branches[current.instance].requiredCapabilities),
             ],
             at: now, actor: caller.actor)
         var gained = winner

@@ -224,7 +224,7 @@ extension OperationEngine {
         let instance = before.branches[index]
         let definition = before.workflow.branches[instance.definition]
         let assignment = UnitAssignment(operation: id, instance: index)
-        let capabilities = Set(instance.awaitedCapabilities.isEmpty ? definition.capabilities : instance.awaitedCapabilities)
+        let capabilities = Set(instance.requiredCapabilities.isEmpty ? definition.capabilities : instance.requiredCapabilities)
         let request = UnitRequest(kind: definition.kind, count: instance.missingUnits, capabilities: capabilities, region: instance.region)
         guard let selection = try? UnitSelector.select(request, in: roster!), !selection.chosen.isEmpty else { return }
         var work = UnitWork()

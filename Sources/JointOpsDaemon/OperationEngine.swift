@@ -280,7 +280,7 @@ public actor OperationEngine {
             metadata["branch"] = "\(state.branches[instance].name)"
         case .deadlineMissed(let key, _, _) where key.instance >= 0:
             metadata["branch"] = "\(state.branches[key.instance].name)"
-        case .branchDispatched(let branch, _, _, _):
+        case .branchDispatched(let branch, _, _, _, _):
             metadata["branch"] = "\(state.workflow.branches[branch].name)"
         case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
             metadata["branch"] = "\(state.branches[instance].name)"

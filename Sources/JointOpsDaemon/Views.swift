@@ -82,14 +82,21 @@ package enum Views {
             json.time(state.startedAt)
             json.key("timers")
             json.array { json in
-                let escalating = Set(state.escalations.filter(\.isOpen).compactMap(\.timer))
+                // A missed deadline's timer fires its ladder's next rung; the deadline itself was
+                // due when its escalation opened.
+                var missedAt: [TimerKey: Instant] = [:]
+                for escalation in state.escalations where escalation.isOpen {
+                    if let key = escalation.timer { missedAt[key] = escalation.openedAt }
+                }
                 for timer in state.timers.sorted(by: { $0.due < $1.due }) {
                     let (kind, name, instance) = describe(timer.key, state)
                     json.object { json in
+                        json.key("deadlineDue")
+                        json.time(missedAt[timer.key])
                         json.key("due")
                         json.time(timer.due)
                         json.key("escalating")
-                        json.bool(escalating.contains(timer.key))
+                        json.bool(missedAt[timer.key] != nil)
                         json.key("instance")
                         json.string(instance)
                         json.key("kind")

@@ -137,9 +137,12 @@ package enum InterfaceDefinitions {
               instance: ?string,
               # When it falls due; while the operation is on hold with its clock paused, the time it
               # would have fallen due had the hold not come (it moves on by the hold's length at resume).
+              # Once the deadline is missed, when its ladder's next rung (or re-escalation) fires.
               due: string,
               # True once the deadline has been missed and its ladder is climbing.
               escalating: bool,
+              # With escalating: when the deadline itself fell due (was missed); null otherwise.
+              deadlineDue: ?string,
               # Present (true) while the operation is on hold with its clock paused: the timer waits.
               paused: ?bool,
               # With paused: milliseconds that will be left on it when the operation resumes.

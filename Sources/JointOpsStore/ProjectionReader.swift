@@ -193,7 +193,7 @@ enum ProjectionReader {
             dispatchedAt: Instant(milliseconds: row.int(8)),
             stepEnteredAt: Array(repeating: nil, count: workflow.branches[definition].steps.count), outcome: row.optionalText(9),
             assignedUnits: try units(row, 10, operation, name), missingUnits: Int(row.int(11)),
-            awaitedCapabilities: try units(row, 12, operation, name))
+            requiredCapabilities: try units(row, 12, operation, name))
     }
 
     /// A JSON array of strings; `[]` (the common case) needs no parsing.

@@ -40,7 +40,7 @@ enum ProjectionWriter {
             let definition = workflow.branches[instance.definition]
             let stepName = definition.steps[instance.step].name
             let assigned = unitsJSON(instance.assignedUnits)
-            let awaited = unitsJSON(instance.awaitedCapabilities)
+            let awaited = unitsJSON(instance.requiredCapabilities)
             if old == nil {
                 var branch = RawStatement(try statements.insertBranch(), db)
                 branch.bind(state.id)

@@ -281,12 +281,22 @@ enum Render {
                     ["TIMER", "FOR", "DUE", ""],
                     timers.map { timer in
                         let name = "\(string(timer["kind"])) \(string(timer["name"]))"
-                        let late = timer["escalating"] == .bool(true) ? red("LATE — escalating") : ""
                         // A paused clock (on hold): what is left, not a due time that may already read as past.
-                        let due =
+                        let fires =
                             timer["paused"] == .bool(true)
                             ? "paused — \(duration(((timer["remaining"]?.intValue ?? 0) + 999) / 1000)) left" : time(timer["due"])
-                        return [name, timer["instance"]?.stringValue ?? "operation", due, late]
+                        // A missed deadline: when it was due, and when its ladder's next rung fires
+                        // (a daemon without deadlineDue: the rung's time alone, as before).
+                        guard timer["escalating"] == .bool(true) else {
+                            return [name, timer["instance"]?.stringValue ?? "operation", fires, ""]
+                        }
+                        guard timer["deadlineDue"]?.stringValue != nil else {
+                            return [name, timer["instance"]?.stringValue ?? "operation", fires, red("LATE — escalating")]
+                        }
+                        return [
+                            name, timer["instance"]?.stringValue ?? "operation", time(timer["deadlineDue"]),
+                            red("LATE — escalating") + ", next rung \(fires)",
+                        ]
                     }))
         }
         let escalations = array(operation["escalations"])

@@ -102,6 +102,30 @@ enum Paths {
         #expect(report.lines.contains("T+00:16:00  escalation 1 rung 2 of on_scene: notify duty_commander"))
     }
 
+    /// Reproducer: a deadline to reach an optional step escalated although the branch had
+    /// skipped past it; reaching a later step meets it.
+    @Test func aDeadlineOnASkippedOptionalStepIsMet() throws {
+        let source = Self.robbery.replacingOccurrences(
+            of: "dispatched: {initial: true, next: [on_scene, stood_down]}",
+            with:
+                "dispatched: {initial: true, next: [en_route, stood_down]}\n      en_route: {optional: true, next: [on_scene, stood_down]}"
+        ).replacingOccurrences(of: "reach: patrol.on_scene", with: "reach: patrol.en_route")
+        let workflow = try #require(WorkflowLoader.load(source: source, file: "robbery.yaml").workflow)
+        let scenario = """
+            scenario: straight on scene
+            start: {id: OP-9, region: hexi}
+            timeline:
+              - {at: 1m, fire: dispatch}
+              - {at: 2m, advance: {branch: patrol, to: on_scene}}
+              - at: 30m
+                expect: {steps: {patrol: on_scene}, escalations: []}
+            """
+        let (parsed, diagnostics) = ScenarioParser.parse(source: scenario, file: "skip.yaml", workflow: workflow)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let report = ScenarioRunner.run(try #require(parsed), workflow: workflow)
+        #expect(report.failures == [])
+    }
+
     /// Two phases whose timers fire each other: every second, forever, with nobody acting.
     static let pingPong = """
         workflow: ping-pong

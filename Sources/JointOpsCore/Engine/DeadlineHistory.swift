@@ -82,7 +82,9 @@ extension OperationState {
     private static func isReach(_ event: OperationEvent, of deadline: DeadlineDefinition, key: TimerKey, in state: OperationState) -> Bool {
         switch (event, deadline.reach) {
         case (.phaseEntered(let phase, _), .phase(let target)): return phase == target
-        case (.stepEntered(let instance, let step, _), .step(_, let target)): return instance == key.instance && step == target
+        // Entering a step past the target counts, as in the engine (`countsAsReaching`).
+        case (.stepEntered(let instance, let step, _), .step(let branch, let target)):
+            return instance == key.instance && state.workflow.branches[branch].steps[step].countsAsReaching.contains(target)
         case (.closed, .closed): return true
         // A branch awaiting units is filled by the units event after which none are missing.
         case (.unitsAssigned(let instance, _, _), .unitsFilled), (.unitsAwaited(let instance, _, _), .unitsFilled):

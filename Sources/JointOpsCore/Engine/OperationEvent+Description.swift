@@ -14,8 +14,10 @@ extension OperationState {
                 case .join: "join"
                 }
             return "phase → \(workflow.phases[target].name) (\(reason))"
-        case .branchDispatched(let branch, let region, let units, let reason):
-            return "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")) to \(region) [\(reason.rawValue)]"
+        case .branchDispatched(let branch, let region, let units, let reason, let capabilities):
+            let also = capabilities.isEmpty ? "" : ", also \(capabilities.joined(separator: ", "))"
+            return
+                "dispatched \(workflow.branches[branch].name) (\(units) unit\(units == 1 ? "" : "s")\(also)) to \(region) [\(reason.rawValue)]"
         case .stepEntered(let index, let step, let outcome):
             let instance = branches[index]
             let name = workflow.branches[instance.definition].steps[step].name
@@ -29,12 +31,13 @@ extension OperationState {
         case .deadlineMissed(let key, let number, let lateness):
             let suffix = key.instance >= 0 ? " by \(branches[key.instance].name)" : ""
             return "deadline \(workflow.deadlines[key.index].id) missed\(suffix) (escalation \(number)\(Self.lateness(lateness)))"
-        case .escalated(let number, let rung, _):
+        case .escalated(let number, let rung, _, let refusal):
             guard let escalation = escalations.first(where: { $0.number == number }), let key = escalation.timer else {
                 return "escalation \(number) rung \(rung + 1)"
             }
             let deadline = workflow.deadlines[key.index]
             return "escalation \(number) rung \(rung + 1) of \(deadline.id): \(describe(deadline.ladder[rung].action))"
+                + (refusal.map { " (not applied: \($0))" } ?? "")
         case .escalationRaised(let number, let reason, let audience):
             return "escalation \(number) raised to \(audience): \(reason)"
         case .escalationAcknowledged(let number):

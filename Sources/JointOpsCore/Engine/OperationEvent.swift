@@ -6,7 +6,9 @@ public enum OperationEvent: Sendable, Hashable {
     /// The operation entered one of the workflow's phases (closing and cancelling have events of their own).
     case phaseEntered(Int, cause: PhaseEntryCause)
     /// A branch instance was dispatched (index = its position among the operation's instances).
-    case branchDispatched(branch: Int, region: String, units: Int, reason: DispatchReason)
+    /// `capabilities`: what the dispatch asked of every unit on top of the branch's own — a
+    /// dispatch entry's `capabilities:`, or those of the late instance a ladder reinforces.
+    case branchDispatched(branch: Int, region: String, units: Int, reason: DispatchReason, capabilities: [String] = [])
     case stepEntered(instance: Int, step: Int, outcome: String?)
     /// `instance` nil moves the operation (and every instance that was in its region).
     case regionReassigned(instance: Int?, region: String)
@@ -14,8 +16,9 @@ public enum OperationEvent: Sendable, Hashable {
     case resumed
     /// A deadline passed unmet; opens escalation number `escalation`.
     case deadlineMissed(TimerKey, escalation: Int, latenessMilliseconds: Int64)
-    /// A rung of the deadline's ladder fired.
-    case escalated(escalation: Int, rung: Int, latenessMilliseconds: Int64)
+    /// A rung of the deadline's ladder fired; for an `event:` rung, `refusal` says why its
+    /// event was not applied, if it was not (like `phaseTimerElapsed`).
+    case escalated(escalation: Int, rung: Int, latenessMilliseconds: Int64, refusal: String? = nil)
     /// An operator raised an escalation by hand.
     case escalationRaised(escalation: Int, reason: String, audience: String)
     case escalationAcknowledged(escalation: Int)

@@ -20,7 +20,7 @@ extension OperationState {
             reachMoment(.started, instance: nil, at: at)
         case .phaseEntered(let target, _):
             enterPhase(.phase(target), at: at)
-        case .branchDispatched(let branch, let region, let units, _):
+        case .branchDispatched(let branch, let region, let units, _, let capabilities):
             let definition = workflow.branches[branch]
             let ordinal = branches.count { $0.definition == branch } + 1
             var instance = BranchInstance(
@@ -28,8 +28,9 @@ extension OperationState {
                 step: definition.initialStep, status: .active, region: region, units: units, dispatchedAt: at,
                 stepEnteredAt: Array(repeating: nil, count: definition.steps.count), outcome: nil)
             instance.stepEnteredAt[definition.initialStep] = at
+            if !capabilities.isEmpty { instance.requiredCapabilities = Self.merged(definition.capabilities, capabilities) }
             branches.append(instance)
-            reachMoment(.step(branch: branch, step: definition.initialStep), instance: branches.count - 1, at: at)
+            reachStep(definition.initialStep, instance: branches.count - 1, at: at)
         case .stepEntered(let index, let step, let outcome):
             enterStep(step, instance: index, outcome: outcome, at: at)
         case .regionReassigned(let index, let newRegion):
@@ -60,7 +61,7 @@ extension OperationState {
             escalations.append(
                 Escalation(number: number, timer: key, reason: "deadline '\(deadline.id)' missed", openedAt: due, ladderBase: due))
             rescheduleLadder(number)
-        case .escalated(let number, let rung, _):
+        case .escalated(let number, let rung, _, _):
             guard let i = escalationIndex(number), let key = escalations[i].timer else { break }
             let ladder = workflow.deadlines[key.index].ladder
             if escalations[i].acknowledgedAt != nil {
@@ -88,7 +89,7 @@ extension OperationState {
             if wasAwaiting, branches[index].missingUnits == 0 { stopAwaitingUnits(index, at: at) }
         case .unitsAwaited(let index, let missing, let capabilities):
             branches[index].missingUnits = missing
-            branches[index].awaitedCapabilities = capabilities
+            branches[index].requiredCapabilities = capabilities
             if missing > 0 { startAwaitingUnits(index, at: at) } else { stopAwaitingUnits(index, at: at) }
         case .unitsReleased(let index, let units, _):
             branches[index].assignedUnits.removeAll { units.contains($0) }
@@ -106,6 +107,11 @@ extension OperationState {
             ending = disposition
             enterPhase(.closed, at: at)
         }
+    }
+
+    /// The branch's capabilities, then a dispatch's that it lacks.
+    static func merged(_ own: [String], _ added: [String]) -> [String] {
+        own + added.filter { !own.contains($0) }
     }
 
     private mutating func startAwaitingUnits(_ index: Int, at: Instant) {
@@ -144,7 +150,7 @@ extension OperationState {
         branches[index].outcome = outcome
         branches[index].stepEnteredAt[step] = at
         let definition = branches[index].definition
-        reachMoment(.step(branch: definition, step: step), instance: index, at: at)
+        reachStep(step, instance: index, at: at)
         if let end = workflow.branches[definition].steps[step].end {
             branches[index].status = end
             // An ended instance can no longer reach anything: drop its clocks.
@@ -156,11 +162,28 @@ extension OperationState {
 
     /// Meets the deadlines that wait for `moment` and arms those measured from it.
     private mutating func reachMoment(_ moment: Moment, instance: Int?, at: Instant) {
-        if let met = workflow.deadlinesReach[moment] {
-            for deadlineIndex in met {
-                for key in deadlineKeys(deadlineIndex, instance: instance) { resolveDeadline(key, at: at) }
-            }
+        meetDeadlines(reaching: moment, instance: instance, at: at)
+        armDeadlines(from: moment, instance: instance, at: at)
+    }
+
+    /// An instance entering a step meets the deadlines to reach it or any step it comes after
+    /// (`countsAsReaching`: it has got at least that far), and arms those measured from it.
+    private mutating func reachStep(_ step: Int, instance: Int, at: Instant) {
+        let branch = branches[instance].definition
+        for reached in workflow.branches[branch].steps[step].countsAsReaching {
+            meetDeadlines(reaching: .step(branch: branch, step: reached), instance: instance, at: at)
         }
+        armDeadlines(from: .step(branch: branch, step: step), instance: instance, at: at)
+    }
+
+    private mutating func meetDeadlines(reaching moment: Moment, instance: Int?, at: Instant) {
+        guard let met = workflow.deadlinesReach[moment] else { return }
+        for deadlineIndex in met {
+            for key in deadlineKeys(deadlineIndex, instance: instance) { resolveDeadline(key, at: at) }
+        }
+    }
+
+    private mutating func armDeadlines(from moment: Moment, instance: Int?, at: Instant) {
         guard let armed = workflow.deadlinesFrom[moment] else { return }
         for deadlineIndex in armed {
             let deadline = workflow.deadlines[deadlineIndex]
@@ -186,7 +209,8 @@ extension OperationState {
     /// Whether the instance (or operation) is already at or past the deadline's `reach`.
     private func hasReached(_ moment: Moment, key: TimerKey) -> Bool {
         switch moment {
-        case .step(_, let step): key.instance >= 0 && branches[key.instance].step == step
+        case .step(let branch, let step):
+            key.instance >= 0 && workflow.branches[branch].steps[branches[key.instance].step].countsAsReaching.contains(step)
         case .phase(let index): phase == .phase(index)
         default: false
         }

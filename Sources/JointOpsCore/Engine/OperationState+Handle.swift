@@ -59,20 +59,18 @@ extension OperationState {
     // MARK: Emitting
 
     /// Applies an event and records it, with the effects it implies for units.
-    mutating func emit(_ event: OperationEvent, _ context: inout DecisionContext, capabilities: [String] = []) {
+    mutating func emit(_ event: OperationEvent, _ context: inout DecisionContext) {
         let record = RecordedEvent(at: context.at, actor: context.actor, event: event)
         apply(record)
         context.events.append(record)
         switch event {
-        case .branchDispatched:
+        case .branchDispatched(_, _, _, _, let capabilities):
             let instance = branches[branches.count - 1]
             let definition = workflow.branches[instance.definition]
-            var required = definition.capabilities
-            for capability in capabilities where !required.contains(capability) { required.append(capability) }
             context.effects.append(
                 .dispatchUnits(
                     instance: instance.name, branch: definition.name, region: instance.region, units: instance.units,
-                    capabilities: required))
+                    capabilities: Self.merged(definition.capabilities, capabilities)))
         case .stepEntered(let index, _, _) where branches[index].status.isEnded:
             context.effects.append(.releaseUnits(instance: branches[index].name))
         default:
@@ -89,8 +87,8 @@ extension OperationState {
             let definition = workflow.branches[rule.branch]
             emit(
                 .branchDispatched(
-                    branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase), &context,
-                capabilities: rule.capabilities)
+                    branch: rule.branch, region: rule.region ?? region, units: rule.units ?? definition.units, reason: .phase,
+                    capabilities: rule.capabilities), &context)
         }
     }
 

@@ -45,7 +45,19 @@ extension OperationState {
     ) {
         guard rung >= 0, rung < deadline.ladder.count else { return }
         let firedBefore = escalations.first { $0.number == number }?.rungsFired ?? 0
-        emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness), &context)
+        // An `event:` rung is applied like a phase timer's: if the phase does not accept the
+        // event now (or the operation is held), the rung is recorded as fired but not applied.
+        var target: Int?
+        var refused: String?
+        if case .event(let event) = deadline.ladder[rung].action {
+            do throws(Refusal) {
+                guard hold == nil else { throw refusal(.onHold, "operation \(id) is on hold") }
+                target = try self.target(of: event)
+            } catch {
+                refused = error.reason
+            }
+        }
+        emit(.escalated(escalation: number, rung: rung, latenessMilliseconds: lateness, refusal: refused), &context)
         let key = escalations.first { $0.number == number }?.timer
         switch deadline.ladder[rung].action {
         case .notify(let audience):
@@ -60,12 +72,27 @@ extension OperationState {
                 emit(.noted(withheld), &context)
                 context.effects.append(.notify(audience: "command_center", message: "\(id): \(withheld)"))
             } else {
-                let definition = workflow.branches[branch]
-                emit(.branchDispatched(branch: branch, region: region, units: definition.units, reason: .escalation), &context)
+                emit(reinforcement(of: branch, late: key), &context)
             }
         case .event(let event):
-            if let target = try? target(of: event), hold == nil { enter(target, cause: .event(event), &context) }
+            if let target { enter(target, cause: .event(event), &context) }
         }
+    }
+
+    /// What a `reinforce` rung dispatches. Reinforcing the branch whose deadline was missed, it
+    /// sends what that late instance was sent with: its current region (after any reassign),
+    /// its number of units and the capabilities its dispatch added. Reinforcing another
+    /// branch (or for an operation-wide deadline), the branch's default units go to the
+    /// operation's region.
+    private func reinforcement(of branch: Int, late key: TimerKey?) -> OperationEvent {
+        if let key, key.instance >= 0, key.instance < branches.count, branches[key.instance].definition == branch {
+            let late = branches[key.instance]
+            let own = workflow.branches[branch].capabilities
+            return .branchDispatched(
+                branch: branch, region: late.region, units: late.units, reason: .escalation,
+                capabilities: late.requiredCapabilities.filter { !own.contains($0) })
+        }
+        return .branchDispatched(branch: branch, region: region, units: workflow.branches[branch].units, reason: .escalation)
     }
 
     /// Why a `reinforce` rung sends no one this time, or nil: a ladder reinforces once. Not

@@ -85,8 +85,11 @@ public struct BranchInstance: Sendable, Hashable {
     public var assignedUnits: [String] = []
     /// How many more units the instance awaits (0 when it has what it asked for).
     public var missingUnits = 0
-    /// The capabilities each awaited unit must have (the branch's and its dispatch's).
-    public var awaitedCapabilities: [String] = []
+    /// The capabilities each of its units must have (the branch's and its dispatch's), kept
+    /// when its dispatch asked for more than the branch's own or it awaited units; empty
+    /// means the branch's own. (The store's column is still `awaited_capabilities`: it was
+    /// first kept only for the units a branch awaits.)
+    public var requiredCapabilities: [String] = []
 
     /// Whether the branch waits for units ("awaiting units").
     public var isAwaitingUnits: Bool { status == .active && missingUnits > 0 }
@@ -94,11 +97,11 @@ public struct BranchInstance: Sendable, Hashable {
     public init(
         name: String, definition: Int, step: Int, status: BranchStatus, region: String, units: Int, dispatchedAt: Instant,
         stepEnteredAt: [Instant?], outcome: String?, assignedUnits: [String] = [], missingUnits: Int = 0,
-        awaitedCapabilities: [String] = []
+        requiredCapabilities: [String] = []
     ) {
         self.assignedUnits = assignedUnits
         self.missingUnits = missingUnits
-        self.awaitedCapabilities = awaitedCapabilities
+        self.requiredCapabilities = requiredCapabilities
         self.name = name
         self.definition = definition
         self.step = step

@@ -208,6 +208,11 @@ public struct StepDefinition: Sendable {
     /// Steps an operator may advance to from here: `next`, outcome targets, and whatever
     /// lies beyond optional steps among them.
     public var reachableDirectly: [Int]
+    /// The steps a branch entering this step has got at least as far as, so a deadline to
+    /// reach any of them is met: this step and, unless it is an end step, every step it
+    /// comes after — one it can be reached from and cannot lead back to (an optional step
+    /// skipped on the way, or an alternative route's step it has overtaken).
+    public var countsAsReaching: [Int] = []
     /// The status the branch's units move to on entering this step (`unit_status:`):
     /// one of `UnitStatus.stepStatuses`.
     public var unitStatus: UnitStatus? = nil

@@ -67,6 +67,7 @@ extension WorkflowParser {
         }
         guard let kind, let first = initial.first else { return nil }
         for index in steps.indices { steps[index].reachableDirectly = Self.directTargets(of: index, in: steps) }
+        Self.setCountsAsReaching(&steps)
         return BranchDefinition(
             name: name, title: fields["title"].flatMap { read.title($0, "the title of \(context)") }, kind: kind,
             units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1) } ?? 1,
@@ -133,6 +134,19 @@ extension WorkflowParser {
             }
         }
         return result
+    }
+
+    /// Each step's `countsAsReaching`: itself, and for a step that does not end the branch
+    /// every step it is strictly after (reachable from it, and unable to lead back to it).
+    static func setCountsAsReaching(_ steps: inout [StepDefinition]) {
+        let edges = steps.map { $0.next + $0.outcomes.map(\.target) }
+        let ahead = edges.indices.map { PhaseGraph.closure(edges, from: $0, includingStart: false) }
+        for index in steps.indices {
+            steps[index].countsAsReaching =
+                [index]
+                + (steps[index].end != nil
+                    ? [] : steps.indices.filter { $0 != index && ahead[$0].contains(index) && !ahead[index].contains($0) })
+        }
     }
 
     /// `next` and outcome targets, plus what lies beyond any optional step among them.

@@ -10,6 +10,7 @@ struct WorkflowWarnings {
     func run() {
         checkBranchesAreDispatched()
         checkTimerCycles()
+        checkRungEvents()
     }
 
     /// A branch that no phase dispatches, and neither `reinforce` nor a ladder rung names,

@@ -26,11 +26,13 @@ extension OperationState {
                 fields["cause"] = .string("event")
                 fields["event"] = .string(name)
             }
-        case .branchDispatched(let branch, let region, let units, let reason):
+        case .branchDispatched(let branch, let region, let units, let reason, let capabilities):
             fields = [
                 "branch": .string(workflow.branches[branch].name), "region": .string(region), "units": .int(Int64(units)),
                 "reason": .string(reason.rawValue),
             ]
+            // Only when the dispatch added some: earlier events, without the key, read the same.
+            if !capabilities.isEmpty { fields["capabilities"] = .array(capabilities.map(JSONValue.string)) }
         case .stepEntered(let instance, let step, let outcome):
             fields = [
                 "instance": .string(branches[instance].name),
@@ -49,8 +51,9 @@ extension OperationState {
                 "deadline": .string(workflow.deadlines[key.index].id), "escalation": .int(Int64(escalation)), "lateness_ms": .int(lateness),
             ]
             if key.instance >= 0 { fields["instance"] = .string(branches[key.instance].name) }
-        case .escalated(let escalation, let rung, let lateness):
+        case .escalated(let escalation, let rung, let lateness, let refusal):
             fields = ["escalation": .int(Int64(escalation)), "rung": .int(Int64(rung + 1)), "lateness_ms": .int(lateness)]
+            if let refusal { fields["refusal"] = .string(refusal) }
         case .escalationRaised(let escalation, let reason, let audience):
             fields = ["escalation": .int(Int64(escalation)), "reason": .string(reason), "audience": .string(audience)]
         case .escalationAcknowledged(let escalation):
@@ -120,7 +123,8 @@ extension OperationState {
             guard let branch = text("branch").flatMap(workflow.branch(named:)), let region = text("region"), let units = number("units"),
                 let reason = text("reason").flatMap(DispatchReason.init(rawValue:))
             else { return nil }
-            return .branchDispatched(branch: branch, region: region, units: units, reason: reason)
+            return .branchDispatched(
+                branch: branch, region: region, units: units, reason: reason, capabilities: strings("capabilities") ?? [])
         case "step_entered":
             guard let index = instance("instance"),
                 let step = text("step").flatMap(workflow.branches[branches[index].definition].step(named:))
@@ -149,7 +153,7 @@ extension OperationState {
             guard let escalation = number("escalation"), let rung = number("rung"), let lateness = payload["lateness_ms"]?.intValue else {
                 return nil
             }
-            return .escalated(escalation: escalation, rung: rung - 1, latenessMilliseconds: lateness)
+            return .escalated(escalation: escalation, rung: rung - 1, latenessMilliseconds: lateness, refusal: text("refusal"))
         case "escalation_raised":
             guard let escalation = number("escalation"), let reason = text("reason"), let audience = text("audience") else { return nil }
             return .escalationRaised(escalation: escalation, reason: reason, audience: audience)
