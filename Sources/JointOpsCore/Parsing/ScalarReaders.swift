@@ -7,6 +7,12 @@ package struct ScalarReaders {
 
     package func mapping(_ value: YAMLValue, _ what: String) -> YAMLMapping? {
         guard case .mapping = value.node else {
+            if let scalar = value.scalar, scalar.style == .plain, let offset = scalar.string.fullWidthColonOffset {
+                sink.error(
+                    value.location.advanced(by: offset),
+                    "\(what) must be a mapping, found \(value.kindDescription); \(String.fullWidthColonHint)")
+                return nil
+            }
             sink.error(value.location, "\(what) must be a mapping, found \(value.kindDescription)")
             return nil
         }
@@ -33,6 +39,11 @@ package struct ScalarReaders {
     package func identifier(_ value: YAMLValue, _ what: String, allowDash: Bool = false) -> String? {
         guard let text = string(value, what) else { return nil }
         guard Self.isIdentifier(text, allowDash: allowDash) else {
+            if let offset = text.fullWidthColonOffset {
+                sink.error(
+                    value.textLocation.advanced(by: offset), "'\(text)' is not a valid \(what); \(String.fullWidthColonHint)")
+                return nil
+            }
             let extra = allowDash ? ", digits, '_' and '-'" : ", digits and '_'"
             sink.error(value.textLocation, "'\(text)' is not a valid \(what): use lowercase letters\(extra), starting with a letter")
             return nil
