@@ -4,858 +4,858 @@
 package enum InterfaceDefinitions {
     package static let all: [String: String] = [
         "io.jointops.Admin": #"""
-            # jointops administration: verify the event log, take backups, reload workflows, read metrics.
-            interface io.jointops.Admin
+        # jointops administration: verify the event log, take backups, reload workflows, read metrics.
+        interface io.jointops.Admin
 
-            # Walks the hash chain of the whole event log.
-            method Verify() -> (
-              # True when every event's hash matches.
-              intact: bool,
-              # Events checked (before the break, if any).
-              eventsChecked: int,
-              # The hash of the last event: keep it elsewhere to detect truncation.
-              headHash: string,
-              # The first broken event's sequence number.
-              brokenAt: ?int,
-              # What is wrong there.
-              reason: ?string
-            )
+        # Walks the hash chain of the whole event log.
+        method Verify() -> (
+          # True when every event's hash matches.
+          intact: bool,
+          # Events checked (before the break, if any).
+          eventsChecked: int,
+          # The hash of the last event: keep it elsewhere to detect truncation.
+          headHash: string,
+          # The first broken event's sequence number.
+          brokenAt: ?int,
+          # What is wrong there.
+          reason: ?string
+        )
 
-            # Copies the database with SQLite's online backup API while the daemon keeps writing.
-            method Backup(
-              # Where to write the copy: an absolute path the daemon can write. A relative path is
-              # refused (InvalidParameter): it would be taken from the daemon's working directory. So
-              # are a directory, a device or link, and the live database or its WAL by any name.
-              path: string,
-              # Replace the file if it exists; without this, an existing file is refused (BackupExists).
-              overwrite: ?bool
-            ) -> (
-              # The path written.
-              path: string,
-              # Events in the log when the backup was taken.
-              events: int
-            )
+        # Copies the database with SQLite's online backup API while the daemon keeps writing.
+        method Backup(
+          # Where to write the copy: an absolute path the daemon can write. A relative path is
+          # refused (InvalidParameter): it would be taken from the daemon's working directory. So
+          # are a directory, a device or link, and the live database or its WAL by any name.
+          path: string,
+          # Replace the file if it exists; without this, an existing file is refused (BackupExists).
+          overwrite: ?bool
+        ) -> (
+          # The path written.
+          path: string,
+          # Events in the log when the backup was taken.
+          events: int
+        )
 
-            # The daemon's metrics in the Prometheus text exposition format (version 0.0.4): open
-            # operations by phase and region, active branches, late steps, commands by method and
-            # result, escalations, missed deadlines, command latency and commit batch sizes. Needs
-            # the view role only.
-            method Metrics() -> (
-              # The exposition text, one sample a line, every metric named jointops_….
-              text: string
-            )
+        # The daemon's metrics in the Prometheus text exposition format (version 0.0.4): open
+        # operations by phase and region, active branches, late steps, commands by method and
+        # result, escalations, missed deadlines, command latency and commit batch sizes. Needs
+        # the view role only.
+        method Metrics() -> (
+          # The exposition text, one sample a line, every metric named jointops_….
+          text: string
+        )
 
-            # Re-reads the workflows directory. If every workflow is valid the new set replaces the
-            # old at once (running operations keep the version they started with); otherwise nothing
-            # changes and ReloadFailed lists the problems. systemctl reload runs this.
-            method Reload() -> (
-              # Every loaded workflow as ID vVERSION.
-              workflows: []string,
-              # The ids added or whose version changed with this reload (a lower version too).
-              changed: []string,
-              # The ids no longer in the directory: their running operations keep their version, new
-              # ones cannot start.
-              removed: []string,
-              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)".
-              changes: []string
-            )
+        # Re-reads the workflows directory. If every workflow is valid the new set replaces the
+        # old at once (running operations keep the version they started with); otherwise nothing
+        # changes and ReloadFailed lists the problems. systemctl reload runs this.
+        method Reload() -> (
+          # Every loaded workflow as ID vVERSION.
+          workflows: []string,
+          # The ids added or whose version changed with this reload.
+          changed: []string,
+          # The ids no longer in the directory: their running operations keep their version, new
+          # ones cannot start.
+          removed: []string,
+          # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)".
+          changes: []string
+        )
 
-            # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
-            error ReloadFailed (problems: []string)
+        # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
+        error ReloadFailed (problems: []string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+        # The caller's role may not call this method.
+        error PermissionDenied (method: string, required: string, role: string)
 
-            # A file exists at the backup's path and overwrite was not set: nothing was written.
-            error BackupExists (path: string)
+        # A file exists at the backup's path and overwrite was not set: nothing was written.
+        error BackupExists (path: string)
 
-            # The backup or verification failed.
-            error StorageFailure (kind: string, message: string)
-            """#,
+        # The backup or verification failed.
+        error StorageFailure (kind: string, message: string)
+        """#,
         "io.jointops.Operations": #"""
-            # jointops: a police command center's intelligence → command → action operations.
-            # Start an operation from a workflow, drive its phases and branches, and read it back.
-            # Every command may carry a client requestId (1 to 200 characters, no control characters):
-            # repeating the command with it returns the first result and applies nothing again. The
-            # same requestId with other parameters, or on another method, is refused (InvalidParameter).
-            # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
-            # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
-            # stands for itself and its sub-regions.
-            interface io.jointops.Operations
+        # jointops: a police command center's intelligence → command → action operations.
+        # Start an operation from a workflow, drive its phases and branches, and read it back.
+        # Every command may carry a client requestId (1 to 200 characters, no control characters):
+        # repeating the command with it returns the first result and applies nothing again. The
+        # same requestId with other parameters, or on another method, is refused (InvalidParameter).
+        # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
+        # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
+        # stands for itself and its sub-regions.
+        interface io.jointops.Operations
 
-            # Who caused an event, as the daemon learned it from the kernel.
-            type Actor (
-              # Unix user id.
-              uid: int,
-              # User name.
-              name: string,
-              # view, operate or admin.
-              role: string
-            )
+        # Who caused an event, as the daemon learned it from the kernel.
+        type Actor (
+          # Unix user id.
+          uid: int,
+          # User name.
+          name: string,
+          # view, operate or admin.
+          role: string
+        )
 
-            # When a branch instance entered one of its steps.
-            type StepTime (
-              step: string,
-              # ISO 8601 time.
-              enteredAt: string
-            )
+        # When a branch instance entered one of its steps.
+        type StepTime (
+          step: string,
+          # ISO 8601 time.
+          enteredAt: string
+        )
 
-            # One dispatched branch instance of an operation.
-            type Branch (
-              # Instance name: the branch name, or NAME#2 for a second instance.
-              instance: string,
-              # The workflow's branch this is an instance of.
-              branch: string,
-              # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
-              kind: string,
-              # The current step.
-              step: string,
-              # active, completed, failed or stood_down.
-              status: string,
-              region: string,
-              units: int,
-              dispatchedAt: string,
-              # The outcome recorded by the last advance, if any.
-              outcome: ?string,
-              # Steps entered so far, earliest first.
-              steps: []StepTime,
-              # Steps (and outcomes) it may advance to now.
-              next: []string,
-              # Ids of the units committed to it (io.jointops.Units), in the order they were assigned.
-              assignedUnits: []string,
-              # How many more units it awaits ("awaiting units"; 0 when it has what it asked for).
-              awaitingUnits: int
-            )
+        # One dispatched branch instance of an operation.
+        type Branch (
+          # Instance name: the branch name, or NAME#2 for a second instance.
+          instance: string,
+          # The workflow's branch this is an instance of.
+          branch: string,
+          # criminal_investigation, public_order, swat, population, traffic, intelligence, liaison or other.
+          kind: string,
+          # The current step.
+          step: string,
+          # active, completed, failed or stood_down.
+          status: string,
+          region: string,
+          units: int,
+          dispatchedAt: string,
+          # The outcome recorded by the last advance, if any.
+          outcome: ?string,
+          # Steps entered so far, earliest first.
+          steps: []StepTime,
+          # Steps (and outcomes) it may advance to now.
+          next: []string,
+          # Ids of the units committed to it (io.jointops.Units), in the order they were assigned.
+          assignedUnits: []string,
+          # How many more units it awaits ("awaiting units"; 0 when it has what it asked for).
+          awaitingUnits: int
+        )
 
-            # An armed deadline, ladder rung or phase timer.
-            type Timer (
-              # deadline or phase.
-              kind: string,
-              # The deadline id, or the phase timer's event.
-              name: string,
-              # The branch instance a deadline belongs to, if any.
-              instance: ?string,
-              # When it falls due; while the operation is on hold with its clock paused, the time it
-              # would have fallen due had the hold not come (it moves on by the hold's length at resume).
-              due: string,
-              # True once the deadline has been missed and its ladder is climbing.
-              escalating: bool,
-              # Present (true) while the operation is on hold with its clock paused: the timer waits.
-              paused: ?bool,
-              # With paused: milliseconds that will be left on it when the operation resumes.
-              remaining: ?int
-            )
+        # An armed deadline, ladder rung or phase timer.
+        type Timer (
+          # deadline or phase.
+          kind: string,
+          # The deadline id, or the phase timer's event.
+          name: string,
+          # The branch instance a deadline belongs to, if any.
+          instance: ?string,
+          # When it falls due; while the operation is on hold with its clock paused, the time it
+          # would have fallen due had the hold not come (it moves on by the hold's length at resume).
+          due: string,
+          # True once the deadline has been missed and its ladder is climbing.
+          escalating: bool,
+          # Present (true) while the operation is on hold with its clock paused: the timer waits.
+          paused: ?bool,
+          # With paused: milliseconds that will be left on it when the operation resumes.
+          remaining: ?int
+        )
 
-            # A missed deadline climbing its ladder, or an escalation raised by hand.
-            type Escalation (
-              # 1, 2, … within the operation: acknowledge by this number.
-              number: int,
-              reason: string,
-              # The deadline, for a missed one.
-              deadline: ?string,
-              # The branch instance whose deadline it was (public_order, public_order#2); null for an
-              # operation's deadline and for an escalation raised by hand.
-              instance: ?string,
-              openedAt: string,
-              # Rungs of the ladder fired so far.
-              rungsFired: int,
-              acknowledgedAt: ?string,
-              resolvedAt: ?string
-            )
+        # A missed deadline climbing its ladder, or an escalation raised by hand.
+        type Escalation (
+          # 1, 2, … within the operation: acknowledge by this number.
+          number: int,
+          reason: string,
+          # The deadline, for a missed one.
+          deadline: ?string,
+          # The branch instance whose deadline it was (public_order, public_order#2); null for an
+          # operation's deadline and for an escalation raised by hand.
+          instance: ?string,
+          openedAt: string,
+          # Rungs of the ladder fired so far.
+          rungsFired: int,
+          acknowledgedAt: ?string,
+          resolvedAt: ?string
+        )
 
-            # An operation as it stands.
-            type Operation (
-              id: string,
-              workflow: string,
-              version: int,
-              # The workflow's title.
-              title: string,
-              # The current phase, closed or cancelled.
-              phase: string,
-              region: string,
-              # P1 … P4, if the workflow has a priority attribute.
-              priority: ?string,
-              attributes: [string]string,
-              startedAt: string,
-              lastChangeAt: string,
-              # The hold reason, while on hold.
-              heldReason: ?string,
-              heldSince: ?string,
-              # The close disposition or cancel reason, once ended.
-              ending: ?string,
-              branches: []Branch,
-              timers: []Timer,
-              escalations: []Escalation,
-              # The commands it accepts now.
-              allowed: []string
-            )
+        # An operation as it stands.
+        type Operation (
+          id: string,
+          workflow: string,
+          version: int,
+          # The workflow's title.
+          title: string,
+          # The current phase, closed or cancelled.
+          phase: string,
+          region: string,
+          # P1 … P4, if the workflow has a priority attribute.
+          priority: ?string,
+          attributes: [string]string,
+          startedAt: string,
+          lastChangeAt: string,
+          # The hold reason, while on hold.
+          heldReason: ?string,
+          heldSince: ?string,
+          # The close disposition or cancel reason, once ended.
+          ending: ?string,
+          branches: []Branch,
+          timers: []Timer,
+          escalations: []Escalation,
+          # The commands it accepts now.
+          allowed: []string
+        )
 
-            # One line of an operation list.
-            type Summary (
-              id: string,
-              workflow: string,
-              phase: string,
-              region: string,
-              priority: ?string,
-              # Why the operation is on hold; null when it is not.
-              heldReason: ?string,
-              startedAt: string,
-              lastChangeAt: string,
-              # Branch instances still active.
-              activeBranches: int,
-              # Open escalations (late deadlines and manual escalations).
-              openEscalations: int,
-              # Units its active branches still await.
-              awaitingUnits: int
-            )
+        # One line of an operation list.
+        type Summary (
+          id: string,
+          workflow: string,
+          phase: string,
+          region: string,
+          priority: ?string,
+          # Why the operation is on hold; null when it is not.
+          heldReason: ?string,
+          startedAt: string,
+          lastChangeAt: string,
+          # Branch instances still active.
+          activeBranches: int,
+          # Open escalations (late deadlines and manual escalations).
+          openEscalations: int,
+          # Units its active branches still await.
+          awaitingUnits: int
+        )
 
-            # One event of the audit trail.
-            type Event (
-              # Position in the global event log.
-              sequence: int,
-              # Position in this operation's events (1 = started).
-              operationSequence: int,
-              operation: string,
-              at: string,
-              # Absent for timers and automatic transitions.
-              actor: ?Actor,
-              kind: string,
-              # A human-readable line.
-              description: string
-            )
+        # One event of the audit trail.
+        type Event (
+          # Position in the global event log.
+          sequence: int,
+          # Position in this operation's events (1 = started).
+          operationSequence: int,
+          operation: string,
+          at: string,
+          # Absent for timers and automatic transitions.
+          actor: ?Actor,
+          kind: string,
+          # A human-readable line.
+          description: string
+        )
 
-            # A missed deadline of an open operation.
-            type Overdue (
-              operation: string,
-              workflow: string,
-              region: string,
-              # The operation's priority (P1 … P4), if it has one.
-              priority: ?string,
-              # Why the operation is on hold; null when it is not.
-              heldReason: ?string,
-              # The deadline's id and title.
-              deadline: string,
-              title: ?string,
-              # The branch instance that is late, for a branch deadline.
-              instance: ?string,
-              # When the deadline was missed.
-              missedAt: string,
-              # The escalation's number (acknowledge with it).
-              escalation: int,
-              # Rungs of the ladder fired so far.
-              rungsFired: int,
-              # Who has been told: the command center, then each rung's audience.
-              alerted: []string,
-              acknowledgedAt: ?string
-            )
+        # A missed deadline of an open operation.
+        type Overdue (
+          operation: string,
+          workflow: string,
+          region: string,
+          # The operation's priority (P1 … P4), if it has one.
+          priority: ?string,
+          # Why the operation is on hold; null when it is not.
+          heldReason: ?string,
+          # The deadline's id and title.
+          deadline: string,
+          title: ?string,
+          # The branch instance that is late, for a branch deadline.
+          instance: ?string,
+          # When the deadline was missed.
+          missedAt: string,
+          # The escalation's number (acknowledge with it).
+          escalation: int,
+          # Rungs of the ladder fired so far.
+          rungsFired: int,
+          # Who has been told: the command center, then each rung's audience.
+          alerted: []string,
+          acknowledgedAt: ?string
+        )
 
-            # A deadline as planned and as it happened.
-            type DeadlineRun (
-              deadline: string,
-              title: ?string,
-              # The branch instance, for a branch deadline.
-              instance: ?string,
-              # When its clock started, and when it was due then.
-              armedAt: string,
-              due: string,
-              # met, met_late, missed (still not reached), dropped (the branch or operation ended first) or pending.
-              outcome: string,
-              # When it was reached, missed or dropped.
-              settledAt: ?string,
-              # The escalation it opened, if it was missed.
-              escalation: ?int
-            )
+        # A deadline as planned and as it happened.
+        type DeadlineRun (
+          deadline: string,
+          title: ?string,
+          # The branch instance, for a branch deadline.
+          instance: ?string,
+          # When its clock started, and when it was due then.
+          armedAt: string,
+          due: string,
+          # met, met_late, missed (still not reached), dropped (the branch or operation ended first) or pending.
+          outcome: string,
+          # When it was reached, missed or dropped.
+          settledAt: ?string,
+          # The escalation it opened, if it was missed.
+          escalation: ?int
+        )
 
-            # A loaded workflow version.
-            type Workflow (
-              id: string,
-              version: int,
-              title: string,
-              phases: []string,
-              branches: []string,
-              # The attributes a start needs (name, or name? when optional).
-              attributes: []string
-            )
+        # A loaded workflow version.
+        type Workflow (
+          id: string,
+          version: int,
+          title: string,
+          phases: []string,
+          branches: []string,
+          # The attributes a start needs (name, or name? when optional).
+          attributes: []string
+        )
 
-            # Starts an operation of a workflow in a region.
-            method Start(
-              # The workflow's id (Workflows lists them).
-              workflow: string,
-              # The jurisdiction the operation runs in.
-              region: string,
-              # The workflow's attributes by name, values as text (priority: "P1").
-              attributes: ?[string]string,
-              # The operation's id: 1 to 64 letters, digits, '-', '_' or '.', starting with a letter
-              # or digit; generated (OP-YYYYMMDD-NNNN) when absent.
-              id: ?string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Starts an operation of a workflow in a region.
+        method Start(
+          # The workflow's id (Workflows lists them).
+          workflow: string,
+          # The jurisdiction the operation runs in.
+          region: string,
+          # The workflow's attributes by name, values as text (priority: "P1").
+          attributes: ?[string]string,
+          # The operation's id: 1 to 64 letters, digits, '-', '_' or '.', starting with a letter
+          # or digit; generated (OP-YYYYMMDD-NNNN) when absent.
+          id: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Lists operations, newest first; every filter is optional.
-            method List(
-              # Only operations in this phase.
-              phase: ?string,
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only operations with an instance of this branch.
-              branch: ?string,
-              # Only operations of this priority (P1 … P4).
-              priority: ?string,
-              # Only operations with a missed deadline.
-              overdue: ?bool,
-              # Include closed and cancelled operations (default: open ones only).
-              includeEnded: ?bool
-            ) -> (operations: []Summary)
+        # Lists operations, newest first; every filter is optional.
+        method List(
+          # Only operations in this phase.
+          phase: ?string,
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only operations with an instance of this branch.
+          branch: ?string,
+          # Only operations of this priority (P1 … P4).
+          priority: ?string,
+          # Only operations with a missed deadline.
+          overdue: ?bool,
+          # Include closed and cancelled operations (default: open ones only).
+          includeEnded: ?bool
+        ) -> (operations: []Summary)
 
-            # One operation in full.
-            method Show(
-              # The operation's id.
-              id: string
-            ) -> (operation: Operation)
+        # One operation in full.
+        method Show(
+          # The operation's id.
+          id: string
+        ) -> (operation: Operation)
 
-            # The audit trail of one operation: who did what when.
-            method History(
-              # The operation's id.
-              id: string
-            ) -> (events: []Event)
+        # The audit trail of one operation: who did what when.
+        method History(
+          # The operation's id.
+          id: string
+        ) -> (events: []Event)
 
-            # Fires a phase event (assess, dispatch, …).
-            method Fire(
-              # The operation's id.
-              id: string,
-              # The event, one the current phase accepts.
-              event: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Fires a phase event (assess, dispatch, …).
+        method Fire(
+          # The operation's id.
+          id: string,
+          # The event, one the current phase accepts.
+          event: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Advances a branch instance to a step, or through one of its step's outcomes.
-            method Advance(
-              # The operation's id.
-              id: string,
-              # The branch instance (swat, swat#2).
-              branch: string,
-              # The step to move to; give this or outcome.
-              step: ?string,
-              # An outcome of the current step; give this or step.
-              outcome: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Advances a branch instance to a step, or through one of its step's outcomes.
+        method Advance(
+          # The operation's id.
+          id: string,
+          # The branch instance (swat, swat#2).
+          branch: string,
+          # The step to move to; give this or outcome.
+          step: ?string,
+          # An outcome of the current step; give this or step.
+          outcome: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Adds a branch at run time (one the workflow lets operators reinforce with).
-            method Reinforce(
-              # The operation's id.
-              id: string,
-              # The branch to add.
-              branch: string,
-              # Units to send (default: the branch's); at most the jurisdiction's units of the branch's
-              # kind (InvalidParameter beyond).
-              units: ?int,
-              # Region (default: the operation's).
-              region: ?string,
-              # Units to send instead of the nearest free ones (io.jointops.Units); fewer than units: the rest is selected.
-              unitIds: ?[]string,
-              # Why these units (required with unitIds; recorded with the assignment).
-              unitsReason: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Adds a branch at run time (one the workflow lets operators reinforce with).
+        method Reinforce(
+          # The operation's id.
+          id: string,
+          # The branch to add.
+          branch: string,
+          # Units to send (default: the branch's); at most the jurisdiction's units of the branch's
+          # kind (InvalidParameter beyond).
+          units: ?int,
+          # Region (default: the operation's).
+          region: ?string,
+          # Units to send instead of the nearest free ones (io.jointops.Units); fewer than units: the rest is selected.
+          unitIds: ?[]string,
+          # Why these units (required with unitIds; recorded with the assignment).
+          unitsReason: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Moves the operation, or one branch instance, to another region.
-            method Reassign(
-              # The operation's id.
-              id: string,
-              # The new region.
-              region: string,
-              # Only this branch instance (default: the operation and the branches in its region).
-              branch: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Moves the operation, or one branch instance, to another region.
+        method Reassign(
+          # The operation's id.
+          id: string,
+          # The new region.
+          region: string,
+          # Only this branch instance (default: the operation and the branches in its region).
+          branch: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Puts the operation on hold; the workflow says whether its clocks pause.
-            method Hold(
-              # The operation's id.
-              id: string,
-              # Why it is held.
-              reason: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Puts the operation on hold; the workflow says whether its clocks pause.
+        method Hold(
+          # The operation's id.
+          id: string,
+          # Why it is held.
+          reason: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Resumes a held operation.
-            method Resume(
-              # The operation's id.
-              id: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Resumes a held operation.
+        method Resume(
+          # The operation's id.
+          id: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Raises an escalation by hand.
-            method Escalate(
-              # The operation's id.
-              id: string,
-              # Why.
-              reason: string,
-              # Who is told (default duty_commander): command_center, duty_commander, or an audience
-              # a loaded workflow's escalation ladder names; any other is InvalidParameter.
-              audience: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Raises an escalation by hand.
+        method Escalate(
+          # The operation's id.
+          id: string,
+          # Why.
+          reason: string,
+          # Who is told (default duty_commander): command_center, duty_commander, or an audience
+          # a loaded workflow's escalation ladder names; any other is InvalidParameter.
+          audience: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
-            method Acknowledge(
-              # The operation's id.
-              id: string,
-              # The escalation's number; give this or deadline.
-              escalation: ?int,
-              # The deadline whose open escalation to acknowledge; give this or escalation.
-              deadline: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
+        method Acknowledge(
+          # The operation's id.
+          id: string,
+          # The escalation's number; give this or deadline.
+          escalation: ?int,
+          # The deadline whose open escalation to acknowledge; give this or escalation.
+          deadline: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Adds a note to the audit trail.
-            method Note(
-              # The operation's id.
-              id: string,
-              # The note.
-              text: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Adds a note to the audit trail.
+        method Note(
+          # The operation's id.
+          id: string,
+          # The note.
+          text: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Cancels the operation with a reason; every active branch is stood down.
-            method Cancel(
-              # The operation's id.
-              id: string,
-              # One of the workflow's cancel reasons.
-              reason: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Cancels the operation with a reason; every active branch is stood down.
+        method Cancel(
+          # The operation's id.
+          id: string,
+          # One of the workflow's cancel reasons.
+          reason: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Closes the operation with a disposition; every branch must have ended.
-            method Close(
-              # The operation's id.
-              id: string,
-              # One of the workflow's dispositions.
-              disposition: string,
-              # See Start.
-              requestId: ?string
-            ) -> (operation: Operation)
+        # Closes the operation with a disposition; every branch must have ended.
+        method Close(
+          # The operation's id.
+          id: string,
+          # One of the workflow's dispositions.
+          disposition: string,
+          # See Start.
+          requestId: ?string
+        ) -> (operation: Operation)
 
-            # Every late step city-wide (missed deadlines still open), the latest first.
-            method Overdue(
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only deadlines of this branch.
-              branch: ?string
-            ) -> (overdue: []Overdue)
+        # Every late step city-wide (missed deadlines still open), the latest first.
+        method Overdue(
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only deadlines of this branch.
+          branch: ?string
+        ) -> (overdue: []Overdue)
 
-            # The after-action report of one operation: the operation as it stands, every deadline
-            # planned against actual, and the whole audit trail.
-            method Report(
-              # The operation's id.
-              id: string
-            ) -> (operation: Operation, deadlines: []DeadlineRun, events: []Event)
+        # The after-action report of one operation: the operation as it stands, every deadline
+        # planned against actual, and the whole audit trail.
+        method Report(
+          # The operation's id.
+          id: string
+        ) -> (operation: Operation, deadlines: []DeadlineRun, events: []Event)
 
-            # One figure of an evaluation report: this period beside the previous one.
-            type Figure (
-              # A stable key for scripts, e.g. dispatch_to_scene.p90 or deadline.swat_on_scene.compliance.
-              figure: string,
-              # What it measures, for people.
-              label: string,
-              # count, seconds, percent, per_100 (escalations per 100 ended operations) or score (1-5).
-              unit: string,
-              # This period's value (rounded to 0.01); null when nothing was measured.
-              current: ?float,
-              # The previous period's value.
-              previous: ?float,
-              # (current - previous) / previous in percent; null when either is missing or previous is 0.
-              changePercent: ?float
-            )
+        # One figure of an evaluation report: this period beside the previous one.
+        type Figure (
+          # A stable key for scripts, e.g. dispatch_to_scene.p90 or deadline.swat_on_scene.compliance.
+          figure: string,
+          # What it measures, for people.
+          label: string,
+          # count, seconds, percent, per_100 (escalations per 100 ended operations) or score (1-5).
+          unit: string,
+          # This period's value (rounded to 0.01); null when nothing was measured.
+          current: ?float,
+          # The previous period's value.
+          previous: ?float,
+          # (current - previous) / previous in percent; null when either is missing or previous is 0.
+          changePercent: ?float
+        )
 
-            # The evaluation report over operations started in [from, to), each figure beside the
-            # previous period of the same length: operation counts; p50/p90/p95 of report -> dispatch,
-            # dispatch -> on scene, on scene -> completed (per branch instance) and start -> closed,
-            # in whole seconds; compliance per deadline; escalations per 100 operations; ratings.
-            # Intervals and deadlines count operations that have ended.
-            method Evaluate(
-              # Period start, ISO 8601 with offset (e.g. 2026-11-01T00:00:00+08:00).
-              from: string,
-              # Period end (exclusive), ISO 8601 with offset; after from.
-              to: string,
-              # Only operations in this region or any of its sub-regions.
-              region: ?string,
-              # Only operations that dispatched this branch; intervals and deadlines of this branch only.
-              branch: ?string,
-              # Only operations of this workflow.
-              workflow: ?string,
-              # Only operations of this priority (P1-P4).
-              priority: ?string
-            ) -> (from: string, to: string, previousFrom: string, previousTo: string, figures: []Figure)
+        # The evaluation report over operations started in [from, to), each figure beside the
+        # previous period of the same length: operation counts; p50/p90/p95 of report -> dispatch,
+        # dispatch -> on scene, on scene -> completed (per branch instance) and start -> closed,
+        # in whole seconds; compliance per deadline; escalations per 100 operations; ratings.
+        # Intervals and deadlines count operations that have ended.
+        method Evaluate(
+          # Period start, ISO 8601 with offset (e.g. 2026-11-01T00:00:00+08:00).
+          from: string,
+          # Period end (exclusive), ISO 8601 with offset; after from.
+          to: string,
+          # Only operations in this region or any of its sub-regions.
+          region: ?string,
+          # Only operations that dispatched this branch; intervals and deadlines of this branch only.
+          branch: ?string,
+          # Only operations of this workflow.
+          workflow: ?string,
+          # Only operations of this priority (P1-P4).
+          priority: ?string
+        ) -> (from: string, to: string, previousFrom: string, previousTo: string, figures: []Figure)
 
-            # Records a member of the public's rating of a closed operation (once). Answers and score
-            # run from 1 (very dissatisfied) to 5 (very satisfied). A score of 1 or 2 starts the
-            # service-evaluation-followup workflow in the operation's region, atomically with the rating.
-            method Rate(
-              # The closed operation.
-              id: string,
-              # Before service: was the call answered and the report taken promptly?
-              before: int,
-              # During service: did the officers arrive in time and act courteously and effectively?
-              during: int,
-              # After service: was the caller told the outcome; is the problem resolved?
-              after: int,
-              # The overall score.
-              score: int,
-              # The rater's words.
-              comment: ?string,
-              # Where the service was given (service-evaluation-followup's service_channel); default emergency_call_110.
-              channel: ?string,
-              # Required for a score of 1 or 2: attitude, efficiency, result or conduct.
-              category: ?string,
-              # See Start.
-              requestId: ?string
-            ) -> (id: string, score: int, dissatisfied: bool, rectification: ?Operation)
+        # Records a member of the public's rating of a closed operation (once). Answers and score
+        # run from 1 (very dissatisfied) to 5 (very satisfied). A score of 1 or 2 starts the
+        # service-evaluation-followup workflow in the operation's region, atomically with the rating.
+        method Rate(
+          # The closed operation.
+          id: string,
+          # Before service: was the call answered and the report taken promptly?
+          before: int,
+          # During service: did the officers arrive in time and act courteously and effectively?
+          during: int,
+          # After service: was the caller told the outcome; is the problem resolved?
+          after: int,
+          # The overall score.
+          score: int,
+          # The rater's words.
+          comment: ?string,
+          # Where the service was given (service-evaluation-followup's service_channel); default emergency_call_110.
+          channel: ?string,
+          # Required for a score of 1 or 2: attitude, efficiency, result or conduct.
+          category: ?string,
+          # See Start.
+          requestId: ?string
+        ) -> (id: string, score: int, dissatisfied: bool, rectification: ?Operation)
 
-            # The loaded workflows and their versions.
-            method Workflows() -> (workflows: []Workflow)
+        # The loaded workflows and their versions.
+        method Workflows() -> (workflows: []Workflow)
 
-            # Follows operations live (call with more): first one reply per matching operation as it
-            # stands, then a reply with current = true, then, for every change, one reply per event and
-            # one with the operation after it. Replies are written at most every watch_interval_ms
-            # (default 50): changes that arrive meanwhile share a write, in which every event is sent
-            # and each operation once, as it stands after its last change. One operation's events come
-            # in their order (operationSequence); events of different operations committed together may
-            # come out of global sequence order. A client that resumes after a break catches up through
-            # each operation's History (skipping the operationSequence numbers it has), not from the
-            # last global sequence it saw. A watcher that cannot keep
-            # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
-            # replies are still being written) is disconnected with WatcherTooSlow; one that stops
-            # reading altogether, so that a write to it waits longer than stalled_message_ms (default
-            # 10000), has its connection closed without a reply (none could reach it). A filter that could
-            # never match is refused at once: OperationNotFound for an unknown operation, CommandRefused
-            # (operation_ended) for one that has ended, InvalidParameter for a branch no loaded workflow
-            # has or a region outside the jurisdiction.
-            method Watch(
-              # Only this operation.
-              operation: ?string,
-              # Only operations in this region (or with a branch there).
-              region: ?string,
-              # Only operations with an instance of this branch.
-              branch: ?string
-            ) -> (
-              # The operation as it stands (first replies, and after each change).
-              operation: ?Operation,
-              # One event of a change (roster changes come as events of operation '@units').
-              event: ?Event,
-              # The unit a roster change is about, as it now stands (watchers not limited to one operation).
-              unit: ?Unit,
-              # Sent once, on its own, right after the initial replies: every matching operation as it
-              # stands has been sent, so a view built from them is now complete.
-              current: ?bool,
-              # Sent once, last (without continues), when the watch follows one operation (operation
-              # given) and that operation has ended: its final state was the reply before.
-              ended: ?bool,
-              # The store cannot write (a full disk, a read-only or failing file system), so every
-              # command is refused: sent to every watcher, whatever its filter, when the fault begins,
-              # every 30 s while it lasts (failedCommands grows), among a new watch's initial replies,
-              # and once more with `ended` set when the store takes writes again. Nothing acknowledged
-              # is lost.
-              storeFault: ?StoreFault,
-              # Sent, with a watch filtered by region or branch, right after the change that took this
-              # operation out of the filter (reassigned to another region): its id. Nothing more about
-              # it follows unless a later change brings it back.
-              left: ?string
-            )
+        # Follows operations live (call with more): first one reply per matching operation as it
+        # stands, then a reply with current = true, then, for every change, one reply per event and
+        # one with the operation after it. Replies are written at most every watch_interval_ms
+        # (default 50): changes that arrive meanwhile share a write, in which every event is sent
+        # and each operation once, as it stands after its last change. One operation's events come
+        # in their order (operationSequence); events of different operations committed together may
+        # come out of global sequence order. A client that resumes after a break catches up through
+        # each operation's History (skipping the operationSequence numbers it has), not from the
+        # last global sequence it saw. A watcher that cannot keep
+        # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
+        # replies are still being written) is disconnected with WatcherTooSlow; one that stops
+        # reading altogether, so that a write to it waits longer than stalled_message_ms (default
+        # 10000), has its connection closed without a reply (none could reach it). A filter that could
+        # never match is refused at once: OperationNotFound for an unknown operation, CommandRefused
+        # (operation_ended) for one that has ended, InvalidParameter for a branch no loaded workflow
+        # has or a region outside the jurisdiction.
+        method Watch(
+          # Only this operation.
+          operation: ?string,
+          # Only operations in this region (or with a branch there).
+          region: ?string,
+          # Only operations with an instance of this branch.
+          branch: ?string
+        ) -> (
+          # The operation as it stands (first replies, and after each change).
+          operation: ?Operation,
+          # One event of a change (roster changes come as events of operation '@units').
+          event: ?Event,
+          # The unit a roster change is about, as it now stands (watchers not limited to one operation).
+          unit: ?Unit,
+          # Sent once, on its own, right after the initial replies: every matching operation as it
+          # stands has been sent, so a view built from them is now complete.
+          current: ?bool,
+          # Sent once, last (without continues), when the watch follows one operation (operation
+          # given) and that operation has ended: its final state was the reply before.
+          ended: ?bool,
+          # The store cannot write (a full disk, a read-only or failing file system), so every
+          # command is refused: sent to every watcher, whatever its filter, when the fault begins,
+          # every 30 s while it lasts (failedCommands grows), among a new watch's initial replies,
+          # and once more with `ended` set when the store takes writes again. Nothing acknowledged
+          # is lost.
+          storeFault: ?StoreFault,
+          # Sent, with a watch filtered by region or branch, right after the change that took this
+          # operation out of the filter (reassigned to another region): its id. Nothing more about
+          # it follows unless a later change brings it back.
+          left: ?string
+        )
 
-            # A fault of the store, as a watcher is told of it.
-            type StoreFault (
-              # disk_full, read_only, locked, corrupt, cannot_open or io.
-              kind: string,
-              # When its first command failed.
-              since: string,
-              # Commands refused because of it so far (none of them was applied).
-              failedCommands: int,
-              # The last failure, in words, with what the store did about it.
-              message: string,
-              # When the store took writes again; null while the fault lasts.
-              ended: ?string
-            )
+        # A fault of the store, as a watcher is told of it.
+        type StoreFault (
+          # disk_full, read_only, locked, corrupt, cannot_open or io.
+          kind: string,
+          # When its first command failed.
+          since: string,
+          # Commands refused because of it so far (none of them was applied).
+          failedCommands: int,
+          # The last failure, in words, with what the store did about it.
+          message: string,
+          # When the store took writes again; null while the fault lasts.
+          ended: ?string
+        )
 
-            # A unit as a watcher sees a roster change (io.jointops.Units.Unit).
-            type Unit (
-              id: string,
-              callSign: string,
-              # The branch kind it serves.
-              branch: string,
-              homeRegion: string,
-              capabilities: []string,
-              # available, dispatched, en_route, on_scene, returning or out_of_service.
-              status: string,
-              # Why it is out of service, or the reason given with its last status change.
-              statusReason: ?string,
-              # The operation it is committed to.
-              operation: ?string,
-              # The branch instance it is committed to.
-              instance: ?string,
-              retired: bool
-            )
+        # A unit as a watcher sees a roster change (io.jointops.Units.Unit).
+        type Unit (
+          id: string,
+          callSign: string,
+          # The branch kind it serves.
+          branch: string,
+          homeRegion: string,
+          capabilities: []string,
+          # available, dispatched, en_route, on_scene, returning or out_of_service.
+          status: string,
+          # Why it is out of service, or the reason given with its last status change.
+          statusReason: ?string,
+          # The operation it is committed to.
+          operation: ?string,
+          # The branch instance it is committed to.
+          instance: ?string,
+          retired: bool
+        )
 
-            # No operation has this id.
-            error OperationNotFound (id: string)
+        # No operation has this id.
+        error OperationNotFound (id: string)
 
-            # An operation with this id already exists.
-            error OperationExists (id: string)
+        # An operation with this id already exists.
+        error OperationExists (id: string)
 
-            # No loaded workflow has this id.
-            error WorkflowNotFound (workflow: string, known: []string)
+        # No loaded workflow has this id.
+        error WorkflowNotFound (workflow: string, known: []string)
 
-            # The engine refused the command: why, the phase the operation is in, and what it accepts now.
-            error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
+        # The engine refused the command: why, the phase the operation is in, and what it accepts now.
+        error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+        # The caller's role may not call this method.
+        error PermissionDenied (method: string, required: string, role: string)
 
-            # The store could not make the command durable; nothing was applied.
-            error StorageFailure (kind: string, message: string)
+        # The store could not make the command durable; nothing was applied.
+        error StorageFailure (kind: string, message: string)
 
-            # The daemon is stopping (systemctl stop or restart, SIGTERM): a watch ends with this once
-            # every change has been sent. Start the watch again when the daemon is back.
-            error DaemonStopping ()
+        # The daemon is stopping (systemctl stop or restart, SIGTERM): a watch ends with this once
+        # every change has been sent. Start the watch again when the daemon is back.
+        error DaemonStopping ()
 
-            # The watcher fell too far behind and was disconnected.
-            error WatcherTooSlow (
-              # The daemon's watch_buffer: how many changes it fell behind.
-              buffered: int
-            )
+        # The watcher fell too far behind and was disconnected.
+        error WatcherTooSlow (
+          # The daemon's watch_buffer: how many changes it fell behind.
+          buffered: int
+        )
 
-            # The daemon has as many connections open as it accepts from this caller, so it closes this
-            # one right after this reply (sent at once, and also the answer to the connection's first
-            # call). Close idle connections (a forgotten jointopsctl watch?) and try again, or ask an
-            # administrator to raise the limit in jointopsd.yaml.
-            error TooManyConnections (
-              # The setting that was reached: max_connections_per_user (this user's own connections;
-              # admins have no such limit), or max_connections (every user's; for a caller without the
-              # admin role, less admin_reserved_connections).
-              setting: string,
-              # How many connections that setting allows this caller.
-              limit: int,
-              # What happened and what to do, in words.
-              reason: string
-            )
-            """#,
+        # The daemon has as many connections open as it accepts from this caller, so it closes this
+        # one right after this reply (sent at once, and also the answer to the connection's first
+        # call). Close idle connections (a forgotten jointopsctl watch?) and try again, or ask an
+        # administrator to raise the limit in jointopsd.yaml.
+        error TooManyConnections (
+          # The setting that was reached: max_connections_per_user (this user's own connections;
+          # admins have no such limit), or max_connections (every user's; for a caller without the
+          # admin role, less admin_reserved_connections).
+          setting: string,
+          # How many connections that setting allows this caller.
+          limit: int,
+          # What happened and what to do, in words.
+          reason: string
+        )
+        """#,
         "io.jointops.Units": #"""
-            # jointops: the units the command center dispatches and the jurisdiction they serve.
-            # Every change is an event in the hash-chained log: roster changes in stream '@units',
-            # what happened to an operation's units in that operation's stream.
-            interface io.jointops.Units
+        # jointops: the units the command center dispatches and the jurisdiction they serve.
+        # Every change is an event in the hash-chained log: roster changes in stream '@units',
+        # what happened to an operation's units in that operation's stream.
+        interface io.jointops.Units
 
-            # A unit: a patrol car, a SWAT team, an investigator.
-            type Unit (
-              # Lowercase letters, digits, '_' and '-'.
-              id: string,
-              # What the radio calls it.
-              callSign: string,
-              # The branch kind it serves: criminal_investigation, public_order, swat, population,
-              # traffic, intelligence, liaison or other.
-              branch: string,
-              # The region it is stationed in; selection measures nearness from here.
-              homeRegion: string,
-              # What a workflow can require of it (armed, negotiator, k9, …).
-              capabilities: []string,
-              # available, dispatched, en_route, on_scene, returning or out_of_service.
-              status: string,
-              # Why it is out of service, or the reason given with its last status change.
-              statusReason: ?string,
-              # The operation it is committed to (dispatched, en_route, on_scene).
-              operation: ?string,
-              # The branch instance it is committed to.
-              instance: ?string,
-              # A retired unit stays on record but is never dispatched again.
-              retired: bool
-            )
+        # A unit: a patrol car, a SWAT team, an investigator.
+        type Unit (
+          # Lowercase letters, digits, '_' and '-'.
+          id: string,
+          # What the radio calls it.
+          callSign: string,
+          # The branch kind it serves: criminal_investigation, public_order, swat, population,
+          # traffic, intelligence, liaison or other.
+          branch: string,
+          # The region it is stationed in; selection measures nearness from here.
+          homeRegion: string,
+          # What a workflow can require of it (armed, negotiator, k9, …).
+          capabilities: []string,
+          # available, dispatched, en_route, on_scene, returning or out_of_service.
+          status: string,
+          # Why it is out of service, or the reason given with its last status change.
+          statusReason: ?string,
+          # The operation it is committed to (dispatched, en_route, on_scene).
+          operation: ?string,
+          # The branch instance it is committed to.
+          instance: ?string,
+          # A retired unit stays on record but is never dispatched again.
+          retired: bool
+        )
 
-            # One region of the jurisdiction, with what is going on there.
-            type Region (
-              id: string,
-              # Its name (Chinese and/or English).
-              name: string,
-              # city, district, station, grid or command.
-              level: string,
-              # The parent region; null for the root.
-              parent: ?string,
-              # 0 for the root.
-              depth: int,
-              # Open operations in the region itself (the operation's region or a branch's).
-              operations: []string,
-              # Available units homed in the region itself.
-              freeUnits: int,
-              # Available units homed in the region and its sub-regions.
-              freeUnitsWithin: int
-            )
+        # One region of the jurisdiction, with what is going on there.
+        type Region (
+          id: string,
+          # Its name (Chinese and/or English).
+          name: string,
+          # city, district, station, grid or command.
+          level: string,
+          # The parent region; null for the root.
+          parent: ?string,
+          # 0 for the root.
+          depth: int,
+          # Open operations in the region itself (the operation's region or a branch's).
+          operations: []string,
+          # Available units homed in the region itself.
+          freeUnits: int,
+          # Available units homed in the region and its sub-regions.
+          freeUnitsWithin: int
+        )
 
-            # The roster, filtered; every filter optional. Retired units only with includeRetired.
-            method List(
-              # Only units homed in this region or its sub-regions.
-              region: ?string,
-              # Only units of this branch kind.
-              branch: ?string,
-              # Only units in this status.
-              status: ?string,
-              # Only units with this capability.
-              capability: ?string,
-              # Include retired units.
-              includeRetired: ?bool
-            ) -> (units: []Unit)
+        # The roster, filtered; every filter optional. Retired units only with includeRetired.
+        method List(
+          # Only units homed in this region or its sub-regions.
+          region: ?string,
+          # Only units of this branch kind.
+          branch: ?string,
+          # Only units in this status.
+          status: ?string,
+          # Only units with this capability.
+          capability: ?string,
+          # Include retired units.
+          includeRetired: ?bool
+        ) -> (units: []Unit)
 
-            # Adds a unit (available).
-            method Add(
-              # The new unit's id.
-              id: string,
-              # Its radio call sign.
-              callSign: string,
-              # The branch kind it serves.
-              branch: string,
-              # The region it is stationed in.
-              homeRegion: string,
-              # Its capabilities.
-              capabilities: ?[]string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (unit: Unit)
+        # Adds a unit (available).
+        method Add(
+          # The new unit's id.
+          id: string,
+          # Its radio call sign.
+          callSign: string,
+          # The branch kind it serves.
+          branch: string,
+          # The region it is stationed in.
+          homeRegion: string,
+          # Its capabilities.
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
 
-            # Changes a unit's call sign, home region or capabilities (what is given).
-            method Change(
-              # The unit.
-              id: string,
-              # A new call sign.
-              callSign: ?string,
-              # A new home region.
-              homeRegion: ?string,
-              # The new capabilities (replacing the old ones).
-              capabilities: ?[]string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (unit: Unit)
+        # Changes a unit's call sign, home region or capabilities (what is given).
+        method Change(
+          # The unit.
+          id: string,
+          # A new call sign.
+          callSign: ?string,
+          # A new home region.
+          homeRegion: ?string,
+          # The new capabilities (replacing the old ones).
+          capabilities: ?[]string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
 
-            # Retires a unit for good; refused while it is committed to an operation.
-            method Retire(
-              # The unit.
-              id: string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (unit: Unit)
+        # Retires a unit for good; refused while it is committed to an operation.
+        method Retire(
+          # The unit.
+          id: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
 
-            # Moves a unit along its lifecycle (available → dispatched → en_route → on_scene →
-            # returning → available, out_of_service with a reason). Making a committed unit returning
-            # or available releases it from its operation (recorded there).
-            method SetStatus(
-              # The unit.
-              id: string,
-              # en_route, on_scene, returning, available or out_of_service.
-              status: string,
-              # Why (required for out_of_service, and for any status that takes the unit off an active
-              # branch: InvalidParameter otherwise).
-              reason: ?string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (unit: Unit)
+        # Moves a unit along its lifecycle (available → dispatched → en_route → on_scene →
+        # returning → available, out_of_service with a reason). Making a committed unit returning
+        # or available releases it from its operation (recorded there).
+        method SetStatus(
+          # The unit.
+          id: string,
+          # en_route, on_scene, returning, available or out_of_service.
+          status: string,
+          # Why (required for out_of_service, and for any status that takes the unit off an active
+          # branch: InvalidParameter otherwise).
+          reason: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
 
-            # Adds every unit of a roster file (YAML or CSV, as in docs/regions.md): all or none.
-            method Import(
-              # The file's text.
-              text: string,
-              # yaml or csv.
-              format: string,
-              # The file's name, for error locations.
-              file: ?string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (added: []string)
+        # Adds every unit of a roster file (YAML or CSV, as in docs/regions.md): all or none.
+        method Import(
+          # The file's text.
+          text: string,
+          # yaml or csv.
+          format: string,
+          # The file's name, for error locations.
+          file: ?string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (added: []string)
 
-            # Commits units an operator names to a branch instance of an operation, instead of
-            # selection; each must be available.
-            method Assign(
-              # The operation.
-              operation: string,
-              # The branch instance (e.g. swat, swat#2).
-              instance: string,
-              # The units.
-              units: []string,
-              # Why these units (recorded with the assignment).
-              reason: string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (units: []Unit)
+        # Commits units an operator names to a branch instance of an operation, instead of
+        # selection; each must be available.
+        method Assign(
+          # The operation.
+          operation: string,
+          # The branch instance (e.g. swat, swat#2).
+          instance: string,
+          # The units.
+          units: []string,
+          # Why these units (recorded with the assignment).
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (units: []Unit)
 
-            # Takes a unit committed to a lower-priority operation for a higher-priority one; the
-            # lower one records the loss and an escalation is raised on it.
-            method Preempt(
-              # The unit.
-              id: string,
-              # The operation that needs it (higher priority than the one it serves).
-              operation: string,
-              # Its branch instance that gets the unit.
-              instance: string,
-              # Why (required).
-              reason: string,
-              # A client-chosen id: repeating it returns the first result and applies nothing again.
-              requestId: ?string
-            ) -> (unit: Unit)
+        # Takes a unit committed to a lower-priority operation for a higher-priority one; the
+        # lower one records the loss and an escalation is raised on it.
+        method Preempt(
+          # The unit.
+          id: string,
+          # The operation that needs it (higher priority than the one it serves).
+          operation: string,
+          # Its branch instance that gets the unit.
+          instance: string,
+          # Why (required).
+          reason: string,
+          # A client-chosen id: repeating it returns the first result and applies nothing again.
+          requestId: ?string
+        ) -> (unit: Unit)
 
-            # The jurisdiction tree, depth first, with open operations and free units per region.
-            method Regions() -> (regions: []Region)
+        # The jurisdiction tree, depth first, with open operations and free units per region.
+        method Regions() -> (regions: []Region)
 
-            # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
-            # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
-            # lower_priority.
-            error UnitRefused (code: string, unit: ?string, reason: string)
+        # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
+        # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
+        # lower_priority.
+        error UnitRefused (code: string, unit: ?string, reason: string)
 
-            # No jurisdiction file is configured: regions are not checked and units are not kept.
-            error RegionsNotConfigured (path: string)
-            """#,
+        # No jurisdiction file is configured: regions are not checked and units are not kept.
+        error RegionsNotConfigured (path: string)
+        """#,
         "org.varlink.service": #"""
-            # The Varlink Service Interface is provided by every varlink service. It
-            # describes the service and the interfaces it implements.
-            interface org.varlink.service
+        # The Varlink Service Interface is provided by every varlink service. It
+        # describes the service and the interfaces it implements.
+        interface org.varlink.service
 
-            # Get a list of all the interfaces a service provides and information
-            # about the implementation.
-            method GetInfo() -> (
-              vendor: string,
-              product: string,
-              version: string,
-              url: string,
-              interfaces: []string
-            )
+        # Get a list of all the interfaces a service provides and information
+        # about the implementation.
+        method GetInfo() -> (
+          vendor: string,
+          product: string,
+          version: string,
+          url: string,
+          interfaces: []string
+        )
 
-            # Get the description of an interface that is implemented by this service.
-            method GetInterfaceDescription(interface: string) -> (description: string)
+        # Get the description of an interface that is implemented by this service.
+        method GetInterfaceDescription(interface: string) -> (description: string)
 
-            # The requested interface was not found.
-            error InterfaceNotFound (interface: string)
+        # The requested interface was not found.
+        error InterfaceNotFound (interface: string)
 
-            # The requested method was not found
-            error MethodNotFound (method: string)
+        # The requested method was not found
+        error MethodNotFound (method: string)
 
-            # The interface defines the requested method, but the service does not
-            # implement it.
-            error MethodNotImplemented (method: string)
+        # The interface defines the requested method, but the service does not
+        # implement it.
+        error MethodNotImplemented (method: string)
 
-            # One of the passed parameters is invalid.
-            error InvalidParameter (parameter: string)
+        # One of the passed parameters is invalid.
+        error InvalidParameter (parameter: string)
 
-            # Client is denied access
-            error PermissionDenied ()
+        # Client is denied access
+        error PermissionDenied ()
 
-            # Method is expected to be called with 'more' set to true, but wasn't
-            error ExpectedMore ()
-            """#,
+        # Method is expected to be called with 'more' set to true, but wasn't
+        error ExpectedMore ()
+        """#,
     ]
 }
