@@ -81,7 +81,17 @@ package struct ScalarReaders {
 
     package func duration(_ value: YAMLValue, _ what: String, allowZero: Bool = false) -> WorkflowDuration? {
         guard let text = string(value, what) else { return nil }
-        guard let duration = WorkflowDuration(parsing: text) else {
+        let duration: WorkflowDuration
+        switch WorkflowDuration.parse(text) {
+        case .success(let parsed):
+            duration = parsed
+        case .failure(.tooLarge):
+            sink.error(
+                value.textLocation,
+                "duration '\(text)' for \(what) is too large: a number in a duration may be at most \(WorkflowDuration.largestNumber) (1000000w is over 19000 years)"
+            )
+            return nil
+        case .failure(.malformed):
             sink.error(
                 value.textLocation,
                 "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd"
