@@ -85,8 +85,19 @@ extension WorkflowParser {
             case .scalar:
                 if let target = self.phase(entry.value, what) { alternatives.append(TransitionDefinition(target: target)) }
             case .sequence:
+                // The first alternative with no guard is always taken: none after it ever is.
+                var unguarded: SourceLocation?
                 for item in read.list(entry.value, what) ?? [] {
-                    if let transition = parseTransition(item, what) { alternatives.append(transition) }
+                    guard let transition = parseTransition(item, what) else { continue }
+                    if let unguarded {
+                        sink.warning(
+                            item.location,
+                            "this alternative of \(what) is never chosen: the one at line \(unguarded.line) has no 'when', and the first alternative whose guard holds is taken; list the guarded alternatives first"
+                        )
+                    } else if transition.guardCondition == nil || transition.guardSource == "true" {
+                        unguarded = item.location
+                    }
+                    alternatives.append(transition)
                 }
             default:
                 if let transition = parseTransition(entry.value, what) { alternatives.append(transition) }
