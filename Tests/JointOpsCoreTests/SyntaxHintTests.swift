@@ -27,6 +27,14 @@ import Testing
             ])
     }
 
+    @Test func theQuotedValueShownLeavesAnEndOfLineCommentOut() throws {
+        #expect(
+            try Self.diagnostics(
+                replacing: "title: {zh: 街面抢劫处置, en: Street robbery response}", with: "title: Note: street robbery  # the title") == [
+                    "w.yaml:3:12: error: YAML syntax error: a second ': ' in one entry, which YAML reads as the start of a mapping; quote a value that contains ': ', e.g. title: \"Note: street robbery\""
+                ])
+    }
+
     @Test func aFullWidthColonAfterAKeyInAFlowMappingIsPointedAt() throws {
         #expect(
             try Self.diagnostics(replacing: "{type: priority, required: true}", with: "{type： priority, required: true}") == [

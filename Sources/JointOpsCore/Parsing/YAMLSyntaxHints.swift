@@ -128,6 +128,7 @@ struct YAMLSyntaxHints {
         let inFlow = start != before.startIndex
         let after = text[(column - 1)...].prefix { !inFlow || ($0 != "," && $0 != "}" && $0 != "]") }
         var value = entry[separator.upperBound...] + String(String.UnicodeScalarView(after))
+        if let comment = value.firstRange(of: " #") { value = value[..<comment.lowerBound] }
         while value.last == " " { value.removeLast() }
         guard !key.isEmpty, !value.isEmpty else { return nil }
         let quoted = value.contains("\"") ? "'\(value.replacing("'", with: "''"))'" : "\"\(value)\""
