@@ -84,7 +84,7 @@ public enum Daemon {
                 try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)
             } catch {
                 guard error.kind == .conflict else { throw error }
-                // Changed without a new version number: left out, like an invalid file.
+                // Changed without a new version number, or a lower one: left out, like an invalid file.
                 logger.error(
                     "\(catalog.problem(error)); workflow '\(id)' is not loaded",
                     metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])

@@ -466,7 +466,7 @@ public actor OperationEngine {
             catalog.current[id].map { $0.version != fresh.current[id]!.version } ?? true
         }
         let removed = catalog.current.keys.sorted().filter { fresh.current[$0] == nil }
-        // What changed, in words: v3 → v2 is a change too (a file put back), not a "new version".
+        // What changed, in words (a lower version than one stored is refused by the store below).
         let changes =
             changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
             + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }

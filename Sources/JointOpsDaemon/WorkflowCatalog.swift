@@ -97,7 +97,8 @@ public struct WorkflowCatalog: Sendable {
     }
 
     /// The store's refusal as a problem in a file: a workflow changed without a new version
-    /// number is reported at the `version:` line of its file.
+    /// number, or given a lower one than the store has, is reported at the `version:` line
+    /// of its file.
     public func problem(_ error: StoreError) -> String {
         guard let id = error.workflow, let path = paths[id], let source = sources[id] else { return error.message }
         return Diagnostic(.error, at: WorkflowLoader.keyLocation("version", in: source, file: path), error.message).description

@@ -51,7 +51,7 @@ package enum InterfaceDefinitions {
             method Reload() -> (
               # Every loaded workflow as ID vVERSION.
               workflows: []string,
-              # The ids added or whose version changed with this reload (a lower version too).
+              # The ids added or whose version changed with this reload.
               changed: []string,
               # The ids no longer in the directory: their running operations keep their version, new
               # ones cannot start.

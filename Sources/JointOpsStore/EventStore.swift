@@ -231,7 +231,8 @@ public final class EventStore: Sendable {
     // MARK: Workflow versions
 
     /// Records a workflow version's source. The same id and version with different content
-    /// is refused: running operations rely on a version never changing.
+    /// is refused: running operations rely on a version never changing. So is a version lower
+    /// than one stored: versions only go up, and an older definition put back is a new one.
     public func register(_ workflow: Workflow, source: String, at: Instant) throws(StoreError) {
         try register([(workflow, source)], at: at)
     }
@@ -241,6 +242,16 @@ public final class EventStore: Sendable {
         do {
             try pool.write { db in
                 for (workflow, source) in workflows {
+                    let highest = try Int.fetchOne(
+                        db, sql: "SELECT MAX(version) FROM workflow_version WHERE workflow = ?", arguments: [workflow.id])
+                    if let highest, workflow.version < highest {
+                        var conflict = StoreError(
+                            .conflict,
+                            "workflow '\(workflow.id)' version \(workflow.version) is lower than version \(highest), which is already stored; raise 'version' in the file above \(highest): versions only go up, so putting back an older definition makes a new version"
+                        )
+                        conflict.workflow = workflow.id
+                        throw conflict
+                    }
                     let hash = EventHash.contentHash(source)
                     let existing = try String.fetchOne(
                         db, sql: "SELECT content_hash FROM workflow_version WHERE workflow = ? AND version = ?",

@@ -14,6 +14,19 @@ import Testing
         #expect(WorkflowDuration(parsing: text) == nil)
     }
 
+    /// Reproducer: `9999999999w` was called malformed ("write a number and a unit"), and
+    /// `9999999999wd` was accepted, its timer then counting ten billion working days.
+    @Test(arguments: ["9999999999w", "1000001s", "99999999999999999999w", "1h1000001m", "1000001wd", "9999999999wd"])
+    func durationsWithTooLargeANumberAreSaidToBe(_ text: String) {
+        #expect(WorkflowDuration.parse(text) == .failure(.tooLarge))
+    }
+
+    @Test func theLargestNumberIsAllowed() {
+        #expect(WorkflowDuration(parsing: "1000000w") == .fixed(milliseconds: 1_000_000 * 604_800_000))
+        #expect(WorkflowDuration(parsing: "1000000wd") == .workingDays(1_000_000))
+        #expect(WorkflowDuration.parse("1000001x") == .failure(.malformed), "malformed before too large")
+    }
+
     @Test func workingDaysSkipTheWeekendInTheWorkflowsTimeZone() throws {
         let beijing = 8 * 3600
         let friday = try #require(ISO8601.parse("2026-11-27T16:00:00+08:00"))
@@ -40,7 +53,9 @@ import Testing
         #expect(ISO8601.format(Instant(milliseconds: 0)) == "1970-01-01T00:00:00Z")
         #expect(ISO8601.format(Instant(milliseconds: 7)) == "1970-01-01T00:00:00.007Z")
         #expect(ISO8601.format(Instant(milliseconds: -1)) == "1969-12-31T23:59:59.999Z")
-        #expect(ISO8601.format(Instant(milliseconds: 1_795_910_400_250), offsetSeconds: -(3 * 3600 + 30 * 60)) == "2026-11-28T20:30:00.250-03:30")
+        #expect(
+            ISO8601.format(Instant(milliseconds: 1_795_910_400_250), offsetSeconds: -(3 * 3600 + 30 * 60))
+                == "2026-11-28T20:30:00.250-03:30")
         #expect(ISO8601.format(Instant(milliseconds: 253_402_300_799_000)) == "9999-12-31T23:59:59Z")
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {

@@ -23,6 +23,28 @@ import Testing
         #expect(result.diagnostics.map(\.description) == expected)
     }
 
+    /// Whether the second of two joins is reported as never taken (`shadowed-join.yaml` has
+    /// the message): only when the first provably holds whenever it does.
+    @Test(arguments: [
+        ("any: completed\n        of: [patrol, swat]", "all: completed\n        of: [patrol]", true),
+        ("any: ended", "any: stood_down", true),
+        ("all: stood_down\n        of: [swat, patrol]", "all: stood_down", true),
+        ("all: completed\n        of: [patrol]", "any: completed\n        of: [patrol]", false),
+        ("all: completed", "all: ended", false),
+        ("all: ended\n        of: [patrol]", "all: completed", false),
+        ("any: failed\n        of: [patrol]", "any: failed", false),
+    ])
+    func aJoinIsNeverTakenOnlyWhenAnEarlierOneAlwaysHoldsFirst(_ earlier: String, _ later: String, _ shadowed: Bool) throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        let joins = "      - all: ended\n        to: reviewing\n"
+        #expect(text.contains(joins))
+        let source = text.replacingOccurrences(
+            of: joins, with: "      - \(earlier)\n        to: reviewing\n      - \(later)\n        to: assessing\n")
+        let result = WorkflowLoader.load(source: source, file: "joins.yaml")
+        #expect(result.workflow != nil, "\(result.diagnostics)")
+        #expect(result.diagnostics.contains { $0.message.contains("is never taken") } == shadowed, "\(result.diagnostics)")
+    }
+
     @Test func theShippedWorkflowsHaveNoWarnings() throws {
         for url in Repository.yamlFiles(in: Repository.workflows) {
             let result = WorkflowLoader.load(source: try Repository.text(url), file: url.lastPathComponent)

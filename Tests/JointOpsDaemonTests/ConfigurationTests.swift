@@ -30,7 +30,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("socket: a: b\n", ":1:10: error: YAML syntax error: mapping values are not allowed"),
+        (
+            "socket: a: b\n",
+            ":1:10: error: YAML syntax error: a second ': ' in one entry, which YAML reads as the start of a mapping; quote a value that contains ': ', e.g. socket: \"a: b\""
+        ),
         ("socket: x\nsocket: y\n", ":2:1: error: duplicate key 'socket' (first at line 1)"),
         (
             "watch_interval_ms: 99999999999999999999999\n",

@@ -110,18 +110,43 @@ import Testing
         let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed, "telecom-fraud.yaml": fraud])
         let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
         unlink(folder.path("telecom-fraud.yaml"))
-        let older = String(decoding: Self.armed, as: UTF8.self).replacingOccurrences(of: "\nversion: 2 ", with: "\nversion: 1 ")
-        try older.write(toFile: folder.path("armed-response.yaml"), atomically: true, encoding: .utf8)
-        #expect(older != String(decoding: Self.armed, as: UTF8.self))
+        let newer = String(decoding: Self.armed, as: UTF8.self).replacingOccurrences(of: "\nversion: 2 ", with: "\nversion: 3 ")
+        try newer.write(toFile: folder.path("armed-response.yaml"), atomically: true, encoding: .utf8)
+        #expect(newer != String(decoding: Self.armed, as: UTF8.self))
         let reload = try daemon.call("io.jointops.Admin.Reload")
         #expect(reload.error == nil, "\(reload)")
         #expect(items(reload.parameters["removed"]) == [.string("telecom-fraud")])
         #expect(
             items(reload.parameters["changes"]).compactMap(\.stringValue) == [
-                "armed-response v2 → v1",
+                "armed-response v2 → v3",
                 "telecom-fraud removed (its running operations keep their version; new ones cannot start)",
             ])
-        #expect(daemon.log.contains("reloaded 1 workflows from \(folder.url.path); armed-response v2 → v1; telecom-fraud removed"))
+        #expect(daemon.log.contains("reloaded 1 workflows from \(folder.url.path); armed-response v2 → v3; telecom-fraud removed"))
+    }
+
+    /// Reproducer: `armed-response` v2 → v1 was accepted, new operations then starting on an
+    /// older version than the running ones. A version lower than one stored is refused at its
+    /// `version:` line, the file of the stored v1 put back as it was included, and v2 stays.
+    @Test func aReloadRefusesAVersionLowerThanOneStored() throws {
+        let text = String(decoding: Self.armed, as: UTF8.self)
+        let first = text.replacingOccurrences(of: "\nversion: 2 ", with: "\nversion: 1 ")
+        #expect(first != text)
+        let folder = try WorkflowsFolder(["armed-response.yaml": Data(first.utf8)])
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        try Self.armed.write(to: folder.url.appendingPathComponent("armed-response.yaml"))
+        #expect(try daemon.call("io.jointops.Admin.Reload").error == nil)
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("version:") }! + 1
+        for older in [first, first + "# edited\n"] {
+            try older.write(toFile: folder.path("armed-response.yaml"), atomically: true, encoding: .utf8)
+            let reload = try daemon.call("io.jointops.Admin.Reload")
+            #expect(reload.error == "io.jointops.Admin.ReloadFailed")
+            #expect(
+                items(reload.parameters["problems"]).compactMap(\.stringValue) == [
+                    "\(folder.path("armed-response.yaml")):\(line):1: error: workflow 'armed-response' version 1 is lower than version 2, which is already stored; raise 'version' in the file above 2: versions only go up, so putting back an older definition makes a new version"
+                ])
+        }
+        let loaded = items(try daemon.call("io.jointops.Operations.Workflows").parameters["workflows"])
+        #expect(loaded.map { $0["version"] } == [.int(2)], "\(loaded)")
     }
 
     @Test func overdueNamesEveryoneAlertedOnce() throws {

@@ -78,6 +78,33 @@ import Testing
         }
     }
 
+    @Test func aWorkflowVersionCannotGoDown() throws {
+        let folder = try TemporaryFolder()
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: folder.path("store.sqlite"), workflows)
+        let (workflow, source) = workflows[0]
+        let stored = "\nversion: \(workflow.version)"
+        #expect(source.contains(stored))
+        let nextSource = source.replacingOccurrences(of: stored, with: "\nversion: \(workflow.version + 1)")
+        let next = try #require(WorkflowLoader.load(source: nextSource, file: "next.yaml").workflow)
+        try store.register(next, source: nextSource, at: Instant(milliseconds: 5))
+        // The stored version put back as it was is refused as well as a changed one.
+        for older in [source, source + "\n# edited\n"] {
+            do {
+                try store.register(workflow, source: older, at: Instant(milliseconds: 6))
+                Issue.record("accepted version \(workflow.version) after version \(next.version)")
+            } catch {
+                #expect(error.kind == .conflict)
+                #expect(error.workflow == workflow.id)
+                #expect(
+                    error.message.contains(
+                        "workflow '\(workflow.id)' version \(workflow.version) is lower than version \(next.version), which is already stored; raise 'version' in the file above \(next.version)"
+                    ), "\(error)")
+            }
+        }
+        try store.register(next, source: nextSource, at: Instant(milliseconds: 7))
+    }
+
     @Test func aFailedBatchWritesNothing() throws {
         let folder = try TemporaryFolder()
         let workflows = try Library.workflows()

@@ -115,7 +115,11 @@ struct GuardCompiler {
             return ((try constant(name, as: type, offset: at), type), (operand, type))
         case (.operand(let left, let leftType), .operand(let right, let rightType)):
             guard leftType == rightType else {
-                throw GuardError(offset: offset, message: "cannot compare \(describe(leftType)) with \(describe(rightType))")
+                // `priority > 3`: priorities are written as they are said, not as numbers.
+                let hint =
+                    [leftType, rightType].contains(.priority) && [leftType, rightType].contains(.int)
+                    ? "; write a priority as P1 … P4 (P1 most urgent), e.g. priority <= P2" : ""
+                throw GuardError(offset: offset, message: "cannot compare \(describe(leftType)) with \(describe(rightType))\(hint)")
             }
             return ((left, leftType), (right, rightType))
         }

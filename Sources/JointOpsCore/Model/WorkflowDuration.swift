@@ -6,16 +6,36 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
 
     public static let zero = WorkflowDuration.fixed(milliseconds: 0)
 
-    /// Parses the author's notation; nil when it is not a duration.
+    /// The largest number a duration may have before its unit (`1000000w`, `1000000wd`): a
+    /// larger one is a slip, and working days are counted one by one when a timer is armed.
+    public static let largestNumber = 1_000_000
+
+    /// Why a text is not a duration.
+    public enum ParseError: Error, Sendable, Hashable {
+        /// Not written as number–unit pairs.
+        case malformed
+        /// Written so, but a number is larger than `largestNumber`.
+        case tooLarge
+    }
+
+    /// Parses the author's notation; nil when it is not a duration (`parse` says why).
     public init?(parsing text: String) {
+        guard case .success(let duration) = Self.parse(text) else { return nil }
+        self = duration
+    }
+
+    /// Parses the author's notation, or says why it is not a duration.
+    public static func parse(_ text: String) -> Result<WorkflowDuration, ParseError> {
         if text.hasSuffix("wd") {
-            guard let days = Int(text.dropLast(2)), days > 0, text.first != "+" else { return nil }
-            self = .workingDays(days)
-            return
+            let digits = text.dropLast(2)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return .failure(.malformed) }
+            guard let days = Int(digits), days <= largestNumber else { return .failure(.tooLarge) }
+            return days > 0 ? .success(.workingDays(days)) : .failure(.malformed)
         }
         var total: Int64 = 0
         var digits = ""
         var sawUnit = false
+        var tooLarge = false
         for character in text {
             if character.isASCII, character.isNumber {
                 digits.append(character)
@@ -28,15 +48,19 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
             case "h": unit = 3_600_000
             case "d": unit = 86_400_000
             case "w": unit = 604_800_000
-            default: return nil
+            default: return .failure(.malformed)
             }
-            guard let value = Int64(digits), value <= 1_000_000 else { return nil }
-            total += value * unit
+            guard !digits.isEmpty else { return .failure(.malformed) }
+            if let value = Int64(digits), value <= largestNumber {
+                total += value * unit
+            } else {
+                tooLarge = true
+            }
             digits = ""
             sawUnit = true
         }
-        guard sawUnit, digits.isEmpty else { return nil }
-        self = .fixed(milliseconds: total)
+        guard sawUnit, digits.isEmpty else { return .failure(.malformed) }
+        return tooLarge ? .failure(.tooLarge) : .success(.fixed(milliseconds: total))
     }
 
     /// The moment this long after `start`; working days skip Saturdays and Sundays in the

@@ -7,6 +7,12 @@ package struct ScalarReaders {
 
     package func mapping(_ value: YAMLValue, _ what: String) -> YAMLMapping? {
         guard case .mapping = value.node else {
+            if let scalar = value.scalar, scalar.style == .plain, let offset = scalar.string.fullWidthColonOffset {
+                sink.error(
+                    value.location.advanced(by: offset),
+                    "\(what) must be a mapping, found \(value.kindDescription); \(String.fullWidthColonHint)")
+                return nil
+            }
             sink.error(value.location, "\(what) must be a mapping, found \(value.kindDescription)")
             return nil
         }
@@ -33,6 +39,11 @@ package struct ScalarReaders {
     package func identifier(_ value: YAMLValue, _ what: String, allowDash: Bool = false) -> String? {
         guard let text = string(value, what) else { return nil }
         guard Self.isIdentifier(text, allowDash: allowDash) else {
+            if let offset = text.fullWidthColonOffset {
+                sink.error(
+                    value.textLocation.advanced(by: offset), "'\(text)' is not a valid \(what); \(String.fullWidthColonHint)")
+                return nil
+            }
             let extra = allowDash ? ", digits, '_' and '-'" : ", digits and '_'"
             sink.error(value.textLocation, "'\(text)' is not a valid \(what): use lowercase letters\(extra), starting with a letter")
             return nil
@@ -70,7 +81,17 @@ package struct ScalarReaders {
 
     package func duration(_ value: YAMLValue, _ what: String, allowZero: Bool = false) -> WorkflowDuration? {
         guard let text = string(value, what) else { return nil }
-        guard let duration = WorkflowDuration(parsing: text) else {
+        let duration: WorkflowDuration
+        switch WorkflowDuration.parse(text) {
+        case .success(let parsed):
+            duration = parsed
+        case .failure(.tooLarge):
+            sink.error(
+                value.textLocation,
+                "duration '\(text)' for \(what) is too large: a number in a duration may be at most \(WorkflowDuration.largestNumber) (1000000w is over 19000 years)"
+            )
+            return nil
+        case .failure(.malformed):
             sink.error(
                 value.textLocation,
                 "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd"

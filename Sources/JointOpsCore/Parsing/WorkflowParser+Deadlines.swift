@@ -1,6 +1,8 @@
 extension WorkflowParser {
     func parseDeadlines(_ value: YAMLValue, _ sourceMap: inout SourceMap) -> [DeadlineDefinition] {
         var deadlines: [DeadlineDefinition] = []
+        // Where each id was first written, whether or not that deadline had an error.
+        var ids: [String: SourceLocation] = [:]
         for item in read.list(value, "'deadlines'") ?? [] {
             guard let fields = read.mapping(item, "a deadline") else { continue }
             let idValue = fields["id"]
@@ -10,10 +12,12 @@ extension WorkflowParser {
                 allowed: ["id", "title", "reach", "from", "within", "escalation", "reescalate"],
                 required: ["id", "reach", "from", "within"], in: context, sink)
             guard let id, let idValue else { continue }
-            if deadlines.contains(where: { $0.id == id }) {
-                sink.error(idValue.textLocation, "duplicate deadline '\(id)'")
+            if let first = ids[id] {
+                sink.error(
+                    idValue.textLocation, "duplicate deadline '\(id)' (first at line \(first.line)); give each deadline an id of its own")
                 continue
             }
+            ids[id] = idValue.textLocation
             guard let reachValue = fields["reach"], let reach = moment(reachValue, "'reach' of \(context)"),
                 let fromValue = fields["from"], let from = moment(fromValue, "'from' of \(context)"),
                 let within = fields["within"].flatMap({ read.duration($0, "'within' of \(context)") })

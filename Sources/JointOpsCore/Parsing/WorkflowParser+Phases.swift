@@ -85,8 +85,19 @@ extension WorkflowParser {
             case .scalar:
                 if let target = self.phase(entry.value, what) { alternatives.append(TransitionDefinition(target: target)) }
             case .sequence:
+                // The first alternative with no guard is always taken: none after it ever is.
+                var unguarded: SourceLocation?
                 for item in read.list(entry.value, what) ?? [] {
-                    if let transition = parseTransition(item, what) { alternatives.append(transition) }
+                    guard let transition = parseTransition(item, what) else { continue }
+                    if let unguarded {
+                        sink.warning(
+                            item.location,
+                            "this alternative of \(what) is never chosen: the one at line \(unguarded.line) has no 'when', and the first alternative whose guard holds is taken; list the guarded alternatives first"
+                        )
+                    } else if transition.guardCondition == nil || transition.guardSource == "true" {
+                        unguarded = item.location
+                    }
+                    alternatives.append(transition)
                 }
             default:
                 if let transition = parseTransition(entry.value, what) { alternatives.append(transition) }
@@ -111,9 +122,17 @@ extension WorkflowParser {
         let what = "'dispatch' of phase '\(phase)'"
         let items = value.scalar != nil ? [value] : (read.list(value, what) ?? [])
         var rules: [DispatchRule] = []
+        // Where each branch was first listed with no guard: a later entry of it is never used.
+        var unguarded: [Int: SourceLocation] = [:]
         for item in items {
             if item.scalar != nil {
-                if let branch = branch(item, what) { rules.append(DispatchRule(branch: branch)) }
+                guard let branch = branch(item, what) else { continue }
+                if let first = unguarded[branch] {
+                    reportDispatchedAgain(branch, at: item.textLocation, first: first, phase: phase)
+                    continue
+                }
+                unguarded[branch] = item.textLocation
+                rules.append(DispatchRule(branch: branch))
                 continue
             }
             guard let fields = read.mapping(item, "an entry of \(what)") else { continue }
@@ -122,6 +141,11 @@ extension WorkflowParser {
             guard let branch = fields["branch"].flatMap({ branch($0, what) }) else { continue }
             let condition = fields["when"].flatMap(guardCondition)
             if fields["when"] != nil, condition == nil { continue }
+            if let first = unguarded[branch] {
+                reportDispatchedAgain(branch, at: item.location, first: first, phase: phase)
+                continue
+            }
+            if condition == nil || condition?.0 == "true" { unguarded[branch] = item.location }
             rules.append(
                 DispatchRule(
                     branch: branch, guardSource: condition?.0, guardCondition: condition?.1,
@@ -130,6 +154,17 @@ extension WorkflowParser {
                     capabilities: fields["capabilities"].map { capabilities($0, "'capabilities' of an entry of \(what)") } ?? []))
         }
         return rules
+    }
+
+    /// A branch listed again after an entry of it with no `when`: entering the phase starts
+    /// one instance of a branch (an entry for a branch already active is skipped), so the
+    /// later entry would never be used.
+    private func reportDispatchedAgain(_ branch: Int, at location: SourceLocation, first: SourceLocation, phase: String) {
+        let name = branchNames[branch]
+        sink.error(
+            location,
+            "branch '\(name)' is already dispatched in phase '\(phase)' (at line \(first.line)), and entering a phase starts one instance of a branch: this entry would never be used; to send it to two regions, define two branches (a YAML anchor shares the steps: 'steps: &\(name)_steps' on the first, 'steps: *\(name)_steps' on the second)"
+        )
     }
 
     private func parseJoin(_ value: YAMLValue, phase: String) -> (JoinRule, [SourceLocation])? {

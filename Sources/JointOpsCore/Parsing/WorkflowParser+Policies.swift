@@ -4,7 +4,14 @@ extension WorkflowParser {
         fields.check(allowed: ["allowed", "clock"], in: "'hold'", sink)
         let clock = fields["clock"].flatMap { read.choice($0, "'clock' of 'hold'", ["pause", "run"]) }.flatMap(
             HoldPolicy.Clock.init(rawValue:))
-        return HoldPolicy(allowed: fields["allowed"].flatMap { read.bool($0, "'allowed'") } ?? true, clock: clock ?? .pause)
+        let allowed = fields["allowed"].flatMap { read.bool($0, "'allowed'") } ?? true
+        if !allowed, let key = fields.entries.first(where: { $0.key == "clock" }) {
+            sink.warning(
+                key.keyLocation,
+                "'clock' of 'hold' has no effect: holds are not allowed ('allowed: false'), so no operation is ever held; remove 'clock', or allow holds"
+            )
+        }
+        return HoldPolicy(allowed: allowed, clock: clock ?? .pause)
     }
 
     func parseCancel(_ value: YAMLValue) -> [String]? {

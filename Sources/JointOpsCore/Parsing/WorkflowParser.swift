@@ -26,6 +26,10 @@ struct WorkflowParser {
 
     mutating func parse(_ root: YAMLValue) -> WorkflowDraft? {
         guard let top = read.mapping(root, "a workflow file") else { return nil }
+        if top["phases"] == nil, let key = top.entries.first(where: { $0.key == "timeline" || $0.key == "scenario" }) {
+            reportScenario(top, key: key.key, at: key.keyLocation)
+            return nil
+        }
         top.check(allowed: Self.topLevelKeys, required: ["workflow", "version", "title", "phases", "close"], in: "the workflow", sink)
         var draft = WorkflowDraft(sourceMap: SourceMap(root: root.location, close: root.location))
         draft.id = top["workflow"].flatMap { read.identifier($0, "workflow id", allowDash: true) } ?? ""
@@ -55,6 +59,16 @@ struct WorkflowParser {
             (draft.closeFrom, draft.dispositions) = parseClose(close)
         }
         return draft
+    }
+
+    /// A scenario given where a workflow was expected: one error saying how to run it, rather
+    /// than every workflow key it lacks.
+    private func reportScenario(_ top: YAMLMapping, key: String, at location: SourceLocation) {
+        let workflow = top["workflow"]?.scalar.map { ", WORKFLOW being the file of workflow '\($0.string)'" } ?? ""
+        sink.error(
+            location,
+            "this looks like a scenario (it has '\(key)'), not a workflow; run it with jointopsctl workflow simulate WORKFLOW --scenario \(file)\(workflow)"
+        )
     }
 
     private func timezone(_ value: YAMLValue) -> Int {

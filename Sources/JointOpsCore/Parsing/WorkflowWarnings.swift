@@ -11,6 +11,7 @@ struct WorkflowWarnings {
         checkBranchesAreDispatched()
         checkTimerCycles()
         checkRungEvents()
+        checkShadowedJoins()
     }
 
     /// A branch that no phase dispatches, and neither `reinforce` nor a ladder rung names,
@@ -27,6 +28,41 @@ struct WorkflowWarnings {
                 sourceMap.branches[index],
                 "branch '\(branch.name)' is never dispatched: no phase dispatches it, and neither 'reinforce' nor an escalation rung names it; dispatch it from a phase, or remove it"
             )
+        }
+    }
+
+    /// A join that an earlier join of its phase always beats: whenever it holds the earlier
+    /// one holds too, and the first join that holds is taken. Only what follows from the two
+    /// joins alone is reported: the later one's status is one the earlier accepts (`ended`
+    /// accepts every end), and either both are `all` over the same branches, or the earlier
+    /// is an `any` over branches that include the later one's.
+    private func checkShadowedJoins() {
+        for (phaseIndex, phase) in workflow.phases.enumerated() {
+            for (index, join) in phase.joins.enumerated() {
+                guard let earlier = phase.joins[..<index].firstIndex(where: { shadows($0, join) }) else { continue }
+                let line = sourceMap.joins[phaseIndex][earlier].line
+                sink.warning(
+                    sourceMap.joins[phaseIndex][index],
+                    "join '\(join.quantifier.rawValue): \(join.condition.rawValue)' of phase '\(phase.name)' is never taken: the join at line \(line), '\(phase.joins[earlier].quantifier.rawValue): \(phase.joins[earlier].condition.rawValue)', holds whenever it does, and the first join that holds is taken; list this one before it"
+                )
+            }
+        }
+    }
+
+    /// Whether `earlier` holds whenever `later` does (for the same instances in scope).
+    private func shadows(_ earlier: JoinRule, _ later: JoinRule) -> Bool {
+        // With no `of`, a join counts the instances of required branches.
+        let required = Set(workflow.branches.indices.filter { workflow.branches[$0].required })
+        let earlierScope = earlier.of.map(Set.init) ?? required
+        let laterScope = later.of.map(Set.init) ?? required
+        let accepted = BranchStatus.endStatuses.filter(earlier.condition.matches)
+        guard !laterScope.isEmpty, BranchStatus.endStatuses.filter(later.condition.matches).allSatisfy(accepted.contains) else {
+            return false
+        }
+        switch (earlier.quantifier, later.quantifier) {
+        case (.all, .all): return earlierScope == laterScope
+        case (.any, _): return laterScope.isSubset(of: earlierScope)
+        case (.all, .any): return false
         }
     }
 

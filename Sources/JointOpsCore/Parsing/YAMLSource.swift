@@ -56,6 +56,11 @@ package struct YAMLMapping {
                 seen[entry.key] = entry.keyLocation
             }
             if !allowed.contains(entry.key) {
+                if let offset = entry.key.fullWidthColonOffset {
+                    sink.error(
+                        entry.keyLocation.advanced(by: offset), "unknown key '\(entry.key)' in \(context); \(String.fullWidthColonHint)")
+                    continue
+                }
                 // In a flow mapping `{zh: 甲,乙, en: …}` the comma made `乙` a key with no value.
                 let inFlowMapping = entry.keyLocation.line == value.location.line && entry.keyLocation.column > value.location.column
                 if inFlowMapping, let scalar = entry.value.scalar, scalar.style == .plain, scalar.string.isEmpty {
@@ -97,9 +102,10 @@ package final class DiagnosticSink {
     package var errorCount: Int { diagnostics.count { $0.severity == .error } }
 }
 
-/// Parses YAML text into a node, or reports the syntax error where libyaml found it. A file
-/// with no document (empty, or comments only) is an error saying `emptyHint`; with a nil
-/// `emptyHint` it is fine, and the result is nil with nothing reported.
+/// Parses YAML text into a node, or reports the syntax error where libyaml found it, with a
+/// hint for the common mistakes (`YAMLSyntaxHints`). A file with no document (empty, or
+/// comments only) is an error saying `emptyHint`; with a nil `emptyHint` it is fine, and the
+/// result is nil with nothing reported.
 package func composeYAML(
     _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String? = "a workflow starts with 'workflow: ID'"
 ) -> YAMLValue? {
@@ -113,8 +119,9 @@ package func composeYAML(
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let while_ = context.map { " (\($0.text))" } ?? ""
-            sink.error(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax error: \(problem)\(while_)")
+            let (location, message) = YAMLSyntaxHints(source: source, file: file).diagnostic(
+                problem: problem, line: mark.line, column: mark.column, context: context.map { ($0.text, $0.mark.line, $0.mark.column) })
+            sink.error(location, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
             let first = context.mark
