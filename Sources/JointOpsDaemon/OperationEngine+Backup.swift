@@ -7,7 +7,10 @@ extension OperationEngine {
     /// Writes an online backup of the store to `path`: absolute (the daemon's working
     /// directory is not the caller's), a new regular file unless `overwrite`, and never the
     /// live database or its WAL and shared-memory files, whatever the name it is reached by.
-    public func backup(to path: String, overwrite: Bool) throws(VarlinkError) -> JSONValue {
+    ///
+    /// The copy is made away from the engine (`awayFromEngine`): commands and reads go on
+    /// meanwhile, and the backup holds the state as of its start.
+    public nonisolated func backup(to path: String, overwrite: Bool) async throws(VarlinkError) -> JSONValue {
         guard path.hasPrefix("/") else {
             throw VarlinkError.invalidParameter("path", because: "'\(path)' is relative; give an absolute path")
         }
@@ -33,24 +36,27 @@ extension OperationEngine {
         if access(folder.isEmpty ? "/" : folder, W_OK) != 0 {
             throw cannotWrite(path, errno == ENOENT ? "there is no folder \(folder)" : "\(String(cString: strerror(errno))) in \(folder)")
         }
+        let store = store
         do {
-            try store.backup(to: path)
+            try await awayFromEngine { () throws(StoreError) in try store.backup(to: path) }.get()
         } catch {
             logger.error("backup to \(path) failed: \(error.message)")
             // (Root passes `access`, and some folders only look writable: /proc.)
             if error.kind == .cannotOpen || error.kind == .readOnly {
                 throw cannotWrite(path, error.kind.rawValue.replacingOccurrences(of: "_", with: " "))
             }
-            throw VarlinkError(
-                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError.storageFailure(error)
         }
-        let events = try storeRead({ () throws(StoreError) in try store.eventCount() })
+        let events: Int
+        do { events = try await awayFromEngine { () throws(StoreError) in try store.eventCount() }.get() } catch {
+            throw VarlinkError.storageFailure(error)
+        }
         logger.notice("backup written to \(path): \(events) events")
         return .object(["path": .string(path), "events": .int(Int64(events))])
     }
 
     /// The refusal of a backup path jointopsd cannot create a file at, and where it can.
-    private func cannotWrite(_ path: String, _ reason: String) -> VarlinkError {
+    private nonisolated func cannotWrite(_ path: String, _ reason: String) -> VarlinkError {
         VarlinkError.invalidParameter(
             "path",
             because:
@@ -65,5 +71,18 @@ extension OperationEngine {
         var second = stat()
         guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
         return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// Runs store work that may take seconds — a backup, a walk of the whole hash chain — on
+    /// a thread of its own. On the engine every command waited for it (a backup of a 230 MB
+    /// store held them for half a second, and the watchdog's status call with them); on one of
+    /// Swift's cooperative threads (two on this machine class) it would hold up all else
+    /// scheduled there.
+    nonisolated func awayFromEngine<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async -> Result<T, StoreError> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async {
+                continuation.resume(returning: Result { () throws(StoreError) in try body() })
+            }
+        }
     }
 }

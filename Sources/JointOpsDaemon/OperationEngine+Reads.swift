@@ -109,8 +109,13 @@ extension OperationEngine {
         .object(["workflows": .array(catalog.current.values.sorted { $0.id < $1.id }.map(Views.workflow))])
     }
 
-    public func verify() throws(VarlinkError) -> JSONValue {
-        let report = try storeRead({ () throws(StoreError) in try store.verifyChain() })
+    /// Walks the whole chain away from the engine (`awayFromEngine`): commands go on meanwhile.
+    public nonisolated func verify() async throws(VarlinkError) -> JSONValue {
+        let store = store
+        let report: ChainReport
+        do { report = try await awayFromEngine { () throws(StoreError) in try store.verifyChain() }.get() } catch {
+            throw VarlinkError.storageFailure(error)
+        }
         metrics.eventLogVerified(intact: report.isIntact)
         return .object([
             "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),

@@ -229,8 +229,7 @@ public actor OperationEngine {
             undo(work, left: left)
             // The fault itself is journalled by StoreFaultLog (first failure, then every 30 s).
             logger.debug("\(changes.first?.state.id ?? UnitChange.stream): not applied: \(error)")
-            throw VarlinkError(
-                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError.storageFailure(error)
         }
         for (index, (state, before, transition)) in changes.enumerated() {
             operations[state.id] = state
@@ -311,8 +310,7 @@ public actor OperationEngine {
         // well, they grew by a few kilobytes with every command and were never given back.
         let stored: EventStore.ClientRequest?
         do { stored = try store.reply(toRequest: requestID.id) } catch {
-            throw VarlinkError(
-                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError.storageFailure(error)
         }
         guard let request = stored else { return nil }
         guard request.method == method else {
@@ -401,8 +399,7 @@ public actor OperationEngine {
 
     func storeRead<T>(_ body: () throws(StoreError) -> T) throws(VarlinkError) -> T {
         do { return try body() } catch {
-            throw VarlinkError(
-                "io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+            throw VarlinkError.storageFailure(error)
         }
     }
 
@@ -495,4 +492,11 @@ public actor OperationEngine {
 
 extension Caller {
     var actor: Actor { Actor(uid: Int(uid), name: name, role: role.description) }
+}
+
+extension VarlinkError {
+    /// `io.jointops.Operations.StorageFailure`: the store could not do it, and why.
+    static func storageFailure(_ error: StoreError) -> VarlinkError {
+        VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+    }
 }
