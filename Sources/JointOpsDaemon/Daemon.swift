@@ -130,7 +130,10 @@ public enum Daemon {
         await engine.fillAwaiting()
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: TimerService(engine: engine, logger: logger))
+            .init(service: TimerService(engine: engine, logger: logger)),
+            .init(
+                service: RequestRetentionService(
+                    engine: engine, retentionHours: configuration.requestRetentionHours, logger: logger)),
         ]
         // Services shut down in reverse order: the metrics listener after the control socket.
         if let metricsAddress {

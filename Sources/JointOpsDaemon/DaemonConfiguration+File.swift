@@ -8,7 +8,7 @@ extension DaemonConfiguration {
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_connections_per_user",
         "admin_reserved_connections", "max_message_bytes", "watch_buffer", "watch_interval_ms", "stalled_message_ms",
-        "commit_linger_us", "metrics_listen", "regions", "units",
+        "commit_linger_us", "request_retention_hours", "metrics_listen", "regions", "units",
     ]
 
     /// The range a whole-number setting must be in, its unit, and its default in words.
@@ -28,6 +28,7 @@ extension DaemonConfiguration {
         "watch_interval_ms": Bounds(range: 0...60_000, unit: "milliseconds", defaultText: "50"),
         "stalled_message_ms": Bounds(range: 100...3_600_000, unit: "milliseconds", defaultText: "10000"),
         "commit_linger_us": Bounds(range: 0...100_000, unit: "microseconds", defaultText: "200"),
+        "request_retention_hours": Bounds(range: 1...8760, unit: "hours (at most a year)", defaultText: "24"),
     ]
 
     /// Applies a YAML configuration file. Every problem in it is reported at once, each as
@@ -116,6 +117,7 @@ private struct ConfigurationReader {
             case "watch_interval_ms": if let number = number(value, key) { settings.watchIntervalMilliseconds = number }
             case "stalled_message_ms": if let number = number(value, key) { settings.stalledMessageMilliseconds = number }
             case "commit_linger_us": if let number = number(value, key) { settings.commitLingerMicroseconds = number }
+            case "request_retention_hours": if let number = number(value, key) { settings.requestRetentionHours = number }
             default:
                 sink.error(
                     keyLocation,

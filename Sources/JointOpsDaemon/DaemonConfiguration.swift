@@ -30,6 +30,9 @@ public struct DaemonConfiguration: Sendable {
     /// How long a connection may leave half a message unfinished, or a watcher leave a write
     /// to it waiting (it stopped reading), before it is closed.
     public var stalledMessageMilliseconds = 10_000
+    /// How long the reply to a client request id is kept for a retry (hours); older ones are
+    /// forgotten, and a retry after that applies its command again.
+    public var requestRetentionHours = 24
     /// `HOST:PORT` of the metrics HTTP listener on a loopback address; nil (the default): no listener.
     public var metricsListen: String?
     /// The jurisdiction tree (regions.yaml). At the default path a missing file only turns
