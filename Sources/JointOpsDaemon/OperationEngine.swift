@@ -165,7 +165,10 @@ public actor OperationEngine {
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
     /// A timer the store could not record (a full disk, say) is armed again — 1 s later, then
     /// 2, 4 … up to 30 s — so a deadline that falls due during a storage fault still fires,
-    /// late and with its lateness recorded, once the store takes writes again.
+    /// late and with its lateness recorded, once the store takes writes again. One the
+    /// engine finds not yet due — the system clock stepped back after the scheduler took it —
+    /// is armed again for its due time, as the operation has it: it fires when the clock
+    /// gets there (later by the step), instead of never.
     func fire(_ key: TimerKey, of id: String) async {
         let retrying = timerRetries[id]?[key] != nil
         do {
@@ -185,6 +188,15 @@ public actor OperationEngine {
                 metadata: ["operation": "\(id)", "message_id": "\(JournalMessageID.storageFault)"])
         } catch {
             if timerRetries[id]?.removeValue(forKey: key) != nil, timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
+            if error.parameters["code"]?.stringValue == Refusal.Code.timerNotDue.rawValue,
+                let timer = operations[id]?.runningTimers.first(where: { $0.key == key })
+            {
+                await timers.arm(operation: id, key: key, due: timer.due)
+                logger.notice(
+                    "\(id): timer \(key) is due at \(timer.due), but the system clock says \(clock()) (it stepped back): armed again for its due time",
+                    metadata: ["operation": "\(id)"])
+                return
+            }
             logger.debug("timer \(key) of \(id) not applied: \(error)")
         }
     }

@@ -51,6 +51,24 @@ import Testing
         #expect(!harness.log.all.contains { $0.contains("stepped back") })
     }
 
+    /// Reproducer: a timer taken as due just before the clock stepped back was refused as
+    /// not yet due, and lost: the deadline never fired, even once its time came again.
+    @Test func aTimerFoundNotYetDueIsArmedAgainForItsDueTime() async throws {
+        let harness = try EngineHarness(workflows: [try EngineHarness.minimalWorkflow])
+        try await harness.start("OP-1", workflow: "street-robbery", attributes: Self.robbery)
+        let due = Instant.t0 + 30 * Self.minute  // the assessment deadline
+        harness.clock.move(by: 30 * Self.minute)
+        let taken = await harness.engine.timers.takeDue(at: harness.clock.now)
+        #expect(taken.map(\.due) == [due])
+        harness.clock.move(by: -Self.hour)  // between the scheduler taking it and the engine firing it
+        for timer in taken { await harness.engine.fire(timer.key, of: timer.operation) }
+        #expect(await harness.engine.timers.nextDue() == due, "armed again: \(harness.log.all)")
+        #expect(try harness.store.events(of: "OP-1").allSatisfy { $0.kind != "deadline_missed" })
+        harness.clock.move(by: Self.hour)
+        await harness.fireDue()
+        #expect(try harness.store.events(of: "OP-1").filter { $0.kind == "deadline_missed" }.count == 1)
+    }
+
     /// Reproducer: a change the database refused (a constraint, not the storage) failed its
     /// command — and every other command in its transaction — with nothing in the journal
     /// above debug level.
