@@ -278,8 +278,9 @@ public final class EventStore: Sendable {
                 if let workflow = compiled.withLock({ $0[key] }) { return workflow }
                 let source: String = row["source"]
                 guard
-                    let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)")
-                        .workflow
+                    let workflow = WorkflowLoader.load(
+                        source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", boundDurations: false
+                    ).workflow
                 else {
                     throw StoreError(
                         .invalidData,
