@@ -38,6 +38,9 @@ struct PeriodReport: ParsableCommand {
         print(csv ? Self.csv(reply) : Self.text(reply))
     }
 
+    /// The longest span ago a bound may be (`36500d`): 100 years.
+    static let longestSpan: Int64 = 36_500 * 86_400_000
+
     /// Reads a period bound: a time with offset, a local date, `now`, `today`, or a span ago.
     static func instant(_ text: String, option: String) throws -> Instant {
         if let instant = ISO8601.parse(text) { return instant }
@@ -58,7 +61,15 @@ struct PeriodReport: ParsableCommand {
         }
         if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
             let scale: Int64? = ["d": dayMilliseconds, "h": 3_600_000, "m": 60_000][unit]
-            if let scale { return Instant(milliseconds: Render.now.milliseconds - amount * scale) }
+            if let scale {
+                // (Checked before multiplying: 999999999999d overflowed, and crashed.)
+                guard amount <= Self.longestSpan / scale else {
+                    throw ValidationError(
+                        "\(option) '\(text)' is too far back: a span ago is at most 100 years (36500d, 876000h or 52560000m); for an earlier start give a date, such as 2020-01-01"
+                    )
+                }
+                return Render.now - amount * scale
+            }
         }
         throw ValidationError(
             "\(option) '\(text)' is not a time: use 2026-11-01, 2026-11-01T08:00:00+08:00, now, today, or a span ago such as 7d, 24h, 90m")
