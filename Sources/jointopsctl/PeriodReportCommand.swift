@@ -44,6 +44,7 @@ struct PeriodReport: ParsableCommand {
     /// Reads a period bound: a time with offset, a local date, `now`, `today`, or a span ago.
     static func instant(_ text: String, option: String) throws -> Instant {
         if let instant = ISO8601.parse(text) { return instant }
+        if let problem = ISO8601.problem(text) { throw ValidationError("\(option) '\(text)' is not a time: \(problem)") }
         let dayMilliseconds: Int64 = 86_400_000
         switch text {
         case "now": return Render.now
@@ -54,10 +55,11 @@ struct PeriodReport: ParsableCommand {
         }
         // A local date: its local midnight, in the offset that day begins with.
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-        if text.count == 10, parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2],
-            let midnight = Render.localMidnight(year: year, month: month, day: day)
-        {
-            return midnight
+        if text.count == 10, parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2] {
+            if (1...12).contains(month), let problem = ISO8601.dayProblem(year: year, month: month, day: day) {
+                throw ValidationError("\(option) '\(text)' is not a day: \(problem)")
+            }
+            if let midnight = Render.localMidnight(year: year, month: month, day: day) { return midnight }
         }
         if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
             let scale: Int64? = ["d": dayMilliseconds, "h": 3_600_000, "m": 60_000][unit]

@@ -17,4 +17,20 @@ extension CommandLineOutputTests {
         let within = try Self.ctl(["report", "--from", "36500d"], socket: socket)
         #expect(within.status != 64, "100 years is accepted (then the daemon is not there): \(within.stderr)")
     }
+
+    /// Reproducer: `report --from 2026-02-31` was taken as 3 March (as a full time), or
+    /// refused as "not a time" with no word on why (as a date).
+    @Test func aDayThatDoesNotExistIsRefusedSayingSo() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        let date = try Self.ctl(["report", "--from", "2026-02-31"], socket: socket)
+        #expect(date.status == 64)
+        #expect(
+            date.stderr.contains("--from '2026-02-31' is not a day: 2026-02-31 does not exist: February 2026 has 28 days"), "\(date.stderr)"
+        )
+        let time = try Self.ctl(["report", "--to", "2026-02-29T00:00:00+08:00"], socket: socket)
+        #expect(time.status == 64)
+        #expect(
+            time.stderr.contains("--to '2026-02-29T00:00:00+08:00' is not a time: 2026-02-29 does not exist: February 2026 has 28 days"),
+            "\(time.stderr)")
+    }
 }
