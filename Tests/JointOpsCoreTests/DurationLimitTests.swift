@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("999999999999wd", "2600wd (10 years)"), ("2601wd", "2600wd (10 years)"), ("3651d", "3650d (10 years)"),
+        ("1000000wd", "2600wd (10 years)"), ("2601wd", "2600wd (10 years)"), ("3651d", "3650d (10 years)"),
         ("522w", "3650d (10 years)"), (String(repeating: "1000000w", count: 16), "3650d (10 years)"),
         (String(repeating: "1000000w", count: 20_000), "3650d (10 years)"),
     ])
@@ -25,6 +25,14 @@ import Testing
         #expect(
             messages.contains("duration '\(within)' is longer than the maximum of \(maximum) for 'within' of deadline 'patrol_on_scene'"),
             "\(messages.map { $0.prefix(200) })")
+    }
+
+    /// The reviewer's reproducer: refused (as longer than the maximum, or, where a number
+    /// over 1000000 is its own error, as too large), not a crash.
+    @Test func aHugeCountOfWorkingDaysIsAnErrorNotACrash() throws {
+        let result = try Self.loadMinimal(within: "999999999999wd")
+        #expect(result.workflow == nil)
+        #expect(result.diagnostics.contains { $0.message.hasPrefix("duration '999999999999wd' ") }, "\(result.diagnostics)")
     }
 
     @Test(arguments: ["2600wd", "3650d", "521w3d", "87600h"])
