@@ -116,7 +116,10 @@ let package = Package(
         ),
         .testTarget(
             name: "JointOpsDaemonTests",
-            dependencies: ["JointOpsCore", "JointOpsProtocol", "JointOpsDaemon", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "JointOpsCore", "JointOpsProtocol", "JointOpsDaemon", "JointOpsStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

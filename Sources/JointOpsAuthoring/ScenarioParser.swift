@@ -31,7 +31,8 @@ public enum ScenarioParser {
                 if let instant = ISO8601.parse(text) {
                     scenario.startAt = instant
                 } else {
-                    sink.error(atValue.textLocation, "'at' must be a time like 2026-11-29T08:00:00+08:00; found '\(text)'")
+                    let reason = ISO8601.problem(text).map { " (\($0))" } ?? ""
+                    sink.error(atValue.textLocation, "'at' must be a time like 2026-11-29T08:00:00+08:00; found '\(text)'\(reason)")
                 }
             }
             let attributes = start["attributes"].flatMap { read.mapping($0, "'attributes'") }

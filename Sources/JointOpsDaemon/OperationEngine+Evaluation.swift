@@ -22,7 +22,7 @@ extension OperationEngine {
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: "Rate") { return earlier }
-        let now = WallClock.now()
+        let now = clock()
         var state: OperationState
         if let open = operations[id] {
             state = open
@@ -36,7 +36,7 @@ extension OperationEngine {
         let ratedAt = try storeRead({ () throws(StoreError) in try store.ratedAt(id) })
         let transition: Transition
         do {
-            transition = try state.rate(rating, at: now, actor: caller.actor, ratedAt: ratedAt)
+            transition = try state.rate(rating, at: eventTime(for: state), actor: caller.actor, ratedAt: ratedAt)
         } catch {
             throw Self.refused(error)
         }

@@ -106,7 +106,7 @@ extension OperationEngine {
         do { changes = try body(&candidate) } catch { throw Self.refused(error) }
         for change in changes where work.before[change.unit] == nil { work.noteAdded(change.unit) }
         roster = candidate
-        let now = WallClock.now()
+        let now = clock()
         let records = changes.map { RosterChange.Record(at: now, actor: caller.actor, change: $0) }
         work.freed = changes.contains { change in
             switch change {
@@ -233,7 +233,8 @@ extension OperationEngine {
         work.freed = status == .available
         var state = before
         let transition = state.recordUnits(
-            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: WallClock.now(), actor: caller.actor)
+            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: eventTime(for: before),
+            actor: caller.actor)
         let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
         return answer
@@ -262,7 +263,7 @@ extension OperationEngine {
         var state = before
         let transition = state.recordUnits(
             [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })],
-            at: WallClock.now(),
+            at: eventTime(for: before),
             actor: caller.actor)
         let answer = JSONValue.object(["units": .array(ids.compactMap { roster!.unit($0) }.map(view))])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: "Units.Assign", units: work)
@@ -321,7 +322,6 @@ extension OperationEngine {
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
             throw Self.refused(error)
         }
-        let now = WallClock.now()
         var lost = loser
         let lostTransition = lost.recordUnits(
             [
@@ -332,10 +332,11 @@ extension OperationEngine {
                         ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
                         : loser.branches[current.instance].requiredCapabilities),
             ],
-            at: now, actor: caller.actor)
+            at: eventTime(for: loser), actor: caller.actor)
         var gained = winner
         let gainedTransition = gained.recordUnits(
-            [.unitsAssigned(instance: index, units: [id], reasons: ["preempted from \(from) by \(caller.name): \(reason)"])], at: now,
+            [.unitsAssigned(instance: index, units: [id], reasons: ["preempted from \(from) by \(caller.name): \(reason)"])],
+            at: eventTime(for: winner),
             actor: caller.actor)
         let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit(

@@ -135,7 +135,7 @@ extension OperationEngine {
             }
         }
         guard !events.isEmpty else { return }
-        let recorded = state.recordUnits(events, at: transition.events.last?.at ?? WallClock.now(), actor: actor)
+        let recorded = state.recordUnits(events, at: transition.events.last?.at ?? eventTime(for: state), actor: actor)
         transition.events += recorded.events
         transition.effects += recorded.effects
     }
@@ -238,7 +238,7 @@ extension OperationEngine {
         var state = before
         let transition = state.recordUnits(
             [.unitsAssigned(instance: index, units: selection.unitIDs, reasons: selection.chosen.map { "freed: \($0.reason)" })],
-            at: WallClock.now(), actor: nil)
+            at: eventTime(for: before), actor: nil)
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)
         } catch {

@@ -15,6 +15,9 @@ public actor OperationEngine {
     let hub: WatchHub
     public let timers: TimerScheduler
     public let metrics: DaemonMetrics
+    /// The wall clock (`WallClock.now`; a test's own clock in tests). Changes to operations
+    /// take their time from `eventTime(for:)`, which never goes back.
+    public let clock: @Sendable () -> Instant
     var catalog: WorkflowCatalog
     var operations: [String: OperationState] = [:]
     /// The jurisdiction and every unit; nil when no regions file is configured (regions are
@@ -39,6 +42,9 @@ public actor OperationEngine {
     /// Timers whose firing the store could not record, by operation and key: how many
     /// attempts have failed. Each is armed again, later and later, until one is stored.
     private var timerRetries: [String: [TimerKey: Int]] = [:]
+    /// Operations whose events are held at their last change because the system clock
+    /// stepped back, with that time: the journal has been told (once per operation and step).
+    private var clockBehind: [String: Instant] = [:]
 
     /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
     private func forgetRetries(cancelledBy effects: [Effect], of id: String) {
@@ -51,9 +57,10 @@ public actor OperationEngine {
 
     public init(
         store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger,
-        roster: UnitRoster? = nil, regionsPath: String? = nil
+        roster: UnitRoster? = nil, regionsPath: String? = nil, clock: @escaping @Sendable () -> Instant = WallClock.now
     ) {
         self.store = store
+        self.clock = clock
         self.roster = roster
         self.regionsPath = regionsPath
         self.metrics = metrics
@@ -65,7 +72,8 @@ public actor OperationEngine {
                 // Watchers (the wall board) hear of it whenever the journal does: when it
                 // begins, every 30 s while it lasts (with the count so far), and when it ends.
                 if faults.heard(fault) { hub.publish(storeFault: fault) }
-            })
+            },
+            onRefused: { faults.refused($0, commands: $1) })
         self.catalog = catalog
         self.logger = logger
         self.hub = hub
@@ -95,7 +103,7 @@ public actor OperationEngine {
                 ["workflow": .string(name), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
         }
         try checkRegion(region, parameter: "region")
-        let now = WallClock.now()
+        let now = clock()
         let generated = id == nil ? nextID(now) : nil
         let id = id ?? generated!
         var started = false
@@ -144,7 +152,7 @@ public actor OperationEngine {
         var state = before
         let transition: Transition
         do {
-            transition = try state.handle(command, at: WallClock.now(), actor: caller?.actor)
+            transition = try state.handle(command, at: eventTime(for: before), actor: caller?.actor)
         } catch {
             throw Self.refused(error)
         }
@@ -155,7 +163,10 @@ public actor OperationEngine {
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
     /// A timer the store could not record (a full disk, say) is armed again — 1 s later, then
     /// 2, 4 … up to 30 s — so a deadline that falls due during a storage fault still fires,
-    /// late and with its lateness recorded, once the store takes writes again.
+    /// late and with its lateness recorded, once the store takes writes again. One the
+    /// engine finds not yet due — the system clock stepped back after the scheduler took it —
+    /// is armed again for its due time, as the operation has it: it fires when the clock
+    /// gets there (later by the step), instead of never.
     func fire(_ key: TimerKey, of id: String) async {
         let retrying = timerRetries[id]?[key] != nil
         do {
@@ -169,14 +180,46 @@ public actor OperationEngine {
             let attempts = (timerRetries[id]?[key] ?? 0) + 1
             timerRetries[id, default: [:]][key] = attempts
             let delay = Int64(min(30_000, 1000 << min(attempts - 1, 5)))
-            await timers.arm(operation: id, key: key, due: WallClock.now() + delay)
+            await timers.arm(operation: id, key: key, due: clock() + delay)
             logger.error(
                 "\(id): timer \(key) fell due but could not be recorded (\(error.parameters["message"]?.stringValue ?? "storage fault")); trying again in \(delay / 1000) s",
                 metadata: ["operation": "\(id)", "message_id": "\(JournalMessageID.storageFault)"])
         } catch {
             if timerRetries[id]?.removeValue(forKey: key) != nil, timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
+            if error.parameters["code"]?.stringValue == Refusal.Code.timerNotDue.rawValue,
+                let timer = operations[id]?.runningTimers.first(where: { $0.key == key })
+            {
+                await timers.arm(operation: id, key: key, due: timer.due)
+                logger.notice(
+                    "\(id): timer \(key) is due at \(timer.due), but the system clock says \(clock()) (it stepped back): armed again for its due time",
+                    metadata: ["operation": "\(id)"])
+                return
+            }
             logger.debug("timer \(key) of \(id) not applied: \(error)")
         }
+    }
+
+    /// The time a change to `state` happens at: the wall clock, but never before the
+    /// operation's last change. So the events of one operation are in time order even when
+    /// the system clock steps back (an NTP step, `date -s`): its intervals and lateness are
+    /// never negative, and the report facts its close or cancel writes pass the store's
+    /// checks (before, such an operation could be neither closed nor cancelled). Its events
+    /// keep the last change's time until the clock catches up; a step back of more than a
+    /// second is noted in the journal once per operation and step, not at every command.
+    func eventTime(for state: OperationState) -> Instant {
+        let wall = clock()
+        guard wall < state.lastChangeAt else {
+            if !clockBehind.isEmpty { clockBehind[state.id] = nil }
+            return wall
+        }
+        let behind = state.lastChangeAt.since(wall)
+        if behind > 1000, clockBehind[state.id] != state.lastChangeAt {
+            clockBehind[state.id] = state.lastChangeAt
+            logger.notice(
+                "\(state.id): the system clock is \(WorkflowDuration.fixed(milliseconds: behind)) behind the operation's last change (\(state.lastChangeAt)), so it stepped back; its events keep that time until the clock catches up",
+                metadata: ["operation": "\(state.id)"])
+        }
+        return state.lastChangeAt
     }
 
     private func commit(
@@ -245,7 +288,10 @@ public actor OperationEngine {
             for (offset, record) in transition.events.enumerated() {
                 log(record, of: state, sequence: placed.changes[index] + Int64(offset))
             }
-            if state.phase.isTerminal { operations[state.id] = nil }
+            if state.phase.isTerminal {
+                operations[state.id] = nil
+                clockBehind[state.id] = nil
+            }
         }
         for (offset, record) in rosterRecords.enumerated() {
             let place = placed.roster.map { ($0.sequence + Int64(offset), $0.streamSequence + Int64(offset)) } ?? (0, 0)
@@ -468,7 +514,7 @@ public actor OperationEngine {
             changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
             + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }
         do {
-            try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: WallClock.now())
+            try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: clock())
         } catch {
             throw reloadFailed(fresh.problem(error))
         }

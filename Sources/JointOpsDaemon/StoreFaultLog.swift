@@ -37,4 +37,16 @@ final class StoreFaultLog: Sendable {
         logger.error("storage fault: \(still)\(fault.lastError)", metadata: metadata)
         return true
     }
+
+    /// Hears a transaction the database refused (`GroupCommitter`'s `onRefused`): a change
+    /// that broke one of its constraints, which is no storage fault, so `heard` never sees
+    /// it. One line for the transaction: the operation whose change was refused, SQLite's
+    /// message, and how many commands it failed (all of those in the transaction).
+    func refused(_ error: StoreError, commands: Int) {
+        var metadata: Logger.Metadata = ["message_id": "\(JournalMessageID.storageFault)"]
+        if let operation = error.operation { metadata["operation"] = "\(operation)" }
+        let others = commands == 1 ? "" : " (and the \(commands - 1) other command\(commands == 2 ? "" : "s") in its transaction)"
+        logger.error(
+            "\(error.operation.map { "\($0): " } ?? "")a command\(others) was not applied: \(error.message)", metadata: metadata)
+    }
 }

@@ -1,5 +1,4 @@
 import JointOpsCore
-import JointOpsStore
 import Logging
 import ServiceLifecycle
 
@@ -16,8 +15,9 @@ public struct TimerService: Service {
 
     public func run() async throws {
         let scheduler = engine.timers
+        let clock = engine.clock
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let now = WallClock.now()
+            let now = clock()
             // Different operations' timers fire concurrently (they share group commits, so a
             // burst of due timers is not fired one commit after another); one operation's
             // fire in due order.
@@ -37,7 +37,7 @@ public struct TimerService: Service {
                 }
             }
             let next = await scheduler.nextDue()
-            let wait = next.map { max(1, min(20, $0.since(WallClock.now()))) } ?? 20
+            let wait = next.map { max(1, min(20, $0.since(clock()))) } ?? 20
             try? await Task.sleep(for: .milliseconds(wait))
         }
     }

@@ -77,8 +77,10 @@ public struct Parameters {
     public func instant(_ name: String) throws(VarlinkError) -> Instant {
         let text = try string(name)
         guard let instant = ISO8601.parse(text) else {
+            // A day that does not exist, or an offset out of range, is said as such.
+            let reason = ISO8601.problem(text).map { ": \($0)" } ?? ""
             throw VarlinkError.invalidParameter(
-                name, because: "'\(text)' is not an ISO 8601 time with an offset, e.g. 2026-11-01T00:00:00+08:00")
+                name, because: "'\(text)' is not an ISO 8601 time with an offset, e.g. 2026-11-01T00:00:00+08:00\(reason)")
         }
         return instant
     }

@@ -289,8 +289,9 @@ public final class EventStore: Sendable {
                 if let workflow = compiled.withLock({ $0[key] }) { return workflow }
                 let source: String = row["source"]
                 guard
-                    let workflow = WorkflowLoader.load(source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)")
-                        .workflow
+                    let workflow = WorkflowLoader.load(
+                        source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", boundDurations: false
+                    ).workflow
                 else {
                     throw StoreError(
                         .invalidData,
@@ -373,6 +374,8 @@ public final class EventStore: Sendable {
     public func commit(_ first: Handover, more: () -> Handover?) throws(StoreError) -> Placement {
         var count = first.count
         var rosters = first.rosters.count
+        /// The operation whose change is being written, to name it if the database refuses it.
+        var writing: String?
         do {
             let committed = try pool.write { db in
                 startCoalescingWALWrites(db)
@@ -389,11 +392,13 @@ public final class EventStore: Sendable {
                     }
                     for group in next.groups {
                         for change in group {
+                            writing = change.state.id
                             placement.changes.append(head.sequence + 1)
                             try EventWriter.append(change, head: &head, db, statements)
                             try ProjectionWriter.write(change, db, statements)
                             try ReportFactsWriter.write(change, db)
                             try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                            writing = nil
                         }
                     }
                     handover = more()
@@ -406,6 +411,10 @@ public final class EventStore: Sendable {
             return committed.2
         } catch {
             var failure = StoreError.from(error, path: options.path, doing: "committing \(Self.describe(changes: count, rosters: rosters))")
+            if failure.kind == .conflict, let writing {
+                failure.operation = writing
+                failure.message += " The change it refused was \(writing)'s."
+            }
             // Nothing of the batch is on disk, and it is not retried. The WAL is what fills a
             // small disk: empty it, so the next commands have room.
             if failure.kind == .diskFull {

@@ -96,13 +96,20 @@ public final class GroupCommitter: Sendable {
     /// and once of the first that commits after them (with `ended` set): the daemon logs
     /// the store's state from here ("store writable again after N failed commands").
     private let onFault: (@Sendable (Fault) -> Void)?
+    /// Told, on the writer's thread, of each transaction the database refused (a constraint
+    /// a change broke: no fault of the storage, and no `Fault`), with the error and how many
+    /// callers it failed, before they are told: the daemon logs it, since no storage fault
+    /// line will.
+    private let onRefused: (@Sendable (StoreError, _ commands: Int) -> Void)?
 
     public init(
-        store: EventStore, onBatch: (@Sendable (CommittedBatch) -> Void)? = nil, onFault: (@Sendable (Fault) -> Void)? = nil
+        store: EventStore, onBatch: (@Sendable (CommittedBatch) -> Void)? = nil, onFault: (@Sendable (Fault) -> Void)? = nil,
+        onRefused: (@Sendable (StoreError, _ commands: Int) -> Void)? = nil
     ) {
         self.store = store
         self.onBatch = onBatch
         self.onFault = onFault
+        self.onRefused = onRefused
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
@@ -306,6 +313,8 @@ public final class GroupCommitter: Sendable {
                     state.fault = fault
                     return fault
                 }
+                // A refusal is told before the callers hear it, so the journal has it by the time they do.
+                if fault == nil { onRefused?(error, batch.count) }
                 for pending in batch { pending.continuation.resume(throwing: error) }
                 if let fault { onFault?(fault) }
             }

@@ -20,6 +20,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// For a `.conflict` from `register`: the id of the workflow whose stored version differs,
     /// or whose version is lower than one stored.
     public var workflow: String?
+    /// For a `.conflict` from a commit: the operation whose change the database refused.
+    public var operation: String?
     /// For a `.diskFull` from a commit: what the store then did to make room (see
     /// `WALReclaim`); its message is also at the end of `message`.
     public var reclaim: WALReclaim?

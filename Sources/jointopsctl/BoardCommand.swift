@@ -37,12 +37,17 @@ struct Board: ParsableCommand {
         // A wall screen outlives jointopsd's restarts: when the stream ends, the board says
         // since when jointopsd is away, keeps what it last knew, and follows again once it is back.
         var client: VarlinkClient? = stream.client
-        var lastDraw = Instant(milliseconds: 0)
-        var nextTry = Instant(milliseconds: 0)
+        // Redraws and reconnection attempts are timed on the monotonic clock: timed on the
+        // wall clock, a step back of the system clock froze the board for as long as the step.
+        // The wall clock is for what the board shows.
+        let clock = ContinuousClock()
+        var lastDraw: ContinuousClock.Instant?
+        var nextTry = clock.now
         var attempt = 0
         var dirty = true
         while true {
             let now = Render.wallClock()
+            let tick = clock.now
             if let following = client {
                 if following.replyReady(within: 250) {
                     do {
@@ -57,13 +62,13 @@ struct Board: ParsableCommand {
                         client = nil
                         board.awaySince = now
                         attempt = 0
-                        nextTry = now
+                        nextTry = tick
                     }
                     dirty = true
                 }
-            } else if now >= nextTry {
+            } else if tick >= nextTry {
                 attempt += 1
-                nextTry = now + Int64(Session.reconnectDelay(attempt: attempt)) * 1000
+                nextTry = tick + .seconds(Session.reconnectDelay(attempt: attempt))
                 switch session.rewatch(parameters) {
                 case .away:
                     break
@@ -81,9 +86,10 @@ struct Board: ParsableCommand {
                 usleep(100_000)
             }
             if FullScreen.quitRequested() { return }
-            if (dirty && now.since(lastDraw) >= 250) || now.since(lastDraw) >= 1000 {
+            let sinceDraw = lastDraw.map { tick - $0 } ?? .seconds(1)
+            if (dirty && sinceDraw >= .milliseconds(250)) || sinceDraw >= .seconds(1) {
                 FullScreen.draw(board.text(at: now, width: FullScreen.columns))
-                lastDraw = now
+                lastDraw = tick
                 dirty = false
             }
         }

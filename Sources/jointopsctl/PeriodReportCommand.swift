@@ -38,9 +38,13 @@ struct PeriodReport: ParsableCommand {
         print(csv ? Self.csv(reply) : Self.text(reply))
     }
 
+    /// The longest span ago a bound may be (`36500d`): 100 years.
+    static let longestSpan: Int64 = 36_500 * 86_400_000
+
     /// Reads a period bound: a time with offset, a local date, `now`, `today`, or a span ago.
     static func instant(_ text: String, option: String) throws -> Instant {
         if let instant = ISO8601.parse(text) { return instant }
+        if let problem = ISO8601.problem(text) { throw ValidationError("\(option) '\(text)' is not a time: \(problem)") }
         let dayMilliseconds: Int64 = 86_400_000
         switch text {
         case "now": return Render.now
@@ -51,14 +55,23 @@ struct PeriodReport: ParsableCommand {
         }
         // A local date: its local midnight, in the offset that day begins with.
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-        if text.count == 10, parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2],
-            let midnight = Render.localMidnight(year: year, month: month, day: day)
-        {
-            return midnight
+        if text.count == 10, parts.count == 3, let year = parts[0], let month = parts[1], let day = parts[2] {
+            if (1...12).contains(month), let problem = ISO8601.dayProblem(year: year, month: month, day: day) {
+                throw ValidationError("\(option) '\(text)' is not a day: \(problem)")
+            }
+            if let midnight = Render.localMidnight(year: year, month: month, day: day) { return midnight }
         }
         if let unit = text.last, let amount = Int64(text.dropLast()), amount > 0 {
             let scale: Int64? = ["d": dayMilliseconds, "h": 3_600_000, "m": 60_000][unit]
-            if let scale { return Instant(milliseconds: Render.now.milliseconds - amount * scale) }
+            if let scale {
+                // (Checked before multiplying: 999999999999d overflowed, and crashed.)
+                guard amount <= Self.longestSpan / scale else {
+                    throw ValidationError(
+                        "\(option) '\(text)' is too far back: a span ago is at most 100 years (36500d, 876000h or 52560000m); for an earlier start give a date, such as 2020-01-01"
+                    )
+                }
+                return Render.now - amount * scale
+            }
         }
         throw ValidationError(
             "\(option) '\(text)' is not a time: use 2026-11-01, 2026-11-01T08:00:00+08:00, now, today, or a span ago such as 7d, 24h, 90m")

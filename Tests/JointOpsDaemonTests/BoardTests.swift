@@ -228,3 +228,31 @@ final class PseudoTerminal {
         _ = Glibc.write(leader, &bytes, bytes.count)
     }
 }
+
+extension BoardTests {
+    /// Reproducer: the live board timed its redraws with the wall clock, so after a step
+    /// back of the system clock it drew nothing more — a frozen wall screen — until the
+    /// clock caught up again (an hour, for a step of an hour).
+    @Test(.enabled(if: WallClockShift.available, "SKIPPED: no C compiler to build the wall-clock shift library"))
+    func theLiveBoardGoesOnAfterTheClockStepsBack() throws {
+        let daemon = try DaemonHarness()
+        #expect(try daemon.startArmed("OP-BEFORE").error == nil)
+        let shift = try WallClockShift()
+        let terminal = try PseudoTerminal(columns: 120, rows: 40)
+        let process = CommandLineOutputTests.process(
+            ["board"], socket: daemon.socket, environment: ["TERM": "xterm"].merging(shift.environment) { $1 })
+        try terminal.run(process)
+        defer { if process.isRunning { process.terminate() } }
+        #expect(terminal.read(until: "1 open", within: 10).contains("1 open"))
+        try shift.set(seconds: -3600)
+        usleep(1_200_000)  // the board reads the stepped clock
+        #expect(try daemon.startArmed("OP-AFTER").error == nil)
+        let screen = terminal.read(until: "2 open", within: 5)
+        #expect(screen.contains("2 open"), "the board still redraws: \(screen.debugDescription)")
+        terminal.write("q")
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        #expect(!process.isRunning && process.terminationStatus == 0)
+        daemon.stop()
+    }
+}

@@ -66,7 +66,7 @@ extension OperationState {
             let ladder = workflow.deadlines[key.index].ladder
             if escalations[i].acknowledgedAt != nil {
                 // A re-escalation: the ladder resumes from this rung, measured from now.
-                escalations[i].ladderBase = Instant(milliseconds: at.milliseconds - ladder[rung].after.approximateMilliseconds)
+                escalations[i].ladderBase = at - ladder[rung].after.approximateMilliseconds
                 escalations[i].acknowledgedAt = nil
             }
             escalations[i].rungsFired = rung + 1

@@ -12,7 +12,7 @@ public enum ISO8601 {
     /// Appends the text `format` gives to `text`, byte by byte: the operation view writes
     /// several per reply, and a String for each cost an allocation and a UTF-8 check.
     public static func write(_ instant: Instant, offsetSeconds: Int = 0, to text: inout [UInt8]) {
-        let local = instant.milliseconds + Int64(offsetSeconds) * 1000
+        let local = (instant + Int64(offsetSeconds) * 1000).milliseconds
         let millis = Int(((local % 1000) + 1000) % 1000)
         let seconds = (local - Int64(millis)) / 1000
         let days = Int(floorDiv(seconds, 86_400))
@@ -56,8 +56,50 @@ public enum ISO8601 {
         }
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; nil when malformed.
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)`: a fraction of 1 to 9 digits (kept to the
+    /// millisecond), `z` as well as `Z`, and `±HHMM` as well as `±HH:MM`. Nil when it is
+    /// malformed, or names a day that does not exist (2026-02-30) or an offset beyond ±18:00;
+    /// `problem(_:)` says which.
     public static func parse(_ text: String) -> Instant? {
+        if case .time(let instant) = read(text) { return instant }
+        return nil
+    }
+
+    /// Why `parse` refuses `text` though it has the form of a time: "2026-02-31 does not
+    /// exist: February 2026 has 28 days", or "the offset +19:00 is beyond ±18:00". Nil when
+    /// it parses, or has not that form at all (the caller says which form to use).
+    public static func problem(_ text: String) -> String? {
+        if case .invalid(let reason) = read(text) { return reason }
+        return nil
+    }
+
+    /// Why a date does not exist ("2026-02-29 does not exist: February 2026 has 28 days"),
+    /// or nil if it does; `month` must be 1…12.
+    public static func dayProblem(year: Int, month: Int, day: Int) -> String? {
+        let length = daysIn(month: month, of: year)
+        guard day < 1 || day > length else { return nil }
+        let names = [
+            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+        ]
+        let date = "\(year)-\(month < 10 ? "0" : "")\(month)-\(day < 10 ? "0" : "")\(day)"
+        return "\(date) does not exist: \(names[month - 1]) \(year) has \(length) days"
+    }
+
+    static func daysIn(month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private enum Reading {
+        case time(Instant)
+        case malformed
+        case invalid(String)
+    }
+
+    private static func read(_ text: String) -> Reading {
         let chars = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int? {
             guard start + count <= chars.count else { return nil }
@@ -73,28 +115,41 @@ public enum ISO8601 {
             let y = number(0, 4), let mo = number(5, 2), let d = number(8, 2),
             let h = number(11, 2), let mi = number(14, 2), let s = number(17, 2),
             (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
-        else { return nil }
+        else { return .malformed }
+        if let problem = dayProblem(year: y, month: mo, day: d) { return .invalid(problem) }
         var index = 19
         var millis = 0
         if index < chars.count, chars[index] == 46 {
-            guard let fraction = number(index + 1, 3) else { return nil }
-            millis = fraction
-            index += 4
+            // 1 to 9 digits; the first three are the milliseconds (.5 is 500 ms).
+            var digits = 0
+            while index + 1 + digits < chars.count, let digit = number(index + 1 + digits, 1) {
+                if digits < 3 { millis = millis * 10 + digit }
+                digits += 1
+            }
+            guard (1...9).contains(digits) else { return .malformed }
+            for _ in digits..<max(digits, 3) { millis *= 10 }
+            index += 1 + digits
         }
         var offset = 0
-        guard index < chars.count else { return nil }
-        if chars[index] == 90, index == chars.count - 1 {
+        guard index < chars.count else { return .malformed }
+        if chars[index] == 90 || chars[index] == 122, index == chars.count - 1 {
             offset = 0
-        } else if chars[index] == 43 || chars[index] == 45, chars.count == index + 6, chars[index + 3] == 58,
-            let oh = number(index + 1, 2), let om = number(index + 4, 2)
+        } else if chars[index] == 43 || chars[index] == 45, let oh = number(index + 1, 2),
+            let om = chars.count == index + 6 && chars[index + 3] == 58
+                ? number(index + 4, 2) : chars.count == index + 5 ? number(index + 3, 2) : nil,
+            om < 60
         {
+            guard oh * 60 + om <= 18 * 60 else {
+                let sign = chars[index] == 45 ? "-" : "+"
+                return .invalid("the offset \(sign)\(oh < 10 ? "0" : "")\(oh):\(om < 10 ? "0" : "")\(om) is beyond ±18:00")
+            }
             offset = (oh * 3600 + om * 60) * (chars[index] == 45 ? -1 : 1)
         } else {
-            return nil
+            return .malformed
         }
         let days = Int64(daysFromCivil(y, mo, d))
         let seconds = days * 86_400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
-        return Instant(milliseconds: seconds * 1000 + Int64(millis))
+        return .time(Instant(milliseconds: seconds * 1000 + Int64(millis)))
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date.

@@ -8,12 +8,25 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
+    /// `rhs` milliseconds later (earlier if negative). Saturates at the ends of time instead
+    /// of trapping or wrapping: a due time must never come out in the past.
     public static func + (lhs: Instant, rhs: Int64) -> Instant {
-        Instant(milliseconds: lhs.milliseconds &+ rhs)
+        let (sum, overflow) = lhs.milliseconds.addingReportingOverflow(rhs)
+        return Instant(milliseconds: overflow ? (rhs > 0 ? .max : .min) : sum)
     }
 
-    /// Milliseconds from `other` to `self`.
-    public func since(_ other: Instant) -> Int64 { milliseconds - other.milliseconds }
+    /// `rhs` milliseconds earlier; saturates like `+`.
+    public static func - (lhs: Instant, rhs: Int64) -> Instant {
+        let (difference, overflow) = lhs.milliseconds.subtractingReportingOverflow(rhs)
+        return Instant(milliseconds: overflow ? (rhs > 0 ? .min : .max) : difference)
+    }
+
+    /// Milliseconds from `other` to `self`; saturates at `Int64.min` and `.max` instead of
+    /// trapping.
+    public func since(_ other: Instant) -> Int64 {
+        let (difference, overflow) = milliseconds.subtractingReportingOverflow(other.milliseconds)
+        return overflow ? (other.milliseconds < 0 ? .max : .min) : difference
+    }
 
     public var description: String { ISO8601.format(self) }
 

@@ -7,7 +7,7 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
     public static let zero = WorkflowDuration.fixed(milliseconds: 0)
 
     /// The largest number a duration may have before its unit (`1000000w`, `1000000wd`): a
-    /// larger one is a slip, and working days are counted one by one when a timer is armed.
+    /// larger one is a slip (a duration must also be within `maximumDays`).
     public static let largestNumber = 1_000_000
 
     /// Why a text is not a duration.
@@ -17,6 +17,31 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
         /// Written so, but a number is larger than `largestNumber`.
         case tooLarge
     }
+
+    /// The longest duration a workflow may hold: 10 years (3650 days, or 2600 working
+    /// days). Longer ones are refused by the validator (nothing real waits longer), which
+    /// keeps every due time jointopsd computes far from the ends of `Instant` and within
+    /// four-digit years.
+    public static let maximumDays: Int64 = 3650
+    public static let maximumWorkingDays = 2600
+
+    /// Whether it is longer than the maximum (`maximumDays`, `maximumWorkingDays`).
+    public var exceedsMaximum: Bool {
+        switch self {
+        case .fixed(let milliseconds): milliseconds > Self.maximumDays * Self.dayMilliseconds
+        case .workingDays(let days): days > Self.maximumWorkingDays
+        }
+    }
+
+    /// The maximum of this kind of duration, as an author writes it.
+    public var maximumDescription: String {
+        switch self {
+        case .fixed: "\(Self.maximumDays)d (10 years)"
+        case .workingDays: "\(Self.maximumWorkingDays)wd (10 years)"
+        }
+    }
+
+    private static let dayMilliseconds: Int64 = 86_400_000
 
     /// Parses the author's notation; nil when it is not a duration (`parse` says why).
     public init?(parsing text: String) {
@@ -52,7 +77,10 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
             }
             guard !digits.isEmpty else { return .failure(.malformed) }
             if let value = Int64(digits), value <= largestNumber {
-                total += value * unit
+                // At most 6·10¹⁴ each, but enough of them would overflow: saturate (the
+                // validator refuses anything near it as longer than the maximum).
+                let (sum, overflow) = total.addingReportingOverflow(value * unit)
+                total = overflow ? .max : sum
             } else {
                 tooLarge = true
             }
@@ -64,32 +92,41 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The moment this long after `start`; working days skip Saturdays and Sundays in the
-    /// time zone `offsetSeconds` east of UTC.
+    /// time zone `offsetSeconds` east of UTC. Saturates at the end of time (`Instant.+`).
     public func after(_ start: Instant, offsetSeconds: Int) -> Instant {
         switch self {
         case .fixed(let milliseconds):
             return start + milliseconds
         case .workingDays(let count):
-            let dayMillis: Int64 = 86_400_000
+            let dayMillis = Self.dayMilliseconds
             let offset = Int64(offsetSeconds) * 1000
-            var local = start.milliseconds + offset
-            var remaining = count
-            while remaining > 0 {
-                local += dayMillis
+            var local = start + offset
+            // Any 7 days in a row hold 5 working days, and the 7th day is the same weekday as
+            // the start: whole weeks first, keeping at least one working day (from a weekend
+            // start, 5wd ends on the Friday, not a week later), then day by day — at most 7.
+            let weeks = Int64(max(0, count - 1) / 5)
+            let (span, overflow) = weeks.multipliedReportingOverflow(by: 7 * dayMillis)
+            local = local + (overflow ? .max : span)
+            var remaining = count - Int(weeks) * 5
+            while remaining > 0, local.milliseconds < Int64.max - dayMillis {
+                local = local + dayMillis
                 // 1970-01-01 was a Thursday: weekday 0 = Thursday … 2 = Saturday, 3 = Sunday.
-                let weekday = ((ISO8601.floorDiv(local, dayMillis) % 7) + 7) % 7
+                let weekday = ((ISO8601.floorDiv(local.milliseconds, dayMillis) % 7) + 7) % 7
                 if weekday != 2 && weekday != 3 { remaining -= 1 }
             }
-            return Instant(milliseconds: local - offset)
+            return local - offset
         }
     }
 
     /// Only meaningful for fixed durations: its length in milliseconds (working days count
-    /// as whole days, for comparisons by the validator).
+    /// as whole days, for comparisons by the validator). Saturates at `Int64.max`.
     public var approximateMilliseconds: Int64 {
         switch self {
-        case .fixed(let milliseconds): milliseconds
-        case .workingDays(let days): Int64(days) * 86_400_000
+        case .fixed(let milliseconds):
+            return milliseconds
+        case .workingDays(let days):
+            let (product, overflow) = Int64(days).multipliedReportingOverflow(by: Self.dayMilliseconds)
+            return overflow ? .max : product
         }
     }
 

@@ -98,6 +98,11 @@ package struct ScalarReaders {
             )
             return nil
         }
+        if sink.boundsDurations, duration.exceedsMaximum {
+            sink.error(
+                value.textLocation, "duration '\(text)' is longer than the maximum of \(duration.maximumDescription) for \(what)")
+            return nil
+        }
         if !allowZero, duration.approximateMilliseconds == 0 {
             sink.error(value.textLocation, "\(what) must be longer than zero")
             return nil

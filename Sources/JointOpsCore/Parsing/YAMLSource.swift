@@ -90,6 +90,8 @@ package func location(of node: Node, file: String) -> SourceLocation {
 package final class DiagnosticSink {
     package init() {}
     package private(set) var diagnostics: [Diagnostic] = []
+    /// Whether a duration longer than the maximum is an error (see `WorkflowLoader.load`).
+    package var boundsDurations = true
 
     package func error(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(.error, at: location, message))

@@ -30,7 +30,7 @@ public struct EvaluationReport: Sendable, Hashable {
 
     /// The period `[from, to)` and the one of the same length just before it.
     public static func previousPeriod(from: Instant, to: Instant) -> (from: Instant, to: Instant) {
-        (Instant(milliseconds: from.milliseconds - (to.milliseconds - from.milliseconds)), from)
+        (from - to.since(from), from)
     }
 
     public init(from: Instant, to: Instant, current: PeriodFigures, previous: PeriodFigures) {

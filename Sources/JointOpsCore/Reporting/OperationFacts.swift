@@ -1,6 +1,11 @@
 /// What an ended operation contributes to the evaluation reports: its intervals, its
 /// deadlines' outcomes and its escalations — computed once, when it ends, from its state
 /// and its events, so reports are plain SQL over small rows.
+///
+/// No interval or lateness is negative, nor does an operation end before it started:
+/// jointopsd stamps an operation's events in time order even when the system clock steps
+/// back, but an operation stored before it did may have an event from before such a step,
+/// and its facts must still pass the report tables' checks, or it could never be closed.
 public struct OperationFacts: Sendable, Hashable {
     public struct Branch: Sendable, Hashable {
         public var instance: String
@@ -48,7 +53,10 @@ public struct OperationFacts: Sendable, Hashable {
     public var deadlines: [Deadline]
 
     /// Start to close; nil for a cancelled operation.
-    public var startToClosed: Int64? { ending == "closed" ? endedAt.milliseconds - startedAt.milliseconds : nil }
+    public var startToClosed: Int64? { ending == "closed" ? Self.interval(from: startedAt, to: endedAt) : nil }
+
+    /// Milliseconds from `start` to `end`, or 0 if the clock had stepped back between them.
+    static func interval(from start: Instant, to end: Instant) -> Int64 { max(0, end.since(start)) }
 
     /// The facts of `state`, which must have ended; `events` are all its events, from `started`.
     public init?(_ state: OperationState, events: [RecordedEvent]) {
@@ -60,31 +68,32 @@ public struct OperationFacts: Sendable, Hashable {
         priority = state.priorityLevel
         startedAt = state.startedAt
         // When it closed or was cancelled — not its last change: a rating comes later.
-        endedAt =
+        endedAt = max(
+            startedAt,
             events.last { record in
                 switch record.event {
                 case .closed, .cancelled: true
                 default: false
                 }
-            }?.at ?? state.lastChangeAt
+            }?.at ?? state.lastChangeAt)
         ending = state.phase == .closed ? "closed" : "cancelled"
         disposition = state.ending ?? ""
         escalations = state.escalations.count
         branches = state.branches.map { instance in
             let definition = workflow.branches[instance.definition]
-            let dispatched = instance.dispatchedAt.milliseconds
-            let onScene = definition.arrivalStep.flatMap { instance.stepEnteredAt[$0] }?.milliseconds
-            let completed = instance.status == .completed ? instance.stepEnteredAt[instance.step]?.milliseconds : nil
+            let dispatched = instance.dispatchedAt
+            let onScene = definition.arrivalStep.flatMap { instance.stepEnteredAt[$0] }
+            let completed = instance.status == .completed ? instance.stepEnteredAt[instance.step] : nil
             return Branch(
                 instance: instance.name, branch: definition.name, kind: definition.kind.rawValue, region: instance.region,
-                status: instance.status, reportToDispatch: dispatched - state.startedAt.milliseconds,
-                dispatchToScene: onScene.map { $0 - dispatched },
-                sceneToCompleted: onScene.flatMap { scene in completed.map { $0 - scene } })
+                status: instance.status, reportToDispatch: Self.interval(from: state.startedAt, to: dispatched),
+                dispatchToScene: onScene.map { Self.interval(from: dispatched, to: $0) },
+                sceneToCompleted: onScene.flatMap { scene in completed.map { Self.interval(from: scene, to: $0) } })
         }
         Self.addUnits(events, startedAt: startedAt, endedAt: endedAt, to: &branches)
         deadlines = OperationState.deadlineHistory(workflow, events).compactMap { run in
             guard run.outcome != .pending else { return nil }
-            let late = run.settledAt.map { $0.milliseconds - run.due.milliseconds }
+            let late = run.settledAt.map { Self.interval(from: run.due, to: $0) }
             return Deadline(
                 deadline: workflow.deadlines[run.deadline].id,
                 branch: run.instance.map { workflow.branches[state.branches[$0].definition].name },
@@ -101,7 +110,7 @@ extension OperationFacts {
         var since: [String: (instance: Int, at: Instant)] = [:]
         func release(_ unit: String, at: Instant) {
             guard let held = since.removeValue(forKey: unit), held.instance < branches.count else { return }
-            branches[held.instance].unitMilliseconds += at.milliseconds - held.at.milliseconds
+            branches[held.instance].unitMilliseconds += interval(from: held.at, to: at)
         }
         for (position, record) in events.enumerated() {
             switch record.event {
@@ -124,8 +133,8 @@ extension OperationFacts {
             guard position == events.count - 1 || events[position + 1].at != record.at else { continue }
             for (instance, count) in missing where count == 0 && branches[instance].dispatchToAssigned == nil {
                 guard instance < branches.count, branches[instance].unitsAssigned > 0 else { continue }
-                branches[instance].dispatchToAssigned =
-                    record.at.milliseconds - (startedAt.milliseconds + branches[instance].reportToDispatch)
+                branches[instance].dispatchToAssigned = interval(
+                    from: startedAt + branches[instance].reportToDispatch, to: record.at)
             }
         }
         for unit in Array(since.keys) { release(unit, at: endedAt) }
