@@ -108,10 +108,12 @@ extension OperationEngine {
         roster = candidate
         let now = WallClock.now()
         let records = changes.map { RosterChange.Record(at: now, actor: caller.actor, change: $0) }
-        work.freed = changes.contains { change in
+        work.mayFill = changes.contains { change in
             switch change {
             case .added: true
             case .statusChanged(_, _, let to, _), .released(_, _, let to): to == .available
+            // New capabilities or another home may make a free unit fit a waiting branch.
+            case .edited(_, let after): after.isSelectable
             default: false
             }
         }
@@ -230,7 +232,7 @@ extension OperationEngine {
         var work = UnitWork()
         work.touch(roster!.unit(id))
         do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
-        work.freed = status == .available
+        work.mayFill = status == .available
         var state = before
         let transition = state.recordUnits(
             [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: WallClock.now(), actor: caller.actor)
@@ -318,6 +320,8 @@ extension OperationEngine {
         }
         var work = UnitWork()
         work.touch(roster!.unit(id))
+        // The branch that loses the unit awaits a replacement, which may be free.
+        work.mayFill = true
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
             throw Self.refused(error)
         }

@@ -10,8 +10,12 @@ struct UnitWork {
     private(set) var touched: [String] = []
     /// Each touched unit as it was before the command.
     private(set) var before: [String: JointOpsCore.Unit] = [:]
-    /// Whether a unit became free (then awaiting branches may be filled).
-    var freed = false
+    /// Whether awaiting branches may be filled after the command: a unit became free or
+    /// usable (released or set available, added, its capabilities or home changed), or a
+    /// waiting branch eligible (its operation resumed or reassigned, a branch left short by
+    /// a preemption). Then a fill pass runs, and one under way starts over. Ordinary
+    /// commands (notes, advances that release nothing) leave it false: no pass for them.
+    var mayFill = false
 
     /// A unit the command added (a roster cannot forget a unit: a failed add is undone by
     /// retiring it in memory; the store never saw it, so a restart forgets it).
@@ -62,6 +66,14 @@ extension OperationEngine {
         let actor = transition.events.first?.actor
         var events: [OperationEvent] = []
         for record in transition.events {
+            switch record.event {
+            case .resumed, .regionReassigned:
+                // The fill skips held operations, and a reassigned branch awaits in its new region.
+                if state.branches.contains(where: \.isAwaitingUnits) { work.mayFill = true }
+                continue
+            default:
+                break
+            }
             guard case .stepEntered(let index, let step, _) = record.event, let status = state.unitStatus(entering: step, of: index) else {
                 continue
             }
@@ -128,7 +140,7 @@ extension OperationEngine {
                 let released = roster!.release(assignment: assignment, to: release)
                 if !released.isEmpty {
                     events.append(.unitsReleased(instance: index, units: released.map(\.unit), status: release.status))
-                    if release == .available { work.freed = true }
+                    if release == .available { work.mayFill = true }
                 }
             default:
                 continue
@@ -172,6 +184,13 @@ extension OperationEngine {
         }
     }
 
+    /// Fills awaiting branches soon, outside the command or reload that may let them be
+    /// filled; a pass under way starts over.
+    func awaitingMayBeFilled() {
+        fillGeneration += 1
+        scheduleFill()
+    }
+
     /// Fills awaiting branches soon, outside the command that freed units.
     func scheduleFill() {
         if filling {
@@ -183,8 +202,9 @@ extension OperationEngine {
 
     /// Gives free units to branches awaiting them: higher priority first (P1 before P4,
     /// none last), then the earliest dispatched. Each fill is a command of its own. One pass
-    /// runs at a time, and it starts over whenever units are freed meanwhile, so a unit
-    /// freed during a pass goes to the highest-priority branch that can use it.
+    /// runs at a time, and it starts over whenever units are freed (or a branch becomes
+    /// eligible) meanwhile, so a unit freed during a pass goes to the highest-priority
+    /// branch that can use it. Held operations are skipped: resuming one runs a pass.
     public func fillAwaiting() async {
         guard roster != nil else { return }
         guard !filling else {
@@ -195,7 +215,7 @@ extension OperationEngine {
         defer { filling = false }
         repeat {
             fillAgain = false
-            let generation = freedGeneration
+            let generation = fillGeneration
             var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
             for state in operations.values {
                 for (index, instance) in state.branches.enumerated() where instance.isAwaitingUnits {
@@ -207,7 +227,7 @@ extension OperationEngine {
             }
             for candidate in waiting {
                 await acquire(candidate.operation)
-                guard freedGeneration == generation else {
+                guard fillGeneration == generation else {
                     release(candidate.operation)
                     fillAgain = true
                     break

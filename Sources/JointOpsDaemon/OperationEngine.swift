@@ -22,8 +22,9 @@ public actor OperationEngine {
     var roster: UnitRoster?
     /// Where the jurisdiction was read from, for reloads.
     let regionsPath: String?
-    /// Counts the commits that freed units; a fill pass starts over when it changes.
-    var freedGeneration = 0
+    /// Counts the changes after which awaiting branches may be filled (`UnitWork.mayFill`);
+    /// a fill pass starts over when it changes.
+    var fillGeneration = 0
     /// Whether a fill pass is running, and whether it must run once more.
     var filling = false
     var fillAgain = false
@@ -220,7 +221,7 @@ public actor OperationEngine {
             rosterRecords.isEmpty
             ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [], request: stored.isEmpty ? request : nil)
         // Units this change frees are free in memory from now on: a fill pass under way starts over.
-        if work.freed { freedGeneration += 1 }
+        if work.mayFill { fillGeneration += 1 }
         var left: [String: JointOpsCore.Unit] = [:]
         for unit in touched { left[unit.id] = unit }
         let placed: GroupCommitter.Placed
@@ -258,7 +259,7 @@ public actor OperationEngine {
             logger.info("\(record.change.summary)", metadata: ["unit": "\(record.change.unit)", "event": "\(record.change.kind)"])
         }
         for id in work.touched { metrics.unitChanged(from: work.before[id], to: roster?.unit(id)) }
-        if work.freed { scheduleFill() }
+        if work.mayFill { scheduleFill() }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on,
@@ -478,6 +479,8 @@ public actor OperationEngine {
         }
         catalog = fresh
         roster = rebound
+        // Another tree may let a waiting branch be filled (its region back, say).
+        if rebound != nil { awaitingMayBeFilled() }
         logger.notice(
             "reloaded \(fresh.current.count) workflows from \(folder); \(changes.isEmpty ? "nothing changed" : changes.joined(separator: "; "))"
         )
