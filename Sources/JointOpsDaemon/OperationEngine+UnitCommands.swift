@@ -213,7 +213,9 @@ extension OperationEngine {
     }
 
     /// Takes a unit off the live branch it serves (its operation's lock held), recorded in
-    /// that operation and the roster in one transaction.
+    /// that operation, with the reason, and the roster in one transaction. The branch then
+    /// awaits a replacement as after a preemption; a unit set available is not handed back
+    /// to it by the fill while it stays as it was left (`keptOff`).
     private func takeOff(
         _ id: String, from before: OperationState, assignment: UnitAssignment, to status: UnitStatus, reason: String?, caller: Caller,
         requestID: RequestID?, method: String
@@ -226,16 +228,18 @@ extension OperationEngine {
             throw VarlinkError.invalidParameter(
                 "reason",
                 because:
-                    "unit '\(id)' serves \(operation) (branch \(branch.name), \(branch.status.rawValue)); setting it \(status.rawValue) takes it off that branch — give a reason to confirm, or check the unit id"
+                    "unit '\(id)' serves \(operation) (branch \(branch.name), \(branch.status.rawValue)); setting it \(status.rawValue) takes it off that branch, which then awaits a replacement — give the reason (it is recorded), or check the unit id"
             )
         }
         var work = UnitWork()
         work.touch(roster!.unit(id))
         do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
-        work.mayFill = status == .available
+        var events: [OperationEvent] = [.unitsReleased(instance: assignment.instance, units: [id], status: status, reason: reason)]
+        if let awaited = before.awaitingAfterLosing(1, of: assignment.instance) { events.append(awaited) }
+        work.mayFill = status == .available || events.count > 1
+        if status == .available { keptOff[id] = (assignment, roster!.unit(id)!) }
         var state = before
-        let transition = state.recordUnits(
-            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: WallClock.now(), actor: caller.actor)
+        let transition = state.recordUnits(events, at: WallClock.now(), actor: caller.actor)
         let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
         return answer

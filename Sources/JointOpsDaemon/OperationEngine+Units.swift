@@ -215,6 +215,7 @@ extension OperationEngine {
         defer { filling = false }
         repeat {
             fillAgain = false
+            keptOff = keptOff.filter { roster!.unit($0.key) == $0.value.unit }
             let generation = fillGeneration
             var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
             for state in operations.values {
@@ -244,20 +245,26 @@ extension OperationEngine {
         let instance = before.branches[index]
         let definition = before.workflow.branches[instance.definition]
         let assignment = UnitAssignment(operation: id, instance: index)
-        let capabilities = Set(instance.awaitedCapabilities.isEmpty ? definition.capabilities : instance.awaitedCapabilities)
-        let request = UnitRequest(kind: definition.kind, count: instance.missingUnits, capabilities: capabilities, region: instance.region)
-        guard let selection = try? UnitSelector.select(request, in: roster!), !selection.chosen.isEmpty else { return }
+        // Units an operator took off this branch are not handed back: selected, then left out.
+        let kept = keptOff.filter { $0.value.assignment == assignment && roster!.unit($0.key) == $0.value.unit }.map(\.key)
+        let request = UnitRequest(
+            kind: definition.kind, count: instance.missingUnits + kept.count, capabilities: Set(before.requiredCapabilities(of: index)),
+            region: instance.region)
+        guard let selection = try? UnitSelector.select(request, in: roster!) else { return }
+        let chosen = Array(selection.chosen.filter { !kept.contains($0.unit) }.prefix(instance.missingUnits))
+        guard !chosen.isEmpty else { return }
+        let ids = chosen.map(\.unit)
         var work = UnitWork()
-        for unit in selection.unitIDs { work.touch(roster!.unit(unit)) }
+        for unit in ids { work.touch(roster!.unit(unit)) }
         do {
-            _ = try roster!.assign(selection.unitIDs, to: assignment)
+            _ = try roster!.assign(ids, to: assignment)
         } catch {
             logger.error("\(id): filling \(instance.name) failed: \(error.message)")
             return
         }
         var state = before
         let transition = state.recordUnits(
-            [.unitsAssigned(instance: index, units: selection.unitIDs, reasons: selection.chosen.map { "freed: \($0.reason)" })],
+            [.unitsAssigned(instance: index, units: ids, reasons: chosen.map { "freed: \($0.reason)" })],
             at: WallClock.now(), actor: nil)
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)

@@ -25,6 +25,9 @@ public actor OperationEngine {
     /// Counts the changes after which awaiting branches may be filled (`UnitWork.mayFill`);
     /// a fill pass starts over when it changes.
     var fillGeneration = 0
+    /// Units an operator took off a branch and set available (`Units.SetStatus`), with the
+    /// unit as it was then: the fill gives none back to that branch while it stays so.
+    var keptOff: [String: (assignment: UnitAssignment, unit: JointOpsCore.Unit)] = [:]
     /// Whether a fill pass is running, and whether it must run once more.
     var filling = false
     var fillAgain = false
@@ -284,7 +287,7 @@ public actor OperationEngine {
             metadata["branch"] = "\(state.branches[key.instance].name)"
         case .branchDispatched(let branch, _, _, _):
             metadata["branch"] = "\(state.workflow.branches[branch].name)"
-        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
+        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _, _):
             metadata["branch"] = "\(state.branches[instance].name)"
             metadata["units"] = "\(units.joined(separator: ","))"
         case .unitsAwaited(let instance, _, _):

@@ -300,8 +300,11 @@ import Testing
         // reason, as it weakens a live branch.
         #expect(try status("hx-liulin-po-2", "available").parameters["parameter"] == .string("reason"))
         #expect(try status("hx-liulin-po-2", "available", "called away by the duty commander").error == nil)
-        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-L1")])
-        #expect(Self.units(Self.branch(shown, "public_order")?["assignedUnits"]) == ["hx-liulin-po-1", "hx-liulin-po-3"])
+        // The branch awaits a replacement, and gets one: not the unit taken off it.
+        let replaced = try UnitFillTests.branch(daemon, "OP-L1", "public_order") { $0?["awaitingUnits"] == .int(0) }
+        let assigned = Self.units(replaced?["assignedUnits"])
+        #expect(assigned.prefix(2) == ["hx-liulin-po-1", "hx-liulin-po-3"] && assigned.count == 3, "\(assigned)")
+        #expect(!assigned.contains("hx-liulin-po-2"))
     }
 
     @Test func endingABranchReleasesItsUnitsSwatThroughReturning() throws {

@@ -111,7 +111,7 @@ extension OperationFacts {
                 missing[instance] = max(0, (missing[instance] ?? 0) - units.count)
             case .unitsAwaited(let instance, let count, _):
                 missing[instance] = count
-            case .unitsReleased(_, let units, _):
+            case .unitsReleased(_, let units, _, _):
                 for unit in units { release(unit, at: record.at) }
             case .unitPreempted(_, let unit, _, _):
                 release(unit, at: record.at)
