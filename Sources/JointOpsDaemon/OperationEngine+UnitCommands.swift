@@ -245,7 +245,8 @@ extension OperationEngine {
         return answer
     }
 
-    /// Commits units an operator names to an active branch instance.
+    /// Commits units an operator names to an active branch instance that awaits units: at
+    /// most as many as it awaits, each with the capabilities it requires.
     public func assignUnits(
         _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
@@ -262,6 +263,8 @@ extension OperationEngine {
         }
         let index = try activeInstance(name, of: before, parameter: "instance")
         try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
+        try checkShort(index, of: before, taking: ids)
+        try checkCapabilities(ids, for: index, of: before)
         var work = UnitWork()
         for id in ids { work.touch(roster!.unit(id)) }
         do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
@@ -350,6 +353,41 @@ extension OperationEngine {
             [(gained, winner, gainedTransition), (lost, loser, lostTransition)], reply: answer, requestID: requestID,
             method: "Units.Preempt", units: work)
         return answer
+    }
+
+    /// Refuses units for a branch instance that awaits none, or more units than it awaits: a
+    /// full branch grows by a reinforcement, a branch instance with its own steps and
+    /// deadlines.
+    private func checkShort(_ index: Int, of state: OperationState, taking ids: [String]) throws(VarlinkError) {
+        let instance = state.branches[index]
+        let awaited = instance.isAwaitingUnits ? instance.missingUnits : 0
+        guard ids.count > awaited else { return }
+        let branch = state.workflow.branches[instance.definition].name
+        let more =
+            "to send more, add a branch instance with `jointopsctl reinforce \(state.id) \(branch)` (name its units with --unit UNIT --why REASON)"
+        let has = "it has \(instance.assignedUnits.count) of \(instance.units)"
+        let message =
+            awaited == 0
+            ? "branch \(instance.name) of \(state.id) is not short of units: \(has); \(more)"
+            : "branch \(instance.name) of \(state.id) awaits \(awaited) unit\(awaited == 1 ? "" : "s") (\(has)), not \(ids.count); name at most \(awaited), or \(more)"
+        throw Self.refused(UnitRefusal(.notShort, unit: ids.count == 1 ? ids[0] : nil, message))
+    }
+
+    /// Refuses a unit without every capability branch instance `index` requires (`armed`
+    /// for SWAT, the dispatch's `negotiator`, …).
+    private func checkCapabilities(_ ids: [String], for index: Int, of state: OperationState) throws(VarlinkError) {
+        let required = state.requiredCapabilities(of: index)
+        for id in ids {
+            guard let unit = roster?.unit(id) else { continue }
+            let missing = required.filter { !unit.capabilities.contains($0) }
+            guard let first = missing.first else { continue }
+            let kind = state.workflow.branches[state.branches[index].definition].kind.rawValue
+            throw Self.refused(
+                UnitRefusal(
+                    .missingCapability, unit: id,
+                    "unit '\(id)' lacks \(missing.joined(separator: ", ")), which every unit of branch \(state.branches[index].name) of \(state.id) must have (\(required.joined(separator: ", "))); name a unit that has \(missing.count == 1 ? "it" : "them") — `jointopsctl units --branch \(kind) --capability \(first) --status available` lists the free ones"
+                ))
+        }
     }
 
     private func activeInstance(_ name: String, of state: OperationState, parameter: String) throws(VarlinkError) -> Int {

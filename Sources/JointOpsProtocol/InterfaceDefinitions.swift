@@ -779,8 +779,9 @@ package enum InterfaceDefinitions {
               requestId: ?string
             ) -> (added: []string)
 
-            # Commits units an operator names to a branch instance of an operation, instead of
-            # selection; each must be available.
+            # Commits units an operator names to a branch instance of an operation that awaits units,
+            # instead of selection: at most as many as it awaits, each available and with every
+            # capability the instance requires. A full instance grows by Reinforce instead.
             method Assign(
               # The operation.
               operation: string,
@@ -814,7 +815,9 @@ package enum InterfaceDefinitions {
 
             # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
             # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
-            # lower_priority.
+            # lower_priority, not_short (Assign or Preempt to a branch instance that awaits no units,
+            # or more than it awaits), missing_capability (a unit without a capability the branch
+            # instance requires).
             error UnitRefused (code: string, unit: ?string, reason: string)
 
             # No jurisdiction file is configured: regions are not checked and units are not kept.
