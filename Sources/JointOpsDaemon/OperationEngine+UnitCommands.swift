@@ -264,7 +264,9 @@ extension OperationEngine {
         let index = try activeInstance(name, of: before, parameter: "instance")
         try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
         try checkShort(index, of: before, taking: ids)
-        try checkCapabilities(ids, for: index, of: before)
+        try checkCapabilities(
+            ids, required: before.requiredCapabilities(of: index), kind: before.workflow.branches[before.branches[index].definition].kind,
+            instance: before.branches[index].name, of: operation)
         var work = UnitWork()
         for id in ids { work.touch(roster!.unit(id)) }
         do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
@@ -311,8 +313,12 @@ extension OperationEngine {
             throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
         }
         let index = try activeInstance(name, of: winner, parameter: "instance")
-        // The same rule as Assign and named Reinforce units: a SWAT team cannot serve traffic.
-        try checkNamed([id], kind: winner.workflow.branches[winner.branches[index].definition].kind)
+        // The same rules as Assign and named Reinforce units: a SWAT team cannot serve traffic,
+        // an unarmed one an armed-only branch.
+        let kind = winner.workflow.branches[winner.branches[index].definition].kind
+        try checkNamed([id], kind: kind)
+        try checkCapabilities(
+            [id], required: winner.requiredCapabilities(of: index), kind: kind, instance: winner.branches[index].name, of: operation)
         let winnerLevel = winner.priorityLevel ?? 9
         let loserLevel = loser.priorityLevel ?? 9
         guard winnerLevel < loserLevel else {
@@ -325,24 +331,22 @@ extension OperationEngine {
                     ),
                 ])
         }
+        // Only for a branch short of units: taking one from another operation to over-staff
+        // a branch leaves that operation short for nothing.
+        try checkShort(index, of: winner, taking: [id])
         var work = UnitWork()
         work.touch(roster!.unit(id))
-        // The branch that loses the unit awaits a replacement, which may be free.
-        work.mayFill = true
+        // The branch that loses the unit awaits what it then lacks, and a replacement may be free.
+        let awaited = loser.awaitingAfterLosing(1, of: current.instance)
+        work.mayFill = awaited != nil
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
             throw Self.refused(error)
         }
         let now = WallClock.now()
         var lost = loser
         let lostTransition = lost.recordUnits(
-            [
-                .unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason),
-                .unitsAwaited(
-                    instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1,
-                    capabilities: loser.branches[current.instance].awaitedCapabilities.isEmpty
-                        ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
-                        : loser.branches[current.instance].awaitedCapabilities),
-            ],
+            [.unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason)]
+                + (awaited.map { [$0] } ?? []),
             at: now, actor: caller.actor)
         var gained = winner
         let gainedTransition = gained.recordUnits(
@@ -371,23 +375,6 @@ extension OperationEngine {
             ? "branch \(instance.name) of \(state.id) is not short of units: \(has); \(more)"
             : "branch \(instance.name) of \(state.id) awaits \(awaited) unit\(awaited == 1 ? "" : "s") (\(has)), not \(ids.count); name at most \(awaited), or \(more)"
         throw Self.refused(UnitRefusal(.notShort, unit: ids.count == 1 ? ids[0] : nil, message))
-    }
-
-    /// Refuses a unit without every capability branch instance `index` requires (`armed`
-    /// for SWAT, the dispatch's `negotiator`, …).
-    private func checkCapabilities(_ ids: [String], for index: Int, of state: OperationState) throws(VarlinkError) {
-        let required = state.requiredCapabilities(of: index)
-        for id in ids {
-            guard let unit = roster?.unit(id) else { continue }
-            let missing = required.filter { !unit.capabilities.contains($0) }
-            guard let first = missing.first else { continue }
-            let kind = state.workflow.branches[state.branches[index].definition].kind.rawValue
-            throw Self.refused(
-                UnitRefusal(
-                    .missingCapability, unit: id,
-                    "unit '\(id)' lacks \(missing.joined(separator: ", ")), which every unit of branch \(state.branches[index].name) of \(state.id) must have (\(required.joined(separator: ", "))); name a unit that has \(missing.count == 1 ? "it" : "them") — `jointopsctl units --branch \(kind) --capability \(first) --status available` lists the free ones"
-                ))
-        }
     }
 
     private func activeInstance(_ name: String, of state: OperationState, parameter: String) throws(VarlinkError) -> Int {

@@ -104,6 +104,7 @@ extension OperationEngine {
                     // The operator's units instead of selection; if fewer, the rest is selected.
                     named = nil
                     try checkNamed(chosen.ids, kind: kind)
+                    try checkCapabilities(chosen.ids, required: capabilities, kind: kind, instance: name, of: state.id)
                     for id in chosen.ids { work.touch(roster!.unit(id)) }
                     do {
                         _ = try roster!.assign(chosen.ids, to: UnitAssignment(operation: state.id, instance: index))
@@ -160,6 +161,23 @@ extension OperationEngine {
                 UnitRefusal(
                     .invalidArgument, unit: id,
                     "unit '\(id)' serves \(unit.kind.rawValue), not \(kind.rawValue); name \(kind.rawValue) units for this branch"))
+        }
+    }
+
+    /// Refuses a unit without every capability a branch instance requires (`armed` for
+    /// SWAT, a dispatch's `negotiator`, …), saying how to find one that has them.
+    func checkCapabilities(
+        _ ids: [String], required: [String], kind: BranchDefinition.Kind, instance: String, of operation: String
+    ) throws(VarlinkError) {
+        for id in ids {
+            guard let unit = roster?.unit(id) else { continue }
+            let missing = required.filter { !unit.capabilities.contains($0) }
+            guard let first = missing.first else { continue }
+            throw Self.refused(
+                UnitRefusal(
+                    .missingCapability, unit: id,
+                    "unit '\(id)' lacks \(missing.joined(separator: ", ")), which every unit of branch \(instance) of \(operation) must have (\(required.joined(separator: ", "))); name a unit that has \(missing.count == 1 ? "it" : "them") — `jointopsctl units --branch \(kind.rawValue) --capability \(first) --status available` lists the free ones"
+                ))
         }
     }
 

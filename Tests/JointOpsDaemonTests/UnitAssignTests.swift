@@ -50,4 +50,50 @@ import Testing
         #expect(UnitsTests.units(swat?["assignedUnits"]) == ["s3", "s4"])
         #expect(swat?["awaitingUnits"] == .int(0))
     }
+
+    static func preempt(_ daemon: DaemonHarness, _ unit: String, _ operation: String, _ instance: String) throws -> VarlinkReply {
+        try daemon.call(
+            "io.jointops.Units.Preempt",
+            ["id": .string(unit), "operation": .string(operation), "instance": .string(instance), "reason": .string("hostages")])
+    }
+
+    @Test func aReinforcementsNamedUnitsNeedTheCapabilitiesItsBranchRequires() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-A").error == nil)
+        let unarmed = try daemon.call(
+            "io.jointops.Operations.Reinforce",
+            [
+                "id": .string("OP-A"), "branch": .string("swat"), "units": .int(1), "unitIds": .array([.string("s4")]),
+                "unitsReason": .string("closest"),
+            ])
+        #expect(unarmed.parameters["code"] == .string("missing_capability"), "\(unarmed)")
+        #expect(
+            unarmed.parameters["reason"]?.stringValue?.hasPrefix("unit 's4' lacks armed, which every unit of branch swat#2 of OP-A") == true
+        )
+        #expect(UnitsTests.items(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-A")]).operation?["branches"]).count == 3)
+    }
+
+    /// Reproducer: a preemption into a branch that had all its units over-staffed it and left
+    /// the lower-priority operation short for nothing. (That a victim with more units than it
+    /// asked for awaits none is UnitEventTests' `awaitingAfterLosing`: no command can make
+    /// such a branch any more.)
+    @Test func aPreemptionTakesAUnitOnlyForABranchShortOfUnits() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-LOW", priority: "P3").error == nil)  // swat: s1, s2
+        #expect(try UnitsTests.dispatch(daemon, "OP-HIGH", priority: "P1").error == nil)  // swat: s3, awaits 1
+        #expect(try Self.preempt(daemon, "s2", "OP-HIGH", "swat").error == nil)
+        let full = try Self.preempt(daemon, "s1", "OP-HIGH", "swat")
+        #expect(full.parameters["code"] == .string("not_short"), "\(full)")
+        #expect(
+            full.parameters["reason"]
+                == .string(
+                    "branch swat of OP-HIGH is not short of units: it has 2 of 2; to send more, add a branch instance with `jointopsctl reinforce OP-HIGH swat` (name its units with --unit UNIT --why REASON)"
+                ))
+        #expect(try UnitsTests.unit(daemon, "s1")?["operation"] == .string("OP-LOW"))
+        let low = UnitsTests.branch(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-LOW")]), "swat")
+        #expect(UnitsTests.units(low?["assignedUnits"]) == ["s1"])
+        #expect(low?["awaitingUnits"] == .int(1), "it lost one unit, not two")
+    }
 }
