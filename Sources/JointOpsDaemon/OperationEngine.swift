@@ -459,6 +459,12 @@ public actor OperationEngine {
             } catch {
                 throw reloadFailed("\(error)")
             }
+            // Like a unit's home: an operation left in a region the tree lacks would drop out of
+            // every region's view, and its branches could no longer be filled.
+            let orphaned = UnitsSetup.regionProblems(of: operations.values, in: rebound!.tree, lacking: "the new jurisdiction") {
+                "keep the region until it ends, or first move it to a region both jurisdictions have: \($0)"
+            }
+            guard orphaned.isEmpty else { throw reloadFailed(orphaned.joined(separator: "\n")) }
         }
         let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
         guard errors.isEmpty else {
@@ -471,10 +477,12 @@ public actor OperationEngine {
             catalog.current[id].map { $0.version != fresh.current[id]!.version } ?? true
         }
         let removed = catalog.current.keys.sorted().filter { fresh.current[$0] == nil }
+        let jurisdiction = rebound.map { UnitsSetup.changes(from: roster!.tree, to: $0.tree) } ?? []
         // What changed, in words: v3 → v2 is a change too (a file put back), not a "new version".
         let changes =
             changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
             + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }
+            + jurisdiction
         do {
             try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: WallClock.now())
         } catch {
@@ -482,8 +490,8 @@ public actor OperationEngine {
         }
         catalog = fresh
         roster = rebound
-        // Another tree may let a waiting branch be filled (its region back, say).
-        if rebound != nil { awaitingMayBeFilled() }
+        // Another tree may let a waiting branch be filled (its region back after a start without it).
+        if !jurisdiction.isEmpty { awaitingMayBeFilled() }
         logger.notice(
             "reloaded \(fresh.current.count) workflows from \(folder); \(changes.isEmpty ? "nothing changed" : changes.joined(separator: "; "))"
         )

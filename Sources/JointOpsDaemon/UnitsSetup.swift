@@ -71,6 +71,50 @@ enum UnitsSetup {
         return roster
     }
 
+    /// Open operations, and their active branch instances, in a region `tree` lacks: one
+    /// line each, `lacking` naming the tree ("the new jurisdiction") and `remedy` saying what
+    /// to do, given the `jointopsctl reassign` command that would move it. An operation
+    /// reassigned takes its active branches in its old region along, so those are not
+    /// named again.
+    static func regionProblems(
+        of operations: some Sequence<OperationState>, in tree: JurisdictionTree, lacking: String, remedy: (String) -> String
+    ) -> [String] {
+        var problems: [String] = []
+        for state in operations.sorted(by: { $0.id < $1.id }) {
+            if !tree.contains(state.region) {
+                problems.append(
+                    "operation \(state.id) is in '\(state.region)', which \(lacking) lacks; \(remedy("jointopsctl reassign \(state.id) REGION"))"
+                )
+            }
+            for branch in state.branches where branch.status == .active && !tree.contains(branch.region) {
+                guard tree.contains(state.region) || branch.region != state.region else { continue }
+                problems.append(
+                    "branch \(branch.name) of operation \(state.id) is in '\(branch.region)', which \(lacking) lacks; \(remedy("jointopsctl reassign \(state.id) REGION --branch \(branch.name)"))"
+                )
+            }
+        }
+        return problems
+    }
+
+    /// What a reloaded jurisdiction changed, in words; empty when it is the same.
+    static func changes(from old: JurisdictionTree, to new: JurisdictionTree) -> [String] {
+        guard old.nodes != new.nodes else { return [] }
+        let before = Set(old.nodes.map(\.id))
+        let after = Set(new.nodes.map(\.id))
+        func listed(_ ids: Set<String>, _ verb: String) -> String? {
+            guard !ids.isEmpty else { return nil }
+            let sorted = ids.sorted()
+            let shown = sorted.prefix(5).joined(separator: ", ") + (sorted.count > 5 ? ", …" : "")
+            return "\(ids.count) region\(ids.count == 1 ? "" : "s") \(verb) (\(shown))"
+        }
+        let counts = [listed(after.subtracting(before), "added"), listed(before.subtracting(after), "removed")].compactMap { $0 }
+        return [
+            "jurisdiction: "
+                + (counts.isEmpty ? "names, levels or parents changed; no region added or removed" : counts.joined(separator: ", "))
+                + " (\(new.count) regions)"
+        ]
+    }
+
     /// Units from a YAML or CSV (by extension) roster file.
     static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {

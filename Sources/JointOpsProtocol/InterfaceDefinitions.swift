@@ -45,9 +45,11 @@ package enum InterfaceDefinitions {
               text: string
             )
 
-            # Re-reads the workflows directory. If every workflow is valid the new set replaces the
-            # old at once (running operations keep the version they started with); otherwise nothing
-            # changes and ReloadFailed lists the problems. systemctl reload runs this.
+            # Re-reads the workflows directory and the jurisdiction file. If every workflow is valid,
+            # and the jurisdiction still has every region a unit is homed in or an open operation (or
+            # an active branch of one) is in, the new set replaces the old at once (running operations
+            # keep the version they started with); otherwise nothing changes and ReloadFailed lists the
+            # problems. systemctl reload runs this.
             method Reload() -> (
               # Every loaded workflow as ID vVERSION.
               workflows: []string,
@@ -56,7 +58,8 @@ package enum InterfaceDefinitions {
               # The ids no longer in the directory: their running operations keep their version, new
               # ones cannot start.
               removed: []string,
-              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)".
+              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)", and the
+              # jurisdiction's: "jurisdiction: 1 region added (hexi-meijiang) (…)".
               changes: []string
             )
 
