@@ -24,6 +24,38 @@ extension OperationEngine {
             ])
     }
 
+    /// A roster refusal with each branch instance it mentions by name ("operation OP-1
+    /// branch swat#2"): the roster knows instances by number only.
+    func refusedNamingBranches(_ refusal: UnitRefusal) -> VarlinkError {
+        var refusal = refusal
+        for (id, state) in operations where refusal.message.contains("operation \(id) branch instance ") {
+            // Highest first: instance 1 must not match the start of instance 10.
+            for (index, instance) in state.branches.enumerated().reversed() {
+                refusal.message = refusal.message.replacingOccurrences(
+                    of: UnitAssignment(operation: id, instance: index).description, with: "operation \(id) branch \(instance.name)")
+            }
+        }
+        return Self.refused(refusal)
+    }
+
+    /// Why an operation a unit command names is not open: it has ended (closed or cancelled,
+    /// when, and why: `CommandRefused` as for any command to it), or there is no such one.
+    func notOpen(_ id: String, _ consequence: String) -> VarlinkError {
+        guard let ended = (try? store.operation(id)) ?? nil else {
+            return VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        let at = ((try? store.events(of: id)) ?? []).last { $0.kind == "closed" || $0.kind == "cancelled" }?.at
+        return VarlinkError(
+            "io.jointops.Operations.CommandRefused",
+            [
+                "code": .string(Refusal.Code.operationEnded.rawValue),
+                "reason": .string(
+                    "operation \(id) has ended: \(ended.phaseName)\(at.map { " at \($0)" } ?? "")\(ended.ending.map { " (\($0))" } ?? ""); \(consequence)"
+                ),
+                "phase": .string(ended.phaseName), "allowed": .array([]),
+            ])
+    }
+
     /// A unit as the socket shows it, with the name of the branch instance it serves.
     func view(_ unit: JointOpsCore.Unit) -> JSONValue {
         let instance = unit.assignment.flatMap { assignment in
@@ -103,7 +135,7 @@ extension OperationEngine {
         var work = UnitWork()
         for id in ids { work.touch(candidate.unit(id)) }
         let changes: [UnitChange]
-        do { changes = try body(&candidate) } catch { throw Self.refused(error) }
+        do { changes = try body(&candidate) } catch { throw refusedNamingBranches(error) }
         for change in changes where work.before[change.unit] == nil { work.noteAdded(change.unit) }
         roster = candidate
         let now = WallClock.now()
@@ -170,15 +202,28 @@ extension OperationEngine {
         guard format == "yaml" || format == "csv" else {
             throw VarlinkError.invalidParameter("format", because: "'\(format)' is not a roster format; use yaml or csv")
         }
-        let units: [JointOpsCore.Unit]
-        do { units = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
+        let parsed: (units: [JointOpsCore.Unit], locations: [SourceLocation])
+        do { parsed = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
             throw VarlinkError.invalidParameter("text", because: error.description)
         }
         return try await changeRoster(
             caller: caller, method: "Units.Import", requestID: requestID, [],
-            reply: { .object(["added": .array(units.map { .string($0.id) })]) }
+            reply: { .object(["added": .array(parsed.units.map { .string($0.id) })]) }
         ) { roster throws(UnitRefusal) in
-            try units.map { unit throws(UnitRefusal) in try roster.add(unit) }
+            // All or none: every unit the roster refuses, each at its line in the file.
+            var changes: [UnitChange] = []
+            var problems: [UnitRefusal] = []
+            for (unit, location) in zip(parsed.units, parsed.locations) {
+                do throws(UnitRefusal) { changes.append(try roster.add(unit)) } catch {
+                    problems.append(UnitRefusal(error.code, unit: error.unit, "\(location): \(error.message)"))
+                }
+            }
+            guard let first = problems.first else { return changes }
+            let lines = problems.map(\.message)
+            throw UnitRefusal(
+                first.code, unit: first.unit,
+                lines.count == 1
+                    ? "\(lines[0]); nothing was imported" : "nothing was imported:\n" + lines.map { "  \($0)" }.joined(separator: "\n"))
         }
     }
 
@@ -221,6 +266,14 @@ extension OperationEngine {
         requestID: RequestID?, method: String
     ) async throws(VarlinkError) -> JSONValue {
         let operation = before.id
+        if let unit = roster!.unit(id), !unit.status.canMove(to: status) {
+            // Only out_of_service: a unit serving a branch goes there by way of returning.
+            throw Self.refused(
+                UnitRefusal(
+                    .illegalTransition, unit: id,
+                    "unit '\(id)' cannot go from \(unit.status.rawValue) to \(status.rawValue) while it serves \(operation) (branch \(before.branches[assignment.instance].name)); release it first with `jointopsctl units status \(id) returning \"REASON\"` — the branch then awaits a replacement — and then set it \(status.rawValue)"
+                ))
+        }
         // Taking a unit off a live branch weakens it: one mistyped unit id at 3 a.m. must not
         // do that unnoticed, so it takes a reason (recorded with the release).
         guard let reason, !reason.isBlank else {
@@ -233,7 +286,7 @@ extension OperationEngine {
         }
         var work = UnitWork()
         work.touch(roster!.unit(id))
-        do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
+        do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw refusedNamingBranches(error) }
         var events: [OperationEvent] = [.unitsReleased(instance: assignment.instance, units: [id], status: status, reason: reason)]
         if let awaited = before.awaitingAfterLosing(1, of: assignment.instance) { events.append(awaited) }
         work.mayFill = status == .available || events.count > 1
@@ -259,7 +312,7 @@ extension OperationEngine {
         defer { release(operation) }
         if let answer = try earlier(requestID, "Units.Assign") { return answer }
         guard let before = operations[operation] else {
-            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operation)])
+            throw notOpen(operation, "units can no longer be assigned to it")
         }
         let index = try activeInstance(name, of: before, parameter: "instance")
         try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
@@ -269,7 +322,9 @@ extension OperationEngine {
             instance: before.branches[index].name, of: operation)
         var work = UnitWork()
         for id in ids { work.touch(roster!.unit(id)) }
-        do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
+        do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch {
+            throw refusedNamingBranches(error)
+        }
         var state = before
         let transition = state.recordUnits(
             [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })],
@@ -294,12 +349,17 @@ extension OperationEngine {
         guard let from = try requireRoster().unit(id)?.assignment?.operation else {
             // Unknown or not committed: the roster explains.
             do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: 0), reason: reason) } catch {
-                throw Self.refused(error)
+                throw refusedNamingBranches(error)
             }
             preconditionFailure("the roster preempted unit '\(id)', which is not committed")
         }
         guard from != operation else {
-            throw Self.refused(UnitRefusal(.invalidArgument, unit: id, "unit '\(id)' already serves \(operation)"))
+            let serves = try requireRoster().unit(id)?.assignment.flatMap { operations[from]?.branches[$0.instance].name }
+            throw Self.refused(
+                UnitRefusal(
+                    .invalidArgument, unit: id,
+                    "unit '\(id)' already serves \(operation)\(serves.map { " (branch \($0))" } ?? ""); preempting takes a unit from another operation — to move it to another branch of this one, release it there first (set it available, with a reason), then assign it"
+                ))
         }
         // Both operations, in id order (no deadlock with another preemption the other way).
         let locks = [from, operation].sorted()
@@ -307,7 +367,7 @@ extension OperationEngine {
         defer { for lock in locks { release(lock) } }
         if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard let loser = operations[from], let winner = operations[operation] else {
-            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operations[operation] == nil ? operation : from)])
+            throw notOpen(operations[operation] == nil ? operation : from, "it can no longer take units")
         }
         guard let current = roster!.unit(id)?.assignment, current.operation == from else {
             throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
@@ -340,7 +400,7 @@ extension OperationEngine {
         let awaited = loser.awaitingAfterLosing(1, of: current.instance)
         work.mayFill = awaited != nil
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
-            throw Self.refused(error)
+            throw refusedNamingBranches(error)
         }
         let now = WallClock.now()
         var lost = loser

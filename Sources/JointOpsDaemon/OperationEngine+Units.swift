@@ -109,7 +109,7 @@ extension OperationEngine {
                     do {
                         _ = try roster!.assign(chosen.ids, to: UnitAssignment(operation: state.id, instance: index))
                     } catch {
-                        throw Self.refused(error)
+                        throw refusedNamingBranches(error)
                     }
                     events.append(
                         .unitsAssigned(instance: index, units: chosen.ids, reasons: chosen.ids.map { _ in "named: \(chosen.reason)" }))

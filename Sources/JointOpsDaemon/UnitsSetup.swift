@@ -120,10 +120,13 @@ enum UnitsSetup {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw DaemonError.configuration("cannot read the units file \(path); fix the path of 'units' or remove it")
         }
-        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree)
+        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree).units
     }
 
-    static func parse(_ source: String, file: String, csv: Bool, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
+    /// The units of a roster file's text, each with where its id is written.
+    static func parse(
+        _ source: String, file: String, csv: Bool, tree: JurisdictionTree
+    ) throws(DaemonError) -> (units: [JointOpsCore.Unit], locations: [SourceLocation]) {
         let result =
             csv
             ? UnitRosterLoader.loadCSV(source: source, file: file, tree: tree)
@@ -131,6 +134,6 @@ enum UnitsSetup {
         guard let units = result.units else {
             throw DaemonError.configuration(result.diagnostics.map(\.description).joined(separator: "\n"))
         }
-        return units
+        return (units, result.locations)
     }
 }
