@@ -484,9 +484,11 @@ package enum InterfaceDefinitions {
 
             # The evaluation report over operations started in [from, to), each figure beside the
             # previous period of the same length: operation counts; p50/p90/p95 of report -> dispatch,
-            # dispatch -> on scene, on scene -> completed (per branch instance) and start -> closed,
-            # in whole seconds; compliance per deadline; escalations per 100 operations; ratings.
-            # Intervals and deadlines count operations that have ended.
+            # dispatch -> all units assigned, dispatch -> on scene, on scene -> completed (per branch
+            # instance) and start -> closed, in whole seconds, each with how many were measured; beside
+            # dispatch -> all units assigned, how many branch instances never had all their units
+            # (dispatch_to_assigned.never); compliance per deadline; escalations per 100 operations;
+            # ratings. Intervals and deadlines count operations that have ended.
             method Evaluate(
               # Period start, ISO 8601 with offset (e.g. 2026-11-01T00:00:00+08:00).
               from: string,

@@ -134,6 +134,7 @@ import Testing
         events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(13), actor: nil).events  // facts are of ended operations
         let facts = try #require(OperationFacts(state, events: events))
         #expect(facts.branches[0].dispatchToAssigned == Int64(2 * 60_000), "all units from minute 2 to minute 4")
+        #expect(!facts.branches[0].unitsShort)
     }
 
     @Test func aBranchNeverFullyStaffedHasNoTimeToAssign() throws {
@@ -146,5 +147,6 @@ import Testing
         events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(3), actor: nil).events
         let facts = try #require(OperationFacts(state, events: events))
         #expect(facts.branches[0].dispatchToAssigned == nil)
+        #expect(facts.branches[0].unitsShort, "counted beside the time to assign")
     }
 }
