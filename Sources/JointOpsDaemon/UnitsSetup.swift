@@ -109,9 +109,8 @@ enum UnitsSetup {
         }
         let counts = [listed(after.subtracting(before), "added"), listed(before.subtracting(after), "removed")].compactMap { $0 }
         return [
-            "jurisdiction: "
+            "jurisdiction (\(new.count) regions): "
                 + (counts.isEmpty ? "names, levels or parents changed; no region added or removed" : counts.joined(separator: ", "))
-                + " (\(new.count) regions)"
         ]
     }
 

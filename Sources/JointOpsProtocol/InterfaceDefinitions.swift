@@ -59,7 +59,7 @@ package enum InterfaceDefinitions {
               # ones cannot start.
               removed: []string,
               # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)", and the
-              # jurisdiction's: "jurisdiction: 1 region added (hexi-meijiang) (…)".
+              # jurisdiction's: "jurisdiction (103 regions): 1 region added (hexi-meijiang)".
               changes: []string
             )
 

@@ -74,14 +74,14 @@ import Testing
                     "  hexi-meijiang: {parent: hexi, level: station, name: 梅江派出所}\n  hexi-jianshan-g2: "
                 )
             ])
-        #expect(try changes() == ["jurisdiction: 1 region added (hexi-meijiang) (103 regions)"])
+        #expect(try changes() == ["jurisdiction (103 regions): 1 region added (hexi-meijiang)"])
         try Self.edit(regions, Self.renamed)
         let renamed = try changes()
         #expect(
             renamed == [
-                "jurisdiction: 2 regions added (hexi-jianshan-grid2, hexi-liulin-grid2), 2 regions removed (hexi-jianshan-g2, hexi-liulin-g2) (103 regions)"
+                "jurisdiction (103 regions): 2 regions added (hexi-jianshan-grid2, hexi-liulin-grid2), 2 regions removed (hexi-jianshan-g2, hexi-liulin-g2)"
             ], "\(renamed)")
         try Self.edit(regions, [("name: 梅江派出所}", "name: 梅江所}")])
-        #expect(try changes() == ["jurisdiction: names, levels or parents changed; no region added or removed (103 regions)"])
+        #expect(try changes() == ["jurisdiction (103 regions): names, levels or parents changed; no region added or removed"])
     }
 }

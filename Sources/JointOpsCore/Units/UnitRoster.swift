@@ -253,12 +253,14 @@ public struct UnitRoster: Sendable {
     // MARK: Re-reading the tree
 
     /// Uses a reloaded jurisdiction; refused, leaving the roster as it was, if a unit in
-    /// service is homed in a region the new tree lacks.
+    /// service is homed in a region the new tree lacks (every such unit, a line each).
     public mutating func rebind(to tree: JurisdictionTree) throws(UnitRefusal) {
-        if let orphan = slots.first(where: { !$0.retired && !tree.contains($0.homeRegion) }) {
+        let orphans = slots.filter { !$0.retired && !tree.contains($0.homeRegion) }
+        if let first = orphans.first {
             throw UnitRefusal(
-                .unknownRegion, unit: orphan.id,
-                "unit '\(orphan.id)' is homed in '\(orphan.homeRegion)', which the new jurisdiction lacks; move the unit first")
+                .unknownRegion, unit: first.id,
+                orphans.map { "unit '\($0.id)' is homed in '\($0.homeRegion)', which the new jurisdiction lacks; move the unit first" }
+                    .joined(separator: "\n"))
         }
         self.tree = tree
         index = Array(repeating: [], count: BranchDefinition.Kind.allCases.count)
