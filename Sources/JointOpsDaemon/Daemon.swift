@@ -114,6 +114,14 @@ public enum Daemon {
                 metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
         }
         let recovery = try store.recover()
+        if let tree = roster?.tree {
+            // As for a unit's home: a jurisdiction edited while jointopsd was stopped must keep
+            // the regions open operations are in (a reload refuses the same).
+            let orphaned = UnitsSetup.regionProblems(of: recovery.operations, in: tree, lacking: configuration.regionsFile) {
+                "restore the region in the jurisdiction file; to drop it, move the operation out first (\($0)), then reload"
+            }
+            guard orphaned.isEmpty else { throw DaemonError.configuration(orphaned.joined(separator: "\n")) }
+        }
         logger.info(
             "store \(configuration.databasePath): commits synchronous=\(configuration.durability == .full ? "FULL (synced before acknowledged)" : "NORMAL (not synced; a power cut can lose the last commands)")"
         )

@@ -22,10 +22,11 @@ extension OperationEngine {
         }
     }
 
-    /// A reinforcement may ask for at most as many units as the jurisdiction has of the
+    /// A reinforcement asks for at least one unit, and at most as many as the jurisdiction has of the
     /// branch's kind: a typo (`--units 999`) would otherwise take every free unit of that
     /// kind in the city and leave the rest awaited for good.
     private func checkUnitCount(_ units: Int, branch name: String, of workflow: Workflow) throws(VarlinkError) {
+        guard units >= 1 else { throw VarlinkError.invalidParameter("units", because: "ask for at least 1 unit, not \(units)") }
         guard let roster, let branch = workflow.branch(named: name).map({ workflow.branches[$0] }) else { return }
         let kind = branch.kind
         let serving = roster.units.filter { !$0.retired && $0.kind == kind }

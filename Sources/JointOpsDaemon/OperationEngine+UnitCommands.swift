@@ -24,6 +24,38 @@ extension OperationEngine {
             ])
     }
 
+    /// A roster refusal with each branch instance it mentions by name ("operation OP-1
+    /// branch swat#2"): the roster knows instances by number only.
+    func refusedNamingBranches(_ refusal: UnitRefusal) -> VarlinkError {
+        var refusal = refusal
+        for (id, state) in operations where refusal.message.contains("operation \(id) branch instance ") {
+            // Highest first: instance 1 must not match the start of instance 10.
+            for (index, instance) in state.branches.enumerated().reversed() {
+                refusal.message = refusal.message.replacingOccurrences(
+                    of: UnitAssignment(operation: id, instance: index).description, with: "operation \(id) branch \(instance.name)")
+            }
+        }
+        return Self.refused(refusal)
+    }
+
+    /// Why an operation a unit command names is not open: it has ended (closed or cancelled,
+    /// when, and why: `CommandRefused` as for any command to it), or there is no such one.
+    func notOpen(_ id: String, _ consequence: String) -> VarlinkError {
+        guard let ended = (try? store.operation(id)) ?? nil else {
+            return VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
+        }
+        let at = ((try? store.events(of: id)) ?? []).last { $0.kind == "closed" || $0.kind == "cancelled" }?.at
+        return VarlinkError(
+            "io.jointops.Operations.CommandRefused",
+            [
+                "code": .string(Refusal.Code.operationEnded.rawValue),
+                "reason": .string(
+                    "operation \(id) has ended: \(ended.phaseName)\(at.map { " at \($0)" } ?? "")\(ended.ending.map { " (\($0))" } ?? ""); \(consequence)"
+                ),
+                "phase": .string(ended.phaseName), "allowed": .array([]),
+            ])
+    }
+
     /// A unit as the socket shows it, with the name of the branch instance it serves.
     func view(_ unit: JointOpsCore.Unit) -> JSONValue {
         let instance = unit.assignment.flatMap { assignment in
@@ -103,15 +135,17 @@ extension OperationEngine {
         var work = UnitWork()
         for id in ids { work.touch(candidate.unit(id)) }
         let changes: [UnitChange]
-        do { changes = try body(&candidate) } catch { throw Self.refused(error) }
+        do { changes = try body(&candidate) } catch { throw refusedNamingBranches(error) }
         for change in changes where work.before[change.unit] == nil { work.noteAdded(change.unit) }
         roster = candidate
         let now = clock()
         let records = changes.map { RosterChange.Record(at: now, actor: caller.actor, change: $0) }
-        work.freed = changes.contains { change in
+        work.mayFill = changes.contains { change in
             switch change {
             case .added: true
             case .statusChanged(_, _, let to, _), .released(_, _, let to): to == .available
+            // New capabilities or another home may make a free unit fit a waiting branch.
+            case .edited(_, let after): after.isSelectable
             default: false
             }
         }
@@ -168,15 +202,28 @@ extension OperationEngine {
         guard format == "yaml" || format == "csv" else {
             throw VarlinkError.invalidParameter("format", because: "'\(format)' is not a roster format; use yaml or csv")
         }
-        let units: [JointOpsCore.Unit]
-        do { units = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
+        let parsed: (units: [JointOpsCore.Unit], locations: [SourceLocation])
+        do { parsed = try UnitsSetup.parse(text, file: file, csv: format == "csv", tree: tree) } catch {
             throw VarlinkError.invalidParameter("text", because: error.description)
         }
         return try await changeRoster(
             caller: caller, method: "Units.Import", requestID: requestID, [],
-            reply: { .object(["added": .array(units.map { .string($0.id) })]) }
+            reply: { .object(["added": .array(parsed.units.map { .string($0.id) })]) }
         ) { roster throws(UnitRefusal) in
-            try units.map { unit throws(UnitRefusal) in try roster.add(unit) }
+            // All or none: every unit the roster refuses, each at its line in the file.
+            var changes: [UnitChange] = []
+            var problems: [UnitRefusal] = []
+            for (unit, location) in zip(parsed.units, parsed.locations) {
+                do throws(UnitRefusal) { changes.append(try roster.add(unit)) } catch {
+                    problems.append(UnitRefusal(error.code, unit: error.unit, "\(location): \(error.message)"))
+                }
+            }
+            guard let first = problems.first else { return changes }
+            let lines = problems.map(\.message)
+            throw UnitRefusal(
+                first.code, unit: first.unit,
+                lines.count == 1
+                    ? "\(lines[0]); nothing was imported" : "nothing was imported:\n" + lines.map { "  \($0)" }.joined(separator: "\n"))
         }
     }
 
@@ -211,12 +258,22 @@ extension OperationEngine {
     }
 
     /// Takes a unit off the live branch it serves (its operation's lock held), recorded in
-    /// that operation and the roster in one transaction.
+    /// that operation, with the reason, and the roster in one transaction. The branch then
+    /// awaits a replacement as after a preemption; a unit set available is not handed back
+    /// to it by the fill while it stays as it was left (`keptOff`).
     private func takeOff(
         _ id: String, from before: OperationState, assignment: UnitAssignment, to status: UnitStatus, reason: String?, caller: Caller,
         requestID: RequestID?, method: String
     ) async throws(VarlinkError) -> JSONValue {
         let operation = before.id
+        if let unit = roster!.unit(id), !unit.status.canMove(to: status) {
+            // Only out_of_service: a unit serving a branch goes there by way of returning.
+            throw Self.refused(
+                UnitRefusal(
+                    .illegalTransition, unit: id,
+                    "unit '\(id)' cannot go from \(unit.status.rawValue) to \(status.rawValue) while it serves \(operation) (branch \(before.branches[assignment.instance].name)); release it first with `jointopsctl units status \(id) returning \"REASON\"` — the branch then awaits a replacement — and then set it \(status.rawValue)"
+                ))
+        }
         // Taking a unit off a live branch weakens it: one mistyped unit id at 3 a.m. must not
         // do that unnoticed, so it takes a reason (recorded with the release).
         guard let reason, !reason.isBlank else {
@@ -224,23 +281,25 @@ extension OperationEngine {
             throw VarlinkError.invalidParameter(
                 "reason",
                 because:
-                    "unit '\(id)' serves \(operation) (branch \(branch.name), \(branch.status.rawValue)); setting it \(status.rawValue) takes it off that branch — give a reason to confirm, or check the unit id"
+                    "unit '\(id)' serves \(operation) (branch \(branch.name), \(branch.status.rawValue)); setting it \(status.rawValue) takes it off that branch, which then awaits a replacement — give the reason (it is recorded), or check the unit id"
             )
         }
         var work = UnitWork()
         work.touch(roster!.unit(id))
-        do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw Self.refused(error) }
-        work.freed = status == .available
+        do { _ = try roster!.setStatus(id, to: status, reason: reason) } catch { throw refusedNamingBranches(error) }
+        var events: [OperationEvent] = [.unitsReleased(instance: assignment.instance, units: [id], status: status, reason: reason)]
+        if let awaited = before.awaitingAfterLosing(1, of: assignment.instance) { events.append(awaited) }
+        work.mayFill = status == .available || events.count > 1
+        if status == .available { keptOff[id] = (assignment, roster!.unit(id)!) }
         var state = before
-        let transition = state.recordUnits(
-            [.unitsReleased(instance: assignment.instance, units: [id], status: status)], at: eventTime(for: before),
-            actor: caller.actor)
+        let transition = state.recordUnits(events, at: eventTime(for: before), actor: caller.actor)
         let answer = JSONValue.object(["unit": view(roster!.unit(id)!)])
         try await commit([(state, before, transition)], reply: answer, requestID: requestID, method: method, units: work)
         return answer
     }
 
-    /// Commits units an operator names to an active branch instance.
+    /// Commits units an operator names to an active branch instance that awaits units: at
+    /// most as many as it awaits, each with the capabilities it requires.
     public func assignUnits(
         _ ids: [String], to operation: String, instance name: String, reason: String, caller: Caller, requestID: RequestID? = nil
     ) async throws(VarlinkError) -> JSONValue {
@@ -253,13 +312,19 @@ extension OperationEngine {
         defer { release(operation) }
         if let answer = try earlier(requestID, "Units.Assign") { return answer }
         guard let before = operations[operation] else {
-            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operation)])
+            throw notOpen(operation, "units can no longer be assigned to it")
         }
         let index = try activeInstance(name, of: before, parameter: "instance")
         try checkNamed(ids, kind: before.workflow.branches[before.branches[index].definition].kind)
+        try checkShort(index, of: before, taking: ids)
+        try checkCapabilities(
+            ids, required: before.requiredCapabilities(of: index), kind: before.workflow.branches[before.branches[index].definition].kind,
+            instance: before.branches[index].name, of: operation)
         var work = UnitWork()
         for id in ids { work.touch(roster!.unit(id)) }
-        do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch { throw Self.refused(error) }
+        do { _ = try roster!.assign(ids, to: UnitAssignment(operation: operation, instance: index)) } catch {
+            throw refusedNamingBranches(error)
+        }
         var state = before
         let transition = state.recordUnits(
             [.unitsAssigned(instance: index, units: ids, reasons: ids.map { _ in "named by \(caller.name): \(reason)" })],
@@ -284,12 +349,17 @@ extension OperationEngine {
         guard let from = try requireRoster().unit(id)?.assignment?.operation else {
             // Unknown or not committed: the roster explains.
             do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: 0), reason: reason) } catch {
-                throw Self.refused(error)
+                throw refusedNamingBranches(error)
             }
             preconditionFailure("the roster preempted unit '\(id)', which is not committed")
         }
         guard from != operation else {
-            throw Self.refused(UnitRefusal(.invalidArgument, unit: id, "unit '\(id)' already serves \(operation)"))
+            let serves = try requireRoster().unit(id)?.assignment.flatMap { operations[from]?.branches[$0.instance].name }
+            throw Self.refused(
+                UnitRefusal(
+                    .invalidArgument, unit: id,
+                    "unit '\(id)' already serves \(operation)\(serves.map { " (branch \($0))" } ?? ""); preempting takes a unit from another operation — to move it to another branch of this one, release it there first (set it available, with a reason), then assign it"
+                ))
         }
         // Both operations, in id order (no deadlock with another preemption the other way).
         let locks = [from, operation].sorted()
@@ -297,14 +367,18 @@ extension OperationEngine {
         defer { for lock in locks { release(lock) } }
         if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard let loser = operations[from], let winner = operations[operation] else {
-            throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(operations[operation] == nil ? operation : from)])
+            throw notOpen(operations[operation] == nil ? operation : from, "it can no longer take units")
         }
         guard let current = roster!.unit(id)?.assignment, current.operation == from else {
             throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
         }
         let index = try activeInstance(name, of: winner, parameter: "instance")
-        // The same rule as Assign and named Reinforce units: a SWAT team cannot serve traffic.
-        try checkNamed([id], kind: winner.workflow.branches[winner.branches[index].definition].kind)
+        // The same rules as Assign and named Reinforce units: a SWAT team cannot serve traffic,
+        // an unarmed one an armed-only branch.
+        let kind = winner.workflow.branches[winner.branches[index].definition].kind
+        try checkNamed([id], kind: kind)
+        try checkCapabilities(
+            [id], required: winner.requiredCapabilities(of: index), kind: kind, instance: winner.branches[index].name, of: operation)
         let winnerLevel = winner.priorityLevel ?? 9
         let loserLevel = loser.priorityLevel ?? 9
         guard winnerLevel < loserLevel else {
@@ -317,21 +391,21 @@ extension OperationEngine {
                     ),
                 ])
         }
+        // Only for a branch short of units: taking one from another operation to over-staff
+        // a branch leaves that operation short for nothing.
+        try checkShort(index, of: winner, taking: [id])
         var work = UnitWork()
         work.touch(roster!.unit(id))
+        // The branch that loses the unit awaits what it then lacks, and a replacement may be free.
+        let awaited = loser.awaitingAfterLosing(1, of: current.instance)
+        work.mayFill = awaited != nil
         do { _ = try roster!.preempt(id, to: UnitAssignment(operation: operation, instance: index), reason: reason) } catch {
-            throw Self.refused(error)
+            throw refusedNamingBranches(error)
         }
         var lost = loser
         let lostTransition = lost.recordUnits(
-            [
-                .unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason),
-                .unitsAwaited(
-                    instance: current.instance, missing: loser.branches[current.instance].missingUnits + 1,
-                    capabilities: loser.branches[current.instance].requiredCapabilities.isEmpty
-                        ? loser.workflow.branches[loser.branches[current.instance].definition].capabilities
-                        : loser.branches[current.instance].requiredCapabilities),
-            ],
+            [.unitPreempted(instance: current.instance, unit: id, by: "\(operation) \(winner.branches[index].name)", reason: reason)]
+                + (awaited.map { [$0] } ?? []),
             at: eventTime(for: loser), actor: caller.actor)
         var gained = winner
         let gainedTransition = gained.recordUnits(
@@ -343,6 +417,24 @@ extension OperationEngine {
             [(gained, winner, gainedTransition), (lost, loser, lostTransition)], reply: answer, requestID: requestID,
             method: "Units.Preempt", units: work)
         return answer
+    }
+
+    /// Refuses units for a branch instance that awaits none, or more units than it awaits: a
+    /// full branch grows by a reinforcement, a branch instance with its own steps and
+    /// deadlines.
+    private func checkShort(_ index: Int, of state: OperationState, taking ids: [String]) throws(VarlinkError) {
+        let instance = state.branches[index]
+        let awaited = instance.isAwaitingUnits ? instance.missingUnits : 0
+        guard ids.count > awaited else { return }
+        let branch = state.workflow.branches[instance.definition].name
+        let more =
+            "to send more, add a branch instance with `jointopsctl reinforce \(state.id) \(branch)` (name its units with --unit UNIT --why REASON)"
+        let has = "it has \(instance.assignedUnits.count) of \(instance.units)"
+        let message =
+            awaited == 0
+            ? "branch \(instance.name) of \(state.id) is not short of units: \(has); \(more)"
+            : "branch \(instance.name) of \(state.id) awaits \(awaited) unit\(awaited == 1 ? "" : "s") (\(has)), not \(ids.count); name at most \(awaited), or \(more)"
+        throw Self.refused(UnitRefusal(.notShort, unit: ids.count == 1 ? ids[0] : nil, message))
     }
 
     private func activeInstance(_ name: String, of state: OperationState, parameter: String) throws(VarlinkError) -> Int {

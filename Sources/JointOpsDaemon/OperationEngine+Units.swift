@@ -10,8 +10,12 @@ struct UnitWork {
     private(set) var touched: [String] = []
     /// Each touched unit as it was before the command.
     private(set) var before: [String: JointOpsCore.Unit] = [:]
-    /// Whether a unit became free (then awaiting branches may be filled).
-    var freed = false
+    /// Whether awaiting branches may be filled after the command: a unit became free or
+    /// usable (released or set available, added, its capabilities or home changed), or a
+    /// waiting branch eligible (its operation resumed or reassigned, a branch left short by
+    /// a preemption). Then a fill pass runs, and one under way starts over. Ordinary
+    /// commands (notes, advances that release nothing) leave it false: no pass for them.
+    var mayFill = false
 
     /// A unit the command added (a roster cannot forget a unit: a failed add is undone by
     /// retiring it in memory; the store never saw it, so a restart forgets it).
@@ -62,6 +66,14 @@ extension OperationEngine {
         let actor = transition.events.first?.actor
         var events: [OperationEvent] = []
         for record in transition.events {
+            switch record.event {
+            case .resumed, .regionReassigned:
+                // The fill skips held operations, and a reassigned branch awaits in its new region.
+                if state.branches.contains(where: \.isAwaitingUnits) { work.mayFill = true }
+                continue
+            default:
+                break
+            }
             guard case .stepEntered(let index, let step, _) = record.event, let status = state.unitStatus(entering: step, of: index) else {
                 continue
             }
@@ -92,11 +104,12 @@ extension OperationEngine {
                     // The operator's units instead of selection; if fewer, the rest is selected.
                     named = nil
                     try checkNamed(chosen.ids, kind: kind)
+                    try checkCapabilities(chosen.ids, required: capabilities, kind: kind, instance: name, of: state.id)
                     for id in chosen.ids { work.touch(roster!.unit(id)) }
                     do {
                         _ = try roster!.assign(chosen.ids, to: UnitAssignment(operation: state.id, instance: index))
                     } catch {
-                        throw Self.refused(error)
+                        throw refusedNamingBranches(error)
                     }
                     events.append(
                         .unitsAssigned(instance: index, units: chosen.ids, reasons: chosen.ids.map { _ in "named: \(chosen.reason)" }))
@@ -128,7 +141,7 @@ extension OperationEngine {
                 let released = roster!.release(assignment: assignment, to: release)
                 if !released.isEmpty {
                     events.append(.unitsReleased(instance: index, units: released.map(\.unit), status: release.status))
-                    if release == .available { work.freed = true }
+                    if release == .available { work.mayFill = true }
                 }
             default:
                 continue
@@ -148,6 +161,23 @@ extension OperationEngine {
                 UnitRefusal(
                     .invalidArgument, unit: id,
                     "unit '\(id)' serves \(unit.kind.rawValue), not \(kind.rawValue); name \(kind.rawValue) units for this branch"))
+        }
+    }
+
+    /// Refuses a unit without every capability a branch instance requires (`armed` for
+    /// SWAT, a dispatch's `negotiator`, …), saying how to find one that has them.
+    func checkCapabilities(
+        _ ids: [String], required: [String], kind: BranchDefinition.Kind, instance: String, of operation: String
+    ) throws(VarlinkError) {
+        for id in ids {
+            guard let unit = roster?.unit(id) else { continue }
+            let missing = required.filter { !unit.capabilities.contains($0) }
+            guard let first = missing.first else { continue }
+            throw Self.refused(
+                UnitRefusal(
+                    .missingCapability, unit: id,
+                    "unit '\(id)' lacks \(missing.joined(separator: ", ")), which every unit of branch \(instance) of \(operation) must have (\(required.joined(separator: ", "))); name a unit that has \(missing.count == 1 ? "it" : "them") — `jointopsctl units --branch \(kind.rawValue) --capability \(first) --status available` lists the free ones"
+                ))
         }
     }
 
@@ -172,6 +202,13 @@ extension OperationEngine {
         }
     }
 
+    /// Fills awaiting branches soon, outside the command or reload that may let them be
+    /// filled; a pass under way starts over.
+    func awaitingMayBeFilled() {
+        fillGeneration += 1
+        scheduleFill()
+    }
+
     /// Fills awaiting branches soon, outside the command that freed units.
     func scheduleFill() {
         if filling {
@@ -183,8 +220,9 @@ extension OperationEngine {
 
     /// Gives free units to branches awaiting them: higher priority first (P1 before P4,
     /// none last), then the earliest dispatched. Each fill is a command of its own. One pass
-    /// runs at a time, and it starts over whenever units are freed meanwhile, so a unit
-    /// freed during a pass goes to the highest-priority branch that can use it.
+    /// runs at a time, and it starts over whenever units are freed (or a branch becomes
+    /// eligible) meanwhile, so a unit freed during a pass goes to the highest-priority
+    /// branch that can use it. Held operations are skipped: resuming one runs a pass.
     public func fillAwaiting() async {
         guard roster != nil else { return }
         guard !filling else {
@@ -195,7 +233,8 @@ extension OperationEngine {
         defer { filling = false }
         repeat {
             fillAgain = false
-            let generation = freedGeneration
+            keptOff = keptOff.filter { roster!.unit($0.key) == $0.value.unit }
+            let generation = fillGeneration
             var waiting: [(priority: Int, dispatched: Instant, operation: String, instance: Int)] = []
             for state in operations.values {
                 for (index, instance) in state.branches.enumerated() where instance.isAwaitingUnits {
@@ -207,7 +246,7 @@ extension OperationEngine {
             }
             for candidate in waiting {
                 await acquire(candidate.operation)
-                guard freedGeneration == generation else {
+                guard fillGeneration == generation else {
                     release(candidate.operation)
                     fillAgain = true
                     break
@@ -224,20 +263,26 @@ extension OperationEngine {
         let instance = before.branches[index]
         let definition = before.workflow.branches[instance.definition]
         let assignment = UnitAssignment(operation: id, instance: index)
-        let capabilities = Set(instance.requiredCapabilities.isEmpty ? definition.capabilities : instance.requiredCapabilities)
-        let request = UnitRequest(kind: definition.kind, count: instance.missingUnits, capabilities: capabilities, region: instance.region)
-        guard let selection = try? UnitSelector.select(request, in: roster!), !selection.chosen.isEmpty else { return }
+        // Units an operator took off this branch are not handed back: selected, then left out.
+        let kept = keptOff.filter { $0.value.assignment == assignment && roster!.unit($0.key) == $0.value.unit }.map(\.key)
+        let request = UnitRequest(
+            kind: definition.kind, count: instance.missingUnits + kept.count, capabilities: Set(before.requiredCapabilities(of: index)),
+            region: instance.region)
+        guard let selection = try? UnitSelector.select(request, in: roster!) else { return }
+        let chosen = Array(selection.chosen.filter { !kept.contains($0.unit) }.prefix(instance.missingUnits))
+        guard !chosen.isEmpty else { return }
+        let ids = chosen.map(\.unit)
         var work = UnitWork()
-        for unit in selection.unitIDs { work.touch(roster!.unit(unit)) }
+        for unit in ids { work.touch(roster!.unit(unit)) }
         do {
-            _ = try roster!.assign(selection.unitIDs, to: assignment)
+            _ = try roster!.assign(ids, to: assignment)
         } catch {
             logger.error("\(id): filling \(instance.name) failed: \(error.message)")
             return
         }
         var state = before
         let transition = state.recordUnits(
-            [.unitsAssigned(instance: index, units: selection.unitIDs, reasons: selection.chosen.map { "freed: \($0.reason)" })],
+            [.unitsAssigned(instance: index, units: ids, reasons: chosen.map { "freed: \($0.reason)" })],
             at: eventTime(for: before), actor: nil)
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)

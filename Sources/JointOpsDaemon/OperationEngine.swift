@@ -25,8 +25,12 @@ public actor OperationEngine {
     var roster: UnitRoster?
     /// Where the jurisdiction was read from, for reloads.
     let regionsPath: String?
-    /// Counts the commits that freed units; a fill pass starts over when it changes.
-    var freedGeneration = 0
+    /// Counts the changes after which awaiting branches may be filled (`UnitWork.mayFill`);
+    /// a fill pass starts over when it changes.
+    var fillGeneration = 0
+    /// Units an operator took off a branch and set available (`Units.SetStatus`), with the
+    /// unit as it was then: the fill gives none back to that branch while it stays so.
+    var keptOff: [String: (assignment: UnitAssignment, unit: JointOpsCore.Unit)] = [:]
     /// Whether a fill pass is running, and whether it must run once more.
     var filling = false
     var fillAgain = false
@@ -261,7 +265,7 @@ public actor OperationEngine {
             rosterRecords.isEmpty
             ? nil : RosterChange(records: rosterRecords, units: stored.isEmpty ? touched : [], request: stored.isEmpty ? request : nil)
         // Units this change frees are free in memory from now on: a fill pass under way starts over.
-        if work.freed { freedGeneration += 1 }
+        if work.mayFill { fillGeneration += 1 }
         var left: [String: JointOpsCore.Unit] = [:]
         for unit in touched { left[unit.id] = unit }
         let placed: GroupCommitter.Placed
@@ -302,7 +306,7 @@ public actor OperationEngine {
         // Counted as this command left each unit, not as the roster has it now: a command that
         // changed the unit while this one was committing counts its own change.
         for id in work.touched { metrics.unitChanged(from: work.before[id], to: left[id]) }
-        if work.freed { scheduleFill() }
+        if work.mayFill { scheduleFill() }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on,
@@ -327,7 +331,7 @@ public actor OperationEngine {
             metadata["branch"] = "\(state.branches[key.instance].name)"
         case .branchDispatched(let branch, _, _, _, _):
             metadata["branch"] = "\(state.workflow.branches[branch].name)"
-        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _):
+        case .unitsAssigned(let instance, let units, _), .unitsReleased(let instance, let units, _, _):
             metadata["branch"] = "\(state.branches[instance].name)"
             metadata["units"] = "\(units.joined(separator: ","))"
         case .unitsAwaited(let instance, _, _):
@@ -497,6 +501,12 @@ public actor OperationEngine {
             } catch {
                 throw reloadFailed("\(error)")
             }
+            // Like a unit's home: an operation left in a region the tree lacks would drop out of
+            // every region's view, and its branches could no longer be filled.
+            let orphaned = UnitsSetup.regionProblems(of: operations.values, in: rebound!.tree, lacking: "the new jurisdiction") {
+                "keep the region until it ends, or first move it to a region both jurisdictions have: \($0)"
+            }
+            guard orphaned.isEmpty else { throw reloadFailed(orphaned.joined(separator: "\n")) }
         }
         let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
         guard errors.isEmpty else {
@@ -509,10 +519,12 @@ public actor OperationEngine {
             catalog.current[id].map { $0.version != fresh.current[id]!.version } ?? true
         }
         let removed = catalog.current.keys.sorted().filter { fresh.current[$0] == nil }
+        let jurisdiction = rebound.map { UnitsSetup.changes(from: roster!.tree, to: $0.tree) } ?? []
         // What changed, in words (a lower version than one stored is refused by the store below).
         let changes =
             changed.map { id in catalog.current[id].map { "\(id) v\($0.version) → v\(fresh.current[id]!.version)" } ?? "\(id) added" }
             + removed.map { "\($0) removed (its running operations keep their version; new ones cannot start)" }
+            + jurisdiction
         do {
             try store.register(fresh.current.keys.sorted().map { (fresh.current[$0]!, fresh.sources[$0]!) }, at: clock())
         } catch {
@@ -520,6 +532,8 @@ public actor OperationEngine {
         }
         catalog = fresh
         roster = rebound
+        // Another tree may let a waiting branch be filled (its region back after a start without it).
+        if !jurisdiction.isEmpty { awaitingMayBeFilled() }
         logger.notice(
             "reloaded \(fresh.current.count) workflows from \(folder); \(changes.isEmpty ? "nothing changed" : changes.joined(separator: "; "))"
         )

@@ -71,15 +71,61 @@ enum UnitsSetup {
         return roster
     }
 
+    /// Open operations, and their active branch instances, in a region `tree` lacks: one
+    /// line each, `lacking` naming the tree ("the new jurisdiction") and `remedy` saying what
+    /// to do, given the `jointopsctl reassign` command that would move it. An operation
+    /// reassigned takes its active branches in its old region along, so those are not
+    /// named again.
+    static func regionProblems(
+        of operations: some Sequence<OperationState>, in tree: JurisdictionTree, lacking: String, remedy: (String) -> String
+    ) -> [String] {
+        var problems: [String] = []
+        for state in operations.sorted(by: { $0.id < $1.id }) {
+            if !tree.contains(state.region) {
+                problems.append(
+                    "operation \(state.id) is in '\(state.region)', which \(lacking) lacks; \(remedy("jointopsctl reassign \(state.id) REGION"))"
+                )
+            }
+            for branch in state.branches where branch.status == .active && !tree.contains(branch.region) {
+                guard tree.contains(state.region) || branch.region != state.region else { continue }
+                problems.append(
+                    "branch \(branch.name) of operation \(state.id) is in '\(branch.region)', which \(lacking) lacks; \(remedy("jointopsctl reassign \(state.id) REGION --branch \(branch.name)"))"
+                )
+            }
+        }
+        return problems
+    }
+
+    /// What a reloaded jurisdiction changed, in words; empty when it is the same.
+    static func changes(from old: JurisdictionTree, to new: JurisdictionTree) -> [String] {
+        guard old.nodes != new.nodes else { return [] }
+        let before = Set(old.nodes.map(\.id))
+        let after = Set(new.nodes.map(\.id))
+        func listed(_ ids: Set<String>, _ verb: String) -> String? {
+            guard !ids.isEmpty else { return nil }
+            let sorted = ids.sorted()
+            let shown = sorted.prefix(5).joined(separator: ", ") + (sorted.count > 5 ? ", …" : "")
+            return "\(ids.count) region\(ids.count == 1 ? "" : "s") \(verb) (\(shown))"
+        }
+        let counts = [listed(after.subtracting(before), "added"), listed(before.subtracting(after), "removed")].compactMap { $0 }
+        return [
+            "jurisdiction (\(new.count) regions): "
+                + (counts.isEmpty ? "names, levels or parents changed; no region added or removed" : counts.joined(separator: ", "))
+        ]
+    }
+
     /// Units from a YAML or CSV (by extension) roster file.
     static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw DaemonError.configuration("cannot read the units file \(path); fix the path of 'units' or remove it")
         }
-        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree)
+        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree).units
     }
 
-    static func parse(_ source: String, file: String, csv: Bool, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
+    /// The units of a roster file's text, each with where its id is written.
+    static func parse(
+        _ source: String, file: String, csv: Bool, tree: JurisdictionTree
+    ) throws(DaemonError) -> (units: [JointOpsCore.Unit], locations: [SourceLocation]) {
         let result =
             csv
             ? UnitRosterLoader.loadCSV(source: source, file: file, tree: tree)
@@ -87,6 +133,6 @@ enum UnitsSetup {
         guard let units = result.units else {
             throw DaemonError.configuration(result.diagnostics.map(\.description).joined(separator: "\n"))
         }
-        return units
+        return (units, result.locations)
     }
 }

@@ -45,9 +45,11 @@ package enum InterfaceDefinitions {
               text: string
             )
 
-            # Re-reads the workflows directory. If every workflow is valid the new set replaces the
-            # old at once (running operations keep the version they started with); otherwise nothing
-            # changes and ReloadFailed lists the problems. systemctl reload runs this.
+            # Re-reads the workflows directory and the jurisdiction file. If every workflow is valid,
+            # and the jurisdiction still has every region a unit is homed in or an open operation (or
+            # an active branch of one) is in, the new set replaces the old at once (running operations
+            # keep the version they started with); otherwise nothing changes and ReloadFailed lists the
+            # problems. systemctl reload runs this.
             method Reload() -> (
               # Every loaded workflow as ID vVERSION.
               workflows: []string,
@@ -56,7 +58,8 @@ package enum InterfaceDefinitions {
               # The ids no longer in the directory: their running operations keep their version, new
               # ones cannot start.
               removed: []string,
-              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)".
+              # Each change in words: "armed-response v2 → v3", "x added", "y removed (…)", and the
+              # jurisdiction's: "jurisdiction (103 regions): 1 region added (hexi-meijiang)".
               changes: []string
             )
 
@@ -484,9 +487,11 @@ package enum InterfaceDefinitions {
 
             # The evaluation report over operations started in [from, to), each figure beside the
             # previous period of the same length: operation counts; p50/p90/p95 of report -> dispatch,
-            # dispatch -> on scene, on scene -> completed (per branch instance) and start -> closed,
-            # in whole seconds; compliance per deadline; escalations per 100 operations; ratings.
-            # Intervals and deadlines count operations that have ended.
+            # dispatch -> all units assigned, dispatch -> on scene, on scene -> completed (per branch
+            # instance) and start -> closed, in whole seconds, each with how many were measured; beside
+            # dispatch -> all units assigned, how many branch instances never had all their units
+            # (dispatch_to_assigned.never); compliance per deadline; escalations per 100 operations;
+            # ratings. Intervals and deadlines count operations that have ended.
             method Evaluate(
               # Period start, ISO 8601 with offset (e.g. 2026-11-01T00:00:00+08:00).
               from: string,
@@ -782,8 +787,9 @@ package enum InterfaceDefinitions {
               requestId: ?string
             ) -> (added: []string)
 
-            # Commits units an operator names to a branch instance of an operation, instead of
-            # selection; each must be available.
+            # Commits units an operator names to a branch instance of an operation that awaits units,
+            # instead of selection: at most as many as it awaits, each available and with every
+            # capability the instance requires. A full instance grows by Reinforce instead.
             method Assign(
               # The operation.
               operation: string,
@@ -817,7 +823,9 @@ package enum InterfaceDefinitions {
 
             # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
             # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
-            # lower_priority.
+            # lower_priority, not_short (Assign or Preempt to a branch instance that awaits no units,
+            # or more than it awaits), missing_capability (a unit without a capability the branch
+            # instance requires).
             error UnitRefused (code: string, unit: ?string, reason: string)
 
             # No jurisdiction file is configured: regions are not checked and units are not kept.

@@ -60,7 +60,8 @@ extension EventStore {
                 var dispatchToAssigned = SecondsHistogram()
                 try scan(
                     """
-                    SELECT report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s
+                    SELECT report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s,
+                        units_short
                     FROM report_branch WHERE \(branches.sql)
                     """,
                     branches.arguments, db
@@ -71,6 +72,7 @@ extension EventStore {
                     if !row.isNull(3) { dispatchToAssigned.add(seconds: row.int(3)) }
                     figures.unitsAssigned += Int(row.int(4))
                     figures.unitSeconds += row.int(5)
+                    figures.branchesShortOfUnits += Int(row.int(6))
                 }
                 figures.intervals[.dispatchToAssigned] = dispatchToAssigned
                 figures.intervals[.reportToDispatch] = reportToDispatch

@@ -12,7 +12,7 @@ import Synchronization
 public final class EventStore: Sendable {
     public let options: StoreOptions
     /// What opening did to an older store's schema, for the log ("upgraded from 0002 … to
-    /// 0008 …"); nil for a new store or one already current.
+    /// 0009 …"); nil for a new store or one already current.
     public let migrated: String?
     let pool: DatabasePool
     /// Checkpoints the WAL away from the writer's thread (see `Checkpointer`).

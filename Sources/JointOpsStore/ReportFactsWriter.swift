@@ -35,7 +35,7 @@ enum ReportFactsWriter {
             }
             guard let workflow = compiled[key] else { continue }
             // Migration 0003 runs this before 0004 added the unit columns (and no operation
-            // had units then).
+            // had units then; 0009's column comes later still).
             try writeFacts(of: row["id"], workflow: workflow, db, withUnits: false)
         }
     }
@@ -69,8 +69,9 @@ enum ReportFactsWriter {
             sql: withUnits
                 ? """
                 INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
-                    report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    report_to_dispatch_s, dispatch_to_scene_s, scene_to_completed_s, dispatch_to_assigned_s, units_assigned, unit_s,
+                    units_short)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
                 : """
                 INSERT INTO report_branch (operation_id, instance, branch, kind, workflow, region, priority, started_at, status,
@@ -83,7 +84,11 @@ enum ReportFactsWriter {
                 fact.status.rawValue, fact.reportToDispatch / 1000, fact.dispatchToScene.map { $0 / 1000 },
                 fact.sceneToCompleted.map { $0 / 1000 },
             ]
-            if withUnits { arguments += [fact.dispatchToAssigned.map { $0 / 1000 }, fact.unitsAssigned, fact.unitMilliseconds / 1000] }
+            if withUnits {
+                arguments += [
+                    fact.dispatchToAssigned.map { $0 / 1000 }, fact.unitsAssigned, fact.unitMilliseconds / 1000, fact.unitsShort ? 1 : 0,
+                ]
+            }
             try branch.execute(arguments: arguments)
         }
         let deadline = try db.cachedStatement(

@@ -271,6 +271,21 @@ enum StoreSchema {
             // stored before this migration have NULL: they are judged by times as before.
             try db.execute(sql: "ALTER TABLE operation ADD COLUMN ended_before_phase TEXT")
         }
+        migrator.registerMigration("0009 branch instances that never had all their units") { db in
+            // The time to assign measures only branches that had all their units at last; the
+            // report counts the others beside it. Facts stored before this migration are
+            // judged from their events: a branch that awaited units and has no time to assign.
+            try db.execute(
+                sql: """
+                    ALTER TABLE report_branch ADD COLUMN units_short INTEGER NOT NULL DEFAULT 0 CHECK (units_short IN (0, 1));
+                    UPDATE report_branch SET units_short = 1
+                    WHERE dispatch_to_assigned_s IS NULL AND EXISTS (
+                        SELECT 1 FROM event e
+                        WHERE e.operation_id = report_branch.operation_id AND e.kind = 'units_awaited'
+                            AND json_extract(e.payload, '$.instance') = report_branch.instance
+                            AND json_extract(e.payload, '$.missing') > 0);
+                    """)
+        }
         return migrator
     }
 }

@@ -69,7 +69,7 @@ struct Session {
             attempts += 1
             do {
                 let reply = try VarlinkClient(socketPath: options.socketPath).call(method, parameters)
-                if let error = reply.error { throw fail(error, reply.parameters) }
+                if let error = reply.error { throw fail(error, reply.parameters, sent: parameters) }
                 return reply.parameters
             } catch VarlinkClient.Failure.disconnected where retrying && attempts < 2 {
                 continue
@@ -204,7 +204,9 @@ struct Session {
     }
 
     /// Prints a Varlink error as advice and returns the exit code that goes with it.
-    func fail(_ name: String, _ parameters: [String: JSONValue]) -> any Error {
+    /// `sent` are the call's parameters, when known: a parameter jointopsd asks for that the
+    /// call did not carry is said to be needed, not invalid.
+    func fail(_ name: String, _ parameters: [String: JSONValue], sent: [String: JSONValue]? = nil) -> any Error {
         if options.json { printJSONError(name, parameters) }
         func text(_ key: String) -> String { parameters[key]?.stringValue ?? "" }
         switch name {
@@ -283,7 +285,15 @@ struct Session {
             }
             return ExitCode(Exit.notConfigured)
         case "org.varlink.service.InvalidParameter":
-            if !options.json { printError("invalid \(text("parameter")): \(text("description"))") }
+            if !options.json {
+                let parameter = text("parameter")
+                if let sent, sent[parameter] == nil {
+                    let article = parameter.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+                    printError("\(article) \(parameter) is needed: \(text("description"))")
+                } else {
+                    printError("invalid \(parameter): \(text("description"))")
+                }
+            }
             return ExitCode(Exit.usage)
         default:
             if !options.json { printError("\(name): \(JSONValue.object(parameters).canonical)") }

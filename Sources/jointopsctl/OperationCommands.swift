@@ -150,6 +150,7 @@ struct Reinforce: OperationCommand {
     }
 
     func validate() throws {
+        if let units, units < 1 { throw ValidationError("--units must be at least 1") }
         if !namedUnits.isEmpty, why == nil {
             throw ValidationError("--unit needs --why: say why these units instead of the nearest free ones")
         }

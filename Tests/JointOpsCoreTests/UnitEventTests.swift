@@ -55,6 +55,37 @@ import Testing
         #expect(OperationState(state.snapshot, workflow: workflow) == state, "the projection keeps the units too")
     }
 
+    /// Reproducer: a unit an operator took off a branch (`units status U returning REASON`)
+    /// left the branch short with nothing awaited, and the history without the reason.
+    @Test func aBranchThatLosesAUnitAwaitsWhatItLacksOfWhatItAskedFor() throws {
+        var (state, events) = try inAction()  // patrol asks for 2 units
+        events +=
+            state.recordUnits(
+                [.unitsAssigned(instance: 0, units: ["p1", "p2"], reasons: ["homed", "homed"])], at: .minutes(2), actor: nil
+            )
+            .events
+        let awaited = try #require(state.awaitingAfterLosing(1, of: 0))
+        #expect(awaited == .unitsAwaited(instance: 0, missing: 1))
+        let released = state.recordUnits(
+            [.unitsReleased(instance: 0, units: ["p1"], status: .returning, reason: "officer injured"), awaited], at: .minutes(3),
+            actor: officer)
+        events += released.events
+        #expect(state.describe(released.events[0].event) == "patrol released p1 → returning: officer injured")
+        #expect(state.branches[0].isAwaitingUnits)
+        #expect(Self.awaiting(state) != nil, "the awaiting-units clock runs")
+        #expect(state.awaitingAfterLosing(1, of: 0) == .unitsAwaited(instance: 0, missing: 2))
+        // An over-staffed branch that loses a unit still has what it asked for.
+        events +=
+            state.recordUnits(
+                [.unitsAssigned(instance: 0, units: ["p3", "p4"], reasons: ["named", "named"])], at: .minutes(4), actor: nil
+            )
+            .events
+        #expect(state.branches[0].assignedUnits == ["p2", "p3", "p4"])
+        #expect(state.awaitingAfterLosing(1, of: 0) == nil)
+        let stored = events.map { record in (record.at, record.actor, record.event.kind, state.payload(of: record.event)) }
+        #expect(try OperationState.replay(workflow, stored: stored) == state, "the reason survives the payload")
+    }
+
     @Test func aWorkflowSetsTheAwaitingClockAndItsLadder() throws {
         let source = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
         let result = WorkflowLoader.load(
@@ -103,6 +134,7 @@ import Testing
         events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(13), actor: nil).events  // facts are of ended operations
         let facts = try #require(OperationFacts(state, events: events))
         #expect(facts.branches[0].dispatchToAssigned == Int64(2 * 60_000), "all units from minute 2 to minute 4")
+        #expect(!facts.branches[0].unitsShort)
     }
 
     @Test func aBranchNeverFullyStaffedHasNoTimeToAssign() throws {
@@ -115,5 +147,6 @@ import Testing
         events += try state.handle(.cancel(reason: "duplicate"), at: .minutes(3), actor: nil).events
         let facts = try #require(OperationFacts(state, events: events))
         #expect(facts.branches[0].dispatchToAssigned == nil)
+        #expect(facts.branches[0].unitsShort, "counted beside the time to assign")
     }
 }

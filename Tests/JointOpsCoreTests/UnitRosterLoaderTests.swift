@@ -20,6 +20,19 @@ import Testing
         #expect(selection.chosen[0].reason == "homed in hexi-swat, from ancestor hexi (1 level up): no free swat unit with armed nearer")
     }
 
+    /// Where each unit is written, for an import the roster refuses later (an id it has).
+    @Test func eachUnitComesWithWhereItsIdIsWritten() throws {
+        let tree = try JurisdictionTests.sample()
+        let yaml = UnitRosterLoader.loadYAML(
+            source:
+                "units:\n  a-1: {call_sign: A1, branch: swat, home_region: hexi-swat}\n\n  a-2: {call_sign: A2, branch: swat, home_region: hexi}\n",
+            file: "u.yaml", tree: tree)
+        #expect(yaml.locations.map(\.description) == ["u.yaml:2:3", "u.yaml:4:3"])
+        let csv = UnitRosterLoader.loadCSV(
+            source: "call_sign,id,branch,home_region\n# a comment\nA1,a-1,swat,hexi-swat\n", file: "u.csv", tree: tree)
+        #expect(csv.locations.map(\.description) == ["u.csv:3:4"])
+    }
+
     @Test func yamlErrorsHaveLinesColumnsAndSuggestions() throws {
         let tree = try JurisdictionTests.sample()
         let source = """

@@ -29,6 +29,26 @@ import Testing
         #expect(roster.indexDiscrepancies().isEmpty)
     }
 
+    /// A reloaded tree that lacks the homes of units in service is refused naming each of them.
+    @Test func aTreeWithoutTheHomesOfUnitsIsRefusedNamingEveryOne() throws {
+        var roster = try Self.roster()
+        let smaller = try JurisdictionTree(regions: [
+            RegionDefinition(id: "tianjin", level: .city, name: Title(zh: "天津", en: nil), parent: nil),
+            RegionDefinition(id: "hexi", level: .district, name: Title(zh: "河西", en: nil), parent: "tianjin"),
+        ])
+        #expect {
+            try roster.rebind(to: smaller)
+        } throws: {
+            ($0 as? UnitRefusal)?.message
+                == """
+                unit 'hx-swat-1' is homed in 'hexi-swat', which the new jurisdiction lacks; move the unit first
+                unit 'hx-swat-2' is homed in 'hexi-swat', which the new jurisdiction lacks; move the unit first
+                unit 'll-patrol-1' is homed in 'hexi-liulin', which the new jurisdiction lacks; move the unit first
+                """
+        }
+        #expect(roster.tree.contains("hexi-swat"), "refused: the roster keeps its tree")
+    }
+
     @Test func anIllegalTransitionNamesTheCurrentStatusAndWhereItCanGo() throws {
         var roster = try Self.roster()
         #expect {

@@ -132,4 +132,26 @@ import Testing
             "io.jointops.Operations.Evaluate", ["from": .string("yesterday"), "to": .string("2026-11-02T00:00:00Z")])
         #expect(badTime.parameters["parameter"] == .string("from"))
     }
+
+    /// Reproducer: "dispatch → all units assigned" left out, without a word, the branches
+    /// that never got all their units.
+    @Test func theReportCountsTheBranchesThatNeverHadAllTheirUnitsBesideTheTimeToAssign() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-A").error == nil)  // every branch full
+        #expect(try UnitsTests.dispatch(daemon, "OP-B").error == nil)  // every branch short: public order, SWAT, traffic
+        // OP-B goes first, so OP-A's units, released, never reach it.
+        for id in ["OP-B", "OP-A"] { #expect(try ctl(["cancel", id, "duplicate"], daemon).status == 0) }
+        let period = ["report", "--from", "2020-01-01", "--to", "2100-01-01"]
+        let table = try ctl(period, daemon)
+        #expect(
+            table.stdout.contains(
+                "dispatch → all units assigned: measured  3  0  -\ndispatch → all units assigned: never  3  0  -\ndispatch → all units assigned p50  0s  -  -\n"
+            ), "\(table.stdout)")
+        let json = try ctl(period + ["--json"], daemon)
+        #expect(
+            json.stdout.contains(
+                #"{"changePercent":null,"current":3,"figure":"dispatch_to_assigned.never","label":"dispatch → all units assigned: never","previous":0,"unit":"count"}"#
+            ), "\(json.stdout)")
+    }
 }

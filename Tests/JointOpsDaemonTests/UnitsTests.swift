@@ -303,8 +303,11 @@ import Testing
         // reason, as it weakens a live branch.
         #expect(try status("hx-liulin-po-2", "available").parameters["parameter"] == .string("reason"))
         #expect(try status("hx-liulin-po-2", "available", "called away by the duty commander").error == nil)
-        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-L1")])
-        #expect(Self.units(Self.branch(shown, "public_order")?["assignedUnits"]) == ["hx-liulin-po-1", "hx-liulin-po-3"])
+        // The branch awaits a replacement, and gets one: not the unit taken off it.
+        let replaced = try UnitFillTests.branch(daemon, "OP-L1", "public_order") { $0?["awaitingUnits"] == .int(0) }
+        let assigned = Self.units(replaced?["assignedUnits"])
+        #expect(assigned.prefix(2) == ["hx-liulin-po-1", "hx-liulin-po-3"] && assigned.count == 3, "\(assigned)")
+        #expect(!assigned.contains("hx-liulin-po-2"))
     }
 
     @Test func endingABranchReleasesItsUnitsSwatThroughReturning() throws {
@@ -325,30 +328,31 @@ import Testing
     }
 
     @Test func onlyAHigherPriorityOperationMayTakeAUnitWithAReasonAndTheOtherEscalates() throws {
-        let daemon = try DaemonHarness()
-        #expect(try Self.dispatch(daemon, "OP-LOW", region: "hexi-liulin", priority: "P3").error == nil)
-        #expect(try Self.dispatch(daemon, "OP-HIGH", region: "hexi", priority: "P1").error == nil)
+        let roster = try Self.folder(["units.csv": Self.smallRoster])
+        defer { try? FileManager.default.removeItem(at: roster) }
+        let daemon = try DaemonHarness(units: roster.appendingPathComponent("units.csv").path)
+        #expect(try Self.dispatch(daemon, "OP-LOW", priority: "P3").error == nil)  // swat: s1, s2
+        #expect(try Self.dispatch(daemon, "OP-HIGH", priority: "P1").error == nil)  // swat: s3, awaits 1
         func preempt(_ unit: String, _ operation: String, _ reason: String?) throws -> VarlinkReply {
             var parameters: [String: JSONValue] = ["id": .string(unit), "operation": .string(operation), "instance": .string("swat")]
             if let reason { parameters["reason"] = .string(reason) }
             return try daemon.call("io.jointops.Units.Preempt", parameters)
         }
-        let upward = try preempt("hx-swat-03", "OP-LOW", "want it")
+        let upward = try preempt("s3", "OP-LOW", "want it")
         #expect(upward.parameters["code"] == .string("lower_priority"), "\(upward)")
-        #expect(try preempt("hx-swat-01", "OP-HIGH", nil).error == "org.varlink.service.InvalidParameter")
-        let taken = try preempt("hx-swat-01", "OP-HIGH", "hostages reported")
+        #expect(try preempt("s1", "OP-HIGH", nil).error == "org.varlink.service.InvalidParameter")
+        let taken = try preempt("s1", "OP-HIGH", "hostages reported")
         #expect(taken.error == nil, "\(taken)")
         #expect(taken.parameters["unit"]?["operation"] == .string("OP-HIGH"))
         let low = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-LOW")])
-        #expect(Self.units(Self.branch(low, "swat")?["assignedUnits"]) == ["hx-swat-02"])
+        #expect(Self.units(Self.branch(low, "swat")?["assignedUnits"]) == ["s2"])
         #expect(Self.branch(low, "swat")?["awaitingUnits"] == .int(1), "the loser awaits a replacement")
         #expect(
             Self.items(low.operation?["escalations"]).contains {
-                $0["reason"] == .string("unit hx-swat-01 taken from swat: hostages reported") && $0["resolvedAt"] == .null
+                $0["reason"] == .string("unit s1 taken from swat: hostages reported") && $0["resolvedAt"] == .null
             })
         let high = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-HIGH")])
-        let highUnits = Self.units(Self.branch(high, "swat")?["assignedUnits"])
-        #expect(highUnits.contains("hx-swat-01"))
+        #expect(Self.units(Self.branch(high, "swat")?["assignedUnits"]) == ["s3", "s1"])
     }
 
     @Test func concurrentDispatchesNeverCommitAUnitTwice() throws {

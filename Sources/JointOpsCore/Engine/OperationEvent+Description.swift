@@ -62,8 +62,8 @@ extension OperationState {
             return missing > 0
                 ? "\(branches[index].name) awaiting \(missing) more unit\(missing == 1 ? "" : "s")"
                 : "\(branches[index].name) no longer awaiting units"
-        case .unitsReleased(let index, let units, let status):
-            return "\(branches[index].name) released \(units.joined(separator: ", ")) → \(status.rawValue)"
+        case .unitsReleased(let index, let units, let status, let reason):
+            return "\(branches[index].name) released \(units.joined(separator: ", ")) → \(status.rawValue)\(reason.map { ": \($0)" } ?? "")"
         case .unitPreempted(let index, let unit, let by, let reason):
             return "unit \(unit) taken from \(branches[index].name) by \(by): \(reason)"
         }

@@ -35,8 +35,9 @@ public enum OperationEvent: Sendable, Hashable {
     /// Too few units were free: the instance awaits `missing` more (0: no longer awaiting),
     /// each with every capability in `capabilities` (the branch's and its dispatch's).
     case unitsAwaited(instance: Int, missing: Int, capabilities: [String] = [])
-    /// The instance ended (or an operator released them): its units went to `status`.
-    case unitsReleased(instance: Int, units: [String], status: UnitStatus)
+    /// The instance ended (or an operator released them): its units went to `status`. An
+    /// operator taking a unit off a live branch gives the `reason` (nil otherwise).
+    case unitsReleased(instance: Int, units: [String], status: UnitStatus, reason: String? = nil)
     /// An operator took `unit` from this instance for another operation (`by`).
     case unitPreempted(instance: Int, unit: String, by: String, reason: String)
 

@@ -91,7 +91,7 @@ extension OperationState {
             branches[index].missingUnits = missing
             branches[index].requiredCapabilities = capabilities
             if missing > 0 { startAwaitingUnits(index, at: at) } else { stopAwaitingUnits(index, at: at) }
-        case .unitsReleased(let index, let units, _):
+        case .unitsReleased(let index, let units, _, _):
             branches[index].assignedUnits.removeAll { units.contains($0) }
         case .unitPreempted(let index, let unit, _, let reason):
             branches[index].assignedUnits.removeAll { $0 == unit }

@@ -30,6 +30,24 @@ extension OperationState {
         return transition
     }
 
+    /// The capabilities each unit of instance `index` must have: those its dispatch asked
+    /// for (recorded with it), else the branch's own.
+    public func requiredCapabilities(of index: Int) -> [String] {
+        let instance = branches[index]
+        return instance.requiredCapabilities.isEmpty ? workflow.branches[instance.definition].capabilities : instance.requiredCapabilities
+    }
+
+    /// What instance `index` awaits once it has lost `lost` of its units (taken by a
+    /// preemption, or off it by an operator): the units it then lacks of those it asked
+    /// for, each with its required capabilities (an over-staffed instance lacks none). Nil
+    /// when that is what it awaits already, or when it has ended.
+    public func awaitingAfterLosing(_ lost: Int, of index: Int) -> OperationEvent? {
+        let instance = branches[index]
+        let missing = max(0, instance.units - (instance.assignedUnits.count - lost))
+        guard instance.status == .active, missing != instance.missingUnits else { return nil }
+        return .unitsAwaited(instance: index, missing: missing, capabilities: requiredCapabilities(of: index))
+    }
+
     /// The unit status entering `step` of instance `index` asks for (`unit_status:`).
     public func unitStatus(entering step: Int, of index: Int) -> UnitStatus? {
         workflow.branches[branches[index].definition].steps[step].unitStatus

@@ -46,6 +46,10 @@ public struct EvaluationReport: Sendable, Hashable {
         add("operations.open", "operations still open", .count) { Double($0.open) }
         for interval in PeriodFigures.Interval.allCases {
             add("\(interval.rawValue).count", "\(interval.label): measured", .count) { Double($0.intervals[interval]?.total ?? 0) }
+            if interval == .dispatchToAssigned {
+                // The branches the interval cannot measure, so a short day does not look quick.
+                add("dispatch_to_assigned.never", "\(interval.label): never", .count) { Double($0.branchesShortOfUnits) }
+            }
             let percents = [50, 90, 95]
             let now = current.intervals[interval]?.percentiles(percents) ?? [:]
             let before = previous.intervals[interval]?.percentiles(percents) ?? [:]

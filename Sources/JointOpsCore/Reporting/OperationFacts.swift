@@ -22,6 +22,10 @@ public struct OperationFacts: Sendable, Hashable {
         /// Dispatch to the moment the branch had every unit it asked for (time to assign);
         /// nil when it never had them (or no units were kept).
         public var dispatchToAssigned: Int64? = nil
+        /// Whether the branch awaited units and never had all it asked for: the branches the
+        /// time to assign leaves out (a branch with no unit events at all — no roster — is
+        /// neither measured nor short).
+        public var unitsShort = false
         /// Units committed to the instance over its life.
         public var unitsAssigned = 0
         /// Unit-time the instance held: for each unit, assignment to release, in milliseconds.
@@ -107,6 +111,7 @@ extension OperationFacts {
     /// Time to assign, units assigned and unit-time per instance, from the unit events.
     static func addUnits(_ events: [RecordedEvent], startedAt: Instant, endedAt: Instant, to branches: inout [Branch]) {
         var missing: [Int: Int] = [:]
+        var awaited: Set<Int> = []
         var since: [String: (instance: Int, at: Instant)] = [:]
         func release(_ unit: String, at: Instant) {
             guard let held = since.removeValue(forKey: unit), held.instance < branches.count else { return }
@@ -120,7 +125,8 @@ extension OperationFacts {
                 missing[instance] = max(0, (missing[instance] ?? 0) - units.count)
             case .unitsAwaited(let instance, let count, _):
                 missing[instance] = count
-            case .unitsReleased(_, let units, _):
+                if count > 0 { awaited.insert(instance) }
+            case .unitsReleased(_, let units, _, _):
                 for unit in units { release(unit, at: record.at) }
             case .unitPreempted(_, let unit, _, _):
                 release(unit, at: record.at)
@@ -138,6 +144,9 @@ extension OperationFacts {
             }
         }
         for unit in Array(since.keys) { release(unit, at: endedAt) }
+        for instance in awaited where instance < branches.count && branches[instance].dispatchToAssigned == nil {
+            branches[instance].unitsShort = true
+        }
     }
 }
 

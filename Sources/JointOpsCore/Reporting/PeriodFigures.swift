@@ -45,6 +45,9 @@ public struct PeriodFigures: Sendable, Hashable {
     /// Operations started in the period that are still open.
     public var open = 0
     public var intervals: [Interval: SecondsHistogram] = [:]
+    /// Branches dispatched that never had all the units they asked for: left out of
+    /// `dispatchToAssigned`, so counted beside it.
+    public var branchesShortOfUnits = 0
     public var deadlines: [String: Compliance] = [:]
     /// Escalations opened by the operations that ended (closed or cancelled).
     public var escalations = 0

@@ -85,11 +85,12 @@ extension OperationState {
                 "instance": .string(branches[instance].name), "missing": .int(Int64(missing)),
                 "capabilities": .array(capabilities.map(JSONValue.string)),
             ]
-        case .unitsReleased(let instance, let units, let status):
+        case .unitsReleased(let instance, let units, let status, let reason):
             fields = [
                 "instance": .string(branches[instance].name), "units": .array(units.map(JSONValue.string)),
                 "status": .string(status.rawValue),
             ]
+            if let reason { fields["reason"] = .string(reason) }
         case .unitPreempted(let instance, let unit, let by, let reason):
             fields = ["instance": .string(branches[instance].name), "unit": .string(unit), "by": .string(by), "reason": .string(reason)]
         }
@@ -183,7 +184,7 @@ extension OperationState {
             guard let index = instance("instance"), let units = strings("units"),
                 let status = text("status").flatMap(UnitStatus.init(rawValue:))
             else { return nil }
-            return .unitsReleased(instance: index, units: units, status: status)
+            return .unitsReleased(instance: index, units: units, status: status, reason: text("reason"))
         case "unit_preempted":
             guard let index = instance("instance"), let unit = text("unit"), let by = text("by"), let reason = text("reason") else {
                 return nil

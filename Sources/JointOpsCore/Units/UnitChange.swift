@@ -34,6 +34,10 @@ public struct UnitRefusal: Error, Sendable, Hashable, CustomStringConvertible {
         case illegalTransition = "illegal_transition"
         case committed
         case notAvailable = "not_available"
+        /// Units for a branch instance that awaits none (or fewer).
+        case notShort = "not_short"
+        /// A unit without a capability the branch instance requires.
+        case missingCapability = "missing_capability"
         case retired
     }
 

@@ -45,7 +45,12 @@ public struct UnitRoster: Sendable {
                 .invalidArgument, unit: unit.id,
                 "'\(unit.id)' is not a valid unit id: use lowercase letters, digits, '_' and '-', starting with a letter")
         }
-        guard slotByID[unit.id] == nil else {
+        if let slot = slotByID[unit.id] {
+            guard !slots[slot].retired else {
+                throw UnitRefusal(
+                    .duplicateUnit, unit: unit.id,
+                    "unit '\(unit.id)' is retired, and ids are not reused (the record keeps its history): pick a new id")
+            }
             throw UnitRefusal(.duplicateUnit, unit: unit.id, "unit '\(unit.id)' already exists; change it instead of adding it again")
         }
         try check(callSign: unit.callSign, unit: unit.id)
@@ -154,10 +159,15 @@ public struct UnitRoster: Sendable {
             let unit = slots[slot]
             if unit.retired { throw UnitRefusal(.retired, unit: id, "unit '\(id)' is retired and cannot be assigned") }
             if let current = unit.assignment {
+                // Preempting moves a unit between operations; within one, it is released first.
+                let move =
+                    current == assignment
+                    ? "nothing to do"
+                    : current.operation == assignment.operation
+                        ? "a unit serves one branch at a time — release it there first (set it available, with a reason), then assign it"
+                        : "a unit serves one operation at a time — preempt it with a reason to move it"
                 throw UnitRefusal(
-                    .committed, unit: id,
-                    "unit '\(id)' is already committed to \(current) (\(unit.status.rawValue)); a unit serves one operation at a time — preempt it with a reason to move it"
-                )
+                    .committed, unit: id, "unit '\(id)' is already committed to \(current) (\(unit.status.rawValue)); \(move)")
             }
             guard unit.status == .available else {
                 throw UnitRefusal(
@@ -243,12 +253,14 @@ public struct UnitRoster: Sendable {
     // MARK: Re-reading the tree
 
     /// Uses a reloaded jurisdiction; refused, leaving the roster as it was, if a unit in
-    /// service is homed in a region the new tree lacks.
+    /// service is homed in a region the new tree lacks (every such unit, a line each).
     public mutating func rebind(to tree: JurisdictionTree) throws(UnitRefusal) {
-        if let orphan = slots.first(where: { !$0.retired && !tree.contains($0.homeRegion) }) {
+        let orphans = slots.filter { !$0.retired && !tree.contains($0.homeRegion) }
+        if let first = orphans.first {
             throw UnitRefusal(
-                .unknownRegion, unit: orphan.id,
-                "unit '\(orphan.id)' is homed in '\(orphan.homeRegion)', which the new jurisdiction lacks; move the unit first")
+                .unknownRegion, unit: first.id,
+                orphans.map { "unit '\($0.id)' is homed in '\($0.homeRegion)', which the new jurisdiction lacks; move the unit first" }
+                    .joined(separator: "\n"))
         }
         self.tree = tree
         index = Array(repeating: [], count: BranchDefinition.Kind.allCases.count)

@@ -25,6 +25,9 @@ public enum UnitRosterLoader {
         /// Nil when any error was found.
         public var units: [Unit]?
         public var diagnostics: [Diagnostic]
+        /// Where each unit of `units` is written (its id), for problems found later (an id
+        /// the roster already has).
+        public var locations: [SourceLocation] = []
     }
 
     static let kinds = BranchDefinition.Kind.allCases.map(\.rawValue)
@@ -37,6 +40,7 @@ public enum UnitRosterLoader {
         else { return Result(units: nil, diagnostics: sink.diagnostics) }
         top.check(allowed: ["units", "description"], required: ["units"], in: "the roster file", sink)
         var units: [Unit] = []
+        var locations: [SourceLocation] = []
         if let value = top["units"], let entries = read.mapping(value, "'units'") {
             for entry in entries.entries {
                 let keyValue = YAMLValue(node: .init(entry.key), location: entry.keyLocation)
@@ -57,15 +61,19 @@ public enum UnitRosterLoader {
                 let capabilities = fields["capabilities"].map { read.identifierList($0, "capability of \(context)").map(\.0) } ?? []
                 if let id, let callSign, let kind, let home {
                     units.append(Unit(id: id, callSign: callSign, kind: kind, homeRegion: home, capabilities: Set(capabilities)))
+                    locations.append(entry.keyLocation)
                 }
             }
         }
-        return Result(units: sink.errorCount == 0 ? units : nil, diagnostics: sink.diagnostics.sortedByLocation)
+        return Result(
+            units: sink.errorCount == 0 ? units : nil, diagnostics: sink.diagnostics.sortedByLocation,
+            locations: sink.errorCount == 0 ? locations : [])
     }
 
     public static func loadCSV(source: String, file: String, tree: JurisdictionTree) -> Result {
         let sink = DiagnosticSink()
         var units: [Unit] = []
+        var locations: [SourceLocation] = []
         var columns: [String: Int]?
         var seen: [String: Int] = [:]
         let required = ["id", "call_sign", "branch", "home_region"]
@@ -151,6 +159,7 @@ public enum UnitRosterLoader {
             }
             if valid, let kind, let region {
                 units.append(Unit(id: id.text, callSign: callSign.text, kind: kind, homeRegion: region, capabilities: capabilities))
+                locations.append(at(id.column))
             }
         }
         if columns == nil {
@@ -158,7 +167,9 @@ public enum UnitRosterLoader {
                 SourceLocation(file: file, line: 1, column: 1),
                 "the file is empty; a roster CSV starts with the header id,call_sign,branch,home_region,capabilities")
         }
-        return Result(units: sink.errorCount == 0 ? units : nil, diagnostics: sink.diagnostics.sortedByLocation)
+        return Result(
+            units: sink.errorCount == 0 ? units : nil, diagnostics: sink.diagnostics.sortedByLocation,
+            locations: sink.errorCount == 0 ? locations : [])
     }
 
     private static func region(

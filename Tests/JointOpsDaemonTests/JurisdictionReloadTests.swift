@@ -1,0 +1,87 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// A jurisdiction read again (reload, or a start after it was edited) keeps every region an
+/// open operation or one of its active branches is in, and a reload says what it changed.
+@Suite(.serialized) struct JurisdictionReloadTests {
+    /// A daemon on a copy of the sample jurisdiction (returned, to edit) and the small roster
+    /// (no unit is homed in a grid).
+    static func daemon(name: String = #function) throws -> (DaemonHarness, regions: URL, folder: URL) {
+        let folder = try UnitsTests.folder([
+            "regions.yaml": try String(contentsOfFile: DaemonHarness.sampleRegions, encoding: .utf8), "units.csv": UnitsTests.smallRoster,
+        ])
+        let regions = folder.appendingPathComponent("regions.yaml")
+        let daemon = try DaemonHarness(
+            regions: regions.path, units: folder.appendingPathComponent("units.csv").path, name: name)
+        return (daemon, regions, folder)
+    }
+
+    static func edit(_ file: URL, _ replacements: [(String, String)]) throws {
+        var text = try String(contentsOf: file, encoding: .utf8)
+        for (old, new) in replacements {
+            guard text.contains(old) else { throw HarnessError("\(file.lastPathComponent) has no '\(old)'") }
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        try text.write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    static let renamed = [("  hexi-jianshan-g2: ", "  hexi-jianshan-grid2: "), ("  hexi-liulin-g2: ", "  hexi-liulin-grid2: ")]
+
+    @Test func aReloadThatDropsTheRegionOfAnOpenOperationOrBranchIsRefusedNamingThem() throws {
+        let (daemon, regions, folder) = try Self.daemon()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-1", region: "hexi-jianshan-g2").error == nil)
+        #expect(
+            try daemon.call(
+                "io.jointops.Operations.Reassign",
+                ["id": .string("OP-1"), "region": .string("hexi-liulin-g2"), "branch": .string("public_order")]
+            ).error == nil)
+        try Self.edit(regions, Self.renamed)
+        let reload = try daemon.call("io.jointops.Admin.Reload")
+        #expect(reload.error == "io.jointops.Admin.ReloadFailed")
+        #expect(
+            UnitsTests.units(reload.parameters["problems"]) == [
+                "operation OP-1 is in 'hexi-jianshan-g2', which the new jurisdiction lacks; keep the region until it ends, or first move it to a region both jurisdictions have: jointopsctl reassign OP-1 REGION",
+                "branch public_order of operation OP-1 is in 'hexi-liulin-g2', which the new jurisdiction lacks; keep the region until it ends, or first move it to a region both jurisdictions have: jointopsctl reassign OP-1 REGION --branch public_order",
+            ], "\(reload)")
+        let listed = try daemon.call("io.jointops.Operations.List", ["region": .string("hexi-jianshan")])
+        #expect(UnitsTests.items(listed.parameters["operations"]).map { $0["id"] } == [.string("OP-1")], "nothing changed")
+        // Nor may a start take such a jurisdiction.
+        do {
+            try daemon.restart()
+            Issue.record("jointopsd started without the region of OP-1")
+        } catch let error as HarnessError {
+            #expect(error.description.contains("operation OP-1 is in 'hexi-jianshan-g2', which \(regions.path) lacks"), "\(error)")
+        }
+    }
+
+    @Test func aReloadSaysWhatChangedInTheJurisdiction() throws {
+        let (daemon, regions, folder) = try Self.daemon()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func changes() throws -> [String] {
+            let reload = try daemon.call("io.jointops.Admin.Reload")
+            #expect(reload.error == nil, "\(reload)")
+            return UnitsTests.units(reload.parameters["changes"])
+        }
+        #expect(try changes() == [])
+        try Self.edit(
+            regions,
+            [
+                (
+                    "  hexi-jianshan-g2: ",
+                    "  hexi-meijiang: {parent: hexi, level: station, name: 梅江派出所}\n  hexi-jianshan-g2: "
+                )
+            ])
+        #expect(try changes() == ["jurisdiction (103 regions): 1 region added (hexi-meijiang)"])
+        try Self.edit(regions, Self.renamed)
+        let renamed = try changes()
+        #expect(
+            renamed == [
+                "jurisdiction (103 regions): 2 regions added (hexi-jianshan-grid2, hexi-liulin-grid2), 2 regions removed (hexi-jianshan-g2, hexi-liulin-g2)"
+            ], "\(renamed)")
+        try Self.edit(regions, [("name: 梅江派出所}", "name: 梅江所}")])
+        #expect(try changes() == ["jurisdiction (103 regions): names, levels or parents changed; no region added or removed"])
+    }
+}

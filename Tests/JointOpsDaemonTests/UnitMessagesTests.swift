@@ -1,0 +1,96 @@
+import Foundation
+import JointOpsCore
+import JointOpsProtocol
+import Testing
+
+/// What a dispatcher reads when a unit command is refused: why, with the branch by its
+/// name, and what to do instead.
+@Suite(.serialized) struct UnitMessagesTests {
+    static func ctl(_ daemon: DaemonHarness, _ arguments: [String]) throws -> CommandLineOutputTests.Output {
+        try CommandLineOutputTests.ctl(arguments, socket: daemon.socket)
+    }
+
+    @Test func aCommittedUnitIsTakenOffItsBranchWithAReasonAndOutOfServiceByWayOfReturning() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-1").error == nil)  // swat: s1, s2
+        let noReason = try Self.ctl(daemon, ["units", "status", "s1", "returning"])
+        #expect(noReason.status == 64)
+        #expect(
+            noReason.stderr
+                == "a reason is needed: unit 's1' serves OP-1 (branch swat, active); setting it returning takes it off that branch, which then awaits a replacement — give the reason (it is recorded), or check the unit id\n"
+        )
+        for reason in [["officer injured"], []] {
+            let outOfService = try Self.ctl(daemon, ["units", "status", "s1", "out_of_service"] + reason)
+            #expect(outOfService.status == 1)
+            #expect(
+                outOfService.stderr
+                    == "refused: unit 's1' cannot go from dispatched to out_of_service while it serves OP-1 (branch swat); release it first with `jointopsctl units status s1 returning \"REASON\"` — the branch then awaits a replacement — and then set it out_of_service\n"
+            )
+        }
+        #expect(try Self.ctl(daemon, ["units", "status", "s1", "returning", "officer injured"]).status == 0)
+        #expect(try Self.ctl(daemon, ["units", "status", "s1", "out_of_service", "officer injured"]).status == 0)
+        let retire = try Self.ctl(daemon, ["units", "retire", "s2"])
+        #expect(
+            retire.stderr == "refused: unit 's2' is dispatched for operation OP-1 branch swat and cannot be retired; release it first\n")
+    }
+
+    @Test func unitsNamedForAnEndedOperationOrTheSameOneAreRefusedSayingSo() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-1").error == nil)  // swat: s1, s2
+        #expect(try UnitsTests.dispatch(daemon, "OP-9").error == nil)  // swat: s3, awaits 1
+        #expect(try Self.ctl(daemon, ["cancel", "OP-9", "duplicate"]).status == 0)
+        let ended = try Self.ctl(daemon, ["units", "assign", "OP-9", "swat", "s3", "--reason", "nearest"])
+        #expect(ended.status == 1)
+        #expect(
+            ended.stderr.range(
+                of:
+                    #"^refused: operation OP-9 has ended: cancelled at \d{4}-\d\d-\d\dT[0-9:.]+Z \(duplicate\); units can no longer be assigned to it\.\n"#,
+                options: .regularExpression) != nil, "\(ended.stderr)")
+        // A second SWAT team of OP-1 awaits its unit: one of OP-1's own cannot be preempted for it.
+        #expect(try Self.ctl(daemon, ["reinforce", "OP-1", "swat", "--units", "1"]).status == 0)
+        let same = try Self.ctl(daemon, ["units", "assign", "OP-1", "swat#2", "s1", "--reason", "nearest"])
+        #expect(
+            same.stderr
+                == "refused: unit 's1' is already committed to operation OP-1 branch swat (dispatched); a unit serves one branch at a time — release it there first (set it available, with a reason), then assign it\n"
+        )
+        let preempt = try Self.ctl(daemon, ["units", "preempt", "s1", "OP-1", "swat#2", "--reason", "nearest"])
+        #expect(
+            preempt.stderr
+                == "refused: unit 's1' already serves OP-1 (branch swat); preempting takes a unit from another operation — to move it to another branch of this one, release it there first (set it available, with a reason), then assign it\n"
+        )
+    }
+
+    @Test func aRetiredIdIsNotReusedAndAnImportThatClashesSaysWhereAndThatNothingWasImported() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try Self.ctl(daemon, ["units", "retire", "s4"]).status == 0)
+        let again = try Self.ctl(daemon, ["units", "add", "s4", "--call-sign", "特警4", "--branch", "swat", "--home", "hexi-swat"])
+        #expect(again.status == 1)
+        #expect(again.stderr == "refused: unit 's4' is retired, and ids are not reused (the record keeps its history): pick a new id\n")
+        let file = roster.appendingPathComponent("more.csv")
+        try "id,call_sign,branch,home_region\ns9,特警9,swat,hexi-swat\np1,巡逻1,public_order,hexi-liulin\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let clash = try Self.ctl(daemon, ["units", "import", file.path])
+        #expect(clash.status == 1)
+        #expect(
+            clash.stderr
+                == "refused: \(file.path):3:1: unit 'p1' already exists; change it instead of adding it again; nothing was imported\n")
+        #expect(try UnitsTests.unit(daemon, "s9") == nil)
+    }
+
+    @Test func aReinforcementOfNoUnitsIsAUsageErrorLikeOneOfTooMany() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        #expect(try UnitsTests.dispatch(daemon, "OP-1").error == nil)
+        let none = try Self.ctl(daemon, ["reinforce", "OP-1", "public_order", "--units", "0"])
+        #expect(none.status == 64)
+        #expect(none.stderr.hasPrefix("Error: --units must be at least 1\n"), "\(none.stderr)")
+        #expect(try Self.ctl(daemon, ["reinforce", "OP-1", "public_order", "--units", "500"]).status == 64)
+        let call = try daemon.call(
+            "io.jointops.Operations.Reinforce", ["id": .string("OP-1"), "branch": .string("public_order"), "units": .int(0)])
+        #expect(call.error == "org.varlink.service.InvalidParameter")
+        #expect(call.parameters["parameter"] == .string("units"))
+    }
+}
