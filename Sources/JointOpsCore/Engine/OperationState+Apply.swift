@@ -235,7 +235,11 @@ extension OperationState {
                 removeTimer(key)
             }
         } else if escalation.rungsFired < deadline.ladder.count {
-            setTimer(key, due: escalation.ladderBase + deadline.ladder[escalation.rungsFired].after.approximateMilliseconds)
+            // Working days count as working days here too (`1wd` after a Friday miss is Monday).
+            setTimer(
+                key,
+                due: deadline.ladder[escalation.rungsFired].after.after(
+                    escalation.ladderBase, offsetSeconds: workflow.timezoneOffsetSeconds))
         } else {
             removeTimer(key)
         }
