@@ -16,6 +16,8 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
         case malformed
         /// Written so, but a number is larger than `largestNumber`.
         case tooLarge
+        /// A unit given twice (`1m1m`): a slip, not a sum to take silently.
+        case repeatedUnit(Character)
     }
 
     /// The longest duration a workflow may hold: 10 years (3650 days, or 2600 working
@@ -61,6 +63,7 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
         var digits = ""
         var sawUnit = false
         var tooLarge = false
+        var units: Set<Character> = []
         for character in text {
             if character.isASCII, character.isNumber {
                 digits.append(character)
@@ -76,6 +79,7 @@ public enum WorkflowDuration: Sendable, Hashable, CustomStringConvertible {
             default: return .failure(.malformed)
             }
             guard !digits.isEmpty else { return .failure(.malformed) }
+            guard units.insert(character).inserted else { return .failure(.repeatedUnit(character)) }
             if let value = Int64(digits), value <= largestNumber {
                 // At most 6·10¹⁴ each, but enough of them would overflow: saturate (the
                 // validator refuses anything near it as longer than the maximum).

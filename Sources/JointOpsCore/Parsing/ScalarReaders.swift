@@ -91,6 +91,11 @@ package struct ScalarReaders {
                 "duration '\(text)' for \(what) is too large: a number in a duration may be at most \(WorkflowDuration.largestNumber) (1000000w is over 19000 years)"
             )
             return nil
+        case .failure(.repeatedUnit(let unit)):
+            sink.error(
+                value.textLocation,
+                "duration '\(text)' for \(what) gives '\(unit)' more than once: write each unit once, largest first, e.g. 1h30m")
+            return nil
         case .failure(.malformed):
             sink.error(
                 value.textLocation,
