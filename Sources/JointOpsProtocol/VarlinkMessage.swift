@@ -59,6 +59,11 @@ public struct VarlinkCall: Sendable {
             default: throw VarlinkError.invalidParameter(key, because: "'\(key)' must be true or false")
             }
         }
+        // Varlink's protocol upgrade hands the connection to another protocol after the
+        // reply; no method here has one, and answering as if it were not asked would mislead.
+        if try flag("upgrade") {
+            throw VarlinkError.invalidParameter("upgrade", because: "no method of jointopsd upgrades its connection; leave 'upgrade' out")
+        }
         self.init(method: method, parameters: parameters, more: try flag("more"), oneway: try flag("oneway"))
     }
 

@@ -38,6 +38,11 @@ import Testing
         let oneway = try daemon.client()
         try oneway.send(VarlinkCall(method: "io.jointops.Operations.Watch", more: true, oneway: true))
         #expect(try oneway.receive().parameters["parameter"] == .string("oneway"))
+        // Reproducer: a call asking for a protocol upgrade was answered as a plain call.
+        try client.sendRaw(Array(#"{"method": "io.jointops.Operations.List", "upgrade": true}"#.utf8) + [0])
+        let upgrade = try client.receive()
+        #expect(upgrade.error == "org.varlink.service.InvalidParameter", "\(upgrade)")
+        #expect(upgrade.parameters["parameter"] == .string("upgrade"), "\(upgrade)")
     }
 
     @Test func operationIDsAreLettersDigitsAndAFewMarks() throws {
