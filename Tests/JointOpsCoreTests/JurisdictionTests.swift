@@ -81,6 +81,19 @@ import Testing
         #expect(tree.closest(to: "zzzzzzzzzzzz").isEmpty)
     }
 
+    /// Reproducer: `--region 河西分局`, a region's own name, got "regions are ids of the
+    /// jurisdiction tree, e.g. 'tianjin'" and no pointer to its id.
+    @Test func aRegionsNameIsAnsweredWithItsID() throws {
+        let tree = try Self.sample()
+        let hexi = try #require(tree.nodes.first { $0.id == "hexi" })
+        #expect(hexi.name.zh == "河西分局" && hexi.name.en != nil)
+        for name in [hexi.name.zh, hexi.name.en?.uppercased()].compactMap({ $0 }) {
+            #expect(
+                tree.unknownRegionMessage(name)
+                    == "unknown region '\(name)': regions are given by id, not by name; did you mean 'hexi' (\(hexi.name))?")
+        }
+    }
+
     @Test func buildingFromDefinitionsReportsEveryProblem() {
         let regions = [
             RegionDefinition(id: "a", level: .city, name: Title(en: "A"), parent: nil),

@@ -117,7 +117,13 @@ public struct JurisdictionTree: Sendable {
     }
 
     /// "unknown region 'X'; did you mean 'a' or 'b'?" — the refusal text for an unknown id.
+    /// A region's own name (`河西分局`, `Hexi Branch`) is answered with its id.
     public func unknownRegionMessage(_ id: String) -> String {
+        let named = nodes.filter { $0.name.zh == id || $0.name.en?.lowercased() == id.lowercased() }
+        if !named.isEmpty {
+            let ids = named.map { "'\($0.id)' (\($0.name))" }.joined(separator: " or ")
+            return "unknown region '\(id)': regions are given by id, not by name; did you mean \(ids)?"
+        }
         let suggestions = closest(to: id)
         return "unknown region '\(id)'"
             + (suggestions.isEmpty ? "; regions are ids of the jurisdiction tree, e.g. '\(root.id)'" : Suggestions.didYouMean(suggestions))
