@@ -81,6 +81,12 @@ extension OperationState {
     /// Enters a phase and dispatches the branches it dispatches on entry.
     mutating func enter(_ index: Int, cause: PhaseEntryCause, _ context: inout DecisionContext) {
         emit(.phaseEntered(index, cause: cause), &context)
+        if workflow.phases[index].standsDown {
+            for instance in branches.indices where branches[instance].status == .active {
+                let standDown = workflow.branches[branches[instance].definition].standDownStep
+                emit(.stepEntered(instance: instance, step: standDown, outcome: "phase \(workflow.phases[index].name)"), &context)
+            }
+        }
         for rule in workflow.phases[index].dispatch {
             guard rule.guardCondition?.evaluate(in: self) ?? true else { continue }
             guard !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) else { continue }

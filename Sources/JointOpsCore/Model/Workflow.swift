@@ -120,6 +120,9 @@ public struct PhaseDefinition: Sendable {
     public var dispatch: [DispatchRule]
     public var joins: [JoinRule]
     public var timers: [PhaseTimer]
+    /// `stand_down: true`: entering the phase stands down every active branch (as a cancel
+    /// does), e.g. a search ended early because the child was found.
+    public var standsDown = false
 
     public func event(named name: String) -> EventDefinition? { events.first { $0.name == name } }
 }

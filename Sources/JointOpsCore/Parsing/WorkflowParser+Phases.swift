@@ -1,11 +1,13 @@
 extension WorkflowParser {
-    func parsePhases(_ value: YAMLValue, _ sourceMap: inout SourceMap) -> ([PhaseDefinition], Int) {
+    /// The phases; each also accepts the workflow-wide events (`everywhere`) it does not
+    /// define itself, unless the event leads to it.
+    func parsePhases(_ value: YAMLValue, everywhere: [EventDefinition], _ sourceMap: inout SourceMap) -> ([PhaseDefinition], Int) {
         guard let mapping = read.mapping(value, "'phases'") else { return ([], 0) }
         var phases: [PhaseDefinition] = []
         var initial: [(Int, SourceLocation)] = []
         for entry in mapping.entries {
             guard let index = phaseNames.firstIndex(of: entry.key), index == phases.count else { continue }
-            let (phase, isInitial, joinLocations, joinBranches) = parsePhase(entry.key, entry.value)
+            let (phase, isInitial, joinLocations, joinBranches) = parsePhase(entry.key, entry.value, index: index, everywhere: everywhere)
             if isInitial { initial.append((index, entry.keyLocation)) }
             phases.append(phase)
             sourceMap.phases.append(entry.keyLocation)
@@ -24,18 +26,29 @@ extension WorkflowParser {
     }
 
     private func parsePhase(
-        _ name: String, _ value: YAMLValue
+        _ name: String, _ value: YAMLValue, index: Int, everywhere: [EventDefinition]
     )
         -> (PhaseDefinition, Bool, [SourceLocation], [[SourceLocation]])
     {
         let context = "phase '\(name)'"
         var phase = PhaseDefinition(name: name, title: nil, events: [], dispatch: [], joins: [], timers: [])
+        func addEverywhere() {
+            for event in everywhere
+            where phase.event(named: event.name) == nil && !event.alternatives.contains(where: { $0.target == index }) {
+                phase.events.append(event)
+            }
+        }
         // A phase with no keys at all (`reviewing:`) is allowed: it only waits for close.
-        if let scalar = value.scalar, scalar.string.isEmpty { return (phase, false, [], []) }
+        if let scalar = value.scalar, scalar.string.isEmpty {
+            addEverywhere()
+            return (phase, false, [], [])
+        }
         guard let fields = read.mapping(value, context) else { return (phase, false, [], []) }
-        fields.check(allowed: ["initial", "title", "on", "dispatch", "join", "after"], in: context, sink)
+        fields.check(allowed: ["initial", "title", "on", "dispatch", "join", "after", "stand_down"], in: context, sink)
         phase.title = fields["title"].flatMap { read.title($0, "the title of \(context)") }
-        if let on = fields["on"] { phase.events = parseEvents(on, phase: name) }
+        if let on = fields["on"] { phase.events = parseEvents(on, of: context) }
+        addEverywhere()
+        phase.standsDown = fields["stand_down"].flatMap { read.bool($0, "'stand_down' of \(context)") } ?? false
         if let dispatch = fields["dispatch"] { phase.dispatch = parseDispatch(dispatch, phase: name) }
         var joinLocations: [SourceLocation] = []
         var joinBranches: [[SourceLocation]] = []
@@ -69,17 +82,18 @@ extension WorkflowParser {
         return (phase, isInitial, joinLocations, joinBranches)
     }
 
-    private func parseEvents(_ value: YAMLValue, phase: String) -> [EventDefinition] {
-        guard let mapping = read.mapping(value, "'on' of phase '\(phase)'") else { return [] }
+    /// The events of `context` ("phase 'x'", or "the workflow" for those every phase accepts).
+    func parseEvents(_ value: YAMLValue, of context: String) -> [EventDefinition] {
+        guard let mapping = read.mapping(value, "'on' of \(context)") else { return [] }
         var events: [EventDefinition] = []
         for entry in mapping.entries {
             let keyValue = YAMLValue(node: .init(entry.key), location: entry.keyLocation)
             guard let event = read.identifier(keyValue, "event name") else { continue }
             guard !events.contains(where: { $0.name == event }) else {
-                sink.error(entry.keyLocation, "duplicate event '\(event)' in phase '\(phase)'; list guarded alternatives under one event")
+                sink.error(entry.keyLocation, "duplicate event '\(event)' in \(context); list guarded alternatives under one event")
                 continue
             }
-            let what = "event '\(event)' of phase '\(phase)'"
+            let what = "event '\(event)' of \(context)"
             var alternatives: [TransitionDefinition] = []
             switch entry.value.node {
             case .scalar:

@@ -16,7 +16,7 @@ struct WorkflowParser {
 
     static let topLevelKeys = [
         "workflow", "version", "title", "description", "timezone", "attributes", "phases", "branches",
-        "deadlines", "hold", "reinforce", "reassign", "cancel", "close", "awaiting_units",
+        "deadlines", "hold", "reinforce", "reassign", "cancel", "close", "awaiting_units", "on",
     ]
 
     init(file: String, sink: DiagnosticSink) {
@@ -46,8 +46,10 @@ struct WorkflowParser {
         draft.branches = top["branches"].map { parseBranches($0, &draft.sourceMap) } ?? []
         let reinforceable = top["reinforce"].map { branchList($0, "'reinforce'") } ?? []
         draft.reinforceable = reinforceable
+        // Events every phase accepts (`found` ends a search from wherever it stands).
+        let everywhere = top["on"].map { parseEvents($0, of: "the workflow") } ?? []
         if let phases = top["phases"] {
-            (draft.phases, draft.initialPhase) = parsePhases(phases, &draft.sourceMap)
+            (draft.phases, draft.initialPhase) = parsePhases(phases, everywhere: everywhere, &draft.sourceMap)
         }
         draft.deadlines = top["deadlines"].map { parseDeadlines($0, &draft.sourceMap) } ?? []
         draft.deadlines += awaitingUnitsDeadlines(top["awaiting_units"], draft.branches, at: root.location, &draft.sourceMap)
