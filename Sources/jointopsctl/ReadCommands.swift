@@ -46,10 +46,20 @@ struct List: ParsableCommand {
                     return [
                         Render.string(operation["id"]), Render.string(operation["workflow"]), Render.phase(operation),
                         Render.string(operation["region"]), Render.string(operation["priority"]),
-                        String(operation["activeBranches"]?.intValue ?? 0),
+                        Self.branches(operation),
                         escalations > 0 ? Render.red(String(escalations)) : "0", Render.time(operation["startedAt"]),
                     ]
                 }))
+    }
+}
+
+extension List {
+    /// Active branches, and the units they still await: `3, 2 units short` (yellow).
+    static func branches(_ operation: JSONValue) -> String {
+        let active = String(operation["activeBranches"]?.intValue ?? 0)
+        let short = operation["awaitingUnits"]?.intValue ?? 0
+        guard short > 0 else { return active }
+        return active + ", " + Render.yellow("\(short) unit\(short == 1 ? "" : "s") short")
     }
 }
 

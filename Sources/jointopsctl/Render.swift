@@ -26,6 +26,7 @@ enum Render {
     }
 
     static func red(_ text: String) -> String { colour ? "\u{1B}[31m\(text)\u{1B}[0m" : text }
+    static func yellow(_ text: String) -> String { colour ? "\u{1B}[33m\(text)\u{1B}[0m" : text }
     static func bold(_ text: String) -> String { colour ? "\u{1B}[1m\(text)\u{1B}[0m" : text }
 
     /// `2026-11-29 08:00:00 (3m ago)` in local time, relative to `now`.

@@ -1,0 +1,28 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+extension CommandLineOutputTests {
+    /// Reproducer: a branch short of units showed nowhere in `list` (only its `--json` had
+    /// `awaitingUnits`), until its awaiting_units deadline went late minutes later.
+    @Test func listSaysHowManyUnitsTheBranchesStillAwait() throws {
+        let daemon = try DaemonHarness()
+        let swat = UnitsTests.items(try daemon.call("io.jointops.Units.List", ["branch": .string("swat")]).parameters["units"])
+        #expect(!swat.isEmpty)
+        for unit in swat {
+            let reply = try daemon.call(
+                "io.jointops.Units.SetStatus",
+                ["id": unit["id"]!, "status": .string("out_of_service"), "reason": .string("training day")])
+            #expect(reply.error == nil, "\(reply)")
+        }
+        #expect(try UnitsTests.dispatch(daemon, "OP-S").error == nil)
+        let list = try Self.ctl(["list"], socket: daemon.socket)
+        #expect(
+            list.stdout == """
+                ID  WORKFLOW  PHASE  REGION  PRIORITY  BRANCHES  ESCALATIONS  STARTED
+                OP-S  armed-response  responding  hexi  P1  3, 2 units short  0  <time>
+
+                """, "\(list.stdout)")
+        daemon.stop()
+    }
+}
