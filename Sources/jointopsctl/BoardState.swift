@@ -33,6 +33,8 @@ struct BoardState {
         var escalations = 0
         var unacknowledged = 0
         var branches: [String: Int] = [:]
+        /// Units the active branches of each kind still await.
+        var short: [String: Int] = [:]
     }
 
     struct Late {
@@ -55,6 +57,10 @@ struct BoardState {
             for branch in Render.array(operation["branches"]) where branch["status"] == .string("active") {
                 let branchRegion = Render.string(branch["region"])
                 rows[branchRegion, default: Row(region: branchRegion)].branches[Render.string(branch["kind"]), default: 0] += 1
+                let awaiting = Int(branch["awaitingUnits"]?.intValue ?? 0)
+                if awaiting > 0 {
+                    rows[branchRegion, default: Row(region: branchRegion)].short[Render.string(branch["kind"]), default: 0] += awaiting
+                }
             }
             for escalation in Render.array(operation["escalations"]) where escalation["resolvedAt"] == .null {
                 let acknowledged = escalation["acknowledgedAt"] != .null
@@ -81,14 +87,20 @@ struct BoardState {
             total.escalations += row.escalations
             total.unacknowledged += row.unacknowledged
             for (kind, count) in row.branches { total.branches[kind, default: 0] += count }
+            for (kind, count) in row.short { total.short[kind, default: 0] += count }
+        }
+        /// Active branches, and the units they still await: `2 (3 short)`.
+        func count(_ branches: Int, short: Int) -> String {
+            short > 0 ? "\(branches) " + Render.yellow("(\(short) short)") : String(branches)
         }
         func cells(_ row: Row) -> [String] {
-            [
+            let other = { (counts: [String: Int]) in counts.filter { !Self.kinds.contains($0.key) }.values.reduce(0, +) }
+            return [
                 row.region, String(row.open), row.late > 0 ? Render.red(String(row.late)) : "0",
                 row.unacknowledged > 0 ? Render.red("\(row.escalations) (\(row.unacknowledged) new)") : String(row.escalations),
             ]
-                + Self.kinds.map { String(row.branches[$0] ?? 0) }
-                + [String(row.branches.filter { !Self.kinds.contains($0.key) }.values.reduce(0, +))]
+                + Self.kinds.map { count(row.branches[$0] ?? 0, short: row.short[$0] ?? 0) }
+                + [count(other(row.branches), short: other(row.short))]
         }
         var lines = [
             Render.bold("jointops board") + "  \(Render.clock(now))  "
@@ -134,6 +146,7 @@ struct BoardState {
                         "region": .string(row.region), "open": .int(Int64(row.open)), "late": .int(Int64(row.late)),
                         "escalations": .int(Int64(row.escalations)), "unacknowledged": .int(Int64(row.unacknowledged)),
                         "branches": .object(row.branches.mapValues { .int(Int64($0)) }),
+                        "unitsShort": .object(row.short.mapValues { .int(Int64($0)) }),
                     ])
                 }),
             "late": .array(

@@ -4,7 +4,7 @@ import Testing
 
 extension CommandLineOutputTests {
     /// Reproducer: a branch short of units showed nowhere in `list` (only its `--json` had
-    /// `awaitingUnits`), until its awaiting_units deadline went late minutes later.
+    /// `awaitingUnits`) or on the board, until its awaiting_units deadline went late minutes later.
     @Test func listSaysHowManyUnitsTheBranchesStillAwait() throws {
         let daemon = try DaemonHarness()
         let swat = UnitsTests.items(try daemon.call("io.jointops.Units.List", ["branch": .string("swat")]).parameters["units"])
@@ -23,6 +23,11 @@ extension CommandLineOutputTests {
                 OP-S  armed-response  responding  hexi  P1  3, 2 units short  0  <time>
 
                 """, "\(list.stdout)")
+        // The wall board says it too, in the branch's column.
+        let board = try Self.ctl(["board", "--once"], socket: daemon.socket)
+        #expect(board.stdout.contains("hexi  1  0  0  0  1  1 (2 short)  0  0  0\n"), "\(board.stdout)")
+        let json = try Self.ctl(["board", "--once", "--json"], socket: daemon.socket)
+        #expect(json.stdout.contains(#""unitsShort":{"swat":2}"#), "\(json.stdout)")
         daemon.stop()
     }
 }
