@@ -79,6 +79,9 @@ import Testing
         #expect(tree.closest(to: "liulin").first == "hexi-liulin")
         #expect(tree.unknownRegionMessage("hexl") == "unknown region 'hexl'; did you mean 'hexi'?")
         #expect(tree.closest(to: "zzzzzzzzzzzz").isEmpty)
+        // Reproducer: an id typed in capitals got no suggestion at all.
+        #expect(tree.unknownRegionMessage("HEXI-LIULIN").hasPrefix("unknown region 'HEXI-LIULIN'; did you mean 'hexi-liulin',"))
+        #expect(tree.closest(to: "LIULIN").first == "hexi-liulin")
     }
 
     /// Reproducer: `--region 河西分局`, a region's own name, got "regions are ids of the

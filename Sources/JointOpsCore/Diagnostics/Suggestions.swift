@@ -1,10 +1,12 @@
 /// "Did you mean …" hints: the closest candidate by edit distance, if close enough.
 package enum Suggestions {
-    /// The candidate nearest to `word`, or nil when none is plausibly a typo of it.
+    /// The candidate nearest to `word`, or nil when none is plausibly a typo of it. Letter
+    /// case counts for nothing (`HX-SWAT-02` means `hx-swat-02`).
     package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         var best: (name: String, distance: Int)?
+        let word = word.lowercased()
         for candidate in candidates {
-            let distance = editDistance(word, candidate)
+            let distance = editDistance(word, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         guard let best else { return nil }
@@ -45,16 +47,17 @@ package enum Suggestions {
 
 extension Suggestions {
     /// Up to `limit` candidates that `word` plausibly meant, best first: near misses by edit
-    /// distance, then candidates that contain it (`liulin` → `hexi-liulin`). Ties go to the
-    /// alphabetically first.
+    /// distance, then candidates that contain it (`liulin` → `hexi-liulin`), case aside. Ties
+    /// go to the alphabetically first.
     package static func closest(to word: String, in candidates: some Sequence<String>, limit: Int) -> [String] {
         var scored: [(score: Int, name: String)] = []
+        let word = word.lowercased()
         for candidate in candidates {
-            let distance = editDistance(word, candidate)
+            let distance = editDistance(word, candidate.lowercased())
             let threshold = max(1, min(word.count, candidate.count) / 3 + 1)
             if distance <= threshold {
                 scored.append((distance, candidate))
-            } else if word.count >= 3, candidate.contains(word) {
+            } else if word.count >= 3, candidate.lowercased().contains(word) {
                 scored.append((1000 + distance, candidate))
             }
         }
