@@ -85,6 +85,16 @@ extension OperationEngine {
                 "status",
                 because: "'\(status)' is not a unit status; use one of \(UnitStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        // A capability no unit has is a typo far more often than a question (`armedd`).
+        if let capability {
+            let known = Set(roster.units.flatMap(\.capabilities))
+            if !known.contains(capability) {
+                throw VarlinkError.invalidParameter(
+                    "capability",
+                    because: "no unit has capability '\(capability)'"
+                        + Suggestions.hint(for: capability, in: known.sorted(), noun: "the roster's capabilities are"))
+            }
+        }
         let matching = roster.units.filter { unit in
             (includeRetired || !unit.retired) && region.map { roster.tree.isWithin(unit.homeRegion, $0) } ?? true
                 && branch.map { unit.kind.rawValue == $0 } ?? true && status.map { unit.status.rawValue == $0 } ?? true

@@ -75,6 +75,13 @@ import Testing
 
     @Test func unknownRegionsAreRefusedWithTheClosestIds() throws {
         let daemon = try DaemonHarness()
+        // Reproducer: a capability no unit has (a typo) listed "no units", exit 0.
+        let capability = try daemon.call("io.jointops.Units.List", ["capability": .string("armedd")])
+        #expect(capability.error == "org.varlink.service.InvalidParameter", "\(capability)")
+        #expect(
+            capability.parameters["description"]?.stringValue?.hasPrefix("no unit has capability 'armedd'; did you mean 'armed'?") == true,
+            "\(capability)")
+        #expect(try daemon.call("io.jointops.Units.List", ["capability": .string("armed")]).error == nil)
         let refused = try Self.start(daemon, "OP-R1", region: "hexi-liulm")
         #expect(refused.error == "org.varlink.service.InvalidParameter")
         #expect(refused.parameters["parameter"] == .string("region"))
