@@ -195,11 +195,22 @@ struct Regions: ParsableCommand {
 
     func run() throws {
         // The daemon answers with the whole tree; --region is applied here, to the table and --json alike.
-        var reply = try Session(options: connection).call("io.jointops.Units.Regions", [:])
+        let session = Session(options: connection)
+        var reply = try session.call("io.jointops.Units.Regions", [:])
         var rows = Render.array(reply["regions"])
         if let region {
             guard let start = rows.firstIndex(where: { $0["id"]?.stringValue == region }) else {
-                throw ValidationError("unknown region '\(region)'; 'jointopsctl regions' lists them")
+                // Said as jointopsd says an unknown region (InvalidParameter, exit 64), with the closest ids.
+                let ids = rows.compactMap { $0["id"]?.stringValue }
+                let closest = Suggestions.closest(to: region, in: ids, limit: 3)
+                throw session.fail(
+                    "org.varlink.service.InvalidParameter",
+                    [
+                        "parameter": .string("region"),
+                        "description": .string(
+                            "unknown region '\(region)'"
+                                + (closest.isEmpty ? "; 'jointopsctl regions' lists them" : Suggestions.didYouMean(closest))),
+                    ])
             }
             let depth = rows[start]["depth"]?.intValue ?? 0
             let end = rows[(start + 1)...].firstIndex { ($0["depth"]?.intValue ?? 0) <= depth } ?? rows.endIndex

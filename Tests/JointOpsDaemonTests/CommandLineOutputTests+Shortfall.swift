@@ -31,3 +31,16 @@ extension CommandLineOutputTests {
         daemon.stop()
     }
 }
+
+extension CommandLineOutputTests {
+    /// Reproducer: `regions --region hexii` said "Error: unknown region 'hexii'; 'jointopsctl
+    /// regions' lists them" with no closest id, followed by the top-level usage line.
+    @Test func regionsOfAnUnknownRegionSuggestsTheClosest() throws {
+        let daemon = try DaemonHarness()
+        let output = try Self.ctl(["regions", "--region", "hexii"], socket: daemon.socket)
+        #expect(output.status == 64)
+        #expect(output.stderr.contains("invalid region: unknown region 'hexii'; did you mean 'hexi'"), "\(output.stderr)")
+        #expect(!output.stderr.contains("Usage:"), "\(output.stderr)")
+        daemon.stop()
+    }
+}
