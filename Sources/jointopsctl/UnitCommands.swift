@@ -136,7 +136,11 @@ struct UnitsImport: ParsableCommand {
 
     func run() throws {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw ValidationError("cannot read \(file)")
+            let why =
+                !FileManager.default.fileExists(atPath: file)
+                ? "there is no such file" : !FileManager.default.isReadableFile(atPath: file) ? "permission denied" : "it is not UTF-8 text"
+            printError("cannot read the roster file \(file): \(why); nothing was imported.")
+            throw ExitCode(Exit.usage)
         }
         let reply = try Session(options: connection).call(
             "io.jointops.Units.Import",

@@ -44,3 +44,15 @@ extension CommandLineOutputTests {
         daemon.stop()
     }
 }
+
+extension CommandLineOutputTests {
+    /// Reproducer: `units import` of a missing file said "Error: cannot read …" with no cause,
+    /// followed by the top-level usage line.
+    @Test func importingAMissingRosterFileSaysWhy() throws {
+        let output = try Self.ctl(["units", "import", "/nonexistent/roster.yaml"], socket: "/nonexistent.sock")
+        #expect(output.status == 64)
+        #expect(
+            output.stderr == "cannot read the roster file /nonexistent/roster.yaml: there is no such file; nothing was imported.\n",
+            "\(output.stderr)")
+    }
+}
