@@ -23,17 +23,20 @@ public struct TimerService: Service {
             // fire in due order.
             let due = await scheduler.takeDue(at: now)
             if !due.isEmpty {
-                var byOperation: [String: [TimerKey]] = [:]
-                var order: [String] = []
+                // One timer per operation per pass, the rest armed again: a timer that fires may
+                // arm the next rung of its ladder, due before the operation's other due timers
+                // (after an outage all are past due at once), and it then fires before them.
+                var first: [(operation: String, key: TimerKey)] = []
+                var seen: Set<String> = []
                 for timer in due {
-                    if byOperation[timer.operation] == nil { order.append(timer.operation) }
-                    byOperation[timer.operation, default: []].append(timer.key)
+                    if seen.insert(timer.operation).inserted {
+                        first.append((timer.operation, timer.key))
+                    } else {
+                        await scheduler.arm(operation: timer.operation, key: timer.key, due: timer.due)
+                    }
                 }
                 await withTaskGroup(of: Void.self) { group in
-                    for operation in order {
-                        let keys = byOperation[operation]!
-                        group.addTask { for key in keys { await self.engine.fire(key, of: operation) } }
-                    }
+                    for timer in first { group.addTask { await self.engine.fire(timer.key, of: timer.operation) } }
                 }
             }
             let next = await scheduler.nextDue()
