@@ -147,6 +147,19 @@ import Testing
         #expect(OperationState.replay(workflow, events) == state)
     }
 
+    @Test func onHoldAGuardThatComesToHoldForAnActiveBranchIsNoDispatch() throws {
+        var events: [RecordedEvent] = []
+        var state = try started(&events)
+        events += try state.handle(.fire(event: "assess"), at: .minutes(1), actor: officer).events
+        events += try state.handle(.fire(event: "dispatch"), at: .minutes(2), actor: officer).events
+        events += try state.handle(.reinforce(branch: "swat", units: nil, region: nil), at: .minutes(3), actor: officer).events
+        events += try state.handle(.hold(reason: "awaiting warrant"), at: .minutes(4), actor: officer).events
+        let change = try state.handle(.setAttributes(["weapon_involved": "true"]), at: .minutes(5), actor: officer)
+        events += change.events
+        #expect(change.events.map(\.event.kind) == ["attributes_changed"], "swat is already out")
+        #expect(OperationState.replay(workflow, events) == state)
+    }
+
     @Test func anEndedOperationRefusesAChange() throws {
         var events: [RecordedEvent] = []
         var state = try started(&events)

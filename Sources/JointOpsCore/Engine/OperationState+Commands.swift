@@ -204,17 +204,26 @@ extension OperationState {
             }
         }
         guard !changes.isEmpty else { throw refusal(.invalidArgument, unchanged.joined(separator: "; ") + ": nothing changes") }
-        guard case .phase(let current) = phase else { return }
+        // `handle` refuses an ended operation, so it is in a phase.
+        guard case .phase(let current) = phase else { throw refusal(.operationEnded, "operation \(id) has ended") }
         let rules = workflow.phases[current].dispatch
         let heldBefore = rules.map { $0.guardCondition?.evaluate(in: self) ?? true }
         var changed = self
         changed.apply(RecordedEvent(at: context.at, actor: context.actor, event: .attributesChanged(changes)))
         let newlyHolding = rules.indices.filter { !heldBefore[$0] && (rules[$0].guardCondition?.evaluate(in: changed) ?? true) }
-        if let hold, case let dispatched = newlyHolding.map({ workflow.branches[rules[$0].branch].name }), !dispatched.isEmpty {
-            throw refusal(
-                .onHold,
-                "operation \(id) is on hold since \(hold.since) (\(hold.reason)) and this change would dispatch \(dispatched.joined(separator: ", ")); resume it first"
-            )
+        if let hold {
+            var dispatched: [String] = []
+            for rule in newlyHolding.map({ rules[$0] })
+            where !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) {
+                let name = workflow.branches[rule.branch].name
+                if !dispatched.contains(name) { dispatched.append(name) }
+            }
+            guard dispatched.isEmpty else {
+                throw refusal(
+                    .onHold,
+                    "operation \(id) is on hold since \(hold.since) (\(hold.reason)) and this change would dispatch \(dispatched.joined(separator: ", ")); resume it first"
+                )
+            }
         }
         emit(.attributesChanged(changes), &context)
         dispatch(newlyHolding.map { rules[$0] }, &context)
