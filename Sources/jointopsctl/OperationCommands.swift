@@ -264,7 +264,7 @@ struct SetAttributes: OperationCommand {
             'when' the change makes true dispatches its branch now.
             """)
     @Argument(help: "The operation.") var id: String
-    @Argument(help: "An attribute as NAME=VALUE; give one or more.") var assignments: [String] = []
+    @Argument(help: ArgumentHelp("An attribute as NAME=VALUE; give one or more.", valueName: "name=value")) var assignments: [String] = []
     @OptionGroup var connection: ConnectionOptions
     var method: String { "SetAttributes" }
     var parameters: [String: JSONValue] {
