@@ -26,6 +26,7 @@ enum MethodTable {
         "io.jointops.Operations.Escalate": .operate,
         "io.jointops.Operations.Acknowledge": .operate,
         "io.jointops.Operations.Note": .operate,
+        "io.jointops.Operations.SetAttributes": .operate,
         "io.jointops.Operations.Cancel": .operate,
         "io.jointops.Operations.Close": .operate,
         "io.jointops.Units.List": .view,

@@ -246,6 +246,15 @@ struct VarlinkService: Sendable {
         case "Note":
             q = try params(["text"])
             command = .note(try q.string("text"))
+        case "SetAttributes":
+            q = try params(["attributes"])
+            let attributes = try q.stringMap("attributes")
+            guard !attributes.isEmpty else {
+                throw VarlinkError.invalidParameter(
+                    "attributes", because: "'attributes' is required: give at least one attribute to change, e.g. weapon_involved: \"true\""
+                )
+            }
+            command = .setAttributes(attributes)
         case "Cancel":
             q = try params(["reason"])
             command = .cancel(reason: try q.string("reason"))

@@ -434,6 +434,22 @@ package enum InterfaceDefinitions {
               requestId: ?string
             ) -> (operation: Operation)
 
+            # Changes the operation's attributes while it runs (intelligence confirms a weapon, the
+            # priority is raised); guards see the new values from then on. In the current phase, a
+            # dispatch whose 'when' the change makes true dispatches its branch now, unless the branch
+            # has an active instance. Refused (CommandRefused) for an unknown attribute, a value of the
+            # wrong type, removing a required attribute, a change that changes nothing, and, while on
+            # hold, a change that would dispatch a branch.
+            method SetAttributes(
+              # The operation's id.
+              id: string,
+              # The attributes to change by name, values as text as in Start (priority: "P1"); an
+              # empty text removes an optional attribute (back to its default, if it has one).
+              attributes: [string]string,
+              # See Start.
+              requestId: ?string
+            ) -> (operation: Operation)
+
             # Cancels the operation with a reason; every active branch is stood down.
             method Cancel(
               # The operation's id.

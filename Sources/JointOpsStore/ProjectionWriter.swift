@@ -96,6 +96,7 @@ enum ProjectionWriter {
         if state.hold != before.hold { columns.insert(.hold) }
         if state.ending != before.ending { columns.insert(.ending) }
         if state.endedBeforePhase != before.endedBeforePhase { columns.insert(.endedBeforePhase) }
+        if state.attributes != before.attributes { columns.insert(.attributes) }
         var operation = RawStatement(try statements.updateOperation(columns), db)
         operation.bind(state.lastChangeAt.milliseconds)
         operation.bind(state.sequence)
@@ -109,6 +110,10 @@ enum ProjectionWriter {
         }
         if columns.contains(.ending) { operation.bind(state.ending) }
         if columns.contains(.endedBeforePhase) { operation.bind(ProjectionCodec.positionsJSON(state.endedBeforePhase)) }
+        if columns.contains(.attributes) {
+            operation.bind(attributesJSON(state))
+            operation.bind(state.priorityLevel)
+        }
         operation.bind(state.id)
         try operation.run()
         guard sqlite3_changes(db.sqliteConnection) == 1 else {

@@ -94,7 +94,9 @@ struct OperationColumns: OptionSet {
     static let hold = OperationColumns(rawValue: 8)
     static let ending = OperationColumns(rawValue: 16)
     static let endedBeforePhase = OperationColumns(rawValue: 32)
-    static let all: OperationColumns = [.phase, .phaseEnteredAt, .region, .hold, .ending, .endedBeforePhase]
+    /// attributes and priority (the priority is one of the attributes).
+    static let attributes = OperationColumns(rawValue: 64)
+    static let all: OperationColumns = [.phase, .phaseEnteredAt, .region, .hold, .ending, .endedBeforePhase, .attributes]
 
     var updateSQL: String {
         var assignments = ["last_change_at = ?", "sequence = ?"]
@@ -104,6 +106,7 @@ struct OperationColumns: OptionSet {
         if contains(.hold) { assignments += ["held_since = ?", "hold_reason = ?", "hold_paused = ?"] }
         if contains(.ending) { assignments.append("ending = ?") }
         if contains(.endedBeforePhase) { assignments.append("ended_before_phase = ?") }
+        if contains(.attributes) { assignments += ["attributes = ?", "priority = ?"] }
         return "UPDATE operation SET \(assignments.joined(separator: ", ")) WHERE id = ?"
     }
 }

@@ -26,7 +26,8 @@ struct JointOpsCtl: AsyncParsableCommand {
         version: Release.version,
         subcommands: [
             Start.self, List.self, Show.self, History.self, Fire.self, Advance.self, Reinforce.self, Reassign.self, Hold.self,
-            Resume.self, Escalate.self, Acknowledge.self, Note.self, Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,
+            Resume.self, Escalate.self, Acknowledge.self, Note.self, SetAttributes.self,
+            Cancel.self, Close.self, Overdue.self, Report.self, Rate.self,
             Workflows.self, Watch.self, Board.self, Metrics.self, Units.self, Regions.self,
             Admin.self, WorkflowCommand.self,
         ]

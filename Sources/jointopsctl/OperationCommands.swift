@@ -23,30 +23,36 @@ struct Start: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    func validate() throws {
-        var given: [Substring: Substring] = [:]
-        for item in attribute {
-            guard let equals = item.firstIndex(of: "=") else {
-                throw ValidationError("--attribute '\(item)' must be NAME=VALUE, e.g. --attribute priority=P1")
-            }
-            let name = item[..<equals]
-            // Which one was meant? Say so instead of letting the last one win.
-            if let earlier = given.updateValue(item[item.index(after: equals)...], forKey: name) {
-                throw ValidationError("--attribute \(name) is given twice ('\(earlier)' and '\(given[name]!)'); give it once")
-            }
-        }
-    }
+    func validate() throws { _ = try AttributeArguments.parse(attribute, flag: "--attribute ", example: "--attribute priority=P1") }
 
     func run() throws {
-        var attributes: [String: JSONValue] = [:]
-        for item in attribute {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            attributes[String(parts[0])] = .string(parts.count > 1 ? String(parts[1]) : "")
-        }
-        var parameters: [String: JSONValue] = ["workflow": .string(workflow), "region": .string(region), "attributes": .object(attributes)]
+        let attributes = try AttributeArguments.parse(attribute, flag: "--attribute ", example: "--attribute priority=P1")
+        var parameters: [String: JSONValue] = [
+            "workflow": .string(workflow), "region": .string(region), "attributes": .object(attributes.mapValues(JSONValue.string)),
+        ]
         if let id { parameters["id"] = .string(id) }
         if let requestId { parameters["requestId"] = .string(requestId) }
         try Reply.operation(Session(options: connection).call("io.jointops.Operations.Start", parameters, retrying: true), connection)
+    }
+}
+
+/// Attributes given as NAME=VALUE words (`start --attribute`, `set`).
+enum AttributeArguments {
+    /// The values by name; a usage error for a word without '=' or a name given twice.
+    /// `flag` and `example` say how the words were given, for the messages.
+    static func parse(_ items: [String], flag: String, example: String) throws -> [String: String] {
+        var given: [String: String] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "=") else {
+                throw ValidationError("\(flag)'\(item)' must be NAME=VALUE, e.g. \(example)")
+            }
+            let name = String(item[..<equals])
+            // Which one was meant? Say so instead of letting the last one win.
+            if let earlier = given.updateValue(String(item[item.index(after: equals)...]), forKey: name) {
+                throw ValidationError("\(flag)\(name) is given twice ('\(earlier)' and '\(given[name]!)'); give it once")
+            }
+        }
+        return given
     }
 }
 
@@ -246,6 +252,36 @@ struct Note: OperationCommand {
     @OptionGroup var connection: ConnectionOptions
     var method: String { "Note" }
     var parameters: [String: JSONValue] { ["text": .string(text)] }
+}
+
+struct SetAttributes: OperationCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Change a running operation's attributes (guards see the new values).",
+        discussion: """
+            Values are read as at the start (priority=P1, weapon_involved=true); NAME= with nothing after the '=' \
+            removes an optional attribute (back to its default, if it has one). A dispatch of the current phase whose \
+            'when' the change makes true dispatches its branch now.
+            """)
+    @Argument(help: "The operation.") var id: String
+    @Argument(help: ArgumentHelp("An attribute as NAME=VALUE; give one or more.", valueName: "name=value")) var assignments: [String] = []
+    @OptionGroup var connection: ConnectionOptions
+    var method: String { "SetAttributes" }
+    var parameters: [String: JSONValue] {
+        let attributes = (try? AttributeArguments.parse(assignments, flag: "", example: "priority=P1")) ?? [:]
+        return ["attributes": .object(attributes.mapValues(JSONValue.string))]
+    }
+
+    func validate() throws {
+        guard !assignments.isEmpty else { throw ValidationError("give at least one NAME=VALUE, e.g. priority=P1") }
+        _ = try AttributeArguments.parse(assignments, flag: "", example: "priority=P1")
+    }
+
+    /// `set priority P1, weapon_involved true`: the values now, in the order given.
+    func done(_ operation: JSONValue) -> String? {
+        let names = assignments.map { String($0.prefix { $0 != "=" }) }
+        return "set " + names.map { "\($0) \(operation["attributes"]?[$0]?.stringValue ?? "(none)")" }.joined(separator: ", ")
+    }
 }
 
 struct Cancel: OperationCommand {

@@ -79,7 +79,7 @@ import Testing
             #expect(error.code == .eventNotAccepted)
             #expect(
                 error.description
-                    == "event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing') (operation OP-1 is in phase 'reported'); allowed now: fire assess; reinforce swat; hold; reassign; escalate; note; cancel"
+                    == "event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing') (operation OP-1 is in phase 'reported'); allowed now: fire assess; reinforce swat; hold; reassign; set; escalate; note; cancel"
             )
         }
         #expect(state == before)

@@ -72,7 +72,7 @@ import Testing
             refused.stderr == """
                 refused: event 'dispatch' is not accepted in phase 'reported' (it is accepted in 'assessing').
                   phase: reported
-                  allowed now: fire assess; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; escalate; note; cancel
+                  allowed now: fire assess; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; set; escalate; note; cancel
 
                 """)
         #expect(try Self.ctl(["fire", "OP-7", "assess"], socket: socket).stdout == "OP-7: phase assessing\n")
@@ -102,7 +102,7 @@ import Testing
                 deadline swat_on_scene  swat  <time>
                 deadline traffic_control  traffic  <time>
 
-                allowed now: fire contained; advance public_order (at dispatched) to on_scene | stood_down; advance swat (at dispatched) to en_route | stood_down | on_scene; advance traffic (at dispatched) to control_points | stood_down; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; escalate; note; cancel
+                allowed now: fire contained; advance public_order (at dispatched) to on_scene | stood_down; advance swat (at dispatched) to en_route | stood_down | on_scene; advance traffic (at dispatched) to control_points | stood_down; reinforce swat | public_order | traffic | criminal_investigation; hold; reassign; set; escalate; note; cancel
 
                 """)
         let list = try Self.ctl(["list"], socket: socket)

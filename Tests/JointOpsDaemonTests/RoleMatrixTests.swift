@@ -83,6 +83,19 @@ struct RoleMatrixTests {
                 }
             }
         }
+        // `set` must change something each time, so each user sets a value of their own.
+        for (index, user) in Self.users.enumerated() {
+            let result = Self.run(
+                "/usr/bin/setpriv",
+                ["--reuid=\(user.name)", "--regid=jotest-socket", "--init-groups", ctl, "set", "OP-ROLE", "hostages=\(index + 1)"]
+                    + ["--socket", daemon.socket])
+            if ranks[user.role]! >= ranks["operate"]! {
+                #expect(result.status == 0, "\(user.name) set: \(result.output)")
+            } else {
+                #expect(result.status == 77, "\(user.name) set should be refused: \(result.output)")
+                #expect(result.output.contains("needs the operate role; you have \(user.role)"), "\(result.output)")
+            }
+        }
         // Every event records who caused it.
         let history = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-ROLE")]).parameters["events"])
         let notes = history.filter { $0["kind"] == .string("noted") }

@@ -129,3 +129,20 @@ def test_a_connection_beyond_the_limit_is_told_why(daemon_of_two_connections):
     assert "TooManyConnections" in result.stdout + result.stderr
     for connection in held:
         connection.close()
+
+
+def test_set_attributes_dispatches_swat_once_a_weapon_is_confirmed(daemon):
+    with varlink.Client(address=daemon) as client, client.open("io.jointops.Operations") as operations:
+        operations.Start(workflow="armed-response", region="hexi", id="OP-PY-SET",
+                         attributes={"incident_type": "armed_robbery", "priority": "P2"})
+        operations.Fire(id="OP-PY-SET", event="assess")
+        reply = operations.Fire(id="OP-PY-SET", event="dispatch")
+        assert "swat" not in {branch["instance"] for branch in reply["operation"]["branches"]}
+        assert client.get_interface("io.jointops.Operations").get_method("SetAttributes") is not None
+        reply = operations.SetAttributes(id="OP-PY-SET", attributes={"weapon_involved": "true"}, requestId="py-set-1")
+        assert reply["operation"]["attributes"]["weapon_involved"] == "true"
+        assert "swat" in {branch["instance"] for branch in reply["operation"]["branches"]}
+        with pytest.raises(varlink.VarlinkError) as refused:
+            operations.SetAttributes(id="OP-PY-SET", attributes={"weapon_involved": "true"})
+        assert refused.value.error() == "io.jointops.Operations.CommandRefused"
+        assert refused.value.parameters()["reason"] == "weapon_involved is already true: nothing changes"

@@ -14,6 +14,9 @@ public enum Command: Sendable, Hashable {
     case escalate(reason: String, to: String?)
     case acknowledge(AcknowledgeTarget)
     case note(String)
+    /// Change attributes, given as text as at the start (`weapon_involved: "true"`); an
+    /// empty text removes an optional attribute (back to its default, if it has one).
+    case setAttributes([String: String])
     case cancel(reason: String)
     case close(disposition: String)
     /// A timer the daemon armed has come due.
@@ -31,6 +34,7 @@ public enum Command: Sendable, Hashable {
         case .escalate: "escalate"
         case .acknowledge: "acknowledge"
         case .note: "note"
+        case .setAttributes: "set"
         case .cancel: "cancel"
         case .close: "close"
         case .timerFired: "timer"

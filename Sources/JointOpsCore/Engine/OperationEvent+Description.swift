@@ -48,6 +48,11 @@ extension OperationState {
                 + (refusal.map { " (not applied: \($0))" } ?? "")
         case .noted(let text):
             return "note: \(text)"
+        case .attributesChanged(let changes):
+            let each = changes.map {
+                "\(workflow.attributes[$0.attribute].name) \($0.from?.description ?? "(none)") → \($0.to?.description ?? "(none)")"
+            }
+            return "attributes: " + each.joined(separator: ", ")
         case .cancelled(let reason):
             return "cancelled: \(reason)"
         case .closed(let disposition):

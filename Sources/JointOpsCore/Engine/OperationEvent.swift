@@ -25,6 +25,9 @@ public enum OperationEvent: Sendable, Hashable {
     /// A phase timer elapsed; `refusal` says why its event was not applied, if it was not.
     case phaseTimerElapsed(TimerKey, refusal: String?)
     case noted(String)
+    /// An operator changed attributes: each change names the attribute (by index), its value
+    /// before (for the history) and its new value (nil: removed), in attribute order.
+    case attributesChanged([AttributeChange])
     case cancelled(reason: String)
     case closed(disposition: String)
     /// A member of the public rated the closed operation.
@@ -57,6 +60,7 @@ public enum OperationEvent: Sendable, Hashable {
         case .escalationAcknowledged: "escalation_acknowledged"
         case .phaseTimerElapsed: "phase_timer_elapsed"
         case .noted: "noted"
+        case .attributesChanged: "attributes_changed"
         case .cancelled: "cancelled"
         case .closed: "closed"
         case .rated: "rated"
@@ -65,6 +69,22 @@ public enum OperationEvent: Sendable, Hashable {
         case .unitsReleased: "units_released"
         case .unitPreempted: "unit_preempted"
         }
+    }
+}
+
+/// One attribute's change in an `attributesChanged` event.
+public struct AttributeChange: Sendable, Hashable {
+    /// The attribute's index in the workflow's attributes.
+    public var attribute: Int
+    /// The value before; nil when it had none.
+    public var from: AttributeValue?
+    /// The new value; nil when it was removed.
+    public var to: AttributeValue?
+
+    public init(attribute: Int, from: AttributeValue?, to: AttributeValue?) {
+        self.attribute = attribute
+        self.from = from
+        self.to = to
     }
 }
 

@@ -35,6 +35,7 @@ extension OperationState {
         let unacknowledged = escalations.lazy.filter { $0.isOpen && $0.acknowledgedAt == nil }
         if !unacknowledged.isEmpty { allowed.append(Self.alternatives("acknowledge ", unacknowledged.map { String($0.number) })) }
         if workflow.reassignAllowed { allowed.append("reassign") }
+        if !workflow.attributes.isEmpty { allowed.append("set") }
         allowed.append("escalate")
         allowed.append("note")
         allowed.append("cancel")

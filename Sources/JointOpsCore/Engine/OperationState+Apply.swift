@@ -82,6 +82,8 @@ extension OperationState {
             removeTimer(key)
         case .noted, .rated:
             break
+        case .attributesChanged(let changes):
+            for change in changes { attributes[change.attribute] = change.to }
         case .unitsAssigned(let index, let units, _):
             let wasAwaiting = branches[index].missingUnits > 0
             branches[index].assignedUnits += units

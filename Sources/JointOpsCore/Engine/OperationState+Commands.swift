@@ -169,3 +169,63 @@ extension OperationState {
         emit(.closed(disposition: disposition), &context)
     }
 }
+
+extension OperationState {
+    /// Changes attributes given as text, read as at the start. An empty text removes an
+    /// optional attribute (it goes back to its default, if it has one). In the current phase,
+    /// a dispatch whose guard the change makes hold dispatches its branch now, as entering
+    /// the phase would; while on hold such a change is refused, as a dispatch would be.
+    mutating func setAttributes(_ texts: [String: String], _ context: inout DecisionContext) throws(Refusal) {
+        guard !texts.isEmpty else {
+            throw refusal(.invalidArgument, "set needs at least one attribute, e.g. weapon_involved=true")
+        }
+        if let problem = Self.unknownAttributeProblem(texts.keys, in: workflow) { throw refusal(.invalidAttribute, problem) }
+        var changes: [AttributeChange] = []
+        var unchanged: [String] = []
+        for (index, definition) in workflow.attributes.enumerated() {
+            guard let text = texts[definition.name] else { continue }
+            let value: AttributeValue?
+            if text.isEmpty {
+                guard !definition.required else {
+                    throw refusal(
+                        .invalidAttribute, "attribute '\(definition.name)' is required by workflow '\(workflow.id)'; it cannot be removed")
+                }
+                value = definition.defaultValue
+            } else {
+                switch Self.attributeValue(text, of: definition) {
+                case .success(let parsed): value = parsed
+                case .failure(let problem): throw refusal(.invalidAttribute, problem.reason)
+                }
+            }
+            if value == attributes[index] {
+                unchanged.append("\(definition.name) is already \(value.map { Self.quoted($0.description) } ?? "unset")")
+            } else {
+                changes.append(AttributeChange(attribute: index, from: attributes[index], to: value))
+            }
+        }
+        guard !changes.isEmpty else { throw refusal(.invalidArgument, unchanged.joined(separator: "; ") + ": nothing changes") }
+        // `handle` refuses an ended operation, so it is in a phase.
+        guard case .phase(let current) = phase else { throw refusal(.operationEnded, "operation \(id) has ended") }
+        let rules = workflow.phases[current].dispatch
+        let heldBefore = rules.map { $0.guardCondition?.evaluate(in: self) ?? true }
+        var changed = self
+        changed.apply(RecordedEvent(at: context.at, actor: context.actor, event: .attributesChanged(changes)))
+        let newlyHolding = rules.indices.filter { !heldBefore[$0] && (rules[$0].guardCondition?.evaluate(in: changed) ?? true) }
+        if let hold {
+            var dispatched: [String] = []
+            for rule in newlyHolding.map({ rules[$0] })
+            where !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) {
+                let name = workflow.branches[rule.branch].name
+                if !dispatched.contains(name) { dispatched.append(name) }
+            }
+            guard dispatched.isEmpty else {
+                throw refusal(
+                    .onHold,
+                    "operation \(id) is on hold since \(hold.since) (\(hold.reason)) and this change would dispatch \(dispatched.joined(separator: ", ")); resume it first"
+                )
+            }
+        }
+        emit(.attributesChanged(changes), &context)
+        dispatch(newlyHolding.map { rules[$0] }, &context)
+    }
+}

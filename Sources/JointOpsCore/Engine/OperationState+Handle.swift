@@ -41,6 +41,8 @@ extension OperationState {
         case .note(let text):
             guard !text.isBlank else { throw refusal(.invalidArgument, "a note needs text") }
             emit(.noted(text), &context)
+        case .setAttributes(let values):
+            try setAttributes(values, &context)
         case .cancel(let reason):
             try cancel(reason, &context)
         case .close(let disposition):
@@ -87,7 +89,13 @@ extension OperationState {
                 emit(.stepEntered(instance: instance, step: standDown, outcome: "phase \(workflow.phases[index].name)"), &context)
             }
         }
-        for rule in workflow.phases[index].dispatch {
+        dispatch(workflow.phases[index].dispatch, &context)
+    }
+
+    /// Dispatches each of `rules` whose guard holds and whose branch has no active instance,
+    /// as entering their phase does.
+    mutating func dispatch(_ rules: some Sequence<DispatchRule>, _ context: inout DecisionContext) {
+        for rule in rules {
             guard rule.guardCondition?.evaluate(in: self) ?? true else { continue }
             guard !branches.contains(where: { $0.definition == rule.branch && $0.status == .active }) else { continue }
             let definition = workflow.branches[rule.branch]
@@ -147,7 +155,7 @@ extension OperationState {
     private func checkHold(_ command: Command) throws(Refusal) {
         guard let hold else { return }
         switch command {
-        case .resume, .note, .escalate, .acknowledge, .cancel, .reassign: return
+        case .resume, .note, .escalate, .acknowledge, .cancel, .reassign, .setAttributes: return
         case .timerFired where !hold.clockPaused: return
         default:
             throw refusal(.onHold, "operation \(id) is on hold since \(hold.since) (\(hold.reason)); resume it first")

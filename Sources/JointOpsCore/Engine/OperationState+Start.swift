@@ -19,18 +19,12 @@ extension OperationState {
         if let problem = Self.operationIDProblem(id) { throw refuse(.invalidArgument, problem) }
         guard !region.isBlank else { throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in") }
         var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
-        for name in attributes.keys.sorted() where workflow.attribute(named: name) == nil {
-            let names = workflow.attributes.map(\.name)
-            throw refuse(
-                .invalidAttribute,
-                "workflow '\(workflow.id)' has no attribute '\(name)'\(Suggestions.hint(for: name, in: names, noun: "attributes"))")
-        }
+        if let problem = unknownAttributeProblem(attributes.keys, in: workflow) { throw refuse(.invalidAttribute, problem) }
         for (index, definition) in workflow.attributes.enumerated() {
             if let text = attributes[definition.name] {
-                switch AttributeValue.parse(text, as: definition.type) {
+                switch attributeValue(text, of: definition) {
                 case .success(let value): values[index] = value
-                case .failure(let error):
-                    throw refuse(.invalidAttribute, "attribute '\(definition.name)' must be \(error.expected); got '\(Self.quoted(text))'")
+                case .failure(let problem): throw refuse(.invalidAttribute, problem.reason)
                 }
             } else if let value = definition.defaultValue {
                 values[index] = value
@@ -56,6 +50,31 @@ extension OperationState {
         transition.effects = context.effects
         state.appendTimerEffects(before: [], &transition)
         return (state, transition)
+    }
+}
+
+extension OperationState {
+    /// Why attribute values given as text are refused, with the operation's own words.
+    struct AttributeProblem: Error {
+        var reason: String
+    }
+
+    /// The refusal's reason for the first (by name) of `names` that `workflow` has no
+    /// attribute of, with a did-you-mean; nil when it has them all. Start and set share it.
+    static func unknownAttributeProblem(_ names: some Collection<String>, in workflow: Workflow) -> String? {
+        guard let name = names.sorted().first(where: { workflow.attribute(named: $0) == nil }) else { return nil }
+        let known = workflow.attributes.map(\.name)
+        return "workflow '\(workflow.id)' has no attribute '\(name)'\(Suggestions.hint(for: name, in: known, noun: "attributes"))"
+    }
+
+    /// Reads an attribute's value from its text (as typed by an operator) by the attribute's
+    /// type; the failure says what was expected. Start and set share it.
+    static func attributeValue(_ text: String, of definition: AttributeDefinition) -> Result<AttributeValue, AttributeProblem> {
+        switch AttributeValue.parse(text, as: definition.type) {
+        case .success(let value): .success(value)
+        case .failure(let error):
+            .failure(AttributeProblem(reason: "attribute '\(definition.name)' must be \(error.expected); got '\(quoted(text))'"))
+        }
     }
 }
 

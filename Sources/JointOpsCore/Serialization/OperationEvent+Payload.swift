@@ -66,6 +66,15 @@ extension OperationState {
             if let refusal { fields["refusal"] = .string(refusal) }
         case .noted(let text):
             fields["text"] = .string(text)
+        case .attributesChanged(let changes):
+            // A list in attribute order; null for no value (before it was set, or removed).
+            fields["changes"] = .array(
+                changes.map {
+                    .object([
+                        "attribute": .string(workflow.attributes[$0.attribute].name), "from": $0.from?.json ?? .null,
+                        "to": $0.to?.json ?? .null,
+                    ])
+                })
         case .cancelled(let reason):
             fields["reason"] = .string(reason)
         case .closed(let disposition):
@@ -165,6 +174,8 @@ extension OperationState {
             return .phaseTimerElapsed(TimerKey(kind: .phase, index: timer - 1, instance: phase), refusal: text("refusal"))
         case "noted":
             return text("text").map { .noted($0) }
+        case "attributes_changed":
+            return Self.attributesChangedEvent(workflow, payload)
         case "cancelled":
             return text("reason").map { .cancelled(reason: $0) }
         case "closed":
@@ -206,6 +217,23 @@ extension OperationState {
             attributes[index] = parsed
         }
         return .started(operation: operation, workflow: workflow.id, version: Int(version), region: region, attributes: attributes)
+    }
+
+    static func attributesChangedEvent(_ workflow: Workflow, _ payload: JSONValue) -> OperationEvent? {
+        guard let items = payload["changes"]?.arrayValue, !items.isEmpty else { return nil }
+        var changes: [AttributeChange] = []
+        for item in items {
+            guard let index = item["attribute"]?.stringValue.flatMap(workflow.attribute(named:)) else { return nil }
+            let type = workflow.attributes[index].type
+            /// Absent or null: no value; anything else must fit the attribute's type.
+            func value(_ key: String) -> AttributeValue?? {
+                guard let json = item[key], json != .null else { return .some(nil) }
+                return attributeValue(json, as: type).map { .some($0) }
+            }
+            guard let from = value("from"), let to = value("to") else { return nil }
+            changes.append(AttributeChange(attribute: index, from: from, to: to))
+        }
+        return .attributesChanged(changes)
     }
 
     static func attributeValue(_ json: JSONValue, as type: AttributeType) -> AttributeValue? {
