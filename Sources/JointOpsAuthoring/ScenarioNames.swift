@@ -20,6 +20,21 @@ struct ScenarioNames {
     /// Each attribute named must be the workflow's and read as its type; every required one
     /// without a default must be there (reported at `attributes`, or at `start` without it).
     func startAttributes(_ attributes: YAMLMapping?, start: YAMLValue) {
+        self.attributes(attributes)
+        let given = Set(attributes?.entries.map(\.key) ?? [])
+        let missing = workflow.attributes.filter { $0.required && $0.defaultValue == nil && !given.contains($0.name) }.map(\.name)
+        guard !missing.isEmpty else { return }
+        let list = missing.map { "'\($0)'" }.joined(separator: ", ")
+        sink.error(
+            attributes?.value.location ?? start.location,
+            missing.count == 1
+                ? "attribute \(list) is required by workflow '\(workflow.id)'; add it to 'attributes'"
+                : "attributes \(list) are required by workflow '\(workflow.id)'; add them to 'attributes'")
+    }
+
+    /// Attribute names the workflow has, with values of their types (`start`'s and `set`'s;
+    /// `set` may give an empty value, which removes an optional attribute).
+    func attributes(_ attributes: YAMLMapping?, emptyRemoves: Bool = false) {
         for entry in attributes?.entries ?? [] {
             guard let index = workflow.attribute(named: entry.key) else {
                 let names = workflow.attributes.map(\.name)
@@ -30,20 +45,11 @@ struct ScenarioNames {
                 continue
             }
             let definition = workflow.attributes[index]
-            guard let text = entry.value.scalar?.string,
+            guard let text = entry.value.scalar?.string, !(emptyRemoves && text.isEmpty),
                 case .failure(let error) = AttributeValue.parse(text, as: definition.type)
             else { continue }
             sink.error(entry.value.textLocation, "attribute '\(definition.name)' must be \(error.expected); found '\(text)'")
         }
-        let given = Set(attributes?.entries.map(\.key) ?? [])
-        let missing = workflow.attributes.filter { $0.required && $0.defaultValue == nil && !given.contains($0.name) }.map(\.name)
-        guard !missing.isEmpty else { return }
-        let list = missing.map { "'\($0)'" }.joined(separator: ", ")
-        sink.error(
-            attributes?.value.location ?? start.location,
-            missing.count == 1
-                ? "attribute \(list) is required by workflow '\(workflow.id)'; add it to 'attributes'"
-                : "attributes \(list) are required by workflow '\(workflow.id)'; add them to 'attributes'")
     }
 
     func phase(_ value: YAMLValue, _ name: String) {

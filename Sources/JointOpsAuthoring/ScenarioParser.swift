@@ -76,7 +76,7 @@ private struct EntryReader {
     let names: ScenarioNames?
 
     static let commands = [
-        "fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "cancel", "close",
+        "fire", "advance", "reinforce", "reassign", "hold", "resume", "escalate", "acknowledge", "note", "set", "cancel", "close",
     ]
 
     func entry(_ value: YAMLValue) -> Scenario.Entry? {
@@ -117,6 +117,19 @@ private struct EntryReader {
         case "note": return read.string(value, "'note'").map { .note($0) }
         case "hold": return read.string(value, "'hold'").map { .hold(reason: $0) }
         case "resume": return .resume
+        case "set":
+            // Attribute name → value, as at `start` (an empty value removes an optional one).
+            guard let mapping = read.mapping(value, "'set'") else { return nil }
+            var values: [String: String] = [:]
+            for entry in mapping.entries {
+                guard let text = entry.value.scalar?.string ?? read.string(entry.value, "attribute '\(entry.key)'") else { continue }
+                values[entry.key] = text
+            }
+            guard !values.isEmpty else {
+                sink.error(value.location, "'set' needs at least one attribute: NAME: VALUE")
+                return nil
+            }
+            return .setAttributes(values)
         case "advance":
             guard let f = fields(["branch", "to", "outcome"], required: ["branch"]), let branch = text(f, "branch") else { return nil }
             return .advance(branch: branch, to: text(f, "to"), outcome: text(f, "outcome"))
@@ -161,6 +174,7 @@ private struct EntryReader {
         case .acknowledge(.deadline(let id)): names.deadline(at("deadline"), id)
         case .cancel(let reason): names.cancelReason(at("reason"), reason)
         case .close(let disposition): names.disposition(at("disposition"), disposition)
+        case .setAttributes: names.attributes(fields, emptyRemoves: true)
         default: break
         }
     }

@@ -266,7 +266,47 @@ enum Paths {
             diagnostics.map(\.description) == [
                 "broken.yaml:5:5: error: timeline entries must not go back in time: 1m comes after 5m",
                 "broken.yaml:5:40: error: unknown key 'too' in 'advance'; did you mean 'to'?",
-                "broken.yaml:6:5: error: a timeline entry needs exactly one of fire, advance, reinforce, reassign, hold, resume, escalate, acknowledge, note, cancel, close, expect; found fire and note",
+                "broken.yaml:6:5: error: a timeline entry needs exactly one of fire, advance, reinforce, reassign, hold, resume, escalate, acknowledge, note, set, cancel, close, expect; found fire and note",
             ])
+    }
+}
+
+extension ScenarioTests {
+    /// A scenario can change attributes as an operator does with `jointopsctl set`: the
+    /// weapon confirmed after dispatch sends SWAT at once.
+    @Test func aScenarioSetsAttributesAsOperatorsDo() throws {
+        let url = Paths.root.appendingPathComponent("Workflows/armed-response.yaml")
+        let workflow = try #require(WorkflowLoader.load(source: try String(contentsOf: url, encoding: .utf8), file: url.path).workflow)
+        let source = """
+            scenario: weapon confirmed after dispatch
+            start:
+              id: OP-9
+              region: hexi
+              attributes: {incident_type: armed_robbery, priority: P2}
+            timeline:
+              - {at: 1m, fire: assess}
+              - {at: 2m, fire: dispatch}
+              - at: 3m
+                expect: {statuses: {public_order: active}}
+              - {at: 4m, set: {weapon_involved: true, priority: P1}}
+              - at: 5m
+                expect: {statuses: {swat: active}}
+              - {at: 6m, set: {weapon_involved: true}, refused: "nothing changes"}
+            """
+        let (parsed, diagnostics) = ScenarioParser.parse(source: source, file: "set.yaml", workflow: workflow)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        let report = ScenarioRunner.run(try #require(parsed), workflow: workflow)
+        #expect(report.failures == [], "\(report.lines)")
+        #expect(report.lines.contains { $0.contains("dispatched swat") }, "\(report.lines)")
+        // Names and values are checked before running, as at start.
+        let typo = source.replacingOccurrences(
+            of: "set: {weapon_involved: true, priority: P1}", with: "set: {weapon_involvd: yes, priority: P9}")
+        let (none, problems) = ScenarioParser.parse(source: typo, file: "set.yaml", workflow: workflow)
+        #expect(none == nil)
+        #expect(
+            problems.map(\.message) == [
+                "workflow 'armed-response' has no attribute 'weapon_involvd'; did you mean 'weapon_involved'?",
+                "attribute 'priority' must be a priority P1, P2, P3 or P4; found 'P9'",
+            ], "\(problems.map(\.message))")
     }
 }
