@@ -43,18 +43,12 @@ public enum WorkflowGraph {
     }
 
     /// Each deadline as one line: `on_scene: swat.on_scene within 15m of swat.dispatched;
-    /// then after 5m notify duty_commander, after 10m reinforce 1`.
+    /// then after 5m notify duty_commander, after 10m reinforce swat`.
     static func deadlineLines(_ workflow: Workflow) -> [(branch: Int?, phase: Int?, text: String)] {
         workflow.deadlines.map { deadline in
             var text =
                 "deadline \(deadline.id): \(workflow.name(of: deadline.reach)) within \(deadline.within) of \(workflow.name(of: deadline.from))"
-            let rungs = deadline.ladder.map { rung in
-                switch rung.action {
-                case .notify(let whom): "after \(rung.after) notify \(whom)"
-                case .reinforce(let branch): "after \(rung.after) reinforce \(workflow.branches[branch].name)"
-                case .event(let event): "after \(rung.after) fire \(event)"
-                }
-            }
+            let rungs = deadline.ladder.map { "after \($0.after) \(workflow.name(of: $0.action))" }
             if !rungs.isEmpty { text += "; then " + rungs.joined(separator: ", ") }
             var phase: Int?
             if case .phase(let index) = deadline.reach { phase = index }

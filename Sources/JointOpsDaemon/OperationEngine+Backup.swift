@@ -47,10 +47,8 @@ extension OperationEngine {
             }
             throw VarlinkError.storageFailure(error)
         }
-        let events: Int
-        do { events = try await awayFromEngine { () throws(StoreError) in try store.eventCount() }.get() } catch {
-            throw VarlinkError.storageFailure(error)
-        }
+        let events = try await awayFromEngine { () throws(StoreError) in try store.eventCount() }.mapError(VarlinkError.storageFailure)
+            .get()
         logger.notice("backup written to \(path): \(events) events")
         return .object(["path": .string(path), "events": .int(Int64(events))])
     }

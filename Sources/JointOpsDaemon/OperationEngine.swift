@@ -358,11 +358,7 @@ public actor OperationEngine {
     func previousReply(_ requestID: RequestID, method: String) throws(VarlinkError) -> JSONValue? {
         // Read from the store, which has every committed request's reply: kept in memory as
         // well, they grew by a few kilobytes with every command and were never given back.
-        let stored: EventStore.ClientRequest?
-        do { stored = try store.reply(toRequest: requestID.id) } catch {
-            throw VarlinkError.storageFailure(error)
-        }
-        guard let request = stored else { return nil }
+        guard let request = try storeRead({ () throws(StoreError) in try store.reply(toRequest: requestID.id) }) else { return nil }
         guard request.method == method else {
             throw VarlinkError.invalidParameter(
                 "requestId", because: "request id '\(requestID.id)' was already used for \(request.method); use a new id for a new command")

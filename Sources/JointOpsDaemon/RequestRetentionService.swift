@@ -22,7 +22,7 @@ struct RequestRetentionService: Service {
 
     func forgetOld() async {
         let store = engine.store
-        let before = Instant(milliseconds: WallClock.now().milliseconds - Int64(retentionHours) * 3_600_000)
+        let before = Instant(milliseconds: engine.clock().milliseconds - Int64(retentionHours) * 3_600_000)
         var forgotten = 0
         while !Task.isShuttingDownGracefully {
             switch await engine.awayFromEngine({ () throws(StoreError) in try store.forgetClientRequests(before: before, limit: Self.chunk)

@@ -36,7 +36,7 @@ extension OperationState {
                 return "escalation \(number) rung \(rung + 1)"
             }
             let deadline = workflow.deadlines[key.index]
-            return "escalation \(number) rung \(rung + 1) of \(deadline.id): \(describe(deadline.ladder[rung].action))"
+            return "escalation \(number) rung \(rung + 1) of \(deadline.id): \(workflow.name(of: deadline.ladder[rung].action))"
                 + (refusal.map { " (not applied: \($0))" } ?? "")
         case .escalationRaised(let number, let reason, let audience):
             return "escalation \(number) raised to \(audience): \(reason)"
@@ -71,14 +71,6 @@ extension OperationState {
             return "\(branches[index].name) released \(units.joined(separator: ", ")) → \(status.rawValue)\(reason.map { ": \($0)" } ?? "")"
         case .unitPreempted(let index, let unit, let by, let reason):
             return "unit \(unit) taken from \(branches[index].name) by \(by): \(reason)"
-        }
-    }
-
-    private func describe(_ action: EscalationRung.Action) -> String {
-        switch action {
-        case .notify(let audience): "notify \(audience)"
-        case .reinforce(let branch): "reinforce \(workflow.branches[branch].name)"
-        case .event(let event): "fire \(event)"
         }
     }
 

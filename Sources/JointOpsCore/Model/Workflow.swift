@@ -82,6 +82,15 @@ public final class Workflow: Sendable {
         }
     }
 
+    /// A rung's action in words: `notify duty_commander`, `reinforce swat`, `fire assess`.
+    public func name(of action: EscalationRung.Action) -> String {
+        switch action {
+        case .notify(let audience): "notify \(audience)"
+        case .reinforce(let branch): "reinforce \(branches[branch].name)"
+        case .event(let event): "fire \(event)"
+        }
+    }
+
     /// A moment as an author writes it: `started`, `assessing`, `swat.on_scene`, `closed`.
     public func name(of moment: Moment) -> String {
         switch moment {
