@@ -102,9 +102,9 @@ public final class ControlSocketServer: Service, Sendable {
         let stallLimit = Duration.milliseconds(configuration.stalledMessageMilliseconds)
         let sweepEvery = TimeAmount.milliseconds(Int64(max(1, min(1000, configuration.stalledMessageMilliseconds / 4))))
         let sweep = group.next().scheduleRepeatedTask(initialDelay: sweepEvery, delay: sweepEvery) { [stalledWrites, logger] _ in
-            for client in stalledWrites.closeStalled(waitingLongerThan: stallLimit) {
+            stalledWrites.closeStalled(waitingLongerThan: stallLimit) { client in
                 logger.warning(
-                    "client uid \(client.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)), so its connection was closed"
+                    "client uid \(client.uid) stopped reading: a write to it waited more than stalled_message_ms (\(stallLimit)) without the client taking any of it, so its connection was closed"
                 )
             }
         }
@@ -287,7 +287,10 @@ public final class ControlSocketServer: Service, Sendable {
         // following a quiet operation would otherwise hold its connection for hours.
         let hub = engine.hub
         channel.closeFuture.whenComplete { _ in hub.unsubscribe(subscription) }
-        try await subscription.deliver { batch in
+        // An empty write returns once the connection is writable again (its client has
+        // read most of what it was sent).
+        let ready = { if !channel.isWritable { try await sendBuffer(ByteBuffer()) } }
+        try await subscription.deliver(ready: ready) { batch in
             switch batch {
             case .replies(let encoded):
                 try await sendBuffer(encoded)

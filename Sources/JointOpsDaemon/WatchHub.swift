@@ -218,10 +218,11 @@ public final class WatchHub: Sendable {
 
     /// What a watcher takes when it looks.
     enum Taken {
-        /// Its own replies, then the log's changes its filter wants, in order.
-        case changes([Change])
+        /// Its own replies, then the log's changes its filter wants, in order; `more` when
+        /// it left some for its next take (`batchBytes`).
+        case changes([Change], more: Bool)
         /// The run of changes another watcher following everything took from the same place, encoded.
-        case encoded(ByteBuffer)
+        case encoded(ByteBuffer, more: Bool)
         /// Nothing yet: it is now asleep until a wanted change (or the end) wakes it.
         case wait
         /// It fell more than `buffered` changes behind.
@@ -233,33 +234,55 @@ public final class WatchHub: Sendable {
         case stopped
     }
 
+    /// The most a watcher takes at once (at least one reply), so that what is in flight to
+    /// a watcher when it is cut off — what it must read before `WatcherTooSlow` — stays
+    /// bounded; a watcher that follows everything at full load takes about a third of it per beat.
+    static let batchBytes = 1024 * 1024
+
     func take(for subscription: Subscription) -> Taken {
         state.withLock { state in
             let id = subscription.id
             guard var reader = state.readers[id] else { return .end(operationEnded: false) }
             if reader.cutOff { return .tooSlow(buffered: reader.capacity) }
-            var taken = reader.own
-            reader.own = []
+            var budget = Self.batchBytes
+            var taken: [Change] = []
+            var ownTaken = 0
+            for change in reader.own {
+                guard taken.isEmpty || change.bytes <= budget else { break }
+                taken.append(change)
+                budget -= change.bytes
+                ownTaken += 1
+            }
+            reader.own.removeFirst(ownTaken)
             let wasOldest = reader.cursor == state.base
-            var shared: ByteBuffer?
-            if reader.cursor < state.end {
+            var shared: (bytes: ByteBuffer, more: Bool)?
+            if reader.own.isEmpty, reader.cursor < state.end {
                 if taken.isEmpty, reader.filter.wantsEverything, let run = batches.cached(startingAt: reader.cursor + 1),
                     run.last <= state.end
                 {
-                    shared = run.bytes
+                    shared = (run.bytes, run.last < state.end)
                     reader.cursor = run.last
                 } else if reader.filter.wantsEverything {
-                    // Everything it has not taken, without looking at each change (under the
-                    // lock every publish waits for).
-                    let first = state.log.index(state.log.startIndex, offsetBy: reader.cursor - state.base)
-                    taken.append(contentsOf: state.log[first...])
-                    reader.cursor = state.end
+                    // Everything it has not taken, up to the budget, without looking at what
+                    // each change is about (under the lock every publish waits for).
+                    var index = state.log.index(state.log.startIndex, offsetBy: reader.cursor - state.base)
+                    while index < state.log.endIndex, taken.isEmpty || state.log[index].bytes <= budget {
+                        taken.append(state.log[index])
+                        budget -= state.log[index].bytes
+                        reader.cursor += 1
+                        index = state.log.index(after: index)
+                    }
                 } else {
-                    for index in (reader.cursor - state.base)..<state.log.count {
-                        let change = state.log[state.log.index(state.log.startIndex, offsetBy: index)]
+                    while reader.cursor < state.end {
+                        let change = state.log[state.log.index(state.log.startIndex, offsetBy: reader.cursor - state.base)]
                         let (wanted, leaving) = reader.filter.wants(change.subject!)
+                        if wanted {
+                            guard taken.isEmpty || change.bytes <= budget else { break }
+                            taken.append(change)
+                            budget -= change.bytes
+                        }
+                        reader.cursor += 1
                         guard wanted else { continue }
-                        taken.append(change)
                         if leaving, case .operation(let operation) = change.subject! {
                             // The change took it out of the filter: nothing more about it follows.
                             taken.append(Self.left(operation.state.id))
@@ -269,17 +292,18 @@ public final class WatchHub: Sendable {
                         {
                             reader.operationEnded = true
                             reader.finished = true
+                            reader.cursor = state.end
                             break
                         }
                     }
-                    reader.cursor = state.end
                 }
             }
+            let more = !reader.own.isEmpty || reader.cursor < state.end
             if taken.isEmpty, shared == nil, !reader.finished { state.waiting.insert(id) }
             state.readers[id] = reader
             if wasOldest { Self.trim(&state) }
-            if let shared { return .encoded(shared) }
-            guard taken.isEmpty else { return .changes(taken) }
+            if let shared { return .encoded(shared.bytes, more: shared.more) }
+            guard taken.isEmpty else { return .changes(taken, more: more) }
             guard reader.finished else { return .wait }
             return reader.daemonStopping ? .stopped : .end(operationEnded: reader.operationEnded)
         }

@@ -19,12 +19,16 @@ extension WatchHub {
         /// The operation-view reply, ended by its NUL; nil when there is none.
         let view: ByteBuffer?
 
+        /// Its replies' size: what it adds to a batch at most (its view may be superseded).
+        let bytes: Int
+
         init(sequence: Int, subject: Subject?, operation: String?, events: ByteBuffer, view: ByteBuffer?) {
             self.sequence = sequence
             self.subject = subject
             self.operation = operation
             self.events = events
             self.view = view
+            bytes = events.readableBytes + (view?.readableBytes ?? 0)
         }
     }
 
@@ -68,25 +72,33 @@ extension WatchHub {
         /// Hands `body` everything waiting, as one batch, whenever there is something (but
         /// not twice within `interval`), until the subscription finishes, the one operation
         /// it follows ends (the last batch is `operationEnded`), or the watcher is cut off
-        /// (the last batch is `tooSlow`).
-        func deliver(_ body: (Batch) async throws -> Void) async rethrows {
+        /// (the last batch is `tooSlow`). Each take waits for `ready` first: until the
+        /// connection has room, what the watcher has not read waits in the hub, where
+        /// `watch_buffer` counts it, and not in the connection's buffers, where nothing does.
+        func deliver(ready: () async throws -> Void, _ body: (Batch) async throws -> Void) async rethrows {
             var wakeUp = wakeUps.makeAsyncIterator()
             let clock = ContinuousClock()
             var lastWrite: ContinuousClock.Instant?
+            // It left changes for its next take (`WatchHub.batchBytes`): it takes them as soon
+            // as its last write is done, not on the next beat.
+            var behind = false
             while true {
                 // At most one write per interval, on the common beat, also while changes
                 // keep coming: watchers that follow everything then take on the same beat
                 // from the same place, and all but the first reuse its encoding.
-                if let lastWrite, clock.now < lastWrite + interval {
+                if !behind, let lastWrite, clock.now < lastWrite + interval {
                     try? await clock.sleep(until: EncodedBatches.beat(after: lastWrite + interval, every: interval))
                 }
+                try await ready()
                 switch hub.take(for: self) {
-                case .changes(let changes):
+                case .changes(let changes, let more):
                     try await body(.replies(hub.batches.encoded(changes)))
                     lastWrite = clock.now
-                case .encoded(let buffer):
+                    behind = more
+                case .encoded(let buffer, let more):
                     try await body(.replies(buffer))
                     lastWrite = clock.now
+                    behind = more
                 case .tooSlow(let buffered):
                     try await body(.tooSlow(buffered: buffered))
                     return
@@ -156,7 +168,7 @@ extension WatchHub {
             var size = 0
             for (index, change) in changes.enumerated() {
                 if let operation = change.operation { last[operation] = index }
-                size += change.events.readableBytes + (change.view?.readableBytes ?? 0)
+                size += change.bytes
             }
             var buffer = ByteBufferAllocator().buffer(capacity: size)
             for (index, change) in changes.enumerated() {

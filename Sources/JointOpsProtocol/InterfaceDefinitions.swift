@@ -560,9 +560,10 @@ package enum InterfaceDefinitions {
             # each operation's History (skipping the operationSequence numbers it has), not from the
             # last global sequence it saw. A watcher that cannot keep
             # up (more than watch_buffer of the daemon's changes, default 8192, arrive while its earlier
-            # replies are still being written) is disconnected with WatcherTooSlow; one that stops
-            # reading altogether, so that a write to it waits longer than stalled_message_ms (default
-            # 10000), has its connection closed without a reply (none could reach it). A filter that could
+            # replies are still being written, however slowly it reads them) is disconnected with
+            # WatcherTooSlow once it has read what was already sent; one that stops reading altogether,
+            # taking none of what was sent for longer than stalled_message_ms (default 10000), has its
+            # connection closed without a reply (none could reach it). A filter that could
             # never match is refused at once: OperationNotFound for an unknown operation, CommandRefused
             # (operation_ended) for one that has ended, InvalidParameter for a branch no loaded workflow
             # has or a region outside the jurisdiction.

@@ -31,8 +31,8 @@ import Testing
     static func operations(in taken: WatchHub.Taken, _ hub: WatchHub) -> [String] {
         let buffer: ByteBuffer
         switch taken {
-        case .changes(let changes): buffer = hub.batches.encoded(changes)
-        case .encoded(let encoded): buffer = encoded
+        case .changes(let changes, _): buffer = hub.batches.encoded(changes)
+        case .encoded(let encoded, _): buffer = encoded
         default: return []
         }
         return String(buffer: buffer).split(separator: "\0").compactMap { reply in
@@ -77,7 +77,7 @@ import Testing
         var moved = started
         let transition = try moved.handle(.reassign(region: "nankai", branch: nil), at: started.startedAt + 60_000, actor: nil)
         hub.publish(state: moved, before: started, events: transition.events, firstSequence: 10, view: nil)
-        guard case .changes(let changes) = hub.take(for: hexi) else { Issue.record("the move out of hexi was not delivered"); return }
+        guard case .changes(let changes, _) = hub.take(for: hexi) else { Issue.record("the move out of hexi was not delivered"); return }
         let replies = String(buffer: hub.batches.encoded(changes)).split(separator: "\0").map(String.init)
         #expect(replies.contains { $0.contains(#""region":"nankai""#) }, "it hears the move out of hexi: \(replies)")
         #expect(replies.last?.contains(#""left":"OP-MOVE""#) == true, "and that nothing more follows: \(replies)")
@@ -94,7 +94,7 @@ import Testing
         watcher.send(["operation": Views.operation(state)])
         watcher.send(["current": .bool(true)])
         try Self.publish("OP-NEW", on: hub)
-        guard case .changes(let changes) = hub.take(for: watcher) else { Issue.record("expected changes"); return }
+        guard case .changes(let changes, _) = hub.take(for: watcher) else { Issue.record("expected changes"); return }
         let replies = String(buffer: hub.batches.encoded(changes)).split(separator: "\0").map(String.init)
         let startEvents = try Self.started("OP-NEW").1.count
         #expect(replies.count == 2 + startEvents + 1)  // OP-OWN, current, OP-NEW's start events, its view
@@ -116,15 +116,36 @@ import Testing
         #expect(hub.retained == 0, "the quick watcher took everything; the cut-off one keeps nothing alive")
     }
 
+    @Test func aWatcherTakesAtMostABatchAtOnceAndTheRestNext() throws {
+        let hub = WatchHub()
+        let everything = hub.subscribe(WatchFilter(), buffer: 10_000, interval: .zero)
+        let hexi = hub.subscribe(WatchFilter(region: "hexi"), buffer: 10_000, interval: .zero)
+        let count = 1000  // each about 2.5 KB of replies: more than one batch in all
+        for index in 0..<count { try Self.publish("OP-\(index)", on: hub) }
+        for watcher in [everything, hexi] {
+            var taken: [String] = []
+            var batches = 0
+            while case .changes(let changes, let more) = hub.take(for: watcher) {
+                let encoded = hub.batches.encoded(changes)
+                #expect(encoded.readableBytes <= WatchHub.batchBytes)
+                taken += Self.operations(in: .encoded(encoded, more: more), hub)
+                batches += 1
+                if !more { break }
+            }
+            #expect(batches > 1, "more than a batch was waiting")
+            #expect(taken == (0..<count).map { "OP-\($0)" }, "every change, in order, none twice")
+        }
+    }
+
     @Test func watchersFollowingEverythingShareOneEncodingOfTheSameRun() throws {
         let hub = WatchHub()
         let first = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
         let second = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
         for index in 0..<5 { try Self.publish("OP-\(index)", on: hub) }
-        guard case .changes(let changes) = hub.take(for: first) else { Issue.record("expected changes"); return }
+        guard case .changes(let changes, _) = hub.take(for: first) else { Issue.record("expected changes"); return }
         let encoded = hub.batches.encoded(changes)
         try Self.publish("OP-LATER", on: hub)
-        guard case .encoded(let shared) = hub.take(for: second) else { Issue.record("expected the shared encoding"); return }
+        guard case .encoded(let shared, _) = hub.take(for: second) else { Issue.record("expected the shared encoding"); return }
         #expect(shared == encoded, "the second takes the first's run, though a change came after it")
         #expect(Self.operations(in: hub.take(for: second), hub) == ["OP-LATER"], "which it takes next")
     }
