@@ -53,7 +53,7 @@ public final class ControlSocketServer: Service, Sendable {
                     channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
             }
         }
-        let bootstrap = ServerBootstrap(group: group).serverChannelOption(.backlog, value: 256)
+        let bootstrap = ServerBootstrap(group: group).serverChannelOption(.backlog, value: 4096)
         let server: NIOAsyncChannel<Connection, Never>
         /// The inode of the socket file we made, to remove it on the way out only if it is
         /// still ours (a socket systemd made is systemd's, and queues connections for the next start).

@@ -193,11 +193,8 @@ extension OperationEngine {
             }
             if let unit = work.before[id] {
                 roster!.restore(unit)
-            } else if let added = roster!.unit(id) {
-                roster!.restore(
-                    JointOpsCore.Unit(
-                        id: added.id, callSign: added.callSign, kind: added.kind, homeRegion: added.homeRegion,
-                        capabilities: added.capabilities, status: .available, statusReason: "not stored", assignment: nil, retired: true))
+            } else {
+                roster!.forget(id)  // added by the failed command: as if never added
             }
         }
     }

@@ -100,8 +100,11 @@ struct VarlinkService: Sendable {
                 guard !ids.isEmpty else {
                     throw VarlinkError.invalidParameter("unitIds", because: "name at least one unit, or leave it out")
                 }
-                guard let reason = try Parameters(p, known: Set(p.keys)).optionalString("unitsReason") else {
+                guard let reason = try Parameters(p, known: Set(p.keys)).optionalString("unitsReason"), !reason.isBlank else {
                     throw VarlinkError.invalidParameter("unitsReason", because: "say why these units instead of the nearest free ones")
+                }
+                if case .reinforce(_, let units?, _) = command, units < 1 {
+                    throw VarlinkError.invalidParameter("units", because: "ask for at least 1 unit, not \(units)")
                 }
                 if case .reinforce(_, let units?, _) = command, ids.count > units {
                     throw VarlinkError.invalidParameter(
@@ -156,8 +159,12 @@ struct VarlinkService: Sendable {
                     "status",
                     because: "'\(text)' is not a unit status; use one of \(UnitStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+            let reason = try q.optionalString("reason")
+            if let reason, reason.isBlank {
+                throw VarlinkError.invalidParameter("reason", because: "a reason of only spaces says nothing: say why, or leave it out")
+            }
             return try await engine.setUnitStatus(
-                try q.string("id"), to: status, reason: try q.optionalString("reason"), caller: caller,
+                try q.string("id"), to: status, reason: reason, caller: caller,
                 requestID: try RequestID.of(q))
         case "Import":
             let q = try Parameters(p, known: ["text", "format", "file", "requestId"])
@@ -178,15 +185,41 @@ struct VarlinkService: Sendable {
                 try q.string("id"), for: try q.string("operation"), instance: try q.string("instance"), reason: try q.string("reason"),
                 caller: caller, requestID: try RequestID.of(q))
         default:
-            throw VarlinkError.methodNotFound(call.method)
+            throw Self.notFound(call)
         }
     }
 
-    func authorize(_ call: VarlinkCall, _ caller: Caller) throws(VarlinkError) {
-        guard let required = MethodTable.required[call.method] else {
-            if MethodTable.interfaces.contains(call.interface) { throw VarlinkError.methodNotFound(call.method) }
-            throw VarlinkError.interfaceNotFound(call.interface)
+    /// The standard error for a method that is not here, with a `description` of what to
+    /// call instead; the name is echoed at most 200 characters long.
+    static func notFound(_ call: VarlinkCall) -> VarlinkError {
+        let echoed = call.method.count > 200 ? call.method.prefix(200) + "…" : call.method
+        let known = MethodTable.required.keys.sorted()
+        if MethodTable.interfaces.contains(call.interface) {
+            let names = known.filter { $0.hasPrefix(call.interface + ".") }.map { String($0.dropFirst(call.interface.count + 1)) }
+            var error = VarlinkError.methodNotFound(echoed)
+            error.parameters["description"] = .string(
+                "\(call.interface) has no method '\(call.name)'\(Suggestions.hint(for: call.name, in: names, noun: "its methods"))")
+            return error
         }
+        if call.interface.isEmpty {
+            // An unqualified name: say which interface has it.
+            let qualified = known.filter { $0.hasSuffix("." + call.method) }
+            var error = VarlinkError.methodNotFound(echoed)
+            error.parameters["description"] = .string(
+                qualified.isEmpty
+                    ? "a method is named with its interface, e.g. io.jointops.Operations.List; the interfaces here are \(MethodTable.interfaces.joined(separator: ", "))"
+                    : "a method is named with its interface: \(qualified.joined(separator: " or "))")
+            return error
+        }
+        var error = VarlinkError.interfaceNotFound(call.interface.count > 200 ? call.interface.prefix(200) + "…" : call.interface)
+        error.parameters["description"] = .string(
+            "no interface '\(call.interface.prefix(200))' here\(Suggestions.hint(for: call.interface, in: MethodTable.interfaces, noun: "the interfaces are"))"
+        )
+        return error
+    }
+
+    func authorize(_ call: VarlinkCall, _ caller: Caller) throws(VarlinkError) {
+        guard let required = MethodTable.required[call.method] else { throw Self.notFound(call) }
         guard caller.role >= required else {
             throw VarlinkError(
                 call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied",
@@ -262,7 +295,7 @@ struct VarlinkService: Sendable {
             q = try params(["disposition"])
             command = .close(disposition: try q.string("disposition"))
         default:
-            throw VarlinkError.methodNotFound(call.method)
+            throw Self.notFound(call)
         }
         return (command, try q.string("id"), try RequestID.of(q))
     }

@@ -120,7 +120,9 @@ package enum InterfaceDefinitions {
               dispatchedAt: string,
               # The outcome recorded by the last advance, if any.
               outcome: ?string,
-              # Steps entered so far, earliest first.
+              # Each step entered so far, once, with when it was last entered, in the order of those
+              # times: a step entered again (an outcome that leads back to it) shows its latest entry;
+              # History has every entry.
               steps: []StepTime,
               # Steps (and outcomes) it may advance to now.
               next: []string,

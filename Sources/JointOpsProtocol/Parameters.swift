@@ -5,6 +5,20 @@ public import JointOpsCore
 public struct Parameters {
     public let values: [String: JSONValue]
     private let known: Set<String>
+    /// The most bytes any one string parameter (or item, key or value of one) may have;
+    /// longer text goes in a file (`Units.Import`'s text has its own limit).
+    public static let longestString = 4096
+
+    /// Refuses a string that is too long or holds a NUL (no text here needs one, and SQLite's
+    /// text functions, C paths and terminals stop at it): `what` names it in the message.
+    private static func check(_ text: String, _ name: String, _ what: String, limit: Int = longestString) throws(VarlinkError) {
+        guard text.utf8.count <= limit else {
+            throw VarlinkError.invalidParameter(name, because: "\(what) is longer than \(limit) bytes")
+        }
+        guard !text.utf8.contains(0) else {
+            throw VarlinkError.invalidParameter(name, because: "\(what) contains a NUL character (\\u0000); remove it")
+        }
+    }
 
     public init(_ values: [String: JSONValue], known: Set<String>) throws(VarlinkError) {
         self.values = values
@@ -25,7 +39,7 @@ public struct Parameters {
         case nil, .null?: return nil
         case .string(let text)?:
             guard !text.isEmpty else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is empty") }
-            guard text.utf8.count <= 4096 else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is longer than 4096 bytes") }
+            try Self.check(text, name, "'\(name)'")
             return text
         default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a string")
         }
@@ -37,9 +51,7 @@ public struct Parameters {
             throw VarlinkError.invalidParameter(name, because: values[name] == nil ? "'\(name)' is required" : "'\(name)' must be a string")
         }
         guard !text.isEmpty else { throw VarlinkError.invalidParameter(name, because: "'\(name)' is empty") }
-        guard text.utf8.count <= limit else {
-            throw VarlinkError.invalidParameter(name, because: "'\(name)' is longer than \(limit) bytes")
-        }
+        try Self.check(text, name, "'\(name)'", limit: limit)
         return text
     }
 
@@ -52,6 +64,7 @@ public struct Parameters {
                 guard case .string(let text) = item, !text.isEmpty else {
                     throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a list of non-empty strings")
                 }
+                try Self.check(text, name, "an item of '\(name)'")
                 return text
             }
         default: throw VarlinkError.invalidParameter(name, because: "'\(name)' must be a list of strings")
@@ -100,9 +113,11 @@ public struct Parameters {
         case .object(let members)?:
             var result: [String: String] = [:]
             for (key, value) in members {
+                try Self.check(key, name, "a name in '\(name)'")
                 guard case .string(let text) = value else {
-                    throw VarlinkError.invalidParameter(name, because: "'\(name).\(key)' must be a string")
+                    throw VarlinkError.invalidParameter(name, because: "'\(name).\(key.prefix(64))' must be a string")
                 }
+                try Self.check(text, name, "'\(name).\(key)'")
                 result[key] = text
             }
             return result

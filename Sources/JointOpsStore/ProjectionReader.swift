@@ -14,11 +14,12 @@ enum ProjectionReader {
     static func snapshots(
         _ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil
     ) throws -> [OperationSnapshot] {
-        let quoted = id.map { "'" + $0.replacingOccurrences(of: "'", with: "''") + "'" }
-        let scope = quoted.map { "WHERE id = \($0)" } ?? (openOnly ? "WHERE ending IS NULL" : "")
+        // The one id is bound, never spliced into the SQL (it is whatever a caller typed).
+        let scope = id != nil ? "WHERE id = ?" : (openOnly ? "WHERE ending IS NULL" : "")
         let joinScope =
-            quoted.map { "JOIN operation o ON o.id = t.operation_id AND o.id = \($0)" }
-            ?? (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
+            id != nil
+            ? "JOIN operation o ON o.id = t.operation_id AND o.id = ?"
+            : (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
         // Snapshots live in an array and are changed in place (no copy per row).
         var snapshots: [OperationSnapshot] = []
         var compiled: [Workflow] = []
@@ -29,7 +30,7 @@ enum ProjectionReader {
             SELECT id, workflow, version, phase, region, attributes, phase_entered_at, started_at, last_change_at, sequence,
                 held_since, hold_reason, hold_paused, ending, ended_before_phase
             FROM operation \(scope) ORDER BY started_at, id
-            """, db
+            """, db, id: id
         ) { row in
             let key = WorkflowKey(row.text(1), Int(row.int(2)))
             let workflow: Workflow
@@ -51,19 +52,19 @@ enum ProjectionReader {
             SELECT t.operation_id, t.position, t.instance, t.branch, t.step, t.status, t.region, t.units, t.dispatched_at, t.outcome,
                 t.assigned_units, t.missing_units, t.awaited_capabilities
             FROM branch t \(joinScope) ORDER BY t.operation_id, t.position
-            """, db
+            """, db, id: id
         ) { row in
             guard let at = index.position(row, 0) else { return }
             snapshots[at].branches.append(try branch(row, compiled[at], operation: snapshots[at].id))
         }
-        try rows("SELECT t.operation_id, t.position, t.step, t.entered_at FROM step t \(joinScope)", db) { row in
+        try rows("SELECT t.operation_id, t.position, t.step, t.entered_at FROM step t \(joinScope)", db, id: id) { row in
             let position = Int(row.int(1))
             guard let at = index.position(row, 0), position < snapshots[at].branches.count,
                 let step = compiled[at].branches[snapshots[at].branches[position].definition].step(named: row.text(2))
             else { throw invalid("step row (\(row.text(0)), \(position), \(row.text(2))) does not fit its operation") }
             snapshots[at].branches[position].stepEnteredAt[step] = Instant(milliseconds: row.int(3))
         }
-        try rows("SELECT t.operation_id, t.key, t.due FROM timer t \(joinScope) ORDER BY t.operation_id", db) { row in
+        try rows("SELECT t.operation_id, t.key, t.due FROM timer t \(joinScope) ORDER BY t.operation_id", db, id: id) { row in
             guard let at = index.position(row, 0), let key = row.withBytes(1, timerKey) ?? TimerKey(row.text(1)) else {
                 throw invalid("timer row (\(row.text(0)), \(row.text(1))) is malformed")
             }
@@ -74,7 +75,7 @@ enum ProjectionReader {
             SELECT t.operation_id, t.number, t.timer_key, t.reason, t.opened_at, t.ladder_base, t.rungs_fired, t.acknowledged_at,
                 t.resolved_at
             FROM escalation t \(joinScope) ORDER BY t.operation_id, t.number
-            """, db
+            """, db, id: id
         ) { row in
             guard let at = index.position(row, 0) else { return }
             snapshots[at].escalations.append(
@@ -88,8 +89,11 @@ enum ProjectionReader {
         return snapshots
     }
 
-    private static func rows(_ sql: String, _ db: Database, _ body: (RawRows) throws -> Void) throws {
-        try RawRows(try db.makeStatement(sql: sql), db).forEach(body)
+    /// Runs `sql`, with `id` bound to its one `?` when given.
+    private static func rows(_ sql: String, _ db: Database, id: String?, _ body: (RawRows) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: sql)
+        if let id { try statement.setArguments([id]) }
+        try RawRows(statement, db).forEach(body)
     }
 
     /// Operation ids to their snapshot's position; child rows come grouped by operation, so

@@ -29,6 +29,34 @@ import Testing
         #expect(roster.indexDiscrepancies().isEmpty)
     }
 
+    /// Undoing an add whose commit failed: the unit is gone as if never added (it used to be
+    /// kept as a retired "not stored" phantom that blocked its id), the others keep their
+    /// assignments in the order assigned, and the selection index stays right.
+    @Test func aUnitWhoseAddingFailedIsForgottenAndTheRestStandAsTheyWere() throws {
+        var roster = try Self.roster()
+        _ = try roster.add(Unit(id: "hx-swat-3", callSign: "河西特警3组", kind: .swat, homeRegion: "hexi-swat", capabilities: ["k9"]))
+        _ = try roster.assign(["hx-swat-2", "hx-swat-1"], to: a)
+        roster.forget("hx-swat-3")
+        #expect(roster.unit("hx-swat-3") == nil)
+        #expect(roster.count == 3)
+        #expect(roster.units(committedTo: a).map(\.id) == ["hx-swat-2", "hx-swat-1"])
+        #expect(roster.indexDiscrepancies().isEmpty)
+        _ = try roster.add(Unit(id: "hx-swat-3", callSign: "河西特警3组", kind: .swat, homeRegion: "hexi-swat"))
+        // One not at the end, too.
+        roster.forget("hx-swat-1")
+        #expect(roster.units(committedTo: a).map(\.id) == ["hx-swat-2"])
+        #expect(try roster.assign(["hx-swat-3"], to: b) == [.assigned(unit: "hx-swat-3", to: b)])
+        #expect(roster.indexDiscrepancies().isEmpty)
+    }
+
+    @Test func aSuggestionIsNotSoughtForAWordLongerThanAnyName() {
+        let long = String(repeating: "z", count: Suggestions.longestWord + 1)
+        #expect(Suggestions.closest(to: long, in: ["zz", "z" + String(repeating: "z", count: Suggestions.longestWord)]) == nil)
+        #expect(Suggestions.closest(to: long, in: ["zzz"], limit: 3).isEmpty)
+        #expect(Suggestions.closest(to: "hx-swat-01", in: ["hx-swat-1", "ll-patrol-1"]) == "hx-swat-1", "near misses still found")
+        #expect(Suggestions.closest(to: "liulin", in: ["hexi-liulin", "hexi"], limit: 3) == ["hexi-liulin"], "containment still found")
+    }
+
     /// A reloaded tree that lacks the homes of units in service is refused naming each of them.
     @Test func aTreeWithoutTheHomesOfUnitsIsRefusedNamingEveryOne() throws {
         var roster = try Self.roster()

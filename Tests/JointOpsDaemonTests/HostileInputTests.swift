@@ -47,7 +47,9 @@ import Testing
 
     @Test func operationIDsAreLettersDigitsAndAFewMarks() throws {
         let daemon = try DaemonHarness(regions: nil)
-        for bad in ["OP-\u{0}-x", "OP 1; drop", "E\u{1B}[31mRED", "OP-A\n", "-OP", String(repeating: "x", count: 65), "行动-1"] {
+        // A NUL is refused with every string parameter's, before the id's own rules.
+        #expect(try daemon.startArmed("OP-\u{0}-x").parameters["parameter"] == .string("id"))
+        for bad in ["OP 1; drop", "E\u{1B}[31mRED", "OP-A\n", "-OP", String(repeating: "x", count: 65), "行动-1"] {
             let reply = try daemon.startArmed(bad)
             #expect(reply.error == "io.jointops.Operations.CommandRefused", "\(bad.debugDescription): \(reply)")
             #expect(reply.parameters["code"] == .string("invalid_argument"))

@@ -5,7 +5,8 @@ package enum Suggestions {
     package static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         var best: (name: String, distance: Int)?
         let word = word.lowercased()
-        for candidate in candidates {
+        guard word.unicodeScalars.count <= longestWord else { return nil }
+        for candidate in candidates where !tooFarApart(word, candidate) {
             let distance = editDistance(word, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
@@ -23,6 +24,19 @@ package enum Suggestions {
         if let match = closest(to: word, in: candidates) { return "; did you mean '\(match)'?" }
         if candidates.isEmpty { return "" }
         return "; \(noun): \(candidates.joined(separator: ", "))"
+    }
+
+    /// Words longer than this get no suggestion: nobody mistypes a name that long, and the
+    /// edit distance costs the product of the two lengths (a 60,000-character unit id held
+    /// the engine for over a second per candidate list).
+    package static let longestWord = 256
+
+    /// Whether the lengths alone show that `candidate` is neither a typo of `word` (the edit
+    /// distance is at least the difference in length, here beyond any threshold) nor
+    /// contains it (`word` is the longer).
+    static func tooFarApart(_ word: String, _ candidate: String) -> Bool {
+        let difference = abs(word.unicodeScalars.count - candidate.unicodeScalars.count)
+        return difference > min(word.count, candidate.count) / 3 + 1 && word.count > candidate.count
     }
 
     /// Levenshtein distance over Unicode scalars.
@@ -52,7 +66,8 @@ extension Suggestions {
     package static func closest(to word: String, in candidates: some Sequence<String>, limit: Int) -> [String] {
         var scored: [(score: Int, name: String)] = []
         let word = word.lowercased()
-        for candidate in candidates {
+        guard word.unicodeScalars.count <= longestWord else { return [] }
+        for candidate in candidates where !tooFarApart(word, candidate) {
             let distance = editDistance(word, candidate.lowercased())
             let threshold = max(1, min(word.count, candidate.count) / 3 + 1)
             if distance <= threshold {

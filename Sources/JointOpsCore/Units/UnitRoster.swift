@@ -10,7 +10,8 @@
 /// mutation, so `UnitSelector` reads a region's units as a contiguous slice.
 public struct UnitRoster: Sendable {
     public private(set) var tree: JurisdictionTree
-    /// Units by slot; a slot never changes (retired units stay).
+    /// Units by slot; a slot never changes (retired units stay; only a unit whose adding
+    /// failed to commit is forgotten, and the slots are then numbered anew).
     private(set) var slots: [Unit] = []
     private var slotByID: [String: Int] = [:]
     /// Each slot's capabilities as bits of `capabilityBits`.
@@ -40,10 +41,11 @@ public struct UnitRoster: Sendable {
     // MARK: Adding, changing, retiring
 
     public mutating func add(_ unit: Unit) throws(UnitRefusal) -> UnitChange {
-        guard ScalarReaders.isIdentifier(unit.id, allowDash: true) else {
+        guard ScalarReaders.isIdentifier(unit.id, allowDash: true), unit.id.utf8.count <= Self.longestName else {
             throw UnitRefusal(
-                .invalidArgument, unit: unit.id,
-                "'\(unit.id)' is not a valid unit id: use lowercase letters, digits, '_' and '-', starting with a letter")
+                .invalidArgument, unit: String(unit.id.prefix(Self.longestName)),
+                "'\(unit.id.prefix(Self.longestName))\(unit.id.count > Self.longestName ? "…" : "")' is not a valid unit id: use lowercase letters, digits, '_' and '-', starting with a letter, at most \(Self.longestName)"
+            )
         }
         if let slot = slotByID[unit.id] {
             guard !slots[slot].retired else {
@@ -55,6 +57,7 @@ public struct UnitRoster: Sendable {
         }
         try check(callSign: unit.callSign, unit: unit.id)
         try check(home: unit.homeRegion, unit: unit.id)
+        try check(capabilities: unit.capabilities, unit: unit.id)
         var fresh = Unit(
             id: unit.id, callSign: unit.callSign, kind: unit.kind, homeRegion: unit.homeRegion, capabilities: unit.capabilities)
         let mask = try self.mask(for: fresh.capabilities, unit: fresh.id)
@@ -75,6 +78,7 @@ public struct UnitRoster: Sendable {
         guard !before.retired else { throw UnitRefusal(.retired, unit: id, "unit '\(id)' is retired and can no longer be changed") }
         if let callSign { try check(callSign: callSign, unit: id) }
         if let homeRegion { try check(home: homeRegion, unit: id) }
+        if let capabilities { try check(capabilities: capabilities, unit: id) }
         let mask = try capabilities.map { caps throws(UnitRefusal) in try self.mask(for: caps, unit: id) } ?? masks[slot]
         guard callSign != nil || capabilities != nil || homeRegion != nil else {
             throw UnitRefusal(
@@ -250,6 +254,19 @@ public struct UnitRoster: Sendable {
         if let assignment = unit.assignment { committed[assignment, default: []].append(slot) }
     }
 
+    /// Removes a unit that was never stored (its `add` failed to commit), as if it had
+    /// never been added: the other units keep their assignments, in the order assigned.
+    package mutating func forget(_ id: String) {
+        guard slotByID[id] != nil else { return }
+        var rebuilt = UnitRoster(tree: tree)
+        for unit in slots where unit.id != id { rebuilt.restore(unit) }
+        rebuilt.committed = committed.compactMapValues { slots in
+            let kept = slots.compactMap { rebuilt.slotByID[self.slots[$0].id] }
+            return kept.isEmpty ? nil : kept
+        }
+        self = rebuilt
+    }
+
     // MARK: Re-reading the tree
 
     /// Uses a reloaded jurisdiction; refused, leaving the roster as it was, if a unit in
@@ -277,8 +294,33 @@ public struct UnitRoster: Sendable {
         return slot
     }
 
+    /// The longest unit id and call sign (as operation ids).
+    public static let longestName = 64
+
     private func check(callSign: String, unit: String) throws(UnitRefusal) {
-        if callSign.isEmpty { throw UnitRefusal(.invalidArgument, unit: unit, "unit '\(unit)' needs a call sign") }
+        if callSign.isBlank { throw UnitRefusal(.invalidArgument, unit: unit, "unit '\(unit)' needs a call sign") }
+        if callSign.count > Self.longestName {
+            throw UnitRefusal(
+                .invalidArgument, unit: unit, "the call sign of unit '\(unit)' is longer than \(Self.longestName) characters; shorten it")
+        }
+        // A control character would print as nothing, and SQLite's text functions stop at a NUL.
+        if callSign.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw UnitRefusal(
+                .invalidArgument, unit: unit,
+                "the call sign of unit '\(unit)' contains a control character (a line break, tab or NUL); use printable characters only")
+        }
+    }
+
+    /// Capabilities are names as workflows write them (`armed`, `k9`): a unit's `ARMED` or
+    /// `armed ` would never match a branch that requires `armed`.
+    private func check(capabilities: Set<String>, unit: String) throws(UnitRefusal) {
+        for capability in capabilities.sorted()
+        where capability.utf8.count > Self.longestName || !ScalarReaders.isIdentifier(capability, allowDash: true) {
+            throw UnitRefusal(
+                .invalidArgument, unit: unit,
+                "capability '\(capability.prefix(Self.longestName))' of unit '\(unit)' is not a capability name: use lowercase letters, digits, '_' and '-', starting with a letter (as workflows name them), at most \(Self.longestName)"
+            )
+        }
     }
 
     private func check(home: String, unit: String) throws(UnitRefusal) {
