@@ -83,7 +83,9 @@ package enum InterfaceDefinitions {
             # same requestId with other parameters, or on another method, is refused (InvalidParameter).
             # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
             # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
-            # stands for itself and its sub-regions.
+            # stands for itself and its sub-regions. Every string parameter (and each item of a list,
+            # each name and value of a map) is at most 4096 bytes and holds no NUL; a longer or
+            # NUL-bearing one is refused (InvalidParameter) before anything is done.
             interface io.jointops.Operations
 
             # Who caused an event, as the daemon learned it from the kernel.
@@ -743,15 +745,17 @@ package enum InterfaceDefinitions {
 
             # Adds a unit (available).
             method Add(
-              # The new unit's id.
+              # The new unit's id: lowercase letters, digits, '_' and '-', starting with a letter, at
+              # most 64.
               id: string,
-              # Its radio call sign.
+              # Its radio call sign: printable, at most 64 characters.
               callSign: string,
               # The branch kind it serves.
               branch: string,
               # The region it is stationed in.
               homeRegion: string,
-              # Its capabilities.
+              # Its capabilities, named as workflows require them (lowercase letters, digits, '_' and
+              # '-', starting with a letter: armed, k9).
               capabilities: ?[]string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
