@@ -45,6 +45,33 @@ import Testing
         #expect(upgrade.parameters["parameter"] == .string("upgrade"), "\(upgrade)")
     }
 
+    @Test func loneSurrogatesInJSONAreRefusedSoTwoRequestIDsStayApart() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-S")
+        let client = try daemon.client()
+        func note(requestID: String) throws -> VarlinkReply {
+            try client.sendRaw(
+                Array(
+                    #"{"method": "io.jointops.Operations.Note", "parameters": {"id": "OP-S", "text": "perimeter holding", "requestId": "\#(requestID)"}}"#
+                        .utf8) + [0])
+            return try client.receive()
+        }
+        // Reproducer: both were read as "r-\u{FFFD}", so the first note was applied and the
+        // second, another command, was answered as its retry.
+        for requestID in [#"r-\ud800"#, #"r-\udfff"#] {
+            let reply = try note(requestID: requestID)
+            #expect(reply.error == "org.varlink.service.InvalidParameter", "\(reply)")
+            #expect(reply.parameters["parameter"] == .string("(message)"), "\(reply)")
+            #expect(reply.parameters["description"]?.stringValue?.contains("lone surrogate is not a character") == true, "\(reply)")
+        }
+        // Characters beyond the BMP written as surrogate pairs are read, each as itself.
+        #expect(try note(requestID: #"r-\ud83d\ude00"#).error == nil)
+        #expect(try note(requestID: #"r-\ud83d\ude01"#).error == nil)
+        let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-S")]).parameters["events"])
+            .filter { $0["kind"] == .string("noted") }
+        #expect(notes.count == 2, "\(notes)")
+    }
+
     @Test func operationIDsAreLettersDigitsAndAFewMarks() throws {
         let daemon = try DaemonHarness(regions: nil)
         // A NUL is refused with every string parameter's, before the id's own rules.
