@@ -38,7 +38,7 @@ public struct VarlinkCall: Sendable {
         do {
             value = try JSONParser.parse(text)
         } catch {
-            throw VarlinkError.invalidParameter("(message)", because: "not valid JSON: \(error)")
+            throw VarlinkError.invalidParameter("(message)", because: "\(error)")
         }
         guard case .object(let members) = value else {
             throw VarlinkError.invalidParameter("(message)", because: "a call must be a JSON object with a 'method'")
