@@ -136,7 +136,7 @@ private struct EntryReader {
         case "reinforce":
             guard let f = fields(["branch", "units", "region"], required: ["branch"]), let branch = text(f, "branch") else { return nil }
             return .reinforce(
-                branch: branch, units: f["units"].flatMap { read.integer($0, "'units'", minimum: 1) }, region: text(f, "region"))
+                branch: branch, units: f["units"].flatMap { read.integer($0, "'units'", minimum: 1, maximum: ScalarReaders.mostUnits) }, region: text(f, "region"))
         case "reassign":
             guard let f = fields(["region", "branch"], required: ["region"]), let region = text(f, "region") else { return nil }
             return .reassign(region: region, branch: text(f, "branch"))

@@ -7,9 +7,9 @@ import Logging
 enum UnitsSetup {
     /// The jurisdiction tree from `path`, or every problem as `FILE:LINE:COLUMN: error: …`.
     static func tree(at path: String) throws(DaemonError) -> JurisdictionTree {
-        guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let source = text(of: path) else {
             throw DaemonError.configuration(
-                "cannot read the jurisdiction file \(path); create it (see Regions/tianjin.yaml) or point --regions at it")
+                "cannot read the jurisdiction file \(path)\(reason(path)); create it (see Regions/tianjin.yaml) or point --regions at it")
         }
         let result = JurisdictionLoader.load(source: source, file: path)
         guard let tree = result.tree else {
@@ -114,10 +114,25 @@ enum UnitsSetup {
         ]
     }
 
+    /// A file's UTF-8 text (through `readFile`: a FIFO is refused, not waited on).
+    private static func text(of path: String) -> String? {
+        (try? readFile(path)).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
+    /// ": <why>" when the file cannot be read, "" when it can (its text is then not UTF-8).
+    private static func reason(_ path: String) -> String {
+        do {
+            _ = try readFile(path)
+            return " (it is not UTF-8 text)"
+        } catch {
+            return ": \(error)"
+        }
+    }
+
     /// Units from a YAML or CSV (by extension) roster file.
     static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
-        guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DaemonError.configuration("cannot read the units file \(path); fix the path of 'units' or remove it")
+        guard let source = text(of: path) else {
+            throw DaemonError.configuration("cannot read the units file \(path)\(reason(path)); fix the path of 'units' or remove it")
         }
         return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree).units
     }

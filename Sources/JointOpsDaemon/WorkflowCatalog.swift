@@ -81,7 +81,8 @@ public struct WorkflowCatalog: Sendable {
         do {
             data = try readFile(path)
         } catch {
-            return (nil, [Diagnostic(.error, at: start, "cannot read the file: \(error); make it readable for jointopsd's user")])
+            let hint = "\(error)".contains("Permission denied") ? "; make it readable for jointopsd's user" : ""
+            return (nil, [Diagnostic(.error, at: start, "cannot read the file: \(error)\(hint)")])
         }
         guard let source = String(data: data, encoding: .utf8) else {
             return (nil, [WorkflowLoader.notUTF8(file: path)])

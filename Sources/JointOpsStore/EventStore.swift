@@ -290,7 +290,7 @@ public final class EventStore: Sendable {
                 let source: String = row["source"]
                 guard
                     let workflow = WorkflowLoader.load(
-                        source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", boundDurations: false
+                        source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", appliesLaterLimits: false
                     ).workflow
                 else {
                     throw StoreError(

@@ -31,7 +31,7 @@ enum ReportFactsWriter {
         for row in ended {
             let key = "\(row["workflow"] as String)@\(row["version"] as Int)"
             if compiled[key] == nil {
-                compiled[key] = WorkflowLoader.load(source: row["source"], file: "stored:\(key)", boundDurations: false).workflow
+                compiled[key] = WorkflowLoader.load(source: row["source"], file: "stored:\(key)", appliesLaterLimits: false).workflow
             }
             guard let workflow = compiled[key] else { continue }
             // Migration 0003 runs this before 0004 added the unit columns (and no operation

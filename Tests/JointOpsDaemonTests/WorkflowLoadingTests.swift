@@ -57,6 +57,24 @@ import Testing
         #expect(reload.error == nil, "\(reload)")
     }
 
+    /// Reproducer: a FIFO named `*.yaml` in the folder held the start, or a reload and the
+    /// engine with it, until something wrote to it.
+    @Test func aFIFOInTheFolderIsSkippedNotWaitedOn() throws {
+        let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed])
+        #expect(mkfifo(folder.path("zz-pipe.yaml"), 0o644) == 0)
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
+        let errors = Self.errors(daemon)
+        #expect(
+            errors.contains { $0.contains("\(folder.path("zz-pipe.yaml")):1:1: error: cannot read the file: it is a FIFO (named pipe)") },
+            "\(errors)")
+        try daemon.startArmed("OP-FIFO")
+        // A reload answers at once, refused while the pipe is there, instead of hanging.
+        let client = try VarlinkClient(socketPath: daemon.socket, timeout: .seconds(5))
+        let reload = try client.call("io.jointops.Admin.Reload")
+        #expect(reload.error == "io.jointops.Admin.ReloadFailed", "\(reload)")
+        #expect(try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-FIFO")]).error == nil)
+    }
+
     @Test func aWorkflowChangedWithoutANewVersionIsRefusedAtItsVersionLine() throws {
         let folder = try WorkflowsFolder(["armed-response.yaml": Self.armed])
         let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)

@@ -12,7 +12,7 @@ import Testing
             contentsOf: Library.root.appendingPathComponent("Tests/JointOpsCoreTests/Fixtures/valid/minimal.yaml"), encoding: .utf8
         ).replacingOccurrences(of: "    within: 10m\n", with: "    within: 1000000w\n")
         #expect(WorkflowLoader.load(source: source, file: "w.yaml").workflow == nil, "refused in a file")
-        let workflow = try #require(WorkflowLoader.load(source: source, file: "w.yaml", boundDurations: false).workflow)
+        let workflow = try #require(WorkflowLoader.load(source: source, file: "w.yaml", appliesLaterLimits: false).workflow)
         let path = folder.path("store.sqlite")
         var store = try EventStore(options: StoreOptions(path: path))
         try store.register(workflow, source: source, at: Instant(milliseconds: 0))

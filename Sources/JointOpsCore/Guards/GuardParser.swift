@@ -11,8 +11,25 @@ struct GuardParser {
 
     private var tokens: [(token: Token, offset: Int)] = []
     private var position = 0
+    /// How deep `not` and parentheses nest here, and how many conditions `and`/`or` join.
+    private var depth = 0
+    private var terms = 0
+
+    /// Limits that keep a guard readable and its checking and running cheap: the parser,
+    /// the compiler and the engine each walk a guard recursively, and a 65 KB guard of
+    /// 16,000 nested `not`s overflowed the stack of all three.
+    static let longestGuard = 4096
+    static let deepestNesting = 64
+    static let mostTerms = 256
 
     static func parse(_ source: String) throws(GuardError) -> GuardSyntax {
+        guard source.utf8.count <= longestGuard else {
+            throw GuardError(
+                offset: 0,
+                message:
+                    "a guard is at most \(longestGuard) bytes, this one is \(source.utf8.count); a condition that long is better kept in an attribute that operators set"
+            )
+        }
         var parser = GuardParser()
         try parser.tokenize(source)
         let syntax = try parser.parseOr()
@@ -90,6 +107,7 @@ struct GuardParser {
     private mutating func parseOr() throws(GuardError) -> GuardSyntax {
         var lhs = try parseAnd()
         while current == .name("or") {
+            try countTerm()
             advance()
             lhs = .or(lhs, try parseAnd())
         }
@@ -99,6 +117,7 @@ struct GuardParser {
     private mutating func parseAnd() throws(GuardError) -> GuardSyntax {
         var lhs = try parseNot()
         while current == .name("and") {
+            try countTerm()
             advance()
             lhs = .and(lhs, try parseNot())
         }
@@ -107,14 +126,38 @@ struct GuardParser {
 
     private mutating func parseNot() throws(GuardError) -> GuardSyntax {
         if current == .name("not") {
+            try nest()
+            defer { depth -= 1 }
             advance()
             return .not(try parseNot())
         }
         return try parseComparison()
     }
 
+    private mutating func nest() throws(GuardError) {
+        depth += 1
+        guard depth <= Self.deepestNesting else {
+            throw GuardError(
+                offset: currentOffset,
+                message: "guard nested deeper than \(Self.deepestNesting) levels of 'not' and parentheses; simplify it")
+        }
+    }
+
+    private mutating func countTerm() throws(GuardError) {
+        terms += 1
+        guard terms < Self.mostTerms else {
+            throw GuardError(
+                offset: currentOffset,
+                message:
+                    "a guard joins at most \(Self.mostTerms) conditions with 'and' and 'or'; use 'in [a, b, …]' for a list of values, or split the condition"
+            )
+        }
+    }
+
     private mutating func parseComparison() throws(GuardError) -> GuardSyntax {
         if current == .punct("(") {
+            try nest()
+            defer { depth -= 1 }
             advance()
             let inner = try parseOr()
             guard current == .punct(")") else {

@@ -35,9 +35,20 @@ package struct ScalarReaders {
         return scalar.string
     }
 
-    /// A name: `[a-z][a-z0-9_]*` (plus `-` when `allowDash`).
+    /// The longest name (of a workflow, phase, branch, step, event, attribute …), as
+    /// operation and unit ids: names appear in every reply, log line and table column.
+    package static let longestName = 64
+
+    /// A name: `[a-z][a-z0-9_]*` (plus `-` when `allowDash`), at most `longestName` long.
     package func identifier(_ value: YAMLValue, _ what: String, allowDash: Bool = false) -> String? {
         guard let text = string(value, what) else { return nil }
+        guard text.count <= Self.longestName || !sink.appliesLaterLimits else {
+            sink.error(
+                value.textLocation,
+                "'\(text.prefix(24))…' (\(text.count) characters) is too long for a \(what): at most \(Self.longestName); the title is the place for a description"
+            )
+            return nil
+        }
         guard Self.isIdentifier(text, allowDash: allowDash) else {
             if let offset = text.fullWidthColonOffset {
                 sink.error(
@@ -58,7 +69,24 @@ package struct ScalarReaders {
         }
     }
 
-    package func integer(_ value: YAMLValue, _ what: String, minimum: Int) -> Int? {
+    /// The most phases, branches, or steps of one branch a workflow may have: far more than
+    /// anyone can follow, and the checks of reachability grow with the square of them (a
+    /// 10,000-phase file took over 30 s and 800 MB to check).
+    package static let mostEntries = 200
+
+    /// Whether `mapping` (phases, branches, a branch's steps) has at most `mostEntries`;
+    /// an error at it if not (a limit added later, see `integer`).
+    package func isWithinLimit(_ mapping: YAMLMapping, _ value: YAMLValue, _ what: String) -> Bool {
+        guard mapping.entries.count > Self.mostEntries, sink.appliesLaterLimits else { return true }
+        sink.error(
+            value.location,
+            "\(mapping.entries.count) \(what): at most \(Self.mostEntries); split the workflow, or group what belongs together")
+        return false
+    }
+
+    /// `maximum` is a limit added after versions may have been stored: not applied to them
+    /// (`DiagnosticSink.appliesLaterLimits`).
+    package func integer(_ value: YAMLValue, _ what: String, minimum: Int, maximum: Int = .max) -> Int? {
         guard let scalar = value.scalar, scalar.style == .plain, let number = Int(scalar.string) else {
             sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(value.kindDescription)")
             return nil
@@ -67,8 +95,16 @@ package struct ScalarReaders {
             sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(number)")
             return nil
         }
+        guard number <= maximum || !sink.appliesLaterLimits else {
+            sink.error(value.location, "\(what) must be at most \(maximum), found \(number)")
+            return nil
+        }
         return number
     }
+
+    /// The most units one branch, dispatch or reinforcement may ask for: more than any
+    /// jurisdiction has of a kind, and small enough that counting them cannot overflow.
+    package static let mostUnits = 1000
 
     package func bool(_ value: YAMLValue, _ what: String) -> Bool? {
         if let scalar = value.scalar, scalar.style == .plain {
@@ -103,7 +139,7 @@ package struct ScalarReaders {
             )
             return nil
         }
-        if sink.boundsDurations, duration.exceedsMaximum {
+        if sink.appliesLaterLimits, duration.exceedsMaximum {
             sink.error(
                 value.textLocation, "duration '\(text)' is longer than the maximum of \(duration.maximumDescription) for \(what)")
             return nil

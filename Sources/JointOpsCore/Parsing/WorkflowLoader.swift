@@ -32,12 +32,12 @@ public enum WorkflowLoader {
     }
 
     /// Parses and checks `source`; `file` is the path shown in diagnostics.
-    /// `boundDurations: false` is for a version a store already holds: one stored before
+    /// `appliesLaterLimits: false` is for a version a store already holds: one stored before
     /// durations had a maximum (`WorkflowDuration.maximumDays`) must still load, or its
     /// store could not be opened.
-    public static func load(source: String, file: String, boundDurations: Bool = true) -> Result {
+    public static func load(source: String, file: String, appliesLaterLimits: Bool = true) -> Result {
         let sink = DiagnosticSink()
-        sink.boundsDurations = boundDurations
+        sink.appliesLaterLimits = appliesLaterLimits
         guard let root = composeYAML(source, file: file, sink) else {
             return Result(workflow: nil, diagnostics: sink.diagnostics)
         }

@@ -1,6 +1,6 @@
 extension WorkflowParser {
     func parseBranches(_ value: YAMLValue, _ sourceMap: inout SourceMap) -> [BranchDefinition] {
-        guard let mapping = read.mapping(value, "'branches'") else { return [] }
+        guard let mapping = read.mapping(value, "'branches'"), read.isWithinLimit(mapping, value, "branches") else { return [] }
         var result: [BranchDefinition] = []
         var seen: Set<String> = []
         for entry in mapping.entries {
@@ -33,7 +33,9 @@ extension WorkflowParser {
             sink)
         let kind = fields["kind"].flatMap { read.choice($0, "the kind of \(context)", BranchDefinition.Kind.allCases.map(\.rawValue)) }
             .flatMap(BranchDefinition.Kind.init(rawValue:))
-        guard let stepsValue = fields["steps"], let stepsMapping = read.mapping(stepsValue, "the steps of \(context)") else { return nil }
+        guard let stepsValue = fields["steps"], let stepsMapping = read.mapping(stepsValue, "the steps of \(context)"),
+            read.isWithinLimit(stepsMapping, stepsValue, "steps of \(context)")
+        else { return nil }
         var steps: [StepDefinition] = []
         var initial: [Int] = []
         var seen: Set<String> = []
@@ -70,7 +72,7 @@ extension WorkflowParser {
         Self.setCountsAsReaching(&steps)
         return BranchDefinition(
             name: name, title: fields["title"].flatMap { read.title($0, "the title of \(context)") }, kind: kind,
-            units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1) } ?? 1,
+            units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1, maximum: ScalarReaders.mostUnits) } ?? 1,
             required: fields["required"].flatMap { read.bool($0, "'required'") } ?? true,
             steps: steps, initialStep: first, standDownStep: standDown,
             capabilities: fields["capabilities"].map { capabilities($0, "'capabilities' of \(context)") } ?? [],

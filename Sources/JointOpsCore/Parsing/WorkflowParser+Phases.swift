@@ -2,7 +2,7 @@ extension WorkflowParser {
     /// The phases; each also accepts the workflow-wide events (`everywhere`) it does not
     /// define itself, unless the event leads to it.
     func parsePhases(_ value: YAMLValue, everywhere: [EventDefinition], _ sourceMap: inout SourceMap) -> ([PhaseDefinition], Int) {
-        guard let mapping = read.mapping(value, "'phases'") else { return ([], 0) }
+        guard let mapping = read.mapping(value, "'phases'"), read.isWithinLimit(mapping, value, "phases") else { return ([], 0) }
         var phases: [PhaseDefinition] = []
         var initial: [(Int, SourceLocation)] = []
         for entry in mapping.entries {
@@ -163,7 +163,7 @@ extension WorkflowParser {
             rules.append(
                 DispatchRule(
                     branch: branch, guardSource: condition?.0, guardCondition: condition?.1,
-                    units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1) },
+                    units: fields["units"].flatMap { read.integer($0, "'units'", minimum: 1, maximum: ScalarReaders.mostUnits) },
                     region: fields["region"].flatMap { read.string($0, "'region'") },
                     capabilities: fields["capabilities"].map { capabilities($0, "'capabilities' of an entry of \(what)") } ?? []))
         }

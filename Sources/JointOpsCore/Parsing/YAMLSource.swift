@@ -90,8 +90,9 @@ package func location(of node: Node, file: String) -> SourceLocation {
 package final class DiagnosticSink {
     package init() {}
     package private(set) var diagnostics: [Diagnostic] = []
-    /// Whether a duration longer than the maximum is an error (see `WorkflowLoader.load`).
-    package var boundsDurations = true
+    /// Whether limits added after versions may have been stored — durations at most 10
+    /// years, `units` at most `ScalarReaders.mostUnits` — are errors (see `WorkflowLoader.load`).
+    package var appliesLaterLimits = true
 
     package func error(_ location: SourceLocation, _ message: String) {
         diagnostics.append(Diagnostic(.error, at: location, message))

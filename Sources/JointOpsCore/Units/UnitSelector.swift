@@ -98,7 +98,7 @@ public enum UnitSelector {
         roster: UnitRoster
     ) -> [SelectionEntry] {
         var best: [SelectionEntry] = []
-        best.reserveCapacity(need)
+        best.reserveCapacity(min(need, entries.count))  // a workflow may ask for more units than exist
         func better(_ a: SelectionEntry, _ b: SelectionEntry) -> Bool {
             if a.depth != b.depth { return a.depth < b.depth }
             return roster.slots[Int(a.slot)].id < roster.slots[Int(b.slot)].id
