@@ -192,13 +192,15 @@ struct VarlinkService: Sendable {
     /// The standard error for a method that is not here, with a `description` of what to
     /// call instead; the name is echoed at most 200 characters long.
     static func notFound(_ call: VarlinkCall) -> VarlinkError {
-        let echoed = call.method.count > 200 ? call.method.prefix(200) + "…" : call.method
+        func clipped(_ text: String) -> String { text.count > 200 ? text.prefix(200) + "…" : text }
+        let echoed = clipped(call.method)
         let known = MethodTable.required.keys.sorted()
         if MethodTable.interfaces.contains(call.interface) {
             let names = known.filter { $0.hasPrefix(call.interface + ".") }.map { String($0.dropFirst(call.interface.count + 1)) }
             var error = VarlinkError.methodNotFound(echoed)
             error.parameters["description"] = .string(
-                "\(call.interface) has no method '\(call.name)'\(Suggestions.hint(for: call.name, in: names, noun: "its methods"))")
+                "\(call.interface) has no method '\(clipped(call.name))'\(Suggestions.hint(for: call.name, in: names, noun: "its methods"))"
+            )
             return error
         }
         if call.interface.isEmpty {
@@ -211,9 +213,9 @@ struct VarlinkService: Sendable {
                     : "a method is named with its interface: \(qualified.joined(separator: " or "))")
             return error
         }
-        var error = VarlinkError.interfaceNotFound(call.interface.count > 200 ? call.interface.prefix(200) + "…" : call.interface)
+        var error = VarlinkError.interfaceNotFound(clipped(call.interface))
         error.parameters["description"] = .string(
-            "no interface '\(call.interface.prefix(200))' here\(Suggestions.hint(for: call.interface, in: MethodTable.interfaces, noun: "the interfaces are"))"
+            "no interface '\(clipped(call.interface))' here\(Suggestions.hint(for: call.interface, in: MethodTable.interfaces, noun: "the interfaces are"))"
         )
         return error
     }
