@@ -115,7 +115,13 @@ public struct VarlinkReply: Sendable {
     }
 
     public init(json text: String) throws(VarlinkError) {
-        guard case .object(let members)? = try? JSONParser.parse(text) else {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(text)
+        } catch {
+            throw VarlinkError.invalidParameter("(reply)", because: "\(error)")
+        }
+        guard case .object(let members) = value else {
             throw VarlinkError.invalidParameter("(reply)", because: "not a JSON object")
         }
         var parameters: [String: JSONValue] = [:]
