@@ -33,6 +33,26 @@ import Testing
         #expect(csv.locations.map(\.description) == ["u.csv:3:4"])
     }
 
+    /// Reproducer: a CRLF file (a spreadsheet's export) was read as one header line and
+    /// refused ("unknown column 'capabilities⏎a-1'"); an unclosed quote was taken silently.
+    @Test func csvWithCRLFOrCRLinesIsReadAndAnUnclosedQuoteIsRefused() throws {
+        let tree = try JurisdictionTests.sample()
+        for newline in ["\r\n", "\r"] {
+            let source = ["id,call_sign,branch,home_region,capabilities", "a-1,A1,swat,hexi-swat,armed", "a-2,\"A, 2\",swat,hexi,"]
+                .joined(separator: newline) + newline
+            let result = UnitRosterLoader.loadCSV(source: source, file: "u.csv", tree: tree)
+            #expect(result.units?.map(\.callSign) == ["A1", "A, 2"], "\(result.diagnostics)")
+            #expect(result.locations.map(\.description) == ["u.csv:2:1", "u.csv:3:1"])
+        }
+        let unclosed = UnitRosterLoader.loadCSV(
+            source: "id,call_sign,branch,home_region\na-3,\"Call 3,swat,hexi\n", file: "u.csv", tree: tree)
+        #expect(unclosed.units == nil)
+        #expect(
+            unclosed.diagnostics.map(\.description) == [
+                "u.csv:2:5: error: the quote opened here is not closed; add the closing '\"' (a field cannot span lines)"
+            ])
+    }
+
     @Test func yamlErrorsHaveLinesColumnsAndSuggestions() throws {
         let tree = try JurisdictionTests.sample()
         let source = """

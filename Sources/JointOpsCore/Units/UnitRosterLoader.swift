@@ -77,12 +77,18 @@ public enum UnitRosterLoader {
         var columns: [String: Int]?
         var seen: [String: Int] = [:]
         let required = ["id", "call_sign", "branch", "home_region"]
-        for (offset, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end in LF, CRLF (a spreadsheet's export) or CR: "\r\n" is one Character, so
+        // splitting on "\n" alone left a CRLF file one line long.
+        for (offset, line) in source.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = offset + 1
-            let text = line.hasSuffix("\r") ? line.dropLast() : line
+            let text = line
             if text.allSatisfy(\.isWhitespace) || text.hasPrefix("#") { continue }
-            let fields = splitCSV(text)
+            let (fields, unclosed) = splitCSV(text)
             func at(_ column: Int) -> SourceLocation { SourceLocation(file: file, line: number, column: column) }
+            if let unclosed {
+                sink.error(at(unclosed), "the quote opened here is not closed; add the closing '\"' (a field cannot span lines)")
+                continue
+            }
             guard let header = columns else {
                 var found: [String: Int] = [:]
                 for (index, field) in fields.enumerated() {
@@ -185,12 +191,14 @@ public enum UnitRosterLoader {
     }
 
     /// Splits a CSV line into fields with the 1-based column where each starts.
-    static func splitCSV(_ line: Substring) -> [(text: String, column: Int)] {
+    /// A line's fields with their columns, and the column of a quote left open, if any.
+    static func splitCSV(_ line: Substring) -> (fields: [(text: String, column: Int)], unclosedQuote: Int?) {
         var fields: [(String, Int)] = []
         var current = ""
         var start = 1
         var column = 1
         var quoted = false
+        var quoteColumn = 0
         var characters = line.makeIterator()
         var pending = characters.next()
         while let character = pending {
@@ -209,6 +217,7 @@ public enum UnitRosterLoader {
                 }
             } else if character == "\"" && current.isEmpty {
                 quoted = true
+                quoteColumn = column
             } else if character == "," {
                 fields.append((current, start))
                 current = ""
@@ -219,7 +228,7 @@ public enum UnitRosterLoader {
             column += 1
         }
         fields.append((current, start))
-        return fields
+        return (fields, quoted ? quoteColumn : nil)
     }
 }
 
