@@ -145,6 +145,16 @@ public final class ControlSocketServer: Service, Sendable {
     /// our socket's removal at our exit would leave it unreachable. Nothing there, or a socket
     /// file nobody listens on (a daemon that died left it; connecting is refused), is fine.
     static func refuseIfListening(_ path: String) throws(DaemonError) {
+        // Something else at the path is not removed to make room (NIO would refuse it with a
+        // bare `UnixDomainSocketPathWrongType`).
+        var status = stat()
+        if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFSOCK {
+            let isFolder = status.st_mode & S_IFMT == S_IFDIR
+            let example = isFolder ? ", e.g. \((path as NSString).appendingPathComponent("control.sock"))" : ""
+            throw DaemonError.configuration(
+                "the socket path \(path) is \(isFolder ? "a directory" : "a file, not a socket"): set socket (--socket) to a path of its own for the socket\(example)"
+            )
+        }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard probe >= 0 else { return }  // no descriptor to spare: binding will say so
         defer { close(probe) }

@@ -23,8 +23,8 @@ public enum Daemon {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw DaemonError(
-                "cannot make the folder \(path): \(DaemonError.reason(error)) — make it yourself for jointopsd's user, or set \(setting) to a folder that user may write in"
+            throw DaemonError.configuration(
+                "cannot make the folder \(path): \(DaemonError.reason(error, path: path)) — make it yourself for jointopsd's user, or set \(setting) to a folder that user may write in"
             )
         }
     }
@@ -54,12 +54,14 @@ public enum Daemon {
 
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
         guard configuration.socketPath.utf8.count < 108 else {
-            throw DaemonError(
-                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter --socket"
+            throw DaemonError.configuration(
+                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter socket (--socket, or 'socket' in the configuration file)"
             )
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
-        let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in try MetricsListenAddress(parsing: text) }
+        let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in
+            do { return try MetricsListenAddress(parsing: text) } catch { throw DaemonError.configuration("\(error)") }
+        }
         // Before anything is made (a state directory given by mistake, say): a daemon already
         // serving this socket stays the one its operators reach.
         if Systemd.listeningDescriptor(named: "control") == nil {

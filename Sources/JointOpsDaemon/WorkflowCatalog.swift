@@ -25,7 +25,7 @@ public struct WorkflowCatalog: Sendable {
             names = try FileManager.default.contentsOfDirectory(atPath: folder).filter(WorkflowLoader.isWorkflowFileName).sorted()
         } catch {
             throw DaemonError.configuration(
-                "cannot read the workflows directory \(folder): \(DaemonError.reason(error)); create it or point --workflows at the folder with the workflow files"
+                "cannot read the workflows directory \(folder): \(DaemonError.reason(error, path: folder)); create it or point --workflows at the folder with the workflow files"
             )
         }
         var catalog = WorkflowCatalog(current: [:], sources: [:], diagnostics: [])
@@ -141,12 +141,20 @@ public struct DaemonError: Error, CustomStringConvertible, Sendable {
 
     /// The system's words for why a file operation failed ("Permission denied"), rather than
     /// Foundation's wrapping of them.
-    static func reason(_ error: any Error) -> String {
+    static func reason(_ error: any Error, path: String? = nil) -> String {
         let error = error as NSError
         if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))) }
+        // Foundation's own words for these say nothing useful ("NSCocoaErrorDomain error 256").
+        var isFolder: ObjCBool = false
+        if let path, FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            return "it is a file, not a folder"
+        }
+        if let path, path.utf8.count > Int(PATH_MAX) || path.split(separator: "/").contains(where: { $0.utf8.count > Int(NAME_MAX) }) {
+            return "the path or one of its names is too long"
+        }
         return error.localizedDescription
     }
 }

@@ -170,5 +170,31 @@ import Testing
         let empty = try run(["--config", "/dev/null", "--socket", ""])
         #expect(empty.status != 0)
         #expect(empty.output.contains("--socket is empty"), "\(empty.output)")
+        // Reproducers (a fuzzer of the settings): these exited 1, so systemd restarted in a
+        // loop on a mistake only an administrator can mend, and said it in Foundation's or
+        // NIO's words ("UnixDomainSocketPathWrongType()", "NSCocoaErrorDomain error 256").
+        let plain = bare.appendingPathComponent("a-file")
+        try Data().write(to: plain)
+        let workflows = DaemonHarness.root.appendingPathComponent("Workflows").path
+        let socket = bare.appendingPathComponent("s.sock").path
+        for (arguments, expected) in [
+            (["--socket", bare.path], "the socket path \(bare.path) is a directory: set socket (--socket) to a path of its own"),
+            (["--state-directory", plain.path, "--socket", socket], "cannot make the folder \(plain.path): it is a file, not a folder"),
+            (
+                ["--workflows", plain.path, "--socket", socket],
+                "cannot read the workflows directory \(plain.path): it is a file, not a folder"
+            ),
+            (["--metrics-listen", "0.0.0.0:9464", "--socket", socket], "is not a loopback address"),
+            (
+                ["--socket", "/tmp/" + String(repeating: "s", count: 120)],
+                "choose a shorter socket (--socket, or 'socket' in the configuration file)"
+            ),
+        ] {
+            var full = ["--config", "/dev/null", "--regions", DaemonHarness.sampleRegions, "--state-directory", state]
+            if !arguments.contains("--workflows") { full += ["--workflows", workflows] }
+            let result = try run(full + arguments)
+            #expect(result.status == 78, "\(arguments): \(result.output)")
+            #expect(result.output.contains(expected), "\(arguments): \(result.output)")
+        }
     }
 }
