@@ -228,7 +228,10 @@ public final class ControlSocketServer: Service, Sendable {
                     try? await send(
                         VarlinkReply(
                             VarlinkError.invalidParameter(
-                                "(message)", because: "a message may be at most \(error.limit) bytes; the connection is closed")))
+                                "(message)",
+                                because:
+                                    "a message may be at most \(error.limit) bytes (jointopsd's max_message_bytes); send less at a time (a roster in parts), or raise that setting; the connection is closed"
+                            )))
                 }
             }
         } catch {

@@ -122,7 +122,14 @@ public final class VarlinkClient: @unchecked Sendable {
 
     /// One call, one reply.
     public func call(_ method: String, _ parameters: [String: JSONValue] = [:]) throws -> VarlinkReply {
-        try send(VarlinkCall(method: method, parameters: parameters))
+        do {
+            try send(VarlinkCall(method: method, parameters: parameters))
+        } catch Failure.disconnected {
+            // The daemon may have answered and closed before taking all of the call (one over
+            // its size limit): that answer says why, and is still there to read.
+            if let reply = try? receive() { return reply }
+            throw Failure.disconnected
+        }
         return try receive()
     }
 }

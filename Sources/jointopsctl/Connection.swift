@@ -287,7 +287,10 @@ struct Session {
         case "org.varlink.service.InvalidParameter":
             if !options.json {
                 let parameter = text("parameter")
-                if let sent, sent[parameter] == nil {
+                if parameter.hasPrefix("(") {
+                    // "(message)": the call as a whole, not one of its parameters.
+                    printError("jointopsd refused the call: \(text("description"))")
+                } else if let sent, sent[parameter] == nil {
                     let article = parameter.first.map { "aeiou".contains($0) } == true ? "an" : "a"
                     printError("\(article) \(parameter) is needed: \(text("description"))")
                 } else {

@@ -80,6 +80,24 @@ import Testing
         #expect(try UnitsTests.unit(daemon, "s9") == nil)
     }
 
+    /// Reproducer: a roster over max_message_bytes got "jointopsd closed the connection
+    /// before answering (it may be restarting)", however often it was retried: the daemon
+    /// answered, then closed while jointopsctl was still sending, and the answer was not read.
+    @Test func aRosterTooLargeForOneCallSaysSoAndWhatToDo() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        let file = roster.appendingPathComponent("big.csv")
+        let rows = (0..<3000).map { "big-\($0),特警\($0),swat,hexi-swat" }
+        try (["id,call_sign,branch,home_region"] + rows).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let refused = try Self.ctl(daemon, ["units", "import", file.path])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(
+            refused.stderr
+                == "jointopsd refused the call: a message may be at most 65536 bytes (jointopsd's max_message_bytes); send less at a time (a roster in parts), or raise that setting; the connection is closed\n"
+        )
+        #expect(try UnitsTests.unit(daemon, "big-0") == nil)
+    }
+
     @Test func aReinforcementOfNoUnitsIsAUsageErrorLikeOneOfTooMany() throws {
         let (daemon, roster) = try UnitFillTests.daemon()
         defer { try? FileManager.default.removeItem(at: roster) }
