@@ -39,16 +39,19 @@ enum UnitsSetup {
             )
         }
         if stored.isEmpty, let unitsPath = configuration.unitsFile {
-            let units = try load(unitsPath, tree: tree)
+            let (units, locations) = try load(unitsPath, tree: tree)
             var records: [RosterChange.Record] = []
+            var problems: [String] = []
             let now = WallClock.now()
-            for unit in units {
+            // Every refused unit at its line, as `units import` says them, not the first alone.
+            for (unit, location) in zip(units, locations) {
                 do {
                     records.append(RosterChange.Record(at: now, actor: nil, change: try roster.add(unit)))
                 } catch {
-                    throw DaemonError.configuration("\(unitsPath): \(error.message)")
+                    problems.append("\(location): error: \(error.message)")
                 }
             }
+            guard problems.isEmpty else { throw DaemonError.configuration(problems.joined(separator: "\n")) }
             try store.commit([], rosters: [RosterChange(records: records, units: roster.units)])
             logger.notice("imported \(units.count) units from \(unitsPath)")
         } else if !stored.isEmpty, let unitsPath = configuration.unitsFile {
@@ -130,11 +133,13 @@ enum UnitsSetup {
     }
 
     /// Units from a YAML or CSV (by extension) roster file.
-    static func load(_ path: String, tree: JurisdictionTree) throws(DaemonError) -> [JointOpsCore.Unit] {
+    static func load(
+        _ path: String, tree: JurisdictionTree
+    ) throws(DaemonError) -> (units: [JointOpsCore.Unit], locations: [SourceLocation]) {
         guard let source = text(of: path) else {
             throw DaemonError.configuration("cannot read the units file \(path)\(reason(path)); fix the path of 'units' or remove it")
         }
-        return try parse(source, file: path, csv: path.hasSuffix(".csv"), tree: tree).units
+        return try parse(source, file: path, csv: path.lowercased().hasSuffix(".csv"), tree: tree)
     }
 
     /// The units of a roster file's text, each with where its id is written.

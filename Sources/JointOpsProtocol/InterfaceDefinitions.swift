@@ -754,8 +754,8 @@ package enum InterfaceDefinitions {
               branch: string,
               # The region it is stationed in.
               homeRegion: string,
-              # Its capabilities, named as workflows require them (lowercase letters, digits, '_' and
-              # '-', starting with a letter: armed, k9).
+              # Its capabilities, named as workflows require them (lowercase letters, digits and '_',
+              # starting with a letter: armed, k9).
               capabilities: ?[]string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string

@@ -135,16 +135,25 @@ struct UnitsImport: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+        var status = stat()
+        let exists = stat(file, &status) == 0
+        let isRegular = exists && status.st_mode & S_IFMT == S_IFREG
+        guard isRegular, let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             let why =
-                !FileManager.default.fileExists(atPath: file)
-                ? "there is no such file" : !FileManager.default.isReadableFile(atPath: file) ? "permission denied" : "it is not UTF-8 text"
+                !exists
+                ? "there is no such file"
+                : status.st_mode & S_IFMT == S_IFDIR
+                    ? "it is a directory"
+                    : !isRegular
+                        ? "it is not a regular file"
+                        : !FileManager.default.isReadableFile(atPath: file) ? "permission denied" : "it is not UTF-8 text"
             printError("cannot read the roster file \(file): \(why); nothing was imported.")
             throw ExitCode(Exit.usage)
         }
         let reply = try Session(options: connection).call(
             "io.jointops.Units.Import",
-            ["text": .string(text), "format": .string(file.hasSuffix(".csv") ? "csv" : "yaml"), "file": .string(file)], retrying: true)
+            ["text": .string(text), "format": .string(file.lowercased().hasSuffix(".csv") ? "csv" : "yaml"), "file": .string(file)],
+            retrying: true)
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let added = Render.array(reply["added"]).compactMap(\.stringValue)
         print("imported \(added.count) unit\(added.count == 1 ? "" : "s")")

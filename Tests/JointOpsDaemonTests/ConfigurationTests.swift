@@ -131,21 +131,48 @@ import Testing
         }
     }
 
+    /// jointopsd run to its end with `arguments`: its exit status and everything it wrote.
+    static func jointopsd(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsd")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    /// Reproducer: a roster refused at start named the file without a line, and only its
+    /// first problem, where `units import` of the same file names every one at its line.
+    @Test func aRosterRefusedAtStartNamesEveryProblemAtItsLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-start-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let roster = folder.appendingPathComponent("units.yaml")
+        try """
+        units:
+          ok-1: {call_sign: 特警1, branch: swat, home_region: hexi-swat}
+          bad-1: {call_sign: "tab\\there", branch: swat, home_region: hexi-swat}
+          bad-2: {call_sign: \(String(repeating: "特", count: 65)), branch: swat, home_region: hexi-swat}
+        """.write(to: roster, atomically: true, encoding: .utf8)
+        let result = try Self.jointopsd([
+            "--config", "/dev/null", "--workflows", DaemonHarness.root.appendingPathComponent("Workflows").path, "--regions",
+            DaemonHarness.sampleRegions, "--units", roster.path, "--state-directory", folder.appendingPathComponent("state").path,
+            "--socket", folder.appendingPathComponent("s.sock").path,
+        ])
+        #expect(result.status == 78, "\(result.output)")
+        #expect(
+            result.output.contains("\(roster.path):3:3: error: the call sign of unit 'bad-1' contains a control character"),
+            "\(result.output)")
+        #expect(result.output.contains("\(roster.path):4:3: error: the call sign of unit 'bad-2' is longer than 64"), "\(result.output)")
+    }
+
     @Test func jointopsdNamesTheFileOfAMistakeAndAnEmptyFlag() throws {
         let file = try ConfigurationFile("max_connections: 10\nsocket: a: b\n")
-        let jointopsd = DaemonHarness.buildFolder.appendingPathComponent("jointopsd").path
-        func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: jointopsd)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+        let run = Self.jointopsd
         let syntax = try run(["--config", file.path])
         // 78 (EX_CONFIG): the unit does not restart on it (RestartPreventExitStatus=78), since
         // a mistake in the file cannot mend itself; before, systemd retried until its start limit.

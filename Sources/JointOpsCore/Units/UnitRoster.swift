@@ -311,14 +311,14 @@ public struct UnitRoster: Sendable {
         }
     }
 
-    /// Capabilities are names as workflows write them (`armed`, `k9`): a unit's `ARMED` or
-    /// `armed ` would never match a branch that requires `armed`.
+    /// Capabilities are names as workflows and roster files write them (`armed`, `k9`): a
+    /// unit's `ARMED` or `armed ` would never match a branch that requires `armed`.
     private func check(capabilities: Set<String>, unit: String) throws(UnitRefusal) {
         for capability in capabilities.sorted()
-        where capability.utf8.count > Self.longestName || !ScalarReaders.isIdentifier(capability, allowDash: true) {
+        where capability.utf8.count > Self.longestName || !ScalarReaders.isIdentifier(capability) {
             throw UnitRefusal(
                 .invalidArgument, unit: unit,
-                "capability '\(capability.prefix(Self.longestName))' of unit '\(unit)' is not a capability name: use lowercase letters, digits, '_' and '-', starting with a letter (as workflows name them), at most \(Self.longestName)"
+                "capability '\(capability.prefix(Self.longestName))' of unit '\(unit)' is not a capability name: use lowercase letters, digits and '_', starting with a letter (as workflows and roster files name them), at most \(Self.longestName)"
             )
         }
     }
