@@ -21,7 +21,9 @@ public struct MetricsListenAddress: Sendable, Hashable, CustomStringConvertible 
             portText = text[text.index(close, offsetBy: 2)...]
         } else {
             guard let colon = text.lastIndex(of: ":") else {
-                throw DaemonError("metrics listen address '\(text)' has no port: \(advice)")
+                // "9464" alone is a port without its host; "localhost" a host without its port.
+                let missing = Int(text) != nil ? "host" : "port"
+                throw DaemonError("metrics listen address '\(text)' has no \(missing): \(advice)")
             }
             host = text[..<colon]
             portText = text[text.index(after: colon)...]
