@@ -111,6 +111,10 @@ package final class DiagnosticSink {
 package func composeYAML(
     _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String? = "a workflow starts with 'workflow: ID'"
 ) -> YAMLValue? {
+    if let problem = YAMLAliases.problem(in: source) {
+        sink.error(SourceLocation(file: file, line: problem.line, column: problem.column), problem.message)
+        return nil
+    }
     do {
         guard let node = try Yams.compose(yaml: source) else {
             if let emptyHint { sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)") }

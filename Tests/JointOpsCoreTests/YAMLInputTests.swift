@@ -1,0 +1,71 @@
+import Foundation
+import JointOpsCore
+import Testing
+
+/// Hostile or unusual YAML input (found by fuzzing the validator): refused quickly, and
+/// reported where an editor shows the problem, with how to fix it.
+@Suite struct YAMLInputTests {
+    static func diagnostics(_ source: String, file: String = "w.yaml") -> [String] {
+        WorkflowLoader.load(source: source, file: file).diagnostics.map(\.description)
+    }
+
+    /// `a0: &a0 [lol ×10]`, `aN: &aN [*aN-1 ×10]` up to `levels`: the last anchor names
+    /// 10^(levels+1) values.
+    static func aliasBomb(levels: Int) -> String {
+        var text = "a0: &a0 [" + Array(repeating: "lol", count: 10).joined(separator: ",") + "]\n"
+        for level in 1...levels {
+            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ",") + "]\n"
+        }
+        return text
+    }
+
+    @Test func anAliasAsAMappingKeyIsRefused() {
+        let source = "workflow: w\nshared: &shared [a, b]\n? *shared\n: 1\n"
+        #expect(
+            Self.diagnostics(source) == [
+                "w.yaml:3:3: error: an alias (*shared) cannot be a mapping key; write the key out: aliases are supported only as values"
+            ])
+        #expect(
+            Self.diagnostics("workflow: w\nname: &name version\n*name : 1\n") == [
+                "w.yaml:3:1: error: an alias (*name) cannot be a mapping key; write the key out: aliases are supported only as values"
+            ])
+    }
+
+    @Test func anAliasBombUsedAsAKeyIsRefusedInMilliseconds() {
+        // Composed, this took 11 s at 7 levels, ten times longer for each more.
+        for levels in [4, 7, 9] {
+            let source = Self.aliasBomb(levels: levels) + "? *a\(levels)\n: 1\n"
+            let start = ContinuousClock.now
+            let diagnostics = Self.diagnostics(source)
+            #expect(ContinuousClock.now - start < .seconds(1), "\(levels) levels")
+            #expect(diagnostics.count == 1)
+            #expect(diagnostics.first?.contains("alias") == true, "\(diagnostics)")
+        }
+    }
+
+    @Test func aliasesMayRepeatAHundredThousandValuesInAll() {
+        // The aliases of a1, a2 and a3 repeat 12,330 values; each alias of a3 11,111 more.
+        let seven = Self.aliasBomb(levels: 3) + "workflow: w\nsteps: [" + Array(repeating: "*a3", count: 7).joined(separator: ", ") + "]\n"
+        #expect(Self.diagnostics(seven).allSatisfy { !$0.contains("alias") })
+        let eight = Self.aliasBomb(levels: 3) + "workflow: w\nsteps: [" + Array(repeating: "*a3", count: 8).joined(separator: ", ") + "]\n"
+        #expect(
+            Self.diagnostics(eight) == [
+                "w.yaml:6:44: error: the aliases up to this one (*a3) repeat more than 100000 values in all; an alias of a list of aliases multiplies its size: write the values out, or alias fewer times"
+            ])
+    }
+
+    @Test func anAliasOfStepsAsTheDocsShowStillWorks() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        let shared = text.replacingOccurrences(
+            of: "    kind: public_order\n    units: 2\n    steps:\n",
+            with: "    kind: public_order\n    units: 2\n    steps: &patrol_steps\n"
+        ).replacingOccurrences(
+            of:
+                "  swat:\n    kind: swat\n    steps:\n      dispatched: {initial: true, next: [on_scene, stood_down]}\n      on_scene: {next: [completed, stood_down]}\n      completed: {end: completed}\n      stood_down: {end: stood_down}\n",
+            with: "  swat:\n    kind: swat\n    steps: *patrol_steps\n")
+        #expect(shared.contains("steps: *patrol_steps"))
+        let result = WorkflowLoader.load(source: shared, file: "w.yaml")
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        #expect(result.workflow != nil)
+    }
+}
