@@ -68,4 +68,52 @@ import Testing
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         #expect(result.workflow != nil)
     }
+
+    /// Every invalid fixture, with "\r\n" line ends, is reported exactly as with "\n".
+    @Test(arguments: InvalidFixtureTests.fixtures)
+    func crlfLineEndsChangeNoDiagnostic(_ url: URL) throws {
+        let text = try Repository.text(url)
+        let crlf = text.replacingOccurrences(of: "\n", with: "\r\n")
+        #expect(crlf != text)
+        let expected = WorkflowLoader.load(source: text, file: "w.yaml").diagnostics.map(\.description)
+        #expect(Self.diagnostics(crlf) == expected)
+    }
+
+    @Test func crlfSyntaxHintsAreThoseOfLF() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        for (old, new) in [
+            ("version: 1\n", "version: 1\nversion: 2\n"),
+            ("    initial: true\n", "\tinitial: true\n"),
+            ("[resolved, referred]", "[resolved, referred"),
+            ("title: {zh: 街面抢劫处置, en: Street robbery response}", "title: Note: danger"),
+            ("version: 1", "version： 1"),
+        ] {
+            #expect(text.contains(old))
+            let lf = text.replacingOccurrences(of: old, with: new)
+            let expected = Self.diagnostics(lf)
+            #expect(expected.count == 1 && !expected[0].contains("at the end of the file"), "\(expected)")
+            #expect(Self.diagnostics(lf.replacingOccurrences(of: "\n", with: "\r\n")) == expected)
+        }
+    }
+
+    /// libyaml ends a line at U+2028, U+2029 and U+0085 too; editors do not.
+    @Test func lineSeparatorsShiftNoLineNumber() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        let wrong = text.replacingOccurrences(of: "{type: bool, default: false}", with: "{type: boolean, default: false}")
+        let expected = Self.diagnostics(wrong)
+        #expect(!expected.isEmpty && expected.allSatisfy { !$0.hasPrefix("w.yaml:1:") && !$0.hasPrefix("w.yaml:3:") }, "\(expected)")
+        for separator in ["\u{2028}", "\u{2029}", "\u{85}"] {
+            let shifted = wrong.replacingOccurrences(
+                of: "en: Street robbery response}", with: "en: \"Street\(separator)robbery response\"}")
+            #expect(Self.diagnostics(shifted) == expected)
+        }
+    }
+
+    @Test func aLineSeparatorInACommentIsNamed() {
+        let source = "workflow: w\nversion: 1\n# note\u{2028}more\ntitle: T\n"
+        #expect(
+            Self.diagnostics(source) == [
+                "w.yaml:3:7: error: YAML syntax error: could not find expected ':'; YAML reads the LINE SEPARATOR (U+2028) here as a line end, though an editor shows none: delete it"
+            ])
+    }
 }

@@ -24,7 +24,7 @@ package struct ScalarReaders {
             sink.error(value.location, "\(what) must be a list, found \(value.kindDescription)")
             return nil
         }
-        return sequence.map { YAMLValue(node: $0, location: location(of: $0, file: value.location.file)) }
+        return sequence.map(value.child)
     }
 
     package func string(_ value: YAMLValue, _ what: String) -> String? {

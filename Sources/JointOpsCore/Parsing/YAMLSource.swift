@@ -4,10 +4,18 @@ package import Yams
 package struct YAMLValue {
     package let node: Node
     package let location: SourceLocation
+    /// The file's text, to place nodes inside this one (nil for a node made up by a reader).
+    package let text: SourceText?
 
-    package init(node: Node, location: SourceLocation) {
+    package init(node: Node, location: SourceLocation, text: SourceText? = nil) {
         self.node = node
         self.location = location
+        self.text = text
+    }
+
+    /// A node inside this one, placed in the same file.
+    package func child(_ node: Node) -> YAMLValue {
+        YAMLValue(node: node, location: text?.location(node.mark) ?? JointOpsCore.location(of: node, file: location.file), text: text)
     }
 
     /// Words for the error messages: "a mapping", "a list", "'abc'".
@@ -38,9 +46,7 @@ package struct YAMLMapping {
         self.value = value
         guard case .mapping(let mapping) = value.node else { return }
         for (key, child) in mapping {
-            entries.append(
-                (key.scalar?.string ?? "", location(of: key, file: file), YAMLValue(node: child, location: location(of: child, file: file)))
-            )
+            entries.append((key.scalar?.string ?? "", value.child(key).location, value.child(child)))
         }
     }
 
@@ -111,8 +117,9 @@ package final class DiagnosticSink {
 package func composeYAML(
     _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String? = "a workflow starts with 'workflow: ID'"
 ) -> YAMLValue? {
+    let text = SourceText(source, file: file)
     if let problem = YAMLAliases.problem(in: source) {
-        sink.error(SourceLocation(file: file, line: problem.line, column: problem.column), problem.message)
+        sink.error(text.location(line: problem.line, column: problem.column), problem.message)
         return nil
     }
     do {
@@ -120,20 +127,19 @@ package func composeYAML(
             if let emptyHint { sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)") }
             return nil
         }
-        return YAMLValue(node: node, location: location(of: node, file: file))
+        return YAMLValue(node: node, location: text.location(node.mark), text: text)
     } catch let error as YamlError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let (location, message) = YAMLSyntaxHints(source: source, file: file).diagnostic(
-                problem: problem, line: mark.line, column: mark.column, context: context.map { ($0.text, $0.mark.line, $0.mark.column) })
+            let (location, message) = YAMLSyntaxHints(text).diagnostic(
+                problem: problem, at: text.location(mark), context: context.map { ($0.text, text.location($0.mark)) })
             sink.error(location, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
-            let first = context.mark
-            let second = secondOccurrence(of: key, in: source, after: first) ?? (first.line, first.column)
+            let first = text.location(context.mark)
             sink.error(
-                SourceLocation(file: file, line: second.line, column: second.column),
+                secondOccurrence(of: key, in: text, after: first) ?? first,
                 "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
         default:
             sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
@@ -146,14 +152,15 @@ package func composeYAML(
 }
 
 /// Where `key:` appears again at the same indentation after its first occurrence.
-private func secondOccurrence(of key: String, in source: String, after first: Mark) -> (line: Int, column: Int)? {
-    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+private func secondOccurrence(of key: String, in text: SourceText, after first: SourceLocation) -> SourceLocation? {
+    let lines = text.lines
     guard first.line < lines.count else { return nil }
+    let prefix = Array((key + ":").unicodeScalars)
     for number in first.line..<lines.count {
         let line = lines[number]
         let indent = line.prefix { $0 == " " }.count
-        if indent == first.column - 1, line.dropFirst(indent).hasPrefix(key + ":") {
-            return (number + 1, indent + 1)
+        if indent == first.column - 1, line.dropFirst(indent).starts(with: prefix) {
+            return SourceLocation(file: text.file, line: number + 1, column: indent + 1)
         }
     }
     return nil
