@@ -116,4 +116,52 @@ import Testing
                 "w.yaml:3:7: error: YAML syntax error: could not find expected ':'; YAML reads the LINE SEPARATOR (U+2028) here as a line end, though an editor shows none: delete it"
             ])
     }
+
+    /// The minimal workflow with the guard on line 22 (`when: weapon_involved`, 'when' at
+    /// column 9) written as `guard`, which may take several lines.
+    static func guardDiagnostics(_ guard: String) throws -> [String] {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        #expect(text.contains("        when: weapon_involved\n"))
+        return Self.diagnostics(text.replacingOccurrences(of: "        when: weapon_involved\n", with: "        when: \(`guard`)\n"))
+    }
+
+    @Test func aGuardMayBeABlockScalar() throws {
+        for header in [">", ">-", ">+", "|", "|-", "|+"] {
+            #expect(try Self.guardDiagnostics("\(header)\n          weapon_involved and\n          priority <= P2") == [], "\(header)")
+        }
+        let escapedLineEnd = try Self.guardDiagnostics("\"weapon_involved and \\\n          priority <= P2\"")
+        #expect(escapedLineEnd == [])
+    }
+
+    @Test func anErrorInAMultiLineGuardIsPlacedWhereItIsWritten() throws {
+        let unknown = "error: unknown attribute 'bogus' in guard; attributes: priority, weapon_involved, incident_type"
+        let cases: [(String, String)] = [
+            // Folded and literal, the error on their second line.
+            (">-\n          weapon_involved and\n          priority < P2 and bogus", "24:29"),
+            ("|\n          weapon_involved or\n\n            bogus", "25:13"),
+            // Plain and quoted over two lines.
+            ("weapon_involved and\n          bogus", "23:11"),
+            ("\"weapon_involved and\n          bogus\"", "23:11"),
+            ("'weapon_involved and\n\n          bogus'", "24:11"),
+            // Escapes.
+            ("\"\\u0077eapon_involved and bogus\"", "22:41"),
+            ("\"weapon_involved\\tand\\x20bogus\"", "22:40"),
+            ("\"weapon_involved and \\\n          bogus\"", "23:11"),
+        ]
+        // Where the guard ends, after '' and characters of several scalars (a family emoji
+        // is one Character of five).
+        let end = "error: expected a value but found end of guard"
+        let atTheEnd: [(String, String)] = [
+            ("'incident_type == ''robbery'' and'", "22:48"),
+            ("incident_type == '👨‍👩‍👧' and", "22:43"),
+        ]
+        for (written, place) in atTheEnd {
+            let found = try Self.guardDiagnostics(written)
+            #expect(found == ["w.yaml:\(place): \(end)"], "\(written)")
+        }
+        for (written, place) in cases {
+            let found = try Self.guardDiagnostics(written)
+            #expect(found == ["w.yaml:\(place): \(unknown)"], "\(written)")
+        }
+    }
 }
