@@ -164,4 +164,15 @@ import Testing
             #expect(found == ["w.yaml:\(place): \(unknown)"], "\(written)")
         }
     }
+
+    @Test func aControlCharacterIsNamedWhereItIs() {
+        #expect(
+            Self.diagnostics("workflow: w\nversion: 1\u{0}\n") == [
+                "w.yaml:2:11: error: control character U+0000 is not allowed in YAML; delete it (most editors do not show it)"
+            ])
+        #expect(
+            Self.diagnostics("workflow: w\r\ntitle: {zh: 测试, en: \"a\u{7}b\"}\r\n") == [
+                "w.yaml:2:23: error: control character U+0007 is not allowed in YAML; delete it (most editors do not show it)"
+            ])
+    }
 }

@@ -59,6 +59,30 @@ package final class SourceText: Sendable {
         return location(line: mark.line, column: mark.column)
     }
 
+    /// The editor's position of the character `offset` Characters into `source` (the text
+    /// this was made of).
+    package func location(ofCharacter offset: Int, in source: String) -> SourceLocation {
+        let index = source.index(source.startIndex, offsetBy: offset, limitedBy: source.endIndex) ?? source.endIndex
+        var line = 1
+        var column = 1
+        for scalar in source.unicodeScalars[..<index] {
+            if scalar == "\n" {
+                (line, column) = (line + 1, 1)
+            } else if scalar != "\u{FEFF}" || line > 1 || column > 1 {
+                column += 1
+            }
+        }
+        return SourceLocation(file: file, line: line, column: column)
+    }
+
     /// The text of the 1-based `line`, or nothing past the end.
     func text(_ line: Int) -> [Unicode.Scalar] { lines.indices.contains(line - 1) ? lines[line - 1] : [] }
+}
+
+extension Unicode.Scalar {
+    /// "U+0007", as Unicode writes a code point.
+    package var codePoint: String {
+        let hex = String(value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+    }
 }

@@ -141,6 +141,16 @@ package func composeYAML(
             sink.error(
                 secondOccurrence(of: key, in: text, after: first) ?? first,
                 "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
+        case .reader(let problem, let offset, let value, _):
+            // libyaml refuses control characters (any but tab and line ends) anywhere in the file.
+            let location = offset.map { text.location(ofCharacter: $0, in: source) } ?? SourceLocation(file: file, line: 1, column: 1)
+            if problem == "control characters are not allowed", let scalar = Unicode.Scalar(UInt32(clamping: value)) {
+                sink.error(
+                    location,
+                    "control character \(scalar.codePoint) is not allowed in YAML; delete it (most editors do not show it)")
+            } else {
+                sink.error(location, "YAML syntax error: \(problem)")
+            }
         default:
             sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
         }
