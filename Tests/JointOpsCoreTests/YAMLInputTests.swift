@@ -175,4 +175,17 @@ import Testing
                 "w.yaml:2:23: error: control character U+0007 is not allowed in YAML; delete it (most editors do not show it)"
             ])
     }
+
+    @Test func aByteThatIsNotUTF8IsPointedAt() {
+        let bytes = Array("workflow: w\r\ntitle: {zh: 测试, en: caf".utf8) + [0xE9] + Array("}\n".utf8)
+        #expect(String(bytes: bytes, encoding: .utf8) == nil)
+        #expect(
+            WorkflowLoader.notUTF8(file: "w.yaml", bytes: bytes).description
+                == "w.yaml:2:24: error: not UTF-8 text: byte 0xE9 here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
+        )
+        #expect(
+            WorkflowLoader.notUTF8(file: "w.yaml", bytes: [0xEF, 0xBB, 0xBF, 0xFF]).description
+                == "w.yaml:1:1: error: not UTF-8 text: byte 0xFF here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
+        )
+    }
 }
