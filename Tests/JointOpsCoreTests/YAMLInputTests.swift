@@ -188,4 +188,31 @@ import Testing
                 == "w.yaml:1:1: error: not UTF-8 text: byte 0xFF here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
         )
     }
+
+    /// Input quoted in a message cannot break its one line, drive the terminal, or hide.
+    @Test func quotedInputIsShownVisiblyAndShort() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        func version(_ value: String) -> [String] {
+            Self.diagnostics(text.replacingOccurrences(of: "version: 1\n", with: "version: \(value)\n"))
+        }
+        #expect(
+            version("|\n  line one\n  line two") == ["w.yaml:2:10: error: 'version' must be an integer ≥ 1, found 'line one\\nline two\\n'"]
+        )
+        #expect(
+            version("\"\\e[2J\\e[31mPWNED\"") == [
+                "w.yaml:2:10: error: 'version' must be an integer ≥ 1, found '<U+001B>[2J<U+001B>[31mPWNED'"
+            ])
+        let long = String(repeating: "x", count: 1000)
+        #expect(
+            version(long) == [
+                "w.yaml:2:10: error: 'version' must be an integer ≥ 1, found '\(String(repeating: "x", count: 80))…'"
+            ])
+        let hidden = Self.diagnostics(text.replacingOccurrences(of: "version: 1\n", with: "\u{202E}version: 1\n"))
+        #expect(hidden.contains("w.yaml:2:1: error: unknown key '<U+202E>version' in the workflow; did you mean 'version'?"), "\(hidden)")
+        let zeroWidth = Self.diagnostics(text.replacingOccurrences(of: "[resolved, referred]", with: "[resolved, re\u{200B}ferred]"))
+        #expect(
+            zeroWidth == [
+                "w.yaml:66:28: error: 're<U+200B>ferred' is not a valid disposition: use lowercase letters, digits and '_', starting with a letter"
+            ])
+    }
 }

@@ -23,7 +23,7 @@ package struct YAMLValue {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"
-        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : "'\(scalar.string)'"
+        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : scalar.string.quotedForMessage
         case .alias: "an alias"
         }
     }
@@ -78,7 +78,8 @@ package struct YAMLMapping {
                 }
                 sink.error(
                     entry.keyLocation,
-                    "unknown key '\(entry.key)' in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))")
+                    "unknown key \(entry.key.quotedForMessage) in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))"
+                )
             }
         }
         for key in required where seen[key] == nil {
@@ -99,12 +100,14 @@ package final class DiagnosticSink {
     /// Whether a duration longer than the maximum is an error (see `WorkflowLoader.load`).
     package var boundsDurations = true
 
+    /// Input quoted in `message` is shown with its invisible characters made visible, so a
+    /// diagnostic stays one line and cannot drive the terminal it is printed on.
     package func error(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(.error, at: location, message))
+        diagnostics.append(Diagnostic(.error, at: location, message.visible))
     }
 
     package func warning(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(.warning, at: location, message))
+        diagnostics.append(Diagnostic(.warning, at: location, message.visible))
     }
 
     package var errorCount: Int { diagnostics.count { $0.severity == .error } }
