@@ -215,4 +215,20 @@ import Testing
                 "w.yaml:66:28: error: 're<U+200B>ferred' is not a valid disposition: use lowercase letters, digits and '_', starting with a letter"
             ])
     }
+
+    @Test func aQuotedNumberOrBooleanIsSaidToBeText() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "version: 1\n", with: "version: \"1\"\n")) == [
+                "w.yaml:2:10: error: 'version' must be an integer ≥ 1, found the text \"1\" in quotes; remove the quotes"
+            ])
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "units: 2\n", with: "units: '2'\n")) == [
+                "w.yaml:31:12: error: 'units' must be an integer ≥ 1, found the text '2' in quotes; remove the quotes"
+            ])
+        let initial = Self.diagnostics(text.replacingOccurrences(of: "    initial: true\n", with: "    initial: \"true\"\n"))
+        #expect(
+            initial.contains("w.yaml:10:14: error: 'initial' must be true or false, found the text \"true\" in quotes; remove the quotes"),
+            "\(initial)")
+    }
 }

@@ -63,6 +63,12 @@ package struct ScalarReaders {
 
     package func integer(_ value: YAMLValue, _ what: String, minimum: Int) -> Int? {
         guard let scalar = value.scalar, scalar.style == .plain, let number = Int(scalar.string) else {
+            if let quoted = value.quotedPlainValue, Int(quoted) != nil {
+                sink.error(
+                    value.location,
+                    "\(what) must be an integer ≥ \(minimum), found the text \(value.asWritten) in quotes; remove the quotes")
+                return nil
+            }
             sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(value.kindDescription)")
             return nil
         }
@@ -77,6 +83,10 @@ package struct ScalarReaders {
         if let scalar = value.scalar, scalar.style == .plain {
             if scalar.string == "true" { return true }
             if scalar.string == "false" { return false }
+        }
+        if let quoted = value.quotedPlainValue, quoted == "true" || quoted == "false" {
+            sink.error(value.location, "\(what) must be true or false, found the text \(value.asWritten) in quotes; remove the quotes")
+            return nil
         }
         sink.error(value.location, "\(what) must be true or false, found \(value.kindDescription)")
         return nil
@@ -158,6 +168,21 @@ package struct ScalarReaders {
 
 extension String {
     var containsCJK: Bool { unicodeScalars.contains { $0.value >= 0x2E80 } }
+}
+
+extension YAMLValue {
+    /// The text of a scalar written in quotes, or nil.
+    var quotedPlainValue: String? {
+        guard let scalar, scalar.style == .singleQuoted || scalar.style == .doubleQuoted else { return nil }
+        return scalar.string
+    }
+
+    /// A short quoted scalar as written, in its own quotes: "1" or '1'.
+    var asWritten: String {
+        guard let scalar else { return kindDescription }
+        let quote = scalar.style == .doubleQuoted ? "\"" : "'"
+        return quote + String(scalar.string.quotedForMessage.dropFirst().dropLast()) + quote
+    }
 }
 
 extension String {
