@@ -231,4 +231,14 @@ import Testing
             initial.contains("w.yaml:10:14: error: 'initial' must be true or false, found the text \"true\" in quotes; remove the quotes"),
             "\(initial)")
     }
+
+    @Test func aMergeKeyIsSaidToBeUnsupported() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        let merged = text.replacingOccurrences(
+            of: "    kind: public_order\n    units: 2\n", with: "    <<: {kind: public_order}\n    units: 2\n")
+        #expect(
+            Self.diagnostics(merged) == [
+                "w.yaml:30:5: error: merge keys ('<<') are not supported in branch 'patrol': write the keys out, or alias the whole mapping (key: *name)"
+            ])
+    }
 }

@@ -62,6 +62,12 @@ package struct YAMLMapping {
                 seen[entry.key] = entry.keyLocation
             }
             if !allowed.contains(entry.key) {
+                if entry.key == "<<" {
+                    sink.error(
+                        entry.keyLocation,
+                        "merge keys ('<<') are not supported in \(context): write the keys out, or alias the whole mapping (key: *name)")
+                    continue
+                }
                 if let offset = entry.key.fullWidthColonOffset {
                     sink.error(
                         entry.keyLocation.advanced(by: offset), "unknown key '\(entry.key)' in \(context); \(String.fullWidthColonHint)")
@@ -82,7 +88,8 @@ package struct YAMLMapping {
                 )
             }
         }
-        for key in required where seen[key] == nil {
+        // With a merge key, the keys it was meant to bring are not missing as well.
+        for key in required where seen[key] == nil && seen["<<"] == nil {
             sink.error(value.location, "missing required key '\(key)' in \(context)")
         }
     }
