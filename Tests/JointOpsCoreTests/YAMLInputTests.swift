@@ -241,4 +241,31 @@ import Testing
                 "w.yaml:30:5: error: merge keys ('<<') are not supported in branch 'patrol': write the keys out, or alias the whole mapping (key: *name)"
             ])
     }
+
+    /// A Chinese input method's spaces and punctuation where YAML needs ASCII ones.
+    @Test func fullWidthSpacesAndPunctuationAreNamed() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        func replacing(_ old: String, _ new: String) -> [String] {
+            #expect(text.contains(old))
+            return Self.diagnostics(text.replacingOccurrences(of: old, with: new))
+        }
+        #expect(
+            replacing("  weapon_involved: {type: bool", "\u{3000}\u{3000}weapon_involved: {type: bool") == [
+                "w.yaml:6:1: error: YAML syntax error: a full-width space (U+3000) in the indentation; indent with ordinary spaces"
+            ])
+        #expect(
+            replacing("    initial: true\n", "    initial:\u{A0}true\n") == [
+                "w.yaml:10:13: error: YAML syntax error: a no-break space (U+00A0) after ':', which YAML does not read as a space; type an ordinary space"
+            ])
+        #expect(
+            replacing("dispositions: [resolved, referred]\n", "dispositions: [resolved, referred]\n---\nworkflow: other\n") == [
+                "w.yaml:67:1: error: YAML syntax error: a second document ('---') in the file; a file holds one workflow: remove the '---' and what follows, or move it to a file of its own"
+            ])
+        #expect(
+            replacing("[resolved, referred]", "[resolved， referred]").contains(
+                "w.yaml:66:26: error: 'resolved， referred' is not a valid disposition; did you type a full-width '，'? use ','"))
+        #expect(
+            replacing("[resolved, referred]", "［resolved, referred］").contains(
+                "w.yaml:66:17: error: '［resolved, referred］' is not a valid disposition; did you type a full-width '［'? use '['"))
+    }
 }

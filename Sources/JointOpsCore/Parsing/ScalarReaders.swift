@@ -45,6 +45,12 @@ package struct ScalarReaders {
                 )
                 return nil
             }
+            if let (offset, wide, ascii) = text.fullWidthPunctuation {
+                sink.error(
+                    value.textLocation.advanced(by: offset),
+                    "\(text.quotedForMessage) is not a valid \(what); did you type a full-width '\(wide)'? use '\(ascii)'")
+                return nil
+            }
             let extra = allowDash ? ", digits, '_' and '-'" : ", digits and '_'"
             sink.error(
                 value.textLocation, "\(text.quotedForMessage) is not a valid \(what): use lowercase letters\(extra), starting with a letter"
@@ -186,6 +192,19 @@ extension YAMLValue {
 }
 
 extension String {
+    /// The first punctuation mark a Chinese input method types for an ASCII one that YAML or
+    /// a name needs (`[resolved， referred]` is one name), how far into the text it is (in
+    /// Unicode scalars), and the ASCII mark meant.
+    var fullWidthPunctuation: (offset: Int, wide: Character, ascii: Character)? {
+        let marks: [Unicode.Scalar: Character] = [
+            "，": ",", "、": ",", "［": "[", "］": "]", "｛": "{", "｝": "}", "＃": "#", "－": "-", "＿": "_", "＂": "\"", "＇": "'",
+        ]
+        for (offset, scalar) in unicodeScalars.enumerated() {
+            if let ascii = marks[scalar] { return (offset, Character(scalar), ascii) }
+        }
+        return nil
+    }
+
     /// The longest input a message quotes whole, in Characters.
     static let longestQuote = 80
 

@@ -27,6 +27,19 @@ struct YAMLSyntaxHints {
         if let tab = tabInIndentation(line: line) {
             return (tab, "YAML syntax error: a tab in the indentation; indent with spaces, not tabs")
         }
+        // Spaces an input method types that YAML does not take for spaces.
+        if let (space, name) = [line, line - 1].lazy.compactMap(wideSpaceInIndentation(line:)).first {
+            return (space, "YAML syntax error: a \(name) in the indentation; indent with ordinary spaces")
+        }
+        if let (space, name) = [context?.line, line - 1, line].compactMap({ $0 }).lazy.compactMap(wideSpaceAfterColon(line:)).first {
+            return (space, "YAML syntax error: a \(name) after ':', which YAML does not read as a space; type an ordinary space")
+        }
+        if problem == "but found another document" {
+            return (
+                here,
+                "YAML syntax error: a second document ('---') in the file; a file holds one workflow: remove the '---' and what follows, or move it to a file of its own"
+            )
+        }
         // A line end only libyaml sees: what follows it on the line is read as a new line.
         if let (separator, name) = [context?.line, line - 1, line].compactMap({ $0 }).lazy.compactMap(invisibleLineEnd(line:)).first {
             return (
@@ -81,6 +94,27 @@ struct YAMLSyntaxHints {
     private func tabInIndentation(line: Int) -> SourceLocation? {
         let indentation = text(line).prefix { $0 == " " || $0 == "\t" }
         return indentation.firstIndex(of: "\t").map { SourceLocation(file: file, line: line, column: $0 + 1) }
+    }
+
+    /// Spaces that look like ' ' and are not, with their names.
+    static let wideSpaces: [Unicode.Scalar: String] = [
+        "\u{3000}": "full-width space (U+3000)", "\u{A0}": "no-break space (U+00A0)",
+    ]
+
+    /// The first full-width or no-break space in the indentation of `line`.
+    private func wideSpaceInIndentation(line: Int) -> (SourceLocation, String)? {
+        let text = self.text(line)
+        let indentation = text.prefix { $0 == " " || Self.wideSpaces[$0] != nil }
+        guard let index = indentation.firstIndex(where: { Self.wideSpaces[$0] != nil }) else { return nil }
+        return (SourceLocation(file: file, line: line, column: index + 1), Self.wideSpaces[text[index]] ?? "")
+    }
+
+    /// A full-width or no-break space right after a ':' on `line` (`initial:\u{A0}true`).
+    private func wideSpaceAfterColon(line: Int) -> (SourceLocation, String)? {
+        let text = self.text(line)
+        guard let index = text.indices.dropFirst().first(where: { text[$0 - 1] == ":" && Self.wideSpaces[text[$0]] != nil })
+        else { return nil }
+        return (SourceLocation(file: file, line: line, column: index + 1), Self.wideSpaces[text[index]] ?? "")
     }
 
     /// The first character on `line` that libyaml reads as a line end and an editor does not
