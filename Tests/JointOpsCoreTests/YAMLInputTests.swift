@@ -268,4 +268,22 @@ import Testing
             replacing("[resolved, referred]", "［resolved, referred］").contains(
                 "w.yaml:66:17: error: '［resolved, referred］' is not a valid disposition; did you type a full-width '［'? use '['"))
     }
+
+    /// A duplicate key is reported where it is written again, however it is written.
+    @Test func aDuplicateKeyIsPlacedAtItsSecondOccurrence() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        let message = "each key may appear once in a mapping"
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "version: 1\n", with: "version: 1\n\"version\": 2\n")) == [
+                "w.yaml:3:1: error: duplicate key 'version' (first at line 2); \(message)"
+            ])
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "en: Street robbery response}", with: "zh: Street robbery response}")) == [
+                "w.yaml:3:21: error: duplicate key 'zh' (first at column 9); \(message)"
+            ])
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "    units: 2\n", with: "    units: 2\n    'units': 3\n")) == [
+                "w.yaml:32:5: error: duplicate key 'units' (first at line 31); \(message)"
+            ])
+    }
 }

@@ -147,10 +147,15 @@ package func composeYAML(
             sink.error(location, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
-            let first = text.location(context.mark)
+            var (first, second) = (text.location(context.mark), text.location(context.mark))
+            if let found = YAMLDuplicateKeys.second(of: key, in: source) {
+                first = text.location(line: found.first.line, column: found.first.column)
+                second = text.location(line: found.second.line, column: found.second.column)
+            }
             sink.error(
-                secondOccurrence(of: key, in: text, after: first) ?? first,
-                "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
+                second,
+                "duplicate key \(key.quotedForMessage) (first at \(first.line == second.line ? "column \(first.column)" : "line \(first.line)")); each key may appear once in a mapping"
+            )
         case .reader(let problem, let offset, let value, _):
             // libyaml refuses control characters (any but tab and line ends) anywhere in the file.
             let location = offset.map { text.location(ofCharacter: $0, in: source) } ?? SourceLocation(file: file, line: 1, column: 1)
@@ -169,19 +174,4 @@ package func composeYAML(
         sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
         return nil
     }
-}
-
-/// Where `key:` appears again at the same indentation after its first occurrence.
-private func secondOccurrence(of key: String, in text: SourceText, after first: SourceLocation) -> SourceLocation? {
-    let lines = text.lines
-    guard first.line < lines.count else { return nil }
-    let prefix = Array((key + ":").unicodeScalars)
-    for number in first.line..<lines.count {
-        let line = lines[number]
-        let indent = line.prefix { $0 == " " }.count
-        if indent == first.column - 1, line.dropFirst(indent).starts(with: prefix) {
-            return SourceLocation(file: text.file, line: number + 1, column: indent + 1)
-        }
-    }
-    return nil
 }
