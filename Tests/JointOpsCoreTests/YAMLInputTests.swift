@@ -286,4 +286,18 @@ import Testing
                 "w.yaml:32:5: error: duplicate key 'units' (first at line 31); \(message)"
             ])
     }
+
+    /// A list or mapping as a key is shown as written, not as ''.
+    @Test func aKeyThatIsAListOrMappingIsShown() throws {
+        let text = try Repository.text(Repository.fixtures.appendingPathComponent("valid/minimal.yaml"))
+        #expect(
+            Self.diagnostics(text.replacingOccurrences(of: "version: 1\n", with: "version: 1\n? [a, b]\n: c\n")) == [
+                "w.yaml:3:3: error: a key in the workflow must be a name, found a list '[a, b]'; write the key as a name"
+            ])
+        let phase = Self.diagnostics(text.replacingOccurrences(of: "  reviewing:\n", with: "  ? {a: [b]}\n  : {}\n  reviewing:\n"))
+        #expect(
+            phase.first
+                == "w.yaml:26:5: error: '{a: [b]}' is not a valid phase name: use lowercase letters, digits and '_', starting with a letter",
+            "\(phase)")
+    }
 }

@@ -46,7 +46,21 @@ package struct YAMLMapping {
         self.value = value
         guard case .mapping(let mapping) = value.node else { return }
         for (key, child) in mapping {
-            entries.append((key.scalar?.string ?? "", value.child(key).location, value.child(child)))
+            if key.scalar == nil { nonScalarKeys.insert(entries.count) }
+            entries.append((key.scalar?.string ?? Self.flowText(key), value.child(key).location, value.child(child)))
+        }
+    }
+
+    /// The indices of the entries whose key is a list or a mapping (`? [a, b]`): their key is
+    /// written in flow style (`[a, b]`), so that a message can show it.
+    private var nonScalarKeys: Set<Int> = []
+
+    private static func flowText(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): scalar.string
+        case .sequence(let sequence): "[" + sequence.map(flowText).joined(separator: ", ") + "]"
+        case .mapping(let mapping): "{" + mapping.map { flowText($0.key) + ": " + flowText($0.value) }.joined(separator: ", ") + "}"
+        case .alias: "*"
         }
     }
 
@@ -55,7 +69,14 @@ package struct YAMLMapping {
     /// Reports keys not in `allowed`, duplicated keys and missing `required` keys.
     package func check(allowed: [String], required: [String] = [], in context: String, _ sink: DiagnosticSink) {
         var seen: [String: SourceLocation] = [:]
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
+            if nonScalarKeys.contains(index) {
+                let kind = entry.key.hasPrefix("[") ? "a list" : "a mapping"
+                sink.error(
+                    entry.keyLocation,
+                    "a key in \(context) must be a name, found \(kind) \(entry.key.quotedForMessage); write the key as a name")
+                continue
+            }
             if let first = seen[entry.key] {
                 sink.error(entry.keyLocation, "duplicate key '\(entry.key)' in \(context) (first at line \(first.line))")
             } else {
