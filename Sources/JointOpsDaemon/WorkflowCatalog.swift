@@ -85,7 +85,7 @@ public struct WorkflowCatalog: Sendable {
             return (nil, [Diagnostic(.error, at: start, "cannot read the file: \(error)\(hint)")])
         }
         guard let source = String(data: data, encoding: .utf8) else {
-            return (nil, [WorkflowLoader.notUTF8(file: path)])
+            return (nil, [WorkflowLoader.notUTF8(file: path, bytes: data)])
         }
         return (source, [])
     }

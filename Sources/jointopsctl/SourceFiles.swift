@@ -32,7 +32,7 @@ enum SourceFiles {
             let start = SourceLocation(file: path, line: 1, column: 1)
             return (nil, Diagnostic(.error, at: start, "cannot read the file: no such file or not readable"))
         }
-        guard let text = String(data: data, encoding: .utf8) else { return (nil, WorkflowLoader.notUTF8(file: path)) }
+        guard let text = String(data: data, encoding: .utf8) else { return (nil, WorkflowLoader.notUTF8(file: path, bytes: data)) }
         return (text, nil)
     }
 

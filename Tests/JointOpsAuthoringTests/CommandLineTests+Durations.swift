@@ -5,7 +5,7 @@ extension CommandLineTests {
     /// Reproducer: `within: 999999999999wd` crashed `jointopsctl workflow validate` (an
     /// arithmetic overflow), and many `1000000w` in a row did too; both are refused now (the
     /// second as a unit given more than once),
-    /// each at its place.
+    /// each at its place. A message quotes at most 80 characters of the input.
     @Test func aDurationBeyondTheMaximumIsAnErrorNotACrash() throws {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-durations-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -24,7 +24,7 @@ extension CommandLineTests {
         #expect(output.stdout.contains("w.yaml:50:13: error: duration '999999999999wd' "), "\(output.stdout)")
         #expect(
             output.stdout.contains(
-                "w.yaml:59:13: error: duration '\(many)' for 'within' of deadline 'assessed' gives 'w' more than once: write each unit once, largest first, e.g. 1h30m"
+                "w.yaml:59:13: error: duration '\(many.prefix(80))…' for 'within' of deadline 'assessed' gives 'w' more than once: write each unit once, largest first, e.g. 1h30m"
             ),
             "\(output.stdout)")
         #expect(output.stdout.hasSuffix("1 file checked: 2 errors, 0 warnings\n"), "\(output.stdout)")

@@ -79,7 +79,7 @@ import Testing
         #expect(output.status == 1)
         #expect(
             output.stdout
-                == "\(folder.path)/latin1.yaml:1:1: error: not UTF-8 text; save the file as UTF-8\n2 files checked: 1 error, 0 warnings\n",
+                == "\(folder.path)/latin1.yaml:1:3: error: not UTF-8 text: byte 0xFF here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)\n2 files checked: 1 error, 0 warnings\n",
             "\(output.stdout)")
     }
 
@@ -151,7 +151,7 @@ import Testing
         #expect(rendered.stderr == "")
     }
 
-    @Test func graphAndSimulateReportAFileThatIsNotUTF8AtItsFirstLine() throws {
+    @Test func graphAndSimulateReportAFileThatIsNotUTF8AtItsFirstBadByte() throws {
         let folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointops-utf8-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -164,7 +164,10 @@ import Testing
         ] {
             let output = try Self.run(Self.executable, arguments)
             #expect(output.status == 1, "\(arguments)")
-            #expect(output.stderr == "\(latin1):1:1: error: not UTF-8 text; save the file as UTF-8\n", "\(arguments)")
+            #expect(
+                output.stderr
+                    == "\(latin1):1:3: error: not UTF-8 text: byte 0xFF here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)\n",
+                "\(arguments)")
             #expect(output.stdout == "")
         }
     }

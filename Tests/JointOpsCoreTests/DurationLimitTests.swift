@@ -33,9 +33,11 @@ import Testing
         let result = try Self.loadMinimal(within: within)
         #expect(result.workflow == nil)
         let unit = within == "1m1m" ? "m" : within.hasPrefix("1h") ? "h" : "w"
+        // A message quotes at most 80 characters of the input.
+        let quoted = within.count > 80 ? within.prefix(80) + "…" : within
         #expect(
             result.diagnostics.map(\.message).contains(
-                "duration '\(within)' for 'within' of deadline 'patrol_on_scene' gives '\(unit)' more than once: write each unit once, largest first, e.g. 1h30m"
+                "duration '\(quoted)' for 'within' of deadline 'patrol_on_scene' gives '\(unit)' more than once: write each unit once, largest first, e.g. 1h30m"
             ), "\(result.diagnostics.map { $0.message.prefix(200) })")
     }
 

@@ -37,7 +37,11 @@ import Testing
         let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
         let errors = Self.errors(daemon)
         #expect(
-            errors.contains { $0.hasSuffix("\(folder.path("latin1.yaml")):1:1: error: not UTF-8 text; save the file as UTF-8") },
+            errors.contains {
+                $0.hasSuffix(
+                    "\(folder.path("latin1.yaml")):1:14: error: not UTF-8 text: byte 0xE9 here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
+                )
+            },
             "\(errors)")
         #expect(
             errors.contains {
@@ -97,7 +101,7 @@ import Testing
             _ = try DaemonHarness(workflows: folder.url.path, regions: nil)
         } throws: { error in
             "\(error)".contains("no valid workflow in \(folder.url.path) (1 file checked)")
-                && "\(error)".contains("\(folder.path("latin1.yaml")):1:1: error: not UTF-8 text")
+                && "\(error)".contains("\(folder.path("latin1.yaml")):1:14: error: not UTF-8 text")
         }
     }
 
@@ -110,7 +114,10 @@ import Testing
         let problems = items(reload.parameters["problems"]).compactMap(\.stringValue)
         #expect(problems.count == 2, "\(problems)")
         #expect(problems.first?.hasPrefix("no valid workflow in \(folder.url.path) (1 file checked)") == true)
-        #expect(problems.last == "\(folder.path("armed-response.yaml")):1:1: error: not UTF-8 text; save the file as UTF-8")
+        #expect(
+            problems.last
+                == "\(folder.path("armed-response.yaml")):1:14: error: not UTF-8 text: byte 0xE9 here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
+        )
         #expect(try daemon.call("io.jointops.Operations.Workflows").error == nil, "the loaded workflows stay")
     }
 

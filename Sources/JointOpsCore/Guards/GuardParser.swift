@@ -47,7 +47,8 @@ struct GuardParser {
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            if c == " " || c == "\t" {
+            // A guard written over several lines (`when: >`) has line ends in it.
+            if c == " " || c == "\t" || c == "\n" || c == "\r\n" || c == "\r" {
                 i += 1
                 continue
             }

@@ -24,7 +24,7 @@ package struct ScalarReaders {
             sink.error(value.location, "\(what) must be a list, found \(value.kindDescription)")
             return nil
         }
-        return sequence.map { YAMLValue(node: $0, location: location(of: $0, file: value.location.file)) }
+        return sequence.map(value.child)
     }
 
     package func string(_ value: YAMLValue, _ what: String) -> String? {
@@ -52,11 +52,20 @@ package struct ScalarReaders {
         guard Self.isIdentifier(text, allowDash: allowDash) else {
             if let offset = text.fullWidthColonOffset {
                 sink.error(
-                    value.textLocation.advanced(by: offset), "'\(text)' is not a valid \(what); \(String.fullWidthColonHint)")
+                    value.textLocation.advanced(by: offset), "\(text.quotedForMessage) is not a valid \(what); \(String.fullWidthColonHint)"
+                )
+                return nil
+            }
+            if let (offset, wide, ascii) = text.fullWidthPunctuation {
+                sink.error(
+                    value.textLocation.advanced(by: offset),
+                    "\(text.quotedForMessage) is not a valid \(what); did you type a full-width '\(wide)'? use '\(ascii)'")
                 return nil
             }
             let extra = allowDash ? ", digits, '_' and '-'" : ", digits and '_'"
-            sink.error(value.textLocation, "'\(text)' is not a valid \(what): use lowercase letters\(extra), starting with a letter")
+            sink.error(
+                value.textLocation, "\(text.quotedForMessage) is not a valid \(what): use lowercase letters\(extra), starting with a letter"
+            )
             return nil
         }
         return text
@@ -88,6 +97,12 @@ package struct ScalarReaders {
     /// (`DiagnosticSink.appliesLaterLimits`).
     package func integer(_ value: YAMLValue, _ what: String, minimum: Int, maximum: Int = .max) -> Int? {
         guard let scalar = value.scalar, scalar.style == .plain, let number = Int(scalar.string) else {
+            if let quoted = value.quotedPlainValue, Int(quoted) != nil {
+                sink.error(
+                    value.location,
+                    "\(what) must be an integer ≥ \(minimum), found the text \(value.asWritten) in quotes; remove the quotes")
+                return nil
+            }
             sink.error(value.location, "\(what) must be an integer ≥ \(minimum), found \(value.kindDescription)")
             return nil
         }
@@ -111,6 +126,10 @@ package struct ScalarReaders {
             if scalar.string == "true" { return true }
             if scalar.string == "false" { return false }
         }
+        if let quoted = value.quotedPlainValue, quoted == "true" || quoted == "false" {
+            sink.error(value.location, "\(what) must be true or false, found the text \(value.asWritten) in quotes; remove the quotes")
+            return nil
+        }
         sink.error(value.location, "\(what) must be true or false, found \(value.kindDescription)")
         return nil
     }
@@ -124,24 +143,26 @@ package struct ScalarReaders {
         case .failure(.tooLarge):
             sink.error(
                 value.textLocation,
-                "duration '\(text)' for \(what) is too large: a number in a duration may be at most \(WorkflowDuration.largestNumber) (1000000w is over 19000 years)"
+                "duration \(text.quotedForMessage) for \(what) is too large: a number in a duration may be at most \(WorkflowDuration.largestNumber) (1000000w is over 19000 years)"
             )
             return nil
         case .failure(.repeatedUnit(let unit)):
             sink.error(
                 value.textLocation,
-                "duration '\(text)' for \(what) gives '\(unit)' more than once: write each unit once, largest first, e.g. 1h30m")
+                "duration \(text.quotedForMessage) for \(what) gives '\(unit)' more than once: write each unit once, largest first, e.g. 1h30m"
+            )
             return nil
         case .failure(.malformed):
             sink.error(
                 value.textLocation,
-                "invalid duration '\(text)' for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd"
+                "invalid duration \(text.quotedForMessage) for \(what): write a number and a unit (s, m, h, d, w), e.g. 90s, 15m, 1h30m, 7d, or working days alone, e.g. 5wd"
             )
             return nil
         }
         if sink.appliesLaterLimits, duration.exceedsMaximum {
             sink.error(
-                value.textLocation, "duration '\(text)' is longer than the maximum of \(duration.maximumDescription) for \(what)")
+                value.textLocation,
+                "duration \(text.quotedForMessage) is longer than the maximum of \(duration.maximumDescription) for \(what)")
             return nil
         }
         if !allowZero, duration.approximateMilliseconds == 0 {
@@ -156,7 +177,9 @@ package struct ScalarReaders {
         guard let text = string(value, what) else { return nil }
         guard allowed.contains(text) else {
             let suggestion = Suggestions.closest(to: text, in: allowed).map { "; did you mean '\($0)'?" } ?? ""
-            sink.error(value.textLocation, "\(what) must be one of \(allowed.joined(separator: ", ")); found '\(text)'\(suggestion)")
+            sink.error(
+                value.textLocation, "\(what) must be one of \(allowed.joined(separator: ", ")); found \(text.quotedForMessage)\(suggestion)"
+            )
             return nil
         }
         return text
@@ -187,4 +210,69 @@ package struct ScalarReaders {
 
 extension String {
     var containsCJK: Bool { unicodeScalars.contains { $0.value >= 0x2E80 } }
+}
+
+extension YAMLValue {
+    /// The text of a scalar written in quotes, or nil.
+    var quotedPlainValue: String? {
+        guard let scalar, scalar.style == .singleQuoted || scalar.style == .doubleQuoted else { return nil }
+        return scalar.string
+    }
+
+    /// A short quoted scalar as written, in its own quotes: "1" or '1'.
+    var asWritten: String {
+        guard let scalar else { return kindDescription }
+        let quote = scalar.style == .doubleQuoted ? "\"" : "'"
+        return quote + String(scalar.string.quotedForMessage.dropFirst().dropLast()) + quote
+    }
+}
+
+extension String {
+    /// The first punctuation mark a Chinese input method types for an ASCII one that YAML or
+    /// a name needs (`[resolved， referred]` is one name), how far into the text it is (in
+    /// Unicode scalars), and the ASCII mark meant.
+    var fullWidthPunctuation: (offset: Int, wide: Character, ascii: Character)? {
+        let marks: [Unicode.Scalar: Character] = [
+            "，": ",", "、": ",", "［": "[", "］": "]", "｛": "{", "｝": "}", "＃": "#", "－": "-", "＿": "_", "＂": "\"", "＇": "'",
+        ]
+        for (offset, scalar) in unicodeScalars.enumerated() {
+            if let ascii = marks[scalar] { return (offset, Character(scalar), ascii) }
+        }
+        return nil
+    }
+
+    /// The longest input a message quotes whole, in Characters.
+    static let longestQuote = 80
+
+    /// `'text'` for a message: its first `longestQuote` Characters and "…" if longer, with
+    /// invisible characters made visible (`visible`).
+    package var quotedForMessage: String {
+        let shown = count > Self.longestQuote ? prefix(Self.longestQuote) + "…" : self
+        return "'\(String(shown).visible)'"
+    }
+
+    /// The text with control characters, line ends and invisible formatting characters
+    /// (bidirectional overrides, zero-width spaces, byte order marks) written out: `\n`,
+    /// `\t`, `\r`, or `<U+202E>`.
+    package var visible: String {
+        guard unicodeScalars.contains(where: Self.isInvisible) else { return self }
+        var result = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case _ where Self.isInvisible(scalar): result += "<\(scalar.codePoint)>"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2069, 0xFEFF: true
+        default: false
+        }
+    }
 }

@@ -15,9 +15,29 @@ public enum WorkflowLoader {
         !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml"))
     }
 
-    /// The diagnostic for a file whose bytes are not UTF-8 text.
-    public static func notUTF8(file: String) -> Diagnostic {
-        Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "not UTF-8 text; save the file as UTF-8")
+    /// The diagnostic for a file whose `bytes` are not UTF-8 text, at the first byte that is
+    /// not (its line, and its column counted in the characters before it).
+    public static func notUTF8(file: String, bytes: some Collection<UInt8>) -> Diagnostic {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var index = bytes.startIndex
+        var (line, column) = (1, 1)
+        while case .valid(let encoded) = parser.parseScalar(from: &iterator) {
+            let scalar = Unicode.UTF8.decode(encoded)
+            if scalar == "\n" {
+                (line, column) = (line + 1, 1)
+            } else if scalar != "\u{FEFF}" || index != bytes.startIndex {
+                column += 1
+            }
+            index = bytes.index(index, offsetBy: encoded.count)
+        }
+        let at = SourceLocation(file: file, line: line, column: column)
+        guard index < bytes.endIndex else { return Diagnostic(.error, at: at, "not UTF-8 text; save the file as UTF-8") }
+        let byte = "0x" + String(bytes[index], radix: 16, uppercase: true)
+        return Diagnostic(
+            .error, at: at,
+            "not UTF-8 text: byte \(byte) here is not part of a UTF-8 character; save the file as UTF-8 (it was perhaps saved as GBK or Latin-1)"
+        )
     }
 
     /// Where the top-level `key:` of a workflow's source is written (1:1 if nowhere), for a

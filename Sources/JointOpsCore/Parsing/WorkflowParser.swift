@@ -133,7 +133,8 @@ struct WorkflowParser {
         do {
             return (text, try GuardCompiler.compile(text, symbols: guardSymbols))
         } catch {
-            sink.error(value.textLocation.advanced(by: error.offset), error.message)
+            let (location, exact) = value.location(ofCharacter: error.offset)
+            sink.error(location, exact ? error.message : "\(error.message) (in the guard that starts here)")
             return nil
         }
     }

@@ -4,10 +4,18 @@ package import Yams
 package struct YAMLValue {
     package let node: Node
     package let location: SourceLocation
+    /// The file's text, to place nodes inside this one (nil for a node made up by a reader).
+    package let text: SourceText?
 
-    package init(node: Node, location: SourceLocation) {
+    package init(node: Node, location: SourceLocation, text: SourceText? = nil) {
         self.node = node
         self.location = location
+        self.text = text
+    }
+
+    /// A node inside this one, placed in the same file.
+    package func child(_ node: Node) -> YAMLValue {
+        YAMLValue(node: node, location: text?.location(node.mark) ?? JointOpsCore.location(of: node, file: location.file), text: text)
     }
 
     /// Words for the error messages: "a mapping", "a list", "'abc'".
@@ -15,7 +23,7 @@ package struct YAMLValue {
         switch node {
         case .mapping: "a mapping"
         case .sequence: "a list"
-        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : "'\(scalar.string)'"
+        case .scalar(let scalar): scalar.string.isEmpty ? "nothing" : scalar.string.quotedForMessage
         case .alias: "an alias"
         }
     }
@@ -38,9 +46,21 @@ package struct YAMLMapping {
         self.value = value
         guard case .mapping(let mapping) = value.node else { return }
         for (key, child) in mapping {
-            entries.append(
-                (key.scalar?.string ?? "", location(of: key, file: file), YAMLValue(node: child, location: location(of: child, file: file)))
-            )
+            if key.scalar == nil { nonScalarKeys.insert(entries.count) }
+            entries.append((key.scalar?.string ?? Self.flowText(key), value.child(key).location, value.child(child)))
+        }
+    }
+
+    /// The indices of the entries whose key is a list or a mapping (`? [a, b]`): their key is
+    /// written in flow style (`[a, b]`), so that a message can show it.
+    private var nonScalarKeys: Set<Int> = []
+
+    private static func flowText(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): scalar.string
+        case .sequence(let sequence): "[" + sequence.map(flowText).joined(separator: ", ") + "]"
+        case .mapping(let mapping): "{" + mapping.map { flowText($0.key) + ": " + flowText($0.value) }.joined(separator: ", ") + "}"
+        case .alias: "*"
         }
     }
 
@@ -49,13 +69,26 @@ package struct YAMLMapping {
     /// Reports keys not in `allowed`, duplicated keys and missing `required` keys.
     package func check(allowed: [String], required: [String] = [], in context: String, _ sink: DiagnosticSink) {
         var seen: [String: SourceLocation] = [:]
-        for entry in entries {
+        for (index, entry) in entries.enumerated() {
+            if nonScalarKeys.contains(index) {
+                let kind = entry.key.hasPrefix("[") ? "a list" : "a mapping"
+                sink.error(
+                    entry.keyLocation,
+                    "a key in \(context) must be a name, found \(kind) \(entry.key.quotedForMessage); write the key as a name")
+                continue
+            }
             if let first = seen[entry.key] {
                 sink.error(entry.keyLocation, "duplicate key '\(entry.key)' in \(context) (first at line \(first.line))")
             } else {
                 seen[entry.key] = entry.keyLocation
             }
             if !allowed.contains(entry.key) {
+                if entry.key == "<<" {
+                    sink.error(
+                        entry.keyLocation,
+                        "merge keys ('<<') are not supported in \(context): write the keys out, or alias the whole mapping (key: *name)")
+                    continue
+                }
                 if let offset = entry.key.fullWidthColonOffset {
                     sink.error(
                         entry.keyLocation.advanced(by: offset), "unknown key '\(entry.key)' in \(context); \(String.fullWidthColonHint)")
@@ -72,10 +105,12 @@ package struct YAMLMapping {
                 }
                 sink.error(
                     entry.keyLocation,
-                    "unknown key '\(entry.key)' in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))")
+                    "unknown key \(entry.key.quotedForMessage) in \(context)\(Suggestions.hint(for: entry.key, in: allowed, noun: "allowed keys"))"
+                )
             }
         }
-        for key in required where seen[key] == nil {
+        // With a merge key, the keys it was meant to bring are not missing as well.
+        for key in required where seen[key] == nil && seen["<<"] == nil {
             sink.error(value.location, "missing required key '\(key)' in \(context)")
         }
     }
@@ -94,12 +129,14 @@ package final class DiagnosticSink {
     /// years, `units` at most `ScalarReaders.mostUnits` — are errors (see `WorkflowLoader.load`).
     package var appliesLaterLimits = true
 
+    /// Input quoted in `message` is shown with its invisible characters made visible, so a
+    /// diagnostic stays one line and cannot drive the terminal it is printed on.
     package func error(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(.error, at: location, message))
+        diagnostics.append(Diagnostic(.error, at: location, message.visible))
     }
 
     package func warning(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(.warning, at: location, message))
+        diagnostics.append(Diagnostic(.warning, at: location, message.visible))
     }
 
     package var errorCount: Int { diagnostics.count { $0.severity == .error } }
@@ -112,26 +149,45 @@ package final class DiagnosticSink {
 package func composeYAML(
     _ source: String, file: String, _ sink: DiagnosticSink, emptyHint: String? = "a workflow starts with 'workflow: ID'"
 ) -> YAMLValue? {
+    let text = SourceText(source, file: file)
+    if let problem = YAMLAliases.problem(in: source) {
+        sink.error(text.location(line: problem.line, column: problem.column), problem.message)
+        return nil
+    }
     do {
         guard let node = try Yams.compose(yaml: source) else {
             if let emptyHint { sink.error(SourceLocation(file: file, line: 1, column: 1), "the file is empty; \(emptyHint)") }
             return nil
         }
-        return YAMLValue(node: node, location: location(of: node, file: file))
+        return YAMLValue(node: node, location: text.location(node.mark), text: text)
     } catch let error as YamlError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
-            let (location, message) = YAMLSyntaxHints(source: source, file: file).diagnostic(
-                problem: problem, line: mark.line, column: mark.column, context: context.map { ($0.text, $0.mark.line, $0.mark.column) })
+            let (location, message) = YAMLSyntaxHints(text).diagnostic(
+                problem: problem, at: text.location(mark), context: context.map { ($0.text, text.location($0.mark)) })
             sink.error(location, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? ""
-            let first = context.mark
-            let second = secondOccurrence(of: key, in: source, after: first) ?? (first.line, first.column)
+            var (first, second) = (text.location(context.mark), text.location(context.mark))
+            if let found = YAMLDuplicateKeys.second(of: key, in: source) {
+                first = text.location(line: found.first.line, column: found.first.column)
+                second = text.location(line: found.second.line, column: found.second.column)
+            }
             sink.error(
-                SourceLocation(file: file, line: second.line, column: second.column),
-                "duplicate key '\(key)' (first at line \(first.line)); each key may appear once in a mapping")
+                second,
+                "duplicate key \(key.quotedForMessage) (first at \(first.line == second.line ? "column \(first.column)" : "line \(first.line)")); each key may appear once in a mapping"
+            )
+        case .reader(let problem, let offset, let value, _):
+            // libyaml refuses control characters (any but tab and line ends) anywhere in the file.
+            let location = offset.map { text.location(ofCharacter: $0, in: source) } ?? SourceLocation(file: file, line: 1, column: 1)
+            if problem == "control characters are not allowed", let scalar = Unicode.Scalar(UInt32(clamping: value)) {
+                sink.error(
+                    location,
+                    "control character \(scalar.codePoint) is not allowed in YAML; delete it (most editors do not show it)")
+            } else {
+                sink.error(location, "YAML syntax error: \(problem)")
+            }
         default:
             sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
         }
@@ -140,18 +196,4 @@ package func composeYAML(
         sink.error(SourceLocation(file: file, line: 1, column: 1), "YAML syntax error: \(error)")
         return nil
     }
-}
-
-/// Where `key:` appears again at the same indentation after its first occurrence.
-private func secondOccurrence(of key: String, in source: String, after first: Mark) -> (line: Int, column: Int)? {
-    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-    guard first.line < lines.count else { return nil }
-    for number in first.line..<lines.count {
-        let line = lines[number]
-        let indent = line.prefix { $0 == " " }.count
-        if indent == first.column - 1, line.dropFirst(indent).hasPrefix(key + ":") {
-            return (number + 1, indent + 1)
-        }
-    }
-    return nil
 }

@@ -7,27 +7,45 @@ struct YAMLSyntaxHints {
     static let maximumNesting = 1000
 
     /// The source's lines as Unicode scalars (libyaml counts columns in scalars), without
-    /// their line breaks.
+    /// their line ends.
     let lines: [[Unicode.Scalar]]
     let file: String
 
-    init(source: String, file: String) {
-        lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            var scalars = Array(line.unicodeScalars)
-            if scalars.last == "\r" { scalars.removeLast() }
-            return scalars
-        }
-        self.file = file
+    init(_ text: SourceText) {
+        lines = text.lines
+        file = text.file
     }
 
-    /// The diagnostic for libyaml's `problem` at `line`:`column`, found during `context`
-    /// ("while scanning a quoted scalar"), which began at its own line and column.
+    /// The diagnostic for libyaml's `problem` at `here`, found during `context` ("while
+    /// scanning a quoted scalar"), which began at its own place. Both are the editor's
+    /// positions (`SourceText`), not libyaml's.
     func diagnostic(
-        problem: String, line: Int, column: Int, context: (text: String, line: Int, column: Int)?
+        problem: String, at here: SourceLocation, context: (text: String, location: SourceLocation)?
     ) -> (SourceLocation, String) {
-        let here = SourceLocation(file: file, line: line, column: column)
+        let (line, column) = (here.line, here.column)
+        let context = context.map { (text: $0.text, line: $0.location.line, column: $0.location.column) }
         if let tab = tabInIndentation(line: line) {
             return (tab, "YAML syntax error: a tab in the indentation; indent with spaces, not tabs")
+        }
+        // Spaces an input method types that YAML does not take for spaces.
+        if let (space, name) = [line, line - 1].lazy.compactMap(wideSpaceInIndentation(line:)).first {
+            return (space, "YAML syntax error: a \(name) in the indentation; indent with ordinary spaces")
+        }
+        if let (space, name) = [context?.line, line - 1, line].compactMap({ $0 }).lazy.compactMap(wideSpaceAfterColon(line:)).first {
+            return (space, "YAML syntax error: a \(name) after ':', which YAML does not read as a space; type an ordinary space")
+        }
+        if problem == "but found another document" {
+            return (
+                here,
+                "YAML syntax error: a second document ('---') in the file; a file holds one workflow: remove the '---' and what follows, or move it to a file of its own"
+            )
+        }
+        // A line end only libyaml sees: what follows it on the line is read as a new line.
+        if let (separator, name) = [context?.line, line - 1, line].compactMap({ $0 }).lazy.compactMap(invisibleLineEnd(line:)).first {
+            return (
+                separator,
+                "YAML syntax error: \(problem); YAML reads the \(name) here as a line end, though an editor shows none: delete it"
+            )
         }
         if problem.hasPrefix("Maximum nesting level reached") {
             return (
@@ -77,6 +95,40 @@ struct YAMLSyntaxHints {
         let indentation = text(line).prefix { $0 == " " || $0 == "\t" }
         return indentation.firstIndex(of: "\t").map { SourceLocation(file: file, line: line, column: $0 + 1) }
     }
+
+    /// Spaces that look like ' ' and are not, with their names.
+    static let wideSpaces: [Unicode.Scalar: String] = [
+        "\u{3000}": "full-width space (U+3000)", "\u{A0}": "no-break space (U+00A0)",
+    ]
+
+    /// The first full-width or no-break space in the indentation of `line`.
+    private func wideSpaceInIndentation(line: Int) -> (SourceLocation, String)? {
+        let text = self.text(line)
+        let indentation = text.prefix { $0 == " " || Self.wideSpaces[$0] != nil }
+        guard let index = indentation.firstIndex(where: { Self.wideSpaces[$0] != nil }) else { return nil }
+        return (SourceLocation(file: file, line: line, column: index + 1), Self.wideSpaces[text[index]] ?? "")
+    }
+
+    /// A full-width or no-break space right after a ':' on `line` (`initial:\u{A0}true`).
+    private func wideSpaceAfterColon(line: Int) -> (SourceLocation, String)? {
+        let text = self.text(line)
+        guard let index = text.indices.dropFirst().first(where: { text[$0 - 1] == ":" && Self.wideSpaces[text[$0]] != nil })
+        else { return nil }
+        return (SourceLocation(file: file, line: line, column: index + 1), Self.wideSpaces[text[index]] ?? "")
+    }
+
+    /// The first character on `line` that libyaml reads as a line end and an editor does not
+    /// (see `SourceText`), with its name.
+    private func invisibleLineEnd(line: Int) -> (SourceLocation, String)? {
+        let text = self.text(line)
+        guard let index = text.firstIndex(where: { Self.invisibleLineEnds[$0] != nil }) else { return nil }
+        return (SourceLocation(file: file, line: line, column: index + 1), Self.invisibleLineEnds[text[index]] ?? "")
+    }
+
+    static let invisibleLineEnds: [Unicode.Scalar: String] = [
+        "\u{2028}": "LINE SEPARATOR (U+2028)", "\u{2029}": "PARAGRAPH SEPARATOR (U+2029)", "\u{85}": "NEXT LINE (U+0085)",
+        "\r": "carriage return (U+000D) without a line feed",
+    ]
 
     /// Where `line` starts with a key followed by a full-width colon '：' (`  - assess： x`).
     private func fullWidthColonAfterKey(line: Int) -> SourceLocation? {
