@@ -14,6 +14,26 @@ import Testing
         return try #require(result.tree)
     }
 
+    /// Reproducers (a fuzzer of the files): `name: ~` became the name "~", `name: ''` was
+    /// taken, and an escape sequence in a name reached the terminal of `jointopsctl regions`.
+    @Test func aRegionNameIsOneLineOfTextNotNullOrBlank() throws {
+        let source = """
+            regions:
+              tianjin: {level: city, name: ~}
+              hexi: {parent: tianjin, level: district, name: "河西\\e[2J"}
+              nankai: {parent: tianjin, level: district, name: "  "}
+            """
+        let result = JurisdictionLoader.load(source: source, file: "r.yaml")
+        #expect(result.tree == nil)
+        let messages = result.diagnostics.map(\.description)
+        #expect(messages.contains { $0.hasPrefix("r.yaml:2:") && $0.contains("found null (~); give a value") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("r.yaml:3:") && $0.contains("control character") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("r.yaml:4:") && $0.contains("is empty") }, "\(messages)")
+        let roster = UnitRosterLoader.loadYAML(
+            source: "units:\n  a-1: {call_sign: ~, branch: swat, home_region: hexi-swat}\n", file: "u.yaml", tree: try Self.sample())
+        #expect(roster.diagnostics.map(\.description).contains { $0.hasPrefix("u.yaml:2:") && $0.contains("found null (~)") })
+    }
+
     @Test("each invalid jurisdiction fixture fails with its exact messages and positions", arguments: fixtures)
     func fixtureFailsWithExactMessages(_ url: URL) throws {
         let text = try Repository.text(url)

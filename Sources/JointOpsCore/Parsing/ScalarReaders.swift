@@ -32,8 +32,17 @@ package struct ScalarReaders {
             sink.error(value.location, "\(what) must be a string, found \(value.kindDescription)")
             return nil
         }
+        // YAML's null (`~`, `null`) is no value, not the text "~" (a call sign `~` was taken).
+        if scalar.style == .plain, ["~", "null", "Null", "NULL"].contains(scalar.string) {
+            sink.error(
+                value.location, "\(what) must be a string, found null (\(scalar.string)); give a value, or quote it if it is meant as text")
+            return nil
+        }
         return scalar.string
     }
+
+    /// The longest title (a region's name, a workflow's or phase's title).
+    package static let longestTitle = 200
 
     /// The longest name (of a workflow, phase, branch, step, event, attribute …), as
     /// operation and unit ids: names appear in every reply, log line and table column.
@@ -188,17 +197,37 @@ package struct ScalarReaders {
     /// `title: text` or `title: {zh: …, en: …}`.
     package func title(_ value: YAMLValue, _ what: String) -> Title? {
         if value.scalar != nil {
-            return string(value, what).map { Title(zh: $0.containsCJK ? $0 : nil, en: $0.containsCJK ? nil : $0) }
+            return titleText(value, what).map { Title(zh: $0.containsCJK ? $0 : nil, en: $0.containsCJK ? nil : $0) }
         }
         guard let mapping = mapping(value, what) else { return nil }
         mapping.check(allowed: ["zh", "en"], in: what, sink)
-        let zh = mapping["zh"].flatMap { string($0, "\(what) zh") }
-        let en = mapping["en"].flatMap { string($0, "\(what) en") }
+        let zh = mapping["zh"].flatMap { titleText($0, "\(what) zh") }
+        let en = mapping["en"].flatMap { titleText($0, "\(what) en") }
         if zh == nil, en == nil {
             sink.error(value.location, "\(what) needs 'zh', 'en' or both")
             return nil
         }
         return Title(zh: zh, en: en)
+    }
+
+    /// A title's text: not blank, one line of printable characters (it is shown in tables,
+    /// on the wall board and in the journal), at most `longestTitle`.
+    private func titleText(_ value: YAMLValue, _ what: String) -> String? {
+        guard let text = string(value, what) else { return nil }
+        if text.allSatisfy(\.isWhitespace) {
+            sink.error(value.location, "\(what) is empty; write the title, or leave the key out")
+            return nil
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            sink.error(value.location, "\(what) holds a line break or another control character; write it on one line of printable text")
+            return nil
+        }
+        if text.count > Self.longestTitle, sink.appliesLaterLimits {
+            sink.error(
+                value.location, "\(what) is \(text.count) characters long; at most \(Self.longestTitle) (a description has room for more)")
+            return nil
+        }
+        return text
     }
 
     /// A list of names, or a single name standing for a list of one.
