@@ -25,24 +25,13 @@ enum YAMLAliases {
     static func problem(in source: String) -> Problem? {
         // No '*', no alias: most files need no second pass.
         guard source.utf8.contains(UInt8(ascii: "*")) else { return nil }
-        var bytes = Array(source.utf8)
-        return bytes.withUnsafeMutableBufferPointer { buffer in
-            var parser = yaml_parser_t()
-            guard yaml_parser_initialize(&parser) == 1 else { return nil }
-            defer { yaml_parser_delete(&parser) }
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            var walk = Walk()
-            var event = yaml_event_t()
-            while yaml_parser_parse(&parser, &event) == 1 {
-                defer { yaml_event_delete(&event) }
-                switch walk.step(event) {
-                case .next: continue
-                case .done: return nil
-                case .problem(let problem): return problem
-                }
+        var walk = Walk()
+        return YAMLEventStream.first(in: source) { event in
+            switch walk.step(event) {
+            case .next: return .next
+            case .done: return .done(nil)
+            case .problem(let problem): return .done(problem)
             }
-            return nil
         }
     }
 
@@ -141,6 +130,51 @@ enum YAMLDuplicateKeys {
     /// libyaml's position (1-based) of the first key written again in its mapping, as a
     /// scalar with the text `key`, and of its first occurrence.
     static func second(of key: String, in source: String) -> (first: (line: Int, column: Int), second: (line: Int, column: Int))? {
+        // For each open list (nil) or mapping: where `key` was first a key, and whether
+        // the next node is a key.
+        var open: [(isMapping: Bool, expectsKey: Bool, first: (line: Int, column: Int)?)] = []
+        return YAMLEventStream.first(in: source) { event in
+            let isKey = open.last.map { $0.isMapping && $0.expectsKey } ?? false
+            switch event.type {
+            case YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+                if let last = open.indices.last, open[last].isMapping { open[last].expectsKey.toggle() }
+            default:
+                break
+            }
+            switch event.type {
+            case YAML_SCALAR_EVENT where isKey:
+                let scalar = event.data.scalar
+                let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                guard text == key, let last = open.indices.last else { return .next }
+                let here = (line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
+                if let first = open[last].first { return .done((first, here)) }
+                open[last].first = here
+            case YAML_SEQUENCE_START_EVENT:
+                open.append((false, false, nil))
+            case YAML_MAPPING_START_EVENT:
+                open.append((true, true, nil))
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                _ = open.popLast()
+            case YAML_DOCUMENT_END_EVENT, YAML_STREAM_END_EVENT:
+                return .done(nil)
+            default:
+                break
+            }
+            return .next
+        }
+    }
+}
+
+/// libyaml's events for a text, one at a time, for the passes above.
+enum YAMLEventStream {
+    enum Step<Result> {
+        case next
+        case done(Result?)
+    }
+
+    /// What `body` answers `.done` with, or nil when the events end first (a syntax error
+    /// ends them silently: composing the file reports it).
+    static func first<Result>(in source: String, _ body: (yaml_event_t) -> Step<Result>) -> Result? {
         var bytes = Array(source.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer in
             var parser = yaml_parser_t()
@@ -148,38 +182,10 @@ enum YAMLDuplicateKeys {
             defer { yaml_parser_delete(&parser) }
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
-            // For each open list (nil) or mapping: where `key` was first a key, and whether
-            // the next node is a key.
-            var open: [(isMapping: Bool, expectsKey: Bool, first: (line: Int, column: Int)?)] = []
             var event = yaml_event_t()
             while yaml_parser_parse(&parser, &event) == 1 {
                 defer { yaml_event_delete(&event) }
-                let isKey = open.last.map { $0.isMapping && $0.expectsKey } ?? false
-                switch event.type {
-                case YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
-                    if let last = open.indices.last, open[last].isMapping { open[last].expectsKey.toggle() }
-                default:
-                    break
-                }
-                switch event.type {
-                case YAML_SCALAR_EVENT where isKey:
-                    let scalar = event.data.scalar
-                    let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
-                    guard text == key, let last = open.indices.last else { continue }
-                    let here = (line: Int(event.start_mark.line) + 1, column: Int(event.start_mark.column) + 1)
-                    if let first = open[last].first { return (first, here) }
-                    open[last].first = here
-                case YAML_SEQUENCE_START_EVENT:
-                    open.append((false, false, nil))
-                case YAML_MAPPING_START_EVENT:
-                    open.append((true, true, nil))
-                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    _ = open.popLast()
-                case YAML_DOCUMENT_END_EVENT, YAML_STREAM_END_EVENT:
-                    return nil
-                default:
-                    break
-                }
+                if case .done(let result) = body(event) { return result }
             }
             return nil
         }
