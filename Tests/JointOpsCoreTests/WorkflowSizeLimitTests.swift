@@ -28,6 +28,16 @@ import Testing
         #expect(Self.messages(result).contains { $0.hasPrefix("w.yaml:22:") && $0.contains(expected) }, "\(Self.messages(result))")
     }
 
+    /// Reproducer: `count > １０` (full-width digits, from an input method) said "number
+    /// '１０' is too large".
+    @Test func aDigitOfAnotherScriptInAGuardIsNamedAsSuch() throws {
+        let result = try Self.minimal { $0.replacingOccurrences(of: "when: weapon_involved", with: "when: weapon_involved or ３ == ٣") }
+        #expect(
+            Self.messages(result).contains(
+                "w.yaml:22:34: error: '３' is not a digit a guard reads; write numbers with ASCII digits 0-9 (switch the input method to half-width)"
+            ), "\(Self.messages(result))")
+    }
+
     @Test func guardsWithinTheLimitsAreAccepted() throws {
         let deep = String(repeating: "not ", count: 64) + "weapon_involved"
         let result = try Self.minimal { $0.replacingOccurrences(of: "when: weapon_involved", with: "when: \(deep)") }

@@ -61,8 +61,17 @@ struct GuardParser {
             } else if c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isNumber) {
                 i += 1
                 while i < chars.count, chars[i].isNumber { i += 1 }
-                guard let value = Int(String(chars[start..<i])) else {
-                    throw GuardError(offset: start, message: "number '\(String(chars[start..<i]))' is too large")
+                let digits = chars[start..<i]
+                if let other = digits.firstIndex(where: { $0 != "-" && !("0"..."9").contains($0) }) {
+                    // A full-width (１２) or other script's digit, from an input method.
+                    throw GuardError(
+                        offset: other,
+                        message:
+                            "'\(chars[other])' is not a digit a guard reads; write numbers with ASCII digits 0-9 (switch the input method to half-width)"
+                    )
+                }
+                guard let value = Int(String(digits)) else {
+                    throw GuardError(offset: start, message: "number '\(String(digits).prefix(40))' is too large")
                 }
                 tokens.append((.integer(value), start))
             } else if c == "'" || c == "\"" {
