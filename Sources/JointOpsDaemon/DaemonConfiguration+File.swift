@@ -191,6 +191,11 @@ private struct ConfigurationReader {
             sink.error(value.location, "\(key) is empty — \(fix)")
             return nil
         }
+        // A path with a NUL was cut at it by the system calls (the error then named the shorter path).
+        if scalar.string.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            sink.error(value.location, "\(key) holds a control character (a NUL, tab or line break) — \(fix)")
+            return nil
+        }
         return scalar.string
     }
 

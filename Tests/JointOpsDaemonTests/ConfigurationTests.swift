@@ -44,6 +44,8 @@ import Testing
             ":1:18: error: state_directory is empty — give the folder for jointops.sqlite, or remove the line for the default (/var/lib/jointops)"
         ),
         ("socket: ''\n", ":1:9: error: socket is empty — give the control socket's path"),
+        // A NUL was cut at by the system calls, and the error named the shorter path.
+        ("workflows: \"/x\\0y\"\n", ":1:12: error: workflows holds a control character (a NUL, tab or line break)"),
         ("workflows:\n", ":1:11: error: workflows is empty"),
         ("units: [a, b]\n", ":1:8: error: units must be the roster file, found a list"),
         (
