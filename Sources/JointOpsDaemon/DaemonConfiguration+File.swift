@@ -192,7 +192,7 @@ private struct ConfigurationReader {
             return nil
         }
         // A path with a NUL was cut at it by the system calls (the error then named the shorter path).
-        if scalar.string.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if scalar.string.containsControlCharacter {
             sink.error(value.location, "\(key) holds a control character (a NUL, tab or line break) — \(fix)")
             return nil
         }

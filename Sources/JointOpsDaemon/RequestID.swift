@@ -29,7 +29,7 @@ public struct RequestID: Sendable, Hashable {
                     "a request id is at most \(maximumLength) characters (this one has \(id.unicodeScalars.count)); a UUID is a good choice"
             )
         }
-        guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+        guard !id.containsControlCharacter else {
             throw VarlinkError.invalidParameter(
                 "requestId", because: "a request id cannot contain control characters (newlines, tabs, NUL…); a UUID is a good choice")
         }

@@ -7,9 +7,12 @@ import Logging
 enum UnitsSetup {
     /// The jurisdiction tree from `path`, or every problem as `FILE:LINE:COLUMN: error: …`.
     static func tree(at path: String) throws(DaemonError) -> JurisdictionTree {
-        guard let source = text(of: path) else {
+        let source: String
+        switch text(of: path) {
+        case .success(let text): source = text
+        case .failure(let why):
             throw DaemonError.configuration(
-                "cannot read the jurisdiction file \(path)\(reason(path)); create it (see Regions/tianjin.yaml) or point --regions at it")
+                "cannot read the jurisdiction file \(path)\(why); create it (see Regions/tianjin.yaml) or point --regions at it")
         }
         let result = JurisdictionLoader.load(source: source, file: path)
         guard let tree = result.tree else {
@@ -117,18 +120,15 @@ enum UnitsSetup {
         ]
     }
 
-    /// A file's UTF-8 text (through `readFile`: a FIFO is refused, not waited on).
-    private static func text(of path: String) -> String? {
-        (try? readFile(path)).flatMap { String(data: $0, encoding: .utf8) }
-    }
-
-    /// ": <why>" when the file cannot be read, "" when it can (its text is then not UTF-8).
-    private static func reason(_ path: String) -> String {
+    /// A file's UTF-8 text (through `readFile`: a FIFO is refused, not waited on), or why
+    /// there is none, as ": <reason>" to follow the file's name in a message.
+    private static func text(of path: String) -> Result<String, DaemonError> {
         do {
-            _ = try readFile(path)
-            return " (it is not UTF-8 text)"
+            let data = try readFile(path)
+            guard let text = String(data: data, encoding: .utf8) else { return .failure(DaemonError(" (it is not UTF-8 text)")) }
+            return .success(text)
         } catch {
-            return ": \(error)"
+            return .failure(DaemonError(": \(error)"))
         }
     }
 
@@ -136,8 +136,11 @@ enum UnitsSetup {
     static func load(
         _ path: String, tree: JurisdictionTree
     ) throws(DaemonError) -> (units: [JointOpsCore.Unit], locations: [SourceLocation]) {
-        guard let source = text(of: path) else {
-            throw DaemonError.configuration("cannot read the units file \(path)\(reason(path)); fix the path of 'units' or remove it")
+        let source: String
+        switch text(of: path) {
+        case .success(let text): source = text
+        case .failure(let why):
+            throw DaemonError.configuration("cannot read the units file \(path)\(why); fix the path of 'units' or remove it")
         }
         return try parse(source, file: path, csv: path.lowercased().hasSuffix(".csv"), tree: tree)
     }

@@ -81,6 +81,10 @@ extension OperationState {
 extension String {
     /// Empty or only whitespace.
     package var isBlank: Bool { allSatisfy(\.isWhitespace) }
+
+    /// Whether it holds a control character (a NUL, tab, line break, escape): text that
+    /// would print as nothing, break a line, or drive a terminal.
+    package var containsControlCharacter: Bool { unicodeScalars.contains { $0.properties.generalCategory == .control } }
 }
 
 extension OperationState {

@@ -45,7 +45,7 @@ public enum AttributeValue: Sendable, Hashable, Codable, CustomStringConvertible
             guard text.utf8.count <= maximumTextBytes else {
                 return .failure(ValueError("a text of at most \(maximumTextBytes) bytes (this one has \(text.utf8.count))"))
             }
-            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            guard !text.containsControlCharacter else {
                 return .failure(ValueError("a text without control characters (newlines, tabs, escapes)"))
             }
             return .success(.string(text))

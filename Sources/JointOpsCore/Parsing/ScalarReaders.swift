@@ -218,7 +218,7 @@ package struct ScalarReaders {
             sink.error(value.location, "\(what) is empty; write the title, or leave the key out")
             return nil
         }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if text.containsControlCharacter {
             sink.error(value.location, "\(what) holds a line break or another control character; write it on one line of printable text")
             return nil
         }

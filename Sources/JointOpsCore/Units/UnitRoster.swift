@@ -304,7 +304,7 @@ public struct UnitRoster: Sendable {
                 .invalidArgument, unit: unit, "the call sign of unit '\(unit)' is longer than \(Self.longestName) characters; shorten it")
         }
         // A control character would print as nothing, and SQLite's text functions stop at a NUL.
-        if callSign.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if callSign.containsControlCharacter {
             throw UnitRefusal(
                 .invalidArgument, unit: unit,
                 "the call sign of unit '\(unit)' contains a control character (a line break, tab or NUL); use printable characters only")
