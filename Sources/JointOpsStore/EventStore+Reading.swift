@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import JointOpsCore
+import Synchronization
 
 /// What a store holds when it is opened: the open operations and the timers to re-arm.
 public struct Recovery: Sendable {
@@ -32,34 +33,112 @@ public struct StoredEvent: Sendable, Hashable {
 
 extension EventStore {
     /// Loads the open operations from the current-state tables, with their timers.
+    ///
+    /// A store of many open operations is read in parts, one per core (at most four), each
+    /// on its own reader at once: all of them see the same state, as their reads begin while
+    /// this holds the writer. Recovery of 100,000 operations took 1.6-1.9 s on one reader of
+    /// this 2-core machine class, beyond the 2 s with the integrity check before it.
     public func recover() throws(StoreError) -> Recovery {
+        try recover(inParts: min(4, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// `recover()` reading in at most `count` parts.
+    func recover(inParts count: Int) throws(StoreError) -> Recovery {
         let workflows = try workflowsByKey()
         do {
-            let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: true) }
-            var operations: [OperationState] = []
-            operations.reserveCapacity(snapshots.count)
-            var timers: [ScheduledTimer] = []
-            for snapshot in snapshots {
-                guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
-                    let state = OperationState(snapshot, workflow: workflow)
-                else {
-                    throw ProjectionReader.invalid("operation \(snapshot.id) does not fit its workflow")
+            let parts = try pool.read { db in try Self.recoveryParts(db, count: count) }
+            let results = Mutex<[Result<Recovery, any Error>?]>(Array(repeating: nil, count: parts.count))
+            let done = DispatchGroup()
+            pool.writeWithoutTransaction { _ in
+                for (index, part) in parts.enumerated() {
+                    done.enter()
+                    pool.asyncConcurrentRead { db in
+                        let result = Result { try Self.recover(part, try db.get(), workflows) }
+                        results.withLock { $0[index] = result }
+                        done.leave()
+                    }
                 }
-                operations.append(state)
-                for timer in state.runningTimers { timers.append(ScheduledTimer(operation: state.id, key: timer.key, due: timer.due)) }
             }
-            timers.sort { ($0.due, $0.operation, $0.key) < ($1.due, $1.operation, $1.key) }
-            return Recovery(operations: operations, timers: timers)
+            done.wait()
+            let recovered = try results.withLock { $0 }.map { try $0!.get() }
+            return Recovery(
+                operations: Self.merge(recovered.map(\.operations)) { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) },
+                timers: Self.merge(recovered.map(\.timers), by: Self.inFiringOrder))
         } catch {
             throw StoreError.from(error, path: options.path, doing: "recovering open operations", writing: false)
         }
+    }
+
+    /// Fewer open operations than this are read in one part: a part costs two queries.
+    static let operationsWorthParts = 2000
+
+    /// Ranges of open operation ids of about equal size, `count` of them when there are
+    /// enough operations to be worth it, else one.
+    static func recoveryParts(_ db: Database, count: Int) throws -> [ProjectionReader.Scope] {
+        let open = try Int.fetchOne(db, sql: "SELECT count(*) FROM operation WHERE ending IS NULL") ?? 0
+        guard count > 1, open >= Self.operationsWorthParts else { return [.open()] }
+        var bounds: [String?] = [nil]
+        for part in 1..<count {
+            bounds.append(
+                try String.fetchOne(
+                    db, sql: "SELECT id FROM operation WHERE ending IS NULL ORDER BY id LIMIT 1 OFFSET ?", arguments: [open * part / count])
+            )
+        }
+        bounds.append(nil)
+        return (0..<count).map { .open(from: bounds[$0], below: bounds[$0 + 1]) }
+    }
+
+    /// The open operations in `scope`, in the order they started, and their timers in firing order.
+    private static func recover(_ scope: ProjectionReader.Scope, _ db: Database, _ workflows: [WorkflowKey: Workflow]) throws -> Recovery {
+        let snapshots = try ProjectionReader.snapshots(db, workflows: workflows, scope: scope)
+        var operations: [OperationState] = []
+        operations.reserveCapacity(snapshots.count)
+        var timers: [ScheduledTimer] = []
+        for snapshot in snapshots {
+            guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
+                let state = OperationState(snapshot, workflow: workflow)
+            else {
+                throw ProjectionReader.invalid("operation \(snapshot.id) does not fit its workflow")
+            }
+            operations.append(state)
+            for timer in state.runningTimers { timers.append(ScheduledTimer(operation: state.id, key: timer.key, due: timer.due)) }
+        }
+        timers.sort(by: inFiringOrder)
+        return Recovery(operations: operations, timers: timers)
+    }
+
+    private static func inFiringOrder(_ a: ScheduledTimer, _ b: ScheduledTimer) -> Bool {
+        (a.due, a.operation, a.key) < (b.due, b.operation, b.key)
+    }
+
+    /// One array of the elements of `parts`, each already in `order`, in that order.
+    static func merge<Element>(_ parts: [[Element]], by order: (Element, Element) -> Bool) -> [Element] {
+        guard var merged = parts.first else { return [] }
+        for part in parts.dropFirst() {
+            var result: [Element] = []
+            result.reserveCapacity(merged.count + part.count)
+            var (left, right) = (0, 0)
+            while left < merged.count, right < part.count {
+                if order(part[right], merged[left]) {
+                    result.append(part[right])
+                    right += 1
+                } else {
+                    result.append(merged[left])
+                    left += 1
+                }
+            }
+            result += merged[left...]
+            result += part[right...]
+            merged = result
+        }
+        return merged
     }
 
     /// Every operation in the current-state tables, open or not.
     public func allOperations() throws(StoreError) -> [OperationState] {
         let workflows = try workflowsByKey()
         do {
-            let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false) }
+            let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, scope: .all) }
             return try snapshots.map { snapshot in
                 guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
                     let state = OperationState(snapshot, workflow: workflow)
@@ -100,7 +179,7 @@ extension EventStore {
         let workflows = try workflowsByKey()
         do {
             guard
-                let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, openOnly: false, id: id) })
+                let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, scope: .one(id)) })
                     .first
             else {
                 return nil

@@ -5,21 +5,58 @@ import JointOpsCore
 /// Rebuilds operations from the current-state tables, in bulk: one scan per table, not one
 /// query per operation, so recovery of many open operations stays fast.
 enum ProjectionReader {
-    /// Snapshots of the open operations (`openOnly`), of every operation, or of the one `id`.
+    /// Which operations a read takes.
+    enum Scope: Sendable {
+        /// Every operation, open or ended.
+        case all
+        /// The open operations whose ids are at least `from` and below `below` (either
+        /// bound may be absent): recovery reads parts of them at once on several readers.
+        case open(from: String? = nil, below: String? = nil)
+        /// The one operation with this id.
+        case one(String)
+
+        /// `WHERE …` for `operation`'s rows, "" for all of them.
+        var operationFilter: String {
+            if case .all = self { return "" }
+            return "WHERE " + conditions(id: "id", ending: "ending")
+        }
+
+        /// `JOIN operation …` limiting a child table (`t`)'s rows, "" for all of them.
+        var childJoin: String {
+            if case .all = self { return "" }
+            return "JOIN operation o ON o.id = t.operation_id AND " + conditions(id: "t.operation_id", ending: "o.ending")
+        }
+
+        /// The values of the `?`s in either, in order.
+        var arguments: [String] {
+            switch self {
+            case .all: []
+            case .one(let id): [id]
+            case .open(let from, let below): [from, below].compactMap { $0 }
+            }
+        }
+
+        private func conditions(id: String, ending: String) -> String {
+            switch self {
+            case .all: "1"
+            case .one: "\(id) = ?"
+            case .open(let from, let below):
+                (["\(ending) IS NULL"] + (from == nil ? [] : ["\(id) >= ?"]) + (below == nil ? [] : ["\(id) < ?"]))
+                    .joined(separator: " AND ")
+            }
+        }
+    }
+
+    /// Snapshots of the operations in `scope`, ordered by when they started.
     ///
     /// Columns are read by position straight from SQLite (`RawRows`), not through GRDB rows
     /// looked up by name, and the rows of each child table come grouped by operation, so an
     /// operation is found once per group rather than once per row: recovery of 100,000
     /// operations spent most of its time in those lookups.
-    static func snapshots(
-        _ db: Database, workflows: [WorkflowKey: Workflow], openOnly: Bool, id: String? = nil
-    ) throws -> [OperationSnapshot] {
-        // The one id is bound, never spliced into the SQL (it is whatever a caller typed).
-        let scope = id != nil ? "WHERE id = ?" : (openOnly ? "WHERE ending IS NULL" : "")
-        let joinScope =
-            id != nil
-            ? "JOIN operation o ON o.id = t.operation_id AND o.id = ?"
-            : (openOnly ? "JOIN operation o ON o.id = t.operation_id AND o.ending IS NULL" : "")
+    static func snapshots(_ db: Database, workflows: [WorkflowKey: Workflow], scope: Scope) throws -> [OperationSnapshot] {
+        // Ids are bound, never spliced into the SQL (they are whatever a caller typed).
+        let scopeSQL = scope.operationFilter
+        let joinScope = scope.childJoin
         // Snapshots live in an array and are changed in place (no copy per row).
         var snapshots: [OperationSnapshot] = []
         var compiled: [Workflow] = []
@@ -29,8 +66,8 @@ enum ProjectionReader {
             """
             SELECT id, workflow, version, phase, region, attributes, phase_entered_at, started_at, last_change_at, sequence,
                 held_since, hold_reason, hold_paused, ending, ended_before_phase
-            FROM operation \(scope) ORDER BY started_at, id
-            """, db, id: id
+            FROM operation \(scopeSQL) ORDER BY started_at, id
+            """, db, scope.arguments
         ) { row in
             let key = WorkflowKey(row.text(1), Int(row.int(2)))
             let workflow: Workflow
@@ -52,19 +89,19 @@ enum ProjectionReader {
             SELECT t.operation_id, t.position, t.instance, t.branch, t.step, t.status, t.region, t.units, t.dispatched_at, t.outcome,
                 t.assigned_units, t.missing_units, t.awaited_capabilities
             FROM branch t \(joinScope) ORDER BY t.operation_id, t.position
-            """, db, id: id
+            """, db, scope.arguments
         ) { row in
             guard let at = index.position(row, 0) else { return }
             snapshots[at].branches.append(try branch(row, compiled[at], operation: snapshots[at].id))
         }
-        try rows("SELECT t.operation_id, t.position, t.step, t.entered_at FROM step t \(joinScope)", db, id: id) { row in
+        try rows("SELECT t.operation_id, t.position, t.step, t.entered_at FROM step t \(joinScope)", db, scope.arguments) { row in
             let position = Int(row.int(1))
             guard let at = index.position(row, 0), position < snapshots[at].branches.count,
                 let step = compiled[at].branches[snapshots[at].branches[position].definition].step(named: row.text(2))
             else { throw invalid("step row (\(row.text(0)), \(position), \(row.text(2))) does not fit its operation") }
             snapshots[at].branches[position].stepEnteredAt[step] = Instant(milliseconds: row.int(3))
         }
-        try rows("SELECT t.operation_id, t.key, t.due FROM timer t \(joinScope) ORDER BY t.operation_id", db, id: id) { row in
+        try rows("SELECT t.operation_id, t.key, t.due FROM timer t \(joinScope) ORDER BY t.operation_id", db, scope.arguments) { row in
             guard let at = index.position(row, 0), let key = row.withBytes(1, timerKey) ?? TimerKey(row.text(1)) else {
                 throw invalid("timer row (\(row.text(0)), \(row.text(1))) is malformed")
             }
@@ -75,7 +112,7 @@ enum ProjectionReader {
             SELECT t.operation_id, t.number, t.timer_key, t.reason, t.opened_at, t.ladder_base, t.rungs_fired, t.acknowledged_at,
                 t.resolved_at
             FROM escalation t \(joinScope) ORDER BY t.operation_id, t.number
-            """, db, id: id
+            """, db, scope.arguments
         ) { row in
             guard let at = index.position(row, 0) else { return }
             snapshots[at].escalations.append(
@@ -89,10 +126,10 @@ enum ProjectionReader {
         return snapshots
     }
 
-    /// Runs `sql`, with `id` bound to its one `?` when given.
-    private static func rows(_ sql: String, _ db: Database, id: String?, _ body: (RawRows) throws -> Void) throws {
+    /// Runs `sql` with `arguments` bound to its `?`s.
+    private static func rows(_ sql: String, _ db: Database, _ arguments: [String], _ body: (RawRows) throws -> Void) throws {
         let statement = try db.makeStatement(sql: sql)
-        if let id { try statement.setArguments([id]) }
+        if !arguments.isEmpty { try statement.setArguments(StatementArguments(arguments)) }
         try RawRows(statement, db).forEach(body)
     }
 
