@@ -204,6 +204,16 @@ struct Admin: ParsableCommand {
         @Flag(help: "Replace the file if it exists.") var force = false
         @OptionGroup var connection: ConnectionOptions
 
+        func validate() throws {
+            // An empty path is the current directory to URL(fileURLWithPath:), which the daemon then
+            // refused as a directory: the operator gave no path at all.
+            guard !path.isEmpty else {
+                throw ValidationError(
+                    "the backup path is empty; give the path of a new file the daemon can write, e.g. /var/lib/jointops/backup.sqlite (under systemd it may write only in /var/lib/jointops)"
+                )
+            }
+        }
+
         func run() throws {
             var parameters: [String: JSONValue] = ["path": .string(URL(fileURLWithPath: path).standardizedFileURL.path)]
             if force { parameters["overwrite"] = .bool(true) }
