@@ -163,7 +163,8 @@ struct Admin: ParsableCommand {
 
     struct Reload: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-read the workflows directory; all valid → swapped at once, else nothing changes (exit 1).",
+            abstract:
+                "Re-read the workflows directory and the jurisdiction file; all valid → swapped at once, else nothing changes (exit 1).",
             discussion: "systemctl reload jointopsd runs this, so its exit code is the reload's result.")
         @OptionGroup var connection: ConnectionOptions
 
