@@ -175,6 +175,9 @@ extension OperationEngine {
         await holdRequest(requestID)
         defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Add") { return answer }
+        // As for Start's region (and the home regions of an imported roster): an unknown region is
+        // a parameter to correct (exit 64), not a refusal of the roster's state.
+        try checkRegion(unit.homeRegion, parameter: "homeRegion")
         return try await changeRoster(
             caller: caller, method: "Units.Add", requestID: requestID, [], reply: { .object(["unit": view(roster!.unit(unit.id)!)]) }
         ) { roster throws(UnitRefusal) in [try roster.add(unit)] }
@@ -186,6 +189,7 @@ extension OperationEngine {
         await holdRequest(requestID)
         defer { releaseRequest(requestID) }
         if let answer = try earlier(requestID, "Units.Change") { return answer }
+        if let homeRegion { try checkRegion(homeRegion, parameter: "homeRegion") }
         return try await changeRoster(
             caller: caller, method: "Units.Change", requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
         ) { roster throws(UnitRefusal) in

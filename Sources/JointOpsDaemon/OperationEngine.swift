@@ -469,17 +469,21 @@ public actor OperationEngine {
         committer.writingFor.map { $0 > limit } ?? false
     }
 
-    /// Re-reads the workflows directory; if every file is valid, stores the new versions and
-    /// swaps the set at once (running operations keep the version they started with);
-    /// otherwise nothing changes and the problems are the error.
     /// Logs a reload that failed, and makes the error its caller gets: one problem a line
     /// (a message of several lines is several problems).
     private func reloadFailed(_ text: String) -> VarlinkError {
-        logger.error("reload failed: \(text)", metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
+        let several = text.contains("\n")
+        logger.error(
+            "reload failed; \(ReloadWording.kept). The problem\(several ? "s" : ""):\(several ? "\n" : " ")\(text)",
+            metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
         return VarlinkError(
             "io.jointops.Admin.ReloadFailed", ["problems": .array(text.split(separator: "\n").map { .string(String($0)) })])
     }
 
+    /// Re-reads the workflows directory and the jurisdiction file (binding the unit roster to
+    /// the new tree); if every file is valid, stores the new versions and swaps the set at once
+    /// (running operations keep the version they started with); otherwise nothing changes —
+    /// workflows, jurisdiction and roster stay as they were — and the problems are the error.
     public func reload(from folder: String) throws(VarlinkError) -> JSONValue {
         // systemd is told around every reload, whichever way it was asked for.
         Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds)\nSTATUS=reloading workflows")
@@ -507,7 +511,7 @@ public actor OperationEngine {
         let errors = fresh.diagnostics.filter { $0.severity == .error } + (rebound.map { fresh.regionProblems($0.tree) } ?? [])
         guard errors.isEmpty else {
             logger.error(
-                "reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); nothing changed",
+                "reload failed: \(errors.count) problem\(errors.count == 1 ? "" : "s") in \(folder); \(ReloadWording.kept)",
                 metadata: ["message_id": "\(JournalMessageID.reloadFailed)"])
             throw VarlinkError("io.jointops.Admin.ReloadFailed", ["problems": .array(errors.map { .string($0.description) })])
         }

@@ -1,9 +1,10 @@
+import JointOpsProtocol
 import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// SIGHUP reloads the workflows, as `systemctl reload` (through jointopsctl) does; the
-/// engine tells systemd `RELOADING=1` then `READY=1` around it.
+/// SIGHUP reloads the workflows and the jurisdiction, as `systemctl reload` (through
+/// jointopsctl) does; the engine tells systemd `RELOADING=1` then `READY=1` around it.
 struct ReloadOnHangup: Service {
     let engine: OperationEngine
     let workflowsDirectory: String
@@ -17,7 +18,7 @@ struct ReloadOnHangup: Service {
                     _ = try await engine.reload(from: workflowsDirectory)
                 } catch {
                     // The reload logged its problems, one by one; the error repeats them as JSON.
-                    logger.error("SIGHUP reload failed; the workflows stay as they were (the problems are logged above)")
+                    logger.error("SIGHUP reload failed; \(ReloadWording.kept) (the problems are logged above)")
                 }
             }
         } onGracefulShutdown: {

@@ -752,7 +752,8 @@ package enum InterfaceDefinitions {
               callSign: string,
               # The branch kind it serves.
               branch: string,
-              # The region it is stationed in.
+              # The region it is stationed in: an id of the jurisdiction tree (an unknown one is
+              # InvalidParameter, as for Start's region).
               homeRegion: string,
               # Its capabilities, named as workflows require them (lowercase letters, digits and '_',
               # starting with a letter: armed, k9).
@@ -767,7 +768,7 @@ package enum InterfaceDefinitions {
               id: string,
               # A new call sign.
               callSign: ?string,
-              # A new home region.
+              # A new home region: an id of the jurisdiction tree (an unknown one is InvalidParameter).
               homeRegion: ?string,
               # The new capabilities (replacing the old ones).
               capabilities: ?[]string,

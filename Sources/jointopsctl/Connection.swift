@@ -260,7 +260,7 @@ struct Session {
             return ExitCode(Exit.tooSlow)
         case "io.jointops.Admin.ReloadFailed":
             if !options.json {
-                printError("reload failed; nothing changed. Fix these and reload again:")
+                printError("reload failed; \(ReloadWording.kept). Fix these and reload again:")
                 for problem in Render.array(parameters["problems"]).compactMap(\.stringValue) { printError("  " + problem) }
             }
             return ExitCode(Exit.refused)

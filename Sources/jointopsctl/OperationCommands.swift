@@ -217,16 +217,26 @@ struct Escalate: OperationCommand {
 struct Acknowledge: OperationCommand {
     static let configuration = CommandConfiguration(abstract: "Acknowledge an escalation, by number or by deadline; stops its ladder.")
     @Argument(help: "The operation.") var id: String
-    @Argument(help: "The escalation's number.") var number: Int?
+    // Read as text, so that a number that is not one is refused in words of our own.
+    @Argument(help: "The escalation's number (1, 2, …, as 'jointopsctl show' lists them).") var number: String?
     @Option(help: "The deadline whose escalation to acknowledge.") var deadline: String?
     @OptionGroup var connection: ConnectionOptions
     var method: String { "Acknowledge" }
+    var escalation: Int? { number.flatMap { Int($0) } }
     var parameters: [String: JSONValue] {
-        if let number { return ["escalation": .int(Int64(number))] }
+        if let escalation { return ["escalation": .int(Int64(escalation))] }
         return ["deadline": .string(deadline ?? "")]
     }
 
     func validate() throws {
+        // A negative number ("-1") is read as an option, so it never reaches `number`: look for it
+        // among the arguments (before any "--"), or it would be said to be missing.
+        let negative = CommandLine.arguments.dropFirst().prefix { $0 != "--" }.first { $0.hasPrefix("-") && Int($0) != nil }
+        if let text = negative ?? number, (Int(text) ?? 0) < 1 {
+            throw ValidationError(
+                "'\(text)' is not an escalation number: give a positive whole number (1, 2, …) as 'jointopsctl show \(id)' lists them, or --deadline NAME"
+            )
+        }
         guard (number == nil) != (deadline == nil) else {
             throw ValidationError("give the escalation's number or --deadline, not both and not neither")
         }
@@ -236,7 +246,7 @@ struct Acknowledge: OperationCommand {
     func done(_ operation: JSONValue) -> String? {
         let acknowledged = Render.array(operation["escalations"]).filter { escalation in
             guard escalation["acknowledgedAt"]?.stringValue != nil else { return false }
-            if let number { return escalation["number"]?.intValue == Int64(number) }
+            if let number = self.escalation { return escalation["number"]?.intValue == Int64(number) }
             return escalation["deadline"]?.stringValue == deadline
         }
         guard let escalation = acknowledged.last else { return nil }

@@ -19,8 +19,15 @@ struct PeriodReport: ParsableCommand {
     @Option(help: "Only operations that dispatched this branch; its intervals and deadlines only.") var branch: String?
     @Option(help: "Only this workflow.") var workflow: String?
     @Option(help: "Only this priority (P1-P4).") var priority: String?
-    @Flag(help: "CSV: figure,label,unit,current,previous,change_percent.") var csv = false
+    @Flag(help: "CSV: figure,label,unit,current,previous,change_percent (not with --json).") var csv = false
     @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        // Both are a format for the whole report: one would be dropped without a word.
+        if csv, connection.json {
+            throw ValidationError("give --csv or --json, not both: choose one format (--csv for a spreadsheet, --json for scripts)")
+        }
+    }
 
     func run() throws {
         let end = try to.map { try Self.instant($0, option: "--to") } ?? Render.now

@@ -163,7 +163,8 @@ struct Admin: ParsableCommand {
 
     struct Reload: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-read the workflows directory; all valid → swapped at once, else nothing changes (exit 1).",
+            abstract:
+                "Re-read the workflows directory and the jurisdiction file; all valid → swapped at once, else nothing changes (exit 1).",
             discussion: "systemctl reload jointopsd runs this, so its exit code is the reload's result.")
         @OptionGroup var connection: ConnectionOptions
 
@@ -203,6 +204,16 @@ struct Admin: ParsableCommand {
         @Argument(help: "Where to write the backup.") var path: String
         @Flag(help: "Replace the file if it exists.") var force = false
         @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            // An empty path is the current directory to URL(fileURLWithPath:), which the daemon then
+            // refused as a directory: the operator gave no path at all.
+            guard !path.isEmpty else {
+                throw ValidationError(
+                    "the backup path is empty; give the path of a new file the daemon can write, e.g. /var/lib/jointops/backup.sqlite (under systemd it may write only in /var/lib/jointops)"
+                )
+            }
+        }
 
         func run() throws {
             var parameters: [String: JSONValue] = ["path": .string(URL(fileURLWithPath: path).standardizedFileURL.path)]

@@ -58,3 +58,19 @@ extension CommandLineOutputTests {
         #expect(try daemon.call("io.jointops.Admin.Verify").parameters["intact"] == .bool(true))
     }
 }
+
+extension CommandLineOutputTests {
+    /// Reproducer: `admin backup ''` said the current directory "is a directory" (an empty
+    /// path is the current directory to Foundation): it says the path is empty, and what to give.
+    @Test func anEmptyBackupPathIsSaidToBeEmpty() throws {
+        let daemon = try DaemonHarness()
+        let empty = try Self.ctl(["admin", "backup", ""], socket: daemon.socket, directory: daemon.folder)
+        #expect(empty.status == 64)
+        #expect(empty.stdout == "")
+        #expect(
+            empty.stderr.hasPrefix(
+                "Error: the backup path is empty; give the path of a new file the daemon can write, e.g. /var/lib/jointops/backup.sqlite (under systemd it may write only in /var/lib/jointops)\n"
+            ), "\(empty.stderr)")
+        #expect(!daemon.log.contains("backup written"), "nothing was written")
+    }
+}

@@ -34,3 +34,26 @@ extension CommandLineOutputTests {
             "\(time.stderr)")
     }
 }
+
+extension CommandLineOutputTests {
+    /// Reproducer: `report --json --csv` printed the JSON reply and dropped --csv without a
+    /// word. The two formats are refused together, as a usage error, before any connection.
+    @Test func csvAndJsonTogetherAreAUsageError() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        for arguments in [
+            ["report", "--json", "--csv"], ["report", "--csv", "--from", "1d", "--json"], ["report", "period", "--csv", "--json"],
+        ] {
+            let output = try Self.ctl(arguments, socket: socket)
+            #expect(output.status == 64, "\(arguments): \(output.stderr)")
+            #expect(output.stdout == "")
+            #expect(
+                output.stderr.hasPrefix(
+                    "Error: give --csv or --json, not both: choose one format (--csv for a spreadsheet, --json for scripts)\n"),
+                "\(arguments): \(output.stderr)")
+        }
+        for format in ["--csv", "--json"] {
+            let one = try Self.ctl(["report", format], socket: socket)
+            #expect(one.status == 69, "\(format) alone is accepted (then the daemon is not there): \(one.stderr)")
+        }
+    }
+}

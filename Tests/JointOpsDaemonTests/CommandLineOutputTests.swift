@@ -159,6 +159,38 @@ import Testing
 }
 
 extension CommandLineOutputTests {
+    /// Reproducer: `acknowledge OP -1` said "give the escalation's number or --deadline, not
+    /// both and not neither" (ArgumentParser reads -1 as an option, so no number arrived),
+    /// `acknowledge OP abc` that the value is invalid for '<number>', and `acknowledge OP 0`
+    /// went to jointopsd. Each says what an escalation number is, and where to find one.
+    @Test func anEscalationNumberIsAPositiveWholeNumber() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        for (number, arguments) in [
+            ("-1", ["acknowledge", "OP-1", "-1"]), ("0", ["acknowledge", "OP-1", "0"]), ("abc", ["acknowledge", "OP-1", "abc"]),
+            ("1.5", ["acknowledge", "OP-1", "1.5"]), ("-1", ["acknowledge", "OP-1", "--", "-1"]),
+            ("-2", ["acknowledge", "OP-1", "-2", "--deadline", "assessment"]),
+        ] {
+            let output = try Self.ctl(arguments, socket: socket)
+            #expect(output.status == 64, "\(arguments): \(output.stderr)")
+            #expect(output.stdout == "")
+            #expect(
+                output.stderr.hasPrefix(
+                    "Error: '\(number)' is not an escalation number: give a positive whole number (1, 2, …) as 'jointopsctl show OP-1' lists them, or --deadline NAME\n"
+                ), "\(arguments): \(output.stderr)")
+        }
+        let neither = try Self.ctl(["acknowledge", "OP-1"], socket: socket)
+        #expect(neither.status == 64)
+        #expect(
+            neither.stderr.hasPrefix("Error: give the escalation's number or --deadline, not both and not neither\n"), "\(neither.stderr)")
+        let both = try Self.ctl(["acknowledge", "OP-1", "1", "--deadline", "assessment"], socket: socket)
+        #expect(both.status == 64)
+        #expect(both.stderr.hasPrefix("Error: give the escalation's number or --deadline, not both and not neither\n"), "\(both.stderr)")
+        let one = try Self.ctl(["acknowledge", "OP-1", "1"], socket: socket)
+        #expect(one.status == 69, "1 is accepted (then the daemon is not there): \(one.stderr)")
+    }
+}
+
+extension CommandLineOutputTests {
     @Test func anUnknownCommandGetsAHint() throws {
         let socket = "/nonexistent.sock"
         let typo = try Self.ctl(["shwo", "OP-1"], socket: socket)

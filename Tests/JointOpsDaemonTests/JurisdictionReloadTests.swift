@@ -84,4 +84,27 @@ import Testing
         try Self.edit(regions, [("name: 梅江派出所}", "name: 梅江所}")])
         #expect(try changes() == ["jurisdiction (103 regions): names, levels or parents changed; no region added or removed"])
     }
+
+    /// Reproducer: a SIGHUP reload that failed logged "the workflows stay as they were", though
+    /// the jurisdiction and the unit roster it binds stay as they were too. A failed reload,
+    /// by SIGHUP or over the socket (`admin reload`), names all three, in the same words.
+    @Test func aFailedReloadSaysTheWorkflowsTheJurisdictionAndTheRosterStayAsTheyWere() throws {
+        let (daemon, regions, folder) = try Self.daemon()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try UnitsTests.start(daemon, "OP-1", region: "hexi-jianshan-g2").error == nil)
+        try Self.edit(regions, Self.renamed)
+        let kept = "the workflows, the jurisdiction (regions file) and the unit roster stay as they were"
+        let problem =
+            "operation OP-1 is in 'hexi-jianshan-g2', which the new jurisdiction lacks; keep the region until it ends, or first move it to a region both jurisdictions have: jointopsctl reassign OP-1 REGION"
+        let ctl = try CommandLineOutputTests.ctl(["admin", "reload"], socket: daemon.socket)
+        #expect(ctl.status == 1)
+        #expect(ctl.stderr == "reload failed; \(kept). Fix these and reload again:\n  \(problem)\n")
+        #expect(daemon.log.contains("reload failed; \(kept). The problem: \(problem)"), "\(daemon.log)")
+        kill(daemon.process.processIdentifier, SIGHUP)
+        let hangup = "SIGHUP reload failed; \(kept) (the problems are logged above)"
+        for _ in 0..<100 where !daemon.log.contains(hangup) { usleep(50_000) }
+        #expect(daemon.log.contains(hangup), "\(daemon.log)")
+        let tree = UnitsTests.items(try daemon.call("io.jointops.Units.Regions").parameters["regions"]).compactMap { $0["id"]?.stringValue }
+        #expect(tree.contains("hexi-jianshan-g2") && !tree.contains("hexi-jianshan-grid2"), "the jurisdiction stayed as it was")
+    }
 }

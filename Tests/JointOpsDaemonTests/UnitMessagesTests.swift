@@ -80,6 +80,34 @@ import Testing
         #expect(try UnitsTests.unit(daemon, "s9") == nil)
     }
 
+    /// Reproducer: `units add … --home nowhere` exited 1, as if the roster's state refused
+    /// it, while `start … --region nowhere` exited 64. Both are a region to correct, checked
+    /// against the jurisdiction: both exit 64, in the same words.
+    @Test func anUnknownHomeRegionIsAUsageErrorAsAnUnknownRegionIs() throws {
+        let (daemon, roster) = try UnitFillTests.daemon()
+        defer { try? FileManager.default.removeItem(at: roster) }
+        let start = try Self.ctl(daemon, ["start", "armed-response", "--region", "nowhere", "-a", "priority=P1"])
+        #expect(start.status == 64)
+        #expect(start.stderr.hasPrefix("invalid region: unknown region 'nowhere'"), "\(start.stderr)")
+        let why = start.stderr.dropFirst("invalid region: ".count)
+        let add = try Self.ctl(daemon, ["units", "add", "s9", "--call-sign", "特警9", "--branch", "swat", "--home", "nowhere"])
+        #expect(add.status == 64)
+        #expect(add.stdout == "")
+        #expect(add.stderr == "invalid homeRegion: \(why)")
+        let typo = try Self.ctl(daemon, ["units", "add", "s9", "--call-sign", "特警9", "--branch", "swat", "--home", "hexi-swt"])
+        #expect(typo.status == 64)
+        #expect(typo.stderr == "invalid homeRegion: unknown region 'hexi-swt'; did you mean 'hexi-swat'?\n")
+        let change = try Self.ctl(daemon, ["units", "change", "s1", "--home", "hexi-swt"])
+        #expect(change.status == 64)
+        #expect(change.stderr == "invalid homeRegion: unknown region 'hexi-swt'; did you mean 'hexi-swat'?\n")
+        #expect(try UnitsTests.unit(daemon, "s9") == nil, "nothing was added")
+        #expect(try UnitsTests.unit(daemon, "s1")?["homeRegion"] == .string("hexi-swat"), "nothing was changed")
+        // A refusal of the roster's state is still exit 1.
+        let twice = try Self.ctl(daemon, ["units", "add", "s1", "--call-sign", "特警1", "--branch", "swat", "--home", "hexi-swat"])
+        #expect(twice.status == 1)
+        #expect(twice.stderr == "refused: unit 's1' already exists; change it instead of adding it again\n")
+    }
+
     /// Reproducer: a roster over max_message_bytes got "jointopsd closed the connection
     /// before answering (it may be restarting)", however often it was retried: the daemon
     /// answered, then closed while jointopsctl was still sending, and the answer was not read.

@@ -417,8 +417,9 @@ import Testing
         let badHome = try daemon.call(
             "io.jointops.Units.Add",
             ["id": .string("x1"), "callSign": .string("X"), "branch": .string("swat"), "homeRegion": .string("hexi-swt")])
-        #expect(badHome.parameters["code"] == .string("unknown_region"))
-        #expect(badHome.parameters["reason"]?.stringValue?.contains("did you mean 'hexi-swat'") == true, "\(badHome)")
+        #expect(badHome.error == "org.varlink.service.InvalidParameter")
+        #expect(badHome.parameters["parameter"] == .string("homeRegion"))
+        #expect(badHome.parameters["description"]?.stringValue?.contains("did you mean 'hexi-swat'") == true, "\(badHome)")
         let badKind = try daemon.call(
             "io.jointops.Units.Add",
             ["id": .string("x1"), "callSign": .string("X"), "branch": .string("swot"), "homeRegion": .string("hexi")])
