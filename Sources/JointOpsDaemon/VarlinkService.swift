@@ -272,6 +272,11 @@ struct VarlinkService: Sendable {
                     because: "give the escalation's number or the 'deadline' it is for, not both (they may name different escalations)")
             }
             if let number = try q.optionalInt("escalation") {
+                // Escalations are numbered from 1: anything less names none, whatever the operation.
+                guard number >= 1 else {
+                    throw VarlinkError.invalidParameter(
+                        "escalation", because: "escalations are numbered from 1 (as Show lists them), not \(number)")
+                }
                 command = .acknowledge(.escalation(number))
             } else if let deadline = try q.optionalString("deadline") {
                 command = .acknowledge(.deadline(deadline))

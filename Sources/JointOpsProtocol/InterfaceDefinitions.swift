@@ -420,7 +420,7 @@ package enum InterfaceDefinitions {
             method Acknowledge(
               # The operation's id.
               id: string,
-              # The escalation's number; give this or deadline.
+              # The escalation's number, from 1 as Show lists them (less is InvalidParameter); give this or deadline.
               escalation: ?int,
               # The deadline whose open escalation to acknowledge; give this or escalation.
               deadline: ?string,

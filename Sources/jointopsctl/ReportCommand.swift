@@ -14,8 +14,16 @@ struct Report: ParsableCommand {
             abstract: "The after-action report of one operation: deadlines planned against actual, every escalation and note, who did what."
         )
         @Argument(help: "The operation.") var id: String
-        @Flag(help: "Markdown, ready to paste into a review.") var markdown = false
+        @Flag(help: "Markdown, ready to paste into a review (not with --json).") var markdown = false
         @OptionGroup var connection: ConnectionOptions
+
+        func validate() throws {
+            // Both are a format for the whole report: one would be dropped without a word.
+            if markdown, connection.json {
+                throw ValidationError(
+                    "give --markdown or --json, not both: choose one format (--markdown for a review, --json for scripts)")
+            }
+        }
 
         func run() throws {
             let reply = try Session(options: connection).call("io.jointops.Operations.Report", ["id": .string(id)])

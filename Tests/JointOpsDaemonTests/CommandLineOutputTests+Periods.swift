@@ -56,4 +56,19 @@ extension CommandLineOutputTests {
             #expect(one.status == 69, "\(format) alone is accepted (then the daemon is not there): \(one.stderr)")
         }
     }
+
+    @Test func markdownAndJsonTogetherAreAUsageError() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        let output = try Self.ctl(["report", "operation", "OP-1", "--markdown", "--json"], socket: socket)
+        #expect(output.status == 64, "\(output.stderr)")
+        #expect(output.stdout == "")
+        #expect(
+            output.stderr.hasPrefix(
+                "Error: give --markdown or --json, not both: choose one format (--markdown for a review, --json for scripts)\n"),
+            "\(output.stderr)")
+        for format in ["--markdown", "--json"] {
+            let one = try Self.ctl(["report", "operation", "OP-1", format], socket: socket)
+            #expect(one.status == 69, "\(format) alone is accepted (then the daemon is not there): \(one.stderr)")
+        }
+    }
 }

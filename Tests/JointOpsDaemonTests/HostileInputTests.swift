@@ -253,6 +253,13 @@ import Testing
             "io.jointops.Operations.Acknowledge", ["id": .string("OP-C"), "escalation": .int(1), "deadline": .string("assessment")])
         #expect(both.parameters["parameter"] == .string("deadline"), "\(both)")
         #expect(both.parameters["description"]?.stringValue?.contains("not both") == true)
+        // Escalations are numbered from 1: 0 or less is a parameter to correct, not a refusal.
+        for number in [0, -1] {
+            let none = try daemon.call("io.jointops.Operations.Acknowledge", ["id": .string("OP-C"), "escalation": .int(Int64(number))])
+            #expect(none.error == "org.varlink.service.InvalidParameter", "\(none)")
+            #expect(none.parameters["parameter"] == .string("escalation"), "\(none)")
+            #expect(none.parameters["description"] == .string("escalations are numbered from 1 (as Show lists them), not \(number)"))
+        }
     }
 
     @Test func aRefusalThatEndsInASuggestionGetsNoStrayFullStop() throws {
