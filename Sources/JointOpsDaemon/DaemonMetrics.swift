@@ -27,6 +27,7 @@ public final class DaemonMetrics: Sendable {
         static let units = "jointops_units"
         static let eventLogTailIntact = "jointops_event_log_tail_intact"
         static let eventLogVerifiedIntact = "jointops_event_log_verified_intact"
+        static let storeFreeBytes = "jointops_store_free_bytes"
     }
 
     let registry: PrometheusCollectorRegistry
@@ -147,6 +148,12 @@ public final class DaemonMetrics: Sendable {
     /// alert on 0 (see `Daemon`).
     func eventLogTail(intact: Bool) {
         Meter(label: Name.eventLogTailIntact, dimensions: [], factory: factory).set(intact ? 1 : 0)
+    }
+
+    /// The bytes jointopsd may still write on the file system holding the store, as the last
+    /// status (every 5 s) read them.
+    func storeFree(bytes: Int) {
+        Meter(label: Name.storeFreeBytes, dimensions: [], factory: factory).set(Double(bytes))
     }
 
     /// Whether the last whole-chain verification (`jointopsctl admin verify`) found it intact

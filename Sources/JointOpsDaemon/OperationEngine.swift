@@ -49,6 +49,9 @@ public actor OperationEngine {
     /// Operations whose events are held at their last change because the system clock
     /// stepped back, with that time: the journal has been told (once per operation and step).
     private var clockBehind: [String: Instant] = [:]
+    /// Whether the last status found the store's file system nearly full (said once when it
+    /// becomes so, once when it has room again).
+    private var diskNearlyFull = false
 
     /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
     private func forgetRetries(cancelledBy effects: [Effect], of id: String) {
@@ -460,8 +463,26 @@ public actor OperationEngine {
         let fault =
             committer.fault.map { "STORE FAULT (\($0.kind.rawValue)) since \($0.since): \($0.failedCommands) commands failed, " } ?? ""
         return
-            fault + (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
+            fault + diskStatus() + (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
             + "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
+    }
+
+    /// "DISK NEARLY FULL: … , " when the store's file system is (see `StoreDiskSpace`), else
+    /// ""; logs the change when it becomes so or has room again, and keeps the metric current.
+    private func diskStatus() -> String {
+        guard let space = store.diskSpace else { return "" }
+        metrics.storeFree(bytes: space.free)
+        if space.isNearlyFull != diskNearlyFull {
+            diskNearlyFull = space.isNearlyFull
+            if diskNearlyFull {
+                logger.warning(
+                    "disk nearly full: \(space); commands fail once it is full: free space there (df -h) or move the state directory to a larger file system (docs/storage.md, \"Storage faults\")"
+                )
+            } else {
+                logger.notice("disk has room again: \(space)")
+            }
+        }
+        return diskNearlyFull ? "DISK NEARLY FULL: \(space), " : ""
     }
 
     /// Whether a transaction has been stuck for longer than `limit` (then the watchdog must not be fed).

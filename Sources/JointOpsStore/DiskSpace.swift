@@ -8,6 +8,14 @@ enum DiskSpace {
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
+    /// The bytes an unprivileged process may still write on the file system holding `path`,
+    /// and the file system's size.
+    static func fileSystem(of path: String) -> (free: Int, size: Int)? {
+        var space = statvfs()
+        guard statvfs(path, &space) == 0 else { return nil }
+        return (Int(space.f_bavail) * Int(space.f_frsize), Int(space.f_blocks) * Int(space.f_frsize))
+    }
+
     /// The bytes an unprivileged process may still write on the file system holding `path`.
     static func freeBytes(onFileSystemOf path: String) -> Int? {
         var space = statvfs()

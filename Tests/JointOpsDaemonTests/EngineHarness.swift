@@ -60,10 +60,13 @@ final class EngineHarness: Sendable {
     let log = RecordedLog()
     let caller = Caller(uid: 1001, gid: 1001, pid: 1, name: "zhang", role: .operate)
 
-    /// `workflows` are YAML texts, one file each.
-    init(workflows: [String], at start: Instant = Instant(milliseconds: 1_795_910_400_000), name: String = #function) throws {
+    /// `workflows` are YAML texts, one file each; the store and they go in a fresh folder in `base`.
+    init(
+        workflows: [String], at start: Instant = Instant(milliseconds: 1_795_910_400_000),
+        in base: URL = FileManager.default.temporaryDirectory, name: String = #function
+    ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        folder = base.appendingPathComponent(
             "jointops-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
         let workflowsFolder = folder.appendingPathComponent("workflows")
         try FileManager.default.createDirectory(at: workflowsFolder, withIntermediateDirectories: true)
