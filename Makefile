@@ -61,7 +61,7 @@ install: $(BINARIES)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.service.in > $(DESTDIR)$(UNITDIR)/jointopsd.service
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
-	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
+	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointops.catalog > $(DESTDIR)$(CATALOGDIR)/jointops.catalog
 	# The documents keep the repository's layout, so that their links hold where installed.
 	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/examples/workflows
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/

@@ -88,3 +88,13 @@ def test_every_installed_path_the_readme_names_exists(tree, tmp_path):
     missing = [path for path in sorted(named)
                if not list(destdir.glob(path.replace("$(PREFIX)", "usr/local").strip("/")))]
     assert not missing, f"the README names paths make install does not create: {missing}"
+
+
+def test_the_installed_catalog_names_the_installed_documents(tree, tmp_path):
+    destdir = tmp_path / "root"
+    assert make(tree, destdir).returncode == 0
+    catalog = (destdir / "usr/local/lib/systemd/catalog/jointops.catalog").read_text(encoding="utf-8")
+    assert "@DOCDIR@" not in catalog
+    assert "/usr/local/share/doc/jointops/docs/storage.md" in catalog
+    assert (destdir / "usr/local/share/doc/jointops/docs/storage.md").exists()
+    assert "jointopsctl acknowledge @OPERATION_ID@ --deadline NAME" in catalog
