@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build run install uninstall systemd-test test test-deps swift-test schema-test bench validate interfaces clean
+.PHONY: all build build-release run install uninstall systemd-test test test-deps swift-test schema-test bench validate interfaces clean
 
 ## Where `make run` keeps the daemon's state and socket.
 JOINTOPS_HOME ?= .jointops
@@ -26,7 +26,8 @@ run: test-deps
 	exec .build/debug/jointopsd --config /dev/null --state-directory $(JOINTOPS_HOME)/state \
 		--socket $(JOINTOPS_HOME)/control.sock --workflows Workflows --regions Regions/tianjin.yaml --units Regions/units.yaml
 
-## Installation: `make install` (PREFIX, DESTDIR, and BUILD=release|debug for which binaries).
+## Installation: `make build-release` as yourself, then `sudo make install` (PREFIX, DESTDIR,
+## and BUILD=release|debug for which binaries).
 PREFIX ?= /usr/local
 BUILD ?= release
 BINDIR = $(PREFIX)/bin
@@ -35,17 +36,32 @@ UNITDIR = $(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 CATALOGDIR = $(PREFIX)/lib/systemd/catalog
 CONFDIR ?= /etc/jointops
+BINARIES = .build/$(BUILD)/jointopsd .build/$(BUILD)/jointopsctl
+## Non-empty when a configuration is in place already: `make install` is then an upgrade.
+UPGRADE := $(wildcard $(DESTDIR)$(CONFDIR)/jointopsd.yaml)
 
-install:
-	$(SWIFT) build -c $(BUILD) --product jointopsd
-	$(SWIFT) build -c $(BUILD) --product jointopsctl
+## The binaries `make install` installs. Built as yourself: `sudo` drops Swift from PATH
+## (Debian's secure_path), and a build as root would leave root's files in .build.
+build-release: $(BINARIES)
+
+$(BINARIES): .build/$(BUILD)/%: $(shell find Sources -name '*.swift' -o -name '*.[ch]' -o -name '*.modulemap') Package.swift Package.resolved
+	@if [ -n "$$SUDO_USER" ]; then \
+		echo "$@ is missing or older than the sources: build it as $$SUDO_USER first (make build-release$(if $(filter-out release,$(BUILD)), BUILD=$(BUILD))), then sudo make install again" >&2; \
+		exit 1; \
+	fi
+	$(SWIFT) build -c $(BUILD) --product $*
+	touch $@
+
+## Installs the binaries built for $(BUILD); builds them first only when they are missing or
+## older than the sources, and not under sudo (see above).
+install: $(BINARIES)
 	install -D -m 0755 .build/$(BUILD)/jointopsd $(DESTDIR)$(BINDIR)/jointopsd
 	install -D -m 0755 .build/$(BUILD)/jointopsctl $(DESTDIR)$(BINDIR)/jointopsctl
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(DOCDIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.service.in > $(DESTDIR)$(UNITDIR)/jointopsd.service
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	install -m 0644 systemd/jointops.sysusers $(DESTDIR)$(SYSUSERSDIR)/jointops.conf
-	install -m 0644 systemd/jointops.catalog $(DESTDIR)$(CATALOGDIR)/jointops.catalog
+	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointops.catalog > $(DESTDIR)$(CATALOGDIR)/jointops.catalog
 	# The documents keep the repository's layout, so that their links hold where installed.
 	install -d $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR)/examples/workflows
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
@@ -56,7 +72,7 @@ install:
 	# A first installation gets the configuration, the workflows and the sample jurisdiction and
 	# roster in place; an upgrade changes none of /etc/jointops (a jurisdiction appearing would
 	# start refusing regions; a workflow an operator removed would come back).
-	@if test -e $(DESTDIR)$(CONFDIR)/jointopsd.yaml; then \
+	@if test -n "$(UPGRADE)"; then \
 		echo "upgrade: $(CONFDIR) kept as it is; samples in $(DOCDIR)/examples; see README, Upgrading"; \
 	else \
 		install -d $(DESTDIR)$(CONFDIR)/workflows; \
@@ -68,7 +84,7 @@ install:
 		test -e $(DESTDIR)$(CONFDIR)/units.yaml || install -m 0644 Regions/units.yaml $(DESTDIR)$(CONFDIR)/units.yaml; \
 	fi
 	if [ -z "$(DESTDIR)" ]; then systemd-sysusers $(SYSUSERSDIR)/jointops.conf && systemctl daemon-reload && journalctl --update-catalog; fi
-	@echo "installed; start it now and at every boot with: systemctl enable --now jointopsd"
+	@echo "$(if $(UPGRADE),installed; restart it to run the new binary: systemctl restart jointopsd (not enabled yet? systemctl enable --now jointopsd),installed; start it now and at every boot with: systemctl enable --now jointopsd)"
 
 ## Removes what `make install` put in place; keeps the state and the configuration.
 uninstall:

@@ -128,7 +128,7 @@ public enum Daemon {
             "store \(configuration.databasePath): commits synchronous=\(configuration.durability == .full ? "FULL (synced before acknowledged)" : "NORMAL (not synced; a power cut can lose the last commands)")"
         )
         logger.info(
-            "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
+            "recovered \(recovery.operations.count) open operation\(recovery.operations.count == 1 ? "" : "s"), \(recovery.timers.count) armed timer\(recovery.timers.count == 1 ? "" : "s") (\(recovery.overdue(at: now).count) overdue)"
         )
         let metrics = DaemonMetrics()
         metrics.eventLogTail(intact: chainWarning == nil)

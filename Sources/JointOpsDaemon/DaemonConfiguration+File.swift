@@ -1,6 +1,7 @@
 import Foundation
 import JointOpsCore
 import JointOpsStore
+import Logging
 import Yams
 
 extension DaemonConfiguration {
@@ -8,7 +9,7 @@ extension DaemonConfiguration {
     static let keys = [
         "state_directory", "socket", "workflows", "durability", "groups", "max_connections", "max_connections_per_user",
         "admin_reserved_connections", "max_message_bytes", "watch_buffer", "watch_interval_ms", "stalled_message_ms",
-        "commit_linger_us", "request_retention_hours", "metrics_listen", "regions", "units",
+        "commit_linger_us", "request_retention_hours", "metrics_listen", "regions", "units", "log_level",
     ]
 
     /// The range a whole-number setting must be in, its unit, and its default in words.
@@ -109,6 +110,18 @@ private struct ConfigurationReader {
                 } catch {
                     sink.error(value.textLocation, "metrics_listen: \(error)")
                 }
+            case "log_level":
+                guard
+                    let name = text(
+                        value, key, "a log level (\(DaemonConfiguration.logLevelNames.joined(separator: ", ")))", default: "info")
+                else { continue }
+                guard let level = Logger.Level(rawValue: name) else {
+                    sink.error(
+                        value.textLocation,
+                        DaemonConfiguration.logLevelMistake(name, setting: key) + ", or remove the line for the default (info)")
+                    continue
+                }
+                settings.logLevel = level
             case "max_connections": total = number(value, key)
             case "max_connections_per_user": perUser = number(value, key).map { ($0, value) }
             case "admin_reserved_connections": reserve = number(value, key).map { ($0, value) }

@@ -1,5 +1,7 @@
 import Foundation
+import JointOpsCore
 import JointOpsStore
+import Logging
 
 public typealias StoreDurability = StoreOptions.Durability
 
@@ -42,8 +44,25 @@ public struct DaemonConfiguration: Sendable {
     /// A roster (YAML or CSV) imported at start when the store has no unit yet.
     public var unitsFile: String?
     public static let defaultRegionsFile = "/etc/jointops/regions.yaml"
+    /// The least severe level logged: `log_level` in the file, `--log-level`.
+    public var logLevel = Logger.Level.info
 
     public init() {}
 
     public var databasePath: String { (stateDirectory as NSString).appendingPathComponent("jointops.sqlite") }
+}
+
+extension DaemonConfiguration {
+    /// The log levels by name, most verbose first: what `log_level` and `--log-level` take.
+    public static let logLevelNames = Logger.Level.allCases.map(\.rawValue)
+
+    /// Why `name` is no log level, for `setting` (`log_level` or `--log-level`), with the levels
+    /// there are. A near miss, or the start of a level's name (`warn`), gets "did you mean".
+    public static func logLevelMistake(_ name: String, setting: String) -> String {
+        let meant =
+            Suggestions.closest(to: name, in: logLevelNames)
+            ?? (name.count >= 3 ? logLevelNames.first { $0.hasPrefix(name.lowercased()) } : nil)
+        let hint = meant.map { "; did you mean '\($0)'?" } ?? ""
+        return "\(setting) is '\(name)', not a log level\(hint) — write one of \(logLevelNames.joined(separator: ", "))"
+    }
 }

@@ -18,6 +18,8 @@ struct JointOpsCtl: AsyncParsableCommand {
             Exit codes: 0 done; 1 refused by the engine (the reason and what is allowed now are printed): the \
             operation's state does not allow it, or it names an event, step, branch, deadline or escalation the \
             operation does not have; or a unit command refused by the roster, or a backup that would replace a file; \
+            'admin verify' found the event log's hash chain broken; 'admin reload' changed nothing (invalid files); \
+            'workflow validate' found an error, or 'workflow simulate' an expectation that failed; \
             2 no such operation or workflow; 64 usage, or a parameter jointopsd checks before any operation (a region, \
             a unit's home region, a unit status, a filter value, a count); \
             69 cannot connect to jointopsd (or it turned the connection away: too many open); \

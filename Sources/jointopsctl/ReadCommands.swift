@@ -220,7 +220,19 @@ struct Admin: ParsableCommand {
             if force { parameters["overwrite"] = .bool(true) }
             let reply = try Session(options: connection).call("io.jointops.Admin.Backup", parameters)
             if connection.json { return print(JSONValue.object(reply).canonical) }
-            print("backup written to \(Render.string(reply["path"])) (\(reply["events"]?.intValue ?? 0) events); restore: docs/storage.md")
+            print(
+                "backup written to \(Render.string(reply["path"])) (\(reply["events"]?.intValue ?? 0) events); restore: \(Self.restoreGuide), \"Restore\""
+            )
+        }
+
+        /// The storage document where `make install` put it (its DOCDIR,
+        /// `$(PREFIX)/share/doc/jointops`, beside this binary's `$(PREFIX)/bin`), or, when it is
+        /// not there (run from a build folder), its place in the sources.
+        static var restoreGuide: String {
+            let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            let installed = executable.deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("share/doc/jointops/docs/storage.md").standardizedFileURL.path
+            return FileManager.default.fileExists(atPath: installed) ? installed : "docs/storage.md in the jointops sources"
         }
     }
 }

@@ -40,12 +40,15 @@ struct JointOpsD: AsyncParsableCommand {
             discussion: "Only 127.0.0.0/8 and [::1] are accepted: the listener has no authentication and no TLS."))
     var metricsListen: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(help: "trace, debug, info, notice, warning, error or critical; overrides log_level in the configuration file (default info).")
+    var logLevel: String?
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        let level = try logLevel.map { name in
+            guard let level = Logger.Level(rawValue: name) else {
+                throw ValidationError(DaemonConfiguration.logLevelMistake(name, setting: "--log-level"))
+            }
+            return level
         }
         // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
         let journal = Systemd.stderrIsJournal
@@ -93,7 +96,7 @@ struct JointOpsD: AsyncParsableCommand {
             guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
             settings.durability = mode
         }
-        logger.logLevel = level
+        logger.logLevel = level ?? settings.logLevel
         do {
             try await Daemon.run(settings, logger: logger)
         } catch let error as DaemonError where error.isConfiguration {

@@ -226,4 +226,17 @@ import Testing
         #expect(output.stdout.contains("FAILED \(scenario.path):4:5 (T+00:01:00): expected phase 'assessing', actual 'reported'\n"))
         #expect(output.stdout.hasSuffix("failed: 1 expectation not met\n"))
     }
+
+    /// Reproducer: the exit codes in --help did not say that 'admin verify' exits 1 on a
+    /// broken chain (nor 'admin reload' on invalid files, nor the authoring commands).
+    @Test func theHelpSaysWhatExitOneMeansForEachCommand() throws {
+        let help = try ctl("--help")
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for said in [
+            "'admin verify' found the event log's hash chain broken", "'admin reload' changed nothing (invalid files)",
+            "'workflow validate' found an error, or 'workflow simulate' an expectation that failed",
+        ] {
+            #expect(text.contains(said), "\(said): \(help.stdout)")
+        }
+    }
 }

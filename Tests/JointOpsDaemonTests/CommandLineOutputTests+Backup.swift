@@ -13,7 +13,10 @@ extension CommandLineOutputTests {
         let events = try daemon.call("io.jointops.Admin.Verify").parameters["eventsChecked"]?.intValue ?? -1
         let first = try Self.ctl(["admin", "backup", "b2.sqlite"], socket: daemon.socket, directory: here)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout == "backup written to \(target) (\(events) events); restore: docs/storage.md\n")
+        // Run from the build folder, no documents are installed beside it: the sources' path.
+        #expect(
+            first.stdout
+                == "backup written to \(target) (\(events) events); restore: docs/storage.md in the jointops sources, \"Restore\"\n")
         #expect(FileManager.default.fileExists(atPath: target))
         let again = try Self.ctl(["admin", "backup", "./b2.sqlite"], socket: daemon.socket, directory: here)
         #expect(again.status == 1)
@@ -72,5 +75,28 @@ extension CommandLineOutputTests {
                 "Error: the backup path is empty; give the path of a new file the daemon can write, e.g. /var/lib/jointops/backup.sqlite (under systemd it may write only in /var/lib/jointops)\n"
             ), "\(empty.stderr)")
         #expect(!daemon.log.contains("backup written"), "nothing was written")
+    }
+
+    /// Reproducer: the reply named docs/storage.md, a path in the sources, where an installed
+    /// jointopsctl has the document in its $(PREFIX)/share/doc/jointops/docs/ (make install's DOCDIR).
+    @Test func anInstalledJointopsctlNamesTheInstalledRestoreGuide() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        let prefix = daemon.folder.appendingPathComponent("prefix")
+        let docs = prefix.appendingPathComponent("share/doc/jointops/docs")
+        try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try Data("# Storage\n".utf8).write(to: docs.appendingPathComponent("storage.md"))
+        let installed = prefix.appendingPathComponent("bin/jointopsctl")
+        try FileManager.default.copyItem(at: DaemonHarness.buildFolder.appendingPathComponent("jointopsctl"), to: installed)
+        let target = daemon.folder.appendingPathComponent("state/b.sqlite").path
+        let process = Self.process(["admin", "backup", target], socket: daemon.socket)
+        process.executableURL = installed
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(stdout.hasSuffix("restore: \(docs.path)/storage.md, \"Restore\"\n"), "\(stdout)")
     }
 }

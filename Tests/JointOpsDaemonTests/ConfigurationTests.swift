@@ -82,6 +82,13 @@ import Testing
         ),
         ("- a\n", ":1:1: error: the configuration must be settings, one 'name: value' a line; found a list — "),
         ("metrics_listen: 0.0.0.0:9464\n", ":1:17: error: metrics_listen: "),
+        (
+            "log_level: warn\n",
+            ":1:12: error: log_level is 'warn', not a log level; did you mean 'warning'? — write one of trace, debug, info, notice, warning, error, critical, or remove the line for the default (info)"
+        ),
+        ("log_level: loud\n", ":1:12: error: log_level is 'loud', not a log level — write one of trace, debug, info"),
+        ("log_level: DEBUG\n", ":1:12: error: log_level is 'DEBUG', not a log level; did you mean 'debug'?"),
+        ("log_level: ''\n", ":1:12: error: log_level is empty — give a log level (trace, debug, info, notice, warning, error, critical)"),
     ])
     func eachMistakeIsReportedWhereItIsAndSaysHowToFixIt(yaml: String, expected: String) throws {
         let (path, problems) = try Self.problems(yaml)
@@ -104,6 +111,25 @@ import Testing
         var settings = DaemonConfiguration()
         try settings.apply(file: DaemonHarness.root.appendingPathComponent("systemd/jointopsd.yaml").path)
         #expect(settings.unitsFile == "/etc/jointops/units.yaml")
+    }
+
+    /// Reproducer: `log_level` was an unknown setting (exit 78), so under systemd the level
+    /// needed an ExecStart= override; and `--log-level warn` listed the levels without saying
+    /// which was meant. The file's level is used, and the flag overrides it.
+    @Test func theLogLevelComesFromTheFileAndTheFlagOverridesIt() throws {
+        #expect(try Self.problems("log_level: debug\n").problems == nil)
+        let quiet = try DaemonHarness(configuration: "log_level: warning\n", regions: nil)
+        quiet.stop()
+        #expect(!quiet.log.isEmpty && !quiet.log.contains(" info jointopsd:"), "\(quiet.log)")
+        let flagged = try DaemonHarness(configuration: "log_level: warning\n", regions: nil, arguments: ["--log-level", "info"])
+        flagged.stop()
+        #expect(flagged.log.contains(" info jointopsd: [JointOpsDaemon] listening on "), "\(flagged.log)")
+        let typo = try Self.jointopsd(["--config", "/dev/null", "--log-level", "warn"])
+        #expect(typo.status == 64, "\(typo.output)")
+        #expect(
+            typo.output.contains(
+                "--log-level is 'warn', not a log level; did you mean 'warning'? — write one of trace, debug, info, notice, warning, error, critical"
+            ), "\(typo.output)")
     }
 
     @Test func aFileWithOnlyCommentsKeepsEveryDefault() throws {
