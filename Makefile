@@ -44,7 +44,7 @@ UPGRADE := $(wildcard $(DESTDIR)$(CONFDIR)/jointopsd.yaml)
 ## (Debian's secure_path), and a build as root would leave root's files in .build.
 build-release: $(BINARIES)
 
-$(BINARIES): .build/$(BUILD)/%: $(shell find Sources -name '*.swift' -o -name '*.[ch]' -o -name '*.modulemap') Package.swift Package.resolved
+$(BINARIES): .build/$(BUILD)/%: $(shell find Sources -name '*.swift' -o -name '*.[ch]' -o -name '*.modulemap') Package.swift $(wildcard Package.resolved)
 	@if [ -n "$$SUDO_USER" ]; then \
 		echo "$@ is missing or older than the sources: build it as $$SUDO_USER first (make build-release$(if $(filter-out release,$(BUILD)), BUILD=$(BUILD))), then sudo make install again" >&2; \
 		exit 1; \
