@@ -12,7 +12,9 @@ public enum Daemon {
             try await serve(configuration, logger: logger)
         } catch {
             let code = (error as? POSIXError)?.code.rawValue ?? EIO
-            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(error)")
+            // The first line only: a line break would end the status (the journal has the rest).
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(first)")
             throw error
         }
     }
@@ -67,6 +69,28 @@ public enum Daemon {
         if Systemd.listeningDescriptor(named: "control") == nil {
             try ControlSocketServer.refuseIfListening(configuration.socketPath)
         }
+        // The metrics listener is bound before anything else is made or opened, and so long
+        // before READY=1: a port that cannot be had stops the start here, as a configuration
+        // error, instead of taking the daemon down after systemd was told it runs.
+        let metrics = DaemonMetrics()
+        let metricsServer: MetricsHTTPServer?
+        if let metricsAddress {
+            metricsServer = try await MetricsHTTPServer.bind(address: metricsAddress, metrics: metrics, logger: logger)
+        } else {
+            metricsServer = nil
+        }
+        do {
+            try await startAndServe(configuration, metrics: metrics, metricsServer: metricsServer, logger: logger)
+        } catch {
+            metricsServer?.close()
+            throw error
+        }
+    }
+
+    /// The rest of the start (folders, workflows, store, recovery), then the services until stopped.
+    private static func startAndServe(
+        _ configuration: DaemonConfiguration, metrics: DaemonMetrics, metricsServer: MetricsHTTPServer?, logger: Logger
+    ) async throws {
         try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
         try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
@@ -130,7 +154,6 @@ public enum Daemon {
         logger.info(
             "recovered \(recovery.operations.count) open operations, \(recovery.timers.count) armed timers (\(recovery.overdue(at: now).count) overdue)"
         )
-        let metrics = DaemonMetrics()
         metrics.eventLogTail(intact: chainWarning == nil)
         let engine = OperationEngine(
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
@@ -146,9 +169,7 @@ public enum Daemon {
                     engine: engine, retentionHours: configuration.requestRetentionHours, logger: logger)),
         ]
         // Services shut down in reverse order: the metrics listener after the control socket.
-        if let metricsAddress {
-            services.append(.init(service: MetricsHTTPServer(address: metricsAddress, metrics: metrics, logger: logger)))
-        }
+        if let metricsServer { services.append(.init(service: metricsServer)) }
         services += [
             .init(service: server),
             .init(service: SystemdService(engine: engine, server: server, logger: logger, warning: chainWarning)),

@@ -197,6 +197,33 @@ ns sh -c "echo 'workflows: /etc/jointops/workflows-from-file' >> /etc/jointops/j
 check "a restart with workflows: set in jointopsd.yaml loads that folder" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'workflows loaded from /etc/jointops/workflows-from-file'"
 check "it answers after that restart" ctl show OP-SD-1
 
+# --- metrics_listen without the unit's drop-in: refused before READY=1, not a restart loop ----
+# The shipped unit allows Unix sockets only; the listener needs the README's drop-in. It used
+# to be bound after READY=1: the restart "succeeded", then jointopsd died (exit 1) and
+# Restart= looped until the service and its socket failed.
+ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.before-metrics
+ns sh -c "echo 'metrics_listen: 127.0.0.1:0' >> /etc/jointops/jointopsd.yaml"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "metrics_listen without the drop-in: systemctl restart fails (bound before READY=1)" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 (EX_CONFIG) and was not restarted" sh -c "sleep 3; [ \"\$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)\" = 78 ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" = $restarts ]"
+check "STATUS= says the unit allows no IP sockets and names the drop-in" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q \"^failed to start: cannot listen for metrics on 127.0.0.1:0: .* — jointopsd's unit allows it no IP sockets .*install the metrics drop-in /etc/systemd/system/jointopsd.service.d/metrics.conf\""
+check "the journal says so at critical level" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -p crit | grep -q \"jointopsd does not start: cannot listen for metrics on 127.0.0.1:0: .* — jointopsd's unit allows it no IP sockets\""
+check "the socket stays up (the next command is not lost to a failed socket)" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.socket)\" = active ]"
+ns mkdir -p /etc/systemd/system/jointopsd.service.d
+ns cp "$ROOT/systemd/metrics.conf.example" /etc/systemd/system/jointopsd.service.d/metrics.conf
+ns systemctl daemon-reload
+metrics_served() {
+    local port
+    nsenter -t $PID1 -a systemctl restart jointopsd.service || return 1
+    port=$(nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -n 200 | sed -n 's|.*serving metrics at http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' | tail -1)
+    [ -n "$port" ] && python3 -c "import sys, urllib.request; sys.exit(b'jointops_open_operations' not in urllib.request.urlopen('http://127.0.0.1:$port/metrics', timeout=5).read())"
+}
+check "with the README's drop-in, it starts and serves GET /metrics" metrics_served
+ns rm /etc/systemd/system/jointopsd.service.d/metrics.conf
+ns systemctl daemon-reload
+ns cp /tmp/jointopsd.yaml.before-metrics /etc/jointops/jointopsd.yaml
+check "without metrics_listen it starts as before" ns systemctl restart jointopsd.service
+
 # --- A mistake in jointopsd.yaml: one clear failure, not a restart loop ---------------------
 ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.good
 ns sh -c "echo 'max_conections: 10' >> /etc/jointops/jointopsd.yaml"
