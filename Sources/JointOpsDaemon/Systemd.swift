@@ -47,6 +47,13 @@ public enum Systemd {
         return environment["INVOCATION_ID"] != nil || environment["NOTIFY_SOCKET"] != nil
     }
 
+    /// The unit's StateDirectory= folders, as systemd passes them (`STATE_DIRECTORY`, absolute
+    /// paths separated by colons); the installed unit's, /var/lib/jointops, if it passes none.
+    public static var stateDirectories: [String] {
+        let given = ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?.split(separator: ":").map(String.init) ?? []
+        return given.isEmpty ? ["/var/lib/jointops"] : given
+    }
+
     /// Whether stderr goes straight to the journal (systemd sets `JOURNAL_STREAM`).
     public static var stderrIsJournal: Bool {
         guard let stream = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }

@@ -13,6 +13,28 @@ struct JointOpsD: AsyncParsableCommand {
         version: Release.version
     )
 
+    /// As ArgumentParser's own, but a usage error (exit 64, which the unit does not restart
+    /// on either) is also said in `systemctl status`: under systemd the command line is the
+    /// unit's, and stderr, where the usage goes, is only in the journal.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                Systemd.notify(
+                    "STATUS=usage error in jointopsd's command line: \(message) — correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: systemctl restart jointopsd"
+                )
+            }
+            exit(withError: error)
+        }
+    }
+
     @Option(help: "Configuration file (YAML); missing is fine for the default path.")
     var config: String = DaemonConfiguration.defaultFile
 

@@ -236,6 +236,67 @@ ns cp /tmp/jointopsd.yaml.good /etc/jointops/jointopsd.yaml
 check "once corrected, it starts again" ns systemctl restart jointopsd.service
 check "it answers after the correction" ctl show OP-SD-1
 
+# --- Start failures a restart cannot mend: 78 (or 64), not a loop into the start limit -------
+# Each of these exited 1, so Restart=on-failure retried a start that could not succeed until
+# systemd's start limit failed the service (and its socket). Each section begins with the
+# start-limit counter reset: the quick starts of the sections before are not what is tested.
+status_text() { nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service; }
+exited_78_once() {
+    sleep 3
+    [ "$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)" = "${2:-78}" ] &&
+        [ "$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)" = "$1" ]
+}
+
+# A database copied into place as root (a restore with cp): root's, mode 0600.
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns systemctl stop jointopsd.service
+ns sh -c "chown root:root /var/lib/jointops/jointops.sqlite && chmod 0600 /var/lib/jointops/jointops.sqlite"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "a database owned by root: the start fails" sh -c "! nsenter -t $PID1 -a systemctl start jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= says Permission denied, whose the file is, who jointopsd runs as, and the chown" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -qF 'cannot open /var/lib/jointops/jointops.sqlite: Permission denied — the file belongs to root:root with mode 0600, and jointopsd runs as jointops, which may not use it (a backup copied into place as root?). Give the store'\''s files back to jointopsd'\''s user: chown jointops:jointops /var/lib/jointops/jointops.sqlite*'"
+ns sh -c "chown jointops:jointops /var/lib/jointops/jointops.sqlite*"
+check "after the chown it says, it starts with its operations" sh -c "nsenter -t $PID1 -a systemctl start jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
+
+# state_directory outside /var/lib/jointops without the ReadWritePaths= drop-in: the unit's
+# sandbox (ProtectSystem=strict) makes it read-only. (/var/opt: inside this test's overlay.)
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.before-state
+ns sh -c "echo 'state_directory: /var/opt/jointops-state' >> /etc/jointops/jointopsd.yaml"
+ns rm -rf /var/opt/jointops-state
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "state_directory outside the sandbox, folder missing: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= blames the sandbox, not the volume, and says to make the folder and the drop-in" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q 'cannot make the state directory /var/opt/jointops-state: the unit.s sandbox (ProtectSystem=strict) makes /var/opt read-only for jointopsd, which may write only in its StateDirectory, /var/lib/jointops — make the folder yourself (install -d -o jointops -g jointops -m 0750 /var/opt/jointops-state), open it to jointopsd with a drop-in, systemctl edit jointopsd: \[Service\] ReadWritePaths=/var/opt/jointops-state'"
+ns install -d -o jointops -g jointops -m 0750 /var/opt/jointops-state
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "the folder made but no drop-in: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= says the sandbox makes it read-only and names ReadWritePaths=, not a remount" sh -c "s=\$(nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service); echo \"\$s\" | grep -q 'the state directory /var/opt/jointops-state is read-only for jointopsd: the unit.s sandbox (ProtectSystem=strict) lets it write only in its StateDirectory, /var/lib/jointops — open the folder to it with a drop-in, systemctl edit jointopsd: \[Service\] ReadWritePaths=/var/opt/jointops-state' && ! echo \"\$s\" | grep -q '^failed to start: cannot open .*remount it read-write'"
+ns mkdir -p /etc/systemd/system/jointopsd.service.d
+ns sh -c "printf '[Service]\nReadWritePaths=/var/opt/jointops-state\n' > /etc/systemd/system/jointopsd.service.d/state.conf"
+ns systemctl daemon-reload
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "with the drop-in it says, it starts there" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a test -e /var/opt/jointops-state/jointops.sqlite"
+ns rm /etc/systemd/system/jointopsd.service.d/state.conf
+ns systemctl daemon-reload
+ns cp /tmp/jointopsd.yaml.before-state /etc/jointops/jointopsd.yaml
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "back in /var/lib/jointops, with its operations" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
+
+# A mistake in the command line (a drop-in's ExecStart=): 64, not restarted, said in STATUS=.
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns sh -c "printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/jointopsd --config /etc/jointops/jointopsd.yaml --log-levle debug\n' > /run/systemd/system/jointopsd.service.d/usage.conf"
+ns systemctl daemon-reload
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "a usage error in ExecStart=: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 64 and was not restarted (RestartPreventExitStatus=78 64)" exited_78_once "$restarts" 64
+check "STATUS= says the usage error and where to correct it" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q \"^usage error in jointopsd's command line: .*--log-levle.* — correct ExecStart= in a drop-in (systemctl edit jointopsd\""
+ns rm /run/systemd/system/jointopsd.service.d/usage.conf
+ns systemctl daemon-reload
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "once corrected, it starts again" ns systemctl restart jointopsd.service
+
 # --- A clean stop ---------------------------------------------------------------------
 check "systemctl stop is clean" ns systemctl stop jointopsd.service
 check "the stop ended with Result=success" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.service)\" = success ]"
