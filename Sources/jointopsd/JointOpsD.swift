@@ -27,12 +27,27 @@ struct JointOpsD: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                let reason = "usage error in jointopsd's command line: \(message)"
                 Systemd.notify(
-                    "STATUS=usage error in jointopsd's command line: \(message) — correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: systemctl restart jointopsd"
+                    "STATUS=\(reason) — correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: systemctl restart jointopsd"
                 )
+                StartRefusal.answerWaiting(
+                    with: StartRefusal.error(
+                        problems: [reason],
+                        fix:
+                            "Correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: \(StartRefusal.restartAdvice)"
+                    ))
             }
             exit(withError: error)
         }
+    }
+
+    /// Notes the clients told `DaemonCannotStart` (see `StartRefusal`).
+    static func log(answered: Int, _ logger: Logger) {
+        guard answered > 0 else { return }
+        logger.notice(
+            "answered \(answered) connection\(answered == 1 ? "" : "s") waiting in the socket: jointopsd cannot start (io.jointops.Operations.DaemonCannotStart); once it is fixed: \(StartRefusal.restartAdvice)"
+        )
     }
 
     @Option(help: "Configuration file (YAML); missing is fine for the default path.")
@@ -86,8 +101,12 @@ struct JointOpsD: AsyncParsableCommand {
             // (the journal at error level, `systemctl status`) and exit 78 (EX_CONFIG), which
             // the unit does not restart on.
             let problems = "\(error)".split(separator: "\n").map(String.init)
-            let again = journal ? "systemctl restart jointopsd" : "start jointopsd again"
             for problem in problems { logger.error("\(problem)") }
+            // Clients waiting in systemd's socket are told why, rather than left to start it
+            // again and again; one did, so the restart needs the failed state reset first.
+            let answered = StartRefusal.answerWaiting(with: StartRefusal.error(problems: problems, file: config))
+            Self.log(answered: answered, logger)
+            let again = answered > 0 ? StartRefusal.restartAdvice : journal ? "systemctl restart jointopsd" : "start jointopsd again"
             let what =
                 FileManager.default.fileExists(atPath: config)
                 ? "\(problems.count == 1 ? "a mistake" : "\(problems.count) mistakes") in \(config); correct it"
@@ -120,6 +139,8 @@ struct JointOpsD: AsyncParsableCommand {
             try await Daemon.run(settings, logger: logger)
         } catch let error as DaemonError where error.isConfiguration {
             logger.critical("jointopsd does not start: \(error)")
+            let problems = "\(error)".split(separator: "\n").map(String.init)
+            Self.log(answered: StartRefusal.answerWaiting(with: StartRefusal.error(problems: problems)), logger)
             throw ExitCode(78)
         } catch {
             logger.critical("jointopsd cannot run: \(error)")

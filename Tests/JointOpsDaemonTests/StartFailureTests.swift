@@ -1,4 +1,6 @@
 import Foundation
+import JointOpsCore
+import JointOpsProtocol
 import Testing
 
 @testable import JointOpsDaemon
@@ -208,6 +210,138 @@ import Testing
             }, "\(result.notifications)")
         let unit = try String(contentsOf: DaemonHarness.root.appendingPathComponent("systemd/jointopsd.service.in"), encoding: .utf8)
         #expect(unit.split(separator: "\n").contains("RestartPreventExitStatus=78 64"))
+    }
+
+    /// A listening Unix socket at `path`, as systemd makes one for jointopsd.socket.
+    static func listeningSocket(_ path: String) throws -> CInt {
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard let address = UnixSocketAddress(path: path), listener >= 0 else { throw HarnessError("socket: errno \(errno)") }
+        guard address.withSockaddr({ bind(listener, $0, $1) }) == 0, listen(listener, 64) == 0 else {
+            throw HarnessError("cannot listen on \(path): errno \(errno)")
+        }
+        return listener
+    }
+
+    /// Whether a connection waits in `listener`'s queue, within `milliseconds`.
+    static func connectionWaits(_ listener: CInt, within milliseconds: Int32) -> Bool {
+        var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, milliseconds) > 0
+    }
+
+    /// Runs jointopsd as systemd starts it for jointopsd.socket: `listener` as descriptor 3,
+    /// LISTEN_FDS=1, LISTEN_FDNAMES=control and LISTEN_PID its own (set by a shell that then
+    /// execs it). Returns its exit status and what it wrote.
+    static func socketActivated(_ arguments: [String], listener: CInt, log: String) throws -> (status: Int32, output: String) {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["INVOCATION_ID", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM", "STATE_DIRECTORY"] {
+            environment[name] = nil
+        }
+        environment["LISTEN_FDS"] = "1"
+        environment["LISTEN_FDNAMES"] = "control"
+        let daemon = DaemonHarness.buildFolder.appendingPathComponent("jointopsd").path
+        let argv = ["/bin/sh", "-c", "LISTEN_PID=$$; export LISTEN_PID; exec \"$0\" \"$@\"", daemon] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var cArguments = argv.map { strdup($0) } + [nil]
+        var cEnvironment = envp.map { strdup($0) } + [nil]
+        defer {
+            for pointer in cArguments { free(pointer) }
+            for pointer in cEnvironment { free(pointer) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Through a descriptor of its own above 3, so dup2 to 3 also clears close-on-exec.
+        let high = fcntl(listener, F_DUPFD_CLOEXEC, 100)
+        defer { close(high) }
+        posix_spawn_file_actions_adddup2(&actions, high, 3)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &cArguments, &cEnvironment)
+        guard spawned == 0 else { throw HarnessError("posix_spawn: \(spawned)") }
+        var status: CInt = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return ((status >> 8) & 0xff, output)
+    }
+
+    /// Reproducer: under socket activation, with mistakes in jointopsd.yaml, a client left
+    /// waiting in the socket made systemd start the failing service 4 times in under a
+    /// second, until the socket failed with service-start-limit-hit; and jointopsctl said
+    /// "closed the connection … it may be restarting — run the command again". Now the
+    /// waiting connections are answered DaemonCannotStart (the first problem, where, what
+    /// to do), the queue is left empty, and jointopsctl says it (exit 69).
+    @Test func underSocketActivationTheWaitingClientsAreToldWhyItCannotStart() throws {
+        let folder = try Folder()
+        let socketPath = folder.appending("control.sock")
+        let listener = try Self.listeningSocket(socketPath)
+        defer { close(listener) }
+        let config = folder.appending("jointopsd.yaml")
+        try "max_conections: 10\nwatch_bufer: 3\n".write(toFile: config, atomically: true, encoding: .utf8)
+        // jointopsctl list, waiting in the queue for jointopsd to start (as systemd keeps it).
+        let ctl = Process()
+        ctl.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl")
+        ctl.arguments = ["list", "--socket", socketPath]
+        let ctlOutput = Pipe()
+        ctl.standardOutput = ctlOutput
+        ctl.standardError = ctlOutput
+        try ctl.run()
+        #expect(Self.connectionWaits(listener, within: 10_000), "jointopsctl never connected")
+        // And three clients of the test's own, each with its call sent.
+        let clients = try (0..<3).map { _ in try VarlinkClient(socketPath: socketPath, timeout: .seconds(10)) }
+        for client in clients { try client.send(VarlinkCall(method: "io.jointops.Operations.List", parameters: [:])) }
+
+        let started = ContinuousClock.now
+        let daemon = try Self.socketActivated(
+            [
+                "--config", config, "--state-directory", folder.appending("state"), "--workflows",
+                DaemonHarness.root.appendingPathComponent("Workflows").path,
+            ],
+            listener: listener, log: folder.appending("jointopsd.log"))
+        #expect(daemon.status == 78, "\(daemon.output)")
+        #expect(ContinuousClock.now - started < .seconds(5), "answering is bounded (about a second)")
+        #expect(daemon.output.contains("answered 4 connections waiting in the socket: jointopsd cannot start"), "\(daemon.output)")
+        #expect(
+            daemon.output.contains("then: systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd"),
+            "\(daemon.output)")
+
+        let first =
+            "\(config):1:1: error: unknown setting 'max_conections'; did you mean 'max_connections'? — correct its name or remove it"
+        for client in clients {
+            let reply = try client.receive()
+            #expect(reply.error == "io.jointops.Operations.DaemonCannotStart", "\(reply)")
+            #expect(reply.parameters["reason"] == .string(first), "\(reply)")
+            #expect(reply.parameters["file"] == .string(config))
+            #expect(reply.parameters["problems"] == .int(2))
+            #expect(
+                reply.parameters["fix"]?.stringValue?.hasPrefix(
+                    "Fix it, then: systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd") == true, "\(reply)")
+        }
+        // (Bounded: left waiting in the queue, it would wait for ever.)
+        let deadline = Date().addingTimeInterval(15)
+        while ctl.isRunning, Date() < deadline { usleep(20_000) }
+        if ctl.isRunning { kill(ctl.processIdentifier, SIGKILL) }
+        ctl.waitUntilExit()
+        let said = String(decoding: ctlOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(ctl.terminationStatus == 69, "\(said)")
+        #expect(
+            said.hasPrefix(
+                "jointopsctl: jointopsd cannot start (the first of 2 problems): \(first).\n  Fix it, then: systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd"
+            ), "\(said)")
+        #expect(!said.contains("run the command again"), "\(said)")
+        // Nothing is left waiting to start it again.
+        #expect(!Self.connectionWaits(listener, within: 0))
+
+        // A mistake in the command line (exit 64) is answered the same way.
+        let late = try VarlinkClient(socketPath: socketPath, timeout: .seconds(10))
+        try late.send(VarlinkCall(method: "io.jointops.Operations.Workflows", parameters: [:]))
+        let usage = try Self.socketActivated(
+            ["--config", config, "--log-levle", "x"], listener: listener, log: folder.appending("usage.log"))
+        #expect(usage.status == 64, "\(usage.output)")
+        let told = try late.receive()
+        #expect(told.error == "io.jointops.Operations.DaemonCannotStart", "\(told)")
+        #expect(told.parameters["reason"]?.stringValue?.hasPrefix("usage error in jointopsd's command line: ") == true, "\(told)")
+        #expect(told.parameters["file"] == .null)
     }
 
     /// Runs mount(8), or umount(8) when the first argument is "-u".
