@@ -10,6 +10,13 @@ struct JointOpsD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jointopsd",
         abstract: "Run the jointops daemon: operations as durable state machines behind a Varlink control socket.",
+        discussion: """
+            Exit codes: 0 stopped (SIGTERM, SIGINT); 1 a failure a restart may mend (a crash, a full disk, another \
+            jointopsd on the socket or the state directory): the unit restarts it; 64 a mistake in the command line; \
+            78 a mistake in the configuration file or a file it names, a metrics_listen it cannot listen on, a state \
+            directory or database it may not use, or a damaged one. The unit restarts on neither 64 nor 78 \
+            (docs/configuration.md, "Mistakes stop the start").
+            """,
         version: Release.version
     )
 
