@@ -12,20 +12,77 @@ public enum Daemon {
             try await serve(configuration, logger: logger)
         } catch {
             let code = (error as? POSIXError)?.code.rawValue ?? EIO
-            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(error)")
+            // The first line only: a line break would end the status (the journal has the rest).
+            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(first)")
             throw error
         }
     }
 
     /// Makes the folder `path` (and its parents) unless it exists; "" is the working folder.
-    private static func makeFolder(_ path: String, for setting: String) throws(DaemonError) {
+    /// `stateDirectory`: the folder is the state directory, which the unit's sandbox lets
+    /// jointopsd write in only where its StateDirectory= or a ReadWritePaths= says.
+    private static func makeFolder(_ path: String, for setting: String, stateDirectory: Bool = false) throws(DaemonError) {
         guard !path.isEmpty else { return }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
+            if stateDirectory, DaemonError.isReadOnlyFileSystem(error), let sandbox = sandboxed(path, making: true) {
+                throw DaemonError.configuration(sandbox)
+            }
             throw DaemonError.configuration(
                 "cannot make the folder \(path): \(DaemonError.reason(error, path: path)) — make it yourself for jointopsd's user, or set \(setting) to a folder that user may write in"
             )
+        }
+        // The folder's owner may write in it, so EROFS is a read-only mount (a sandbox's, here).
+        if stateDirectory, access(path, W_OK) != 0, errno == EROFS, let sandbox = sandboxed(path, making: false) {
+            throw DaemonError.configuration(sandbox)
+        }
+    }
+
+    /// Under systemd, a state directory outside the unit's StateDirectory= (`$STATE_DIRECTORY`,
+    /// /var/lib/jointops as installed) is read-only for jointopsd unless a ReadWritePaths=
+    /// drop-in opens it (ProtectSystem=strict). For a `path` that was found read-only (EROFS),
+    /// or could not be made (`making`) for that reason, says so and what to do; nil when
+    /// jointopsd does not run under systemd or `path` is in the unit's StateDirectory= (a
+    /// file system really mounted read-only: the store says so).
+    static func sandboxed(
+        _ path: String, making: Bool, service: Bool = Systemd.isService,
+        unitStateDirectories: [String] = Systemd.stateDirectories
+    ) -> String? {
+        guard service else { return nil }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard !unitStateDirectories.contains(where: { absolute == $0 || absolute.hasPrefix($0 + "/") }) else { return nil }
+        var existing = absolute
+        if making {
+            while existing != "/", !FileManager.default.fileExists(atPath: existing) {
+                existing = (existing as NSString).deletingLastPathComponent
+            }
+        }
+        let user = StoreError.name(ofUser: geteuid())
+        let group = StoreError.name(ofGroup: getegid())
+        let unit = unitStateDirectories.joined(separator: ", ")
+        let dropIn =
+            "a drop-in, systemctl edit jointopsd: [Service] ReadWritePaths=\(absolute) (docs/configuration.md, state_directory), then: systemctl restart jointopsd"
+        if making {
+            return
+                "cannot make the state directory \(absolute): the unit's sandbox (ProtectSystem=strict) makes \(existing) read-only for jointopsd, which may write only in its StateDirectory, \(unit) — make the folder yourself (install -d -o \(user) -g \(group) -m 0750 \(absolute)), open it to jointopsd with \(dropIn)"
+        }
+        return
+            "the state directory \(absolute) is read-only for jointopsd: the unit's sandbox (ProtectSystem=strict) lets it write only in its StateDirectory, \(unit) — open the folder to it with \(dropIn) (with that drop-in in place already, the file system itself is read-only: remount it read-write)"
+    }
+
+    /// Runs a step of the start that reads the store. A fault there that starting again cannot
+    /// mend — a damaged file, files jointopsd may not read or write, a read-only file system —
+    /// stops the start as a configuration error (exit 78, which the unit does not restart on:
+    /// a restart loop would only end in systemd's start limit, with the socket failed too).
+    /// Others (a full disk, a lock another process holds, an I/O error) stay as they are: a
+    /// restart may well find them gone.
+    static func atStart<T>(_ step: () throws -> T) throws -> T {
+        do {
+            return try step()
+        } catch let error as StoreError where [.corrupt, .readOnly, .cannotOpen].contains(error.kind) {
+            throw DaemonError.configuration(error.message)
         }
     }
 
@@ -67,19 +124,43 @@ public enum Daemon {
         if Systemd.listeningDescriptor(named: "control") == nil {
             try ControlSocketServer.refuseIfListening(configuration.socketPath)
         }
-        try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)")
+        // The metrics listener is bound before anything else is made or opened, and so long
+        // before READY=1: a port that cannot be had stops the start here, as a configuration
+        // error, instead of taking the daemon down after systemd was told it runs.
+        let metrics = DaemonMetrics()
+        let metricsServer: MetricsHTTPServer?
+        if let metricsAddress {
+            metricsServer = try await MetricsHTTPServer.bind(address: metricsAddress, metrics: metrics, logger: logger)
+        } else {
+            metricsServer = nil
+        }
+        do {
+            try await startAndServe(configuration, metrics: metrics, metricsServer: metricsServer, logger: logger)
+        } catch {
+            metricsServer?.close()
+            throw error
+        }
+    }
+
+    /// The rest of the start (folders, workflows, store, recovery), then the services until stopped.
+    private static func startAndServe(
+        _ configuration: DaemonConfiguration, metrics: DaemonMetrics, metricsServer: MetricsHTTPServer?, logger: Logger
+    ) async throws {
+        try makeFolder(configuration.stateDirectory, for: "state_directory (--state-directory)", stateDirectory: true)
         try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
         // Migration and recovery of a large store can outlast the start timeout: ask for more.
         Systemd.notify("EXTEND_TIMEOUT_USEC=120000000\nSTATUS=opening the store and recovering open operations")
-        let store = try EventStore(
-            options: StoreOptions(
-                path: configuration.databasePath, durability: configuration.durability,
-                batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
+        let store = try atStart {
+            try EventStore(
+                options: StoreOptions(
+                    path: configuration.databasePath, durability: configuration.durability,
+                    batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
+        }
         if let warning = store.spaceWarning { logger.warning("\(warning)") }
         if let migrated = store.migrated { logger.notice("\(migrated)") }
-        let chainWarning = try checkEventLogTail(store, logger: logger)
+        let chainWarning = try atStart { try checkEventLogTail(store, logger: logger) }
         let now = WallClock.now()
         for id in catalog.current.keys.sorted() {
             do {
@@ -94,7 +175,7 @@ public enum Daemon {
             }
         }
         guard !catalog.current.isEmpty else {
-            throw DaemonError("no workflow in \(configuration.workflowsDirectory) could be loaded; fix the errors above")
+            throw DaemonError.configuration("no workflow in \(configuration.workflowsDirectory) could be loaded; fix the errors above")
         }
         let roster = try UnitsSetup.roster(configuration, store: store, logger: logger)
         if let tree = roster?.tree {
@@ -105,7 +186,8 @@ public enum Daemon {
                 }
             }
             guard !catalog.current.isEmpty else {
-                throw DaemonError("no workflow in \(configuration.workflowsDirectory) names only known regions; fix the errors above")
+                throw DaemonError.configuration(
+                    "no workflow in \(configuration.workflowsDirectory) names only known regions; fix the errors above")
             }
         }
         if catalog.skipped.isEmpty {
@@ -115,7 +197,7 @@ public enum Daemon {
                 "\(catalog.summary) from \(configuration.workflowsDirectory); the errors above say why — fix them and reload (jointopsctl admin reload)",
                 metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
         }
-        let recovery = try store.recover()
+        let recovery = try atStart { try store.recover() }
         if let tree = roster?.tree {
             // As for a unit's home: a jurisdiction edited while jointopsd was stopped must keep
             // the regions open operations are in (a reload refuses the same).
@@ -130,7 +212,6 @@ public enum Daemon {
         logger.info(
             "recovered \(recovery.operations.count) open operation\(recovery.operations.count == 1 ? "" : "s"), \(recovery.timers.count) armed timer\(recovery.timers.count == 1 ? "" : "s") (\(recovery.overdue(at: now).count) overdue)"
         )
-        let metrics = DaemonMetrics()
         metrics.eventLogTail(intact: chainWarning == nil)
         let engine = OperationEngine(
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
@@ -146,9 +227,7 @@ public enum Daemon {
                     engine: engine, retentionHours: configuration.requestRetentionHours, logger: logger)),
         ]
         // Services shut down in reverse order: the metrics listener after the control socket.
-        if let metricsAddress {
-            services.append(.init(service: MetricsHTTPServer(address: metricsAddress, metrics: metrics, logger: logger)))
-        }
+        if let metricsServer { services.append(.init(service: metricsServer)) }
         services += [
             .init(service: server),
             .init(service: SystemdService(engine: engine, server: server, logger: logger, warning: chainWarning)),

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -7,24 +8,27 @@ import ServiceLifecycle
 /// The optional metrics listener: `GET /metrics` over HTTP/1.1 on a loopback address, for a
 /// Prometheus scraper on this machine. Off unless `metrics_listen` / `--metrics-listen` is set.
 /// On graceful shutdown it stops accepting; a scrape in flight finishes.
+///
+/// It is bound at start, before the store is opened and long before READY=1 (`bind`): a
+/// listener that cannot be had stops the start as a configuration error, rather than taking
+/// the daemon down after systemd was told it runs. Scrapes wait in the backlog until `run`.
 public struct MetricsHTTPServer: Service {
     let address: MetricsListenAddress
-    let metrics: DaemonMetrics
+    let channel: any Channel
     let logger: Logger
 
-    public init(address: MetricsListenAddress, metrics: DaemonMetrics, logger: Logger) {
-        self.address = address
-        self.metrics = metrics
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        let metrics = self.metrics
-        let channel: any Channel
+    /// Binds the listener now; it accepts nothing until `run`. A failure is a configuration
+    /// error (jointopsd exits 78): said with its cause and what to do about it.
+    public static func bind(
+        address: MetricsListenAddress, metrics: DaemonMetrics, logger: Logger
+    ) async throws(DaemonError)
+        -> MetricsHTTPServer
+    {
         do {
-            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 64)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.autoRead, value: false)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
@@ -33,10 +37,48 @@ public struct MetricsHTTPServer: Service {
                 }
                 .bind(host: address.host, port: address.port)
                 .get()
+            return MetricsHTTPServer(address: address, channel: channel, logger: logger)
         } catch {
-            throw DaemonError(
-                "cannot listen for metrics on \(address): \(error); choose another port with --metrics-listen or metrics_listen")
+            throw DaemonError.configuration(cannotListen(on: address, error))
         }
+    }
+
+    /// Why the listener at `address` could not be had, and what to do, by the errno; under
+    /// systemd (`service`) an IP socket refused is the unit's sandbox.
+    static func cannotListen(on address: MetricsListenAddress, _ error: any Error, service: Bool = Systemd.isService) -> String {
+        let code = (error as? IOError)?.errnoCode
+        let what = "cannot listen for metrics on \(address)"
+        let why = code.map { String(cString: strerror($0)) } ?? "\(error)"
+        let off = "or remove metrics_listen (--metrics-listen) to serve none"
+        switch code {
+        case EACCES? where address.port != 0 && address.port < 1024:
+            return
+                "\(what): \(why) — ports below 1024 need a privilege jointopsd does not have; choose a port from 1024 up (e.g. 9464), \(off)"
+        case EAFNOSUPPORT?, EPERM?, EACCES?:
+            let v6 = address.host.contains(":")
+            guard service else {
+                // Run by hand, no unit restricts it: the kernel, or a security module, said no.
+                return code == EAFNOSUPPORT
+                    ? "\(what): \(why) — this machine has no \(v6 ? "IPv6" : "IPv4"); use \(v6 ? "127.0.0.1" : "[::1]"):\(address.port) instead, \(off)"
+                    : "\(what): \(why) — something on this machine (a security module, a seccomp filter) forbids jointopsd IP sockets; allow them, \(off)"
+            }
+            let noIPv6 =
+                v6 && code == EAFNOSUPPORT
+                ? " (if that drop-in is in place already, this machine has no IPv6: use 127.0.0.1:\(address.port))" : ""
+            return
+                "\(what): \(why) — jointopsd's unit allows it no IP sockets (RestrictAddressFamilies=AF_UNIX, PrivateNetwork=yes, IPAddressDeny=any): install the metrics drop-in /etc/systemd/system/jointopsd.service.d/metrics.conf the README gives (\"Metrics\"), then: systemctl daemon-reload; systemctl restart jointopsd\(noIPv6); \(off)"
+        case EADDRINUSE?:
+            return "\(what): \(why) — another program has that port (ss -ltnp says which); choose another port, \(off)"
+        case EADDRNOTAVAIL?:
+            return "\(what): \(why) — this machine has no such address; use 127.0.0.1:PORT or [::1]:PORT, \(off)"
+        default:
+            return "\(what): \(why) — check the address or choose another port, \(off)"
+        }
+    }
+
+    public func run() async throws {
+        // Accepting starts now (scrapes that came during recovery waited in the backlog).
+        try await channel.setOption(.autoRead, value: true).get()
         let bound = channel.localAddress?.port.map { MetricsListenAddress.described(host: address.host, port: $0) } ?? "\(address)"
         logger.notice("serving metrics at http://\(bound)/metrics")
         // Closing the listening channel ends the wait, whether the daemon is shutting down or
@@ -46,5 +88,10 @@ public struct MetricsHTTPServer: Service {
         } onCancelOrGracefulShutdown: {
             channel.close(promise: nil)
         }
+    }
+
+    /// Closes the listener without serving (the start failed after it was bound).
+    func close() {
+        channel.close(promise: nil)
     }
 }

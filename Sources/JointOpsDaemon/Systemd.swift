@@ -39,6 +39,21 @@ public enum Systemd {
         return nil
     }
 
+    /// Whether jointopsd runs as a systemd service: systemd gives every service an
+    /// `INVOCATION_ID`, and a `Type=notify` one its `NOTIFY_SOCKET`. Its unit's sandbox
+    /// (jointopsd.service's hardening) then explains what a process run by hand would not meet.
+    public static var isService: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return environment["INVOCATION_ID"] != nil || environment["NOTIFY_SOCKET"] != nil
+    }
+
+    /// The unit's StateDirectory= folders, as systemd passes them (`STATE_DIRECTORY`, absolute
+    /// paths separated by colons); the installed unit's, /var/lib/jointops, if it passes none.
+    public static var stateDirectories: [String] {
+        let given = ProcessInfo.processInfo.environment["STATE_DIRECTORY"]?.split(separator: ":").map(String.init) ?? []
+        return given.isEmpty ? ["/var/lib/jointops"] : given
+    }
+
     /// Whether stderr goes straight to the journal (systemd sets `JOURNAL_STREAM`).
     public static var stderrIsJournal: Bool {
         guard let stream = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] else { return false }

@@ -139,6 +139,15 @@ public struct DaemonError: Error, CustomStringConvertible, Sendable {
         return error
     }
 
+    /// Whether a file operation failed because the file system is read-only (EROFS), which
+    /// Foundation reports as its own "The volume is read only".
+    static func isReadOnlyFileSystem(_ error: any Error) -> Bool {
+        let error = error as NSError
+        if error.domain == NSCocoaErrorDomain, error.code == CocoaError.fileWriteVolumeReadOnly.rawValue { return true }
+        let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError ?? error
+        return underlying.domain == NSPOSIXErrorDomain && underlying.code == Int(EROFS)
+    }
+
     /// The system's words for why a file operation failed ("Permission denied"), rather than
     /// Foundation's wrapping of them.
     static func reason(_ error: any Error, path: String? = nil) -> String {

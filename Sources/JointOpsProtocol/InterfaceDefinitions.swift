@@ -664,6 +664,26 @@ package enum InterfaceDefinitions {
               buffered: int
             )
 
+            # jointopsd cannot start, for a reason starting it again will not mend: a mistake in its
+            # configuration file or in a file it names (workflows, jurisdiction, units), a metrics_listen
+            # it cannot listen on, a state database it may not use or that is damaged, a mistake in its
+            # command line. Under socket activation each connection waiting in the socket when it gives up
+            # (at most a few hundred, for at most about a second) gets this as the answer to its first
+            # call and is closed; jointopsd then exits (78, or 64 for the command line), and the unit does
+            # not restart it. Fix the reason, then: systemctl reset-failed jointopsd jointopsd.socket;
+            # systemctl restart jointopsd.
+            error DaemonCannotStart (
+              # The first problem, as the journal has it (with FILE:LINE:COLUMN when it has a place).
+              reason: string,
+              # The file at fault when the problem names one (jointopsd.yaml, a workflow, the jurisdiction,
+              # the units file); null otherwise.
+              file: ?string,
+              # How many problems were found; journalctl -u jointopsd -p err lists every one.
+              problems: int,
+              # What to do, in words.
+              fix: string
+            )
+
             # The daemon has as many connections open as it accepts from this caller, so it closes this
             # one right after this reply (sent at once, and also the answer to the connection's first
             # call). Close idle connections (a forgotten jointopsctl watch?) and try again, or ask an

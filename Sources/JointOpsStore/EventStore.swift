@@ -162,6 +162,10 @@ public final class EventStore: Sendable {
             if failure.kind == .readOnly || failure.kind == .cannotOpen, StoreError.isOnReadOnlyFileSystem(options.path) {
                 throw StoreError.readOnlyFileSystem(options.path)
             }
+            // Or for one it may not use (a backup restored with cp as root): whose it is, and the chown.
+            if failure.kind == .readOnly || failure.kind == .cannotOpen, let denied = StoreError.permissionProblem(options.path) {
+                throw denied
+            }
             throw failure
         }
     }

@@ -54,6 +54,47 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         )
     }
 
+    /// When the store's files are there but this process may not use one of them — a backup
+    /// copied into place as root, a `sqlite3` shell run as root that left a `-wal` behind —
+    /// says which, whose it is, with what mode, who jointopsd runs as, and the chown that
+    /// mends it; nil when the folder and every file of the store that exists may be used.
+    static func permissionProblem(_ path: String) -> StoreError? {
+        let folder = folder(of: path)
+        let candidates =
+            [(folder, R_OK | W_OK | X_OK)] + [path, path + "-wal", path + "-shm", StoreLock.path(of: path)].map { ($0, R_OK | W_OK) }
+        for (candidate, mode) in candidates {
+            var info = stat()
+            guard stat(candidate, &info) == 0, faccessat(AT_FDCWD, candidate, mode, AT_EACCESS) != 0 else { continue }
+            let code = errno
+            guard code == EACCES || code == EPERM else { continue }
+            let readable = faccessat(AT_FDCWD, candidate, R_OK, AT_EACCESS) == 0
+            let me = name(ofUser: geteuid())
+            let owner = "\(name(ofUser: info.st_uid)):\(name(ofGroup: info.st_gid))"
+            let mine = "\(name(ofUser: geteuid())):\(name(ofGroup: getegid()))"
+            let (what, chown) =
+                candidate == folder
+                ? ("its folder \(folder)", "chown -R \(mine) \(folder)")
+                : (candidate == path ? "the file" : candidate, "chown \(mine) \(path)*")
+            return StoreError(
+                readable ? .readOnly : .cannotOpen,
+                "cannot open \(path): \(String(cString: strerror(code))) — \(what) belongs to \(owner) with mode \(String(format: "%04o", info.st_mode & 0o7777)), and jointopsd runs as \(me), which may \(readable ? "read but not write" : "not use") it (a backup copied into place as root?). Give the store's files back to jointopsd's user: \(chown), then start jointopsd again (docs/storage.md, \"Restore\")."
+            )
+        }
+        return nil
+    }
+
+    /// A user's name, or its number when it has none.
+    public static func name(ofUser uid: UInt32) -> String {
+        guard let entry = getpwuid(uid) else { return "\(uid)" }
+        return String(cString: entry.pointee.pw_name)
+    }
+
+    /// A group's name, or its number when it has none.
+    public static func name(ofGroup gid: UInt32) -> String {
+        guard let entry = getgrgid(gid) else { return "\(gid)" }
+        return String(cString: entry.pointee.gr_name)
+    }
+
     /// Translates SQLite's result codes into advice for an administrator.
     static func from(_ error: any Error, path: String, doing action: String, writing: Bool = true) -> StoreError {
         if let error = error as? StoreError { return error }

@@ -27,6 +27,7 @@ final class StoreLock: Sendable {
         guard descriptor >= 0 else {
             let code = errno
             if code == EROFS { throw StoreError.readOnlyFileSystem(database) }
+            if code == EACCES || code == EPERM, let denied = StoreError.permissionProblem(database) { throw denied }
             throw StoreError(
                 [ENOENT, EACCES, EPERM].contains(code) ? .cannotOpen : .io,
                 "cannot open the lock file \(path): \(String(cString: strerror(code))); create the state directory \(folder) and give jointopsd's user write access to it"

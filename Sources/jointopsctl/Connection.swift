@@ -277,6 +277,22 @@ struct Session {
                 )
             }
             return ExitCode(Exit.cannotConnect)
+        case "io.jointops.Operations.DaemonCannotStart":
+            // Under socket activation: jointopsd gave up starting (a mistake in its configuration,
+            // say) and told the connections waiting for it why, instead of leaving them to
+            // start it again and again.
+            if !options.json {
+                let reason = text("reason")
+                let stop = reason.last.map { ".?!".contains($0) } == true ? "" : "."
+                let count = parameters["problems"]?.intValue ?? 1
+                let fix =
+                    text("fix").isEmpty
+                    ? "Fix it, then: systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd" : text("fix")
+                printError(
+                    "jointopsctl: jointopsd cannot start\(count > 1 ? " (the first of \(count) problems)" : ""): \(reason)\(stop)\n  \(fix)"
+                )
+            }
+            return ExitCode(Exit.cannotConnect)
         case "io.jointops.Operations.TooManyConnections":
             if !options.json { printError("jointopsctl: jointopsd turned the connection away: \(text("reason"))") }
             return ExitCode(Exit.cannotConnect)

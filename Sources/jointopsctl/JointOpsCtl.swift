@@ -22,7 +22,8 @@ struct JointOpsCtl: AsyncParsableCommand {
             'workflow validate' found an error, or 'workflow simulate' an expectation that failed; \
             2 no such operation or workflow; 64 usage, or a parameter jointopsd checks before any operation (a region, \
             a unit's home region, a unit status, a filter value, a count); \
-            69 cannot connect to jointopsd (or it turned the connection away: too many open); \
+            69 cannot connect to jointopsd (or it turned the connection away: too many open; or it cannot start, and \
+            says why: a mistake in its configuration, a state database it may not use, …); \
             74 the daemon could not store the command (nothing was applied); 75 a watch fell behind; \
             77 permission denied (the role needed is printed); 3 no regions file is configured (units and regions commands).
             """,

@@ -10,8 +10,52 @@ struct JointOpsD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jointopsd",
         abstract: "Run the jointops daemon: operations as durable state machines behind a Varlink control socket.",
+        discussion: """
+            Exit codes: 0 stopped (SIGTERM, SIGINT); 1 a failure a restart may mend (a crash, a full disk, another \
+            jointopsd on the socket or the state directory): the unit restarts it; 64 a mistake in the command line; \
+            78 a mistake in the configuration file or a file it names, a metrics_listen it cannot listen on, a state \
+            directory or database it may not use, or a damaged one. The unit restarts on neither 64 nor 78 \
+            (docs/configuration.md, "Mistakes stop the start").
+            """,
         version: Release.version
     )
+
+    /// As ArgumentParser's own, but a usage error (exit 64, which the unit does not restart
+    /// on either) is also said in `systemctl status`: under systemd the command line is the
+    /// unit's, and stderr, where the usage goes, is only in the journal.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                let reason = "usage error in jointopsd's command line: \(message)"
+                Systemd.notify(
+                    "STATUS=\(reason) — correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: systemctl restart jointopsd"
+                )
+                StartRefusal.answerWaiting(
+                    with: StartRefusal.error(
+                        problems: [reason],
+                        fix:
+                            "Correct ExecStart= in a drop-in (systemctl edit jointopsd; systemctl cat jointopsd shows it), then: \(StartRefusal.restartAdvice)"
+                    ))
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// Notes the clients told `DaemonCannotStart` (see `StartRefusal`).
+    static func log(answered: Int, _ logger: Logger) {
+        guard answered > 0 else { return }
+        logger.notice(
+            "answered \(answered) connection\(answered == 1 ? "" : "s") waiting in the socket: jointopsd cannot start (io.jointops.Operations.DaemonCannotStart); once it is fixed: \(StartRefusal.restartAdvice)"
+        )
+    }
 
     @Option(help: "Configuration file (YAML); missing is fine for the default path.")
     var config: String = DaemonConfiguration.defaultFile
@@ -67,8 +111,12 @@ struct JointOpsD: AsyncParsableCommand {
             // (the journal at error level, `systemctl status`) and exit 78 (EX_CONFIG), which
             // the unit does not restart on.
             let problems = "\(error)".split(separator: "\n").map(String.init)
-            let again = journal ? "systemctl restart jointopsd" : "start jointopsd again"
             for problem in problems { logger.error("\(problem)") }
+            // Clients waiting in systemd's socket are told why, rather than left to start it
+            // again and again; one did, so the restart needs the failed state reset first.
+            let answered = StartRefusal.answerWaiting(with: StartRefusal.error(problems: problems, file: config))
+            Self.log(answered: answered, logger)
+            let again = answered > 0 ? StartRefusal.restartAdvice : journal ? "systemctl restart jointopsd" : "start jointopsd again"
             let what =
                 FileManager.default.fileExists(atPath: config)
                 ? "\(problems.count == 1 ? "a mistake" : "\(problems.count) mistakes") in \(config); correct it"
@@ -101,6 +149,8 @@ struct JointOpsD: AsyncParsableCommand {
             try await Daemon.run(settings, logger: logger)
         } catch let error as DaemonError where error.isConfiguration {
             logger.critical("jointopsd does not start: \(error)")
+            let problems = "\(error)".split(separator: "\n").map(String.init)
+            Self.log(answered: StartRefusal.answerWaiting(with: StartRefusal.error(problems: problems)), logger)
             throw ExitCode(78)
         } catch {
             logger.critical("jointopsd cannot run: \(error)")

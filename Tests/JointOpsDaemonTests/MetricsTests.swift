@@ -1,7 +1,10 @@
 import Foundation
 import JointOpsCore
 import JointOpsProtocol
+import NIOCore
 import Testing
+
+@testable import JointOpsDaemon
 
 /// The daemon's metrics, read from a real jointopsd: over the control socket
 /// (`io.jointops.Admin.Metrics`, `jointopsctl metrics`) and from the optional loopback HTTP listener.
@@ -205,10 +208,42 @@ import Testing
         }
         #expect(bound)
         let port = UInt16(bigEndian: address.sin_port)
-        let result = try Self.runDaemon(["--metrics-listen", "127.0.0.1:\(port)"], expectStateUntouched: false)
-        #expect(result.status == 1)
-        #expect(result.output.contains("cannot listen for metrics on 127.0.0.1:\(port)"), "\(result.output)")
-        #expect(result.output.contains("choose another port with --metrics-listen or metrics_listen"))
+        // Reproducer: the port was bound only once the services ran, after READY=1, so under
+        // systemd a start reported success and the daemon then died (exit 1) and restarted in
+        // a loop. It is bound before anything is opened now, and a port that cannot be had is a
+        // configuration error: exit 78 (not restarted), the state directory untouched.
+        let result = try Self.runDaemon(["--metrics-listen", "127.0.0.1:\(port)"])
+        #expect(result.status == 78, "\(result.output)")
+        #expect(
+            result.output.contains(
+                "jointopsd does not start: cannot listen for metrics on 127.0.0.1:\(port): Address already in use — another program has that port (ss -ltnp says which); choose another port, or remove metrics_listen (--metrics-listen) to serve none"
+            ), "\(result.output)")
+    }
+
+    /// The cause decides the advice: under systemd a refused IP socket is the unit's sandbox
+    /// (the metrics drop-in is missing), not a port to change.
+    @Test func whyTheListenerCannotBeHadDecidesWhatToDo() throws {
+        let address = try MetricsListenAddress(parsing: "127.0.0.1:9464")
+        func says(_ code: CInt, _ address: MetricsListenAddress, service: Bool = true) -> String {
+            MetricsHTTPServer.cannotListen(on: address, IOError(errnoCode: code, reason: "socket(...)"), service: service)
+        }
+        for code in [EAFNOSUPPORT, EPERM, EACCES] {
+            let text = says(code, address)
+            #expect(
+                text.hasPrefix(
+                    "cannot listen for metrics on 127.0.0.1:9464: \(String(cString: strerror(code))) — jointopsd's unit allows it no IP sockets (RestrictAddressFamilies=AF_UNIX, PrivateNetwork=yes, IPAddressDeny=any): install the metrics drop-in /etc/systemd/system/jointopsd.service.d/metrics.conf the README gives (\"Metrics\"), then: systemctl daemon-reload; systemctl restart jointopsd"
+                ), "\(text)")
+            // Run by hand no unit is to blame, and another port would not help either.
+            let byHand = says(code, address, service: false)
+            #expect(!byHand.contains("drop-in") && !byHand.contains("choose another port"), "\(byHand)")
+        }
+        #expect(
+            says(EAFNOSUPPORT, try MetricsListenAddress(parsing: "[::1]:9464")).contains("this machine has no IPv6: use 127.0.0.1:9464"))
+        let privileged = says(EACCES, try MetricsListenAddress(parsing: "127.0.0.1:80"))
+        #expect(
+            privileged.contains("ports below 1024 need a privilege jointopsd does not have; choose a port from 1024 up"), "\(privileged)")
+        #expect(says(EADDRINUSE, address).contains("another program has that port"))
+        #expect(says(EADDRNOTAVAIL, address).contains("this machine has no such address"))
     }
 
     // MARK: Helpers

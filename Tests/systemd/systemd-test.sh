@@ -197,6 +197,33 @@ ns sh -c "echo 'workflows: /etc/jointops/workflows-from-file' >> /etc/jointops/j
 check "a restart with workflows: set in jointopsd.yaml loads that folder" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'workflows loaded from /etc/jointops/workflows-from-file'"
 check "it answers after that restart" ctl show OP-SD-1
 
+# --- metrics_listen without the unit's drop-in: refused before READY=1, not a restart loop ----
+# The shipped unit allows Unix sockets only; the listener needs the README's drop-in. It used
+# to be bound after READY=1: the restart "succeeded", then jointopsd died (exit 1) and
+# Restart= looped until the service and its socket failed.
+ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.before-metrics
+ns sh -c "echo 'metrics_listen: 127.0.0.1:0' >> /etc/jointops/jointopsd.yaml"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "metrics_listen without the drop-in: systemctl restart fails (bound before READY=1)" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 (EX_CONFIG) and was not restarted" sh -c "sleep 3; [ \"\$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)\" = 78 ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" = $restarts ]"
+check "STATUS= says the unit allows no IP sockets and names the drop-in" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q \"^failed to start: cannot listen for metrics on 127.0.0.1:0: .* — jointopsd's unit allows it no IP sockets .*install the metrics drop-in /etc/systemd/system/jointopsd.service.d/metrics.conf\""
+check "the journal says so at critical level" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -p crit | grep -q \"jointopsd does not start: cannot listen for metrics on 127.0.0.1:0: .* — jointopsd's unit allows it no IP sockets\""
+check "the socket stays up (the next command is not lost to a failed socket)" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.socket)\" = active ]"
+ns mkdir -p /etc/systemd/system/jointopsd.service.d
+ns cp "$ROOT/systemd/metrics.conf.example" /etc/systemd/system/jointopsd.service.d/metrics.conf
+ns systemctl daemon-reload
+metrics_served() {
+    local port
+    nsenter -t $PID1 -a systemctl restart jointopsd.service || return 1
+    port=$(nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -n 200 | sed -n 's|.*serving metrics at http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' | tail -1)
+    [ -n "$port" ] && python3 -c "import sys, urllib.request; sys.exit(b'jointops_open_operations' not in urllib.request.urlopen('http://127.0.0.1:$port/metrics', timeout=5).read())"
+}
+check "with the README's drop-in, it starts and serves GET /metrics" metrics_served
+ns rm /etc/systemd/system/jointopsd.service.d/metrics.conf
+ns systemctl daemon-reload
+ns cp /tmp/jointopsd.yaml.before-metrics /etc/jointops/jointopsd.yaml
+check "without metrics_listen it starts as before" ns systemctl restart jointopsd.service
+
 # --- A mistake in jointopsd.yaml: one clear failure, not a restart loop ---------------------
 ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.good
 ns sh -c "echo 'max_conections: 10' >> /etc/jointops/jointopsd.yaml"
@@ -205,9 +232,90 @@ check "a restart with a mistake in jointopsd.yaml fails" sh -c "! nsenter -t $PI
 check "it exited 78 (EX_CONFIG) and was not restarted" sh -c "sleep 3; [ \"\$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)\" = 78 ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)\" = $restarts ]"
 check "the mistake is in the journal at error level, with FILE:LINE:COLUMN" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service -p err | grep -q \"jointopsd.yaml:[0-9]*:1: error: unknown setting 'max_conections'; did you mean 'max_connections'\""
 check "systemctl status says what to correct" sh -c "nsenter -t $PID1 -a systemctl status jointopsd.service --no-pager 2>&1 | grep -q 'configuration error in /etc/jointops/jointopsd.yaml'"
+# A client reaching the socket meanwhile starts the failing service again. The connection was
+# never accepted, so systemd started it 4 times in under a second until the socket failed
+# (service-start-limit-hit), and jointopsctl said "it may be restarting — run the command
+# again". Now that start answers it with why, and leaves nothing waiting to start it again.
+ns sh -c "echo 'watch_bufer: 3' >> /etc/jointops/jointopsd.yaml"
+refusals() { nsenter -t $PID1 -a journalctl --no-pager -o cat -u jointopsd.service | grep -c 'jointopsd does not start: 2 mistakes'; }
+before=$(refusals)
+told_why() {
+    local out
+    out=$(ctl list 2>&1)
+    [ $? = 69 ] || return 1
+    grep -q "^jointopsctl: jointopsd cannot start (the first of 2 problems): /etc/jointops/jointopsd.yaml:[0-9]*:1: error: unknown setting 'max_conections'" <<<"$out" &&
+        grep -qF "Fix it, then: systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd" <<<"$out"
+}
+check "jointopsctl list is told why jointopsd cannot start (exit 69)" told_why
+started_once() { sleep 3; [ $(($(refusals) - before)) = 1 ]; }
+check "that client started it once, not in a loop" started_once
+check "the journal says the waiting connection was answered" sh -c "nsenter -t $PID1 -a journalctl --no-pager -u jointopsd.service | grep -q 'answered 1 connection waiting in the socket: jointopsd cannot start'"
+check "the socket is still listening (no service-start-limit-hit)" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.socket)\" = active ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.socket)\" = success ]"
 ns cp /tmp/jointopsd.yaml.good /etc/jointops/jointopsd.yaml
-check "once corrected, it starts again" ns systemctl restart jointopsd.service
+# As docs/configuration.md says after a client reached the socket meanwhile.
+check "once corrected, reset-failed then restart starts it again" sh -c "nsenter -t $PID1 -a systemctl reset-failed jointopsd.service jointopsd.socket && nsenter -t $PID1 -a systemctl restart jointopsd.service"
 check "it answers after the correction" ctl show OP-SD-1
+
+# --- Start failures a restart cannot mend: 78 (or 64), not a loop into the start limit -------
+# Each of these exited 1, so Restart=on-failure retried a start that could not succeed until
+# systemd's start limit failed the service (and its socket). Each section begins with the
+# start-limit counter reset: the quick starts of the sections before are not what is tested.
+status_text() { nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service; }
+exited_78_once() {
+    sleep 3
+    [ "$(nsenter -t $PID1 -a systemctl show -p ExecMainStatus --value jointopsd.service)" = "${2:-78}" ] &&
+        [ "$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)" = "$1" ]
+}
+
+# A database copied into place as root (a restore with cp): root's, mode 0600.
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns systemctl stop jointopsd.service >>"$LOG" 2>&1
+ns sh -c "chown root:root /var/lib/jointops/jointops.sqlite && chmod 0600 /var/lib/jointops/jointops.sqlite"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "a database owned by root: the start fails" sh -c "! nsenter -t $PID1 -a systemctl start jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= says Permission denied, whose the file is, who jointopsd runs as, and the chown" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -qF 'cannot open /var/lib/jointops/jointops.sqlite: Permission denied — the file belongs to root:root with mode 0600, and jointopsd runs as jointops, which may not use it (a backup copied into place as root?). Give the store'\''s files back to jointopsd'\''s user: chown jointops:jointops /var/lib/jointops/jointops.sqlite*'"
+ns sh -c "chown jointops:jointops /var/lib/jointops/jointops.sqlite*"
+check "after the chown it says, it starts with its operations" sh -c "nsenter -t $PID1 -a systemctl start jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
+
+# state_directory outside /var/lib/jointops without the ReadWritePaths= drop-in: the unit's
+# sandbox (ProtectSystem=strict) makes it read-only. (/var/opt: inside this test's overlay.)
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns cp /etc/jointops/jointopsd.yaml /tmp/jointopsd.yaml.before-state
+ns sh -c "echo 'state_directory: /var/opt/jointops-state' >> /etc/jointops/jointopsd.yaml"
+ns rm -rf /var/opt/jointops-state
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "state_directory outside the sandbox, folder missing: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= blames the sandbox, not the volume, and says to make the folder and the drop-in" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q 'cannot make the state directory /var/opt/jointops-state: the unit.s sandbox (ProtectSystem=strict) makes /var/opt read-only for jointopsd, which may write only in its StateDirectory, /var/lib/jointops — make the folder yourself (install -d -o jointops -g jointops -m 0750 /var/opt/jointops-state), open it to jointopsd with a drop-in, systemctl edit jointopsd: \[Service\] ReadWritePaths=/var/opt/jointops-state'"
+ns install -d -o jointops -g jointops -m 0750 /var/opt/jointops-state
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "the folder made but no drop-in: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 78 and was not restarted" exited_78_once "$restarts"
+check "STATUS= says the sandbox makes it read-only and names ReadWritePaths=, not a remount" sh -c "s=\$(nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service); echo \"\$s\" | grep -q 'the state directory /var/opt/jointops-state is read-only for jointopsd: the unit.s sandbox (ProtectSystem=strict) lets it write only in its StateDirectory, /var/lib/jointops — open the folder to it with a drop-in, systemctl edit jointopsd: \[Service\] ReadWritePaths=/var/opt/jointops-state' && ! echo \"\$s\" | grep -q '^failed to start: cannot open .*remount it read-write'"
+ns mkdir -p /etc/systemd/system/jointopsd.service.d
+ns sh -c "printf '[Service]\nReadWritePaths=/var/opt/jointops-state\n' > /etc/systemd/system/jointopsd.service.d/state.conf"
+ns systemctl daemon-reload
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "with the drop-in it says, it starts there" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a test -e /var/opt/jointops-state/jointops.sqlite"
+ns rm /etc/systemd/system/jointopsd.service.d/state.conf
+ns systemctl daemon-reload
+ns cp /tmp/jointopsd.yaml.before-state /etc/jointops/jointopsd.yaml
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "back in /var/lib/jointops, with its operations" sh -c "nsenter -t $PID1 -a systemctl restart jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
+
+# A mistake in the command line (a drop-in's ExecStart=): 64, not restarted, said in STATUS=.
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns sh -c "printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/jointopsd --config /etc/jointops/jointopsd.yaml --log-levle debug\n' > /run/systemd/system/jointopsd.service.d/usage.conf"
+ns systemctl daemon-reload
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+check "a usage error in ExecStart=: the restart fails" sh -c "! nsenter -t $PID1 -a systemctl restart jointopsd.service"
+check "it exited 64 and was not restarted (RestartPreventExitStatus=78 64)" exited_78_once "$restarts" 64
+check "STATUS= says the usage error and where to correct it" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q \"^usage error in jointopsd's command line: .*--log-levle.* — correct ExecStart= in a drop-in (systemctl edit jointopsd\""
+ns rm /run/systemd/system/jointopsd.service.d/usage.conf
+ns systemctl daemon-reload
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+check "once corrected, it starts again" ns systemctl restart jointopsd.service
 
 # --- A clean stop ---------------------------------------------------------------------
 check "systemctl stop is clean" ns systemctl stop jointopsd.service
