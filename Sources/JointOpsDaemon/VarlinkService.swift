@@ -1,3 +1,4 @@
+import Foundation
 import JointOpsCore
 import JointOpsProtocol
 import JointOpsStore
@@ -10,19 +11,32 @@ struct VarlinkService: Sendable {
     let workflowsDirectory: String
 
     /// Answers a call; operator commands (the methods that need `operate`) are counted by
-    /// method and result, and timed, in the daemon's metrics.
+    /// method and result, and timed, in the daemon's metrics. At log level debug every call
+    /// answered here (all but `Watch`) is logged with its caller, result and time.
     func answer(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {
-        guard MethodTable.required[call.method] == .operate else { return try await dispatch(call, from: caller) }
+        let counted = MethodTable.required[call.method] == .operate
+        let logged = engine.logger.logLevel <= .debug
+        guard counted || logged else { return try await dispatch(call, from: caller) }
         let clock = ContinuousClock()
         let started = clock.now
         do {
             let reply = try await dispatch(call, from: caller)
-            engine.metrics.command(call.name, result: "ok", took: clock.now - started)
+            if counted { engine.metrics.command(call.name, result: "ok", took: clock.now - started) }
+            if logged { logCall(call, caller, result: "answered", took: clock.now - started) }
             return reply
         } catch {
-            engine.metrics.command(call.name, result: DaemonMetrics.result(of: error), took: clock.now - started)
+            if counted { engine.metrics.command(call.name, result: DaemonMetrics.result(of: error), took: clock.now - started) }
+            if logged { logCall(call, caller, result: "refused with \(error.name)", took: clock.now - started) }
             throw error
         }
+    }
+
+    /// `call io.jointops.Operations.Show by alice (uid 1001, view) answered in 0.41 ms`
+    private func logCall(_ call: VarlinkCall, _ caller: Caller, result: String, took duration: Duration) {
+        let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        engine.logger.debug(
+            "call \(call.method) by \(caller.name) (uid \(caller.uid), \(caller.role)) \(result) in \(String(format: "%.2f", milliseconds)) ms"
+        )
     }
 
     private func dispatch(_ call: VarlinkCall, from caller: Caller) async throws(VarlinkError) -> JSONValue {

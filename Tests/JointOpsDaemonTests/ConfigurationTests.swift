@@ -132,6 +132,27 @@ import Testing
             ), "\(typo.output)")
     }
 
+    /// Reproducer (the administrator's review): at log level debug a list and a show left
+    /// nothing in the journal but the service lifecycle's start lines.
+    @Test func atLogLevelDebugEveryCallIsLoggedWithItsCallerAndResult() throws {
+        let daemon = try DaemonHarness(configuration: "log_level: debug\n", regions: nil)
+        _ = try daemon.call("io.jointops.Operations.List")
+        _ = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-NOWHERE")])
+        daemon.stop()
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        // Root is admin; another user's role depends on its groups, so only root's is spelled out.
+        let by = "by \(user) (uid \(getuid()), " + (getuid() == 0 ? "admin) " : "")
+        #expect(daemon.log.contains("call io.jointops.Operations.List \(by)") && daemon.log.contains("answered in "), "\(daemon.log)")
+        #expect(
+            daemon.log.contains("call io.jointops.Operations.Show \(by)")
+                && daemon.log.contains("refused with io.jointops.Operations.OperationNotFound in "),
+            "\(daemon.log)")
+        let quiet = try DaemonHarness(regions: nil)
+        _ = try quiet.call("io.jointops.Operations.List")
+        quiet.stop()
+        #expect(!quiet.log.contains("call io.jointops.Operations.List"), "not at the default level: \(quiet.log)")
+    }
+
     @Test func aFileWithOnlyCommentsKeepsEveryDefault() throws {
         #expect(try Self.problems("# nothing set\n\n").problems == nil)
         #expect(try Self.problems("").problems == nil)
