@@ -34,15 +34,7 @@ public struct VarlinkCall: Sendable {
 
     /// Reads a call from one message's JSON text.
     public init(json text: String) throws(VarlinkError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(text)
-        } catch {
-            throw VarlinkError.invalidParameter("(message)", because: "\(error)")
-        }
-        guard case .object(let members) = value else {
-            throw VarlinkError.invalidParameter("(message)", because: "a call must be a JSON object with a 'method'")
-        }
+        let members = try jsonObject(text, named: "(message)", otherwise: "a call must be a JSON object with a 'method'")
         guard let method = members["method"]?.stringValue, !method.isEmpty else {
             throw VarlinkError.invalidParameter("method", because: "a call needs a 'method' such as io.jointops.Operations.List")
         }
@@ -115,17 +107,22 @@ public struct VarlinkReply: Sendable {
     }
 
     public init(json text: String) throws(VarlinkError) {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(text)
-        } catch {
-            throw VarlinkError.invalidParameter("(reply)", because: "\(error)")
-        }
-        guard case .object(let members) = value else {
-            throw VarlinkError.invalidParameter("(reply)", because: "not a JSON object")
-        }
+        let members = try jsonObject(text, named: "(reply)", otherwise: "not a JSON object")
         var parameters: [String: JSONValue] = [:]
         if case .object(let given)? = members["parameters"] { parameters = given }
         self.init(parameters: parameters, error: members["error"]?.stringValue, continues: members["continues"] == .bool(true))
     }
+}
+
+/// The members of one message's JSON text, which must be an object: a text that is not JSON,
+/// or not an object, is `InvalidParameter` naming `name` (`(message)`, `(reply)`).
+private func jsonObject(_ text: String, named name: String, otherwise: String) throws(VarlinkError) -> [String: JSONValue] {
+    let value: JSONValue
+    do {
+        value = try JSONParser.parse(text)
+    } catch {
+        throw VarlinkError.invalidParameter(name, because: "\(error)")
+    }
+    guard case .object(let members) = value else { throw VarlinkError.invalidParameter(name, because: otherwise) }
+    return members
 }

@@ -80,8 +80,7 @@ final class Checkpointer: Sendable {
     /// the bytes its WAL file and the store's reserve (`EventStore.reservePath`) hold already
     /// (both are reused).
     static func room(for path: String) -> Int? {
-        let folder = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        guard let free = DiskSpace.freeBytes(onFileSystemOf: folder) else { return nil }
+        guard let free = DiskSpace.freeBytes(onFileSystemOf: StoreError.folder(of: path)) else { return nil }
         return free + DiskSpace.fileBytes(path + "-wal") + DiskSpace.fileBytes(path + "-reserve")
     }
 

@@ -17,9 +17,5 @@ enum DiskSpace {
     }
 
     /// The bytes an unprivileged process may still write on the file system holding `path`.
-    static func freeBytes(onFileSystemOf path: String) -> Int? {
-        var space = statvfs()
-        guard statvfs(path, &space) == 0 else { return nil }
-        return Int(space.f_bavail) * Int(space.f_frsize)
-    }
+    static func freeBytes(onFileSystemOf path: String) -> Int? { fileSystem(of: path)?.free }
 }

@@ -27,7 +27,7 @@ public struct StoreDiskSpace: Sendable, Equatable, CustomStringConvertible {
 extension EventStore {
     /// The room on the file system holding the database, or nil when it cannot be read.
     public var diskSpace: StoreDiskSpace? {
-        let folder = options.path.lastIndex(of: "/").map { options.path[..<$0].isEmpty ? "/" : String(options.path[..<$0]) } ?? "."
+        let folder = StoreError.folder(of: options.path)
         return DiskSpace.fileSystem(of: folder).map { StoreDiskSpace(folder: folder, free: $0.free, size: $0.size) }
     }
 }

@@ -70,7 +70,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             let readable = faccessat(AT_FDCWD, candidate, R_OK, AT_EACCESS) == 0
             let me = name(ofUser: geteuid())
             let owner = "\(name(ofUser: info.st_uid)):\(name(ofGroup: info.st_gid))"
-            let mine = "\(name(ofUser: geteuid())):\(name(ofGroup: getegid()))"
+            let mine = "\(me):\(name(ofGroup: getegid()))"
             let (what, chown) =
                 candidate == folder
                 ? ("its folder \(folder)", "chown -R \(mine) \(folder)")

@@ -231,10 +231,10 @@ extension EventStore {
     /// there was room, or it could not be found out. Costs nothing: measured at the open.
     public var spaceWarning: String? {
         guard let room = checkpointer.room, checkpointer.backgroundFrames < checkpointer.configuredFrames else { return nil }
-        let folder = options.path.lastIndex(of: "/").map { String(options.path[..<$0]) } ?? "."
+        let folder = StoreError.folder(of: options.path)
         let full = WALPreallocation.bytes(frames: 4 * checkpointer.configuredFrames, pageSize: 4096)
         let kept = WALPreallocation.bytes(frames: checkpointer.writerFrames, pageSize: 4096)
         return
-            "the file system holding \(folder.isEmpty ? "/" : folder) has \(WALReclaim.megabytes(room)) free for the store, less than four times the \(WALReclaim.megabytes(full)) its WAL grows to under load: the WAL is kept near \(WALReclaim.megabytes(kept)) (checkpoints every \(checkpointer.backgroundFrames) pages instead of \(checkpointer.configuredFrames): somewhat slower commits), and \(WALReclaim.megabytes(reserveBytes)) are kept in reserve (\(reservePath)) to empty it when the disk fills; commands fail once the database itself fills the disk. Give that file system at least \(WALReclaim.megabytes(4 * full)) free."
+            "the file system holding \(folder) has \(WALReclaim.megabytes(room)) free for the store, less than four times the \(WALReclaim.megabytes(full)) its WAL grows to under load: the WAL is kept near \(WALReclaim.megabytes(kept)) (checkpoints every \(checkpointer.backgroundFrames) pages instead of \(checkpointer.configuredFrames): somewhat slower commits), and \(WALReclaim.megabytes(reserveBytes)) are kept in reserve (\(reservePath)) to empty it when the disk fills; commands fail once the database itself fills the disk. Give that file system at least \(WALReclaim.megabytes(4 * full)) free."
     }
 }

@@ -182,16 +182,8 @@ import Testing
 
     /// jointopsd run to its end with `arguments`: its exit status and everything it wrote.
     static func jointopsd(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = DaemonHarness.buildFolder.appendingPathComponent("jointopsd")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let outcome = try StartFailureTests.jointopsd(arguments)
+        return (outcome.status, outcome.output)
     }
 
     /// Reproducer: a roster refused at start named the file without a line, and only its

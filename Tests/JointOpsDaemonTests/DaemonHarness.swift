@@ -181,7 +181,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Runs mount(8), or umount(8) when the first argument is "-u".
-    private static func mount(_ arguments: [String]) throws {
+    static func mount(_ arguments: [String]) throws {
         let process = Process()
         let unmount = arguments.first == "-u"
         process.executableURL = URL(fileURLWithPath: unmount ? "/bin/umount" : "/bin/mount")

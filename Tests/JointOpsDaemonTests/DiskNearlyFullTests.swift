@@ -49,20 +49,11 @@ final class SmallTmpfs {
     init(size: String) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("jointops-tmpfs-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", url.path])
-    }
-
-    private static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("\(tool) \(arguments) failed") }
+        try DaemonHarness.mount(["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", url.path])
     }
 
     deinit {
-        try? Self.run("/bin/umount", ["--lazy", url.path])
+        try? DaemonHarness.mount(["-u", "--lazy", url.path])
         try? FileManager.default.removeItem(at: url)
     }
 }

@@ -172,9 +172,9 @@ import Testing
         let folder = try Folder()
         let readOnly = folder.appending("srv")
         try FileManager.default.createDirectory(atPath: readOnly, withIntermediateDirectories: true)
-        try Self.mount(["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", readOnly])
+        try DaemonHarness.mount(["-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", readOnly])
         defer {
-            try? Self.mount(["-u", readOnly])
+            try? DaemonHarness.mount(["-u", readOnly])
             withExtendedLifetime(folder) {}
         }
         let systemd = ["INVOCATION_ID": "0123456789abcdef0123456789abcdef", "STATE_DIRECTORY": "/var/lib/jointops"]
@@ -344,14 +344,4 @@ import Testing
         #expect(told.parameters["file"] == .null)
     }
 
-    /// Runs mount(8), or umount(8) when the first argument is "-u".
-    static func mount(_ arguments: [String]) throws {
-        let process = Process()
-        let unmount = arguments.first == "-u"
-        process.executableURL = URL(fileURLWithPath: unmount ? "/bin/umount" : "/bin/mount")
-        process.arguments = unmount ? Array(arguments.dropFirst()) : arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("\(unmount ? "umount" : "mount") \(arguments) failed") }
-    }
 }
