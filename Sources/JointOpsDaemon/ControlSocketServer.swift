@@ -30,11 +30,33 @@ public final class ControlSocketServer: Service, Sendable {
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
-        service = VarlinkService(engine: engine, version: Release.version, workflowsDirectory: configuration.workflowsDirectory)
+        service = VarlinkService(
+            engine: engine, version: Release.version, workflowsDirectory: configuration.workflowsDirectory,
+            roleGroups: [.view: configuration.viewGroup, .operate: configuration.operateGroup, .admin: configuration.adminGroup])
         roles = PeerCredentials.RoleGroups(
             view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
         open = OpenConnections(limits: configuration.connectionLimits)
         (listening, listeningContinuation) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// When the socket systemd passed belongs to another group than `groups.socket` names:
+    /// jointopsd.socket's `SocketGroup=` decides, so the setting alone changed nothing.
+    static func groupMismatch(ofSocket descriptor: CInt, configured: String) -> String? {
+        guard let wanted = PeerCredentials.RoleGroups.gid(of: configured) else { return nil }
+        var address = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        let path = withUnsafeBytes(of: address.sun_path) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        var info = stat()
+        guard !path.isEmpty, stat(path, &info) == 0, info.st_gid != wanted else { return nil }
+        let actual = getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "\(info.st_gid)"
+        return
+            "the control socket \(path) is systemd's (jointopsd.socket): its group is \(actual), not groups.socket '\(configured)', "
+            + "so members of \(configured) may not connect; to change it: systemctl edit jointopsd.socket, add [Socket] SocketGroup=\(configured), "
+            + "then systemctl restart jointopsd.socket jointopsd"
     }
 
     /// How long a refused connection is kept for its first call to arrive (see `refuse`).
@@ -63,6 +85,9 @@ public final class ControlSocketServer: Service, Sendable {
             // jointopsd.socket), and connections made while we started wait in its queue.
             server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
             logger.info("listening on the socket systemd passed (control)")
+            if let mismatch = Self.groupMismatch(ofSocket: descriptor, configured: configuration.socketGroup) {
+                logger.warning("\(mismatch)")
+            }
         } else {
             // A socket file left by a daemon that died is removed and bound anew; one that a
             // running daemon listens on is not taken over (checked again here: one may have

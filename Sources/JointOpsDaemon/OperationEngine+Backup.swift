@@ -45,9 +45,9 @@ extension OperationEngine {
             if error.kind == .cannotOpen || error.kind == .readOnly {
                 throw cannotWrite(path, error.kind.rawValue.replacingOccurrences(of: "_", with: " "))
             }
-            throw VarlinkError.storageFailure(error)
+            throw VarlinkError.adminStorageFailure(error)
         }
-        let events = try await awayFromEngine { () throws(StoreError) in try store.eventCount() }.mapError(VarlinkError.storageFailure)
+        let events = try await awayFromEngine { () throws(StoreError) in try store.eventCount() }.mapError(VarlinkError.adminStorageFailure)
             .get()
         logger.notice("backup written to \(path): \(events) events")
         return .object(["path": .string(path), "events": .int(Int64(events))])

@@ -112,8 +112,10 @@ extension OperationEngine {
     /// Walks the whole chain away from the engine (`awayFromEngine`): commands go on meanwhile.
     public nonisolated func verify() async throws(VarlinkError) -> JSONValue {
         let store = store
-        let report = try await awayFromEngine { () throws(StoreError) in try store.verifyChain() }.mapError(VarlinkError.storageFailure)
-            .get()
+        let report = try await awayFromEngine { () throws(StoreError) in try store.verifyChain() }.mapError(
+            VarlinkError.adminStorageFailure
+        )
+        .get()
         metrics.eventLogVerified(intact: report.isIntact)
         return .object([
             "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),

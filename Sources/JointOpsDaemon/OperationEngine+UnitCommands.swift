@@ -264,6 +264,12 @@ extension OperationEngine {
             return try await takeOff(
                 id, from: before, assignment: assignment, to: status, reason: reason, caller: caller, requestID: requestID, method: method)
         }
+        // A missing reason is a mistake in the call (as for taking a unit off a branch), once
+        // the move itself is one the unit can make: else its refusal says more.
+        if status == .outOfService, reason == nil, let unit = try requireRoster().unit(id), !unit.retired, unit.status.canMove(to: status) {
+            throw VarlinkError.invalidParameter(
+                "reason", because: "taking unit '\(id)' out of service needs a reason (it is recorded): say why, e.g. 'engine failure'")
+        }
         return try await changeRoster(
             caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }
         ) { roster throws(UnitRefusal) in

@@ -580,4 +580,9 @@ extension VarlinkError {
     static func storageFailure(_ error: StoreError) -> VarlinkError {
         VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
     }
+
+    /// `io.jointops.Admin.StorageFailure`: a backup or a verify the store could not do, and why.
+    static func adminStorageFailure(_ error: StoreError) -> VarlinkError {
+        VarlinkError("io.jointops.Admin.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+    }
 }

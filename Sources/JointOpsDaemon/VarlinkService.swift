@@ -9,6 +9,8 @@ struct VarlinkService: Sendable {
     let engine: OperationEngine
     let version: String
     let workflowsDirectory: String
+    /// The Unix group that gives each role (the configuration's `groups`), named in refusals.
+    let roleGroups: [Role: String]
 
     /// Answers a call; operator commands (the methods that need `operate`) are counted by
     /// method and result, and timed, in the daemon's metrics. At log level debug every call
@@ -241,6 +243,7 @@ struct VarlinkService: Sendable {
                 call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied",
                 [
                     "method": .string(call.method), "required": .string(required.description), "role": .string(caller.role.description),
+                    "group": .string(roleGroups[required] ?? required.description),
                 ])
         }
     }

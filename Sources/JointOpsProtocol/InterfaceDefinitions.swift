@@ -28,6 +28,8 @@ package enum InterfaceDefinitions {
               # are a directory, a device or link, and the live database or its WAL by any name.
               path: string,
               # Replace the file if it exists; without this, an existing file is refused (BackupExists).
+              # A folder the daemon cannot write in is refused too (InvalidParameter, naming path);
+              # a failure of the store while copying is StorageFailure.
               overwrite: ?bool
             ) -> (
               # The path written.
@@ -66,13 +68,14 @@ package enum InterfaceDefinitions {
             # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
             error ReloadFailed (problems: []string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+            # The caller's role may not call this method. `group` is the Unix group that gives the
+            # required role here (the configuration's groups setting; root is always admin).
+            error PermissionDenied (method: string, required: string, role: string, group: string)
 
             # A file exists at the backup's path and overwrite was not set: nothing was written.
             error BackupExists (path: string)
 
-            # The backup or verification failed.
+            # The backup or verification failed in the store (kind: disk_full, io, corrupt, …).
             error StorageFailure (kind: string, message: string)
             """#,
         "io.jointops.Operations": #"""
@@ -81,6 +84,9 @@ package enum InterfaceDefinitions {
             # Every command may carry a client requestId (1 to 200 characters, no control characters):
             # repeating the command with it returns the first result and applies nothing again. The
             # same requestId with other parameters, or on another method, is refused (InvalidParameter).
+            # A mistake in a call's parameters is org.varlink.service.InvalidParameter naming the
+            # parameter; jointopsd adds a `description` member saying what is wrong and how to mend it
+            # (as it does to MethodNotFound: the methods there are).
             # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
             # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
             # stands for itself and its sub-regions. Every string parameter (and each item of a list,
@@ -117,8 +123,13 @@ package enum InterfaceDefinitions {
               step: string,
               # active, completed, failed or stood_down.
               status: string,
+              # The region it works in (the operation's when it was dispatched, or where a
+              # reassignment moved it).
               region: string,
+              # How many units it asked for when dispatched; assignedUnits has those it has, and
+              # awaitingUnits counts the ones still to come.
               units: int,
+              # ISO 8601 time it was dispatched.
               dispatchedAt: string,
               # The outcome recorded by the last advance, if any.
               outcome: ?string,
@@ -648,8 +659,9 @@ package enum InterfaceDefinitions {
             # The engine refused the command: why, the phase the operation is in, and what it accepts now.
             error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
 
-            # The caller's role may not call this method.
-            error PermissionDenied (method: string, required: string, role: string)
+            # The caller's role may not call this method. `group` is the Unix group that gives the
+            # required role here (the configuration's groups setting; root is always admin).
+            error PermissionDenied (method: string, required: string, role: string, group: string)
 
             # The store could not make the command durable; nothing was applied.
             error StorageFailure (kind: string, message: string)
@@ -703,6 +715,11 @@ package enum InterfaceDefinitions {
             # jointops: the units the command center dispatches and the jurisdiction they serve.
             # Every change is an event in the hash-chained log: roster changes in stream '@units',
             # what happened to an operation's units in that operation's stream.
+            # Besides its own errors (below) and org.varlink.service.InvalidParameter (naming the
+            # parameter, with a `description` saying what is wrong), its methods answer with errors of
+            # io.jointops.Operations: PermissionDenied (the caller's role), StorageFailure (nothing was
+            # applied), and for Assign and Preempt OperationNotFound and CommandRefused (the operation
+            # has ended).
             interface io.jointops.Units
 
             # A unit: a patrol car, a SWAT team, an investigator.

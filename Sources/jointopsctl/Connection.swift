@@ -244,7 +244,7 @@ struct Session {
         case "io.jointops.Operations.PermissionDenied", "io.jointops.Admin.PermissionDenied":
             if !options.json {
                 printError(
-                    "permission denied: \(text("method")) needs the \(text("required")) role; you have \(text("role")). Ask an administrator to add you to the jointops-\(text("required")) group."
+                    "permission denied: \(text("method")) needs the \(text("required")) role; you have \(text("role")). Ask an administrator to add you to the \(parameters["group"]?.stringValue ?? "jointops-\(text("required"))") group, then log in again."
                 )
             }
             return ExitCode(Exit.permissionDenied)

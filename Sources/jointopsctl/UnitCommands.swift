@@ -91,6 +91,13 @@ struct UnitsChange: ParsableCommand {
     @Flag(help: "Remove every capability.") var noCapabilities = false
     @OptionGroup var connection: ConnectionOptions
 
+    func validate() throws {
+        guard !(noCapabilities && !capability.isEmpty) else {
+            throw ValidationError(
+                "--no-capabilities removes every capability and --capability replaces them: give one or the other")
+        }
+    }
+
     func run() throws {
         var parameters: [String: JSONValue] = ["id": .string(id)]
         if let callSign { parameters["callSign"] = .string(callSign) }
@@ -117,7 +124,10 @@ struct UnitsStatus: ParsableCommand {
         abstract: "Set a unit's status: en_route, on_scene, returning, available, out_of_service (with a reason).")
     @Argument(help: "The unit.") var id: String
     @Argument(help: "The new status.") var status: String
-    @Argument(help: "Why (needed for out_of_service).") var reason: String?
+    @Argument(
+        help:
+            "Why (needed for out_of_service, and for returning or available while the unit serves an active branch: it then leaves the branch)."
+    ) var reason: String?
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {

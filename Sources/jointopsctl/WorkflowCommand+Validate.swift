@@ -6,7 +6,7 @@ extension WorkflowCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check workflow files; print every problem as FILE:LINE:COLUMN: error: MESSAGE.",
             discussion:
-                "A folder means every .yaml/.yml file directly in it (not its sub-folders, such as scenarios/). Exits 0 when there is no error, 1 otherwise; warnings do not fail."
+                "A folder means every .yaml/.yml file directly in it (not its sub-folders, such as scenarios/). A file is checked in stages (its YAML; the definition: keys, values, names, references and guards; the phase graph: joins and deadlines that can be reached; then warnings): every problem of a stage is printed, and the next stage runs once the file has none. Exits 0 when there is no error, 1 otherwise (warnings do not fail), 64 when a file or folder named does not exist."
         )
 
         @Argument(help: "Workflow files or folders.", completion: .file(extensions: ["yaml", "yml"]))

@@ -72,3 +72,20 @@ extension CommandLineOutputTests {
         }
     }
 }
+
+extension CommandLineOutputTests {
+    /// Reproducer: `units change U --capability armed --no-capabilities` was sent as "these
+    /// capabilities", and the unit kept `armed`: the flag was dropped without a word.
+    @Test func capabilitiesAndNoCapabilitiesTogetherAreAUsageError() throws {
+        let socket = "/tmp/jointops-no-daemon-\(getpid()).sock"
+        let output = try Self.ctl(["units", "change", "hx-swat-01", "--capability", "armed", "--no-capabilities"], socket: socket)
+        #expect(output.status == 64, "\(output.stderr)")
+        #expect(output.stdout == "")
+        #expect(
+            output.stderr.hasPrefix(
+                "Error: --no-capabilities removes every capability and --capability replaces them: give one or the other\n"),
+            "\(output.stderr)")
+        let one = try Self.ctl(["units", "change", "hx-swat-01", "--no-capabilities"], socket: socket)
+        #expect(one.status == 69, "--no-capabilities alone is accepted (then the daemon is not there): \(one.stderr)")
+    }
+}

@@ -80,6 +80,8 @@ struct RoleMatrixTests {
                 } else {
                     #expect(result.status == 77, "\(user.name) \(command) should be refused: \(result.output)")
                     #expect(result.output.contains("needs the \(required) role; you have \(user.role)"), "\(result.output)")
+                    // The group that gives the role here, as configured (not the default's name).
+                    #expect(result.output.contains("add you to the jotest-\(required) group"), "\(result.output)")
                 }
             }
         }

@@ -230,8 +230,11 @@ import Testing
 
     /// Runs jointopsd as systemd starts it for jointopsd.socket: `listener` as descriptor 3,
     /// LISTEN_FDS=1, LISTEN_FDNAMES=control and LISTEN_PID its own (set by a shell that then
-    /// execs it). Returns its exit status and what it wrote.
-    static func socketActivated(_ arguments: [String], listener: CInt, log: String) throws -> (status: Int32, output: String) {
+    /// execs it). Returns its exit status and what it wrote. With `stopWhen`, it is sent
+    /// SIGTERM once its log has that text (or after 60 s).
+    static func socketActivated(
+        _ arguments: [String], listener: CInt, log: String, stopWhen: String? = nil
+    ) throws -> (status: Int32, output: String) {
         var environment = ProcessInfo.processInfo.environment
         for name in ["INVOCATION_ID", "NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "JOURNAL_STREAM", "STATE_DIRECTORY"] {
             environment[name] = nil
@@ -259,10 +262,39 @@ import Testing
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &cArguments, &cEnvironment)
         guard spawned == 0 else { throw HarnessError("posix_spawn: \(spawned)") }
+        if let stopWhen {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, (try? String(contentsOfFile: log, encoding: .utf8))?.contains(stopWhen) != true { usleep(20_000) }
+            kill(pid, SIGTERM)
+        }
         var status: CInt = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         return ((status >> 8) & 0xff, output)
+    }
+
+    /// Reproducer (documentation audit): under systemd `groups.socket` changed nothing — the
+    /// socket systemd passes keeps jointopsd.socket's `SocketGroup=` — and nothing said so.
+    @Test func aSocketFromSystemdInAnotherGroupThanConfiguredIsSaid() throws {
+        let folder = try Folder()
+        let socketPath = folder.appending("control.sock")
+        let listener = try Self.listeningSocket(socketPath)
+        defer { close(listener) }
+        var info = stat()
+        stat(socketPath, &info)
+        // A group that exists on every Debian machine and is not the socket's.
+        let wanted = info.st_gid == 1 ? "root" : "daemon"
+        let config = folder.appending("jointopsd.yaml")
+        try "groups: {socket: \(wanted)}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = try Self.socketActivated(
+            [
+                "--config", config, "--state-directory", folder.appending("state"), "--workflows",
+                DaemonHarness.root.appendingPathComponent("Workflows").path,
+            ],
+            listener: listener, log: folder.appending("jointopsd.log"), stopWhen: "accepting")
+        #expect(daemon.status == 0, "\(daemon.output)")
+        #expect(daemon.output.contains("the control socket \(socketPath) is systemd's (jointopsd.socket)"), "\(daemon.output)")
+        #expect(daemon.output.contains("add [Socket] SocketGroup=\(wanted), then systemctl restart jointopsd.socket jointopsd"))
     }
 
     /// Reproducer: under socket activation, with mistakes in jointopsd.yaml, a client left
