@@ -80,7 +80,12 @@ private struct ConfigurationReader {
                     settings.stateDirectory = path
                 }
             case "socket":
-                if let path = text(value, key, "the control socket's path", default: settings.socketPath) { settings.socketPath = path }
+                guard let path = text(value, key, "the control socket's path", default: settings.socketPath) else { continue }
+                if let mistake = DaemonConfiguration.socketPathMistake(path, setting: key) {
+                    sink.error(value.textLocation, mistake)
+                    continue
+                }
+                settings.socketPath = path
             case "workflows":
                 if let path = text(value, key, "the folder of workflow files", default: settings.workflowsDirectory) {
                     settings.workflowsDirectory = path

@@ -83,6 +83,10 @@ import Testing
         ("- a\n", ":1:1: error: the configuration must be settings, one 'name: value' a line; found a list — "),
         ("metrics_listen: 0.0.0.0:9464\n", ":1:17: error: metrics_listen: "),
         (
+            "socket: /tmp/\(String(repeating: "s", count: 120))\n",
+            ":1:9: error: socket /tmp/\(String(repeating: "s", count: 120)) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+        ),
+        (
             "log_level: warn\n",
             ":1:12: error: log_level is 'warn', not a log level; did you mean 'warning'? — write one of trace, debug, info, notice, warning, error, critical, or remove the line for the default (info)"
         ),
@@ -253,10 +257,6 @@ import Testing
                 "cannot read the workflows directory \(plain.path): it is a file, not a folder"
             ),
             (["--metrics-listen", "0.0.0.0:9464", "--socket", socket], "is not a loopback address"),
-            (
-                ["--socket", "/tmp/" + String(repeating: "s", count: 120)],
-                "choose a shorter socket (--socket, or 'socket' in the configuration file)"
-            ),
         ] {
             var full = ["--config", "/dev/null", "--regions", DaemonHarness.sampleRegions, "--state-directory", state]
             if !arguments.contains("--workflows") { full += ["--workflows", workflows] }
@@ -264,5 +264,25 @@ import Testing
             #expect(result.status == 78, "\(arguments): \(result.output)")
             #expect(result.output.contains(expected), "\(arguments): \(result.output)")
         }
+    }
+
+    /// Reproducer (a documentation audit): a `socket:` too long for a Unix socket was not
+    /// among the file's problems; once they were mended it stopped the start alone, as a
+    /// critical line without its place in the file.
+    @Test func aSocketPathTooLongIsAmongTheFilesProblemsAtItsPlace() throws {
+        let long = "/tmp/" + String(repeating: "s", count: 120)
+        let file = try ConfigurationFile("socket: \(long)\nwatch_buffer: 0\n")
+        let result = try Self.jointopsd(["--config", file.path])
+        #expect(result.status == 78, "\(result.output)")
+        #expect(
+            result.output.contains(
+                "\(file.path):1:9: error: socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+            ), "\(result.output)")
+        #expect(result.output.contains("\(file.path):2:15: error: watch_buffer is 0"), "\(result.output)")
+        #expect(result.output.contains("jointopsd does not start: 2 mistakes in \(file.path); correct it"), "\(result.output)")
+        // 107 bytes fit (sun_path's 108 with the closing NUL); 108 do not.
+        #expect(try Self.problems("socket: /tmp/\(String(repeating: "s", count: 102))\n").problems == nil)
+        let over = try Self.problems("socket: /tmp/\(String(repeating: "s", count: 103))\n").problems
+        #expect(over?.contains(" is 108 bytes long, more than a Unix socket path may have (107)") == true, "\(over ?? "accepted")")
     }
 }
