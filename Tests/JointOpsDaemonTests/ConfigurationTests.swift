@@ -256,7 +256,6 @@ import Testing
                 ["--workflows", plain.path, "--socket", socket],
                 "cannot read the workflows directory \(plain.path): it is a file, not a folder"
             ),
-            (["--metrics-listen", "0.0.0.0:9464", "--socket", socket], "is not a loopback address"),
         ] {
             var full = ["--config", "/dev/null", "--regions", DaemonHarness.sampleRegions, "--state-directory", state]
             if !arguments.contains("--workflows") { full += ["--workflows", workflows] }
@@ -264,6 +263,47 @@ import Testing
             #expect(result.status == 78, "\(arguments): \(result.output)")
             #expect(result.output.contains(expected), "\(arguments): \(result.output)")
         }
+    }
+
+    /// Reproducer (a documentation audit): a flag's value the configuration file's check
+    /// would refuse — a metrics address not on loopback, without a port or malformed, a
+    /// socket path too long for a Unix socket — stopped the start later, as a configuration
+    /// error (exit 78, "jointopsd does not start: …"), though --help and docs/configuration.md
+    /// say a mistake in the command line exits 64. Now it is a usage error naming the flag,
+    /// said before anything is read or made.
+    @Test func aFlagsValueTheFileWouldRefuseIsAUsageErrorNamingTheFlag() throws {
+        let folder = try StartFailureTests.Folder()
+        let state = folder.appending("state")
+        let long = "/tmp/" + String(repeating: "s", count: 120)
+        for (flags, expected) in [
+            (
+                ["--metrics-listen", "0.0.0.0:9464"],
+                "--metrics-listen: metrics listen address '0.0.0.0:9464' is not a loopback address: the metrics listener has no authentication and no TLS"
+            ),
+            (["--metrics-listen", "127.0.0.1"], "--metrics-listen: metrics listen address '127.0.0.1' has no port: write 127.0.0.1:PORT"),
+            (
+                ["--metrics-listen", "::1:19466"],
+                "--metrics-listen: metrics listen address '::1:19466': put an IPv6 address in brackets, [::1]:PORT"
+            ),
+            (
+                ["--socket", long],
+                "--socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+            ),
+        ] {
+            var arguments = StartFailureTests.arguments(folder, state: state)
+            arguments += flags
+            let result = try Self.jointopsd(arguments)
+            #expect(result.status == 64, "\(flags): \(result.output)")
+            #expect(result.output.contains("Error: \(expected)"), "\(flags): \(result.output)")
+            #expect(result.output.contains("Usage: jointopsd"), "\(flags): \(result.output)")
+            #expect(!result.output.contains("does not start"), "\(flags): \(result.output)")
+            #expect(!FileManager.default.fileExists(atPath: state), "\(flags): nothing is made")
+        }
+        // Before the configuration file is read: the command line is wrong whatever the file says.
+        let file = try ConfigurationFile("watch_buffer: 0\n")
+        let both = try Self.jointopsd(["--config", file.path, "--metrics-listen", "0.0.0.0:9464"])
+        #expect(both.status == 64, "\(both.output)")
+        #expect(both.output.contains("Error: --metrics-listen: "), "\(both.output)")
     }
 
     /// Reproducer (a documentation audit): a `socket:` too long for a Unix socket was not
