@@ -174,6 +174,30 @@ import Testing
         #expect(settings.connectionLimits == ConnectionLimits(total: 10, perUser: 5, adminReserve: 0))
     }
 
+    /// Reproducer: with max_connections 8 and admin_reserved_connections 7 the default
+    /// max_connections_per_user was 2 (a quarter of 8), more than the one slot callers without
+    /// the admin role have together, and outside the range an explicit value is refused for.
+    @Test func theDefaultPerUserLimitIsNoMoreThanCallersWithoutTheAdminRoleMayHave() throws {
+        var settings = DaemonConfiguration()
+        let file = try ConfigurationFile("max_connections: 8\nadmin_reserved_connections: 7\n")
+        try settings.apply(file: file.path)
+        #expect(settings.connectionLimits == ConnectionLimits(total: 8, perUser: 1, adminReserve: 7))
+        // Given, it is still refused outside that range.
+        let explicit = try Self.problems("max_connections: 8\nadmin_reserved_connections: 7\nmax_connections_per_user: 2\n")
+        #expect(
+            explicit.problems?.hasPrefix(
+                explicit.path
+                    + ":3:27: error: max_connections_per_user is 2, more than callers without the admin role may have together (max_connections 8 less admin_reserved_connections 7) — lower it to at most 1"
+            ) == true, "\(explicit.problems ?? "accepted")")
+        // Every reserve the file accepts leaves a default of at least 1, at most what is left.
+        let outside = (1...64).flatMap { total in
+            (0..<total).map { ConnectionLimits(total: total, adminReserve: $0) }.filter {
+                !(1...($0.total - $0.adminReserve)).contains($0.perUser)
+            }
+        }
+        #expect(outside.isEmpty, "\(outside)")
+    }
+
     @Test func aFileThatIsNotUTF8SaysSo() throws {
         let file = try ConfigurationFile(Data([0x73, 0x6F, 0x63, 0x6B, 0x65, 0x74, 0x3A, 0x20, 0xFF, 0x0A]))
         var settings = DaemonConfiguration()
