@@ -13,12 +13,13 @@ public struct ConnectionLimits: Sendable, Hashable {
     /// `admin_reserved_connections`: slots only admins may take.
     public var adminReserve: Int
 
-    /// The limits for `total`; left out, `perUser` is a quarter of it and `adminReserve`
-    /// a quarter of it but at most 4 (see `DaemonConfiguration` for the checks).
+    /// The limits for `total`; left out, `adminReserve` is a quarter of it but at most 4, and
+    /// `perUser` a quarter of it but at most what callers without the admin role may hold
+    /// together (`total - adminReserve`), and at least 1 (see `DaemonConfiguration` for the checks).
     public init(total: Int, perUser: Int? = nil, adminReserve: Int? = nil) {
         self.total = total
-        self.perUser = perUser ?? max(1, total / 4)
         self.adminReserve = adminReserve ?? min(4, total / 4)
+        self.perUser = perUser ?? max(1, min(total / 4, total - self.adminReserve))
     }
 
     /// Why `caller` may not have another connection, with `open` connections open in all and

@@ -110,10 +110,9 @@ public enum Daemon {
     }
 
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
-        guard configuration.socketPath.utf8.count < 108 else {
-            throw DaemonError.configuration(
-                "the socket path \(configuration.socketPath) is \(configuration.socketPath.utf8.count) bytes long; a Unix socket path may have at most 107: choose a shorter socket (--socket, or 'socket' in the configuration file)"
-            )
+        // jointopsd checked the file's socket and --socket already; this is for settings made otherwise.
+        if let mistake = DaemonConfiguration.socketPathMistake(configuration.socketPath, setting: "socket") {
+            throw DaemonError.configuration(mistake)
         }
         // Checked first, so a listener that may not start stops nothing else from happening.
         let metricsAddress = try configuration.metricsListen.map { text throws(DaemonError) in

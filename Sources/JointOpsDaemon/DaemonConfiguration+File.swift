@@ -21,7 +21,9 @@ extension DaemonConfiguration {
 
     static let bounds: [String: Bounds] = [
         "max_connections": Bounds(range: 1...16_384, unit: "connections", defaultText: "256"),
-        "max_connections_per_user": Bounds(range: 1...16_384, unit: "connections", defaultText: "a quarter of max_connections"),
+        "max_connections_per_user": Bounds(
+            range: 1...16_384, unit: "connections",
+            defaultText: "a quarter of max_connections, at most max_connections less admin_reserved_connections"),
         "admin_reserved_connections": Bounds(
             range: 0...16_383, unit: "connections", defaultText: "a quarter of max_connections, at most 4"),
         "max_message_bytes": Bounds(range: 1024...16_777_216, unit: "bytes (1 KiB to 16 MiB)", defaultText: "65536"),
@@ -80,7 +82,12 @@ private struct ConfigurationReader {
                     settings.stateDirectory = path
                 }
             case "socket":
-                if let path = text(value, key, "the control socket's path", default: settings.socketPath) { settings.socketPath = path }
+                guard let path = text(value, key, "the control socket's path", default: settings.socketPath) else { continue }
+                if let mistake = DaemonConfiguration.socketPathMistake(path, setting: key) {
+                    sink.error(value.textLocation, mistake)
+                    continue
+                }
+                settings.socketPath = path
             case "workflows":
                 if let path = text(value, key, "the folder of workflow files", default: settings.workflowsDirectory) {
                     settings.workflowsDirectory = path

@@ -1,5 +1,6 @@
 import Foundation
 import JointOpsCore
+import JointOpsProtocol
 import JointOpsStore
 import Logging
 
@@ -11,7 +12,7 @@ public struct DaemonConfiguration: Sendable {
     public static let defaultFile = "/etc/jointops/jointopsd.yaml"
 
     public var stateDirectory = "/var/lib/jointops"
-    public var socketPath = "/run/jointops/control.sock"
+    public var socketPath = DaemonConfiguration.defaultSocketPath
     public var workflowsDirectory = "/etc/jointops/workflows"
     public var durability = StoreOptions.Durability.full
     public var viewGroup = "jointops-view"
@@ -44,6 +45,7 @@ public struct DaemonConfiguration: Sendable {
     /// A roster (YAML or CSV) imported at start when the store has no unit yet.
     public var unitsFile: String?
     public static let defaultRegionsFile = "/etc/jointops/regions.yaml"
+    public static let defaultSocketPath = "/run/jointops/control.sock"
     /// The least severe level logged: `log_level` in the file, `--log-level`.
     public var logLevel = Logger.Level.info
 
@@ -64,5 +66,14 @@ extension DaemonConfiguration {
             ?? (name.count >= 3 ? logLevelNames.first { $0.hasPrefix(name.lowercased()) } : nil)
         let hint = meant.map { "; did you mean '\($0)'?" } ?? ""
         return "\(setting) is '\(name)', not a log level\(hint) — write one of \(logLevelNames.joined(separator: ", "))"
+    }
+
+    /// Why `path` cannot be the control socket, for `setting` (`socket` or `--socket`): longer
+    /// than a Unix socket's address holds; nil when it fits.
+    public static func socketPathMistake(_ path: String, setting: String) -> String? {
+        let bytes = path.utf8.count
+        guard bytes > UnixSocketAddress.maxPathBytes else { return nil }
+        return
+            "\(setting) \(path) is \(bytes) bytes long, more than a Unix socket path may have (\(UnixSocketAddress.maxPathBytes)) — use a shorter path, e.g. \(defaultSocketPath)"
     }
 }

@@ -4,11 +4,14 @@ public import Glibc
 public struct UnixSocketAddress {
     private var address = sockaddr_un()
 
-    /// Nil when `path` is too long for a socket address (107 bytes at most).
+    /// The longest path a socket address holds, in bytes: `sun_path` less its closing NUL (107).
+    public static let maxPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
+    /// Nil when `path` is too long for a socket address (more than `maxPathBytes`).
     public init?(path: String) {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        guard bytes.count <= Self.maxPathBytes else { return nil }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             buffer.copyBytes(from: bytes)
             buffer[bytes.count] = 0

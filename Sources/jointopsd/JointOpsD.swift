@@ -88,11 +88,30 @@ struct JointOpsD: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // The flags' values first, each checked as the file's setting is: a mistake in one is a
+        // mistake in the command line (exit 64, usage), said before the file is read or anything starts.
+        for (flag, value) in [
+            ("--state-directory", stateDirectory), ("--socket", socket), ("--workflows", workflows), ("--regions", regions),
+            ("--units", units), ("--metrics-listen", metricsListen),
+        ] where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+            throw ValidationError("\(flag) is empty; give it a value, or leave the flag out for the configuration file's or the default")
+        }
         let level = try logLevel.map { name in
             guard let level = Logger.Level(rawValue: name) else {
                 throw ValidationError(DaemonConfiguration.logLevelMistake(name, setting: "--log-level"))
             }
             return level
+        }
+        let mode = try durability.map { name in
+            guard let mode = StoreDurability(rawValue: name) else { throw ValidationError("--durability must be full or normal") }
+            return mode
+        }
+        if let socket, let mistake = DaemonConfiguration.socketPathMistake(socket, setting: "--socket") {
+            throw ValidationError(mistake)
+        }
+        // Well-formed and on loopback, it may still not be had (a port taken): that stops the start later, as 78.
+        if let metricsListen {
+            do { _ = try MetricsListenAddress(parsing: metricsListen) } catch { throw ValidationError("--metrics-listen: \(error)") }
         }
         // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
         let journal = Systemd.stderrIsJournal
@@ -125,12 +144,6 @@ struct JointOpsD: AsyncParsableCommand {
             Systemd.notify("STATUS=configuration error in \(config): \(problems.first ?? "") — correct it, then \(again)")
             throw ExitCode(78)
         }
-        for (flag, value) in [
-            ("--state-directory", stateDirectory), ("--socket", socket), ("--workflows", workflows), ("--regions", regions),
-            ("--units", units), ("--metrics-listen", metricsListen),
-        ] where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
-            throw ValidationError("\(flag) is empty; give it a value, or leave the flag out for the configuration file's or the default")
-        }
         if let stateDirectory { settings.stateDirectory = stateDirectory }
         if let socket { settings.socketPath = socket }
         if let workflows { settings.workflowsDirectory = workflows }
@@ -140,10 +153,7 @@ struct JointOpsD: AsyncParsableCommand {
             settings.regionsFileIsExplicit = true
         }
         if let units { settings.unitsFile = units }
-        if let durability {
-            guard let mode = StoreDurability(rawValue: durability) else { throw ValidationError("--durability must be full or normal") }
-            settings.durability = mode
-        }
+        if let mode { settings.durability = mode }
         logger.logLevel = level ?? settings.logLevel
         do {
             try await Daemon.run(settings, logger: logger)

@@ -83,6 +83,10 @@ import Testing
         ("- a\n", ":1:1: error: the configuration must be settings, one 'name: value' a line; found a list — "),
         ("metrics_listen: 0.0.0.0:9464\n", ":1:17: error: metrics_listen: "),
         (
+            "socket: /tmp/\(String(repeating: "s", count: 120))\n",
+            ":1:9: error: socket /tmp/\(String(repeating: "s", count: 120)) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+        ),
+        (
             "log_level: warn\n",
             ":1:12: error: log_level is 'warn', not a log level; did you mean 'warning'? — write one of trace, debug, info, notice, warning, error, critical, or remove the line for the default (info)"
         ),
@@ -170,6 +174,30 @@ import Testing
         #expect(settings.connectionLimits == ConnectionLimits(total: 10, perUser: 5, adminReserve: 0))
     }
 
+    /// Reproducer: with max_connections 8 and admin_reserved_connections 7 the default
+    /// max_connections_per_user was 2 (a quarter of 8), more than the one slot callers without
+    /// the admin role have together, and outside the range an explicit value is refused for.
+    @Test func theDefaultPerUserLimitIsNoMoreThanCallersWithoutTheAdminRoleMayHave() throws {
+        var settings = DaemonConfiguration()
+        let file = try ConfigurationFile("max_connections: 8\nadmin_reserved_connections: 7\n")
+        try settings.apply(file: file.path)
+        #expect(settings.connectionLimits == ConnectionLimits(total: 8, perUser: 1, adminReserve: 7))
+        // Given, it is still refused outside that range.
+        let explicit = try Self.problems("max_connections: 8\nadmin_reserved_connections: 7\nmax_connections_per_user: 2\n")
+        #expect(
+            explicit.problems?.hasPrefix(
+                explicit.path
+                    + ":3:27: error: max_connections_per_user is 2, more than callers without the admin role may have together (max_connections 8 less admin_reserved_connections 7) — lower it to at most 1"
+            ) == true, "\(explicit.problems ?? "accepted")")
+        // Every reserve the file accepts leaves a default of at least 1, at most what is left.
+        let outside = (1...64).flatMap { total in
+            (0..<total).map { ConnectionLimits(total: total, adminReserve: $0) }.filter {
+                !(1...($0.total - $0.adminReserve)).contains($0.perUser)
+            }
+        }
+        #expect(outside.isEmpty, "\(outside)")
+    }
+
     @Test func aFileThatIsNotUTF8SaysSo() throws {
         let file = try ConfigurationFile(Data([0x73, 0x6F, 0x63, 0x6B, 0x65, 0x74, 0x3A, 0x20, 0xFF, 0x0A]))
         var settings = DaemonConfiguration()
@@ -252,11 +280,6 @@ import Testing
                 ["--workflows", plain.path, "--socket", socket],
                 "cannot read the workflows directory \(plain.path): it is a file, not a folder"
             ),
-            (["--metrics-listen", "0.0.0.0:9464", "--socket", socket], "is not a loopback address"),
-            (
-                ["--socket", "/tmp/" + String(repeating: "s", count: 120)],
-                "choose a shorter socket (--socket, or 'socket' in the configuration file)"
-            ),
         ] {
             var full = ["--config", "/dev/null", "--regions", DaemonHarness.sampleRegions, "--state-directory", state]
             if !arguments.contains("--workflows") { full += ["--workflows", workflows] }
@@ -264,5 +287,66 @@ import Testing
             #expect(result.status == 78, "\(arguments): \(result.output)")
             #expect(result.output.contains(expected), "\(arguments): \(result.output)")
         }
+    }
+
+    /// Reproducer (a documentation audit): a flag's value the configuration file's check
+    /// would refuse — a metrics address not on loopback, without a port or malformed, a
+    /// socket path too long for a Unix socket — stopped the start later, as a configuration
+    /// error (exit 78, "jointopsd does not start: …"), though --help and docs/configuration.md
+    /// say a mistake in the command line exits 64. Now it is a usage error naming the flag,
+    /// said before anything is read or made.
+    @Test func aFlagsValueTheFileWouldRefuseIsAUsageErrorNamingTheFlag() throws {
+        let folder = try StartFailureTests.Folder()
+        let state = folder.appending("state")
+        let long = "/tmp/" + String(repeating: "s", count: 120)
+        for (flags, expected) in [
+            (
+                ["--metrics-listen", "0.0.0.0:9464"],
+                "--metrics-listen: metrics listen address '0.0.0.0:9464' is not a loopback address: the metrics listener has no authentication and no TLS"
+            ),
+            (["--metrics-listen", "127.0.0.1"], "--metrics-listen: metrics listen address '127.0.0.1' has no port: write 127.0.0.1:PORT"),
+            (
+                ["--metrics-listen", "::1:19466"],
+                "--metrics-listen: metrics listen address '::1:19466': put an IPv6 address in brackets, [::1]:PORT"
+            ),
+            (
+                ["--socket", long],
+                "--socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+            ),
+        ] {
+            var arguments = StartFailureTests.arguments(folder, state: state)
+            arguments += flags
+            let result = try Self.jointopsd(arguments)
+            #expect(result.status == 64, "\(flags): \(result.output)")
+            #expect(result.output.contains("Error: \(expected)"), "\(flags): \(result.output)")
+            #expect(result.output.contains("Usage: jointopsd"), "\(flags): \(result.output)")
+            #expect(!result.output.contains("does not start"), "\(flags): \(result.output)")
+            #expect(!FileManager.default.fileExists(atPath: state), "\(flags): nothing is made")
+        }
+        // Before the configuration file is read: the command line is wrong whatever the file says.
+        let file = try ConfigurationFile("watch_buffer: 0\n")
+        let both = try Self.jointopsd(["--config", file.path, "--metrics-listen", "0.0.0.0:9464"])
+        #expect(both.status == 64, "\(both.output)")
+        #expect(both.output.contains("Error: --metrics-listen: "), "\(both.output)")
+    }
+
+    /// Reproducer (a documentation audit): a `socket:` too long for a Unix socket was not
+    /// among the file's problems; once they were mended it stopped the start alone, as a
+    /// critical line without its place in the file.
+    @Test func aSocketPathTooLongIsAmongTheFilesProblemsAtItsPlace() throws {
+        let long = "/tmp/" + String(repeating: "s", count: 120)
+        let file = try ConfigurationFile("socket: \(long)\nwatch_buffer: 0\n")
+        let result = try Self.jointopsd(["--config", file.path])
+        #expect(result.status == 78, "\(result.output)")
+        #expect(
+            result.output.contains(
+                "\(file.path):1:9: error: socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
+            ), "\(result.output)")
+        #expect(result.output.contains("\(file.path):2:15: error: watch_buffer is 0"), "\(result.output)")
+        #expect(result.output.contains("jointopsd does not start: 2 mistakes in \(file.path); correct it"), "\(result.output)")
+        // 107 bytes fit (sun_path's 108 with the closing NUL); 108 do not.
+        #expect(try Self.problems("socket: /tmp/\(String(repeating: "s", count: 102))\n").problems == nil)
+        let over = try Self.problems("socket: /tmp/\(String(repeating: "s", count: 103))\n").problems
+        #expect(over?.contains(" is 108 bytes long, more than a Unix socket path may have (107)") == true, "\(over ?? "accepted")")
     }
 }
