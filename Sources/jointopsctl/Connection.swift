@@ -154,8 +154,8 @@ struct Session {
                 what.map {
                     "jointopsctl: \(path) is not a socket (it is \($0)); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
                 }
-                ?? (path.utf8.count > 107
-                    ? "jointopsctl: the socket path \(path.prefix(60))… is \(path.utf8.count) bytes long, more than a Unix socket path may be (107); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
+                ?? (path.utf8.count > UnixSocketAddress.maxPathBytes
+                    ? "jointopsctl: the socket path \(path.prefix(60))… is \(path.utf8.count) bytes long, more than a Unix socket path may be (\(UnixSocketAddress.maxPathBytes)); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
                     : nil)
                 ?? "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
         case .disconnected:
