@@ -103,7 +103,11 @@ struct JointOpsD: AsyncParsableCommand {
             return level
         }
         let mode = try durability.map { name in
-            guard let mode = StoreDurability(rawValue: name) else { throw ValidationError("--durability must be full or normal") }
+            guard let mode = StoreDurability(rawValue: name) else {
+                throw ValidationError(
+                    "--durability is '\(name)'; it must be full or normal — full syncs each commit before answering; see docs/storage.md before choosing normal"
+                )
+            }
             return mode
         }
         if let socket, let mistake = DaemonConfiguration.socketPathMistake(socket, setting: "--socket") {

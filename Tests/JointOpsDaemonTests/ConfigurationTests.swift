@@ -313,6 +313,10 @@ import Testing
                 ["--socket", long],
                 "--socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
             ),
+            (
+                ["--durability", "bogus"],
+                "--durability is 'bogus'; it must be full or normal — full syncs each commit before answering; see docs/storage.md before choosing normal"
+            ),
         ] {
             var arguments = StartFailureTests.arguments(folder, state: state)
             arguments += flags
