@@ -216,6 +216,11 @@ public enum Daemon {
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
             regionsPath: roster == nil ? nil : configuration.regionsFile)
         await engine.armRecoveredTimers(recovery)
+        if !recovery.overdue(at: now).isEmpty {
+            Systemd.notify("STATUS=firing the timers that came due while jointopsd was stopped")
+            let fired = await TimerService.fireOverdue(engine)
+            logger.notice("fired \(fired) overdue timer\(fired == 1 ? "" : "s") (and the ladder rungs they armed) before taking commands")
+        }
         // Branches that were awaiting units get any that are free now.
         await engine.fillAwaiting()
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)

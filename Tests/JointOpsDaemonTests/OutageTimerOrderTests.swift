@@ -63,4 +63,68 @@ import Testing
         #expect(order == ["first", "rung 1", "rung 2", "second"], "\(fired)")
         daemon.stop()
     }
+
+    static let ladder = """
+        workflow: outage-ladder
+        version: 1
+        title: A missed deadline's ladder across an outage
+        phases:
+          reported:
+            initial: true
+            on: {assess: reviewing}
+          reviewing: {}
+        deadlines:
+          - id: review
+            reach: reviewing
+            from: started
+            within: 1s
+            escalation:
+              - {after: 0s, notify: branch_lead}
+              - {after: 1s, notify: duty_commander}
+              - {after: 2s, notify: director}
+        close:
+          from: [reviewing]
+          dispositions: [resolved]
+
+        """
+
+    /// Reproducer (a chaos soak): after a restart an operator's command got in between the
+    /// passes that fire the overdue timers: the phase a missed deadline waited for was
+    /// entered after its first rungs, and the rungs still due then were cancelled by it,
+    /// never fired and left no trace. Now every overdue timer, and every rung it arms that
+    /// is due too, fires before the control socket takes a command.
+    @Test func overdueTimersAndTheRungsTheyArmFireBeforeTheFirstCommandAfterARestart() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "outage-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.ladder.write(to: folder.appendingPathComponent("outage-ladder.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonHarness(workflows: folder.path, regions: nil)
+        let ids = (0..<8).map { "OP-LADDER-\($0)" }
+        for id in ids {
+            let started = try daemon.call(
+                "io.jointops.Operations.Start", ["workflow": .string("outage-ladder"), "id": .string(id), "region": .string("hexi")])
+            #expect(started.error == nil, "\(started)")
+        }
+        // Stopped until the deadline (1 s) and its three rungs (1, 2 and 3 s) are all past due.
+        try daemon.restart(away: 4.5)
+        // The moment it listens, every operation is moved on, each on a connection of its own.
+        let clients = try ids.map { _ in try daemon.client() }
+        for (id, client) in zip(ids, clients) {
+            try client.send(
+                VarlinkCall(method: "io.jointops.Operations.Fire", parameters: ["id": .string(id), "event": .string("assess")]))
+        }
+        for client in clients { #expect(try client.receive().error == nil) }
+        for id in ids {
+            let kinds = items(try daemon.call("io.jointops.Operations.History", ["id": .string(id)]).parameters["events"])
+                .compactMap { $0["kind"]?.stringValue }
+                .filter { ["deadline_missed", "escalated", "phase_entered"].contains($0) }
+            // (The first phase_entered is the start's, into reported.)
+            #expect(
+                kinds == ["phase_entered", "deadline_missed", "escalated", "escalated", "escalated", "phase_entered"], "\(id): \(kinds)")
+        }
+        // Three fires an operation: the deadline with its first rung (due at the same time), then each other rung.
+        #expect(daemon.log.contains("fired 24 overdue timers (and the ladder rungs they armed) before taking commands"), "\(daemon.log)")
+        daemon.stop()
+    }
 }
