@@ -430,18 +430,6 @@ public final class EventStore: Sendable {
         }
     }
 
-    /// Copies the whole database, consistently, to `path` with SQLite's online backup API,
-    /// while writers go on.
-    public func backup(to path: String) throws(StoreError) {
-        do {
-            let target = try DatabaseQueue(path: path)
-            try pool.backup(to: target)
-            try target.close()
-        } catch {
-            throw StoreError.from(error, path: path, doing: "backing up \(options.path)")
-        }
-    }
-
     /// The number of events in the log.
     public func eventCount() throws(StoreError) -> Int {
         do {
