@@ -31,21 +31,21 @@ extension OperationState {
         case .deadlineMissed(let key, let number, let lateness):
             let suffix = key.instance >= 0 ? " by \(branches[key.instance].name)" : ""
             return "deadline \(workflow.deadlines[key.index].id) missed\(suffix) (escalation \(number)\(Self.lateness(lateness)))"
-        case .escalated(let number, let rung, _, let refusal):
+        case .escalated(let number, let rung, let lateness, let refusal):
             guard let escalation = escalations.first(where: { $0.number == number }), let key = escalation.timer else {
                 return "escalation \(number) rung \(rung + 1)"
             }
             let deadline = workflow.deadlines[key.index]
             return "escalation \(number) rung \(rung + 1) of \(deadline.id): \(workflow.name(of: deadline.ladder[rung].action))"
-                + (refusal.map { " (not applied: \($0))" } ?? "")
+                + Self.late(lateness) + (refusal.map { " (not applied: \($0))" } ?? "")
         case .escalationRaised(let number, let reason, let audience):
             return "escalation \(number) raised to \(audience): \(reason)"
         case .escalationAcknowledged(let number):
             return "escalation \(number) acknowledged"
-        case .phaseTimerElapsed(let key, let refusal):
+        case .phaseTimerElapsed(let key, let lateness, let refusal):
             let timer = workflow.phases[key.instance].timers[key.index]
             return "timer \(timer.delay) in \(workflow.phases[key.instance].name) elapsed → \(timer.event)"
-                + (refusal.map { " (not applied: \($0))" } ?? "")
+                + Self.late(lateness) + (refusal.map { " (not applied: \($0))" } ?? "")
         case .noted(let text):
             return "note: \(text)"
         case .attributesChanged(let changes):
@@ -76,5 +76,10 @@ extension OperationState {
 
     private static func lateness(_ milliseconds: Int64) -> String {
         milliseconds < 1000 ? "" : ", \(WorkflowDuration.fixed(milliseconds: milliseconds)) late"
+    }
+
+    /// ` (18s late)` for a timer that fired a second or more after it was due, else nothing.
+    private static func late(_ milliseconds: Int64) -> String {
+        milliseconds < 1000 ? "" : " (\(WorkflowDuration.fixed(milliseconds: milliseconds)) late)"
     }
 }

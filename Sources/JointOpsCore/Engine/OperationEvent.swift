@@ -22,8 +22,9 @@ public enum OperationEvent: Sendable, Hashable {
     /// An operator raised an escalation by hand.
     case escalationRaised(escalation: Int, reason: String, audience: String)
     case escalationAcknowledged(escalation: Int)
-    /// A phase timer elapsed; `refusal` says why its event was not applied, if it was not.
-    case phaseTimerElapsed(TimerKey, refusal: String?)
+    /// A phase timer elapsed, `latenessMilliseconds` after it was due (after an outage, say);
+    /// `refusal` says why its event was not applied, if it was not.
+    case phaseTimerElapsed(TimerKey, latenessMilliseconds: Int64, refusal: String?)
     case noted(String)
     /// An operator changed attributes: each change names the attribute (by index), its value
     /// before (for the history) and its new value (nil: removed), in attribute order.

@@ -78,7 +78,7 @@ extension OperationState {
             escalations[i].acknowledgedAt = at
             if escalations[i].timer == nil { escalations[i].resolvedAt = at }
             rescheduleLadder(number)
-        case .phaseTimerElapsed(let key, _):
+        case .phaseTimerElapsed(let key, _, _):
             removeTimer(key)
         case .noted, .rated:
             break

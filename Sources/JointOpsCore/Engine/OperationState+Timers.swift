@@ -15,10 +15,10 @@ extension OperationState {
             do throws(Refusal) {
                 guard hold == nil else { throw refusal(.onHold, "operation \(id) is on hold") }
                 let target = try target(of: event)
-                emit(.phaseTimerElapsed(key, refusal: nil), &context)
+                emit(.phaseTimerElapsed(key, latenessMilliseconds: lateness, refusal: nil), &context)
                 enter(target, cause: .event(event), &context)
             } catch {
-                emit(.phaseTimerElapsed(key, refusal: error.reason), &context)
+                emit(.phaseTimerElapsed(key, latenessMilliseconds: lateness, refusal: error.reason), &context)
             }
         case .deadline:
             let deadline = workflow.deadlines[key.index]

@@ -58,10 +58,10 @@ extension OperationState {
             fields = ["escalation": .int(Int64(escalation)), "reason": .string(reason), "audience": .string(audience)]
         case .escalationAcknowledged(let escalation):
             fields["escalation"] = .int(Int64(escalation))
-        case .phaseTimerElapsed(let key, let refusal):
+        case .phaseTimerElapsed(let key, let lateness, let refusal):
             fields = [
                 "phase": .string(workflow.phases[key.instance].name), "timer": .int(Int64(key.index + 1)),
-                "event": .string(workflow.phases[key.instance].timers[key.index].event),
+                "event": .string(workflow.phases[key.instance].timers[key.index].event), "lateness_ms": .int(lateness),
             ]
             if let refusal { fields["refusal"] = .string(refusal) }
         case .noted(let text):
@@ -171,7 +171,10 @@ extension OperationState {
             return number("escalation").map { .escalationAcknowledged(escalation: $0) }
         case "phase_timer_elapsed":
             guard let phase = text("phase").flatMap(workflow.phase(named:)), let timer = number("timer") else { return nil }
-            return .phaseTimerElapsed(TimerKey(kind: .phase, index: timer - 1, instance: phase), refusal: text("refusal"))
+            // Events written before phase timers recorded their lateness have none: 0.
+            return .phaseTimerElapsed(
+                TimerKey(kind: .phase, index: timer - 1, instance: phase), latenessMilliseconds: payload["lateness_ms"]?.intValue ?? 0,
+                refusal: text("refusal"))
         case "noted":
             return text("text").map { .noted($0) }
         case "attributes_changed":
