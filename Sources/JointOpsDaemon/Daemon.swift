@@ -166,11 +166,20 @@ public enum Daemon {
                 try store.register(catalog.current[id]!, source: catalog.sources[id]!, at: now)
             } catch {
                 guard error.kind == .conflict else { throw error }
-                // Changed without a new version number, or a lower one: left out, like an invalid file.
-                logger.error(
-                    "\(catalog.problem(error)); workflow '\(id)' is not loaded",
-                    metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
-                catalog.skip(id)
+                // Changed without a new version number, or given a lower one: the version stored
+                // last runs, as it did before (a reload refuses the file alike), rather than
+                // the workflow vanishing at a restart.
+                let problem = catalog.problem(error)
+                if let stored = try atStart({ () throws(StoreError) in try store.latestWorkflow(id) }) {
+                    catalog.keepStored(stored.workflow, source: stored.source)
+                    logger.error(
+                        "\(problem); jointopsd runs the stored version \(stored.workflow.version) of '\(id)', the last one loaded, until the file has a higher version and is reloaded (jointopsctl admin reload)",
+                        metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
+                } else {
+                    logger.error(
+                        "\(problem); workflow '\(id)' is not loaded", metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
+                    catalog.skip(id)
+                }
             }
         }
         guard !catalog.current.isEmpty else {

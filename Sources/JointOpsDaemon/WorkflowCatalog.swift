@@ -90,6 +90,13 @@ public struct WorkflowCatalog: Sendable {
         return (source, [])
     }
 
+    /// Runs `workflow`, as the store has it, instead of what its file now says (which the
+    /// store refused): the version that ran before.
+    public mutating func keepStored(_ workflow: Workflow, source: String) {
+        current[workflow.id] = workflow
+        sources[workflow.id] = source
+    }
+
     /// Leaves out the workflow `id` (its file is counted as skipped).
     public mutating func skip(_ id: String) {
         guard current.removeValue(forKey: id) != nil else { return }

@@ -282,6 +282,22 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The highest stored version of workflow `id`, compiled, and its source; nil if none is stored.
+    public func latestWorkflow(_ id: String) throws(StoreError) -> (workflow: Workflow, source: String)? {
+        let source: String?
+        do {
+            source = try pool.read { db in
+                try String.fetchOne(
+                    db, sql: "SELECT source FROM workflow_version WHERE workflow = ? ORDER BY version DESC LIMIT 1", arguments: [id])
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading workflow '\(id)'", writing: false)
+        }
+        guard let source else { return nil }
+        guard let workflow = try workflows().filter({ $0.id == id }).max(by: { $0.version < $1.version }) else { return nil }
+        return (workflow, source)
+    }
+
     /// Every stored workflow version, compiled.
     public func workflows() throws(StoreError) -> [Workflow] {
         do {

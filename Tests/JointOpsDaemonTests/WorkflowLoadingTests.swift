@@ -93,6 +93,17 @@ import Testing
                 == [
                     "\(folder.path("armed-response.yaml")):\(line):1: error: workflow 'armed-response' version 2 is already stored with different content; bump 'version' in the file so running operations keep the version they started with"
                 ])
+        // Reproducer (a chaos soak): at a restart (a crash, say) the refused file left the
+        // workflow out altogether — here the only one, so jointopsd did not start at all.
+        // The version stored last runs, as before the restart, and the journal says why.
+        try daemon.restart()
+        let loaded = items(try daemon.call("io.jointops.Operations.Workflows").parameters["workflows"])
+        #expect(loaded.map { $0["id"] } == [.string("armed-response")] && loaded.map { $0["version"] } == [.int(2)], "\(loaded)")
+        #expect(try daemon.startArmed("OP-AFTER").error == nil)
+        #expect(
+            daemon.log.contains(
+                "different content; bump 'version' in the file so running operations keep the version they started with; jointopsd runs the stored version 2 of 'armed-response', the last one loaded, until the file has a higher version and is reloaded (jointopsctl admin reload)"
+            ), "\(daemon.log)")
     }
 
     @Test func withNoValidWorkflowTheDaemonStopsAndSaysWhy() throws {
