@@ -82,8 +82,11 @@ package enum InterfaceDefinitions {
             # jointops: a police command center's intelligence → command → action operations.
             # Start an operation from a workflow, drive its phases and branches, and read it back.
             # Every command may carry a client requestId (1 to 200 characters, no control characters):
-            # repeating the command with it returns the first result and applies nothing again. The
-            # same requestId with other parameters, or on another method, is refused (InvalidParameter).
+            # repeating a command that was applied with it returns the first result and applies
+            # nothing again. A command refused (CommandRefused, InvalidParameter, …) applied nothing
+            # and is not remembered: repeated, it is tried again as new, and may then be applied if the
+            # operation has moved on meanwhile. The same requestId with other parameters, or on another
+            # method, is refused (InvalidParameter).
             # A mistake in a call's parameters is org.varlink.service.InvalidParameter naming the
             # parameter; jointopsd adds a `description` member saying what is wrong and how to mend it
             # (as it does to MethodNotFound: the methods there are).
@@ -715,6 +718,8 @@ package enum InterfaceDefinitions {
             # jointops: the units the command center dispatches and the jurisdiction they serve.
             # Every change is an event in the hash-chained log: roster changes in stream '@units',
             # what happened to an operation's units in that operation's stream.
+            # A requestId works as in io.jointops.Operations: a change that was made is not made again
+            # (the retry gets the first reply); a refused one is not remembered.
             # Besides its own errors (below) and org.varlink.service.InvalidParameter (naming the
             # parameter, with a `description` saying what is wrong), its methods answer with errors of
             # io.jointops.Operations: PermissionDenied (the caller's role), StorageFailure (nothing was

@@ -53,3 +53,24 @@ import Testing
         daemon.stop()
     }
 }
+
+extension RequestMemoryTests {
+    /// As the interface says (a chaos soak found the old wording promised more): a refused
+    /// command applied nothing and its request id is not remembered, so repeating it once
+    /// the operation has moved on applies it — once; an applied one is not applied again.
+    @Test func aRefusedCommandIsNotRememberedByItsRequestIdAnAppliedOneIs() throws {
+        let daemon = try DaemonHarness()
+        defer { daemon.stop() }
+        #expect(try daemon.startArmed("OP-REQ").error == nil)
+        let dispatch: [String: JSONValue] = ["id": .string("OP-REQ"), "event": .string("dispatch"), "requestId": .string("req-dispatch")]
+        let early = try daemon.call("io.jointops.Operations.Fire", dispatch)
+        #expect(early.error == "io.jointops.Operations.CommandRefused", "\(early)")
+        #expect(try daemon.call("io.jointops.Operations.Fire", ["id": .string("OP-REQ"), "event": .string("assess")]).error == nil)
+        let applied = try daemon.call("io.jointops.Operations.Fire", dispatch)
+        #expect(applied.error == nil, "\(applied)")
+        let again = try daemon.call("io.jointops.Operations.Fire", dispatch)
+        #expect(again.error == nil && again.parameters == applied.parameters, "the first result, nothing applied again")
+        let history = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-REQ")]).parameters["events"])
+        #expect(history.filter { $0["kind"] == .string("phase_entered") }.count == 3, "reported, assessing, in_action: once each")
+    }
+}
