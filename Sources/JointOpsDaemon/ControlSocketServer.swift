@@ -32,7 +32,7 @@ public final class ControlSocketServer: Service, Sendable {
         self.logger = logger
         service = VarlinkService(
             engine: engine, version: Release.version, workflowsDirectory: configuration.workflowsDirectory,
-            roleGroups: [.view: configuration.viewGroup, .operate: configuration.operateGroup, .admin: configuration.adminGroup])
+            roleGroups: configuration.roleGroups)
         roles = PeerCredentials.RoleGroups(
             view: configuration.viewGroup, operate: configuration.operateGroup, admin: configuration.adminGroup)
         open = OpenConnections(limits: configuration.connectionLimits)

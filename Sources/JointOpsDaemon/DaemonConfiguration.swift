@@ -18,6 +18,8 @@ public struct DaemonConfiguration: Sendable {
     public var viewGroup = "jointops-view"
     public var operateGroup = "jointops-operate"
     public var adminGroup = "jointops-admin"
+    /// The Unix group that gives each role (`groups` in the file).
+    public var roleGroups: [Role: String] { [.view: viewGroup, .operate: operateGroup, .admin: adminGroup] }
     /// The group the control socket belongs to (mode 0660); every role group's members should be in it.
     public var socketGroup = "jointops"
     /// max_connections, max_connections_per_user and admin_reserved_connections.
