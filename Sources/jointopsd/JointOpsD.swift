@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JointOpsCore
 import JointOpsDaemon
 import JointOpsProtocol
 import Logging
@@ -93,8 +94,16 @@ struct JointOpsD: AsyncParsableCommand {
         for (flag, value) in [
             ("--state-directory", stateDirectory), ("--socket", socket), ("--workflows", workflows), ("--regions", regions),
             ("--units", units), ("--metrics-listen", metricsListen),
-        ] where value?.trimmingCharacters(in: .whitespaces).isEmpty == true {
-            throw ValidationError("\(flag) is empty; give it a value, or leave the flag out for the configuration file's or the default")
+        ] {
+            guard let value else { continue }
+            if value.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError(
+                    "\(flag) is empty; give it a value, or leave the flag out for the configuration file's or the default")
+            }
+            // As in the file: a path with a NUL was cut at it by the system calls.
+            if value.containsControlCharacter {
+                throw ValidationError("\(flag) holds a control character (a NUL, tab or line break); give the path without it")
+            }
         }
         let level = try logLevel.map { name in
             guard let level = Logger.Level(rawValue: name) else {

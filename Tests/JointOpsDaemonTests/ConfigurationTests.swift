@@ -314,6 +314,10 @@ import Testing
                 "--socket \(long) is 125 bytes long, more than a Unix socket path may have (107) — use a shorter path, e.g. /run/jointops/control.sock"
             ),
             (
+                ["--state-directory", "/tmp/state\tx"],
+                "--state-directory holds a control character (a NUL, tab or line break); give the path without it"
+            ),
+            (
                 ["--durability", "bogus"],
                 "--durability is 'bogus'; it must be full or normal — full syncs each commit before answering; see docs/storage.md before choosing normal"
             ),
