@@ -1,6 +1,7 @@
 import Foundation
 import JointOpsCore
 import JointOpsProtocol
+import JointOpsStore
 import Logging
 import NIOCore
 import NIOPosix
@@ -52,7 +53,7 @@ public final class ControlSocketServer: Service, Sendable {
         let path = withUnsafeBytes(of: address.sun_path) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
         var info = stat()
         guard !path.isEmpty, stat(path, &info) == 0, info.st_gid != wanted else { return nil }
-        let actual = getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "\(info.st_gid)"
+        let actual = StoreError.name(ofGroup: info.st_gid)
         return
             "the control socket \(path) is systemd's (jointopsd.socket): its group is \(actual), not groups.socket '\(configured)', "
             + "so members of \(configured) may not connect; to change it: systemctl edit jointopsd.socket, add [Socket] SocketGroup=\(configured), "

@@ -16,7 +16,8 @@ extension OperationEngine {
     }
 
     static func refused(_ refusal: UnitRefusal) -> VarlinkError {
-        VarlinkError(
+        if refusal.code == .reasonRequired { return VarlinkError.invalidParameter("reason", because: refusal.message) }
+        return VarlinkError(
             "io.jointops.Units.UnitRefused",
             [
                 "code": .string(refusal.code.rawValue), "unit": refusal.unit.map(JSONValue.string) ?? .null,
@@ -263,12 +264,6 @@ extension OperationEngine {
             guard let before = operations[operation] else { break }  // (an ended operation: an ordinary status change)
             return try await takeOff(
                 id, from: before, assignment: assignment, to: status, reason: reason, caller: caller, requestID: requestID, method: method)
-        }
-        // A missing reason is a mistake in the call (as for taking a unit off a branch), once
-        // the move itself is one the unit can make: else its refusal says more.
-        if status == .outOfService, reason == nil, let unit = try requireRoster().unit(id), !unit.retired, unit.status.canMove(to: status) {
-            throw VarlinkError.invalidParameter(
-                "reason", because: "taking unit '\(id)' out of service needs a reason (it is recorded): say why, e.g. 'engine failure'")
         }
         return try await changeRoster(
             caller: caller, method: method, requestID: requestID, [id], reply: { .object(["unit": view(roster!.unit(id)!)]) }

@@ -576,13 +576,11 @@ extension Caller {
 }
 
 extension VarlinkError {
-    /// `io.jointops.Operations.StorageFailure`: the store could not do it, and why.
-    static func storageFailure(_ error: StoreError) -> VarlinkError {
-        VarlinkError("io.jointops.Operations.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
+    /// `StorageFailure` of `interface` (Admin's for a backup or a verify): the store could
+    /// not do it, and why.
+    static func storageFailure(_ error: StoreError, in interface: String = "io.jointops.Operations") -> VarlinkError {
+        VarlinkError("\(interface).StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
     }
 
-    /// `io.jointops.Admin.StorageFailure`: a backup or a verify the store could not do, and why.
-    static func adminStorageFailure(_ error: StoreError) -> VarlinkError {
-        VarlinkError("io.jointops.Admin.StorageFailure", ["kind": .string(error.kind.rawValue), "message": .string(error.message)])
-    }
+    static func adminStorageFailure(_ error: StoreError) -> VarlinkError { storageFailure(error, in: "io.jointops.Admin") }
 }

@@ -284,18 +284,17 @@ public final class EventStore: Sendable {
 
     /// The highest stored version of workflow `id`, compiled, and its source; nil if none is stored.
     public func latestWorkflow(_ id: String) throws(StoreError) -> (workflow: Workflow, source: String)? {
-        let source: String?
         do {
-            source = try pool.read { db in
-                try String.fetchOne(
-                    db, sql: "SELECT source FROM workflow_version WHERE workflow = ? ORDER BY version DESC LIMIT 1", arguments: [id])
+            let row = try pool.read { db in
+                try Row.fetchOne(
+                    db, sql: "SELECT workflow, version, source FROM workflow_version WHERE workflow = ? ORDER BY version DESC LIMIT 1",
+                    arguments: [id])
             }
+            guard let row else { return nil }
+            return (try compiled(row), row["source"])
         } catch {
             throw StoreError.from(error, path: options.path, doing: "reading workflow '\(id)'", writing: false)
         }
-        guard let source else { return nil }
-        guard let workflow = try workflows().filter({ $0.id == id }).max(by: { $0.version < $1.version }) else { return nil }
-        return (workflow, source)
     }
 
     /// Every stored workflow version, compiled.
@@ -304,26 +303,29 @@ public final class EventStore: Sendable {
             let rows = try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT workflow, version, source FROM workflow_version ORDER BY workflow, version")
             }
-            return try rows.map { row in
-                let key = WorkflowKey(row["workflow"], row["version"])
-                if let workflow = compiled.withLock({ $0[key] }) { return workflow }
-                let source: String = row["source"]
-                guard
-                    let workflow = WorkflowLoader.load(
-                        source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", appliesLaterLimits: false
-                    ).workflow
-                else {
-                    throw StoreError(
-                        .invalidData,
-                        "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations"
-                    )
-                }
-                compiled.withLock { $0[key] = workflow }
-                return workflow
-            }
+            return try rows.map(compiled)
         } catch {
             throw StoreError.from(error, path: options.path, doing: "loading workflow versions", writing: false)
         }
+    }
+
+    /// A `workflow_version` row (workflow, version, source) compiled, once per version.
+    private func compiled(_ row: Row) throws -> Workflow {
+        let key = WorkflowKey(row["workflow"], row["version"])
+        if let workflow = compiled.withLock({ $0[key] }) { return workflow }
+        let source: String = row["source"]
+        guard
+            let workflow = WorkflowLoader.load(
+                source: source, file: "stored:\(row["workflow"] as String)@\(row["version"] as Int)", appliesLaterLimits: false
+            ).workflow
+        else {
+            throw StoreError(
+                .invalidData,
+                "stored workflow '\(row["workflow"] as String)' v\(row["version"] as Int) no longer validates with this jointops; run the version that stored it, or migrate its operations"
+            )
+        }
+        compiled.withLock { $0[key] = workflow }
+        return workflow
     }
 
     // MARK: Committing

@@ -37,12 +37,9 @@ import Testing
     /// missed" (due :12), then first's rung 2 (due :07): the rung is armed only when its
     /// deadline is missed, after the pass that had already taken the second deadline.
     @Test func pastDueTimersAndTheRungsTheyArmFireInDueOrderAfterAnOutage() throws {
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "outage-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Self.workflow.write(to: folder.appendingPathComponent("outage-order.yaml"), atomically: true, encoding: .utf8)
-        let daemon = try DaemonHarness(workflows: folder.path, regions: nil)
+        let folder = try WorkflowLoadingTests.WorkflowsFolder(["outage-order.yaml": Data(Self.workflow.utf8)])
+        defer { withExtendedLifetime(folder) {} }
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
         let started = try daemon.call(
             "io.jointops.Operations.Start", ["workflow": .string("outage-order"), "id": .string("OP-OUT"), "region": .string("hexi")])
         #expect(started.error == nil, "\(started)")
@@ -94,12 +91,9 @@ import Testing
     /// never fired and left no trace. Now every overdue timer, and every rung it arms that
     /// is due too, fires before the control socket takes a command.
     @Test func overdueTimersAndTheRungsTheyArmFireBeforeTheFirstCommandAfterARestart() throws {
-        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
-            "outage-\(getpid())-\(UUID().uuidString.prefix(6))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        try Self.ladder.write(to: folder.appendingPathComponent("outage-ladder.yaml"), atomically: true, encoding: .utf8)
-        let daemon = try DaemonHarness(workflows: folder.path, regions: nil)
+        let folder = try WorkflowLoadingTests.WorkflowsFolder(["outage-ladder.yaml": Data(Self.ladder.utf8)])
+        defer { withExtendedLifetime(folder) {} }
+        let daemon = try DaemonHarness(workflows: folder.url.path, regions: nil)
         let ids = (0..<8).map { "OP-LADDER-\($0)" }
         for id in ids {
             let started = try daemon.call(

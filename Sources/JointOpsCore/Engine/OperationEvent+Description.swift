@@ -30,7 +30,8 @@ extension OperationState {
             return "resumed"
         case .deadlineMissed(let key, let number, let lateness):
             let suffix = key.instance >= 0 ? " by \(branches[key.instance].name)" : ""
-            return "deadline \(workflow.deadlines[key.index].id) missed\(suffix) (escalation \(number)\(Self.lateness(lateness)))"
+            return
+                "deadline \(workflow.deadlines[key.index].id) missed\(suffix) (escalation \(number)\(Self.lateness(lateness).map { ", \($0)" } ?? ""))"
         case .escalated(let number, let rung, let lateness, let refusal):
             guard let escalation = escalations.first(where: { $0.number == number }), let key = escalation.timer else {
                 return "escalation \(number) rung \(rung + 1)"
@@ -74,12 +75,11 @@ extension OperationState {
         }
     }
 
-    private static func lateness(_ milliseconds: Int64) -> String {
-        milliseconds < 1000 ? "" : ", \(WorkflowDuration.fixed(milliseconds: milliseconds)) late"
+    /// `18s late` for a timer that fired a second or more after it was due; nil else.
+    private static func lateness(_ milliseconds: Int64) -> String? {
+        milliseconds < 1000 ? nil : "\(WorkflowDuration.fixed(milliseconds: milliseconds)) late"
     }
 
-    /// ` (18s late)` for a timer that fired a second or more after it was due, else nothing.
-    private static func late(_ milliseconds: Int64) -> String {
-        milliseconds < 1000 ? "" : " (\(WorkflowDuration.fixed(milliseconds: milliseconds)) late)"
-    }
+    /// ` (18s late)`, or nothing.
+    private static func late(_ milliseconds: Int64) -> String { lateness(milliseconds).map { " (\($0))" } ?? "" }
 }

@@ -39,6 +39,9 @@ public struct UnitRefusal: Error, Sendable, Hashable, CustomStringConvertible {
         /// A unit without a capability the branch instance requires.
         case missingCapability = "missing_capability"
         case retired
+        /// A status change that must say why (out_of_service) said nothing: a mistake in
+        /// the call, not a refusal of the roster's state (the daemon answers InvalidParameter).
+        case reasonRequired = "reason_required"
     }
 
     public var code: Code

@@ -129,7 +129,9 @@ public struct UnitRoster: Sendable {
         }
         let reason = reason.flatMap { $0.isEmpty ? nil : $0 }
         if status == .outOfService, reason == nil {
-            throw UnitRefusal(.invalidArgument, unit: id, "taking unit '\(id)' out of service needs a reason")
+            throw UnitRefusal(
+                .reasonRequired, unit: id,
+                "taking unit '\(id)' out of service needs a reason (it is recorded): say why, e.g. 'engine failure'")
         }
         if let assignment = unit.assignment, !status.isCommitted {
             uncommit(slot, from: assignment)
