@@ -112,14 +112,15 @@ extension OperationEngine {
     /// period of the same length.
     public func evaluate(
         from: Instant, to: Instant, region: String? = nil, branch: String? = nil, workflow: String? = nil, priority: String? = nil
-    ) throws(VarlinkError) -> JSONValue {
+    ) async throws(VarlinkError) -> JSONValue {
         // A region means the region and its sub-regions (a district covers its stations and grids).
         var filter = ReportFilter(branch: branch, workflow: workflow)
         if let region { filter.regions = try regionScope(region, parameter: "region").sorted() }
         if let branch { try checkBranchName(branch, parameter: "branch") }
         if let workflow { try checkWorkflowName(workflow, parameter: "workflow") }
         if let priority { filter.priority = try priorityLevel(priority) }
-        let report = try storeRead({ () throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: filter) })
+        let checked = filter
+        let report = try await readAway { store throws(StoreError) in try store.evaluationReport(from: from, to: to, filter: checked) }
         let previous = EvaluationReport.previousPeriod(from: from, to: to)
         func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 100).rounded() / 100) } ?? .null }
         return .object([

@@ -2,29 +2,19 @@ import JointOpsCore
 import JointOpsProtocol
 import JointOpsStore
 
-/// The engine's read methods: one operation, a filtered list, the audit trail, what is
+/// The engine's read methods: one operation, the audit trail, what is
 /// overdue, the after-action report, the workflows, the chain's verification.
 extension OperationEngine {
-    public func show(_ id: String) throws(VarlinkError) -> JSONValue {
+    public func show(_ id: String) async throws(VarlinkError) -> JSONValue {
         if let state = operations[id] { return .object(["operation": Views.operation(state)]) }
-        guard let state = try storeRead({ () throws(StoreError) in try store.operation(id) }) else {
+        guard let state = try await readAway({ store throws(StoreError) in try store.operation(id) }) else {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
         return .object(["operation": Views.operation(state)])
     }
 
-    public func list(_ filter: ListFilter) throws(VarlinkError) -> JSONValue {
-        let filter = try checked(filter)
-        var states = Array(operations.values)
-        if filter.includeEnded {
-            states = try storeRead({ () throws(StoreError) in try store.allOperations() }).map { operations[$0.id] ?? $0 }
-        }
-        let matching = states.filter(filter.matches).sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
-        return .object(["operations": .array(matching.map(Views.summary))])
-    }
-
-    public func history(_ id: String) throws(VarlinkError) -> JSONValue {
-        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+    public func history(_ id: String) async throws(VarlinkError) -> JSONValue {
+        let stored = try await readAway { store throws(StoreError) in try store.events(of: id) }
         if id == UnitChange.stream {
             // The roster's own stream: each change with the unit it is about.
             return .object([
@@ -83,8 +73,8 @@ extension OperationEngine {
     }
 
     /// The after-action report: the operation, its deadlines planned against actual, its trail.
-    public func report(_ id: String) throws(VarlinkError) -> JSONValue {
-        let stored = try storeRead({ () throws(StoreError) in try store.events(of: id) })
+    public func report(_ id: String) async throws(VarlinkError) -> JSONValue {
+        let stored = try await readAway { store throws(StoreError) in try store.events(of: id) }
         guard !stored.isEmpty, let state = operations[id] ?? ((try? store.operation(id)) ?? nil) else {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }

@@ -452,6 +452,16 @@ public actor OperationEngine {
         }
     }
 
+    /// A read of the store that grows with it (a page of ended operations, a long history,
+    /// a year's report), made away from the engine (`awayFromEngine`) so commands go on
+    /// meanwhile; a failure is a `StorageFailure`. Reads on a command's own path stay
+    /// `storeRead`: a thread hop would add to every command.
+    nonisolated func readAway<T: Sendable>(_ body: @escaping @Sendable (EventStore) throws(StoreError) -> T) async throws(VarlinkError) -> T
+    {
+        let store = store
+        return try await awayFromEngine { () throws(StoreError) in try body(store) }.mapError { VarlinkError.storageFailure($0) }.get()
+    }
+
     /// What an administrator wants at a glance, for systemd's STATUS=; answering at all shows
     /// the engine is making progress (the watchdog pings only after this returns).
     public func status() -> String {

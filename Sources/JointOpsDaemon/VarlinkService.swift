@@ -61,12 +61,20 @@ struct VarlinkService: Sendable {
                 workflow: try q.string("workflow"), region: try q.string("region"), attributes: try q.stringMap("attributes"),
                 id: try q.optionalString("id"), requestID: try RequestID.of(q), caller: caller)
         case "io.jointops.Operations.List":
-            let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded"])
+            let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded", "limit", "before"])
+            let limits = OperationEngine.listLimits
+            let limit = try q.optionalInt("limit") ?? limits.default
+            guard (1...limits.most).contains(limit) else {
+                throw VarlinkError.invalidParameter(
+                    "limit",
+                    because: "\(limit) is not between 1 and \(limits.most); leave it out for \(limits.default), and page on with 'before'")
+            }
             return try await engine.list(
                 ListFilter(
                     phase: try q.optionalString("phase"), region: try q.optionalString("region"), branch: try q.optionalString("branch"),
                     priority: try q.optionalString("priority"), overdue: try q.optionalBool("overdue") ?? false,
-                    includeEnded: try q.optionalBool("includeEnded") ?? false))
+                    includeEnded: try q.optionalBool("includeEnded") ?? false),
+                limit: limit, before: try q.optionalString("before"))
         case "io.jointops.Operations.Show":
             return try await engine.show(try Parameters(p, known: ["id"]).string("id"))
         case "io.jointops.Operations.Report":

@@ -316,7 +316,11 @@ package enum InterfaceDefinitions {
               requestId: ?string
             ) -> (operation: Operation)
 
-            # Lists operations, newest first; every filter is optional.
+            # Lists operations, newest first (by start, then id); every filter is optional. A page
+            # at a time: at most `limit`, and `next` says where the rest begin. With includeEnded,
+            # closed and cancelled operations are read from the store ten pages at most per call;
+            # when fewer match there, the page is shorter (even empty) and `next` goes on from
+            # where the reading stopped. Follow `next` until it is absent to see every operation.
             method List(
               # Only operations in this phase.
               phase: ?string,
@@ -329,8 +333,16 @@ package enum InterfaceDefinitions {
               # Only operations with a missed deadline.
               overdue: ?bool,
               # Include closed and cancelled operations (default: open ones only).
-              includeEnded: ?bool
-            ) -> (operations: []Summary)
+              includeEnded: ?bool,
+              # At most this many operations, 1 … 10000 (default 1000).
+              limit: ?int,
+              # Only operations listed after this one: the `next` of the page before.
+              before: ?string
+            ) -> (
+              operations: []Summary,
+              # Set when more operations may match: give it as `before` for the next page.
+              next: ?string
+            )
 
             # One operation in full.
             method Show(

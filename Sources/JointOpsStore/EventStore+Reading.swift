@@ -136,9 +136,20 @@ extension EventStore {
 
     /// Every operation in the current-state tables, open or not.
     public func allOperations() throws(StoreError) -> [OperationState] {
+        try operations(in: .all, doing: "reading operations")
+    }
+
+    /// A page of `List`: the `limit` ended (closed or cancelled) operations that started
+    /// last before `before` (all ended ones if nil), newest first.
+    public func endedOperations(before: OperationListKey?, limit: Int) throws(StoreError) -> [OperationState] {
+        try operations(in: .ended(before: before, limit: limit), doing: "reading ended operations").reversed()
+    }
+
+    /// The operations in `scope`, in the order they started.
+    private func operations(in scope: ProjectionReader.Scope, doing: String) throws(StoreError) -> [OperationState] {
         let workflows = try workflowsByKey()
         do {
-            let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, scope: .all) }
+            let snapshots = try pool.read { db in try ProjectionReader.snapshots(db, workflows: workflows, scope: scope) }
             return try snapshots.map { snapshot in
                 guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
                     let state = OperationState(snapshot, workflow: workflow)
@@ -148,7 +159,7 @@ extension EventStore {
                 return state
             }
         } catch {
-            throw StoreError.from(error, path: options.path, doing: "reading operations", writing: false)
+            throw StoreError.from(error, path: options.path, doing: doing, writing: false)
         }
     }
 
@@ -176,23 +187,7 @@ extension EventStore {
 
     /// One operation from the projection, open or ended.
     public func operation(_ id: String) throws(StoreError) -> OperationState? {
-        let workflows = try workflowsByKey()
-        do {
-            guard
-                let snapshot = try pool.read({ db in try ProjectionReader.snapshots(db, workflows: workflows, scope: .one(id)) })
-                    .first
-            else {
-                return nil
-            }
-            guard let workflow = workflows[WorkflowKey(snapshot.workflow, snapshot.version)],
-                let state = OperationState(snapshot, workflow: workflow)
-            else {
-                throw ProjectionReader.invalid("operation \(id) does not fit its workflow")
-            }
-            return state
-        } catch {
-            throw StoreError.from(error, path: options.path, doing: "reading operation \(id)", writing: false)
-        }
+        try operations(in: .one(id), doing: "reading operation \(id)").first
     }
 
     /// An operation's events, in order.

@@ -14,31 +14,49 @@ enum ProjectionReader {
         case open(from: String? = nil, below: String? = nil)
         /// The one operation with this id.
         case one(String)
+        /// The `limit` ended (closed or cancelled) operations that started last before
+        /// `before` (by start, then id; all of them if nil): one page of `List`, newest first.
+        case ended(before: OperationListKey?, limit: Int)
 
         /// `WHERE …` for `operation`'s rows, "" for all of them.
         var operationFilter: String {
-            if case .all = self { return "" }
-            return "WHERE " + conditions(id: "id", ending: "ending")
+            switch self {
+            case .all: ""
+            case .ended: "WHERE id IN (\(endedPage))"
+            default: "WHERE " + conditions(id: "id", ending: "ending")
+            }
         }
 
         /// `JOIN operation …` limiting a child table (`t`)'s rows, "" for all of them.
         var childJoin: String {
-            if case .all = self { return "" }
-            return "JOIN operation o ON o.id = t.operation_id AND " + conditions(id: "t.operation_id", ending: "o.ending")
+            switch self {
+            case .all: ""
+            case .ended: "JOIN (\(endedPage)) o ON o.id = t.operation_id"
+            default: "JOIN operation o ON o.id = t.operation_id AND " + conditions(id: "t.operation_id", ending: "o.ending")
+            }
         }
 
         /// The values of the `?`s in either, in order.
-        var arguments: [String] {
+        var arguments: [any DatabaseValueConvertible] {
             switch self {
             case .all: []
             case .one(let id): [id]
             case .open(let from, let below): [from, below].compactMap { $0 }
+            case .ended(let before?, let limit): [before.startedAt.milliseconds, before.id, limit]
+            case .ended(nil, let limit): [limit]
             }
+        }
+
+        /// The ids of an `.ended` page, through the index on the start time.
+        private var endedPage: String {
+            guard case .ended(let before, _) = self else { return "" }
+            return "SELECT id FROM operation WHERE ending IS NOT NULL \(before == nil ? "" : "AND (started_at, id) < (?, ?) ")"
+                + "ORDER BY started_at DESC, id DESC LIMIT ?"
         }
 
         private func conditions(id: String, ending: String) -> String {
             switch self {
-            case .all: "1"
+            case .all, .ended: "1"
             case .one: "\(id) = ?"
             case .open(let from, let below):
                 (["\(ending) IS NULL"] + (from == nil ? [] : ["\(id) >= ?"]) + (below == nil ? [] : ["\(id) < ?"]))
@@ -127,7 +145,9 @@ enum ProjectionReader {
     }
 
     /// Runs `sql` with `arguments` bound to its `?`s.
-    private static func rows(_ sql: String, _ db: Database, _ arguments: [String], _ body: (RawRows) throws -> Void) throws {
+    private static func rows(
+        _ sql: String, _ db: Database, _ arguments: [any DatabaseValueConvertible], _ body: (RawRows) throws -> Void
+    ) throws {
         let statement = try db.makeStatement(sql: sql)
         if !arguments.isEmpty { try statement.setArguments(StatementArguments(arguments)) }
         try RawRows(statement, db).forEach(body)

@@ -11,6 +11,8 @@ struct List: ParsableCommand {
     @Option(help: "Only of this priority (P1 … P4).") var priority: String?
     @Flag(help: "Only those with a missed deadline.") var overdue = false
     @Flag(name: .long, help: "Include closed and cancelled operations.") var all = false
+    @Option(help: "At most this many (1 … 10000; default 1000).") var limit: Int?
+    @Option(help: "Only those listed after this operation: the next page, as the page before says.") var before: String?
     @OptionGroup var connection: ConnectionOptions
 
     /// What an empty list says: with filters, that none matches them (not that nothing is open).
@@ -34,10 +36,16 @@ struct List: ParsableCommand {
         }
         if overdue { parameters["overdue"] = .bool(true) }
         if all { parameters["includeEnded"] = .bool(true) }
+        if let limit { parameters["limit"] = .int(Int64(limit)) }
+        if let before { parameters["before"] = .string(before) }
         let reply = try Session(options: connection).call("io.jointops.Operations.List", parameters)
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let operations = Render.array(reply["operations"])
-        guard !operations.isEmpty else { return print(Self.noneMessage(filters: parameters, all: all)) }
+        let next = reply["next"]?.stringValue
+        defer { if let next { printNextPage(after: next, shown: operations.count) } }
+        guard !operations.isEmpty else {
+            return print(next == nil ? Self.noneMessage(filters: parameters, all: all) : "none of the operations read so far match")
+        }
         print(
             Render.table(
                 ["ID", "WORKFLOW", "PHASE", "REGION", "PRIORITY", "BRANCHES", "ESCALATIONS", "STARTED"],
@@ -54,6 +62,20 @@ struct List: ParsableCommand {
 }
 
 extension List {
+    /// On stderr (a pipe gets the table alone): that there is more, and the command for it.
+    func printNextPage(after next: String, shown: Int) {
+        var words = ["jointopsctl", "list"]
+        for (flag, value) in [("--phase", phase), ("--region", region), ("--branch", branch), ("--priority", priority)] {
+            if let value { words += [flag, Render.shellQuoted(value)] }
+        }
+        if overdue { words.append("--overdue") }
+        if all { words.append("--all") }
+        if let limit { words += ["--limit", String(limit)] }
+        words += ["--before", Render.shellQuoted(next)]
+        let what = shown == 0 ? "there are older operations to look through" : "\(shown) shown; there may be more"
+        printError("\(what): \(words.joined(separator: " "))")
+    }
+
     /// Active branches, and the units they still await: `3, 2 units short` (yellow).
     static func branches(_ operation: JSONValue) -> String {
         let active = String(operation["activeBranches"]?.intValue ?? 0)

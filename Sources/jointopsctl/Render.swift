@@ -217,6 +217,16 @@ enum Render {
 
     static func string(_ value: JSONValue?) -> String { value?.stringValue ?? "-" }
 
+    /// `text` as a shell word: as it is when it is plain, otherwise in single quotes.
+    static func shellQuoted(_ text: String) -> String {
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.:/=@+,".unicodeScalars.contains($0))
+            }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+    }
+
     /// An operation's phase, `reported (held)` while it is on hold.
     static func phase(_ operation: JSONValue) -> String {
         string(operation["phase"]) + (operation["heldReason"]?.stringValue == nil ? "" : " (held)")
