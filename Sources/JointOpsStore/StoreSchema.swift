@@ -286,6 +286,12 @@ enum StoreSchema {
                             AND json_extract(e.payload, '$.missing') > 0);
                     """)
         }
+        migrator.registerMigration("0010 client requests by age") { db in
+            // Forgetting replies older than the retention read every kept reply to find them,
+            // holding the one writer all the while: a scale audit saw every command held up
+            // to 11 s every 10 minutes with 555,000 replies kept.
+            try db.execute(sql: "CREATE INDEX client_request_at ON client_request (at)")
+        }
         return migrator
     }
 }

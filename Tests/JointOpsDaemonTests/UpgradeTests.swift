@@ -13,7 +13,7 @@ import Testing
         #expect(!daemon.log.contains("is not loaded"), "every workflow loads:\n\(daemon.log)")
         // The upgrade is said in the journal, not done in silence.
         #expect(
-            daemon.log.contains("the store's schema was upgraded from 0002 client requests for idempotent retries to 0009"),
+            daemon.log.contains("the store's schema was upgraded from 0002 client requests for idempotent retries to 0010"),
             "\(daemon.log)")
         // The chain the old release wrote verifies, as one chain with what follows.
         let verified = try daemon.call("io.jointops.Admin.Verify")

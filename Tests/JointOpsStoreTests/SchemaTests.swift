@@ -109,3 +109,21 @@ import Testing
         try store.close()
     }
 }
+
+/// Reproducer (a scale audit): forgetting replies older than the retention scanned every
+/// kept reply while holding the writer — with 555,000 kept, every command waited up to
+/// 11 s every 10 minutes, even when none was old enough to go.
+@Suite struct ClientRequestRetentionPlanTests {
+    @Test func oldRepliesAreFoundThroughAnIndexNotAScanOfAllThatAreKept() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try EventStore(options: StoreOptions(path: path)).close()
+        let db = try DatabaseQueue(path: path)
+        let plan = try db.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + EventStore.forgetClientRequestsSQL, arguments: [0, 1000])
+                .map { $0["detail"] as String? ?? "" }
+        }
+        #expect(plan.contains { $0.contains("client_request USING COVERING INDEX client_request_at (at<?)") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN client_request") }, "\(plan)")
+    }
+}
