@@ -102,7 +102,7 @@ extension OperationEngine {
     /// Walks the whole chain away from the engine (`awayFromEngine`): commands go on meanwhile.
     public nonisolated func verify() async throws(VarlinkError) -> JSONValue {
         let store = store
-        let report = try await awayFromEngine { () throws(StoreError) in try store.verifyChain() }.mapError(
+        let report = try await awayFromEngine(.admin) { () throws(StoreError) in try store.verifyChain() }.mapError(
             VarlinkError.adminStorageFailure
         )
         .get()

@@ -25,8 +25,10 @@ struct RequestRetentionService: Service {
         let before = Instant(milliseconds: engine.clock().milliseconds - Int64(retentionHours) * 3_600_000)
         var forgotten = 0
         while !Task.isShuttingDownGracefully {
-            switch await engine.awayFromEngine({ () throws(StoreError) in try store.forgetClientRequests(before: before, limit: Self.chunk)
-            })
+            switch await engine.awayFromEngine(
+                .reads,
+                { () throws(StoreError) in try store.forgetClientRequests(before: before, limit: Self.chunk)
+                })
             {
             case .success(let count):
                 forgotten += count
