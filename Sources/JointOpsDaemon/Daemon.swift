@@ -141,6 +141,11 @@ public enum Daemon {
         }
     }
 
+    /// "1.25 s", for the journal.
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
     /// The rest of the start (folders, workflows, store, recovery), then the services until stopped.
     private static func startAndServe(
         _ configuration: DaemonConfiguration, metrics: DaemonMetrics, metricsServer: MetricsHTTPServer?, logger: Logger
@@ -149,14 +154,18 @@ public enum Daemon {
         try makeFolder((configuration.socketPath as NSString).deletingLastPathComponent, for: "socket (--socket)")
         Systemd.notify("STATUS=loading workflows")
         var catalog = try WorkflowCatalog.load(from: configuration.workflowsDirectory, logger: logger)
-        // Migration and recovery of a large store can outlast the start timeout: ask for more.
-        Systemd.notify("EXTEND_TIMEOUT_USEC=120000000\nSTATUS=opening the store and recovering open operations")
+        // Checking, migrating and recovering a large store can outlast the start timeout.
+        let moreStartTime = StartTimeoutExtension(status: "opening the store and recovering open operations")
+        defer { moreStartTime.end() }  // a start that fails
+        let clock = ContinuousClock()
+        let opening = clock.now
         let store = try atStart {
             try EventStore(
                 options: StoreOptions(
                     path: configuration.databasePath, durability: configuration.durability,
                     batchMaxWait: .microseconds(configuration.commitLingerMicroseconds)))
         }
+        let opened = clock.now - opening
         if let warning = store.spaceWarning { logger.warning("\(warning)") }
         if let migrated = store.migrated { logger.notice("\(migrated)") }
         let chainWarning = try atStart { try checkEventLogTail(store, logger: logger) }
@@ -205,7 +214,9 @@ public enum Daemon {
                 "\(catalog.summary) from \(configuration.workflowsDirectory); the errors above say why — fix them and reload (jointopsctl admin reload)",
                 metadata: ["message_id": "\(JournalMessageID.workflowsSkipped)"])
         }
+        let recovering = clock.now
         let recovery = try atStart { try store.recover() }
+        let recovered = clock.now - recovering
         if let tree = roster?.tree {
             // As for a unit's home: a jurisdiction edited while jointopsd was stopped must keep
             // the regions open operations are in (a reload refuses the same).
@@ -218,7 +229,7 @@ public enum Daemon {
             "store \(configuration.databasePath): commits synchronous=\(configuration.durability == .full ? "FULL (synced before acknowledged)" : "NORMAL (not synced; a power cut can lose the last commands)")"
         )
         logger.info(
-            "recovered \(recovery.operations.count) open operation\(recovery.operations.count == 1 ? "" : "s"), \(recovery.timers.count) armed timer\(recovery.timers.count == 1 ? "" : "s") (\(recovery.overdue(at: now).count) overdue)"
+            "store opened, checked (quick_check) and migrated in \(Self.seconds(opened)); recovered \(recovery.operations.count) open operation\(recovery.operations.count == 1 ? "" : "s"), \(recovery.timers.count) armed timer\(recovery.timers.count == 1 ? "" : "s") (\(recovery.overdue(at: now).count) overdue) in \(Self.seconds(recovered))"
         )
         metrics.eventLogTail(intact: chainWarning == nil)
         let engine = OperationEngine(
@@ -232,6 +243,7 @@ public enum Daemon {
         }
         // Branches that were awaiting units get any that are free now.
         await engine.fillAwaiting()
+        moreStartTime.end()  // READY comes next: from here systemd's start timeout is not ours to extend
         let server = ControlSocketServer(configuration: configuration, engine: engine, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: TimerService(engine: engine, logger: logger)),
