@@ -38,10 +38,17 @@ import Testing
         try queue.close()
     }
 
+    /// The verifier's report; walked in chunks of 2 and 3 events too (each chunk one read
+    /// transaction), which must find the same.
     static func verify(_ path: String) throws -> ChainReport {
         let store = try EventStore(options: StoreOptions(path: path))
         defer { try? store.close() }
-        return try store.verifyChain()
+        let report = try store.verifyChain()
+        for chunk in [2, 3] {
+            let chunked = try store.verifyChain(chunk: chunk)
+            #expect(chunked.description == report.description && chunked.headSequence == report.headSequence, "chunks of \(chunk)")
+        }
+        return report
     }
 
     @Test func theLogRefusesChangesThroughSQLite() throws {
