@@ -100,6 +100,47 @@ import Testing
     }
 }
 
+extension CheckpointTests {
+    /// Reproducer (a scale audit): a long read kept the WAL from restarting, it grew past its
+    /// working size meanwhile, and the file stayed at its peak (314 MB) until jointopsd stopped.
+    @Test func aWALGrownDuringALongReadIsCutBackToItsWorkingSize() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let store = try EventStore.withLibrary(at: path, workflows) { $0.checkpointPages = 100 }
+        var changes = try startOperations(workflows[0].0, count: 64)
+        try store.commit(changes)
+        let note = String(repeating: "situation report ", count: 180)
+        func commitNotes(_ transactions: Int) throws {
+            for _ in 0..<transactions {
+                for index in changes.indices {
+                    let before = changes[index].state
+                    var state = before
+                    let transition = try state.handle(.note(note), at: state.lastChangeAt + 1000, actor: nil)
+                    changes[index] = EventStore.Change(state: state, before: before, events: transition.events)
+                }
+                try store.commit(changes)
+            }
+        }
+        let working = try store.walWorkingBytes
+        // A reader holding its snapshot (as a backup does) while the writer goes on.
+        let reader = try DatabaseQueue(path: path)
+        try reader.inDatabase { db in
+            try db.execute(sql: "BEGIN")
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM event")
+            try commitNotes(100)
+            try db.execute(sql: "COMMIT")
+        }
+        try reader.close()
+        let grown = Self.walBytes(path)
+        #expect(grown > 2 * working, "the WAL should have grown during the read: \(grown) bytes against \(working)")
+        try commitNotes(100)
+        #expect(Self.walBytes(path) <= working, "the WAL stayed at \(Self.walBytes(path)) bytes (working size \(working))")
+        #expect(try store.verifyChain().isIntact)
+        try store.close()
+    }
+}
+
 /// The WAL is given its working size with zeros when the store opens, so commits overwrite
 /// blocks already on disk instead of growing the file.
 @Suite struct WALPreallocationTests {
