@@ -144,9 +144,13 @@ public final class EventStore: Sendable {
                 ? nil
                 : "the store's schema was upgraded from \(applied.sorted().last!) to \(new.last!) (\(new.count) migration\(new.count == 1 ? "" : "s"): \(new.joined(separator: "; ")))"
             // A long read (a backup) keeps the WAL from restarting, so it grows past its
-            // working size meanwhile (113 -> 314 MB under verifies in a scale audit); with the
-            // limit, the first commit after it restarts cuts it back to that size.
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_size_limit = \(try walWorkingBytes(db))") }
+            // bound meanwhile (113 -> 314 MB under verifies in a scale audit); with the limit,
+            // the first commit after it restarts cuts it back to twice its working size (the
+            // bound it keeps under load: a limit of the working size itself would cut and
+            // regrow the file at many restarts, each regrowth a size change to sync).
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_size_limit = \(2 * (try walWorkingBytes(db)))")
+            }
             if options.durability == .full, options.preallocatesWAL { preallocateWAL() }
             // After the WAL's zeros, which want four times their size free.
             pool.asyncWriteWithoutTransaction { [self] _ in takeReserve() }

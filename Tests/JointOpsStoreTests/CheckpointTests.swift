@@ -103,7 +103,7 @@ import Testing
 extension CheckpointTests {
     /// Reproducer (a scale audit): a long read kept the WAL from restarting, it grew past its
     /// working size meanwhile, and the file stayed at its peak (314 MB) until jointopsd stopped.
-    @Test func aWALGrownDuringALongReadIsCutBackToItsWorkingSize() throws {
+    @Test func aWALGrownDuringALongReadIsCutBackToItsBound() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")
         let workflows = try Library.workflows()
@@ -133,9 +133,9 @@ extension CheckpointTests {
         }
         try reader.close()
         let grown = Self.walBytes(path)
-        #expect(grown > 2 * working, "the WAL should have grown during the read: \(grown) bytes against \(working)")
+        #expect(grown > 4 * working, "the WAL should have grown during the read: \(grown) bytes against \(working)")
         try commitNotes(100)
-        #expect(Self.walBytes(path) <= working, "the WAL stayed at \(Self.walBytes(path)) bytes (working size \(working))")
+        #expect(Self.walBytes(path) <= 2 * working, "the WAL stayed at \(Self.walBytes(path)) bytes (working size \(working))")
         #expect(try store.verifyChain().isIntact)
         try store.close()
     }
