@@ -57,6 +57,19 @@ import Testing
         try store.close()
     }
 
+    /// One transaction: a 3 KB note on each of `changes`' operations (about 60 WAL frames
+    /// for 64 operations); `changes` become those notes.
+    static func commitNotes(to changes: inout [EventStore.Change], in store: EventStore) throws {
+        let note = String(repeating: "situation report ", count: 180)
+        for index in changes.indices {
+            let before = changes[index].state
+            var state = before
+            let transition = try state.handle(.note(note), at: state.lastChangeAt + 1000, actor: nil)
+            changes[index] = EventStore.Change(state: state, before: before, events: transition.events)
+        }
+        try store.commit(changes)
+    }
+
     @Test func theWALStaysBoundedUnderSustainedWrites() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")
@@ -65,19 +78,10 @@ import Testing
         let store = try EventStore.withLibrary(at: path, workflows) { $0.checkpointPages = 1000 }
         var changes = try startOperations(workflows[0].0, count: 64)
         try store.commit(changes)
-        let note = String(repeating: "situation report ", count: 180)
         var largest = 0
-        var transactions = 0
         // About 60 WAL frames a transaction: some 30,000 frames in all, many times the bound.
-        while transactions < 500 {
-            for index in changes.indices {
-                let before = changes[index].state
-                var state = before
-                let transition = try state.handle(.note(note), at: state.lastChangeAt + 1000, actor: nil)
-                changes[index] = EventStore.Change(state: state, before: before, events: transition.events)
-            }
-            try store.commit(changes)
-            transactions += 1
+        for _ in 0..<500 {
+            try Self.commitNotes(to: &changes, in: store)
             largest = max(largest, Self.walBytes(path))
         }
         let statistics = store.checkpointer.statistics
@@ -110,17 +114,8 @@ extension CheckpointTests {
         let store = try EventStore.withLibrary(at: path, workflows) { $0.checkpointPages = 100 }
         var changes = try startOperations(workflows[0].0, count: 64)
         try store.commit(changes)
-        let note = String(repeating: "situation report ", count: 180)
         func commitNotes(_ transactions: Int) throws {
-            for _ in 0..<transactions {
-                for index in changes.indices {
-                    let before = changes[index].state
-                    var state = before
-                    let transition = try state.handle(.note(note), at: state.lastChangeAt + 1000, actor: nil)
-                    changes[index] = EventStore.Change(state: state, before: before, events: transition.events)
-                }
-                try store.commit(changes)
-            }
+            for _ in 0..<transactions { try Self.commitNotes(to: &changes, in: store) }
         }
         let working = try store.walWorkingBytes
         // A reader holding its snapshot (as a backup does) while the writer goes on.
