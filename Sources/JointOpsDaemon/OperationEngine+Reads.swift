@@ -78,10 +78,11 @@ extension OperationEngine {
     /// The after-action report: the operation, its deadlines planned against actual, its
     /// trail; read and built away from the engine, as `history`.
     public func report(_ id: String) async throws(VarlinkError) -> JSONValue {
-        let open = operations[id]
         let report = try await readAway { store throws(StoreError) -> JSONValue? in
             let stored = try store.events(of: id)
-            guard !stored.isEmpty, let state = open ?? ((try? store.operation(id)) ?? nil) else { return nil }
+            // The state read after the events, so it has every branch instance they name
+            // (a command may commit in between; the engine's copy could be older than both).
+            guard !stored.isEmpty, let state = try store.operation(id) else { return nil }
             return Self.afterActionReport(state, stored)
         }
         guard let report else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
@@ -95,7 +96,8 @@ extension OperationEngine {
             let deadline = workflow.deadlines[run.deadline]
             return .object([
                 "deadline": .string(deadline.id), "title": Views.optional(deadline.title?.description),
-                "instance": Views.optional(run.instance.map { state.branches[$0].name }), "armedAt": Views.time(run.armedAt),
+                "instance": Views.optional(run.instance.flatMap { state.branches.indices.contains($0) ? state.branches[$0].name : nil }),
+                "armedAt": Views.time(run.armedAt),
                 "due": Views.time(run.due), "outcome": .string(run.outcome.rawValue), "settledAt": run.settledAt.map(Views.time) ?? .null,
                 "escalation": run.escalation.map { .int(Int64($0)) } ?? .null,
             ])
