@@ -35,7 +35,7 @@ extension OperationEngine {
         guard filter.includeEnded else { return Self.page(of: open, limit: limit, examinedDownTo: nil) }
         let start = cursor
         let ended = try await readAway { store throws(StoreError) in
-            try Self.endedOperations(matching: filter, before: start, limit: limit, in: store)
+            try Self.endedMatching(filter, before: start, limit: limit, in: store)
         }
         // An operation that ended since `open` was taken is in both: as it is now wins.
         let endedIDs = Set(ended.matching.map(\.id))
@@ -45,8 +45,8 @@ extension OperationEngine {
     /// Ended operations matching `filter` that started before `cursor`, newest first: pages of
     /// `limit` until `limit` match or `endedPagesPerList` pages were read. `examinedDownTo`
     /// is the oldest operation read when older ones were left unread.
-    private static func endedOperations(
-        matching filter: ListFilter, before cursor: OperationListKey?, limit: Int, in store: EventStore
+    private static func endedMatching(
+        _ filter: ListFilter, before cursor: OperationListKey?, limit: Int, in store: EventStore
     ) throws(StoreError) -> (matching: [OperationState], examinedDownTo: OperationListKey?) {
         var matching: [OperationState] = []
         var from = cursor
