@@ -30,7 +30,9 @@ extension OperationEngine {
             guard (try? store.operation(id)) != nil else {
                 throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
             }
-            state = try storeRead({ () throws(StoreError) in try store.replay(id) })
+            // Away from the engine: it grows with the operation's history (50,000 events held
+            // every command 0.5 s when replayed here).
+            state = try await readAway { store throws(StoreError) in try store.replay(id) }
         }
         let before = state
         let ratedAt = try storeRead({ () throws(StoreError) in try store.ratedAt(id) })
@@ -58,9 +60,8 @@ extension OperationEngine {
                     "io.jointops.Operations.WorkflowNotFound",
                     ["workflow": .string(Self.rectificationWorkflow), "known": .array(catalog.current.keys.sorted().map(JSONValue.string))])
             }
-            let earlier = try storeRead({ () throws(StoreError) in
-                try store.dissatisfiedRatings(region: state.region, since: Instant(milliseconds: now.milliseconds - 90 * 86_400_000))
-            })
+            let (region, since) = (state.region, Instant(milliseconds: now.milliseconds - 90 * 86_400_000))
+            let earlier = try await readAway { store throws(StoreError) in try store.dissatisfiedRatings(region: region, since: since) }
             let newID = nextID(now)
             followUpID = newID
             await acquire(newID)

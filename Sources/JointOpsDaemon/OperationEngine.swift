@@ -143,6 +143,7 @@ public actor OperationEngine {
         await acquire(id)
         defer { release(id) }
         if let requestID, let earlier = try previousReply(requestID, method: method) { return earlier }
+        let history = command.endsOperation ? await historyForEnding(id) : nil
         guard let before = operations[id] else {
             if let ended = (try? store.operation(id)) ?? nil {
                 throw VarlinkError(
@@ -164,7 +165,17 @@ public actor OperationEngine {
             throw Self.refused(error)
         }
         return try await commit(
-            state: state, before: before, transition: transition, requestID: requestID, method: method, namedUnits: namedUnits)
+            state: state, before: before, transition: transition, requestID: requestID, method: method, namedUnits: namedUnits,
+            history: history)
+    }
+
+    /// The stored history of an open operation a close or cancel is about to end, replayed
+    /// away from the engine while the command holds the operation: its report facts are then
+    /// built outside the transaction every command waits for (`EventStore.Change.history`).
+    /// Nil if it cannot be read: the writer replays the log itself, as it always could.
+    private func historyForEnding(_ id: String) async -> ReplayedHistory? {
+        guard let workflow = operations[id]?.workflow else { return nil }
+        return try? await readAway { store throws(StoreError) in try store.replayedHistory(of: id, workflow: workflow) }
     }
 
     /// A due timer fires; refusals (the timer was met meanwhile) are logged, not raised.
@@ -231,7 +242,7 @@ public actor OperationEngine {
 
     private func commit(
         state: OperationState, before: OperationState?, transition: Transition, requestID: RequestID?, method: String,
-        namedUnits: NamedUnits? = nil
+        namedUnits: NamedUnits? = nil, history: ReplayedHistory? = nil
     ) async throws(VarlinkError) -> JSONValue {
         var state = state
         var transition = transition
@@ -244,16 +255,19 @@ public actor OperationEngine {
         }
         let view = Views.operation(state)
         let reply = JSONValue.object(["operation": view])
-        try await commit([(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work, firstView: view)
+        try await commit(
+            [(state, before, transition)], reply: reply, requestID: requestID, method: method, units: work, firstView: view,
+            history: history)
         return reply
     }
 
     /// Makes the changes durable together (one transaction), then updates memory, timers,
-    /// watchers and the journal; `reply` is what a retry with the same request id gets.
+    /// watchers and the journal; `reply` is what a retry with the same request id gets,
+    /// `history` the first change's if it ends its operation (`historyForEnding`).
     func commit(
         _ changes: [(state: OperationState, before: OperationState?, transition: Transition)], reply: JSONValue, requestID: RequestID?,
         method: String, units work: UnitWork = UnitWork(), roster rosterRecords: [RosterChange.Record] = [],
-        firstView: JSONValue? = nil
+        firstView: JSONValue? = nil, history: ReplayedHistory? = nil
     ) async throws(VarlinkError) {
         let request = requestID.map {
             EventStore.ClientRequest(id: $0.id, method: method, reply: reply.canonical, fingerprint: $0.fingerprint)
@@ -262,7 +276,7 @@ public actor OperationEngine {
         let stored = changes.enumerated().map { index, change in
             EventStore.Change(
                 state: change.state, before: change.before, events: change.transition.events, request: index == 0 ? request : nil,
-                units: index == 0 ? touched : [])
+                units: index == 0 ? touched : [], history: index == 0 ? history : nil)
         }
         let rosterChange =
             rosterRecords.isEmpty

@@ -54,15 +54,22 @@ public final class EventStore: Sendable {
         /// The events' payloads and canonical bytes, built ahead by `GroupCommitter` (nil:
         /// the writer builds them).
         var prepared: [EventWriter.Prepared]?
+        /// For a change that ends its operation: its history replayed beforehand, away from
+        /// the writer (`EventStore.replayedHistory`); nil: the writer replays the log itself.
+        public var history: ReplayedHistory?
+        /// The report facts built from `history` by `GroupCommitter` (nil: the writer builds them).
+        var facts: ReportFactsWriter.Prepared?
 
         public init(
-            state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil, units: [Unit] = []
+            state: OperationState, before: OperationState?, events: [RecordedEvent], request: ClientRequest? = nil, units: [Unit] = [],
+            history: ReplayedHistory? = nil
         ) {
             self.state = state
             self.before = before
             self.events = events
             self.request = request
             self.units = units
+            self.history = history
         }
     }
 
@@ -180,6 +187,10 @@ public final class EventStore: Sendable {
 
     /// Whether coalesced WAL writes were tried on the writer yet.
     private let walWritesStarted = Atomic(false)
+    /// How often the writer replayed an ending operation's log inside a transaction, its
+    /// change having come without the history (`Change.history`): tests check the engine's
+    /// closes and cancels bring it.
+    let factsReplayedInTransactions = Atomic(0)
 
     /// Turns coalesced WAL writes on for the writer, at its first commit (its WAL is open
     /// then, and it is at FULL): SQLite then syncs the WAL at every commit, before it
@@ -426,7 +437,7 @@ public final class EventStore: Sendable {
                             placement.changes.append(head.sequence + 1)
                             try EventWriter.append(change, head: &head, db, statements)
                             try ProjectionWriter.write(change, db, statements)
-                            try ReportFactsWriter.write(change, db)
+                            if try ReportFactsWriter.write(change, db) { factsReplayedInTransactions.add(1, ordering: .relaxed) }
                             try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
                             writing = nil
                         }

@@ -149,10 +149,14 @@ public final class GroupCommitter: Sendable {
     /// returns once they are durable, with where their events went in the log.
     @discardableResult
     public func commit(_ changes: [EventStore.Change], roster: RosterChange? = nil) async throws(StoreError) -> Placed {
-        // The rows' payloads and canonical bytes are built here, on the caller's task, not on
-        // the one writer thread every caller waits for.
+        // The rows' payloads and canonical bytes, and the report facts of a change that ends
+        // its operation, are built here, on the caller's task, not on the one writer thread
+        // every caller waits for.
         var changes = changes
-        for index in changes.indices { changes[index].prepared = EventWriter.prepare(changes[index]) }
+        for index in changes.indices {
+            changes[index].prepared = EventWriter.prepare(changes[index])
+            changes[index].facts = changes[index].factsFromHistory()
+        }
         do {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Placed, any Error>) in
                 let startWriter = state.withLock { state in

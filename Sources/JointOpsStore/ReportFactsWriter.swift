@@ -1,21 +1,35 @@
 import GRDB
 import JointOpsCore
 
-/// Writes the report tables: an operation's facts when it ends (replayed from its events
-/// inside the same transaction, so the figures agree exactly with the after-action
-/// report), and a rating when one is recorded.
+/// Writes the report tables: an operation's facts when it ends (replayed from its events,
+/// so the figures agree exactly with the after-action report: ahead of the transaction
+/// when the change brings its history, else inside it), and a rating when one is recorded.
 enum ReportFactsWriter {
-    static func write(_ change: EventStore.Change, _ db: Database) throws {
+    /// Facts built ahead of the transaction (`Change.factsFromHistory`); nil facts: the
+    /// operation did not end after all, as `writeFacts` would find.
+    struct Prepared: Sendable {
+        var facts: OperationFacts?
+    }
+
+    /// Writes what `change` adds to the report tables; true if that took a replay of the log.
+    static func write(_ change: EventStore.Change, _ db: Database) throws -> Bool {
+        var replayed = false
         for record in change.events {
             switch record.event {
             case .closed, .cancelled:
-                try writeFacts(of: change.state.id, workflow: change.state.workflow, db)
+                if let prepared = change.facts {
+                    if let facts = prepared.facts { try insert(facts, db) }
+                } else {
+                    try writeFacts(of: change.state.id, workflow: change.state.workflow, db)
+                    replayed = true
+                }
             case .rated(let rating):
                 try writeRating(rating, of: change.state, at: record.at, db)
             default:
                 break
             }
         }
+        return replayed
     }
 
     /// Facts for every operation that ended before the report tables existed.
@@ -44,12 +58,7 @@ enum ReportFactsWriter {
         let stored = try Row.fetchAll(
             db, sql: "SELECT * FROM event WHERE operation_id = ? ORDER BY operation_sequence", arguments: [id]
         ).map(EventStore.storedEvent)
-        let replayed: (state: OperationState, events: [RecordedEvent])
-        do {
-            replayed = try OperationState.replayRecording(workflow, stored: stored.map { ($0.at, $0.actor, $0.kind, $0.payload) })
-        } catch {
-            throw StoreError(.invalidData, "operation \(id) cannot be replayed for its report facts: \(error)")
-        }
+        let replayed = try ReplayedHistory(of: id, stored: stored, workflow: workflow)
         guard let facts = OperationFacts(replayed.state, events: replayed.events) else { return }
         try insert(facts, db, withUnits: withUnits)
     }

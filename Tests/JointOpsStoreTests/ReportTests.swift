@@ -29,23 +29,28 @@ import Testing
         }
 
         mutating func at(_ seconds: Int64, _ command: Command) throws {
-            let now = start + seconds * 1000
-            while let timer = state.runningTimers.min(by: { $0.due < $1.due }), timer.due.milliseconds <= now {
-                try apply(.timerFired(timer.key), at: timer.due.milliseconds)
-            }
-            try apply(command, at: now)
+            try store.commit([change(at: seconds, command)])
         }
 
-        private mutating func apply(_ command: Command, at: Int64) throws {
+        /// Commits the timers due by `seconds`, then makes `command`'s change there without committing it.
+        mutating func change(at seconds: Int64, _ command: Command) throws -> EventStore.Change {
+            let now = start + seconds * 1000
+            while let timer = state.runningTimers.min(by: { $0.due < $1.due }), timer.due.milliseconds <= now {
+                try store.commit([apply(.timerFired(timer.key), at: timer.due.milliseconds)])
+            }
+            return try apply(command, at: now)
+        }
+
+        private mutating func apply(_ command: Command, at: Int64) throws -> EventStore.Change {
             let before = state
             let transition = try state.handle(command, at: Instant(milliseconds: at), actor: nil)
-            try store.commit([EventStore.Change(state: state, before: before, events: transition.events)])
+            return EventStore.Change(state: state, before: before, events: transition.events)
         }
 
         /// Public order arrives `arrive` s after its dispatch at 60 s and completes `complete`
         /// s later; `contained` dispatches criminal investigation, which completes 200 s on;
-        /// the operation closes at `close`.
-        mutating func run(arrive: Int64, complete: Int64, contained: Int64, close: Int64) throws {
+        /// the operation closes at `close` (nil: it is left open there).
+        mutating func run(arrive: Int64, complete: Int64, contained: Int64, close: Int64?) throws {
             try at(30, .fire(event: "assess"))
             try at(60, .fire(event: "dispatch"))
             try at(60 + arrive, .advance(branch: "public_order", to: "on_scene", outcome: nil))
@@ -56,7 +61,7 @@ import Testing
             try at(contained + 100, .advance(branch: "criminal_investigation", to: "scene_investigation", outcome: nil))
             try at(contained + 150, .advance(branch: "criminal_investigation", to: "case_filed", outcome: nil))
             try at(contained + 200, .advance(branch: "criminal_investigation", to: nil, outcome: "prosecution_referral"))
-            try at(close, .close(disposition: "suspect_arrested"))
+            if let close { try at(close, .close(disposition: "suspect_arrested")) }
         }
     }
 

@@ -22,6 +22,14 @@ public enum Command: Sendable, Hashable {
     /// A timer the daemon armed has come due.
     case timerFired(TimerKey)
 
+    /// Whether the command, if accepted, ends the operation (close, cancel).
+    public var endsOperation: Bool {
+        switch self {
+        case .cancel, .close: true
+        default: false
+        }
+    }
+
     /// The command's name as operators type it.
     public var name: String {
         switch self {
