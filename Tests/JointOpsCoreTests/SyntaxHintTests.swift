@@ -51,4 +51,24 @@ import Testing
     @Test func aFullWidthColonInATitleIsText() throws {
         #expect(try Self.diagnostics(replacing: "title: {zh: 街面抢劫处置, en: Street robbery response}", with: "title: 注意：街面抢劫") == [])
     }
+    /// A line a space short of or past its neighbours: libyaml's "did not find expected key"
+    /// or "mapping values are not allowed" name no indentation; the hint names the columns.
+    @Test(arguments: [
+        (
+            "    initial: true\n    on: {assess: assessing}", "    initial: true\n   on: {assess: assessing}",
+            "w.yaml:11:4: error: YAML syntax error: this line is indented 3 spaces, which lines up with no entry above it (line 10 is indented 4, line 9 is indented 2); the entries of one mapping or list line up exactly: indent it as far as the one it belongs beside"
+        ),
+        (
+            "    initial: true\n    on: {assess: assessing}", "    initial: true\n     on: {assess: assessing}",
+            "w.yaml:11:6: error: YAML syntax error: this line is indented 5 spaces, which lines up with no entry above it (line 10 is indented 4); the entries of one mapping or list line up exactly: indent it as far as the one it belongs beside"
+        ),
+        (
+            "          when: priority <= P2\n        - to: in_action", "          when: priority <= P2\n         - to: in_action",
+            "w.yaml:17:10: error: YAML syntax error: this line is indented 9 spaces, which lines up with no entry above it (line 16 is indented 10, line 15's '-' is indented 8); the entries of one mapping or list line up exactly: indent it as far as the one it belongs beside"
+        ),
+    ])
+    func aLineThatLinesUpWithNoEntryAboveItNamesTheIndentation(old: String, new: String, expected: String) throws {
+        #expect(try Self.diagnostics(replacing: old, with: new) == [expected])
+    }
+
 }

@@ -1,7 +1,7 @@
 /// libyaml's syntax errors in an author's words. The common mistakes are recognised from the
 /// text around the error and pointed at where the mend goes: a tab in the indentation, a
-/// value with ': ' in it, a quote or bracket that is never closed, a full-width colon, a file
-/// nested too deep. Anything else is said as libyaml says it.
+/// value with ': ' in it, a quote or bracket that is never closed, a full-width colon, a line
+/// indented one space too few or too many, a file nested too deep. Anything else is said as libyaml says it.
 struct YAMLSyntaxHints {
     /// libyaml's limit on nested lists and mappings (`MAX_NESTING_LEVEL`; we do not change it).
     static let maximumNesting = 1000
@@ -57,6 +57,9 @@ struct YAMLSyntaxHints {
         if let colon = [context?.line, line, line - 1].compactMap({ $0 }).lazy.compactMap(fullWidthColonAfterKey(line:)).first {
             return (colon, "YAML syntax error: a key without ':'; \(String.fullWidthColonHint)")
         }
+        if Self.indentationProblems.contains(problem), let (start, message) = misalignedIndentation(line: line) {
+            return (start, message)
+        }
         let opener = context.flatMap { context in
             self.opener(at: context.line, context.column, for: context.text).map { (context, $0) }
         }
@@ -88,7 +91,7 @@ struct YAMLSyntaxHints {
         return (here, "YAML syntax error: \(problem)\(during)")
     }
 
-    private func text(_ line: Int) -> [Unicode.Scalar] { lines.indices.contains(line - 1) ? lines[line - 1] : [] }
+    func text(_ line: Int) -> [Unicode.Scalar] { lines.indices.contains(line - 1) ? lines[line - 1] : [] }
 
     /// The first tab in the indentation of `line` (the spaces and tabs it starts with).
     private func tabInIndentation(line: Int) -> SourceLocation? {
