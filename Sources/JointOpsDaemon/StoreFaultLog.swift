@@ -41,7 +41,8 @@ final class StoreFaultLog: Sendable {
     /// Hears a transaction the database refused (`GroupCommitter`'s `onRefused`): a change
     /// that broke one of its constraints, which is no storage fault, so `heard` never sees
     /// it. One line for the transaction: the operation whose change was refused, SQLite's
-    /// message, and how many commands it failed (all of those in the transaction).
+    /// message, and how many commands it failed (the refused one; all of the transaction's
+    /// when the change it refused is not known, as for a roster change).
     func refused(_ error: StoreError, commands: Int) {
         var metadata: Logger.Metadata = ["message_id": "\(JournalMessageID.storageFault)"]
         if let operation = error.operation { metadata["operation"] = "\(operation)" }

@@ -452,7 +452,7 @@ public final class EventStore: Sendable {
             return committed.2
         } catch {
             var failure = StoreError.from(error, path: options.path, doing: "committing \(Self.describe(changes: count, rosters: rosters))")
-            if failure.kind == .conflict, let writing {
+            if failure.kind == .conflict || failure.kind == .invalidData, let writing {
                 failure.operation = writing
                 failure.message += " The change it refused was \(writing)'s."
             }

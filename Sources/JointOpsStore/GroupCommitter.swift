@@ -98,8 +98,9 @@ public final class GroupCommitter: Sendable {
     private let onFault: (@Sendable (Fault) -> Void)?
     /// Told, on the writer's thread, of each transaction the database refused (a constraint
     /// a change broke: no fault of the storage, and no `Fault`), with the error and how many
-    /// callers it failed, before they are told: the daemon logs it, since no storage fault
-    /// line will.
+    /// callers it failed (the refused one, the others committing in the next transaction,
+    /// unless the change is not known), before they are told: the daemon logs it, since no
+    /// storage fault line will.
     private let onRefused: (@Sendable (StoreError, _ commands: Int) -> Void)?
 
     public init(
@@ -185,6 +186,13 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Whether a failed transaction says the storage is at fault, not the commands in it.
+    /// The command of `batch` whose change the database refused with `error`, when others
+    /// share the batch and can go on without it; nil for a storage fault (nothing could commit).
+    private static func refusedCommand(_ error: StoreError, in batch: [Pending]) -> Int? {
+        guard !isStorageFault(error.kind), batch.count > 1, let operation = error.operation else { return nil }
+        return batch.firstIndex { $0.changes.contains { $0.state.id == operation } }
+    }
+
     static func isStorageFault(_ kind: StoreError.Kind) -> Bool {
         switch kind {
         case .diskFull, .readOnly, .locked, .corrupt, .cannotOpen, .io: true
@@ -306,6 +314,20 @@ public final class GroupCommitter: Sendable {
                         transaction: .nanoseconds(Int64(spent))))
                 if var ended { recovered(from: &ended) }
             } catch {
+                // A change the database refuses fails its own command, not its batch: the
+                // others, rolled back with it, go back to the head of the queue and commit
+                // in the next transaction (one bad operation does not fail everyone's commands).
+                if let refused = Self.refusedCommand(error, in: batch) {
+                    var rest = batch
+                    let culprit = rest.remove(at: refused)
+                    state.withLock { state in
+                        state.statistics.failedTransactions += 1
+                        state.pending.insert(contentsOf: rest, at: 0)
+                    }
+                    onRefused?(error, 1)
+                    culprit.continuation.resume(throwing: error)
+                    continue
+                }
                 let fault = state.withLock { state -> Fault? in
                     state.statistics.failedTransactions += 1
                     // A command the database refuses (`.conflict`, `.invalidData`) is no fault of the store's.
