@@ -150,7 +150,7 @@ public actor OperationEngine {
                     "io.jointops.Operations.CommandRefused",
                     [
                         "code": .string(Refusal.Code.operationEnded.rawValue),
-                        "reason": .string("operation \(id) has ended; nothing more can happen to it"),
+                        "reason": .string(ended.endedReason),
                         "phase": .string(ended.phaseName), "allowed": .array([]),
                     ])
             }

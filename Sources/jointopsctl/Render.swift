@@ -74,6 +74,11 @@ enum Render {
         return delta >= 0 ? "\(amount) ago" : "in \(amount)"
     }
 
+    /// How long ago `value` was, as a `duration`: how late a missed deadline is.
+    static func lateness(since value: JSONValue?, now: Instant = Render.now) -> String? {
+        instant(value).map { duration(max(0, now.since($0) / 1000)) }
+    }
+
     /// `45s`, `4m05s`, `1h02m`, `2d03h`.
     static func duration(_ seconds: Int64) -> String {
         switch seconds {
@@ -315,13 +320,20 @@ enum Render {
             lines.append("")
             lines.append(
                 table(
-                    ["ESCALATION", "REASON", "OPENED", "RUNGS", "STATE"],
+                    ["ESCALATION", "REASON", "FOR", "OPENED", "RUNGS", "STATE"],
                     escalations.map { escalation in
-                        let state =
-                            escalation["resolvedAt"]?.stringValue != nil
-                            ? "resolved" : escalation["acknowledgedAt"]?.stringValue != nil ? "acknowledged" : red("open")
+                        let acknowledged = escalation["acknowledgedAt"]?.stringValue != nil
+                        var state = escalation["resolvedAt"]?.stringValue != nil ? "resolved" : acknowledged ? "acknowledged" : red("open")
+                        // A missed deadline still unmet is late however its ladder stands (a
+                        // finished ladder arms no timer, so the TIMER table no longer shows it).
+                        if escalation["resolvedAt"]?.stringValue == nil, escalation["deadline"]?.stringValue != nil,
+                            let since = lateness(since: escalation["openedAt"])
+                        {
+                            state = red("LATE \(since), \(acknowledged ? "acknowledged" : "open")")
+                        }
+                        let scope = escalation["deadline"]?.stringValue == nil ? "-" : escalation["instance"]?.stringValue ?? "operation"
                         return [
-                            "#\(escalation["number"]?.intValue ?? 0)", string(escalation["reason"]), time(escalation["openedAt"]),
+                            "#\(escalation["number"]?.intValue ?? 0)", string(escalation["reason"]), scope, time(escalation["openedAt"]),
                             String(escalation["rungsFired"]?.intValue ?? 0), state,
                         ]
                     }))

@@ -170,6 +170,35 @@ import Testing
         #expect(again.effects.contains(.armTimer(patrolDeadline, due: .minutes(28))), "the ladder resumes with its own spacing")
     }
 
+    /// Two instances of one branch miss the same deadline: acknowledging "the deadline" would
+    /// pick one silently, so the refusal lists both with their instances and numbers.
+    @Test func acknowledgingADeadlineSeveralInstancesMissedAsksWhichOne() throws {
+        let source = try DispatchEntryTests.minimal(replacing: "reinforce: [swat]", with: "reinforce: [swat, patrol]")
+        let workflow = try #require(WorkflowLoader.load(source: source, file: "two-patrols.yaml").workflow)
+        var state = try OperationState.start(
+            workflow, id: "OP-1", region: "hexi", attributes: ["priority": "P2", "weapon_involved": "false"], at: .t0, actor: officer
+        ).0
+        _ = try state.handle(.fire(event: "assess"), at: .minutes(1), actor: officer)
+        _ = try state.handle(.fire(event: "dispatch"), at: .minutes(2), actor: officer)
+        _ = try state.handle(.reinforce(branch: "patrol", units: nil, region: nil), at: .minutes(2), actor: officer)
+        _ = try state.handle(.timerFired(patrolDeadline), at: .minutes(12), actor: nil)
+        _ = try state.handle(.timerFired(TimerKey(kind: .deadline, index: 0, instance: 1)), at: .minutes(12), actor: nil)
+        #expect(state.escalations.map(\.number) == [1, 2])
+        do {
+            _ = try state.handle(.acknowledge(.deadline("patrol_on_scene")), at: .minutes(13), actor: officer)
+            Issue.record("acknowledged one of two open escalations without being told which")
+        } catch {
+            #expect(
+                error.reason
+                    == "deadline 'patrol_on_scene' has 2 open escalations: 1 (patrol), 2 (patrol#2); acknowledge one by its number (jointopsctl acknowledge OP-1 1)"
+            )
+        }
+        _ = try state.handle(.acknowledge(.escalation(2)), at: .minutes(13), actor: officer)
+        let ack = try state.handle(.acknowledge(.deadline("patrol_on_scene")), at: .minutes(14), actor: officer)
+        #expect(ack.events.map(\.event.kind) == ["escalation_acknowledged"])
+        #expect(state.escalations.allSatisfy { $0.acknowledgedAt != nil }, "the one left open was the one meant")
+    }
+
     @Test func meetingALateDeadlineResolvesItsEscalation() throws {
         var state = try inAction()
         _ = try state.handle(.timerFired(patrolDeadline), at: .minutes(12), actor: nil)
@@ -287,7 +316,10 @@ import Testing
             Issue.record("accepted")
         } catch {
             #expect(error.code == .operationEnded)
-            #expect(error.reason == "operation OP-1 is cancelled (duplicate); nothing more can happen to it")
+            #expect(
+                error.reason
+                    == "operation OP-1 is cancelled (duplicate); all that remains is to read its report (jointopsctl report operation OP-1)"
+            )
         }
     }
 

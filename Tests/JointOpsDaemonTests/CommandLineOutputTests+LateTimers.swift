@@ -55,4 +55,28 @@ extension CommandLineOutputTests {
         #expect(due == start + 1000, "the deadline was due a second after the start")
         #expect(next == due + 3_600_000, "the timer fires the next rung an hour later")
     }
+    /// Reproducer: once a missed deadline's ladder had fired its last rung, nothing armed was
+    /// left for it, so `show` had no TIMER row and no LATE mark; only an "open" escalation said
+    /// so. The escalation row says how late it is, and for which branch instance.
+    @Test func aLateDeadlineWhoseLadderHasEndedStillShowsLate() throws {
+        let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(
+            "ended-ladder-\(getpid())-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let oneRung = Self.slowAssessment.replacingOccurrences(of: "      - {after: 1h, notify: command_center}\n", with: "")
+        #expect(oneRung != Self.slowAssessment)
+        try oneRung.write(to: folder.appendingPathComponent("slow-assessment.yaml"), atomically: true, encoding: .utf8)
+        let daemon = try DaemonHarness(workflows: folder.path)
+        #expect(try Self.ctl(["start", "slow-assessment", "--id", "OP-E", "--region", "hexi"], socket: daemon.socket).status == 0)
+        for _ in 0..<100 where !daemon.overdue.contains(where: { $0["operation"] == .string("OP-E") }) { usleep(50_000) }
+
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-E")])
+        #expect(shown.operation?["timers"]?.arrayValue?.isEmpty == true, "the ladder has ended: nothing is armed")
+        let start = try #require(shown.operation?["startedAt"]?.stringValue.flatMap(ISO8601.parse))
+        let show = try Self.ctl(["show", "OP-E"], socket: daemon.socket, environment: ["JOINTOPSCTL_NOW": ISO8601.format(start + 61_000)])
+        #expect(
+            show.stdout.contains(
+                "ESCALATION  REASON  FOR  OPENED  RUNGS  STATE\n#1  deadline 'assessment' missed  operation  <time>  1  LATE 1m00s, open\n"),
+            "\(show.stdout)")
+    }
 }

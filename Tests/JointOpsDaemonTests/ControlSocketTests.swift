@@ -213,6 +213,12 @@ import Testing
         #expect(ended.error == "io.jointops.Operations.CommandRefused")
         #expect(ended.parameters["code"] == .string("operation_ended"))
         #expect(ended.parameters["reason"]?.stringValue?.contains("jointopsctl history OP-ENDED") == true)
+        // A command on it says how it ended and what can still be done (not only that it ended).
+        let note = try daemon.call("io.jointops.Operations.Note", ["id": .string("OP-ENDED"), "text": .string("late word")])
+        #expect(
+            note.parameters["reason"]
+                == .string(
+                    "operation OP-ENDED is cancelled (false_alarm); all that remains is to read its report (jointopsctl report operation OP-ENDED)"))
         let branch = try watch(["branch": .string("swatt")])
         #expect(branch.error == "org.varlink.service.InvalidParameter")
         #expect(branch.parameters["parameter"] == .string("branch"))

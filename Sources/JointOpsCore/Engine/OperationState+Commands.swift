@@ -124,6 +124,19 @@ extension OperationState {
             }
             candidates = escalations.filter { $0.timer?.index == deadline }
             guard !candidates.isEmpty else { throw refusal(.unknownEscalation, "deadline '\(name)' has not been missed") }
+            // One deadline of several branch instances (public_order, public_order#2) can be
+            // missed by each: which one is meant is the operator's to say, not the first's.
+            let waiting = candidates.filter { $0.isOpen && $0.acknowledgedAt == nil }
+            if waiting.count > 1 {
+                let listed = waiting.map { escalation in
+                    let instance = escalation.timer.flatMap { $0.instance >= 0 ? branches[$0.instance].name : nil }
+                    return "\(escalation.number)\(instance.map { " (\($0))" } ?? "")"
+                }
+                throw refusal(
+                    .unknownEscalation,
+                    "deadline '\(name)' has \(waiting.count) open escalations: \(listed.joined(separator: ", ")); acknowledge one by its number (jointopsctl acknowledge \(id) \(waiting[0].number))"
+                )
+            }
         }
         guard let open = candidates.first(where: { $0.isOpen && $0.acknowledgedAt == nil }) else {
             throw refusal(

@@ -1,11 +1,17 @@
 /// Decide: check a command against the operation and turn it into events and effects.
 /// A refused command changes nothing.
 extension OperationState {
+    /// Why a command on an ended operation is refused, and what can still be done with it.
+    public var endedReason: String {
+        let what = "operation \(id) is \(phaseName)\(ending.map { " (\($0))" } ?? "")"
+        let report = "read its report (jointopsctl report operation \(id))"
+        return phase == .closed
+            ? "\(what); all that remains is to rate it (jointopsctl rate \(id) …) and \(report)"
+            : "\(what); all that remains is to \(report)"
+    }
+
     public mutating func handle(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
-        guard !phase.isTerminal else {
-            throw refusal(
-                .operationEnded, "operation \(id) is \(phaseName)\(ending.map { " (\($0))" } ?? ""); nothing more can happen to it")
-        }
+        guard !phase.isTerminal else { throw refusal(.operationEnded, endedReason) }
         try checkHold(command)
         let timersBefore = runningTimers
         var context = DecisionContext(at: at, actor: actor)
