@@ -117,11 +117,11 @@ public final class ControlSocketServer: Service, Sendable {
         logger.info(
             "accepting \(limits.total) connections at once; callers without the admin role \(limits.total - limits.adminReserve) together and \(limits.perUser) each"
         )
-        for (role, name, gid) in [
-            ("view", configuration.viewGroup, roles.view), ("operate", configuration.operateGroup, roles.operate),
-            ("admin", configuration.adminGroup, roles.admin),
-        ] where gid == nil {
-            logger.notice("group \(name) (groups.\(role)) does not exist: nobody has the \(role) role through it")
+        for (role, name) in [("view", roles.view), ("operate", roles.operate), ("admin", roles.admin)]
+        where PeerCredentials.RoleGroups.gid(of: name) == nil {
+            logger.notice(
+                "group \(name) (groups.\(role)) does not exist: nobody has the \(role) role through it until it is created (groupadd \(name); no restart needed)"
+            )
         }
         listeningContinuation.yield()
         // Clients that stopped reading are looked for four times per limit (at most once a second).

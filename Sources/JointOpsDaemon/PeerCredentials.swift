@@ -5,16 +5,12 @@ import NIOCore
 /// supplementary groups with `SO_PEERGROUPS`) and maps them to a role.
 struct PeerCredentials {
     /// Group ids of the role groups, resolved once at start.
+    /// The groups that give the roles, by name: looked up at each connection, so a group an
+    /// administrator creates (or a member added to it) counts without a restart of jointopsd.
     struct RoleGroups: Sendable {
-        var view: gid_t?
-        var operate: gid_t?
-        var admin: gid_t?
-
-        init(view: String, operate: String, admin: String) {
-            self.view = Self.gid(of: view)
-            self.operate = Self.gid(of: operate)
-            self.admin = Self.gid(of: admin)
-        }
+        var view: String
+        var operate: String
+        var admin: String
 
         static func gid(of name: String) -> gid_t? {
             var group = group()
@@ -26,9 +22,9 @@ struct PeerCredentials {
 
         func role(uid: uid_t, groups: [gid_t], daemonUID: uid_t) -> Role {
             if uid == 0 || uid == daemonUID { return .admin }
-            if let admin, groups.contains(admin) { return .admin }
-            if let operate, groups.contains(operate) { return .operate }
-            if let view, groups.contains(view) { return .view }
+            for (name, role) in [(admin, Role.admin), (operate, .operate), (view, .view)] {
+                if let gid = Self.gid(of: name), groups.contains(gid) { return role }
+            }
             return .none
         }
     }

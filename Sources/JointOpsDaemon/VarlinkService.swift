@@ -247,11 +247,12 @@ struct VarlinkService: Sendable {
     func authorize(_ call: VarlinkCall, _ caller: Caller) throws(VarlinkError) {
         guard let required = MethodTable.required[call.method] else { throw Self.notFound(call) }
         guard caller.role >= required else {
+            let group = roleGroups[required] ?? required.description
             throw VarlinkError(
                 call.interface == "io.jointops.Admin" ? "io.jointops.Admin.PermissionDenied" : "io.jointops.Operations.PermissionDenied",
                 [
                     "method": .string(call.method), "required": .string(required.description), "role": .string(caller.role.description),
-                    "group": .string(roleGroups[required] ?? required.description),
+                    "group": .string(group), "groupExists": .bool(PeerCredentials.RoleGroups.gid(of: group) != nil),
                 ])
         }
     }

@@ -69,8 +69,10 @@ package enum InterfaceDefinitions {
             error ReloadFailed (problems: []string)
 
             # The caller's role may not call this method. `group` is the Unix group that gives the
-            # required role here (the configuration's groups setting; root is always admin).
-            error PermissionDenied (method: string, required: string, role: string, group: string)
+            # required role here (the configuration's groups setting; root is always admin);
+            # `groupExists` false when no such group exists on this machine yet (it counts from the
+            # next connection once created, without a restart).
+            error PermissionDenied (method: string, required: string, role: string, group: string, groupExists: ?bool)
 
             # A file exists at the backup's path and overwrite was not set: nothing was written.
             error BackupExists (path: string)
@@ -675,8 +677,10 @@ package enum InterfaceDefinitions {
             error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
 
             # The caller's role may not call this method. `group` is the Unix group that gives the
-            # required role here (the configuration's groups setting; root is always admin).
-            error PermissionDenied (method: string, required: string, role: string, group: string)
+            # required role here (the configuration's groups setting; root is always admin);
+            # `groupExists` false when no such group exists on this machine yet (it counts from the
+            # next connection once created, without a restart).
+            error PermissionDenied (method: string, required: string, role: string, group: string, groupExists: ?bool)
 
             # The store could not make the command durable; nothing was applied.
             error StorageFailure (kind: string, message: string)

@@ -243,9 +243,12 @@ struct Session {
             return ExitCode(Exit.notFound)
         case "io.jointops.Operations.PermissionDenied", "io.jointops.Admin.PermissionDenied":
             if !options.json {
-                printError(
-                    "permission denied: \(text("method")) needs the \(text("required")) role; you have \(text("role")). Ask an administrator to add you to the \(parameters["group"]?.stringValue ?? "jointops-\(text("required"))") group, then log in again."
-                )
+                let group = parameters["group"]?.stringValue ?? "jointops-\(text("required"))"
+                let fix =
+                    parameters["groupExists"] == .bool(false)
+                    ? "There is no group \(group) on jointopsd's machine yet: ask an administrator to create it (groupadd \(group)) and add you to it (usermod -aG \(group) USER), then log in again; jointopsd need not restart."
+                    : "Ask an administrator to add you to the \(group) group, then log in again."
+                printError("permission denied: \(text("method")) needs the \(text("required")) role; you have \(text("role")). \(fix)")
             }
             return ExitCode(Exit.permissionDenied)
         case "io.jointops.Operations.StorageFailure", "io.jointops.Admin.StorageFailure":

@@ -116,4 +116,34 @@ struct RoleMatrixTests {
         #expect(outsider.output.contains("it is for members of group 'jotest-socket'"), "\(outsider.output)")
         #expect(outsider.output.contains("usermod -aG jotest-socket"), "\(outsider.output)")
     }
+    /// Reproducer: the role groups were looked up once, at the start; a group an administrator
+    /// created afterwards gave nobody its role until jointopsd restarted, while the refusal
+    /// told its members to join the group they were in.
+    @Test func aRoleGroupCreatedAfterTheStartCountsWithoutARestart() throws {
+        let (user, group) = ("jotest-u-late", "jotest-late-view")
+        _ = Self.run("/usr/sbin/groupadd", ["-f", "jotest-socket"])
+        _ = Self.run("/usr/sbin/userdel", [user])
+        _ = Self.run("/usr/sbin/groupdel", [group])
+        defer {
+            _ = Self.run("/usr/sbin/userdel", [user])
+            _ = Self.run("/usr/sbin/groupdel", [group])
+            _ = Self.run("/usr/sbin/groupdel", ["jotest-socket"])
+        }
+        let created = Self.run(
+            "/usr/sbin/useradd", ["--no-create-home", "--no-user-group", "--gid", "jotest-socket", "--shell", "/usr/sbin/nologin", user])
+        #expect(created.status == 0, "\(created.output)")
+        let daemon = try DaemonHarness(configuration: "groups: {view: \(group), socket: jotest-socket}")
+        let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
+        func list() -> (status: Int32, output: String) {
+            Self.run(
+                "/usr/bin/setpriv", ["--reuid=\(user)", "--regid=jotest-socket", "--init-groups", ctl, "list", "--socket", daemon.socket])
+        }
+        let before = list()
+        #expect(before.status == 77, "\(before.output)")
+        #expect(before.output.contains("There is no group \(group) on jointopsd's machine yet"), "\(before.output)")
+        #expect(Self.run("/usr/sbin/groupadd", [group]).status == 0)
+        #expect(Self.run("/usr/sbin/usermod", ["-aG", group, user]).status == 0)
+        let after = list()
+        #expect(after.status == 0, "the group counts from the next connection: \(after.output)")
+    }
 }
