@@ -6,8 +6,6 @@ import JointOpsStore
 /// read from the store a page at a time, away from the engine, so listing years of closed
 /// operations neither holds up commands nor builds a reply of hundreds of megabytes.
 extension OperationEngine {
-    /// The most operations one `List` answers with, and the default.
-    public static let listLimits = (default: 1000, most: 10_000)
     /// Pages of ended operations one `List` reads at most looking for `limit` that match its
     /// filters; past that it answers with what it found and where to go on (`next`).
     static let endedPagesPerList = 10

@@ -2,8 +2,8 @@ import JointOpsCore
 import JointOpsProtocol
 import JointOpsStore
 
-/// The engine's read methods: one operation, the audit trail, what is
-/// overdue, the after-action report, the workflows, the chain's verification.
+/// The engine's read methods: one operation, what is overdue, the after-action report, the
+/// workflows, the chain's verification (the audit trail is in OperationEngine+History).
 extension OperationEngine {
     public func show(_ id: String) async throws(VarlinkError) -> JSONValue {
         if let state = operations[id] { return .object(["operation": Views.operation(state)]) }
@@ -11,30 +11,6 @@ extension OperationEngine {
             throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
         return .object(["operation": Views.operation(state)])
-    }
-
-    /// The trail of an operation, or of the roster (`@units`): read and turned into views
-    /// away from the engine, since it grows with the stream (a roster's over a year: 400,000
-    /// events, 91 MB, which held every command 0.9 s when the views were built on the engine).
-    public func history(_ id: String) async throws(VarlinkError) -> JSONValue {
-        let open = operations[id]
-        let history = try await readAway { store throws(StoreError) -> JSONValue? in
-            let stored = try store.events(of: id)
-            if id == UnitChange.stream { return .object(["events": .array(stored.map(Self.rosterEvent))]) }
-            guard !stored.isEmpty, let workflow = (open ?? (try? store.operation(id)) ?? nil)?.workflow else { return nil }
-            return .object(["events": .array(History.events(stored, workflow: workflow))])
-        }
-        guard let history else { throw VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)]) }
-        return history
-    }
-
-    /// A change of the roster's own stream, with the unit it is about.
-    private static func rosterEvent(_ record: StoredEvent) -> JSONValue {
-        let unit = record.payload["unit"]?.stringValue ?? record.payload["id"]?.stringValue ?? "?"
-        let detail = record.payload["to"]?.stringValue.map { " → \($0)" } ?? ""
-        return Views.event(
-            sequence: record.sequence, operationSequence: record.operationSequence, operation: record.operation,
-            at: record.at, actor: record.actor, kind: record.kind, description: "\(record.kind) \(unit)\(detail)")
     }
 
     /// Every open escalation of a missed deadline, the latest first.
@@ -76,7 +52,7 @@ extension OperationEngine {
     }
 
     /// The after-action report: the operation, its deadlines planned against actual, its
-    /// trail; read and built away from the engine, as `history`.
+    /// whole trail (unpaged); read and built away from the engine, as `history`.
     public func report(_ id: String) async throws(VarlinkError) -> JSONValue {
         let report = try await readAway { store throws(StoreError) -> JSONValue? in
             let stored = try store.events(of: id)

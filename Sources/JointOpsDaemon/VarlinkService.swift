@@ -62,13 +62,7 @@ struct VarlinkService: Sendable {
                 id: try q.optionalString("id"), requestID: try RequestID.of(q), caller: caller)
         case "io.jointops.Operations.List":
             let q = try Parameters(p, known: ["phase", "region", "branch", "priority", "overdue", "includeEnded", "limit", "before"])
-            let limits = OperationEngine.listLimits
-            let limit = try q.optionalInt("limit") ?? limits.default
-            guard (1...limits.most).contains(limit) else {
-                throw VarlinkError.invalidParameter(
-                    "limit",
-                    because: "\(limit) is not between 1 and \(limits.most); leave it out for \(limits.default), and page on with 'before'")
-            }
+            let limit = try q.pageLimit(pagingOnWith: "before")
             return try await engine.list(
                 ListFilter(
                     phase: try q.optionalString("phase"), region: try q.optionalString("region"), branch: try q.optionalString("branch"),
@@ -96,7 +90,15 @@ struct VarlinkService: Sendable {
                 try q.string("id"), rating: rating, channel: try q.optionalString("channel"), category: try q.optionalString("category"),
                 requestID: try RequestID.of(q), caller: caller)
         case "io.jointops.Operations.History":
-            return try await engine.history(try Parameters(p, known: ["id"]).string("id"))
+            let q = try Parameters(p, known: ["id", "limit", "after"])
+            let id = try q.string("id")
+            let limit = try q.pageLimit(pagingOnWith: "after")
+            let after = try q.optionalInt("after") ?? 0
+            guard after >= 0 else {
+                throw VarlinkError.invalidParameter(
+                    "after", because: "\(after) is negative; give the 'next' of the page before, or leave it out for the start")
+            }
+            return try await engine.history(id, limit: limit, after: Int64(after))
         case "io.jointops.Operations.Overdue":
             let q = try Parameters(p, known: ["region", "branch"])
             return try await engine.overdue(region: try q.optionalString("region"), branch: try q.optionalString("branch"))

@@ -352,11 +352,24 @@ package enum InterfaceDefinitions {
               id: string
             ) -> (operation: Operation)
 
-            # The audit trail of one operation: who did what when.
+            # The audit trail of one operation (or of the unit roster's own changes: id `@units`):
+            # who did what when, in the order it happened (by `operationSequence`). A page at a time:
+            # at most `limit` events, and `next` says where the rest begin. Follow `next` until it is
+            # absent to read the whole trail. A page far into a long operation costs jointopsd a
+            # replay of the events before it (each description says how the operation stood then).
             method History(
-              # The operation's id.
-              id: string
-            ) -> (events: []Event)
+              # The operation's id, or `@units`.
+              id: string,
+              # At most this many events, 1 … 10000 (default 1000).
+              limit: ?int,
+              # Only events after this one (its `operationSequence`): the `next` of the page before.
+              # Absent or 0: from the first.
+              after: ?int
+            ) -> (
+              events: []Event,
+              # Set when more events may follow: give it as `after` for the next page.
+              next: ?int
+            )
 
             # Fires a phase event (assess, dispatch, …).
             method Fire(

@@ -202,6 +202,23 @@ extension EventStore {
         }
     }
 
+    /// A page of an operation's events, in order: those after `after` (their
+    /// `operationSequence`) and none past `through`, at most `limit`. Read through the
+    /// index on (operation_id, operation_sequence), so a page costs its own rows only.
+    public func events(of operation: String, after: Int64, through: Int64 = .max, limit: Int) throws(StoreError) -> [StoredEvent] {
+        do {
+            return try pool.read { db in
+                try Row.fetchAll(db, sql: Self.eventPageSQL, arguments: [operation, after, through, limit]).map(Self.storedEvent)
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading the events of \(operation) after \(after)", writing: false)
+        }
+    }
+
+    /// The statement `events(of:after:through:limit:)` runs (a test checks its plan).
+    package static let eventPageSQL =
+        "SELECT * FROM event WHERE operation_id = ? AND operation_sequence > ? AND operation_sequence <= ? ORDER BY operation_sequence LIMIT ?"
+
     /// Rebuilds an operation by replaying its events from the log (not the projection).
     public func replay(_ operation: String) throws(StoreError) -> OperationState {
         let events = try events(of: operation)

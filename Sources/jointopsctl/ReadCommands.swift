@@ -96,31 +96,6 @@ struct Show: ParsableCommand {
     }
 }
 
-struct History: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The audit trail of an operation: who did what, when.")
-    @Argument(help: "The operation.") var id: String
-    @OptionGroup var connection: ConnectionOptions
-
-    func run() throws {
-        let reply = try Session(options: connection).call("io.jointops.Operations.History", ["id": .string(id)])
-        if connection.json { return print(JSONValue.object(reply).canonical) }
-        print(
-            Render.table(
-                ["#", "TIME", "WHO", "WHAT"],
-                Render.array(reply["events"]).map { event in
-                    let who =
-                        event["actor"].flatMap { actor -> String? in
-                            guard let name = actor["name"]?.stringValue else { return nil }
-                            return "\(name) (\(Render.string(actor["role"])))"
-                        } ?? "system"
-                    return [
-                        String(event["operationSequence"]?.intValue ?? 0), Render.time(event["at"]), who,
-                        Render.string(event["description"]),
-                    ]
-                }))
-    }
-}
-
 struct Overdue: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Every late step city-wide, the most urgent first (P1 first, then the longest late), with who has been alerted.",

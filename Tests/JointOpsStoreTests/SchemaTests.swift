@@ -127,3 +127,24 @@ import Testing
         #expect(!plan.contains { $0.hasPrefix("SCAN client_request") }, "\(plan)")
     }
 }
+
+/// A page of `History` reads its own rows through the index on (operation_id,
+/// operation_sequence), in order, not a scan of a stream of 401,000 events and a sort.
+@Suite struct EventPagePlanTests {
+    @Test func aPageOfEventsIsReadThroughTheIndexInItsOrder() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try EventStore(options: StoreOptions(path: path)).close()
+        let db = try DatabaseQueue(path: path)
+        let plan = try db.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + EventStore.eventPageSQL, arguments: ["@units", 0, Int64.max, 1000])
+                .map { $0["detail"] as String? ?? "" }
+        }
+        #expect(
+            plan.contains {
+                $0.contains(
+                    "SEARCH event USING INDEX sqlite_autoindex_event_1 (operation_id=? AND operation_sequence>? AND operation_sequence<?)")
+            }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") || $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+}

@@ -74,6 +74,12 @@ def test_the_client_api_drives_an_operation(daemon):
         assert swat["step"] == "on_scene"
         history = operations.History(id="OP-PY-1")["events"]
         assert [event["kind"] for event in history][-1] == "step_entered"
+        paged, after = [], 0
+        while after is not None:
+            page = operations.History(id="OP-PY-1", limit=3, after=after)
+            paged += page["events"]
+            after = page.get("next")
+        assert paged == history, "History's pages (limit, after, next) concatenate to the whole trail"
 
 
 def test_typed_errors_reach_the_client(daemon):
