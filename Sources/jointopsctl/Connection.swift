@@ -206,6 +206,17 @@ struct Session {
         }
     }
 
+    /// An operation that exists whose id is `id` with the spaces around it trimmed or in
+    /// upper case (a pasted id, a tired hand): asked of jointopsd, so only a real one is named.
+    func similarOperation(to id: String) -> String? {
+        let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
+        for candidate in [trimmed, trimmed.uppercased()] where candidate != id && !candidate.isEmpty {
+            let reply = try? VarlinkClient(socketPath: options.socketPath).call("io.jointops.Operations.Show", ["id": .string(candidate)])
+            if let reply, reply.error == nil { return candidate }
+        }
+        return nil
+    }
+
     /// Prints a Varlink error as advice and returns the exit code that goes with it.
     /// `sent` are the call's parameters, when known: a parameter jointopsd asks for that the
     /// call did not carry is said to be needed, not invalid.
@@ -215,7 +226,7 @@ struct Session {
         switch name {
         case "io.jointops.Operations.CommandRefused":
             if !options.json {
-                let reason = text("reason")
+                let reason = Render.localTimes(in: text("reason"))
                 // A reason that ends in its own punctuation ("did you mean 'x'?") gets no full stop.
                 let stop = reason.last.map { ".?!".contains($0) } == true ? "" : "."
                 printError("refused: \(reason)\(stop)\n  phase: \(text("phase"))")
@@ -230,7 +241,10 @@ struct Session {
             }
             return ExitCode(Exit.refused)
         case "io.jointops.Operations.OperationNotFound":
-            if !options.json { printError("no operation \(text("id")); 'jointopsctl list --all' shows the operations there are.") }
+            if !options.json {
+                let hint = similarOperation(to: text("id")).map { "; did you mean '\($0)'?" } ?? ";"
+                printError("no operation '\(Render.visible(text("id")))'\(hint) 'jointopsctl list --all' shows the operations there are.")
+            }
             return ExitCode(Exit.notFound)
         case "io.jointops.Operations.WorkflowNotFound":
             if !options.json {
@@ -285,7 +299,7 @@ struct Session {
             // say) and told the connections waiting for it why, instead of leaving them to
             // start it again and again.
             if !options.json {
-                let reason = text("reason")
+                let reason = Render.localTimes(in: text("reason"))
                 let stop = reason.last.map { ".?!".contains($0) } == true ? "" : "."
                 let count = parameters["problems"]?.intValue ?? 1
                 let fix =

@@ -74,6 +74,14 @@ enum Render {
         return delta >= 0 ? "\(amount) ago" : "in \(amount)"
     }
 
+    /// `text` (a refusal's reason) with each UTC time the engine wrote in it
+    /// (`2026-11-30T17:17:25.281Z`) as the rest of the output shows times: local, with how long ago.
+    static func localTimes(in text: String, now: Instant = Render.now) -> String {
+        text.replacing(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/) { match in
+            ISO8601.parse(String(match.output.0)).map { time(.string(ISO8601.format($0)), now: now) } ?? String(match.output.0)
+        }
+    }
+
     /// How long ago `value` was, as a `duration`: how late a missed deadline is.
     static func lateness(since value: JSONValue?, now: Instant = Render.now) -> String? {
         instant(value).map { duration(max(0, now.since($0) / 1000)) }

@@ -126,14 +126,22 @@ import Testing
         #expect(try JSONParser.parse(json.stdout.trimmingCharacters(in: .newlines))["operation"]?["phase"] == .string("responding"))
         let missing = try Self.ctl(["show", "OP-404"], socket: socket)
         #expect(missing.status == 2)
-        #expect(missing.stderr == "no operation OP-404; 'jointopsctl list --all' shows the operations there are.\n")
+        #expect(missing.stderr == "no operation 'OP-404'; 'jointopsctl list --all' shows the operations there are.\n")
+        // A pasted id with a space after it, or typed in lower case: the one that exists is named.
+        for typed in ["OP-7 ", "op-7"] {
+            let near = try Self.ctl(["show", typed], socket: socket)
+            #expect(near.status == 2)
+            #expect(
+                near.stderr == "no operation '\(typed)'; did you mean 'OP-7'? 'jointopsctl list --all' shows the operations there are.\n",
+                "\(near.stderr)")
+        }
     }
 
     @Test func aWatchThatCouldNeverMatchSaysWhyAndExits() throws {
         let daemon = try DaemonHarness()
         let unknown = try Self.ctl(["watch", "--operation", "OP-NOPE"], socket: daemon.socket)
         #expect(unknown.status == 2)
-        #expect(unknown.stderr == "no operation OP-NOPE; 'jointopsctl list --all' shows the operations there are.\n")
+        #expect(unknown.stderr == "no operation 'OP-NOPE'; 'jointopsctl list --all' shows the operations there are.\n")
         let branch = try Self.ctl(["watch", "--branch", "swatt"], socket: daemon.socket)
         #expect(branch.status == 64)
         #expect(branch.stderr.hasPrefix("invalid branch: no workflow has a branch 'swatt'; did you mean 'swat'?"), "\(branch.stderr)")
