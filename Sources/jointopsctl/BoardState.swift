@@ -39,6 +39,7 @@ struct BoardState {
 
     struct Late {
         var operation: String
+        var priority: String?
         var region: String
         var deadline: String
         var instance: String?
@@ -47,7 +48,8 @@ struct BoardState {
         var acknowledged: Bool
     }
 
-    /// Rows by region (the operation's, and each active branch's own), and every late step, latest first.
+    /// Rows by region (the operation's, and each active branch's own), and every late step,
+    /// the most urgent first (as `overdue` lists them).
     func summary() -> (rows: [Row], late: [Late]) {
         var rows: [String: Row] = [:]
         var late: [Late] = []
@@ -70,12 +72,16 @@ struct BoardState {
                 rows[region, default: Row(region: region)].late += 1
                 late.append(
                     Late(
-                        operation: Render.string(operation["id"]), region: region, deadline: deadline,
+                        operation: Render.string(operation["id"]), priority: operation["priority"]?.stringValue, region: region,
+                        deadline: deadline,
                         instance: escalation["instance"]?.stringValue, missedAt: escalation["openedAt"],
                         rungsFired: escalation["rungsFired"]?.intValue ?? 0, acknowledged: acknowledged))
             }
         }
-        late.sort { ($0.missedAt?.stringValue ?? "", $0.operation) > ($1.missedAt?.stringValue ?? "", $1.operation) }
+        late.sort {
+            Render.urgency(priority: $0.priority, missedAt: $0.missedAt, operation: $0.operation)
+                < Render.urgency(priority: $1.priority, missedAt: $1.missedAt, operation: $1.operation)
+        }
         return (rows.values.sorted { $0.region < $1.region }, late)
     }
 
@@ -121,15 +127,14 @@ struct BoardState {
         if late.isEmpty {
             lines.append("No late steps.")
         } else {
-            lines.append(Render.bold("LATE STEPS") + " (latest first)")
+            lines.append(Render.bold("LATE STEPS") + " (P1 first, then the longest late, as jointopsctl overdue)")
             let lateRows = late.map { step in
                 [
-                    step.operation, step.region, step.instance ?? "operation", step.deadline, Render.time(step.missedAt, now: now),
-                    "\(step.rungsFired) rung\(step.rungsFired == 1 ? "" : "s")",
-                    step.acknowledged ? "acknowledged" : Render.red("NOT acknowledged"),
+                    step.operation, step.priority ?? "-", step.acknowledged ? "yes" : Render.red("no"), step.region, step.deadline,
+                    step.instance ?? "-", Render.time(step.missedAt, now: now), "\(step.rungsFired) rung\(step.rungsFired == 1 ? "" : "s")",
                 ]
             }
-            lines += Render.table(["OPERATION", "REGION", "BRANCH", "DEADLINE", "MISSED", "LADDER", "STATUS"], lateRows)
+            lines += Render.table(["OPERATION", "PRIORITY", "ACKNOWLEDGED", "REGION", "DEADLINE", "BRANCH", "MISSED", "LADDER"], lateRows)
                 .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
         return lines.map { Render.clipped($0, toColumns: width) }.joined(separator: "\n")
@@ -152,7 +157,8 @@ struct BoardState {
             "late": .array(
                 late.map { step in
                     .object([
-                        "operation": .string(step.operation), "region": .string(step.region), "deadline": .string(step.deadline),
+                        "operation": .string(step.operation), "priority": step.priority.map(JSONValue.string) ?? .null,
+                        "region": .string(step.region), "deadline": .string(step.deadline),
                         "instance": step.instance.map(JSONValue.string) ?? .null, "missedAt": step.missedAt ?? .null,
                         "rungsFired": .int(step.rungsFired), "acknowledged": .bool(step.acknowledged),
                     ])

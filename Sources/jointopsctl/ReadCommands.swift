@@ -112,12 +112,8 @@ struct Overdue: ParsableCommand {
         if connection.json { return print(JSONValue.object(reply).canonical) }
         let rows = Render.array(reply["overdue"])
         guard !rows.isEmpty else { return print("nothing is overdue") }
-        /// P1 first (no priority last), then the longest late, then by operation.
         func urgency(_ row: JSONValue) -> (Int, Int64, String) {
-            (
-                row["priority"]?.stringValue.flatMap { Int($0.dropFirst()) } ?? .max,
-                Render.instant(row["missedAt"])?.milliseconds ?? .max, Render.string(row["operation"])
-            )
+            Render.urgency(priority: row["priority"]?.stringValue, missedAt: row["missedAt"], operation: Render.string(row["operation"]))
         }
         print(
             Render.table(

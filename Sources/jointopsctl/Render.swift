@@ -82,6 +82,12 @@ enum Render {
         }
     }
 
+    /// The order late steps are listed in (`overdue`, `board`): P1 first (no priority last),
+    /// then the longest late, then by operation.
+    static func urgency(priority: String?, missedAt: JSONValue?, operation: String) -> (Int, Int64, String) {
+        (priority.flatMap { Int($0.dropFirst()) } ?? .max, instant(missedAt)?.milliseconds ?? .max, operation)
+    }
+
     /// How long ago `value` was, as a `duration`: how late a missed deadline is.
     static func lateness(since value: JSONValue?, now: Instant = Render.now) -> String? {
         instant(value).map { duration(max(0, now.since($0) / 1000)) }

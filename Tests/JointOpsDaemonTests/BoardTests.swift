@@ -49,9 +49,9 @@ import Testing
                 tj-traffic-command  0  0  0  0  0  0  0  1  0
                 TOTAL  2  1  1 (1 new)  0  1  1  0  1  0
 
-                LATE STEPS (latest first)
-                OPERATION  REGION  BRANCH  DEADLINE  MISSED  LADDER  STATUS
-                OP-2  heping  operation  assessment  <time>  1 rung  NOT acknowledged
+                LATE STEPS (P1 first, then the longest late, as jointopsctl overdue)
+                OPERATION  PRIORITY  ACKNOWLEDGED  REGION  DEADLINE  BRANCH  MISSED  LADDER
+                OP-2  P3  no  heping  assessment  -  <time>  1 rung
 
                 """)
         #expect(try ctl(["acknowledge", "OP-2", "--deadline", "assessment"]).status == 0)
