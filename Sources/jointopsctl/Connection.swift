@@ -206,13 +206,32 @@ struct Session {
         }
     }
 
-    /// An operation that exists whose id is `id` with the spaces around it trimmed or in
-    /// upper case (a pasted id, a tired hand): asked of jointopsd, so only a real one is named.
+    /// What the caller may have meant by the operation `id` that does not exist: the id with
+    /// the spaces around it trimmed or in upper case (a pasted id, a tired hand), or another of
+    /// the command's own arguments, given where the operation goes (`fire assess OP-1`). Asked
+    /// of jointopsd, so only an operation that exists is named.
     func similarOperation(to id: String) -> String? {
-        let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
-        for candidate in [trimmed, trimmed.uppercased()] where candidate != id && !candidate.isEmpty {
+        func exists(_ candidate: String) -> Bool {
             let reply = try? VarlinkClient(socketPath: options.socketPath).call("io.jointops.Operations.Show", ["id": .string(candidate)])
-            if let reply, reply.error == nil { return candidate }
+            return reply.map { $0.error == nil } ?? false
+        }
+        let trimmed = id.trimmingCharacters(in: .whitespacesAndNewlines)
+        for candidate in [trimmed, trimmed.uppercased()] where candidate != id && !candidate.isEmpty && exists(candidate) {
+            return "did you mean '\(candidate)'?"
+        }
+        // Words of the command line, not options or their values, other than the id itself.
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        var words: [Int] = []
+        for (index, argument) in arguments.enumerated() where !argument.hasPrefix("-") && argument != id {
+            if index > 0, arguments[index - 1].hasPrefix("--"), !arguments[index - 1].contains("=") { continue }
+            words.append(index)
+        }
+        guard let idIndex = arguments.firstIndex(of: id) else { return nil }
+        for index in words.suffix(4) where exists(arguments[index]) {
+            var swapped = arguments
+            swapped.swapAt(index, idIndex)
+            return
+                "'\(arguments[index])' is one: are the arguments in the wrong order? jointopsctl \(swapped.map(Render.shellQuoted).joined(separator: " "))"
         }
         return nil
     }
@@ -242,8 +261,8 @@ struct Session {
             return ExitCode(Exit.refused)
         case "io.jointops.Operations.OperationNotFound":
             if !options.json {
-                let hint = similarOperation(to: text("id")).map { "; did you mean '\($0)'?" } ?? ";"
-                printError("no operation '\(Render.visible(text("id")))'\(hint) 'jointopsctl list --all' shows the operations there are.")
+                let hint = similarOperation(to: text("id")) ?? "'jointopsctl list --all' shows the operations there are."
+                printError("no operation '\(Render.visible(text("id")))'; \(hint)")
             }
             return ExitCode(Exit.notFound)
         case "io.jointops.Operations.WorkflowNotFound":

@@ -131,10 +131,15 @@ import Testing
         for typed in ["OP-7 ", "op-7"] {
             let near = try Self.ctl(["show", typed], socket: socket)
             #expect(near.status == 2)
-            #expect(
-                near.stderr == "no operation '\(typed)'; did you mean 'OP-7'? 'jointopsctl list --all' shows the operations there are.\n",
-                "\(near.stderr)")
+            #expect(near.stderr == "no operation '\(typed)'; did you mean 'OP-7'?\n", "\(near.stderr)")
         }
+        // The arguments the wrong way round: the operation is among them, and the command in order is given.
+        let swapped = try Self.ctl(["fire", "contained", "OP-7"], socket: socket)
+        #expect(swapped.status == 2)
+        #expect(
+            swapped.stderr.hasPrefix(
+                "no operation 'contained'; 'OP-7' is one: are the arguments in the wrong order? jointopsctl fire OP-7 contained"),
+            "\(swapped.stderr)")
     }
 
     @Test func aWatchThatCouldNeverMatchSaysWhyAndExits() throws {
