@@ -68,12 +68,18 @@ public final class ControlSocketServer: Service, Sendable {
         let roles = self.roles
         let maximumBytes = configuration.maxMessageBytes
         let stallTimeout = TimeAmount.milliseconds(Int64(configuration.stalledMessageMilliseconds))
+        let logger = logger
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
                 return Connection(
                     channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
+            }.flatMapError { error in
+                // Closed, not left open: a connection that fails here was never counted or
+                // served, and kept its file descriptor until jointopsd had none left.
+                logger.warning("\(PeerCredentials.unknownCaller(error))")
+                return channel.close().flatMapThrowing { throw error }
             }
         }
         let bootstrap = ServerBootstrap(group: group).serverChannelOption(.backlog, value: 4096)

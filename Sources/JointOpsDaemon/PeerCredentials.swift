@@ -39,12 +39,12 @@ struct PeerCredentials {
     /// `SO_PEERGROUPS` (Linux ≥ 4.13).
     static let peerGroups: CInt = 59
 
-    /// Room for 32 supplementary groups, zeroed by NIO before `getsockopt` fills it; role
-    /// groups are never gid 0, so the unused zeros do no harm.
-    typealias GroupList = (
-        gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t,
-        gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t, gid_t
-    )
+    /// Room for 1,024 supplementary groups, zeroed by NIO before `getsockopt` fills it; role
+    /// groups are never gid 0, so the unused zeros do no harm. The kernel refuses the read
+    /// (ERANGE) for a caller in more: the connection is then closed (see `caller(of:roles:)`).
+    /// Reproducer: with room for 32, a caller in 40 groups got no answer and each of its
+    /// connections kept a file descriptor until jointopsd ran out of them.
+    typealias GroupList = InlineArray<1024, gid_t>
 
     /// The caller on `channel`, learned from the kernel.
     static func caller(of channel: any Channel, roles: RoleGroups) -> EventLoopFuture<Caller> {
@@ -57,13 +57,22 @@ struct PeerCredentials {
         return credentials.flatMap { credentials in
             let groups: EventLoopFuture<GroupList> = provider.unsafeGetSocketOption(level: level, name: SocketOptionName(Self.peerGroups))
             return groups.map { list in
-                var gids = withUnsafeBytes(of: list) { Array($0.bindMemory(to: gid_t.self)) }
+                var gids = withUnsafeBytes(of: list) { Array($0.bindMemory(to: gid_t.self)).filter { $0 != 0 } }
                 gids.append(credentials.gid)
                 return Caller(
                     uid: credentials.uid, gid: credentials.gid, pid: credentials.pid, name: userName(credentials.uid),
                     role: roles.role(uid: credentials.uid, groups: gids, daemonUID: getuid()))
             }
         }
+    }
+
+    /// Why a connection was closed unanswered when its caller could not be learned.
+    static func unknownCaller(_ error: any Error) -> String {
+        if (error as? IOError)?.errnoCode == ERANGE {
+            return
+                "a connection was closed unanswered: its caller is in more than 1,024 groups, and jointopsd learns roles from them; take the user out of groups it does not need"
+        }
+        return "a connection was closed unanswered: its caller could not be learned from the kernel (\(error))"
     }
 
     static func userName(_ uid: uid_t) -> String {

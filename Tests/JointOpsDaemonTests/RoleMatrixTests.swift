@@ -146,4 +146,30 @@ struct RoleMatrixTests {
         let after = list()
         #expect(after.status == 0, "the group counts from the next connection: \(after.output)")
     }
+    /// Reproducer: jointopsd read a caller's groups into room for 32; for a caller in more the
+    /// read failed, the connection was neither answered nor closed (jointopsctl waited for
+    /// ever) and kept its file descriptor, uncounted by any connection limit.
+    @Test func aCallerInManyGroupsIsServed() throws {
+        let (user, groups) = ("jotest-u-many", (1...40).map { "jotest-many-\($0)" })
+        _ = Self.run("/usr/sbin/groupadd", ["-f", "jotest-socket"])
+        _ = Self.run("/usr/sbin/userdel", [user])
+        for group in groups { _ = Self.run("/usr/sbin/groupadd", ["-f", group]) }
+        defer {
+            _ = Self.run("/usr/sbin/userdel", [user])
+            for group in groups + ["jotest-socket"] { _ = Self.run("/usr/sbin/groupdel", [group]) }
+        }
+        let created = Self.run(
+            "/usr/sbin/useradd",
+            [
+                "--no-create-home", "--no-user-group", "--gid", "jotest-socket", "--groups", groups.joined(separator: ","), "--shell",
+                "/usr/sbin/nologin", user,
+            ])
+        #expect(created.status == 0, "\(created.output)")
+        let daemon = try DaemonHarness(configuration: "groups: {view: jotest-many-40, socket: jotest-socket}")
+        let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
+        let listed = Self.run(
+            "/usr/bin/timeout",
+            ["20", "/usr/bin/setpriv", "--reuid=\(user)", "--regid=jotest-socket", "--init-groups", ctl, "list", "--socket", daemon.socket])
+        #expect(listed.status == 0, "the 40th group gives the view role: \(listed.output)")
+    }
 }
