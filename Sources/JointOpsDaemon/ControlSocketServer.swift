@@ -120,6 +120,7 @@ public final class ControlSocketServer: Service, Sendable {
             }
         }
         let limits = configuration.connectionLimits
+        if let shortfall = OpenFileLimit.shortfall(limits, limit: OpenFileLimit.raise()) { logger.warning("\(shortfall)") }
         logger.info(
             "accepting \(limits.total) connections at once; callers without the admin role \(limits.total - limits.adminReserve) together and \(limits.perUser) each"
         )
