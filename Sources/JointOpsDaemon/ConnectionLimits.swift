@@ -22,10 +22,23 @@ public struct ConnectionLimits: Sendable, Hashable {
         self.perUser = perUser ?? max(1, min(total / 4, total - self.adminReserve))
     }
 
-    /// Why `caller` may not have another connection, with `open` connections open in all and
-    /// `openByUser` of them its user's; nil when it may.
-    func refusal(for caller: Caller, open: Int, openByUser: Int) -> VarlinkError? {
+    /// Connections callers without any role may have open, all of them together: they may
+    /// only ask what jointopsd is (org.varlink.service), and must not take the slots of those
+    /// with a role (reproducer: four such users holding 64 idle connections each locked every
+    /// operator out).
+    static let withoutRole = 8
+
+    /// Why `caller` may not have another connection, with `open` connections open in all,
+    /// `openByUser` of them its user's and `openWithoutRole` of them callers' without a role;
+    /// nil when it may.
+    func refusal(for caller: Caller, open: Int, openByUser: Int, openWithoutRole: Int = 0) -> VarlinkError? {
         let who = "\(caller.name) (uid \(caller.uid))"
+        if caller.role == .none, openWithoutRole >= Self.withoutRole {
+            return Self.error(
+                "max_connections", Self.withoutRole,
+                "\(who) has no role here (view, operate or admin), and callers without one have \(openWithoutRole) connections open, all they may; ask an administrator to add you to the group of the role you need"
+            )
+        }
         if caller.role == .admin {
             guard open >= total else { return nil }
             return Self.error(

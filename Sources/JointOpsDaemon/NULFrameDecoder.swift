@@ -2,7 +2,8 @@ import NIOCore
 
 /// Splits a Varlink byte stream into messages at each NUL, refusing messages larger than
 /// `maximumBytes`, and closing a connection that leaves half a message unfinished for
-/// `stallTimeout` (a stalled client must not hold a connection slot forever).
+/// `stallTimeout`, or sends no first message within it (a stalled or silent client must not
+/// hold a connection slot forever: a connection that never sent a byte used to be kept).
 struct NULFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ByteBuffer
 
@@ -17,6 +18,11 @@ struct NULFrameDecoder: ByteToMessageDecoder {
     init(maximumBytes: Int, stallTimeout: TimeAmount) {
         self.maximumBytes = maximumBytes
         self.stallTimeout = stallTimeout
+    }
+
+    mutating func decoderAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        stallGuard = context.eventLoop.scheduleTask(in: stallTimeout) { channel.close(promise: nil) }
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {

@@ -18,8 +18,9 @@ final class OpenConnections: Sendable {
     }
 
     private struct State {
-        var channels: [ObjectIdentifier: (channel: any Channel, uid: UInt32, busy: Bool)] = [:]
+        var channels: [ObjectIdentifier: (channel: any Channel, uid: UInt32, busy: Bool, withoutRole: Bool)] = [:]
         var perUser: [UInt32: Int] = [:]
+        var withoutRole = 0
         var refusing = 0
         var closing = false
     }
@@ -39,20 +40,25 @@ final class OpenConnections: Sendable {
     func admit(_ channel: any Channel, _ caller: Caller) -> Admission {
         state.withLock { state in
             if state.closing { return .stopping }
-            if let error = limits.refusal(for: caller, open: state.channels.count, openByUser: state.perUser[caller.uid] ?? 0) {
+            if let error = limits.refusal(
+                for: caller, open: state.channels.count, openByUser: state.perUser[caller.uid] ?? 0, openWithoutRole: state.withoutRole)
+            {
                 guard state.refusing < refusalsAtOnce else { return .refused(error, reply: false) }
                 state.refusing += 1
                 return .refused(error, reply: true)
             }
-            state.channels[ObjectIdentifier(channel)] = (channel, caller.uid, false)
+            state.channels[ObjectIdentifier(channel)] = (channel, caller.uid, false, caller.role == .none)
             state.perUser[caller.uid, default: 0] += 1
+            if caller.role == .none { state.withoutRole += 1 }
             return .admitted
         }
     }
 
     func closed(_ channel: any Channel) {
         state.withLock { state in
-            guard let uid = state.channels.removeValue(forKey: ObjectIdentifier(channel))?.uid else { return }
+            guard let removed = state.channels.removeValue(forKey: ObjectIdentifier(channel)) else { return }
+            let uid = removed.uid
+            if removed.withoutRole { state.withoutRole -= 1 }
             state.perUser[uid]! -= 1
             if state.perUser[uid] == 0 { state.perUser[uid] = nil }
         }

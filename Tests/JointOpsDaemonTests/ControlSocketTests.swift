@@ -218,7 +218,8 @@ import Testing
         #expect(
             note.parameters["reason"]
                 == .string(
-                    "operation OP-ENDED is cancelled (false_alarm); all that remains is to read its report (jointopsctl report operation OP-ENDED)"))
+                    "operation OP-ENDED is cancelled (false_alarm); all that remains is to read its report (jointopsctl report operation OP-ENDED)"
+                ))
         let branch = try watch(["branch": .string("swatt")])
         #expect(branch.error == "org.varlink.service.InvalidParameter")
         #expect(branch.parameters["parameter"] == .string("branch"))
@@ -301,6 +302,18 @@ import Testing
             shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-QUIET")])
         }
         #expect(shown.error == nil, "\(shown)")
+    }
+
+    /// Reproducer: a connection that never sent a byte was never timed out (the stall limit
+    /// started with the first byte), so silent connections held their slots for ever.
+    @Test func aConnectionThatSendsNothingIsClosedAfterTheStallLimit() throws {
+        let daemon = try DaemonHarness(configuration: "stalled_message_ms: 300\n")
+        let silent = try daemon.client()
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(throws: (any Error).self) { try silent.receive() }
+        #expect(clock.now - started < .seconds(5), "closed by the daemon, not by the client's own 15 s timeout")
+        #expect(try daemon.call("io.jointops.Operations.List").error == nil, "the daemon goes on")
     }
 
     @Test func aWatcherThatStopsReadingIsClosedAfterTheStallLimit() throws {

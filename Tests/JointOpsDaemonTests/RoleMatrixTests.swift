@@ -172,4 +172,47 @@ struct RoleMatrixTests {
             ["20", "/usr/bin/setpriv", "--reuid=\(user)", "--regid=jotest-socket", "--init-groups", ctl, "list", "--socket", daemon.socket])
         #expect(listed.status == 0, "the 40th group gives the view role: \(listed.output)")
     }
+    /// Reproducer: callers without any role (they may only ask what jointopsd is) could hold
+    /// every slot of those with one: four of them with 64 idle connections each locked the
+    /// operators out. They have eight connections among them.
+    @Test func callersWithoutARoleCannotTakeTheSlotsOfThoseWithOne() throws {
+        let (user, viewer) = ("jotest-u-norole", "jotest-u-viewer")
+        for group in ["jotest-socket", "jotest-view"] { _ = Self.run("/usr/sbin/groupadd", ["-f", group]) }
+        for name in [user, viewer] { _ = Self.run("/usr/sbin/userdel", [name]) }
+        defer {
+            for name in [user, viewer] { _ = Self.run("/usr/sbin/userdel", [name]) }
+            for group in ["jotest-socket", "jotest-view"] { _ = Self.run("/usr/sbin/groupdel", [group]) }
+        }
+        let base = ["--no-create-home", "--no-user-group", "--gid", "jotest-socket", "--shell", "/usr/sbin/nologin"]
+        #expect(Self.run("/usr/sbin/useradd", base + [user]).status == 0)
+        #expect(Self.run("/usr/sbin/useradd", base + ["--groups", "jotest-view", viewer]).status == 0)
+        let daemon = try DaemonHarness(
+            configuration: "groups: {view: jotest-view, socket: jotest-socket}\nmax_connections: 16\nmax_connections_per_user: 12\n")
+        // Twelve connections held open, each asking GetInfo: the ninth on are refused.
+        let script = """
+            import json, socket, sys
+            held, answers = [], []
+            for _ in range(12):
+                s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); held.append(s)
+                s.sendall(json.dumps({"method": "org.varlink.service.GetInfo"}).encode() + b"\\0")
+                reply = b""
+                while not reply.endswith(b"\\0"):
+                    chunk = s.recv(65536)
+                    if not chunk: break
+                    reply += chunk
+                answers.append(json.loads(reply[:-1]).get("error", "ok") if reply else "closed")
+            print(" ".join(answers))
+            """
+        let held = Self.run(
+            "/usr/bin/setpriv",
+            ["--reuid=\(user)", "--regid=jotest-socket", "--init-groups", "/usr/bin/python3", "-c", script, daemon.socket])
+        let answers = held.output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(answers.prefix(8).allSatisfy { $0 == "ok" }, "\(held.output)")
+        #expect(answers.dropFirst(8).allSatisfy { $0 == "io.jointops.Operations.TooManyConnections" }, "\(held.output)")
+        #expect(daemon.log.contains("no role here"), "the refusal says why")
+        let ctl = DaemonHarness.buildFolder.appendingPathComponent("jointopsctl").path
+        let listed = Self.run(
+            "/usr/bin/setpriv", ["--reuid=\(viewer)", "--regid=jotest-socket", "--init-groups", ctl, "list", "--socket", daemon.socket])
+        #expect(listed.status == 0, "\(listed.output)")
+    }
 }
