@@ -516,6 +516,13 @@ public actor OperationEngine {
 
     /// Logs a reload that failed, and makes the error its caller gets: one problem a line
     /// (a message of several lines is several problems).
+    /// Runs `read` (files to read and check) on a thread of Dispatch's, not the engine's.
+    private static func readFiles<T: Sendable>(_ read: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: Result { try read() }) }
+        }
+    }
+
     private func reloadFailed(_ text: String) -> VarlinkError {
         let several = text.contains("\n")
         logger.error(
@@ -529,20 +536,30 @@ public actor OperationEngine {
     /// the new tree); if every file is valid, stores the new versions and swaps the set at once
     /// (running operations keep the version they started with); otherwise nothing changes —
     /// workflows, jurisdiction and roster stay as they were — and the problems are the error.
-    public func reload(from folder: String) throws(VarlinkError) -> JSONValue {
+    public func reload(from folder: String) async throws(VarlinkError) -> JSONValue {
         // systemd is told around every reload, whichever way it was asked for.
         Systemd.notify("RELOADING=1\nMONOTONIC_USEC=\(Systemd.monotonicMicroseconds)\nSTATUS=reloading workflows")
         defer { Systemd.notify("READY=1\nSTATUS=\(status())") }
+        // The files are read and checked away from the engine, so commands (and the watchdog's
+        // status) go on meanwhile: large workflows took 16 s, every command waited, and no
+        // WATCHDOG=1 was sent for longer than the unit's WatchdogSec.
+        let (logger, regionsPath) = (self.logger, roster == nil ? nil : self.regionsPath)
+        let read = await Self.readFiles {
+            (
+                try WorkflowCatalog.load(from: folder, logger: logger),
+                try regionsPath.map { path throws(DaemonError) in try UnitsSetup.tree(at: path) }
+            )
+        }
         let fresh: WorkflowCatalog
-        do {
-            fresh = try WorkflowCatalog.load(from: folder, logger: logger)
-        } catch {
-            throw reloadFailed("\(error)")
+        let tree: JurisdictionTree?
+        switch read {
+        case .success(let files): (fresh, tree) = files
+        case .failure(let error): throw reloadFailed("\(error)")
         }
         var rebound = roster
-        if let regionsPath, rebound != nil {
+        if let tree, rebound != nil {
             do {
-                try rebound!.rebind(to: try UnitsSetup.tree(at: regionsPath))
+                try rebound!.rebind(to: tree)
             } catch {
                 throw reloadFailed("\(error)")
             }
