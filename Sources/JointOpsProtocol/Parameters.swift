@@ -24,8 +24,13 @@ public struct Parameters {
         self.values = values
         self.known = known
         for name in values.keys.sorted() where !known.contains(name) {
-            let hint = Suggestions.hint(for: name, in: known.sorted(), noun: "parameters")
-            throw VarlinkError.invalidParameter(name, because: "unknown parameter '\(name)'\(hint)")
+            // Echoed clipped: a name of 60 KB came back twice in a reply of 120 KB.
+            let shown = name.count > 100 ? name.prefix(100) + "…" : name
+            let hint =
+                name.count > 100
+                ? "; the parameters are \(known.sorted().joined(separator: ", "))"
+                : Suggestions.hint(for: name, in: known.sorted(), noun: "parameters")
+            throw VarlinkError.invalidParameter(shown, because: "unknown parameter '\(shown)'\(hint)")
         }
     }
 

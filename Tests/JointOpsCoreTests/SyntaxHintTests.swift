@@ -16,7 +16,7 @@ import Testing
         let result = WorkflowLoader.load(source: source, file: "deep.yaml")
         #expect(
             result.diagnostics.map(\.description) == [
-                "deep.yaml:2:5: error: YAML syntax error: lists and mappings nested deeper than 1000 levels; a workflow needs only a few"
+                "deep.yaml:2:5: error: YAML syntax error: lists and mappings nested deeper than 1000 levels; a workflow, a jurisdiction or a roster needs only a few"
             ])
     }
 

@@ -20,6 +20,17 @@ import Testing
         #expect(try daemon.call("org.varlink.service.GetInfo").error == nil, "the daemon still answers")
     }
 
+    /// Reproducer: an unknown parameter's name was echoed whole, twice: 60 KB in, 120 KB out.
+    @Test func anUnknownParameterWithAHugeNameIsEchoedClipped() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        let name = String(repeating: "x", count: 3000)
+        let reply = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-1"), name: .bool(true)])
+        #expect(reply.error == "org.varlink.service.InvalidParameter")
+        let parameter = try #require(reply.parameters["parameter"]?.stringValue)
+        #expect(parameter == String(repeating: "x", count: 100) + "…")
+        #expect(reply.parameters["description"]?.stringValue?.hasSuffix("; the parameters are id") == true, "\(reply)")
+    }
+
     @Test func bytesThatAreNotUTF8AreRefusedNotRepaired() throws {
         let daemon = try DaemonHarness(regions: nil)
         try daemon.startArmed("OP-8")

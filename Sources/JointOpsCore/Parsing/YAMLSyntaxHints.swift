@@ -50,7 +50,7 @@ struct YAMLSyntaxHints {
         if problem.hasPrefix("Maximum nesting level reached") {
             return (
                 here,
-                "YAML syntax error: lists and mappings nested deeper than \(Self.maximumNesting) levels; a workflow needs only a few"
+                "YAML syntax error: lists and mappings nested deeper than \(Self.maximumNesting) levels; a workflow, a jurisdiction or a roster needs only a few"
             )
         }
         // A key typed with '：' is no key: libyaml stumbles on its line or the next.
