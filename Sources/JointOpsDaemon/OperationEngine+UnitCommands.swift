@@ -45,7 +45,7 @@ extension OperationEngine {
         guard let ended = (try? store.operation(id)) ?? nil else {
             return VarlinkError("io.jointops.Operations.OperationNotFound", ["id": .string(id)])
         }
-        let at = ((try? store.events(of: id)) ?? []).last { $0.kind == "closed" || $0.kind == "cancelled" }?.at
+        let at = (try? store.endedAt(id)) ?? nil
         return VarlinkError(
             "io.jointops.Operations.CommandRefused",
             [

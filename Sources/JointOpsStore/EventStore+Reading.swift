@@ -215,6 +215,21 @@ extension EventStore {
         }
     }
 
+    /// When `operation` was closed or cancelled (its last such event), nil if it was not: read
+    /// from its last events back, so it costs the same for an operation of any length.
+    public func endedAt(_ operation: String) throws(StoreError) -> Instant? {
+        do {
+            return try pool.read { db in
+                try Int64.fetchOne(db, sql: Self.endedAtSQL, arguments: [operation]).map(Instant.init(milliseconds:))
+            }
+        } catch {
+            throw StoreError.from(error, path: options.path, doing: "reading when \(operation) ended", writing: false)
+        }
+    }
+
+    package static let endedAtSQL =
+        "SELECT at FROM event WHERE operation_id = ? AND kind IN ('closed', 'cancelled') ORDER BY operation_sequence DESC LIMIT 1"
+
     /// The statement `events(of:after:through:limit:)` runs (a test checks its plan).
     package static let eventPageSQL =
         "SELECT * FROM event WHERE operation_id = ? AND operation_sequence > ? AND operation_sequence <= ? ORDER BY operation_sequence LIMIT ?"
