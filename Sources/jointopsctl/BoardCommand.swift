@@ -57,7 +57,7 @@ struct Board: ParsableCommand {
                             throw session.fail(error, reply.parameters)
                         }
                         if reply.error != nil { throw VarlinkClient.Failure.disconnected }
-                        board.apply(reply.parameters)
+                        board.apply(session.shown(reply).parameters)
                     } catch is VarlinkClient.Failure {
                         client = nil
                         board.awaySince = now
@@ -76,7 +76,7 @@ struct Board: ParsableCommand {
                     FullScreen.leave()
                     throw session.fail(reply.error!, reply.parameters)
                 case .following(let again, let first):
-                    if let fresh = Self.initialState(from: again, first: first) {
+                    if let fresh = Self.initialState(from: again, first: first, session) {
                         client = again
                         board = fresh
                         dirty = true
@@ -95,15 +95,15 @@ struct Board: ParsableCommand {
         }
     }
 
-    /// The board a new watch starts with (its replies up to `current`, from `first`), or nil
-    /// if jointopsd went away again meanwhile.
-    static func initialState(from client: VarlinkClient, first: VarlinkReply) -> BoardState? {
+    /// The board a new watch starts with (its replies up to `current`, from `first`, as
+    /// `session` shows them), or nil if jointopsd went away again meanwhile.
+    static func initialState(from client: VarlinkClient, first: VarlinkReply, _ session: Session) -> BoardState? {
         var board = BoardState()
-        var reply = first
+        var reply = session.shown(first)
         while reply.parameters["current"] != .bool(true) {
             board.apply(reply.parameters)
             guard let next = try? client.receive(), next.error == nil else { return nil }
-            reply = next
+            reply = session.shown(next)
         }
         return board
     }

@@ -57,7 +57,11 @@ struct Session {
 
     /// Calls a method. Commands that change state carry a request id and are retried once,
     /// with the same id, if the connection drops: the daemon applies them at most once.
-    func call(_ method: String, _ parameters: [String: JSONValue], retrying: Bool = false) throws -> [String: JSONValue] {
+    /// The reply is exact under --json, else its text is escaped (`TerminalText`); `lines` are
+    /// its texts of several lines, escaped line by line.
+    func call(
+        _ method: String, _ parameters: [String: JSONValue], retrying: Bool = false, lines: [String] = []
+    ) throws -> [String: JSONValue] {
         var parameters = parameters
         if retrying, parameters["requestId"] == nil {
             // JOINTOPS_REQUEST_ID repeats a command whose answer was lost (see connectionFailure).
@@ -70,13 +74,24 @@ struct Session {
             do {
                 let reply = try VarlinkClient(socketPath: options.socketPath).call(method, parameters)
                 if let error = reply.error { throw fail(error, reply.parameters, sent: parameters) }
-                return reply.parameters
+                guard !options.json else { return reply.parameters }
+                var shown = TerminalText.escaped(reply.parameters)
+                for key in lines { shown[key] = reply.parameters[key]?.stringValue.map { .string(TerminalText.escapedLines($0)) } }
+                return shown
             } catch VarlinkClient.Failure.disconnected where retrying && attempts < 2 {
                 continue
             } catch let failure as VarlinkClient.Failure {
                 throw connectionFailure(failure, requestID: parameters["requestId"]?.stringValue)
             }
         }
+    }
+
+    /// `reply` as this run shows it: exact under --json, else with jointopsd's text escaped
+    /// (`TerminalText`), its error name too.
+    func shown(_ reply: VarlinkReply) -> VarlinkReply {
+        guard !options.json else { return reply }
+        return VarlinkReply(
+            parameters: TerminalText.escaped(reply.parameters), error: reply.error.map(TerminalText.escaped), continues: reply.continues)
     }
 
     /// Opens `io.jointops.Operations.Watch` (with more): the matching operations, a
@@ -239,8 +254,13 @@ struct Session {
     /// Prints a Varlink error as advice and returns the exit code that goes with it.
     /// `sent` are the call's parameters, when known: a parameter jointopsd asks for that the
     /// call did not carry is said to be needed, not invalid.
+    /// The error's text is escaped (`TerminalText`) before it is shown.
     func fail(_ name: String, _ parameters: [String: JSONValue], sent: [String: JSONValue]? = nil) -> any Error {
         if options.json { printJSONError(name, parameters) }
+        // The id as given, to ask jointopsd about ids near it; everything shown, escaped.
+        let givenID = parameters["id"]?.stringValue ?? ""
+        let name = TerminalText.escaped(name)
+        let parameters = TerminalText.escaped(parameters)
         func text(_ key: String) -> String { parameters[key]?.stringValue ?? "" }
         switch name {
         case "io.jointops.Operations.CommandRefused":
@@ -261,8 +281,9 @@ struct Session {
             return ExitCode(Exit.refused)
         case "io.jointops.Operations.OperationNotFound":
             if !options.json {
-                let hint = similarOperation(to: text("id")) ?? "'jointopsctl list --all' shows the operations there are."
-                printError("no operation '\(Render.visible(text("id")))'; \(hint)")
+                let hint =
+                    similarOperation(to: givenID).map(TerminalText.escaped) ?? "'jointopsctl list --all' shows the operations there are."
+                printError("no operation '\(text("id"))'; \(hint)")
             }
             return ExitCode(Exit.notFound)
         case "io.jointops.Operations.WorkflowNotFound":
@@ -360,7 +381,7 @@ struct Session {
     }
 }
 
-/// A watch stream's replies; a Varlink error or a lost connection ends it with the usual
+/// A watch stream's replies (as `Session.shown`); a Varlink error or a lost connection ends it with the usual
 /// message and exit code.
 struct WatchStream {
     let client: VarlinkClient
@@ -372,7 +393,7 @@ struct WatchStream {
             throw session.connectionFailure(failure, watching: true)
         }
         if let error = reply.error { throw session.fail(error, reply.parameters) }
-        return reply
+        return session.shown(reply)
     }
 
     /// Whether a reply can be read without blocking, waiting at most `milliseconds`.

@@ -15,7 +15,7 @@ struct Metrics: ParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func run() throws {
-        let reply = try Session(options: connection).call("io.jointops.Admin.Metrics", [:])
+        let reply = try Session(options: connection).call("io.jointops.Admin.Metrics", [:], lines: ["text"])
         if connection.json { return print(JSONValue.object(reply).canonical) }
         print(reply["text"]?.stringValue ?? "", terminator: "")
     }

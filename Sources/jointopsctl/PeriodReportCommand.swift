@@ -125,8 +125,7 @@ struct PeriodReport: ParsableCommand {
         func field(_ value: JSONValue?) -> String {
             guard let value, value != .null else { return "" }
             if let number = Self.double(value) { return JSONValue.double(number).canonical }
-            let text = Render.string(value)
-            return text.contains(where: { $0 == "," || $0 == "\"" }) ? "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"" : text
+            return CSVField.text(Render.string(value))
         }
         let lines = Render.array(reply["figures"]).map { figure in
             ["figure", "label", "unit", "current", "previous", "changePercent"].map { field(figure[$0]) }.joined(separator: ",")

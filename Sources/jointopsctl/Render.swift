@@ -56,7 +56,7 @@ enum Render {
             return "store takes writes again (\(kind) since \(clock(fault["since"]))): \(commands) refused meanwhile, none applied"
         }
         return red("STORE FAULT (\(kind)) since \(clock(fault["since"]))")
-            + ": every command is refused until it is mended (\(commands) so far; acknowledged events are safe) — \(visible(string(fault["message"])))"
+            + ": every command is refused until it is mended (\(commands) so far; acknowledged events are safe) — \(string(fault["message"]))"
     }
 
     /// `45s ago`, `in 1m59s`, `3m05s ago` under ten minutes (where a minute matters), then
@@ -104,9 +104,9 @@ enum Render {
     }
 
     /// Columns padded to their widest cell, measured in terminal columns (`width`), so that
-    /// Chinese call signs and names line up.
+    /// Chinese call signs and names line up. The cells' text from jointopsd is escaped
+    /// already (`TerminalText`): any escape sequence in a cell is jointopsctl's own colour.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
-        let rows = rows.map { $0.map(visible) }
         var widths = header.map(width)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], width(cell)) } }
         func line(_ cells: [String]) -> String {
@@ -118,35 +118,6 @@ enum Render {
             return line
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
-
-    /// `text` with its control characters and line separators written as escapes (`\n`, `\t`,
-    /// `\r`, `\u{7}`), so that a note with line breaks stays on its line. Colour changes
-    /// (ESC [ … m) are kept. Backslashes are not escaped: this is for reading; --json is exact.
-    static func visible(_ text: String) -> String {
-        func isControl(_ scalar: Unicode.Scalar) -> Bool {
-            [.control, .lineSeparator, .paragraphSeparator].contains(scalar.properties.generalCategory)
-        }
-        guard text.unicodeScalars.contains(where: isControl) else { return text }
-        let colour = /\u{1B}\[[0-9;]*m/
-        var result = ""
-        var rest = Substring(text)
-        while let scalar = rest.unicodeScalars.first {
-            if let match = rest.prefixMatch(of: colour) {
-                result += match.output
-                rest = rest[match.range.upperBound...]
-                continue
-            }
-            rest.unicodeScalars.removeFirst()
-            switch scalar {
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            case _ where isControl(scalar): result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 
     /// The terminal columns `text` takes: two for each East Asian wide or fullwidth character,

@@ -97,7 +97,7 @@ enum AfterAction {
 
     static func markdown(_ reply: [String: JSONValue]) -> String {
         func table(_ header: [String], _ rows: [[String]]) -> String {
-            func cell(_ text: String) -> String { Render.visible(text).replacingOccurrences(of: "|", with: "\\|") }
+            func cell(_ text: String) -> String { MarkdownText.escaped(text) }
             let lines =
                 ["| " + header.map { $0.capitalized }.joined(separator: " | ") + " |", "|" + header.map { _ in "---|" }.joined()]
                 + rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }
@@ -105,9 +105,9 @@ enum AfterAction {
         }
         let (title, status) = heading(reply["operation"])
         return """
-            # After-action report: \(title)
+            # After-action report: \(MarkdownText.escaped(title))
 
-            \(status)
+            \(MarkdownText.escaped(status))
 
             ## Deadlines, planned against actual
 

@@ -45,29 +45,30 @@ struct Watch: ParsableCommand {
                 shown = 0
                 continue
             }
+            let update = session.shown(reply).parameters
             if connection.json {
-                print(JSONValue.object(reply.parameters).canonical)
-            } else if reply.parameters["current"] == .bool(true) {
+                print(JSONValue.object(update).canonical)
+            } else if update["current"] == .bool(true) {
                 // On stderr, so that the stream itself stays the same for a pipe.
                 printError(
                     shown == 0
                         ? "watching: no open operation matches yet; changes will show as they happen (Ctrl-C stops)"
                         : "watching: \(shown) open operation\(shown == 1 ? "" : "s") above; changes follow as they happen (Ctrl-C stops)")
-            } else if reply.parameters["ended"] == .bool(true) {
+            } else if update["ended"] == .bool(true) {
                 printError(
                     "watching: \(operation ?? "the operation") has ended, so the watch is over ('jointopsctl history \(operation ?? "ID")' tells it all)"
                 )
-            } else if let fault = reply.parameters["storeFault"] {
+            } else if let fault = update["storeFault"] {
                 let at = fault["ended"].flatMap { $0 == .null ? nil : $0 } ?? fault["since"]
                 print("\(Render.clock(at))  \(Render.storeFault(fault))")
-            } else if let left = reply.parameters["left"]?.stringValue {
+            } else if let left = update["left"]?.stringValue {
                 print("\(Render.clock(Render.wallClock()))  \(left)  no longer matches this watch (moved out of its region or branch)")
-            } else if let event = reply.parameters["event"] {
+            } else if let event = update["event"] {
                 // The local time only: a log line is read later too, when "3m ago" no longer holds.
                 print(
-                    "\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.visible(Render.string(event["description"])))"
+                    "\(Render.clock(event["at"]))  \(Render.string(event["operation"]))  \(Render.string(event["description"]))"
                 )
-            } else if let operation = reply.parameters["operation"], reply.parameters["event"] == nil {
+            } else if let operation = update["operation"], update["event"] == nil {
                 Reply.operation(["operation": operation], connection)
                 shown += 1
             }
