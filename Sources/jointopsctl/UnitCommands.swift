@@ -128,11 +128,17 @@ struct UnitsStatus: ParsableCommand {
         help:
             "Why (needed for out_of_service, and for returning or available while the unit serves an active branch: it then leaves the branch)."
     ) var reason: String?
+    /// As `units assign` and `units preempt` take their reason: either way is accepted.
+    @Option(name: .customLong("reason"), help: "The same reason, given as the other unit commands take theirs.") var reasonOption: String?
     @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if reason != nil, reasonOption != nil { throw ValidationError("give the reason once: after the status, or with --reason") }
+    }
 
     func run() throws {
         var parameters: [String: JSONValue] = ["id": .string(id), "status": .string(status)]
-        if let reason { parameters["reason"] = .string(reason) }
+        if let reason = reason ?? reasonOption { parameters["reason"] = .string(reason) }
         Units.print(
             try Session(options: connection).call("io.jointops.Units.SetStatus", parameters, retrying: true), key: "unit", connection)
     }

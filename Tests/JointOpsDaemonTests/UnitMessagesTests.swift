@@ -29,7 +29,11 @@ import Testing
             )
         }
         #expect(try Self.ctl(daemon, ["units", "status", "s1", "returning", "officer injured"]).status == 0)
-        #expect(try Self.ctl(daemon, ["units", "status", "s1", "out_of_service", "officer injured"]).status == 0)
+        // The reason as the other unit commands take theirs (`--reason`) is as good, and once is enough.
+        let twice = try Self.ctl(daemon, ["units", "status", "s1", "out_of_service", "officer injured", "--reason", "again"])
+        #expect(twice.status == 64)
+        #expect(twice.stderr.contains("give the reason once: after the status, or with --reason"), "\(twice.stderr)")
+        #expect(try Self.ctl(daemon, ["units", "status", "s1", "out_of_service", "--reason", "officer injured"]).status == 0)
         let retire = try Self.ctl(daemon, ["units", "retire", "s2"])
         #expect(
             retire.stderr == "refused: unit 's2' is dispatched for operation OP-1 branch swat and cannot be retired; release it first\n")
