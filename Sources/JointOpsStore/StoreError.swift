@@ -124,6 +124,13 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
                 "\(action) failed: \(path) is damaged or not a jointops database (\(error.message ?? "corrupt")). Stop jointopsd, keep the file for analysis, and restore the latest backup (docs/storage.md, \"Restore\")."
             )
         case .SQLITE_CANTOPEN:
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+                return StoreError(
+                    .cannotOpen,
+                    "cannot open \(path): it is a directory, not a database file; move it out of the way (jointopsd makes the file) or restore the database there (docs/storage.md, \"Restore\")."
+                )
+            }
             return StoreError(
                 .cannotOpen,
                 "cannot open \(path): the file or its folder does not exist or is not accessible; create the state directory and give the jointops user access."

@@ -250,6 +250,21 @@ import Testing
         try other.close()
     }
 
+    /// Reproducer: a directory where the database goes was said to "not exist or not be accessible".
+    @Test func aDirectoryWhereTheDatabaseGoesIsSaidToBeOne() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("store.sqlite")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .cannotOpen
+                && error.message
+                    == "cannot open \(path): it is a directory, not a database file; move it out of the way (jointopsd makes the file) or restore the database there (docs/storage.md, \"Restore\")."
+        }
+    }
+
     @Test func aFileThatIsNotADatabaseIsRefusedWithAdvice() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("store.sqlite")
