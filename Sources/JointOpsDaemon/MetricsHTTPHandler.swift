@@ -4,36 +4,30 @@ import NIOHTTP1
 /// Answers `GET /metrics` (and `HEAD`) with the Prometheus text exposition; any other path
 /// is 404 and any other method 405.
 ///
-/// One request per connection: its answer says `Connection: close`, and the connection's
-/// output is closed once the answer is sent. Requests pipelined behind it are read and
-/// dropped, never answered, so a client that sends many and reads none cannot make jointopsd
-/// hold their answers. A request that cannot be parsed is told 400 (by NIO's
-/// `HTTPServerProtocolErrorHandler`, before this handler) and closed likewise. Closing only
-/// the output lets the client read the answer before it sees the end, rather than a reset;
-/// the connection closes fully when the client closes, or at its deadline
-/// (`MetricsConnectionDeadline`).
+/// One request per connection, answered as soon as its head is read (a body is dropped):
+/// the answer says `Connection: close`, and the connection's output is closed once it is
+/// sent. Requests pipelined behind it are never answered, so a client that sends many and
+/// reads none cannot make jointopsd hold their answers. A request that cannot be parsed is
+/// told 400 (by NIO's `HTTPServerProtocolErrorHandler`, before this handler) and closed
+/// likewise. Closing only the output lets the client read the answer before it sees the
+/// end, rather than a reset; the connection closes fully when the client closes, or at its
+/// deadline (`MetricsConnectionDeadline`).
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let metrics: DaemonMetrics
-    private var head: HTTPRequestHead?
     /// The one answer has been given (or the request was refused as malformed).
     private var finished = false
 
     init(metrics: DaemonMetrics) { self.metrics = metrics }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !finished else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            respond(to: head, context: context)
-            finish(context: context)
-        }
+        // Answered at the head: a body is never needed, and one that never ends (chunked)
+        // must not keep the connection waiting.
+        guard !finished, case .head(let head) = unwrapInboundIn(data) else { return }
+        respond(to: head, context: context)
+        finish(context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -82,6 +82,8 @@ import Testing
         ("GET /metrics HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n"),
         ("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 404 Not Found\r\n"),
         ("DELETE /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n", "HTTP/1.1 405 Method Not Allowed\r\n"),
+        // A body that never ends does not keep the answer waiting.
+        ("POST /metrics HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\naaaa", "HTTP/1.1 405 Method Not Allowed\r\n"),
         ("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n", "HTTP/1.1 200 OK\r\n"),
     ])
     func everyAnswerClosesTheConnectionErrorsIncluded(_ request: String, _ status: String) async throws {
