@@ -2,25 +2,49 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers `GET /metrics` (and `HEAD`) with the Prometheus text exposition; any other path
-/// is 404 and any other method 405. Keep-alive is honoured, as scrapers reuse connections.
+/// is 404 and any other method 405.
+///
+/// One request per connection, answered as soon as its head is read (a body is dropped):
+/// the answer says `Connection: close`, and the connection's output is closed once it is
+/// sent. Requests pipelined behind it are never answered, so a client that sends many and
+/// reads none cannot make jointopsd hold their answers. A request that cannot be parsed is
+/// told 400 (by NIO's `HTTPServerProtocolErrorHandler`, before this handler) and closed
+/// likewise. Closing only the output lets the client read the answer before it sees the
+/// end, rather than a reset; the connection closes fully when the client closes, or at its
+/// deadline (`MetricsConnectionDeadline`).
 final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let metrics: DaemonMetrics
-    private var head: HTTPRequestHead?
+    /// The one answer has been given (or the request was refused as malformed).
+    private var finished = false
 
     init(metrics: DaemonMetrics) { self.metrics = metrics }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            respond(to: head, context: context)
+        // Answered at the head: a body is never needed, and one that never ends (chunked)
+        // must not keep the connection waiting.
+        guard !finished, case .head(let head) = unwrapInboundIn(data) else { return }
+        respond(to: head, context: context)
+        finish(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case is HTTPParserError, is ByteToMessageDecoderError:
+            // Malformed: the 400 is written already; anything more the client sends is dropped.
+            finish(context: context)
+        default:
+            context.close(promise: nil)
         }
+    }
+
+    /// Closes the output once what was written has been sent.
+    private func finish(context: ChannelHandlerContext) {
+        guard !finished else { return }
+        finished = true
+        context.close(mode: .output, promise: nil)
     }
 
     private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -44,14 +68,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
         }
         let bytes = ByteBuffer(string: body)
         headers.add(name: "Content-Length", value: String(bytes.readableBytes))
-        let keepAlive = request.isKeepAlive
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil) }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            written.whenComplete { _ in channel.close(promise: nil) }
-        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }
 }

@@ -9,12 +9,18 @@ import ServiceLifecycle
 /// Prometheus scraper on this machine. Off unless `metrics_listen` / `--metrics-listen` is set.
 /// On graceful shutdown it stops accepting; a scrape in flight finishes.
 ///
+/// Any local user can reach it, so what it costs is bounded (`MetricsConnectionLimits`): at
+/// most 32 connections at once (more are told 503 and closed, with a warning at most once a
+/// minute), each closed 10 s after it was accepted, and one request answered on each.
+///
 /// It is bound at start, before the store is opened and long before READY=1 (`bind`): a
 /// listener that cannot be had stops the start as a configuration error, rather than taking
 /// the daemon down after systemd was told it runs. Scrapes wait in the backlog until `run`.
 public struct MetricsHTTPServer: Service {
     let address: MetricsListenAddress
     let channel: any Channel
+    /// The open connections, against their limit.
+    let gate: MetricsConnectionGate
     let logger: Logger
 
     /// Binds the listener now; it accepts nothing until `run`. A failure is a configuration
@@ -24,6 +30,15 @@ public struct MetricsHTTPServer: Service {
     ) async throws(DaemonError)
         -> MetricsHTTPServer
     {
+        try await bind(address: address, metrics: metrics, limits: MetricsConnectionLimits(), logger: logger)
+    }
+
+    static func bind(
+        address: MetricsListenAddress, metrics: DaemonMetrics, limits: MetricsConnectionLimits, logger: Logger
+    ) async throws(DaemonError)
+        -> MetricsHTTPServer
+    {
+        let gate = MetricsConnectionGate(limit: limits.open)
         do {
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.backlog, value: 64)
@@ -31,16 +46,34 @@ public struct MetricsHTTPServer: Service {
                 .serverChannelOption(.autoRead, value: false)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(metrics: metrics))
+                        let pipeline = channel.pipeline.syncOperations
+                        switch gate.admit() {
+                        case .admitted:
+                            channel.closeFuture.whenComplete { _ in gate.closed() }
+                            try pipeline.addHandler(MetricsConnectionDeadline(lifetime: limits.lifetime))
+                            try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                            try pipeline.addHandler(MetricsHTTPHandler(metrics: metrics))
+                        case .refused(let warning):
+                            if let warning {
+                                warnRefused(warning, limit: gate.limit, port: channel.localAddress?.port ?? address.port, logger: logger)
+                            }
+                            try pipeline.addHandler(MetricsConnectionRefusal())
+                        }
                     }
                 }
                 .bind(host: address.host, port: address.port)
                 .get()
-            return MetricsHTTPServer(address: address, channel: channel, logger: logger)
+            return MetricsHTTPServer(address: address, channel: channel, gate: gate, logger: logger)
         } catch {
             throw DaemonError.configuration(cannotListen(on: address, error))
         }
+    }
+
+    /// Says that connections beyond the limit are being closed: `count` since it was last said.
+    private static func warnRefused(_ count: Int, limit: Int, port: Int, logger: Logger) {
+        logger.warning(
+            "closed \(count) metrics connection\(count == 1 ? "" : "s") at once, as \(limit) were open already (the most jointopsd serves; a Prometheus scraper needs one or two): something on this machine holds them — ss -tnp state established '( sport = :\(port) )' shows what (said at most once a minute)"
+        )
     }
 
     /// Why the listener at `address` could not be had, and what to do, by the errno; under
