@@ -42,6 +42,19 @@ struct JointOpsCtl: AsyncParsableCommand {
             printError(message)
             Self.exit(withError: ExitCode(Exit.usage))
         }
-        await main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            // The words of an unquoted reason or note ("hold OP-1 waiting for the lab") are
+            // extra arguments to ArgumentParser: say what they most likely are.
+            if fullMessage(for: error).contains("nexpected argument") {
+                printError(fullMessage(for: error))
+                printError(
+                    "  a reason or a text of several words goes in quotes, e.g. jointopsctl hold OP-1 \"waiting for the forensic lab\"")
+                Self.exit(withError: ExitCode(Exit.usage))
+            }
+            Self.exit(withError: error)
+        }
     }
 }

@@ -216,6 +216,14 @@ extension CommandLineOutputTests {
         let nothingClose = try Self.ctl(["frobnicate"], socket: socket)
         #expect(nothingClose.status == 64)
         #expect(nothingClose.stderr == "Error: unknown command 'frobnicate'; 'jointopsctl --help' lists them\n")
+        // A reason of several words, unquoted: its words are extra arguments; the likely cause is said.
+        let unquoted = try Self.ctl(["hold", "OP-1", "waiting", "for", "the", "lab"], socket: socket)
+        #expect(unquoted.status == 64)
+        #expect(unquoted.stderr.hasPrefix("Error: 3 unexpected arguments: 'for', 'the', 'lab'\n"), "\(unquoted.stderr)")
+        #expect(
+            unquoted.stderr.hasSuffix(
+                "  a reason or a text of several words goes in quotes, e.g. jointopsctl hold OP-1 \"waiting for the forensic lab\"\n"),
+            "\(unquoted.stderr)")
     }
 }
 
