@@ -326,7 +326,8 @@ struct Session {
             return ExitCode(Exit.refused)
         case "io.jointops.Units.UnitRefused":
             if !options.json { printError("refused: \(text("reason"))") }
-            return ExitCode(Exit.refused)
+            // No such unit is "not found", as no such operation or workflow is.
+            return ExitCode(text("code") == "unknown_unit" ? Exit.notFound : Exit.refused)
         case "io.jointops.Operations.DaemonStopping":
             if !options.json {
                 printError(

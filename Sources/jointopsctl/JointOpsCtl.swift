@@ -20,7 +20,7 @@ struct JointOpsCtl: AsyncParsableCommand {
             operation does not have; or a unit command refused by the roster, or a backup that would replace a file; \
             'admin verify' found the event log's hash chain broken; 'admin reload' changed nothing (invalid files); \
             'workflow validate' found an error, or 'workflow simulate' an expectation that failed; \
-            2 no such operation or workflow; 64 usage, or a parameter jointopsd checks before any operation (a region, \
+            2 no such operation, workflow or unit; 64 usage, or a parameter jointopsd checks before any operation (a region, \
             a unit's home region, a unit status, a filter value, a count); \
             69 cannot connect to jointopsd (or it turned the connection away: too many open; or it cannot start, and \
             says why: a mistake in its configuration, a state database it may not use, …); \

@@ -14,6 +14,10 @@ import Testing
         let (daemon, roster) = try UnitFillTests.daemon()
         defer { try? FileManager.default.removeItem(at: roster) }
         #expect(try UnitsTests.dispatch(daemon, "OP-1").error == nil)  // swat: s1, s2
+        // No such unit is "not found" (exit 2), as no such operation is.
+        let unknown = try Self.ctl(daemon, ["units", "status", "s99", "available"])
+        #expect(unknown.status == 2, "\(unknown.stderr)")
+        #expect(unknown.stderr.hasPrefix("refused: unknown unit 's99'"), "\(unknown.stderr)")
         let noReason = try Self.ctl(daemon, ["units", "status", "s1", "returning"])
         #expect(noReason.status == 64)
         #expect(
