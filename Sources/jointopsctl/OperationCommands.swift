@@ -58,7 +58,9 @@ enum AttributeArguments {
 
 /// Prints a command's reply: the operation, briefly, or as JSON.
 enum Reply {
-    /// Briefly: `ID: [what the command did; ]phase P[; branch at step, …]`, the active branches.
+    /// Briefly: `ID: [what the command did; ]phase P[; branch at step, …]`, the active branches;
+    /// those the command dispatched (at its moment) with the units sent and still awaited, so
+    /// a dispatch says whom it sent.
     static func operation(_ reply: [String: JSONValue], _ connection: ConnectionOptions, full: Bool = false, done: String? = nil) {
         if connection.json {
             print(JSONValue.object(reply).canonical)
@@ -70,10 +72,24 @@ enum Reply {
             return
         }
         let active = Render.array(operation["branches"]).filter { $0["status"]?.stringValue == "active" }
-            .map { "\(Render.string($0["instance"])) at \(Render.string($0["step"]))" }
+            .map { branch in
+                let sentNow = branch["dispatchedAt"] != nil && branch["dispatchedAt"] == operation["lastChangeAt"]
+                return "\(Render.string(branch["instance"])) at \(Render.string(branch["step"]))\(sentNow ? units(of: branch) : "")"
+            }
         print(
             "\(Render.string(operation["id"])): \(done.map { "\($0); " } ?? "")phase \(Render.string(operation["phase"]))"
                 + (active.isEmpty ? "" : "; " + active.joined(separator: ", ")))
+    }
+}
+
+extension Reply {
+    /// ` (hx-po-01, hx-po-02)`, ` (hx-po-01, 1 more awaited)`, ` (2 units awaited)`, or nothing.
+    static func units(of branch: JSONValue) -> String {
+        let assigned = Render.array(branch["assignedUnits"]).compactMap(\.stringValue)
+        let awaited = branch["awaitingUnits"]?.intValue ?? 0
+        let awaiting = awaited == 0 ? [] : ["\(awaited) \(assigned.isEmpty ? "unit\(awaited == 1 ? "" : "s")" : "more") awaited"]
+        let parts = assigned + awaiting
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
     }
 }
 

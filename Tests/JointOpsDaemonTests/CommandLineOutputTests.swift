@@ -76,9 +76,12 @@ import Testing
 
                 """)
         #expect(try Self.ctl(["fire", "OP-7", "assess"], socket: socket).stdout == "OP-7: phase assessing\n")
+        // A dispatch names the units it sent.
+        let dispatched = try Self.ctl(["fire", "OP-7", "dispatch"], socket: socket)
         #expect(
-            try Self.ctl(["fire", "OP-7", "dispatch"], socket: socket).stdout
-                == "OP-7: phase responding; public_order at dispatched, swat at dispatched, traffic at dispatched\n")
+            dispatched.stdout
+                == "OP-7: phase responding; public_order at dispatched (hx-k9-01, hx-guajia-po-1, hx-guajia-po-2), swat at dispatched (hx-swat-01, hx-swat-02), traffic at dispatched (tj-traffic-01, tj-traffic-02)\n",
+            "\(dispatched.stdout)")
         let show = try Self.ctl(["show", "OP-7"], socket: socket)
         #expect(
             show.stdout == """

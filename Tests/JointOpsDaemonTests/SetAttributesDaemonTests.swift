@@ -80,7 +80,7 @@ import Testing
         #expect(set.status == 0, "\(set.stderr)")
         #expect(
             set.stdout
-                == "OP-8: set weapon_involved true, priority P1; phase responding; public_order at dispatched, traffic at dispatched, swat at dispatched\n"
+                == "OP-8: set weapon_involved true, priority P1; phase responding; public_order at dispatched, traffic at dispatched, swat at dispatched (hx-swat-01, hx-swat-02)\n"
         )
         let history = try CommandLineOutputTests.ctl(["history", "OP-8"], socket: socket)
         #expect(history.stdout.contains("root (admin)  attributes: priority P2 → P1, weapon_involved false → true\n"), "\(history.stdout)")
