@@ -42,19 +42,17 @@ struct JointOpsCtl: AsyncParsableCommand {
             printError(message)
             Self.exit(withError: ExitCode(Exit.usage))
         }
+        // The words of an unquoted reason or note ("hold OP-1 waiting for the lab") are extra
+        // arguments to ArgumentParser: say what they most likely are. Checked by a parse of
+        // its own; the command then runs as ArgumentParser's main runs it (run here instead,
+        // a `watch` in CI once did not end on SIGTERM: the signal stayed blocked).
         do {
-            var command = try parseAsRoot(nil)
-            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
-        } catch {
-            // The words of an unquoted reason or note ("hold OP-1 waiting for the lab") are
-            // extra arguments to ArgumentParser: say what they most likely are.
-            if fullMessage(for: error).contains("nexpected argument") {
-                printError(fullMessage(for: error))
-                printError(
-                    "  a reason or a text of several words goes in quotes, e.g. jointopsctl hold OP-1 \"waiting for the forensic lab\"")
-                Self.exit(withError: ExitCode(Exit.usage))
-            }
-            Self.exit(withError: error)
-        }
+            _ = try parseAsRoot(nil)
+        } catch  where fullMessage(for: error).contains("nexpected argument") {
+            printError(fullMessage(for: error))
+            printError("  a reason or a text of several words goes in quotes, e.g. jointopsctl hold OP-1 \"waiting for the forensic lab\"")
+            Self.exit(withError: ExitCode(Exit.usage))
+        } catch {}
+        await main(nil)
     }
 }
