@@ -129,7 +129,9 @@ struct JointOpsD: AsyncParsableCommand {
         // Under systemd, structured entries straight to the journal; elsewhere, lines on stderr.
         let journal = Systemd.stderrIsJournal
         var logger = Logger(label: "jointopsd") { label in
-            journal ? JournalLogHandler(label: label) as any LogHandler : StreamLogHandler.standardError(label: label)
+            journal
+                ? JournalLogHandler(label: label) as any LogHandler
+                : EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
         }
         var settings = DaemonConfiguration()
         do {
