@@ -86,17 +86,17 @@ extension OperationEngine {
 
     private static let adminQueue = DispatchQueue(label: "jointops.admin")
 
-    /// Runs store work that may take seconds — a backup, a walk of the whole hash chain, a
-    /// page of years of closed operations — on a thread of `lane`. On the engine every
-    /// command waited for it (a backup of a 230 MB store held them for half a second, and the
-    /// watchdog's status call with them); on one of Swift's cooperative threads (two on this
-    /// machine class) it would hold up all else scheduled there.
-    nonisolated func awayFromEngine<T: Sendable>(
-        _ lane: AwayLane = .reads, _ body: @escaping @Sendable () throws(StoreError) -> T
-    ) async -> Result<T, StoreError> {
+    /// Runs work that may take seconds — a backup, a walk of the whole hash chain, a page of
+    /// years of closed operations, a reload's reading of the files — on a thread of `lane`.
+    /// On the engine every command waited for it (a backup of a 230 MB store held them for
+    /// half a second, and the watchdog's status call with them); on one of Swift's cooperative
+    /// threads (two on this machine class) it would hold up all else scheduled there.
+    nonisolated func awayFromEngine<T: Sendable, Failure: Error>(
+        _ lane: AwayLane = .reads, _ body: @escaping @Sendable () throws(Failure) -> T
+    ) async -> Result<T, Failure> {
         await withCheckedContinuation { continuation in
             (lane == .admin ? Self.adminQueue : DispatchQueue.global(qos: .utility)).async {
-                continuation.resume(returning: Result { () throws(StoreError) in try body() })
+                continuation.resume(returning: Result { () throws(Failure) in try body() })
             }
         }
     }

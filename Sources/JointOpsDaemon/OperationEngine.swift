@@ -516,13 +516,6 @@ public actor OperationEngine {
 
     /// Logs a reload that failed, and makes the error its caller gets: one problem a line
     /// (a message of several lines is several problems).
-    /// Runs `read` (files to read and check) on a thread of Dispatch's, not the engine's.
-    private static func readFiles<T: Sendable>(_ read: @escaping @Sendable () throws -> T) async -> Result<T, any Error> {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: Result { try read() }) }
-        }
-    }
-
     private func reloadFailed(_ text: String) -> VarlinkError {
         let several = text.contains("\n")
         logger.error(
@@ -544,7 +537,7 @@ public actor OperationEngine {
         // status) go on meanwhile: large workflows took 16 s, every command waited, and no
         // WATCHDOG=1 was sent for longer than the unit's WatchdogSec.
         let (logger, regionsPath) = (self.logger, roster == nil ? nil : self.regionsPath)
-        let read = await Self.readFiles {
+        let read = await awayFromEngine { () throws(any Error) in
             (
                 try WorkflowCatalog.load(from: folder, logger: logger),
                 try regionsPath.map { path throws(DaemonError) in try UnitsSetup.tree(at: path) }

@@ -140,8 +140,11 @@ final class MetricsClient {
     private var descriptor: Int32
     var closed: Bool { descriptor < 0 }
 
-    init(port: UInt16) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    init(port: UInt16) throws { descriptor = try Self.connected(port: port) }
+
+    /// A TCP socket connected to 127.0.0.1:`port` (the metrics tests' one way of connecting).
+    static func connected(port: UInt16) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw HarnessError("socket: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -150,7 +153,12 @@ final class MetricsClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw HarnessError("cannot connect to 127.0.0.1:\(port): errno \(errno)") }
+        guard connected == 0 else {
+            let code = errno
+            Glibc.close(descriptor)
+            throw HarnessError("cannot connect to 127.0.0.1:\(port): errno \(code)")
+        }
+        return descriptor
     }
 
     deinit { close() }

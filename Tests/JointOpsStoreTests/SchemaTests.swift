@@ -110,19 +110,22 @@ import Testing
     }
 }
 
+/// SQLite's plan for `sql` on a fresh store: the `detail` of each step.
+private func queryPlan(_ sql: String, arguments: StatementArguments) throws -> [String] {
+    let folder = try TemporaryFolder()
+    let path = folder.path("store.sqlite")
+    try EventStore(options: StoreOptions(path: path)).close()
+    return try DatabaseQueue(path: path).read { db in
+        try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String? ?? "" }
+    }
+}
+
 /// Reproducer (a scale audit): forgetting replies older than the retention scanned every
 /// kept reply while holding the writer — with 555,000 kept, every command waited up to
 /// 11 s every 10 minutes, even when none was old enough to go.
 @Suite struct ClientRequestRetentionPlanTests {
     @Test func oldRepliesAreFoundThroughAnIndexNotAScanOfAllThatAreKept() throws {
-        let folder = try TemporaryFolder()
-        let path = folder.path("store.sqlite")
-        try EventStore(options: StoreOptions(path: path)).close()
-        let db = try DatabaseQueue(path: path)
-        let plan = try db.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + EventStore.forgetClientRequestsSQL, arguments: [0, 1000])
-                .map { $0["detail"] as String? ?? "" }
-        }
+        let plan = try queryPlan(EventStore.forgetClientRequestsSQL, arguments: [0, 1000])
         #expect(plan.contains { $0.contains("client_request USING COVERING INDEX client_request_at (at<?)") }, "\(plan)")
         #expect(!plan.contains { $0.hasPrefix("SCAN client_request") }, "\(plan)")
     }
@@ -132,14 +135,7 @@ import Testing
 /// operation_sequence), in order, not a scan of a stream of 401,000 events and a sort.
 @Suite struct EventPagePlanTests {
     @Test func aPageOfEventsIsReadThroughTheIndexInItsOrder() throws {
-        let folder = try TemporaryFolder()
-        let path = folder.path("store.sqlite")
-        try EventStore(options: StoreOptions(path: path)).close()
-        let db = try DatabaseQueue(path: path)
-        let plan = try db.read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + EventStore.eventPageSQL, arguments: ["@units", 0, Int64.max, 1000])
-                .map { $0["detail"] as String? ?? "" }
-        }
+        let plan = try queryPlan(EventStore.eventPageSQL, arguments: ["@units", 0, Int64.max, 1000])
         #expect(
             plan.contains {
                 $0.contains(
