@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: all build build-release run install uninstall systemd-test test test-deps swift-test schema-test bench validate interfaces clean
+.PHONY: all build build-release man run install uninstall systemd-test test test-deps swift-test schema-test bench validate interfaces clean
 
 ## Where `make run` keeps the daemon's state and socket.
 JOINTOPS_HOME ?= .jointops
@@ -35,14 +35,21 @@ DOCDIR = $(PREFIX)/share/doc/jointops
 UNITDIR = $(PREFIX)/lib/systemd/system
 SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 CATALOGDIR = $(PREFIX)/lib/systemd/catalog
+MANDIR = $(PREFIX)/share/man
 CONFDIR ?= /etc/jointops
 BINARIES = .build/$(BUILD)/jointopsd .build/$(BUILD)/jointopsctl
+## Their manual pages, made from their own --help texts (ArgumentParser's generate-manual
+## plugin), so a page cannot say other than the binary it comes with.
+MANPAGES = .build/$(BUILD)/man/jointopsd.1 .build/$(BUILD)/man/jointopsctl.1
 ## Non-empty when a configuration is in place already: `make install` is then an upgrade.
 UPGRADE := $(wildcard $(DESTDIR)$(CONFDIR)/jointopsd.yaml)
 
 ## The binaries `make install` installs. Built as yourself: `sudo` drops Swift from PATH
 ## (Debian's secure_path), and a build as root would leave root's files in .build.
-build-release: $(BINARIES)
+build-release: $(BINARIES) $(MANPAGES)
+
+## The manual pages alone (`man -l .build/debug/man/jointopsctl.1` reads one uninstalled).
+man: $(MANPAGES)
 
 $(BINARIES): .build/$(BUILD)/%: $(shell find Sources -name '*.swift' -o -name '*.[ch]' -o -name '*.modulemap') Package.swift $(wildcard Package.resolved)
 	@if [ -n "$$SUDO_USER" ]; then \
@@ -52,11 +59,24 @@ $(BINARIES): .build/$(BUILD)/%: $(shell find Sources -name '*.swift' -o -name '*
 	$(SWIFT) build -c $(BUILD) --product $*
 	touch $@
 
+## Both pages from one run of the plugin (a grouped target), dated by the last commit, so
+## the same sources give the same pages.
+$(MANPAGES) &: $(BINARIES)
+	@if [ -n "$$SUDO_USER" ]; then \
+		echo "$(MANPAGES) are missing or older than the binaries: make them as $$SUDO_USER first (make build-release$(if $(filter-out release,$(BUILD)), BUILD=$(BUILD))), then sudo make install again" >&2; \
+		exit 1; \
+	fi
+	$(SWIFT) package generate-manual --configuration $(BUILD) --date $$(git log -1 --format=%cs 2>/dev/null || date +%F)
+	for page in jointopsd jointopsctl; do \
+		install -D -m 0644 .build/plugins/GenerateManual/outputs/$$page/$$page.1 .build/$(BUILD)/man/$$page.1; \
+	done
+
 ## Installs the binaries built for $(BUILD); builds them first only when they are missing or
 ## older than the sources, and not under sudo (see above).
-install: $(BINARIES)
+install: $(BINARIES) $(MANPAGES)
 	install -D -m 0755 .build/$(BUILD)/jointopsd $(DESTDIR)$(BINDIR)/jointopsd
 	install -D -m 0755 .build/$(BUILD)/jointopsctl $(DESTDIR)$(BINDIR)/jointopsctl
+	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man1 $(MANPAGES)
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(DOCDIR)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.service.in > $(DESTDIR)$(UNITDIR)/jointopsd.service
 	sed -e 's|@DOCDIR@|$(DOCDIR)|g' systemd/jointopsd.socket > $(DESTDIR)$(UNITDIR)/jointopsd.socket
@@ -90,6 +110,7 @@ install: $(BINARIES)
 uninstall:
 	-if [ -z "$(DESTDIR)" ]; then systemctl disable --now jointopsd.socket jointopsd.service; fi
 	rm -f $(DESTDIR)$(BINDIR)/jointopsd $(DESTDIR)$(BINDIR)/jointopsctl
+	rm -f $(DESTDIR)$(MANDIR)/man1/jointopsd.1 $(DESTDIR)$(MANDIR)/man1/jointopsctl.1
 	rm -f $(DESTDIR)$(UNITDIR)/jointopsd.service $(DESTDIR)$(UNITDIR)/jointopsd.socket
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/jointops.conf $(DESTDIR)$(CATALOGDIR)/jointops.catalog
 	rm -rf $(DESTDIR)$(DOCDIR)
@@ -107,6 +128,7 @@ interfaces:
 ## Installs what the tests need, builds everything and runs every test.
 test: test-deps
 	$(SWIFT) build --build-tests
+	$(MAKE) man BUILD=debug
 	$(MAKE) swift-test schema-test validate systemd-test
 
 swift-test:

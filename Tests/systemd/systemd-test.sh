@@ -105,6 +105,16 @@ check "systemd boots in the namespace" wait_for 30 ns systemctl is-system-runnin
 
 # --- Install, for real, inside the namespace --------------------------------------------
 check "make install (BUILD=debug)" ns make -s -C "$ROOT" install BUILD=debug
+check "make install puts the manual pages in place, every jointopsctl command in its page" ns sh -c '
+    for page in jointopsd jointopsctl; do test -s /usr/local/share/man/man1/$page.1 || exit 1; done
+    for command in start list show history watch board units regions admin backup verify reload; do
+        grep -q "^\.It Em $command\$" /usr/local/share/man/man1/jointopsctl.1 || { echo "no $command"; exit 1; }
+    done'
+if ns sh -c 'command -v man' >/dev/null 2>&1; then
+    check "man jointopsctl finds the installed page" sh -c "nsenter -t $PID1 -a sh -c 'MANWIDTH=100 man jointopsctl 2>/dev/null' | grep -q 'Drive jointops operations'"
+else
+    echo "SKIPPED - man jointopsctl: man is not installed in this system (the page's content was checked above)"
+fi
 # The minimal target has no sysinit.target: let the units start without it (the units'
 # own settings, hardening included, are what is tested).
 for unit in jointopsd.socket jointopsd.service; do
