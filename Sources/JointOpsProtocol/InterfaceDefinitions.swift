@@ -250,8 +250,9 @@ package enum InterfaceDefinitions {
               description: string
             )
 
-            # A missed deadline of an open operation.
-            type Overdue (
+            # A missed deadline of an open operation (a type's name may not be a method's: the
+            # method is Overdue).
+            type LateDeadline (
               operation: string,
               workflow: string,
               region: string,
@@ -521,7 +522,7 @@ package enum InterfaceDefinitions {
               region: ?string,
               # Only deadlines of this branch.
               branch: ?string
-            ) -> (overdue: []Overdue)
+            ) -> (overdue: []LateDeadline)
 
             # The after-action report of one operation: the operation as it stands, every deadline
             # planned against actual, and the whole audit trail.

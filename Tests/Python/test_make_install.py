@@ -31,6 +31,10 @@ def tree(tmp_path):
         (build / binary).write_text("#!/bin/sh\necho stand-in\n")
         (build / binary).chmod(0o755)
         os.utime(build / binary, (later, later))
+        page = build / "man" / f"{binary}.1"
+        page.parent.mkdir(exist_ok=True)
+        page.write_text(f".Nm {binary}\n")
+        os.utime(page, (later + 1, later + 1))
     return source
 
 
@@ -77,6 +81,22 @@ def test_stale_binaries_are_not_built_under_sudo(tree, tmp_path):
     built = make(tree, tmp_path / "root", "SWIFT=echo swift")
     assert built.returncode == 0, built.stdout + built.stderr
     assert "swift build -c release --product jointopsd" in built.stdout
+
+
+def test_stale_manual_pages_are_not_made_under_sudo(tree, tmp_path):
+    later = time.time() + 180
+    os.utime(tree / ".build/release/jointopsctl", (later, later))
+    refused = make(tree, tmp_path / "root", sudo_user="alice")
+    assert refused.returncode != 0
+    assert "make them as alice first (make build-release), then sudo make install again" in refused.stderr, refused.stderr
+    assert not (tmp_path / "root/usr/local/share/man/man1/jointopsctl.1").exists()
+
+
+def test_the_manual_pages_are_installed(tree, tmp_path):
+    destdir = tmp_path / "root"
+    assert make(tree, destdir).returncode == 0
+    for page in ["jointopsd", "jointopsctl"]:
+        assert (destdir / f"usr/local/share/man/man1/{page}.1").read_text() == f".Nm {page}\n"
 
 
 def test_every_installed_path_the_readme_names_exists(tree, tmp_path):

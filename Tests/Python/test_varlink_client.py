@@ -29,7 +29,22 @@ def daemon_of_two_connections():
     yield from running_daemon("max_connections: 2\n")
 
 
-def running_daemon(configuration):
+@pytest.fixture()
+def daemon_with_a_one_second_assessment():
+    """The shipped workflows, armed-response's 2-minute assessment deadline cut to 1 s."""
+    workflows = Path(tempfile.mkdtemp(prefix="jointopsd-py-workflows-"))
+    try:
+        shutil.copytree(ROOT / "Workflows", workflows, dirs_exist_ok=True)
+        armed = workflows / "armed-response.yaml"
+        text = armed.read_text()
+        assert "from: started\n    within: 2m" in text
+        armed.write_text(text.replace("from: started\n    within: 2m", "from: started\n    within: 1s", 1))
+        yield from running_daemon("", workflows)
+    finally:
+        shutil.rmtree(workflows, ignore_errors=True)
+
+
+def running_daemon(configuration, workflows=ROOT / "Workflows"):
     assert DAEMON.exists(), f"build the daemon first (swift build): {DAEMON} is missing"
     folder = Path(tempfile.mkdtemp(prefix="jointopsd-py-"))
     socket_path = folder / "control.sock"
@@ -37,7 +52,7 @@ def running_daemon(configuration):
     (folder / "jointopsd.yaml").write_text(configuration)
     process = subprocess.Popen(
         [str(DAEMON), "--config", str(folder / "jointopsd.yaml"), "--state-directory", str(folder / "state"),
-         "--socket", str(socket_path), "--workflows", str(ROOT / "Workflows")],
+         "--socket", str(socket_path), "--workflows", str(workflows)],
         stdout=log, stderr=log)
     deadline = time.time() + 10
     while not socket_path.exists():
@@ -102,6 +117,31 @@ def test_the_interface_description_parses_in_an_independent_implementation(daemo
         assert interface.get_method("Start") is not None
         assert {"CommandRefused", "Operation", "Watch"} <= set(interface.members)
         assert client.get_interfaces() == ["org.varlink.service", "io.jointops.Operations", "io.jointops.Admin", "io.jointops.Units"]
+
+
+def test_no_interface_gives_one_name_to_two_members(daemon):
+    # Types, methods and errors share one namespace (varlink.org, Interface Definition): a
+    # client keeps one member per name, so a type named as a method breaks the method's replies.
+    with varlink.Client(address=daemon) as client:
+        for name in client.get_interfaces():
+            description = client.get_interface(name).description
+            names = [line.split()[1].split("(")[0] for line in description.splitlines()
+                     if line.split()[:1] in (["type"], ["method"], ["error"])]
+            assert len(names) == len(set(names)), f"{name}: {sorted(n for n in names if names.count(n) > 1)}"
+
+
+def test_late_deadlines_reach_the_client_typed(daemon_with_a_one_second_assessment):
+    with varlink.Client(address=daemon_with_a_one_second_assessment) as client, \
+            client.open("io.jointops.Operations") as operations:
+        start(operations, "OP-PY-LATE")
+        deadline = time.time() + 10
+        overdue = []
+        while not overdue and time.time() < deadline:
+            overdue = operations.Overdue()["overdue"]
+            time.sleep(0.2)
+        assert [entry["operation"] for entry in overdue] == ["OP-PY-LATE"]
+        assert overdue[0]["deadline"] == "assessment"
+        assert overdue[0]["alerted"][0] == "command_center"
 
 
 def test_the_command_line_client_calls_and_reports_errors(daemon):
