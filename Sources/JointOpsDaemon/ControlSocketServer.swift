@@ -231,14 +231,15 @@ public final class ControlSocketServer: Service, Sendable {
                         // connection close, and nothing was applied.
                         guard open.begin(channel) else { return }
                         let call: VarlinkCall
+                        // Refused rather than repaired: a replaced byte would change what was asked.
+                        let text = frame.withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) }
                         do {
-                            // Refused rather than repaired: a replaced byte would change what was asked.
-                            guard let text = frame.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
+                            guard let text else {
                                 throw VarlinkError.invalidParameter("(message)", because: "not UTF-8 text; send JSON encoded as UTF-8")
                             }
                             call = try VarlinkCall(json: text)
                         } catch {
-                            try await send(Self.reply(for: error))
+                            if !(text.map(VarlinkCall.asksForNoReply) ?? false) { try await send(Self.reply(for: error)) }
                             if open.answered(channel) { return }
                             continue
                         }
@@ -325,7 +326,8 @@ public final class ControlSocketServer: Service, Sendable {
             subscription = try await engine.watch(
                 filter, buffer: configuration.watchBuffer, interval: .milliseconds(configuration.watchIntervalMilliseconds))
         } catch {
-            try await send(Self.reply(for: error))
+            // A oneway watch asks for no reply, so it gets none, not even why it cannot be one.
+            if !call.oneway { try await send(Self.reply(for: error)) }
             return
         }
         defer { engine.hub.unsubscribe(subscription) }

@@ -59,6 +59,15 @@ public struct VarlinkCall: Sendable {
         self.init(method: method, parameters: parameters, more: try flag("more"), oneway: try flag("oneway"))
     }
 
+    /// Whether a message asks for no reply (`"oneway": true`), judged even when it is not a
+    /// call that can run: a call that asked for none gets none, not even its error
+    /// (varlink.org: the server must adhere to `oneway`), or the caller would take that error
+    /// for the reply to its next call.
+    public static func asksForNoReply(json text: String) -> Bool {
+        guard case .object(let members)? = try? JSONParser.parse(text) else { return false }
+        return members["oneway"] == .bool(true)
+    }
+
     public var json: String {
         var members: [String: JSONValue] = ["method": .string(method), "parameters": .object(parameters)]
         if more { members["more"] = .bool(true) }

@@ -45,15 +45,31 @@ import Testing
         let notes = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-8")]).parameters["events"])
             .filter { $0["kind"] == .string("noted") }
         #expect(notes.isEmpty)
-        // A watch asked not to reply would stream regardless.
-        let oneway = try daemon.client()
-        try oneway.send(VarlinkCall(method: "io.jointops.Operations.Watch", more: true, oneway: true))
-        #expect(try oneway.receive().parameters["parameter"] == .string("oneway"))
         // Reproducer: a call asking for a protocol upgrade was answered as a plain call.
         try client.sendRaw(Array(#"{"method": "io.jointops.Operations.List", "upgrade": true}"#.utf8) + [0])
         let upgrade = try client.receive()
         #expect(upgrade.error == "org.varlink.service.InvalidParameter", "\(upgrade)")
         #expect(upgrade.parameters["parameter"] == .string("upgrade"), "\(upgrade)")
+    }
+
+    /// varlink.org: "the server must adhere to" `oneway`. A oneway call that cannot run (a
+    /// watch, which is nothing but replies; a malformed envelope) was answered with its error,
+    /// which the caller then took for the reply to its next call.
+    @Test func aOnewayCallGetsNoReplyEvenWhenItCannotRun() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        let client = try daemon.client()
+        let cannotRun = [
+            #"{"method": "io.jointops.Operations.Watch", "more": true, "oneway": true}"#,
+            #"{"method": "io.jointops.Operations.Watch", "oneway": true}"#,
+            #"{"method": "io.jointops.Operations.List", "upgrade": true, "oneway": true}"#,
+            #"{"method": "io.jointops.Operations.List", "parameters": [], "oneway": true}"#,
+            #"{"method": "io.jointops.Operations.List", "more": "yes", "oneway": true}"#,
+            #"{"method": "io.jointops.Operations.Nope", "oneway": true}"#,
+        ]
+        for message in cannotRun { try client.sendRaw(Array(message.utf8) + [0]) }
+        try client.send(VarlinkCall(method: "org.varlink.service.GetInfo"))
+        let reply = try client.receive()
+        #expect(reply.error == nil && reply.parameters["product"] == .string("jointopsd"), "the first reply is GetInfo's: \(reply)")
     }
 
     @Test func loneSurrogatesInJSONAreRefusedSoTwoRequestIDsStayApart() throws {
