@@ -390,8 +390,11 @@ public actor OperationEngine {
         return try? JSONParser.parse(request.reply)
     }
 
+    /// A refusal as the caller hears it: `CommandRefused`, or, for a parameter wrong in
+    /// itself, `InvalidParameter` naming it (as every other mistake in a call's parameters is).
     static func refused(_ refusal: Refusal) -> VarlinkError {
-        VarlinkError(
+        if let parameter = refusal.parameter { return VarlinkError.invalidParameter(parameter, because: refusal.reason) }
+        return VarlinkError(
             "io.jointops.Operations.CommandRefused",
             [
                 "code": .string(refusal.code.rawValue), "reason": .string(refusal.reason), "phase": .string(refusal.phase),

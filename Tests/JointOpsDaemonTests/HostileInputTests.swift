@@ -72,6 +72,32 @@ import Testing
         #expect(reply.error == nil && reply.parameters["product"] == .string("jointopsd"), "the first reply is GetInfo's: \(reply)")
     }
 
+    /// A text of only spaces was CommandRefused for Escalate and the reinforcement's region,
+    /// while the same mistake elsewhere (an empty reason) was InvalidParameter naming it.
+    @Test func aParameterWrongInItselfIsInvalidParameterNamingIt() throws {
+        let daemon = try DaemonHarness(regions: nil)
+        try daemon.startArmed("OP-P")
+        let cases: [(String, [String: JSONValue], String)] = [
+            ("Escalate", ["id": .string("OP-P"), "reason": .string("   ")], "reason"),
+            ("Hold", ["id": .string("OP-P"), "reason": .string("  ")], "reason"),
+            ("Reassign", ["id": .string("OP-P"), "region": .string(" ")], "region"),
+            (
+                "Start",
+                [
+                    "workflow": .string("armed-response"), "region": .string(" "), "id": .string("OP-Q"),
+                    "attributes": .object(["incident_type": .string("armed_robbery"), "priority": .string("P1")]),
+                ], "region"
+            ),
+        ]
+        for (method, parameters, parameter) in cases {
+            let reply = try daemon.call("io.jointops.Operations.\(method)", parameters)
+            #expect(reply.error == "org.varlink.service.InvalidParameter", "\(method): \(reply)")
+            #expect(reply.parameters["parameter"] == .string(parameter), "\(method): \(reply)")
+        }
+        let history = items(try daemon.call("io.jointops.Operations.History", ["id": .string("OP-P")]).parameters["events"])
+        #expect(!history.contains { $0["kind"] == .string("escalation_raised") || $0["kind"] == .string("held") }, "nothing applied")
+    }
+
     @Test func loneSurrogatesInJSONAreRefusedSoTwoRequestIDsStayApart() throws {
         let daemon = try DaemonHarness(regions: nil)
         try daemon.startArmed("OP-S")
@@ -105,9 +131,10 @@ import Testing
         #expect(try daemon.startArmed("OP-\u{0}-x").parameters["parameter"] == .string("id"))
         for bad in ["OP 1; drop", "E\u{1B}[31mRED", "OP-A\n", "-OP", String(repeating: "x", count: 65), "行动-1"] {
             let reply = try daemon.startArmed(bad)
-            #expect(reply.error == "io.jointops.Operations.CommandRefused", "\(bad.debugDescription): \(reply)")
-            #expect(reply.parameters["code"] == .string("invalid_argument"))
-            #expect(reply.parameters["reason"]?.stringValue?.contains("e.g. OP-2026-0001") == true, "\(reply)")
+            // A mistake in the call, as every other parameter's: InvalidParameter naming it.
+            #expect(reply.error == "org.varlink.service.InvalidParameter", "\(bad.debugDescription): \(reply)")
+            #expect(reply.parameters["parameter"] == .string("id"))
+            #expect(reply.parameters["description"]?.stringValue?.contains("e.g. OP-2026-0001") == true, "\(reply)")
         }
         #expect(try daemon.startArmed("OP-2026.x_1").error == nil)
         let listed = items(try daemon.call("io.jointops.Operations.List").parameters["operations"])

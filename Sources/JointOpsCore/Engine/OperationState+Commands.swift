@@ -82,8 +82,10 @@ extension OperationState {
                 "branch '\(name)' cannot be added at run time; workflow '\(workflow.id)' allows reinforcing \(names.isEmpty ? "no branch" : names.joined(separator: ", "))"
             )
         }
-        if let units, units < 1 { throw refusal(.invalidArgument, "units must be at least 1") }
-        if let region, region.isBlank { throw refusal(.invalidArgument, "the region is empty") }
+        if let units, units < 1 { throw refusal(.invalidArgument, "units must be at least 1", parameter: "units") }
+        if let region, region.isBlank {
+            throw refusal(.invalidArgument, "the region is empty; give a jurisdiction id", parameter: "region")
+        }
         emit(
             .branchDispatched(
                 branch: branch, region: region ?? self.region, units: units ?? workflow.branches[branch].units, reason: .reinforcement),
@@ -94,7 +96,9 @@ extension OperationState {
         guard workflow.reassignAllowed else {
             throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow reassigning the region")
         }
-        guard !newRegion.isBlank else { throw refusal(.invalidArgument, "the region is empty; give a jurisdiction id") }
+        guard !newRegion.isBlank else {
+            throw refusal(.invalidArgument, "the region is empty; give a jurisdiction id", parameter: "region")
+        }
         if let branch {
             let index = try activeInstance(branch)
             guard branches[index].region != newRegion else {

@@ -30,13 +30,17 @@ extension OperationState {
             guard workflow.hold.allowed else {
                 throw refusal(.notAllowed, "workflow '\(workflow.id)' does not allow operations to be held")
             }
-            guard !reason.isBlank else { throw refusal(.invalidArgument, "a hold needs a reason, e.g. 'awaiting warrant'") }
+            guard !reason.isBlank else {
+                throw refusal(.invalidArgument, "a hold needs a reason, e.g. 'awaiting warrant'", parameter: "reason")
+            }
             emit(.held(reason: reason), &context)
         case .resume:
             guard hold != nil else { throw refusal(.notAllowed, "operation \(id) is not on hold") }
             emit(.resumed, &context)
         case .escalate(let reason, let audience):
-            guard !reason.isBlank else { throw refusal(.invalidArgument, "an escalation needs a reason") }
+            guard !reason.isBlank else {
+                throw refusal(.invalidArgument, "an escalation needs a reason, e.g. 'suspect sighted near the school'", parameter: "reason")
+            }
             let number = (escalations.last?.number ?? 0) + 1
             let audience = audience ?? "duty_commander"
             emit(.escalationRaised(escalation: number, reason: reason, audience: audience), &context)
@@ -154,8 +158,8 @@ extension OperationState {
 
     // MARK: Refusing
 
-    func refusal(_ code: Refusal.Code, _ reason: String) -> Refusal {
-        Refusal(code: code, reason: reason, operation: id, phase: phaseName, allowed: allowedNow())
+    func refusal(_ code: Refusal.Code, _ reason: String, parameter: String? = nil) -> Refusal {
+        Refusal(code: code, reason: reason, operation: id, phase: phaseName, allowed: allowedNow(), parameter: parameter)
     }
 
     private func checkHold(_ command: Command) throws(Refusal) {

@@ -6,18 +6,23 @@ extension OperationState {
     public static func start(
         _ workflow: Workflow, id: String, region: String, attributes: [String: String], at: Instant, actor: Actor?
     ) throws(Refusal) -> (OperationState, Transition) {
-        func refuse(_ code: Refusal.Code, _ reason: String) -> Refusal {
+        func refuse(_ code: Refusal.Code, _ reason: String, parameter: String? = nil) -> Refusal {
             Refusal(
                 code: code, reason: reason, operation: id.isEmpty ? "(new)" : id, phase: "not started",
-                allowed: ["start with " + workflow.attributes.map { "\($0.name)\($0.required ? "" : "?")" }.joined(separator: ", ")])
+                allowed: ["start with " + workflow.attributes.map { "\($0.name)\($0.required ? "" : "?")" }.joined(separator: ", ")],
+                parameter: parameter)
         }
-        guard !id.isBlank else { throw refuse(.invalidArgument, "the operation id is empty; give one, e.g. OP-2026-0001") }
+        guard !id.isBlank else { throw refuse(.invalidArgument, "the operation id is empty; give one, e.g. OP-2026-0001", parameter: "id") }
         // Ids starting with '@' name the log's other streams (the roster's is '@units').
         guard !id.hasPrefix("@") else {
-            throw refuse(.invalidArgument, "operation ids cannot start with '@' (reserved for the log's other streams); e.g. OP-2026-0001")
+            throw refuse(
+                .invalidArgument, "operation ids cannot start with '@' (reserved for the log's other streams); e.g. OP-2026-0001",
+                parameter: "id")
         }
-        if let problem = Self.operationIDProblem(id) { throw refuse(.invalidArgument, problem) }
-        guard !region.isBlank else { throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in") }
+        if let problem = Self.operationIDProblem(id) { throw refuse(.invalidArgument, problem, parameter: "id") }
+        guard !region.isBlank else {
+            throw refuse(.invalidArgument, "the region is empty; give the jurisdiction id the operation runs in", parameter: "region")
+        }
         var values = [AttributeValue?](repeating: nil, count: workflow.attributes.count)
         if let problem = unknownAttributeProblem(attributes.keys, in: workflow) { throw refuse(.invalidAttribute, problem) }
         for (index, definition) in workflow.attributes.enumerated() {

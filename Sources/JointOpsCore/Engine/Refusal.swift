@@ -27,6 +27,10 @@ public struct Refusal: Error, Sendable, Hashable, CustomStringConvertible {
     public var phase: String
     /// Commands the operation accepts now, e.g. `fire assess`, `advance swat → on_scene`.
     public var allowed: [String]
+    /// The command's parameter that is wrong in itself, whatever the operation's state (an
+    /// id not made of the allowed characters, a reason of only spaces), when one is: a
+    /// mistake in the call rather than a refusal by the operation, as the daemon answers it.
+    public var parameter: String? = nil
 
     public var description: String {
         var text = "\(reason) (operation \(operation) is in phase '\(phase)')"
