@@ -59,12 +59,16 @@ extension OperationEngine {
 
     /// A unit as the socket shows it, with the name of the branch instance it serves.
     func view(_ unit: JointOpsCore.Unit) -> JSONValue {
-        let instance = unit.assignment.flatMap { assignment in
-            operations[assignment.operation].flatMap {
-                assignment.instance < $0.branches.count ? $0.branches[assignment.instance].name : nil
-            }
+        Views.unit(unit, instance: unit.assignment.flatMap(instanceName))
+    }
+
+    /// The name of the branch instance an assignment is to, when the operation has it yet:
+    /// a dispatch commits its units to the roster before its operation's change is in
+    /// `operations` (a new instance is not there until its commit returns).
+    func instanceName(_ assignment: UnitAssignment) -> String? {
+        operations[assignment.operation].flatMap {
+            $0.branches.indices.contains(assignment.instance) ? $0.branches[assignment.instance].name : nil
         }
-        return Views.unit(unit, instance: instance)
     }
 
     // MARK: Reads
@@ -369,7 +373,7 @@ extension OperationEngine {
             preconditionFailure("the roster preempted unit '\(id)', which is not committed")
         }
         guard from != operation else {
-            let serves = try requireRoster().unit(id)?.assignment.flatMap { operations[from]?.branches[$0.instance].name }
+            let serves = try requireRoster().unit(id)?.assignment.flatMap(instanceName)
             throw Self.refused(
                 UnitRefusal(
                     .invalidArgument, unit: id,
