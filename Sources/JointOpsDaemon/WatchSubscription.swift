@@ -147,10 +147,13 @@ extension WatchHub {
 
         /// The replies of queued changes: every event, and each operation's last view.
         func encoded(_ changes: [Change]) -> ByteBuffer {
-            // Only an unbroken run of the log's changes is the same for every watcher.
+            // Only an unbroken run of the log's changes is the same for every watcher: each
+            // change the next of the log, none a watcher's own (a filtered watcher's `left`
+            // has sequence 0, and in the place of a change it skipped it made
+            // [move, left, next] look like a run of three).
             let first = changes[0].sequence
             let last = changes[changes.count - 1].sequence
-            let shareable = first > 0 && last - first + 1 == changes.count
+            let shareable = first > 0 && changes.indices.allSatisfy { changes[$0].sequence == first + $0 }
             if shareable, let found = cached(startingAt: first), found.last == last { return found.bytes }
             let bytes = Self.encode(changes)
             if shareable {

@@ -87,6 +87,52 @@ import Testing
         guard case .wait = hub.take(for: hexi) else { Issue.record("a change outside hexi reached the hexi watcher"); return }
     }
 
+    /// Reproducer (a concurrency audit): A reassigned out of hexi, then a note to A, then a
+    /// note to B, all on one beat. The hexi watcher takes [move of A, left A, note of B] —
+    /// three entries spanning the log's three sequences — and its encoding was shared as if
+    /// it were that run: the watcher following everything got `left` instead of A's note,
+    /// or the hexi watcher got A's note and no `left`, depending on who took first.
+    @Test func aFilteredWatchersBatchWithALeftIsNeverSharedAsARunOfTheLog() throws {
+        for everythingFirst in [false, true] {
+            let hub = WatchHub()
+            let everything = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
+            let hexi = hub.subscribe(WatchFilter(region: "hexi"), buffer: 100, interval: .zero)
+            let (a, aStart) = try Self.started("OP-A")
+            let (b, bStart) = try Self.started("OP-B")
+            hub.publish(state: a, before: nil, events: aStart, firstSequence: 1, view: nil)
+            hub.publish(state: b, before: nil, events: bStart, firstSequence: 10, view: nil)
+            _ = Self.replies(hub.take(for: everything), hub)
+            _ = Self.replies(hub.take(for: hexi), hub)
+            var moved = a
+            let move = try moved.handle(.reassign(region: "nankai", branch: nil), at: a.startedAt + 60_000, actor: nil)
+            hub.publish(state: moved, before: a, events: move.events, firstSequence: 20, view: nil)
+            var noted = moved
+            let note = try noted.handle(.note("after leaving"), at: a.startedAt + 61_000, actor: nil)
+            hub.publish(state: noted, before: moved, events: note.events, firstSequence: 21, view: nil)
+            var bNoted = b
+            let bNote = try bNoted.handle(.note("in hexi"), at: b.startedAt + 62_000, actor: nil)
+            hub.publish(state: bNoted, before: b, events: bNote.events, firstSequence: 22, view: nil)
+            let order = everythingFirst ? [everything, hexi] : [hexi, everything]
+            var got: [Int: [String]] = [:]
+            for watcher in order { got[watcher.id] = Self.replies(hub.take(for: watcher), hub) }
+            let all = got[everything.id]!
+            let inHexi = got[hexi.id]!
+            #expect(all.contains { $0.contains("after leaving") }, "everything first: \(everythingFirst): \(all)")
+            #expect(!all.contains { $0.contains(#""left""#) }, "everything first: \(everythingFirst): \(all)")
+            #expect(inHexi.contains { $0.contains(#""left":"OP-A""#) }, "everything first: \(everythingFirst): \(inHexi)")
+            #expect(!inHexi.contains { $0.contains("after leaving") }, "everything first: \(everythingFirst): \(inHexi)")
+        }
+    }
+
+    /// A batch's replies as a watcher receives them.
+    static func replies(_ taken: WatchHub.Taken, _ hub: WatchHub) -> [String] {
+        switch taken {
+        case .changes(let changes, _): String(buffer: hub.batches.encoded(changes)).split(separator: "\0").map(String.init)
+        case .encoded(let encoded, _): String(buffer: encoded).split(separator: "\0").map(String.init)
+        default: []
+        }
+    }
+
     @Test func aWatchersOwnRepliesComeBeforeLaterChanges() throws {
         let hub = WatchHub()
         let watcher = hub.subscribe(WatchFilter(), buffer: 100, interval: .zero)
