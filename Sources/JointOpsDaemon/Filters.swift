@@ -34,7 +34,7 @@ public struct ListFilter: Sendable {
 }
 
 /// `Watch`'s filters: one operation, a region, a branch; every one optional.
-public struct WatchFilter: Sendable {
+public struct WatchFilter: Sendable, Hashable {
     public var operation: String?
     public var region: String?
     public var branch: String?

@@ -52,6 +52,9 @@ public actor OperationEngine {
     /// Whether the last status found the store's file system nearly full (said once when it
     /// becomes so, once when it has room again).
     private var diskNearlyFull = false
+    /// The opening of the watches being subscribed now (`watch`), shared by those that
+    /// subscribe at the same place in the log with the same filter.
+    var opening: WatchOpening?
 
     /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
     private func forgetRetries(cancelledBy effects: [Effect], of id: String) {

@@ -72,14 +72,14 @@ public final class WatchHub: Sendable {
 
     func subscribe(_ filter: WatchFilter, buffer: Int, interval: Duration) -> Subscription {
         let (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state in
+        let (id, cursor) = state.withLock { state in
             state.nextID += 1
             state.readers[state.nextID] = Reader(filter: filter, capacity: max(1, buffer), wake: wake, cursor: state.end)
             if filter.wantsEverything { state.followingEverything += 1 }
             state.smallestCapacity = min(state.smallestCapacity, max(1, buffer))
-            return state.nextID
+            return (state.nextID, state.end)
         }
-        return Subscription(id: id, interval: interval, hub: self, wakeUps: wakeUps)
+        return Subscription(id: id, opened: cursor, interval: interval, hub: self, wakeUps: wakeUps)
     }
 
     public func unsubscribe(_ subscription: Subscription) {
@@ -145,14 +145,27 @@ public final class WatchHub: Sendable {
 
     /// Queues a reply for one watcher only, before anything it takes from the log next.
     func send(_ parameters: [String: JSONValue], to subscription: Subscription) {
-        var encoded = ByteBuffer()
-        Self.write(parameters, to: &encoded)
+        send(encoded: [Self.encoded(parameters)], to: subscription)
+    }
+
+    /// Queues replies already encoded (`encoded(_:)`, several in one buffer if need be) for
+    /// one watcher only, in order, before anything it takes from the log next.
+    func send(encoded buffers: [ByteBuffer], to subscription: Subscription) {
         let wake = state.withLock { state -> AsyncStream<Void>.Continuation? in
             guard state.readers[subscription.id] != nil else { return nil }
-            state.readers[subscription.id]!.own.append(Change(sequence: 0, subject: nil, operation: nil, events: encoded, view: nil))
+            for buffer in buffers {
+                state.readers[subscription.id]!.own.append(Change(sequence: 0, subject: nil, operation: nil, events: buffer, view: nil))
+            }
             return state.waiting.remove(subscription.id) != nil ? state.readers[subscription.id]!.wake : nil
         }
         wake?.yield()
+    }
+
+    /// A stream reply with these parameters, as sent on the wire, with its NUL.
+    static func encoded(_ parameters: [String: JSONValue]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        write(parameters, to: &buffer)
+        return buffer
     }
 
     /// The reply that tells a filtered watcher an operation no longer matches its filter.

@@ -51,14 +51,18 @@ extension WatchHub {
         }
 
         let id: Int
+        /// The place in the hub's log it starts after: its first change from the log is the
+        /// one after this.
+        let opened: Int
         /// The shortest time between two writes to this watcher.
         let interval: Duration
         private let hub: WatchHub
         /// Woken by the hub when something it wants arrives (at most one wake-up is kept).
         private let wakeUps: AsyncStream<Void>
 
-        init(id: Int, interval: Duration, hub: WatchHub, wakeUps: AsyncStream<Void>) {
+        init(id: Int, opened: Int, interval: Duration, hub: WatchHub, wakeUps: AsyncStream<Void>) {
             self.id = id
+            self.opened = opened
             self.interval = interval
             self.hub = hub
             self.wakeUps = wakeUps
@@ -67,6 +71,11 @@ extension WatchHub {
         /// Queues a reply for this watcher only.
         func send(_ parameters: [String: JSONValue]) {
             hub.send(parameters, to: self)
+        }
+
+        /// Queues replies already encoded for this watcher only.
+        func send(encoded buffers: [ByteBuffer]) {
+            hub.send(encoded: buffers, to: self)
         }
 
         /// Hands `body` everything waiting, as one batch, whenever there is something (but
