@@ -65,20 +65,43 @@ package enum InterfaceDefinitions {
               changes: []string
             )
 
-            # The reload changed nothing: these problems (FILE:LINE:COLUMN: error: MESSAGE) must be fixed first.
-            error ReloadFailed (problems: []string)
+            # The reload changed nothing: these problems must be fixed first.
+            error ReloadFailed (
+              # One problem an item: FILE:LINE:COLUMN: error: MESSAGE where it has a place in a file, else
+              # a sentence (such as an open operation in a region the new jurisdiction lacks).
+              problems: []string
+            )
 
             # The caller's role may not call this method. `group` is the Unix group that gives the
             # required role here (the configuration's groups setting; root is always admin);
             # `groupExists` false when no such group exists on this machine yet (it counts from the
             # next connection once created, without a restart).
-            error PermissionDenied (method: string, required: string, role: string, group: string, groupExists: ?bool)
+            error PermissionDenied (
+              # The method called, with its interface (io.jointops.Admin.Backup).
+              method: string,
+              # The role it needs: view (Metrics) or admin.
+              required: string,
+              # The caller's role: none, view or operate.
+              role: string,
+              # The Unix group that gives the required role here.
+              group: string,
+              # False when that group does not exist on this machine (yet).
+              groupExists: ?bool
+            )
 
             # A file exists at the backup's path and overwrite was not set: nothing was written.
-            error BackupExists (path: string)
+            error BackupExists (
+              # The path given.
+              path: string
+            )
 
-            # The backup or verification failed in the store (kind: disk_full, io, corrupt, …).
-            error StorageFailure (kind: string, message: string)
+            # The backup or verification failed in the store.
+            error StorageFailure (
+              # disk_full, read_only, locked, corrupt, cannot_open, io, conflict or invalid_data.
+              kind: string,
+              # What happened and what to do, in words.
+              message: string
+            )
             """#,
         "io.jointops.Operations": #"""
             # jointops: a police command center's intelligence → command → action operations.
@@ -91,7 +114,12 @@ package enum InterfaceDefinitions {
             # method, is refused (InvalidParameter).
             # A mistake in a call's parameters is org.varlink.service.InvalidParameter naming the
             # parameter; jointopsd adds a `description` member saying what is wrong and how to mend it
-            # (as it does to MethodNotFound: the methods there are).
+            # (as it does to MethodNotFound: the methods there are; and to InterfaceNotFound for a call
+            # to an interface not served here: the interfaces there are).
+            # Reinforce with unitIds also answers with errors of io.jointops.Units: UnitRefused when a
+            # named unit cannot go (nothing was applied; code unknown_unit, invalid_argument, retired,
+            # committed, not_available or missing_capability) and RegionsNotConfigured (no jurisdiction
+            # file, so no units to name).
             # Read filters (region, phase, branch, priority, workflow) are checked: an unknown value is
             # refused (InvalidParameter, with a suggestion) rather than matching nothing; a region
             # stands for itself and its sub-regions. Every string parameter (and each item of a list,
@@ -111,6 +139,7 @@ package enum InterfaceDefinitions {
 
             # When a branch instance entered one of its steps.
             type StepTime (
+              # The step's name.
               step: string,
               # ISO 8601 time.
               enteredAt: string
@@ -142,7 +171,7 @@ package enum InterfaceDefinitions {
               # times: a step entered again (an outcome that leads back to it) shows its latest entry;
               # History has every entry.
               steps: []StepTime,
-              # Steps (and outcomes) it may advance to now.
+              # Steps it may advance to now, and its step's outcomes as outcome:NAME; empty once ended.
               next: []string,
               # Ids of the units committed to it (io.jointops.Units), in the order they were assigned.
               assignedUnits: []string,
@@ -172,64 +201,90 @@ package enum InterfaceDefinitions {
               remaining: ?int
             )
 
-            # A missed deadline climbing its ladder, or an escalation raised by hand.
+            # A missed deadline climbing its ladder, an escalation raised by hand, or one raised when a
+            # unit was preempted (taken for another operation, io.jointops.Units.Preempt).
             type Escalation (
               # 1, 2, … within the operation: acknowledge by this number.
               number: int,
+              # Why: "deadline 'ID' missed", the operator's words for one by hand, or "unit UNIT taken
+              # from INSTANCE: REASON" for a preemption.
               reason: string,
-              # The deadline, for a missed one.
+              # The deadline's id, for a missed one.
               deadline: ?string,
               # The branch instance whose deadline it was (public_order, public_order#2); null for an
-              # operation's deadline and for an escalation raised by hand.
+              # operation's deadline and for an escalation raised by hand or by a preemption.
               instance: ?string,
+              # ISO 8601 time it opened: when the deadline fell due, or when it was raised.
               openedAt: string,
               # Rungs of the ladder fired so far.
               rungsFired: int,
+              # ISO 8601 time it was acknowledged; null until then, and again after a re-escalation.
               acknowledgedAt: ?string,
+              # ISO 8601 time it closed (its deadline reached at last or its branch ended; one without a
+              # deadline acknowledged; the operation ended); null while open.
               resolvedAt: ?string
             )
 
             # An operation as it stands.
             type Operation (
+              # The operation's id.
               id: string,
+              # The workflow's id.
               workflow: string,
+              # The workflow version it runs: the one it started with.
               version: int,
               # The workflow's title.
               title: string,
               # The current phase, closed or cancelled.
               phase: string,
+              # The region it runs in (a jurisdiction id).
               region: string,
               # P1 … P4, if the workflow has a priority attribute.
               priority: ?string,
+              # The attributes that have a value (given, set or default), by name, values as text.
               attributes: [string]string,
+              # ISO 8601 time it started.
               startedAt: string,
+              # ISO 8601 time of its latest event.
               lastChangeAt: string,
               # The hold reason, while on hold.
               heldReason: ?string,
+              # ISO 8601 time the hold began, while on hold.
               heldSince: ?string,
               # The close disposition or cancel reason, once ended.
               ending: ?string,
+              # Every branch instance dispatched so far, active or ended, in the order dispatched.
               branches: []Branch,
+              # The armed timers, soonest due first; none once ended.
               timers: []Timer,
+              # Every escalation so far, open or resolved, by number.
               escalations: []Escalation,
-              # The commands it accepts now.
+              # The commands it accepts now, in words ("fire dispatch | stand_down_early", "advance swat (at
+              # dispatched) to en_route | stood_down", "hold", …); empty once ended.
               allowed: []string
             )
 
             # One line of an operation list.
             type Summary (
+              # The operation's id.
               id: string,
+              # The workflow's id.
               workflow: string,
+              # The current phase, closed or cancelled.
               phase: string,
+              # The region it runs in.
               region: string,
+              # P1 … P4, if the workflow has a priority attribute.
               priority: ?string,
               # Why the operation is on hold; null when it is not.
               heldReason: ?string,
+              # ISO 8601 time it started.
               startedAt: string,
+              # ISO 8601 time of its latest event.
               lastChangeAt: string,
               # Branch instances still active.
               activeBranches: int,
-              # Open escalations (late deadlines and manual escalations).
+              # Open escalations (late deadlines, escalations raised by hand or by a preemption).
               openEscalations: int,
               # Units its active branches still await.
               awaitingUnits: int
@@ -241,10 +296,17 @@ package enum InterfaceDefinitions {
               sequence: int,
               # Position in this operation's events (1 = started).
               operationSequence: int,
+              # The operation's id, or '@units' for a change of the unit roster itself.
               operation: string,
+              # ISO 8601 time of the event.
               at: string,
               # Absent for timers and automatic transitions.
               actor: ?Actor,
+              # started, phase_entered, branch_dispatched, step_entered, region_reassigned, held, resumed,
+              # deadline_missed, escalated, escalation_raised, escalation_acknowledged, phase_timer_elapsed,
+              # noted, attributes_changed, cancelled, closed, rated, units_assigned, units_awaited,
+              # units_released or unit_preempted; in '@units': unit_added, unit_changed, unit_retired,
+              # unit_status, unit_assigned, unit_released or unit_preempted.
               kind: string,
               # A human-readable line.
               description: string
@@ -253,41 +315,50 @@ package enum InterfaceDefinitions {
             # A missed deadline of an open operation (a type's name may not be a method's: the
             # method is Overdue).
             type LateDeadline (
+              # The operation's id.
               operation: string,
+              # Its workflow's id.
               workflow: string,
+              # The region it runs in.
               region: string,
               # The operation's priority (P1 … P4), if it has one.
               priority: ?string,
               # Why the operation is on hold; null when it is not.
               heldReason: ?string,
-              # The deadline's id and title.
+              # The deadline's id.
               deadline: string,
+              # The deadline's title, if it has one.
               title: ?string,
               # The branch instance that is late, for a branch deadline.
               instance: ?string,
-              # When the deadline was missed.
+              # ISO 8601 time the deadline was missed (fell due).
               missedAt: string,
               # The escalation's number (acknowledge with it).
               escalation: int,
               # Rungs of the ladder fired so far.
               rungsFired: int,
-              # Who has been told: the command center, then each rung's audience.
+              # Who has been told, each once: command_center, then each fired rung's audience (a
+              # reinforce rung as "reinforcement: BRANCH", an event rung as "event: EVENT").
               alerted: []string,
+              # ISO 8601 time the escalation was acknowledged; null while it is not.
               acknowledgedAt: ?string
             )
 
             # A deadline as planned and as it happened.
             type DeadlineRun (
+              # The deadline's id.
               deadline: string,
+              # The deadline's title, if it has one.
               title: ?string,
               # The branch instance, for a branch deadline.
               instance: ?string,
-              # When its clock started, and when it was due then.
+              # ISO 8601 time its clock started.
               armedAt: string,
+              # ISO 8601 time it fell due: as armed, moved later by any hold that paused the clock first.
               due: string,
               # met, met_late, missed (still not reached), dropped (the branch or operation ended first) or pending.
               outcome: string,
-              # When it was reached, missed or dropped.
+              # ISO 8601 time it was reached, missed or dropped; null while pending.
               settledAt: ?string,
               # The escalation it opened, if it was missed.
               escalation: ?int
@@ -295,10 +366,15 @@ package enum InterfaceDefinitions {
 
             # A loaded workflow version.
             type Workflow (
+              # The workflow's id.
               id: string,
+              # The version loaded now.
               version: int,
+              # Its title.
               title: string,
+              # Its phases' names, in the order the workflow gives them.
               phases: []string,
+              # Its branches' names.
               branches: []string,
               # The attributes a start needs (name, or name? when optional).
               attributes: []string
@@ -317,7 +393,10 @@ package enum InterfaceDefinitions {
               id: ?string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation as started.
+              operation: Operation
+            )
 
             # Lists operations, newest first (by start, then id); every filter is optional. A page
             # at a time: at most `limit`, and `next` says where the rest begin. With includeEnded,
@@ -342,6 +421,7 @@ package enum InterfaceDefinitions {
               # Only operations listed after this one: the `next` of the page before.
               before: ?string
             ) -> (
+              # This page's operations, newest first.
               operations: []Summary,
               # Set when more operations may match: give it as `before` for the next page.
               next: ?string
@@ -351,7 +431,10 @@ package enum InterfaceDefinitions {
             method Show(
               # The operation's id.
               id: string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation as it stands.
+              operation: Operation
+            )
 
             # The audit trail of one operation (or of the unit roster's own changes: id `@units`):
             # who did what when, in the order it happened (by `operationSequence`). A page at a time:
@@ -367,6 +450,7 @@ package enum InterfaceDefinitions {
               # Absent or 0: from the first.
               after: ?int
             ) -> (
+              # This page's events, in operationSequence order.
               events: []Event,
               # Set when more events may follow: give it as `after` for the next page.
               next: ?int
@@ -380,7 +464,10 @@ package enum InterfaceDefinitions {
               event: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Advances a branch instance to a step, or through one of its step's outcomes.
             method Advance(
@@ -394,9 +481,13 @@ package enum InterfaceDefinitions {
               outcome: ?string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
-            # Adds a branch at run time (one the workflow lets operators reinforce with).
+            # Adds a branch at run time (one the workflow lets operators reinforce with). Named units
+            # (unitIds) that cannot go are refused with io.jointops.Units.UnitRefused (see above).
             method Reinforce(
               # The operation's id.
               id: string,
@@ -413,7 +504,10 @@ package enum InterfaceDefinitions {
               unitsReason: ?string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Moves the operation, or one branch instance, to another region.
             method Reassign(
@@ -425,7 +519,10 @@ package enum InterfaceDefinitions {
               branch: ?string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Puts the operation on hold; the workflow says whether its clocks pause.
             method Hold(
@@ -435,7 +532,10 @@ package enum InterfaceDefinitions {
               reason: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Resumes a held operation.
             method Resume(
@@ -443,7 +543,10 @@ package enum InterfaceDefinitions {
               id: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Raises an escalation by hand.
             method Escalate(
@@ -456,7 +559,10 @@ package enum InterfaceDefinitions {
               audience: ?string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Acknowledges an escalation, by its number or by its deadline's id; stops its ladder.
             method Acknowledge(
@@ -468,7 +574,10 @@ package enum InterfaceDefinitions {
               deadline: ?string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Adds a note to the audit trail.
             method Note(
@@ -478,7 +587,10 @@ package enum InterfaceDefinitions {
               text: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Changes the operation's attributes while it runs (intelligence confirms a weapon, the
             # priority is raised); guards see the new values from then on. In the current phase, a
@@ -494,7 +606,10 @@ package enum InterfaceDefinitions {
               attributes: [string]string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Cancels the operation with a reason; every active branch is stood down.
             method Cancel(
@@ -504,7 +619,10 @@ package enum InterfaceDefinitions {
               reason: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Closes the operation with a disposition; every branch must have ended.
             method Close(
@@ -514,7 +632,10 @@ package enum InterfaceDefinitions {
               disposition: string,
               # See Start.
               requestId: ?string
-            ) -> (operation: Operation)
+            ) -> (
+              # The operation after the command.
+              operation: Operation
+            )
 
             # Every late step city-wide (missed deadlines still open), the latest first.
             method Overdue(
@@ -522,14 +643,24 @@ package enum InterfaceDefinitions {
               region: ?string,
               # Only deadlines of this branch.
               branch: ?string
-            ) -> (overdue: []LateDeadline)
+            ) -> (
+              # Every open escalation of a missed deadline that matches, the latest missed first.
+              overdue: []LateDeadline
+            )
 
             # The after-action report of one operation: the operation as it stands, every deadline
             # planned against actual, and the whole audit trail.
             method Report(
               # The operation's id.
               id: string
-            ) -> (operation: Operation, deadlines: []DeadlineRun, events: []Event)
+            ) -> (
+              # The operation as it stands.
+              operation: Operation,
+              # Every deadline it armed, planned against actual, in the order armed.
+              deadlines: []DeadlineRun,
+              # The whole audit trail, in order (not paged).
+              events: []Event
+            )
 
             # One figure of an evaluation report: this period beside the previous one.
             type Figure (
@@ -567,7 +698,18 @@ package enum InterfaceDefinitions {
               workflow: ?string,
               # Only operations of this priority (P1-P4).
               priority: ?string
-            ) -> (from: string, to: string, previousFrom: string, previousTo: string, figures: []Figure)
+            ) -> (
+              # The period's start, ISO 8601 (UTC).
+              from: string,
+              # The period's end (exclusive), ISO 8601 (UTC).
+              to: string,
+              # The previous period's start: from less the period's length, ISO 8601 (UTC).
+              previousFrom: string,
+              # The previous period's end (exclusive): the same time as from, ISO 8601 (UTC).
+              previousTo: string,
+              # Every figure, this period beside the previous one.
+              figures: []Figure
+            )
 
             # Records a member of the public's rating of a closed operation (once). Answers and score
             # run from 1 (very dissatisfied) to 5 (very satisfied). A score of 1 or 2 starts the
@@ -591,10 +733,22 @@ package enum InterfaceDefinitions {
               category: ?string,
               # See Start.
               requestId: ?string
-            ) -> (id: string, score: int, dissatisfied: bool, rectification: ?Operation)
+            ) -> (
+              # The rated operation's id.
+              id: string,
+              # The overall score recorded.
+              score: int,
+              # True for a score of 1 or 2.
+              dissatisfied: bool,
+              # The service-evaluation-followup operation the rating started; null when not dissatisfied.
+              rectification: ?Operation
+            )
 
             # The loaded workflows and their versions.
-            method Workflows() -> (workflows: []Workflow)
+            method Workflows() -> (
+              # Every loaded workflow, in its current version, by id.
+              workflows: []Workflow
+            )
 
             # Follows operations live (call with more): first one reply per matching operation as it
             # stands, then a reply with current = true, then, for every change, one reply per event and
@@ -661,11 +815,15 @@ package enum InterfaceDefinitions {
 
             # A unit as a watcher sees a roster change (io.jointops.Units.Unit).
             type Unit (
+              # The unit's id.
               id: string,
+              # What the radio calls it.
               callSign: string,
               # The branch kind it serves.
               branch: string,
+              # The region it is stationed in.
               homeRegion: string,
+              # What a workflow can require of it (armed, negotiator, k9, …), sorted.
               capabilities: []string,
               # available, dispatched, en_route, on_scene, returning or out_of_service.
               status: string,
@@ -675,29 +833,72 @@ package enum InterfaceDefinitions {
               operation: ?string,
               # The branch instance it is committed to.
               instance: ?string,
+              # A retired unit stays on record but is never dispatched again.
               retired: bool
             )
 
             # No operation has this id.
-            error OperationNotFound (id: string)
+            error OperationNotFound (
+              # The id asked for.
+              id: string
+            )
 
             # An operation with this id already exists.
-            error OperationExists (id: string)
+            error OperationExists (
+              # The id given to Start.
+              id: string
+            )
 
             # No loaded workflow has this id.
-            error WorkflowNotFound (workflow: string, known: []string)
+            error WorkflowNotFound (
+              # The workflow id asked for (for Rate: service-evaluation-followup, which it starts).
+              workflow: string,
+              # The ids of the loaded workflows, sorted.
+              known: []string
+            )
 
             # The engine refused the command: why, the phase the operation is in, and what it accepts now.
-            error CommandRefused (code: string, reason: string, phase: string, allowed: []string)
+            error CommandRefused (
+              # invalid_attribute, event_not_accepted, guard_not_satisfied, unknown_branch, branch_not_active,
+              # step_not_allowed, not_reinforceable, not_allowed, on_hold, unknown_escalation, invalid_reason,
+              # branches_active, operation_ended or invalid_argument.
+              code: string,
+              # What was wrong, in words.
+              reason: string,
+              # The phase the operation is in (closed or cancelled once ended); "not started" when a
+              # Start was refused.
+              phase: string,
+              # The commands it accepts now, as Operation's allowed (empty once ended); for a refused
+              # Start, the attributes a start takes ("start with incident_type, priority, weapon_involved?").
+              allowed: []string
+            )
 
             # The caller's role may not call this method. `group` is the Unix group that gives the
             # required role here (the configuration's groups setting; root is always admin);
             # `groupExists` false when no such group exists on this machine yet (it counts from the
             # next connection once created, without a restart).
-            error PermissionDenied (method: string, required: string, role: string, group: string, groupExists: ?bool)
+            error PermissionDenied (
+              # The method called, with its interface (io.jointops.Operations.Start).
+              method: string,
+              # The role it needs: view, operate or admin.
+              required: string,
+              # The caller's role: none, view or operate.
+              role: string,
+              # The Unix group that gives the required role here.
+              group: string,
+              # False when that group does not exist on this machine (yet).
+              groupExists: ?bool
+            )
 
-            # The store could not make the command durable; nothing was applied.
-            error StorageFailure (kind: string, message: string)
+            # The store failed: the command was not made durable (nothing was applied), or a read of
+            # the store could not be made.
+            error StorageFailure (
+              # disk_full, read_only, locked, corrupt, cannot_open, io, conflict (the database refused
+              # the change), invalid_data (a stored event cannot be read back) or internal.
+              kind: string,
+              # What went wrong, in words (for a store fault, also what it means and what to do).
+              message: string
+            )
 
             # The daemon is stopping (systemctl stop or restart, SIGTERM): a watch ends with this once
             # every change has been sent. Start the watch again when the daemon is back.
@@ -784,6 +985,7 @@ package enum InterfaceDefinitions {
 
             # One region of the jurisdiction, with what is going on there.
             type Region (
+              # The region's id in the jurisdiction tree.
               id: string,
               # Its name (Chinese and/or English).
               name: string,
@@ -813,7 +1015,10 @@ package enum InterfaceDefinitions {
               capability: ?string,
               # Include retired units.
               includeRetired: ?bool
-            ) -> (units: []Unit)
+            ) -> (
+              # The matching units, sorted by id.
+              units: []Unit
+            )
 
             # Adds a unit (available).
             method Add(
@@ -832,7 +1037,10 @@ package enum InterfaceDefinitions {
               capabilities: ?[]string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (unit: Unit)
+            ) -> (
+              # The unit as added.
+              unit: Unit
+            )
 
             # Changes a unit's call sign, home region or capabilities (what is given).
             method Change(
@@ -846,7 +1054,10 @@ package enum InterfaceDefinitions {
               capabilities: ?[]string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (unit: Unit)
+            ) -> (
+              # The unit as changed.
+              unit: Unit
+            )
 
             # Retires a unit for good; refused while it is committed to an operation.
             method Retire(
@@ -854,7 +1065,10 @@ package enum InterfaceDefinitions {
               id: string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (unit: Unit)
+            ) -> (
+              # The unit, now retired.
+              unit: Unit
+            )
 
             # Moves a unit along its lifecycle (available → dispatched → en_route → on_scene →
             # returning → available, out_of_service with a reason). Making a committed unit returning
@@ -869,7 +1083,10 @@ package enum InterfaceDefinitions {
               reason: ?string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (unit: Unit)
+            ) -> (
+              # The unit in its new status.
+              unit: Unit
+            )
 
             # Adds every unit of a roster file (YAML or CSV, as in docs/regions.md): all or none.
             method Import(
@@ -881,7 +1098,10 @@ package enum InterfaceDefinitions {
               file: ?string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (added: []string)
+            ) -> (
+              # The ids of the units added, in the file's order.
+              added: []string
+            )
 
             # Commits units an operator names to a branch instance of an operation that awaits units,
             # instead of selection: at most as many as it awaits, each available and with every
@@ -897,7 +1117,10 @@ package enum InterfaceDefinitions {
               reason: string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (units: []Unit)
+            ) -> (
+              # The named units, now committed to the instance, in the order named.
+              units: []Unit
+            )
 
             # Takes a unit committed to a lower-priority operation for a higher-priority one; the
             # lower one records the loss and an escalation is raised on it.
@@ -912,20 +1135,36 @@ package enum InterfaceDefinitions {
               reason: string,
               # A client-chosen id: repeating it returns the first result and applies nothing again.
               requestId: ?string
-            ) -> (unit: Unit)
+            ) -> (
+              # The unit, now committed to the operation that took it.
+              unit: Unit
+            )
 
             # The jurisdiction tree, depth first, with open operations and free units per region.
-            method Regions() -> (regions: []Region)
+            method Regions() -> (
+              # Every region of the jurisdiction, depth first from the root.
+              regions: []Region
+            )
 
-            # The change was refused; nothing changed. code: unknown_unit, duplicate_unit,
-            # unknown_region, invalid_argument, illegal_transition, committed, not_available, retired,
-            # lower_priority, not_short (Assign or Preempt to a branch instance that awaits no units,
-            # or more than it awaits), missing_capability (a unit without a capability the branch
-            # instance requires).
-            error UnitRefused (code: string, unit: ?string, reason: string)
+            # The change was refused; nothing changed. Also the answer of io.jointops.Operations.Reinforce
+            # when a unit it names (unitIds) cannot go.
+            error UnitRefused (
+              # unknown_unit, duplicate_unit, unknown_region, invalid_argument, illegal_transition,
+              # committed, not_available, retired, lower_priority, not_short (Assign or Preempt to a branch
+              # instance that awaits no units, or more than it awaits), missing_capability (a unit without
+              # a capability the branch instance requires).
+              code: string,
+              # The unit concerned, when there is one.
+              unit: ?string,
+              # What was wrong and what to do, in words.
+              reason: string
+            )
 
             # No jurisdiction file is configured: regions are not checked and units are not kept.
-            error RegionsNotConfigured (path: string)
+            error RegionsNotConfigured (
+              # Where jointopsd looked for the jurisdiction file (none was configured, and none is there).
+              path: string
+            )
             """#,
         "org.varlink.service": #"""
             # The Varlink Service Interface is provided by every varlink service. It
