@@ -14,6 +14,26 @@ extension OperationEngine {
         guard path.hasPrefix("/") else {
             throw VarlinkError.invalidParameter("path", because: "'\(path)' is relative; give an absolute path")
         }
+        let stateFolder = (store.options.path as NSString).deletingLastPathComponent
+        if let folder = PrivateTemporaryFolders.containing(path) {
+            throw VarlinkError.invalidParameter(
+                "path",
+                because:
+                    "'\(path)' is in jointopsd's private \(folder) (its unit has PrivateTmp=yes): nobody else sees it, and systemd deletes it when jointopsd stops or restarts. Back up to \(stateFolder)/ and copy the file from there"
+            )
+        }
+        // The store's own files, existing or not: the database, its WAL and shared memory,
+        // its lock (overwritten, a second jointopsd could open the live store) and reserve.
+        let storeFile = (store.options.path as NSString).lastPathComponent
+        if (path as NSString).lastPathComponent.hasPrefix(storeFile),
+            Self.sameFile((path as NSString).deletingLastPathComponent, stateFolder)
+        {
+            throw VarlinkError.invalidParameter(
+                "path",
+                because:
+                    "'\(path)' is the live database or one of its files (\(storeFile), its WAL, shared memory, lock and reserve); write the backup to a new file elsewhere"
+            )
+        }
         var target = stat()
         if lstat(path, &target) == 0 {
             let live = [store.options.path, store.options.path + "-wal", store.options.path + "-shm"]

@@ -115,7 +115,11 @@ package enum InterfaceDefinitions {
             # A mistake in a call's parameters is org.varlink.service.InvalidParameter naming the
             # parameter; jointopsd adds a `description` member saying what is wrong and how to mend it
             # (as it does to MethodNotFound: the methods there are; and to InterfaceNotFound for a call
-            # to an interface not served here: the interfaces there are).
+            # to an interface not served here: the interfaces there are). That includes a parameter
+            # wrong in itself whatever the operation's state: an operation id of other characters, a
+            # reason or region of only spaces.
+            # A call with oneway gets no reply at all, not even an error (one that cannot run, such as a
+            # oneway Watch, is dropped): a client pipelining calls never takes it for another's reply.
             # Reinforce with unitIds also answers with errors of io.jointops.Units: UnitRefused when a
             # named unit cannot go (nothing was applied; code unknown_unit, invalid_argument, retired,
             # committed, not_available or missing_capability) and RegionsNotConfigured (no jurisdiction

@@ -31,12 +31,14 @@ extension CommandLineOutputTests {
         let exists = try daemon.call("io.jointops.Admin.Backup", ["path": .string(target)])
         #expect(exists.error == "io.jointops.Admin.BackupExists")
         #expect(exists.parameters["path"] == .string(target))
-        // Never the live database, its WAL, by whatever name; never a directory or a device.
+        // Never the live database, its WAL, by whatever name, nor its lock or reserve (a backup
+        // over the lock let a second jointopsd open the live store); never a directory or a device.
         let live = daemon.folder.appendingPathComponent("state/jointops.sqlite").path
         let link = here.appendingPathComponent("live-link.sqlite").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: live)
         let size = try FileManager.default.attributesOfItem(atPath: live)[.size] as? Int
-        for path in [live, live + "-wal", daemon.folder.appendingPathComponent("state/../state/jointops.sqlite").path, link] {
+        let others = [live + "-wal", live + ".lock", live + "-reserve", live + "-journal"]
+        for path in [live, daemon.folder.appendingPathComponent("state/../state/jointops.sqlite").path, link] + others {
             let refused = try daemon.call("io.jointops.Admin.Backup", ["path": .string(path), "overwrite": .bool(true)])
             #expect(refused.parameters["parameter"] == .string("path"), "\(path): \(refused)")
             #expect(refused.parameters["description"]?.stringValue?.contains("is the live database") == true, "\(refused)")

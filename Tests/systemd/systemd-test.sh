@@ -190,6 +190,16 @@ check "a command sent during the restart waits in the socket and succeeds" ctl n
 check "kill -9 leads to a restart" wait_for 30 sh -c "p=\$(nsenter -t $PID1 -a systemctl show -p MainPID --value jointopsd.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $before ]"
 check "every acknowledged command is still there" sh -c "[ \"\$(nsenter -t $PID1 -a /usr/local/bin/jointopsctl history OP-SD-1 --socket /run/jointops/control.sock | grep -c 'note: ')\" = 21 ]"
 check "the event log verifies" ctl admin verify
+# PrivateTmp=yes: the unit's /tmp is its own and deleted when it stops, so a backup there is
+# refused with where to write it (it used to say "backup written" and be gone after a restart).
+backup_refused() {
+    local out
+    out=$(ctl admin backup "$1/nightly.sqlite" 2>&1) && { echo "accepted: $out"; return 1; }
+    echo "$out"
+    echo "$out" | grep -q "private $1 (its unit has PrivateTmp=yes)"
+}
+check "a backup to /tmp is refused, saying why" backup_refused /tmp
+check "a backup to /var/tmp is refused, saying why" backup_refused /var/tmp
 
 # --- A wedged daemon: the watchdog restarts it ---------------------------------------------
 before=$(main_pid)
