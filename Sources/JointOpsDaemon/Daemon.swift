@@ -96,17 +96,28 @@ public enum Daemon {
     /// passed quick_check), and a command center without its board is worse off than one
     /// whose audit record needs repair; what is appended links to the stored head, so the
     /// break stays where it is for `jointopsctl admin verify` to find. It is said at critical
-    /// level, kept in systemd's status and in a metric; returns that status text.
-    static func checkEventLogTail(_ store: EventStore, logger: Logger) throws(StoreError) -> String? {
+    /// level, kept in systemd's status (`OperationEngine.eventLogBrokenAt`) and in a metric;
+    /// returns the first broken event's sequence.
+    ///
+    /// The head is logged at notice level whatever `log_level` says (`noticeAtAnyLevel`):
+    /// docs/storage.md tells administrators to compare it with the records they keep off the
+    /// machine, and it is one line a start.
+    static func checkEventLogTail(_ store: EventStore, logger: Logger) throws(StoreError) -> Int64? {
         let tail = try store.verifyTail(last: eventsVerifiedAtStart)
         guard let broken = tail.firstBreak else {
-            logger.notice("event log head: sequence \(tail.headSequence), hash \(tail.headHash)")
+            logger.noticeAtAnyLevel("event log head: sequence \(tail.headSequence), hash \(tail.headHash)")
             return nil
         }
         logger.critical(
             "the event log is broken at event \(broken.sequence): \(broken.reason). jointopsd runs on, but the record from that event on cannot be trusted, and the disk may be damaging data unnoticed: take a backup now (jointopsctl admin backup PATH), see the whole extent with jointopsctl admin verify, and plan a restore of the latest intact backup (docs/storage.md, \"Restore\")",
             metadata: ["message_id": "\(JournalMessageID.eventLogBroken)"])
-        return "EVENT LOG BROKEN at event \(broken.sequence) (see the journal)"
+        return broken.sequence
+    }
+
+    /// Leads systemd's status while the last check of the event log (at start, or
+    /// `jointopsctl admin verify`) found it broken at event `sequence`.
+    static func eventLogBrokenStatus(at sequence: Int64) -> String {
+        "EVENT LOG BROKEN at event \(sequence) (see the journal)"
     }
 
     private static func serve(_ configuration: DaemonConfiguration, logger: Logger) async throws {
@@ -168,7 +179,7 @@ public enum Daemon {
         let opened = clock.now - opening
         if let warning = store.spaceWarning { logger.warning("\(warning)") }
         if let migrated = store.migrated { logger.notice("\(migrated)") }
-        let chainWarning = try atStart { try checkEventLogTail(store, logger: logger) }
+        let tailBrokenAt = try atStart { try checkEventLogTail(store, logger: logger) }
         let now = WallClock.now()
         for id in catalog.current.keys.sorted() {
             do {
@@ -231,10 +242,10 @@ public enum Daemon {
         logger.info(
             "store opened, checked (quick_check) and migrated in \(Self.seconds(opened)); recovered \(recovery.operations.count) open operation\(recovery.operations.count == 1 ? "" : "s"), \(recovery.timers.count) armed timer\(recovery.timers.count == 1 ? "" : "s") (\(recovery.overdue(at: now).count) overdue) in \(Self.seconds(recovered))"
         )
-        metrics.eventLogTail(intact: chainWarning == nil)
+        metrics.eventLogTail(intact: tailBrokenAt == nil)
         let engine = OperationEngine(
             store: store, catalog: catalog, recovered: recovery, metrics: metrics, logger: logger, roster: roster,
-            regionsPath: roster == nil ? nil : configuration.regionsFile)
+            regionsPath: roster == nil ? nil : configuration.regionsFile, eventLogBrokenAt: tailBrokenAt)
         await engine.armRecoveredTimers(recovery)
         if !recovery.overdue(at: now).isEmpty {
             Systemd.notify("STATUS=firing the timers that came due while jointopsd was stopped")
@@ -255,7 +266,7 @@ public enum Daemon {
         if let metricsServer { services.append(.init(service: metricsServer)) }
         services += [
             .init(service: server),
-            .init(service: SystemdService(engine: engine, server: server, logger: logger, warning: chainWarning)),
+            .init(service: SystemdService(engine: engine, server: server, logger: logger)),
             .init(service: ReloadOnHangup(engine: engine, workflowsDirectory: configuration.workflowsDirectory, logger: logger)),
         ]
         let group = ServiceGroup(

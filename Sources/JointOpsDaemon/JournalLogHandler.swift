@@ -78,5 +78,8 @@ public enum JournalMessageID {
     /// At start, some workflow files were left out (jointopsd runs with the valid ones).
     public static let workflowsSkipped = "06d045eb29834dcd901da3811214041e"
     public static let storageFault = "3e8f1d6b2a9c4f7e8b0d5a3c1f9e6b27"
+    /// At start, the event log's last events do not verify.
     public static let eventLogBroken = "b32a80e8fcd34394b3a975af2ac93218"
+    /// `jointopsctl admin verify` found the event log broken (anywhere in it).
+    public static let eventLogBrokenByVerify = "86458f346f234193b2e47d5d1280778d"
 }

@@ -96,11 +96,33 @@ extension OperationEngine {
         )
         .get()
         metrics.eventLogVerified(intact: report.isIntact)
+        await verified(report)
         return .object([
             "intact": .bool(report.isIntact), "eventsChecked": .int(Int64(report.eventsChecked)), "headHash": .string(report.headHash),
             "brokenAt": report.firstBreak.map { .int($0.sequence) } ?? .null,
             "reason": report.firstBreak.map { .string($0.reason) } ?? .null,
         ])
+    }
+
+    /// Says what a whole-chain verification found where an administrator looks, not only to
+    /// its caller: a break at critical level, once for each verify that finds it, and at the
+    /// head of systemd's status until a later verify finds the chain intact (or jointopsd
+    /// restarts and its own check decides); an intact chain at notice level, whatever
+    /// `log_level` says, with the line docs/storage.md tells administrators to keep off the
+    /// machine.
+    private func verified(_ report: ChainReport) {
+        let before = eventLogBrokenAt
+        if let broken = report.firstBreak {
+            logger.critical(
+                "jointopsctl admin verify found the event log broken at event \(broken.sequence): \(broken.reason) (\(report.eventsChecked) events before it verify). The record from that event on cannot be trusted: a row was changed, deleted or added behind jointopsd's back, or the disk damaged it. Stop jointopsd (systemctl stop jointopsd.socket jointopsd), keep the database file and its -wal as they are, restore the latest backup and verify it (docs/storage.md, \"Restore\")",
+                metadata: ["message_id": "\(JournalMessageID.eventLogBrokenByVerify)"])
+            eventLogBrokenAt = broken.sequence
+        } else {
+            logger.noticeAtAnyLevel("event log verified (jointopsctl admin verify): \(report)")
+            eventLogBrokenAt = nil
+        }
+        // At once, not at the next status period: the administrator may be looking now.
+        if eventLogBrokenAt != before { Systemd.notify("STATUS=\(status())") }
     }
 
 }

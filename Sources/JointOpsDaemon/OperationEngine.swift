@@ -52,6 +52,11 @@ public actor OperationEngine {
     /// Whether the last status found the store's file system nearly full (said once when it
     /// becomes so, once when it has room again).
     private var diskNearlyFull = false
+    /// The first broken event the last check of the event log's hash chain found — the
+    /// start's check of its last events, then each `jointopsctl admin verify` of all of it —
+    /// or nil when that check found it intact. While set it leads the status (systemd's
+    /// STATUS=), where an administrator looks.
+    var eventLogBrokenAt: Int64?
     /// The opening of the watches being subscribed now (`watch`), shared by those that
     /// subscribe at the same place in the log with the same filter.
     var opening: WatchOpening?
@@ -67,9 +72,11 @@ public actor OperationEngine {
 
     public init(
         store: EventStore, catalog: WorkflowCatalog, recovered: Recovery, metrics: DaemonMetrics, logger: Logger,
-        roster: UnitRoster? = nil, regionsPath: String? = nil, clock: @escaping @Sendable () -> Instant = WallClock.now
+        roster: UnitRoster? = nil, regionsPath: String? = nil, eventLogBrokenAt: Int64? = nil,
+        clock: @escaping @Sendable () -> Instant = WallClock.now
     ) {
         self.store = store
+        self.eventLogBrokenAt = eventLogBrokenAt
         self.clock = clock
         self.roster = roster
         self.regionsPath = regionsPath
@@ -492,8 +499,9 @@ public actor OperationEngine {
         let waiting = timersAwaitingStore
         let fault =
             committer.fault.map { "STORE FAULT (\($0.kind.rawValue)) since \($0.since): \($0.failedCommands) commands failed, " } ?? ""
+        let broken = eventLogBrokenAt.map { "\(Daemon.eventLogBrokenStatus(at: $0)) — " } ?? ""
         return
-            fault + diskStatus() + (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
+            broken + fault + diskStatus() + (waiting == 0 ? "" : "\(waiting) due timer\(waiting == 1 ? "" : "s") waiting for the store, ")
             + "\(operations.count) open operation\(operations.count == 1 ? "" : "s"), \(overdue) overdue, \(hub.count) watcher\(hub.count == 1 ? "" : "s")\(skipped)"
     }
 

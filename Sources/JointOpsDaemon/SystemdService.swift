@@ -9,20 +9,15 @@ public struct SystemdService: Service {
     let engine: OperationEngine
     let server: ControlSocketServer
     let logger: Logger
-    /// Said before every status while it holds (a broken event log found at start).
-    let warning: String?
 
-    public init(engine: OperationEngine, server: ControlSocketServer, logger: Logger, warning: String? = nil) {
+    public init(engine: OperationEngine, server: ControlSocketServer, logger: Logger) {
         self.engine = engine
         self.server = server
         self.logger = logger
-        self.warning = warning
     }
 
-    private func currentStatus() async -> String {
-        let status = await engine.status()
-        return warning.map { "\($0) — \(status)" } ?? status
-    }
+    /// The engine's status, which leads with a broken event log while the last check found one.
+    private func currentStatus() async -> String { await engine.status() }
 
     public func run() async throws {
         var listening = server.listening.makeAsyncIterator()

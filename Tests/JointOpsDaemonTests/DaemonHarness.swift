@@ -23,11 +23,12 @@ final class DaemonHarness: @unchecked Sendable {
     /// after the start instead of two minutes (for late steps without waiting).
     /// `regions` and `units` are the jurisdiction and roster files (default: the samples in
     /// `Regions/`); `regions: nil` runs without a jurisdiction (regions unchecked, no units).
-    /// `arguments` are more flags, after those.
+    /// `arguments` are more flags, after those; `environment`, more variables for jointopsd
+    /// (a `NOTIFY_SOCKET`, say), kept at restarts.
     init(
         configuration: String = "", workflows: String? = nil, regions: String? = DaemonHarness.sampleRegions,
         units: String? = DaemonHarness.sampleUnits, store: URL? = nil, fastAssessment: Bool = false, stateDisk: String? = nil,
-        arguments: [String] = [], name: String = #function
+        arguments: [String] = [], environment: [String: String] = [:], name: String = #function
     ) throws {
         let clean = String(name.filter { $0.isLetter || $0.isNumber }.prefix(24))
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("jointopsd-\(clean)-\(getpid())-\(UUID().uuidString.prefix(6))")
@@ -66,6 +67,7 @@ final class DaemonHarness: @unchecked Sendable {
         if let regions { process.arguments! += ["--regions", regions] }
         if let units, regions != nil { process.arguments! += ["--units", units] }
         process.arguments! += arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
@@ -82,6 +84,7 @@ final class DaemonHarness: @unchecked Sendable {
         let next = Process()
         next.executableURL = process.executableURL
         next.arguments = process.arguments
+        next.environment = process.environment
         next.standardOutput = process.standardOutput
         next.standardError = process.standardError
         process = next

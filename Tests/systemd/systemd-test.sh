@@ -201,6 +201,21 @@ backup_refused() {
 check "a backup to /tmp is refused, saying why" backup_refused /tmp
 check "a backup to /var/tmp is refused, saying why" backup_refused /var/tmp
 
+# --- A break that admin verify finds is in the journal and leads systemctl status -----------
+# Event 3 edited behind jointopsd's back (its append-only triggers dropped first), then mended.
+db=/var/lib/jointops/jointops.sqlite
+ns sqlite3 "$db" "DROP TRIGGER event_is_append_only_update; DROP TRIGGER event_is_append_only_delete; UPDATE event SET at = at + 1 WHERE sequence = 3;"
+check "admin verify names the break (exit 1)" sh -c "! nsenter -t $PID1 -a /usr/local/bin/jointopsctl admin verify --socket /run/jointops/control.sock"
+check "the journal has the break at critical level, with its MESSAGE_ID" sh -c "nsenter -t $PID1 -a journalctl --no-pager -p crit -u jointopsd.service MESSAGE_ID=86458f346f234193b2e47d5d1280778d | grep -q 'jointopsctl admin verify found the event log broken at event 3: '"
+check "journalctl -x explains it with the catalog text" sh -c "nsenter -t $PID1 -a journalctl --no-pager -x MESSAGE_ID=86458f346f234193b2e47d5d1280778d | grep -q 'Subject: The event log is broken: jointopsctl admin verify found a break'"
+check "STATUS= leads with EVENT LOG BROKEN at event 3" wait_for 10 sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q '^EVENT LOG BROKEN at event 3 (see the journal) — [0-9]* open operation'"
+ns sqlite3 "$db" "UPDATE event SET at = at - 1 WHERE sequence = 3;
+CREATE TRIGGER event_is_append_only_update BEFORE UPDATE ON event BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be changed'); END;
+CREATE TRIGGER event_is_append_only_delete BEFORE DELETE ON event BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;"
+check "mended, admin verify finds the chain intact" ctl admin verify
+check "the journal has the intact verify's head (notice)" sh -c "nsenter -t $PID1 -a journalctl --no-pager -p notice -u jointopsd.service | grep -q 'event log verified (jointopsctl admin verify): chain intact: [0-9]* events, head [0-9a-f]*'"
+check "STATUS= no longer leads with the break" wait_for 10 sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -q '^[0-9]* open operation'"
+
 # --- A wedged daemon: the watchdog restarts it ---------------------------------------------
 before=$(main_pid)
 restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
