@@ -242,6 +242,34 @@ import Testing
         }
     }
 
+    /// Reproducer (an administrators' drill): every failed start told systemd ERRNO=5 (EIO),
+    /// whatever the cause — a damaged or root-owned database, a full disk, an unreadable
+    /// folder — so `systemctl status` showed "Error: 5 (Input/output error)" beside the
+    /// STATUS= that said the real reason. ERRNO= is sent only when an errno is the cause.
+    @Test func aFailedStartTellsSystemdAnErrnoOnlyWhenOneIsTheCause() throws {
+        let folder = try Folder()
+        let state = folder.appending("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 16_384).write(to: URL(fileURLWithPath: state + "/jointops.sqlite"))
+        let damaged = try Self.jointopsd(Self.arguments(folder, state: state), notify: true)
+        #expect(damaged.status == 78, "\(damaged.output)")
+        #expect(
+            damaged.notifications.contains {
+                $0.hasPrefix("STATUS=failed to start: opening the store failed: \(state)/jointops.sqlite is damaged")
+            }, "\(damaged.notifications)")
+        #expect(!damaged.notifications.contains { $0.contains("ERRNO=") }, "\(damaged.notifications)")
+        let missing = folder.appending("no-workflows")
+        let unread = try Self.jointopsd(Self.arguments(folder, workflows: missing), notify: true)
+        #expect(unread.status == 78, "\(unread.output)")
+        #expect(
+            unread.notifications.contains { $0.hasPrefix("STATUS=failed to start: the workflows folder \(missing) does not exist") },
+            "\(unread.notifications)")
+        #expect(!unread.notifications.contains { $0.contains("ERRNO=") }, "\(unread.notifications)")
+        // A system call's error is the cause: its errno is said.
+        #expect(Daemon.failureNotification(for: POSIXError(.EADDRINUSE)).hasPrefix("ERRNO=98\nSTATUS=failed to start: "))
+        #expect(Daemon.failureNotification(for: DaemonError("a\nb")) == "STATUS=failed to start: a")
+    }
+
     /// Under systemd a state directory outside the unit's StateDirectory= is read-only (the
     /// unit's ProtectSystem=strict) until a ReadWritePaths= drop-in opens it: "remount it
     /// read-write" and "The volume is read only" pointed the wrong way. A read-only tmpfs

@@ -285,6 +285,9 @@ restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
 check "a database owned by root: the start fails" sh -c "! nsenter -t $PID1 -a systemctl start jointopsd.service"
 check "it exited 78 and was not restarted" exited_78_once "$restarts"
 check "STATUS= says Permission denied, whose the file is, who jointopsd runs as, and the chown" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -qF 'cannot open /var/lib/jointops/jointops.sqlite: Permission denied — the file belongs to root:root with mode 0600, and jointopsd runs as jointops, which may not use it (a backup copied into place as root?). Give the store'\''s files back to jointopsd'\''s user: chown jointops:jointops /var/lib/jointops/jointops.sqlite*'"
+# Every failed start was sent as ERRNO=5 (EIO), so `systemctl status` said "Error: 5
+# (Input/output error)" under the STATUS= that gave the real reason: none is sent when no errno is the cause.
+check "systemctl status shows no errno that is not the cause (StatusErrno=0, no 'Error: 5')" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p StatusErrno --value jointopsd.service)\" = 0 ] && ! nsenter -t $PID1 -a systemctl status jointopsd.service --no-pager 2>&1 | grep -q 'Error: 5'"
 ns sh -c "chown jointops:jointops /var/lib/jointops/jointops.sqlite*"
 check "after the chown it says, it starts with its operations" sh -c "nsenter -t $PID1 -a systemctl start jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
 
