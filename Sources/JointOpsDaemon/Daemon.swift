@@ -84,7 +84,8 @@ public enum Daemon {
     /// Runs a step of the start that reads the store. A fault there that starting again cannot
     /// mend — a damaged file, files jointopsd may not read or write, a read-only file system —
     /// stops the start as a configuration error (exit 78, which the unit does not restart on:
-    /// a restart loop would only end in systemd's start limit, with the socket failed too).
+    /// a restart loop, every RestartSec= for as long as nobody mends it, the unit having no
+    /// start limit).
     /// Others (a full disk, a lock another process holds, an I/O error) stay as they are: a
     /// restart may well find them gone.
     static func atStart<T>(_ step: () throws -> T) throws -> T {
