@@ -11,12 +11,21 @@ public enum Daemon {
         do {
             try await serve(configuration, logger: logger)
         } catch {
-            let code = (error as? POSIXError)?.code.rawValue ?? EIO
-            // The first line only: a line break would end the status (the journal has the rest).
-            let first = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
-            Systemd.notify("ERRNO=\(code)\nSTATUS=failed to start: \(first)")
+            Systemd.notify(failureNotification(for: error))
             throw error
         }
+    }
+
+    /// What systemd is told when the start fails: `STATUS=` with the reason's first line (a
+    /// line break would end the status; the journal has the rest), and `ERRNO=` only when a
+    /// system call's error is the cause (a `POSIXError`). Any other failure — a damaged or
+    /// root-owned database, a full disk, an unreadable folder — has no errno of its own:
+    /// `ERRNO=5` for each made `systemctl status` say "Error: 5 (Input/output error)".
+    static func failureNotification(for error: any Error) -> String {
+        let first = "\(error)".split(separator: "\n").first.map(String.init) ?? ""
+        let status = "STATUS=failed to start: \(first)"
+        guard let posix = error as? POSIXError else { return status }
+        return "ERRNO=\(posix.code.rawValue)\n\(status)"
     }
 
     /// Makes the folder `path` (and its parents) unless it exists; "" is the working folder.
@@ -75,7 +84,8 @@ public enum Daemon {
     /// Runs a step of the start that reads the store. A fault there that starting again cannot
     /// mend — a damaged file, files jointopsd may not read or write, a read-only file system —
     /// stops the start as a configuration error (exit 78, which the unit does not restart on:
-    /// a restart loop would only end in systemd's start limit, with the socket failed too).
+    /// a restart loop, every RestartSec= for as long as nobody mends it, the unit having no
+    /// start limit).
     /// Others (a full disk, a lock another process holds, an I/O error) stay as they are: a
     /// restart may well find them gone.
     static func atStart<T>(_ step: () throws -> T) throws -> T {

@@ -6,8 +6,9 @@ import JointOpsProtocol
 /// a reason a restart cannot mend (it exits 78 or 64).
 ///
 /// Left in the socket's queue, a waiting connection makes systemd start the service again at
-/// once, and again, until its start limit fails the service and the socket with it
-/// (`service-start-limit-hit`); its client only learns that the connection closed. So each
+/// once, and again (under systemd's default start limit, until it failed the service and the
+/// socket with it, `service-start-limit-hit`; the unit now sets none, so for ever); its
+/// client only learns that the connection closed. So each
 /// connection already waiting is accepted, its call read if it comes at once, and answered
 /// with `io.jointops.Operations.DaemonCannotStart` — the reason and what to do — then closed.
 /// Bounded: at most `limit` connections, within `budget` in all.
@@ -15,7 +16,8 @@ public enum StartRefusal {
     public static let errorName = "io.jointops.Operations.DaemonCannotStart"
 
     /// What an administrator does after correcting the cause: a client's connection may have
-    /// started the service again meanwhile, and several may have run it into the start limit.
+    /// started the service again meanwhile (and with a start limit set in a drop-in, several
+    /// may have run it into that limit).
     public static let restartAdvice = "systemctl reset-failed jointopsd jointopsd.socket; systemctl restart jointopsd"
 
     /// The reply: the first of `problems` (with its place, FILE:LINE:COLUMN, when it has one),

@@ -20,14 +20,7 @@ public struct WorkflowCatalog: Sendable {
     /// '.', such as an editor's swap file). Invalid files are logged with their errors and left
     /// out; the daemon refuses to start only when none is valid.
     public static func load(from folder: String, logger: Logger) throws -> WorkflowCatalog {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: folder).filter(WorkflowLoader.isWorkflowFileName).sorted()
-        } catch {
-            throw DaemonError.configuration(
-                "cannot read the workflows directory \(folder): \(DaemonError.reason(error, path: folder)); create it or point --workflows at the folder with the workflow files"
-            )
-        }
+        let names = try workflowFileNames(in: folder)
         var catalog = WorkflowCatalog(current: [:], sources: [:], diagnostics: [])
         for name in names {
             let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
@@ -60,7 +53,7 @@ public struct WorkflowCatalog: Sendable {
         }
         guard !names.isEmpty else {
             throw DaemonError.configuration(
-                "no workflow file (.yaml or .yml) in \(folder); put the workflow definitions there (make install copies Workflows/) or point --workflows at their folder"
+                "the workflows folder \(folder) has no workflow file (.yaml or .yml) — put the workflow definitions in it (make install copies the repository's Workflows/ to /etc/jointops/workflows), or \(pointAtTheFolder)"
             )
         }
         guard !catalog.current.isEmpty else {
@@ -72,6 +65,60 @@ public struct WorkflowCatalog: Sendable {
                     + errors).joined(separator: "\n"))
         }
         return catalog
+    }
+
+    /// Where the folder is set, for an administrator who must point jointopsd elsewhere:
+    /// under the installed unit the configuration file, when run by hand perhaps the flag.
+    static let pointAtTheFolder =
+        "set workflows: in jointopsd's configuration file (\(DaemonConfiguration.defaultFile) as installed), or --workflows on its command line, to the folder that holds them"
+
+    /// The names of the workflow files directly in `folder`, sorted; when the folder cannot be
+    /// listed, or its files could not be read, says which of these it is — missing, not a
+    /// folder, closed to jointopsd's user — and what to do, in plain words.
+    static func workflowFileNames(in folder: String) throws(DaemonError) -> [String] {
+        guard let directory = opendir(folder) else { throw DaemonError.configuration(unreadable(folder, errno)) }
+        defer { closedir(directory) }
+        // Listed but not searchable (r without x): no file in it could be opened.
+        guard access(folder, X_OK) == 0 else { throw DaemonError.configuration(unreadable(folder, errno)) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                guard errno == 0 else { throw DaemonError.configuration(unreadable(folder, errno)) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if WorkflowLoader.isWorkflowFileName(name) { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Why the workflows folder cannot be read (`code`, the errno of opening or listing it),
+    /// naming the folder, the cause and the fix.
+    static func unreadable(_ folder: String, _ code: Int32) -> String {
+        var info = stat()
+        let found = stat(folder, &info) == 0
+        let me = StoreError.name(ofUser: geteuid())
+        switch code {
+        case ENOENT:
+            return
+                "the workflows folder \(folder) does not exist — create it and put the workflow definitions in it (make install copies the repository's Workflows/ to /etc/jointops/workflows), or \(pointAtTheFolder)"
+        case ENOTDIR where found:
+            return "the workflows folder \(folder) is a file, not a folder — \(pointAtTheFolder)"
+        case ENOTDIR:
+            return "the workflows folder \(folder) cannot be there: a name on its path is a file, not a folder — \(pointAtTheFolder)"
+        case EACCES where found, EPERM where found:
+            let owner = "\(StoreError.name(ofUser: info.st_uid)):\(StoreError.name(ofGroup: info.st_gid))"
+            return
+                "the workflows folder \(folder) is not readable by \(me), the user jointopsd runs as: it belongs to \(owner) with mode \(String(format: "%04o", info.st_mode & 0o7777)) — make it readable for \(me) (chmod a+rx \(folder)), or \(pointAtTheFolder)"
+        case EACCES, EPERM:
+            return
+                "the workflows folder \(folder) is out of reach of \(me), the user jointopsd runs as: a folder on its path is closed to it (namei -l \(folder) shows each one's owner and mode) — open that folder to \(me) (chmod a+x), or \(pointAtTheFolder)"
+        default:
+            return "cannot read the workflows folder \(folder): \(String(cString: strerror(code))) — \(pointAtTheFolder)"
+        }
     }
 
     /// A file's text, or why there is none (as a diagnostic at 1:1).

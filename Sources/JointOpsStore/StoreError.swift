@@ -95,6 +95,18 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return String(cString: entry.pointee.gr_name)
     }
 
+    /// Less free than this on the file system holding the store is no room: SQLite's `-shm`
+    /// alone grows 32 KiB at a time, and a WAL frame is a page and its header.
+    static let roomNeeded = 1 << 20
+
+    /// "0.0 MB free of 16.8 MB on the file system holding FOLDER" when the file system holding
+    /// the store at `path` has less than `roomNeeded` free; nil when it has room (or cannot be read).
+    static func noRoom(for path: String) -> String? {
+        let folder = folder(of: path)
+        guard let space = DiskSpace.fileSystem(of: folder), space.free < roomNeeded else { return nil }
+        return StoreDiskSpace(folder: folder, free: space.free, size: space.size).description
+    }
+
     /// Translates SQLite's result codes into advice for an administrator.
     static func from(_ error: any Error, path: String, doing action: String, writing: Bool = true) -> StoreError {
         if let error = error as? StoreError { return error }
@@ -139,6 +151,16 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             return StoreError(
                 .conflict, "\(action) was refused by the database: \(error.message ?? "constraint failed"); \(nothingWritten).")
         case .SQLITE_IOERR:
+            // SQLite says "disk I/O error", not SQLITE_FULL, when it cannot make or extend the
+            // `-shm` file (as at an open after a restore, with no `-shm` or `-wal` beside the
+            // database) or size a file ahead: on a file system with no room that is the full
+            // disk, not a failing one.
+            if let space = noRoom(for: path) {
+                return StoreError(
+                    .diskFull,
+                    "\(action) failed: the disk holding \(path) is full (\(space); SQLite could not extend its files: \(error.message ?? "disk I/O error")); \(nothingWritten). Free space on that file system (df -h), then retry; acknowledged events are intact."
+                )
+            }
             return StoreError(
                 .io,
                 "\(action) failed: an I/O error on \(path) (\(error.message ?? "disk I/O error")); \(nothingWritten). Check the disk (dmesg) and retry."

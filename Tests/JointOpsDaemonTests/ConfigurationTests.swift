@@ -262,7 +262,7 @@ import Testing
             bare.appendingPathComponent("s.sock").path,
         ])
         #expect(none.status == 78, "\(none.output)")
-        #expect(none.output.contains("no workflow file (.yaml or .yml) in"), "\(none.output)")
+        #expect(none.output.contains("has no workflow file (.yaml or .yml)"), "\(none.output)")
         let empty = try run(["--config", "/dev/null", "--socket", ""])
         #expect(empty.status != 0)
         #expect(empty.output.contains("--socket is empty"), "\(empty.output)")
@@ -278,7 +278,7 @@ import Testing
             (["--state-directory", plain.path, "--socket", socket], "cannot make the folder \(plain.path): it is a file, not a folder"),
             (
                 ["--workflows", plain.path, "--socket", socket],
-                "cannot read the workflows directory \(plain.path): it is a file, not a folder"
+                "the workflows folder \(plain.path) is a file, not a folder"
             ),
         ] {
             var full = ["--config", "/dev/null", "--regions", DaemonHarness.sampleRegions, "--state-directory", state]

@@ -163,6 +163,113 @@ import Testing
         }
     }
 
+    /// Where every message about the workflows folder says it is set.
+    static let workflowsSetting =
+        "set workflows: in jointopsd's configuration file (/etc/jointops/jointopsd.yaml as installed), or --workflows on its command line, to the folder that holds them"
+
+    /// `arguments` with the workflows folder `workflows` instead.
+    static func arguments(_ folder: Folder, workflows: String) -> [String] {
+        var arguments = Self.arguments(folder, state: folder.appending("state"))
+        arguments[arguments.firstIndex(of: "--workflows")! + 1] = workflows
+        return arguments
+    }
+
+    /// Reproducer (an administrators' drill): every problem with the workflows folder was
+    /// "cannot read the workflows directory …: <Foundation's words>; create it or point
+    /// --workflows at the folder with the workflow files", though the installed unit reads
+    /// the folder from `workflows:` in its configuration file. Each case says its own cause.
+    @Test func eachProblemWithTheWorkflowsFolderSaysItsCauseAndFix() throws {
+        let folder = try Folder()
+        let missing = folder.appending("missing")
+        let file = folder.appending("armed-response.yaml")
+        try FileManager.default.copyItem(
+            atPath: DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml").path, toPath: file)
+        let empty = folder.appending("empty")
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: empty + "/README.txt"))
+        let setting = Self.workflowsSetting
+        for (workflows, expected) in [
+            (
+                missing,
+                "the workflows folder \(missing) does not exist — create it and put the workflow definitions in it (make install copies the repository's Workflows/ to /etc/jointops/workflows), or \(setting)"
+            ),
+            (file, "the workflows folder \(file) is a file, not a folder — \(setting)"),
+            (
+                empty,
+                "the workflows folder \(empty) has no workflow file (.yaml or .yml) — put the workflow definitions in it (make install copies the repository's Workflows/ to /etc/jointops/workflows), or \(setting)"
+            ),
+        ] {
+            let result = try Self.jointopsd(Self.arguments(folder, workflows: workflows))
+            #expect(result.status == 78, "\(result.output)")
+            #expect(result.output.contains("jointopsd does not start: \(expected)\n"), "\(result.output)")
+            #expect(!result.output.contains("The operation could not be completed"), "\(result.output)")
+        }
+    }
+
+    /// Reproducer (an administrators' drill): a workflows folder closed to jointopsd's user
+    /// said "…: The operation could not be completed. You don’t have permission.; create it or
+    /// point --workflows at the folder" — it exists; it must be made readable for that user.
+    @Test(.enabled(if: getuid() == 0, "SKIPPED: running jointopsd as another user than the folder's owner needs root"))
+    func aWorkflowsFolderClosedToJointopsdsUserSaysWhoseItIsNotCreateIt() throws {
+        let folder = try Folder()
+        let nobody = try #require(getpwnam("nobody")).pointee
+        let user = String(cString: nobody.pw_name)
+        chown(folder.path, nobody.pw_uid, nobody.pw_gid)
+        let closed = folder.appending("workflows")
+        try FileManager.default.createDirectory(atPath: closed, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: DaemonHarness.root.appendingPathComponent("Workflows/armed-response.yaml").path,
+            toPath: closed + "/armed-response.yaml")
+        let above = folder.appending("private")
+        let inside = above + "/workflows"
+        try FileManager.default.createDirectory(atPath: inside, withIntermediateDirectories: true)
+        for (path, mode) in [(closed, 0o700), (above, 0o700), (inside, 0o755)] { chmod(path, mode_t(mode)) }
+        for (workflows, expected) in [
+            (
+                closed,
+                "the workflows folder \(closed) is not readable by \(user), the user jointopsd runs as: it belongs to root:root with mode 0700 — make it readable for \(user) (chmod a+rx \(closed)), or \(Self.workflowsSetting)"
+            ),
+            (
+                inside,
+                "the workflows folder \(inside) is out of reach of \(user), the user jointopsd runs as: a folder on its path is closed to it (namei -l \(inside) shows each one's owner and mode) — open that folder to \(user) (chmod a+x), or \(Self.workflowsSetting)"
+            ),
+        ] {
+            let result = try Self.jointopsd(Self.arguments(folder, workflows: workflows), user: (nobody.pw_uid, nobody.pw_gid))
+            #expect(result.status == 78, "\(result.output)")
+            #expect(result.output.contains("jointopsd does not start: \(expected)\n"), "\(result.output)")
+            #expect(!result.output.contains("create it"), "\(result.output)")
+            #expect(!result.output.contains("permission."), "\(result.output)")
+        }
+    }
+
+    /// Reproducer (an administrators' drill): every failed start told systemd ERRNO=5 (EIO),
+    /// whatever the cause — a damaged or root-owned database, a full disk, an unreadable
+    /// folder — so `systemctl status` showed "Error: 5 (Input/output error)" beside the
+    /// STATUS= that said the real reason. ERRNO= is sent only when an errno is the cause.
+    @Test func aFailedStartTellsSystemdAnErrnoOnlyWhenOneIsTheCause() throws {
+        let folder = try Folder()
+        let state = folder.appending("state")
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try Data(repeating: 0x5A, count: 16_384).write(to: URL(fileURLWithPath: state + "/jointops.sqlite"))
+        let damaged = try Self.jointopsd(Self.arguments(folder, state: state), notify: true)
+        #expect(damaged.status == 78, "\(damaged.output)")
+        #expect(
+            damaged.notifications.contains {
+                $0.hasPrefix("STATUS=failed to start: opening the store failed: \(state)/jointops.sqlite is damaged")
+            }, "\(damaged.notifications)")
+        #expect(!damaged.notifications.contains { $0.contains("ERRNO=") }, "\(damaged.notifications)")
+        let missing = folder.appending("no-workflows")
+        let unread = try Self.jointopsd(Self.arguments(folder, workflows: missing), notify: true)
+        #expect(unread.status == 78, "\(unread.output)")
+        #expect(
+            unread.notifications.contains { $0.hasPrefix("STATUS=failed to start: the workflows folder \(missing) does not exist") },
+            "\(unread.notifications)")
+        #expect(!unread.notifications.contains { $0.contains("ERRNO=") }, "\(unread.notifications)")
+        // A system call's error is the cause: its errno is said.
+        #expect(Daemon.failureNotification(for: POSIXError(.EADDRINUSE)).hasPrefix("ERRNO=98\nSTATUS=failed to start: "))
+        #expect(Daemon.failureNotification(for: DaemonError("a\nb")) == "STATUS=failed to start: a")
+    }
+
     /// Under systemd a state directory outside the unit's StateDirectory= is read-only (the
     /// unit's ProtectSystem=strict) until a ReadWritePaths= drop-in opens it: "remount it
     /// read-write" and "The volume is read only" pointed the wrong way. A read-only tmpfs

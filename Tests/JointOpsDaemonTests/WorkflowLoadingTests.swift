@@ -137,7 +137,8 @@ import Testing
         #expect {
             _ = try DaemonHarness(workflows: folder.url.path, regions: nil)
         } throws: { error in
-            "\(error)".contains("no workflow file (.yaml or .yml) in \(folder.url.path); put the workflow definitions there")
+            "\(error)".contains(
+                "the workflows folder \(folder.url.path) has no workflow file (.yaml or .yml) — put the workflow definitions in it")
         }
     }
 

@@ -192,6 +192,48 @@ import Testing
         #expect(CheckpointTests.walBytes(path) == 0)
     }
 
+    /// Reproducer (an administrators' drill): a store restored as its database file alone
+    /// has no `-wal` or `-shm`; opening it on a full disk said "an I/O
+    /// error on … (disk I/O error) … Check the disk (dmesg)", since SQLite reports the `-shm`
+    /// it cannot extend as an I/O error. It is the full disk, said as such; freed, it opens.
+    @Test(.enabled(if: isRoot, "SKIPPED: mounting a small tmpfs needs root")) func aFullDiskAtOpenWithoutWALOrSHMIsSaidToBeFull() throws {
+        let disk = try SmallDisk(size: "16m")
+        let path = disk.folder.path("store.sqlite")
+        let workflows = try Library.workflows()
+        let start = try startOperations(workflows[0].0, count: 1)[0]
+        do {
+            let store = try EventStore.withLibrary(at: path, workflows)
+            try store.commit([start])
+            try store.close()
+        }
+        // As after a restore (docs/storage.md, "Restore"): the database file alone.
+        #expect(CheckpointTests.walBytes(path) == 0)
+        for file in [path + "-wal", path + "-shm"] { unlink(file) }
+        // Something else fills the disk to its last byte.
+        let filler = open(disk.folder.path("filler"), O_WRONLY | O_CREAT, 0o600)
+        let chunk = [UInt8](repeating: 1, count: 1 << 20)
+        for size in [1 << 20, 4096, 1] {
+            while chunk.withUnsafeBytes({ write(filler, $0.baseAddress, size) }) == size {}
+        }
+        close(filler)
+        #expect {
+            _ = try EventStore(options: StoreOptions(path: path))
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.kind == .diskFull
+                && error.message.hasPrefix(
+                    "opening the store failed: the disk holding \(path) is full (0.0 MB free of 16.8 MB on the file system holding \(disk.path); "
+                )
+                && error.message.hasSuffix(
+                    "nothing of it was written. Free space on that file system (df -h), then retry; acknowledged events are intact.")
+                && !error.message.contains("Check the disk")
+        }
+        unlink(disk.folder.path("filler"))
+        let store = try EventStore(options: StoreOptions(path: path))
+        #expect(try store.events(of: start.state.id).count == start.events.count)
+        try store.close()
+    }
+
     @Test(.enabled(if: isRoot, "SKIPPED: remounting a tmpfs read-only needs root")) func aReadOnlyFileSystemIsAClearError() throws {
         let disk = try SmallDisk(size: "16m")
         let path = disk.folder.path("store.sqlite")

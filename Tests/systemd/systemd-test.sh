@@ -310,6 +310,9 @@ restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
 check "a database owned by root: the start fails" sh -c "! nsenter -t $PID1 -a systemctl start jointopsd.service"
 check "it exited 78 and was not restarted" exited_78_once "$restarts"
 check "STATUS= says Permission denied, whose the file is, who jointopsd runs as, and the chown" sh -c "nsenter -t $PID1 -a systemctl show -p StatusText --value jointopsd.service | grep -qF 'cannot open /var/lib/jointops/jointops.sqlite: Permission denied — the file belongs to root:root with mode 0600, and jointopsd runs as jointops, which may not use it (a backup copied into place as root?). Give the store'\''s files back to jointopsd'\''s user: chown jointops:jointops /var/lib/jointops/jointops.sqlite*'"
+# Every failed start was sent as ERRNO=5 (EIO), so `systemctl status` said "Error: 5
+# (Input/output error)" under the STATUS= that gave the real reason: none is sent when no errno is the cause.
+check "systemctl status shows no errno that is not the cause (StatusErrno=0, no 'Error: 5')" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl show -p StatusErrno --value jointopsd.service)\" = 0 ] && ! nsenter -t $PID1 -a systemctl status jointopsd.service --no-pager 2>&1 | grep -q 'Error: 5'"
 ns sh -c "chown jointops:jointops /var/lib/jointops/jointops.sqlite*"
 check "after the chown it says, it starts with its operations" sh -c "nsenter -t $PID1 -a systemctl start jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
 
@@ -351,6 +354,58 @@ ns rm /run/systemd/system/jointopsd.service.d/usage.conf
 ns systemctl daemon-reload
 ns systemctl reset-failed jointopsd.service jointopsd.socket
 check "once corrected, it starts again" ns systemctl restart jointopsd.service
+
+# --- A full disk at start: tried again until there is room, then up by itself --------------
+# A full disk exits 1 (a restart may mend it), but under systemd's default start limit the
+# service and its socket failed within seconds (service-start-limit-hit) and stayed failed
+# once space was freed. The state directory is a small tmpfs here, with the store as a
+# clean stop or a restore leaves it (no -wal, no -shm), filled to its last byte.
+ns systemctl reset-failed jointopsd.service jointopsd.socket
+ns systemctl stop jointopsd.service >>"$LOG" 2>&1
+ns rm -rf /tmp/state-before-full /tmp/state-after-full
+ns cp -a /var/lib/jointops /tmp/state-before-full
+ns mount -t tmpfs -o size=16m,mode=0750 tmpfs /var/lib/jointops
+ns cp -a /tmp/state-before-full/. /var/lib/jointops/
+ns chown jointops:jointops /var/lib/jointops
+ns sh -c 'rm -f /var/lib/jointops/jointops.sqlite-wal /var/lib/jointops/jointops.sqlite-shm
+    dd if=/dev/zero of=/var/lib/jointops/filler bs=64k 2>/dev/null; dd if=/dev/zero of=/var/lib/jointops/filler-tail bs=1 2>/dev/null; true'
+echo "full state disk: $(ns df -B1 --output=avail /var/lib/jointops | tail -1) bytes free" >>"$LOG"
+restarts=$(ns systemctl show -p NRestarts --value jointopsd.service)
+ns systemctl start --no-block jointopsd.service
+still_tried() {
+    sleep 15
+    local state
+    state=$(nsenter -t $PID1 -a systemctl show -p ActiveState --value jointopsd.service)
+    echo "after 15 s: $state, NRestarts $(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service) (was $restarts)"
+    # activating (auto-restart, or starting again), never failed or given up on.
+    [ "$state" = activating ] || [ "$state" = deactivating ] || return 1
+    [ "$(nsenter -t $PID1 -a systemctl show -p NRestarts --value jointopsd.service)" -ge $((restarts + 2)) ]
+}
+check "a full state disk at start: still being tried after 15 s, not failed" still_tried
+check "the socket stays up meanwhile (no service-start-limit-hit)" sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.socket)\" = active ] && [ \"\$(nsenter -t $PID1 -a systemctl show -p Result --value jointopsd.socket)\" = success ]"
+said_full() {
+    local said
+    said=$(nsenter -t $PID1 -a journalctl --no-pager -o cat -u jointopsd.service -n 300 | grep 'jointopsd cannot run: ')
+    echo "$said" | tail -3
+    grep -q 'jointopsd cannot run: opening the store failed: the disk holding /var/lib/jointops/jointops.sqlite is full (0.0 MB free of 16.8 MB on the file system holding /var/lib/jointops; ' <<<"$said" &&
+        ! grep -q 'Check the disk (dmesg)' <<<"$said"
+}
+check "the journal says the disk is full, not an I/O error to check with dmesg" said_full
+# A command sent meanwhile waits in the socket.
+(ctl show OP-SD-1 >"$WORK/waited.out" 2>&1; echo $? >"$WORK/waited.rc") &
+waiting=$!
+sleep 1
+ns rm /var/lib/jointops/filler /var/lib/jointops/filler-tail
+check "space freed, it comes up by itself (nobody runs systemctl)" wait_for 30 sh -c "[ \"\$(nsenter -t $PID1 -a systemctl is-active jointopsd.service)\" = active ]"
+check "the command that waited meanwhile is answered" wait_for 30 sh -c "[ \"\$(cat $WORK/waited.rc 2>/dev/null)\" = 0 ] && grep -q OP-SD-1 $WORK/waited.out"
+kill "$waiting" 2>/dev/null
+wait "$waiting" 2>/dev/null
+check "it serves its operations" ctl show OP-SD-1
+ns systemctl stop jointopsd.service >>"$LOG" 2>&1
+ns cp -a /var/lib/jointops /tmp/state-after-full
+ns umount /var/lib/jointops
+ns cp -a /tmp/state-after-full/. /var/lib/jointops/
+check "back on its own disk, it starts with its operations" sh -c "nsenter -t $PID1 -a systemctl start jointopsd.service && nsenter -t $PID1 -a /usr/local/bin/jointopsctl show OP-SD-1 --socket /run/jointops/control.sock >/dev/null"
 
 # --- A clean stop ---------------------------------------------------------------------
 check "systemctl stop is clean" ns systemctl stop jointopsd.service
