@@ -69,16 +69,16 @@ public final class ControlSocketServer: Service, Sendable {
         let maximumBytes = configuration.maxMessageBytes
         let stallTimeout = TimeAmount.milliseconds(Int64(configuration.stalledMessageMilliseconds))
         let logger = logger
+        let unserved = UnservedConnections()
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
             PeerCredentials.caller(of: channel, roles: roles).flatMapThrowing { caller in
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(NULFrameDecoder(maximumBytes: maximumBytes, stallTimeout: stallTimeout)))
-                return Connection(
-                    channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), caller: caller)
+                return Connection(channel: try unserved.wrap(channel), caller: caller)
             }.flatMapError { error in
                 // Closed, not left open: a connection that fails here was never counted or
                 // served, and kept its file descriptor until jointopsd had none left.
-                logger.warning("\(PeerCredentials.unknownCaller(error))")
+                if !(error is UnservedConnections.Closed) { logger.warning("\(PeerCredentials.unknownCaller(error))") }
                 return channel.close().flatMapThrowing { throw error }
             }
         }
@@ -144,8 +144,10 @@ public final class ControlSocketServer: Service, Sendable {
         defer { sweep.cancel() }
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { tasks in
+                defer { tasks.addTask { await unserved.closeUnserved() } }
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
+                        unserved.taken(connection.channel.channel)
                         switch open.admit(connection.channel.channel, connection.caller) {
                         case .admitted:
                             tasks.addTask { await self.serve(connection) }
@@ -155,10 +157,10 @@ public final class ControlSocketServer: Service, Sendable {
                             if reply {
                                 tasks.addTask { await self.refuse(connection, error) }
                             } else {
-                                try? await connection.channel.channel.close()
+                                await Self.turnAway(connection)
                             }
                         case .stopping:
-                            try? await connection.channel.channel.close()
+                            await Self.turnAway(connection)
                         }
                     }
                 }
@@ -171,6 +173,13 @@ public final class ControlSocketServer: Service, Sendable {
             self.open.closeIdle()
             Task { await self.engine.shutdown() }
         }
+    }
+
+    /// Closes a connection turned away unheard. Through `executeThenClose`, which finishes its
+    /// writer: a wrapper released unfinished stops the process ("Deinited NIOAsyncWriter
+    /// without calling finish()"), and connections accepted while stopping crashed jointopsd.
+    private static func turnAway(_ connection: Connection) async {
+        try? await connection.channel.executeThenClose { _, _ in }
     }
 
     /// Refuses to go on when something accepts connections on the socket at `path`: taking
