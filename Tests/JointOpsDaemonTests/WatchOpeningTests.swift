@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import JointOpsCore
 import JointOpsProtocol
+import Synchronization
 import Testing
 
 /// Watches opening while many operations are open: each opening is the view of every
@@ -14,21 +16,39 @@ import Testing
         let open = 1500
         for index in 0..<open { #expect(try daemon.startArmed("OP-W-\(index)").error == nil) }
         let watchers = try (0..<30).map { _ in try daemon.watch() }
-        // Sent after every watch: before, it waited for all their openings.
-        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-W-0")])
-        #expect(shown.error == nil)
-        // What each watch had received by the time the Show was answered, then the rest.
-        var seen = Array(repeating: Set<String>(), count: watchers.count)
-        var current = Array(repeating: false, count: watchers.count)
-        func take(_ index: Int) throws {
-            let reply = try watchers[index].receive()
-            if reply.parameters["current"] == .bool(true) { current[index] = true }
-            if let id = reply.parameters["operation"]?["id"]?.stringValue { seen[index].insert(id) }
+        // Each watch is read on a thread of its own as its replies come (a watch left unread
+        // would be closed as a stalled client), noting when its opening ended (`current`).
+        let opened = Mutex<[Int: (at: UInt64, operations: Int)]>([:])
+        let failures = Mutex<[String]>([])
+        let reading = DispatchGroup()
+        for (index, watcher) in watchers.enumerated() {
+            reading.enter()
+            Thread {
+                defer { reading.leave() }
+                var operations = Set<String>()
+                do {
+                    while true {
+                        let reply = try watcher.receive()
+                        if let id = reply.parameters["operation"]?["id"]?.stringValue { operations.insert(id) }
+                        if reply.parameters["current"] == .bool(true) { break }
+                    }
+                    let at = DispatchTime.now().uptimeNanoseconds
+                    opened.withLock { $0[index] = (at, operations.count) }
+                } catch {
+                    failures.withLock { $0.append("watch \(index): \(error)") }
+                }
+            }.start()
         }
-        for index in watchers.indices { while !current[index], watchers[index].replyReady(within: 0) { try take(index) } }
-        let openedBeforeTheShow = current.filter { $0 }.count
-        #expect(openedBeforeTheShow == 0, "\(openedBeforeTheShow) watches had their whole opening before the Show was answered")
-        for index in watchers.indices { while !current[index] { try take(index) } }
-        #expect(seen.allSatisfy { $0.count == open }, "\(seen.map(\.count))")
+        // Sent after every watch: before, it was answered after all their openings.
+        let shown = try daemon.call("io.jointops.Operations.Show", ["id": .string("OP-W-0")])
+        let answered = DispatchTime.now().uptimeNanoseconds
+        #expect(shown.error == nil)
+        #expect(reading.wait(timeout: .now() + 120) == .success, "the watches' openings did not all arrive within 2 minutes")
+        #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
+        let openings = opened.withLock { $0 }
+        #expect(openings.count == watchers.count)
+        #expect(openings.values.allSatisfy { $0.operations == open }, "\(openings.values.map(\.operations))")
+        let before = openings.values.filter { $0.at < answered }.count
+        #expect(before == 0, "\(before) of \(watchers.count) watches had their whole opening before the Show was answered")
     }
 }
