@@ -306,13 +306,11 @@ public actor OperationEngine {
             throw VarlinkError.storageFailure(error)
         }
         for (index, (state, before, transition)) in changes.enumerated() {
+            // The operation as it now stands and the change to it reach watchers in one turn
+            // of the engine (no await between): a watch opening meanwhile has either the state
+            // before and then the change, or the state after and not the change again.
             operations[state.id] = state
             metrics.operationChanged(from: before, to: state, events: transition.events)
-            // No hop to the scheduler for a change that arms or cancels nothing (most of them).
-            if transition.effects.contains(where: \.touchesTimers) {
-                await timers.apply(transition.effects, operation: state.id)
-                if timerRetries[state.id] != nil { forgetRetries(cancelledBy: transition.effects, of: state.id) }
-            }
             hub.publish(
                 state: state, before: before, events: transition.events, firstSequence: placed.changes[index],
                 view: index == 0 ? firstView : nil)
@@ -322,6 +320,11 @@ public actor OperationEngine {
             if state.phase.isTerminal {
                 operations[state.id] = nil
                 clockBehind[state.id] = nil
+            }
+            // No hop to the scheduler for a change that arms or cancels nothing (most of them).
+            if transition.effects.contains(where: \.touchesTimers) {
+                await timers.apply(transition.effects, operation: state.id)
+                if timerRetries[state.id] != nil { forgetRetries(cancelledBy: transition.effects, of: state.id) }
             }
         }
         for (offset, record) in rosterRecords.enumerated() {
