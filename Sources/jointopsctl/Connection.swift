@@ -172,7 +172,7 @@ struct Session {
                 ?? (path.utf8.count > UnixSocketAddress.maxPathBytes
                     ? "jointopsctl: the socket path \(path.prefix(60))… is \(path.utf8.count) bytes long, more than a Unix socket path may be (\(UnixSocketAddress.maxPathBytes)); pass the control socket's path, e.g. --socket \(ConnectionOptions.defaultSocket)."
                     : nil)
-                ?? "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
+                ?? "jointopsctl: cannot connect to jointopsd at \(path): \(reason).\n  \(Self.startAdvice(for: path))"
         case .disconnected:
             name = "jointopsctl.Disconnected"
             var known: [String: JSONValue] = ["path": .string(options.socketPath)]
@@ -199,6 +199,14 @@ struct Session {
     }
 
     /// Whether the caller may not use the socket at `path` (it, or a folder on its way, refuses).
+    /// What to do when nothing answers at `path`: the installed socket is the service's, which
+    /// systemd starts; another is most likely a daemon run by hand (`make run`).
+    static func startAdvice(for path: String) -> String {
+        path == ConnectionOptions.defaultSocket
+            ? "Is it running? systemctl status jointopsd; start it with sudo systemctl start jointopsd (enable --now for every boot); pass --socket or set JOINTOPS_SOCKET for another socket."
+            : "Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket."
+    }
+
     static func mayNotUse(_ path: String) -> Bool { access(path, R_OK | W_OK) != 0 && errno == EACCES }
 
     /// The group whose members may use the socket: its own, unless that is root's (a socket

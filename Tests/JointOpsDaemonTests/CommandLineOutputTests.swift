@@ -171,6 +171,19 @@ import Testing
                   Is it running? systemctl status jointopsd — or start it with 'make run'; pass --socket or set JOINTOPS_SOCKET for another socket.
 
                 """)
+        // The installed socket is the service's: start it with systemctl, not `make run`
+        // (a developer's command, which an operator at a production console was told to run).
+        let installed = "/run/jointops/control.sock"
+        if FileManager.default.fileExists(atPath: installed) {
+            print("SKIPPED: the installed socket's hint: \(installed) exists on this machine (a jointopsd may answer there)")
+        } else {
+            let service = try Self.ctl(["list"], socket: installed)
+            #expect(service.status == 69)
+            #expect(
+                service.stderr.hasSuffix(
+                    "  Is it running? systemctl status jointopsd; start it with sudo systemctl start jointopsd (enable --now for every boot); pass --socket or set JOINTOPS_SOCKET for another socket.\n"
+                ), "\(service.stderr)")
+        }
     }
 }
 
