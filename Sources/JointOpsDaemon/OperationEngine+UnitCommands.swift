@@ -57,6 +57,16 @@ extension OperationEngine {
             ])
     }
 
+    /// Refuses a command on a unit the roster has committed to a branch instance its operation
+    /// does not have — a state no command should leave (see `UnitsInFlight`), said and
+    /// journalled rather than crashing on it.
+    func unknownInstance(_ id: String, _ assignment: UnitAssignment) -> VarlinkError {
+        let message =
+            "unit '\(id)' is committed in memory to branch instance \(assignment.instance + 1) of \(assignment.operation), which it does not have; the roster in memory disagrees with the store, so nothing was done: restart jointopsd (systemctl restart jointopsd), which reads the roster back from the store"
+        logger.error("\(message)")
+        return Self.refused(UnitRefusal(.notAvailable, unit: id, message))
+    }
+
     /// A unit as the socket shows it, with the name of the branch instance it serves.
     func view(_ unit: JointOpsCore.Unit) -> JSONValue {
         Views.unit(unit, instance: unit.assignment.flatMap(instanceName))
@@ -146,6 +156,7 @@ extension OperationEngine {
         caller: Caller, method: String, requestID: RequestID?, _ ids: [String], reply: () -> JSONValue,
         _ body: (inout UnitRoster) throws(UnitRefusal) -> [UnitChange]
     ) async throws(VarlinkError) -> JSONValue {
+        await settle(ids)
         var candidate = try requireRoster()
         var work = UnitWork()
         for id in ids { work.touch(candidate.unit(id)) }
@@ -263,6 +274,7 @@ extension OperationEngine {
         while !status.isCommitted, let operation = try requireRoster().unit(id)?.assignment?.operation {
             await acquire(operation)
             defer { release(operation) }
+            await settle([id])
             if let answer = try earlier(requestID, method) { return answer }
             guard let assignment = roster?.unit(id)?.assignment, assignment.operation == operation else { continue }
             guard let before = operations[operation] else { break }  // (an ended operation: an ordinary status change)
@@ -285,6 +297,7 @@ extension OperationEngine {
         requestID: RequestID?, method: String
     ) async throws(VarlinkError) -> JSONValue {
         let operation = before.id
+        guard before.branches.indices.contains(assignment.instance) else { throw unknownInstance(id, assignment) }
         if let unit = roster!.unit(id), !unit.status.canMove(to: status) {
             // Only out_of_service: a unit serving a branch goes there by way of returning.
             throw Self.refused(
@@ -329,6 +342,7 @@ extension OperationEngine {
         guard !reason.isBlank else { throw VarlinkError.invalidParameter("reason", because: "say why these units (it is recorded)") }
         await acquire(operation)
         defer { release(operation) }
+        await settle(ids)
         if let answer = try earlier(requestID, "Units.Assign") { return answer }
         guard let before = operations[operation] else {
             throw notOpen(operation, "units can no longer be assigned to it")
@@ -384,6 +398,7 @@ extension OperationEngine {
         let locks = [from, operation].sorted()
         for lock in locks { await acquire(lock) }
         defer { for lock in locks { release(lock) } }
+        await settle([id])
         if let answer = try earlier(requestID, "Units.Preempt") { return answer }
         guard let loser = operations[from], let winner = operations[operation] else {
             throw notOpen(operations[operation] == nil ? operation : from, "it can no longer take units")
@@ -391,6 +406,7 @@ extension OperationEngine {
         guard let current = roster!.unit(id)?.assignment, current.operation == from else {
             throw Self.refused(UnitRefusal(.notAvailable, unit: id, "unit '\(id)' was released meanwhile; assign it instead"))
         }
+        guard loser.branches.indices.contains(current.instance) else { throw unknownInstance(id, current) }
         let index = try activeInstance(name, of: winner, parameter: "instance")
         // The same rules as Assign and named Reinforce units: a SWAT team cannot serve traffic,
         // an unarmed one an armed-only branch.

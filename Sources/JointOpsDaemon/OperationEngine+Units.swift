@@ -117,7 +117,7 @@ extension OperationEngine {
                     guard need > 0 else { continue }
                 }
                 let request = UnitRequest(kind: kind, count: need, capabilities: Set(capabilities), region: region)
-                guard let selection = try? UnitSelector.select(request, in: roster!) else {
+                guard let selection = try? UnitSelector.select(request, in: roster!, excluding: unitsChanging) else {
                     events.append(.unitsAwaited(instance: index, missing: need, capabilities: capabilities))
                     continue
                 }
@@ -265,7 +265,7 @@ extension OperationEngine {
         let request = UnitRequest(
             kind: definition.kind, count: instance.missingUnits + kept.count, capabilities: Set(before.requiredCapabilities(of: index)),
             region: instance.region)
-        guard let selection = try? UnitSelector.select(request, in: roster!) else { return }
+        guard let selection = try? UnitSelector.select(request, in: roster!, excluding: unitsChanging) else { return }
         let chosen = Array(selection.chosen.filter { !kept.contains($0.unit) }.prefix(instance.missingUnits))
         guard !chosen.isEmpty else { return }
         let ids = chosen.map(\.unit)

@@ -60,6 +60,10 @@ public actor OperationEngine {
     /// The opening of the watches being subscribed now (`watch`), shared by those that
     /// subscribe at the same place in the log with the same filter.
     var opening: WatchOpening?
+    /// Units changed in memory by commands whose commits are in flight, with how many such
+    /// commands (`UnitsInFlight`); and the commands waiting for units to leave it.
+    var unitsInFlight: [String: Int] = [:]
+    var unitWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
     private func forgetRetries(cancelledBy effects: [Effect], of id: String) {
@@ -257,6 +261,16 @@ public actor OperationEngine {
         var state = state
         var transition = transition
         var work = UnitWork()
+        // The units it names, and those its operation holds (a step or an ending may release
+        // them): none may be in another command's flight (a status change of a unit on its way
+        // does not take the operation's lock).
+        if roster != nil, !unitsInFlight.isEmpty {
+            var units = namedUnits?.ids ?? []
+            for instance in state.branches.indices {
+                units += roster!.units(committedTo: UnitAssignment(operation: state.id, instance: instance)).map(\.id)
+            }
+            await settle(units)
+        }
         do {
             try dispatchUnits(&state, &transition, &work, named: namedUnits)
         } catch {
@@ -282,6 +296,11 @@ public actor OperationEngine {
         let request = requestID.map {
             EventStore.ClientRequest(id: $0.id, method: method, reply: reply.canonical, fingerprint: $0.fingerprint)
         }
+        // From here until the commit is done (and, if it failed, undone) these units are in
+        // flight: no other command changes them or chooses them meanwhile (`settle`).
+        let changing = work.touched
+        beginChanging(changing)
+        defer { endChanging(changing) }
         let touched = work.touched.compactMap { roster?.unit($0) }
         let stored = changes.enumerated().map { index, change in
             EventStore.Change(

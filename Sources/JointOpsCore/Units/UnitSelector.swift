@@ -57,7 +57,11 @@ public struct UnitSelection: Sendable, Hashable {
 /// thanks to the roster's per-kind index in depth-first order. Selecting does not change
 /// the roster; commit the choice with `UnitRoster.assign`.
 public enum UnitSelector {
-    public static func select(_ request: UnitRequest, in roster: UnitRoster) throws(UnitRefusal) -> UnitSelection {
+    /// `excluding`: units not to choose although free (changed by a command whose commit is
+    /// still in flight).
+    public static func select(
+        _ request: UnitRequest, in roster: UnitRoster, excluding excluded: Set<String> = []
+    ) throws(UnitRefusal) -> UnitSelection {
         let tree = roster.tree
         guard let region = tree.node(request.region) else {
             throw UnitRefusal(.unknownRegion, unit: nil, "dispatch region: \(tree.unknownRegionMessage(request.region))")
@@ -74,7 +78,8 @@ public enum UnitSelector {
         while true {
             let outer = tree.node(at: ring).subtreeRange
             let need = request.count - selection.chosen.count
-            let best = nearest(need, in: entries, within: outer, outside: inner, required: required, roster: roster)
+            let best = nearest(
+                need, in: entries, within: outer, outside: inner, required: required, excluding: excluded, roster: roster)
             for entry in best {
                 let home = tree.node(at: Int(entry.order)).id
                 selection.chosen.append(
@@ -95,7 +100,7 @@ public enum UnitSelector {
     /// The `need` best entries homed in `outer` but not in `inner`, by (depth, id).
     private static func nearest(
         _ need: Int, in entries: [SelectionEntry], within outer: Range<Int>, outside inner: Range<Int>?, required: UInt64,
-        roster: UnitRoster
+        excluding excluded: Set<String>, roster: UnitRoster
     ) -> [SelectionEntry] {
         var best: [SelectionEntry] = []
         best.reserveCapacity(min(need, entries.count))  // a workflow may ask for more units than exist
@@ -110,6 +115,7 @@ public enum UnitSelector {
                 let entry = entries[position]
                 position += 1
                 guard entry.mask & required == required else { continue }
+                if !excluded.isEmpty, excluded.contains(roster.slots[Int(entry.slot)].id) { continue }
                 if best.count == need {
                     guard better(entry, best[need - 1]) else { continue }
                     best.removeLast()
