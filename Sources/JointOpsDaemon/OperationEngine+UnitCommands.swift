@@ -270,8 +270,13 @@ extension OperationEngine {
         if let answer = try earlier(requestID, method) { return answer }
         // A unit serving an operation is released in that operation, under its lock. While
         // this waits for the lock the unit may be released and given to another operation:
-        // then it is that one's lock it needs, so look again until the unit holds still.
-        while !status.isCommitted, let operation = try requireRoster().unit(id)?.assignment?.operation {
+        // then it is that one's lock it needs, so look again until the unit holds still. Each
+        // look is made with the unit settled (no commit in flight changing it), and nothing
+        // awaits between a look and the change it decides (`changeRoster`'s settle then finds
+        // the unit settled and does not wait).
+        while true {
+            await settle([id])
+            guard !status.isCommitted, let operation = try requireRoster().unit(id)?.assignment?.operation else { break }
             await acquire(operation)
             defer { release(operation) }
             await settle([id])
