@@ -110,8 +110,7 @@ public final class WatchHub: Sendable {
                 at: record.at, actor: record.actor, kind: record.event.kind, description: operation.describe(record.event))
             Self.write(["event": event], to: &encodedEvents)
         }
-        var encodedView = ByteBuffer()
-        Self.write(["operation": view ?? Views.operation(operation)], to: &encodedView)
+        let encodedView = Self.encoded(["operation": view ?? Views.operation(operation)])
         append(subject: subject, operation: operation.id, events: encodedEvents, view: encodedView)
     }
 
@@ -131,16 +130,12 @@ public final class WatchHub: Sendable {
                 description: change.summary)
         ]
         if let unit { fields["unit"] = Views.unit(unit) }
-        var encoded = ByteBuffer()
-        Self.write(fields, to: &encoded)
-        append(subject: subject, operation: nil, events: encoded, view: nil)
+        append(subject: subject, operation: nil, events: Self.encoded(fields), view: nil)
     }
 
     /// Tells every watcher, whatever its filter, that the store has begun or ended a fault.
     func publish(storeFault fault: GroupCommitter.Fault) {
-        var encoded = ByteBuffer()
-        Self.write(["storeFault": Views.storeFault(fault)], to: &encoded)
-        append(subject: .daemon, operation: nil, events: encoded, view: nil)
+        append(subject: .daemon, operation: nil, events: Self.encoded(["storeFault": Views.storeFault(fault)]), view: nil)
     }
 
     /// Queues a reply for one watcher only, before anything it takes from the log next.
@@ -170,9 +165,7 @@ public final class WatchHub: Sendable {
 
     /// The reply that tells a filtered watcher an operation no longer matches its filter.
     private static func left(_ id: String) -> Change {
-        var encoded = ByteBuffer()
-        write(["left": .string(id)], to: &encoded)
-        return Change(sequence: 0, subject: nil, operation: nil, events: encoded, view: nil)
+        Change(sequence: 0, subject: nil, operation: nil, events: encoded(["left": .string(id)]), view: nil)
     }
 
     /// A stream reply with these parameters, as sent on the wire, with its NUL.

@@ -1,6 +1,7 @@
 import Foundation
 import JointOpsCore
 import JointOpsProtocol
+import Synchronization
 import Testing
 
 /// A real jointopsd, started from the build folder in a fresh directory and stopped by its
@@ -209,4 +210,10 @@ let armedStart: [String: JSONValue] = [
 
 extension VarlinkReply {
     var operation: JSONValue? { parameters["operation"] }
+}
+
+/// The stop sign of threads a test starts beside a daemon (a flood of connections, a disk
+/// filler): set once by the test, read by the threads.
+final class StopFlag: Sendable {
+    let value = Atomic(false)
 }

@@ -8,12 +8,11 @@ import Testing
 /// its release ("Deinited NIOAsyncWriter without calling finish()", signal 4) instead of
 /// exiting 0: a `systemctl stop` or restart under load looked like a crash.
 @Suite(.serialized) struct ShutdownRaceTests {
-    final class Flag: Sendable { let value = Atomic(false) }
 
     @Test func aStopWhileClientsKeepConnectingExitsCleanly() throws {
         for round in 0..<12 {
             let daemon = try DaemonHarness(regions: nil)
-            let stop = Flag()
+            let stop = StopFlag()
             let connecting = Thread { [socket = daemon.socket] in
                 while !stop.value.load(ordering: .relaxed) {
                     // Connect, send a call, hang up without reading: as a burst of clients would.

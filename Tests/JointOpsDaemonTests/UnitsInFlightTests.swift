@@ -36,7 +36,7 @@ import Testing
         ).compactMap { $0["id"]?.stringValue }
         #expect(free.count >= 4)
         // The disk kept full, and the writer kept busy so the two commands share a commit.
-        let stop = ShutdownRaceTests.Flag()
+        let stop = StopFlag()
         let filler = daemon.folder.appendingPathComponent("state/zz-filler").path
         let busy = DispatchGroup()
         busy.enter()
