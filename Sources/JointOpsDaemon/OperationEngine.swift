@@ -355,7 +355,12 @@ public actor OperationEngine {
         // Counted as this command left each unit, not as the roster has it now: a command that
         // changed the unit while this one was committing counts its own change.
         for id in work.touched { metrics.unitChanged(from: work.before[id], to: left[id]) }
-        if work.mayFill { scheduleFill() }
+        // Now durable, the units it freed are no longer in flight and may be chosen: a fill
+        // pass under way that passed over them while they were starts over (P1 first again).
+        if work.mayFill {
+            fillGeneration += 1
+            scheduleFill()
+        }
     }
 
     /// One journal entry per event, with the fields `journalctl OPERATION_ID=…` filters on,
