@@ -284,7 +284,7 @@ extension OperationEngine {
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)
         } catch {
-            logger.error("\(id): filling \(instance.name) was not stored: \(error)")
+            logger.error("\(id): filling \(instance.name) was not stored: \(error.parameters["message"]?.stringValue ?? "\(error)")")
         }
     }
 }

@@ -64,6 +64,8 @@ public actor OperationEngine {
     /// commands (`UnitsInFlight`); and the commands waiting for units to leave it.
     var unitsInFlight: [String: Int] = [:]
     var unitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// A fill pass due again because a failed commit left units free (`fillAgainLater`).
+    var fillRetry = FillRetry()
 
     /// A timer cancelled meanwhile (its step met, its operation ended) no longer waits.
     private func forgetRetries(cancelledBy effects: [Effect], of id: String) {
@@ -320,6 +322,7 @@ public actor OperationEngine {
             placed = try await committer.commit(stored, roster: rosterChange)
         } catch {
             undo(work, left: left)
+            fillAgainLater(afterUndoing: work)
             // The fault itself is journalled by StoreFaultLog (first failure, then every 30 s).
             logger.debug("\(changes.first?.state.id ?? UnitChange.stream): not applied: \(error)")
             throw VarlinkError.storageFailure(error)
@@ -355,6 +358,7 @@ public actor OperationEngine {
         // Counted as this command left each unit, not as the roster has it now: a command that
         // changed the unit while this one was committing counts its own change.
         for id in work.touched { metrics.unitChanged(from: work.before[id], to: left[id]) }
+        if !work.touched.isEmpty { unitsCommitted() }
         // Now durable, the units it freed are no longer in flight and may be chosen: a fill
         // pass under way that passed over them while they were starts over (P1 first again).
         if work.mayFill {
