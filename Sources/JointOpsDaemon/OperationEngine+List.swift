@@ -29,15 +29,33 @@ extension OperationEngine {
                 cursor = OperationListKey(stored)
             }
         }
-        let open = operations.values.filter { state in filter.matches(state) && cursor.map { OperationListKey(state) < $0 } ?? true }
-        guard filter.includeEnded else { return Self.page(of: open, limit: limit, examinedDownTo: nil) }
+        // The open operations as they are now (a copy that costs nothing until the engine's
+        // next change), filtered, sorted and summarised away from the engine: a List of 5,000
+        // held every other call for about 170 ms (a concurrency audit).
+        let snapshot = operations
         let start = cursor
+        guard filter.includeEnded else {
+            return await awayFromEngine {
+                Self.page(of: Self.openMatching(filter, before: start, in: snapshot), limit: limit, examinedDownTo: nil)
+            }
+            .get()
+        }
         let ended = try await readAway { store throws(StoreError) in
             try Self.endedMatching(filter, before: start, limit: limit, in: store)
         }
-        // An operation that ended since `open` was taken is in both: as it is now wins.
-        let endedIDs = Set(ended.matching.map(\.id))
-        return Self.page(of: open.filter { !endedIDs.contains($0.id) } + ended.matching, limit: limit, examinedDownTo: ended.examinedDownTo)
+        return await awayFromEngine {
+            // An operation that ended since the snapshot was taken is in both: as it is now wins.
+            let endedIDs = Set(ended.matching.map(\.id))
+            let open = Self.openMatching(filter, before: start, in: snapshot).filter { !endedIDs.contains($0.id) }
+            return Self.page(of: open + ended.matching, limit: limit, examinedDownTo: ended.examinedDownTo)
+        }.get()
+    }
+
+    /// The open operations of `snapshot` matching `filter` that come after `cursor`.
+    private static func openMatching(
+        _ filter: ListFilter, before cursor: OperationListKey?, in snapshot: [String: OperationState]
+    ) -> [OperationState] {
+        snapshot.values.filter { state in filter.matches(state) && cursor.map { OperationListKey(state) < $0 } ?? true }
     }
 
     /// Ended operations matching `filter` that started before `cursor`, newest first: pages of
