@@ -284,7 +284,12 @@ extension OperationEngine {
         do {
             try await commit([(state, before, transition)], reply: .null, requestID: nil, method: "units", units: work)
         } catch {
-            logger.error("\(id): filling \(instance.name) was not stored: \(error.parameters["message"]?.stringValue ?? "\(error)")")
+            // A storage fault is journalled by StoreFaultLog (first failure, then every 30 s) and
+            // the pass tried again (`fillAgainLater`): under a full disk every fill would say it.
+            let storageFault = error.name == "io.jointops.Operations.StorageFailure"
+            logger.log(
+                level: storageFault ? .debug : .error,
+                "\(id): filling \(instance.name) was not stored: \(error.parameters["message"]?.stringValue ?? "\(error)")")
         }
     }
 }
