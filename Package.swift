@@ -96,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "jointops-bench",
             dependencies: [
-                "JointOpsCore", "JointOpsStore", "JointOpsProtocol", "JointOpsDaemon", .product(name: "GRDB", package: "GRDB.swift"),
+                "JointOpsCore", "JointOpsStore", "JointOpsProtocol", "JointOpsDaemon", "CLinux",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),

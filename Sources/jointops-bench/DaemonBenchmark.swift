@@ -38,7 +38,7 @@ enum DaemonBenchmark {
         let offered = 5000
         var latency = LatencySample()
         let before = try CommitTimes.read(socket: socket)
-        latency.add(try offeredLoad(socket: socket, perSecond: offered, connections: 8, seconds: seconds))
+        latency.add(try MultiplexedClients.offeredLoad(socket: socket, perSecond: offered, connections: 8, seconds: seconds))
         let commits = try CommitTimes.read(socket: socket).since(before)
         print(
             String(
@@ -82,11 +82,12 @@ enum DaemonBenchmark {
         var cutOff = 0
         for _ in 0..<rounds {
             var before = try CommitTimes.read(socket: socket)
-            alone.add(try offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: roundSeconds))
+            alone.add(try MultiplexedClients.offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: roundSeconds))
             aloneInside = aloneInside.adding(try CommitTimes.read(socket: socket).since(before))
-            let watchers = try Watchers(socket: socket, count: 100)
+            let watchers = try MultiplexedClients.Watchers(socket: socket, count: 100)
             before = try CommitTimes.read(socket: socket)
-            followed.add(try offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: roundSeconds))
+            followed.add(
+                try MultiplexedClients.offeredLoad(socket: socket, perSecond: eventsOffered, connections: 64, seconds: roundSeconds))
             followedInside = followedInside.adding(try CommitTimes.read(socket: socket).since(before))
             perWatcher.append(watchers.receivedPerSecond(during: roundSeconds))
             cutOff += watchers.stop()
@@ -94,7 +95,7 @@ enum DaemonBenchmark {
         let ratios = zip(followed.medians, alone.medians).map { $0 / $1 }.sorted()
         // With an even count, the mean of the middle two.
         let medianRatio = (ratios[(ratios.count - 1) / 2] + ratios[ratios.count / 2]) / 2
-        let watchers = try Watchers(socket: socket, count: 100)
+        let watchers = try MultiplexedClients.Watchers(socket: socket, count: 100)
         let watched = try throughput(socket: socket, connections: 64, seconds: seconds)
         cutOff += watchers.stop()
         print(
@@ -147,110 +148,18 @@ enum DaemonBenchmark {
         var roundMedians: String { medians.map { String(format: "%.2f", $0) }.joined(separator: " ") }
     }
 
-    /// Round trips of notes sent on a fixed schedule (`perSecond` in all, spread over the
-    /// connections); a connection that falls behind sends at once. Milliseconds each, and
-    /// the time it took.
-    static func offeredLoad(
-        socket: String, perSecond: Int, connections: Int, seconds: Double
-    ) throws -> (latencies: [Double], elapsed: Double) {
-        let latencies = Mutex<[Double]>([])
-        let start = Date()
-        try parallel(connections) { connection in
-            let note = try Note(socket: socket, operation: "B-\(connection % 64)", text: "offered load")
-            let interval = Double(connections) / Double(perSecond)
-            var sent = 0
-            var mine: [Double] = []
-            while Date().timeIntervalSince(start) < seconds {
-                let wait = start.addingTimeInterval(Double(sent) * interval + Double(connection) * interval / Double(connections))
-                    .timeIntervalSinceNow
-                if wait > 0 { usleep(useconds_t(wait * 1e6)) }
-                let began = Date()
-                try note.send()
-                mine.append(Date().timeIntervalSince(began) * 1000)
-                sent += 1
-            }
-            latencies.withLock { $0 += mine }
-        }
-        return (latencies.withLock { $0 }, Date().timeIntervalSince(start))
-    }
-
-    /// Watchers following every change, on threads of their own; replies are counted, not
-    /// decoded (the watchers' own work is not the daemon's).
-    final class Watchers: Sendable {
-        private let stopped = Mutex(false)
-        private let received = Mutex((replies: 0, bytes: 0))
-        private let lost = Mutex(0)
-        private let clients: [VarlinkClient]
-        private let running = DispatchGroup()
-
-        init(socket: String, count: Int) throws {
-            clients = try (0..<count).map { _ in try VarlinkClient(socketPath: socket) }
-            for client in clients {
-                try client.send(VarlinkCall(method: "io.jointops.Operations.Watch", parameters: [:], more: true))
-                running.enter()
-                Thread { [self] in
-                    defer { running.leave() }
-                    while !stopped.withLock({ $0 }) {
-                        guard let read = try? client.skipReplies() else {
-                            if !stopped.withLock({ $0 }) { lost.withLock { $0 += 1 } }
-                            return
-                        }
-                        received.withLock {
-                            $0.replies += read.replies
-                            $0.bytes += read.bytes
-                        }
-                    }
-                }.start()
-            }
-            usleep(200_000)
-            received.withLock { $0 = (0, 0) }
-        }
-
-        /// Replies and bytes per watcher per second since the last call.
-        func receivedPerSecond(during seconds: Double) -> (replies: Double, bytes: Double) {
-            received.withLock { count in
-                defer { count = (0, 0) }
-                let watcherSeconds = Double(clients.count) * seconds
-                return (Double(count.replies) / watcherSeconds, Double(count.bytes) / watcherSeconds)
-            }
-        }
-
-        /// Hangs up every watcher and waits for their threads; returns how many the daemon
-        /// had disconnected before (too slow).
-        func stop() -> Int {
-            stopped.withLock { $0 = true }
-            for client in clients { shutdown(client.socketDescriptor, Int32(SHUT_RDWR)) }
-            running.wait()
-            return lost.withLock { $0 }
-        }
-    }
-
     static func throughput(socket: String, connections: Int, seconds: Double) throws -> Double {
         try MultiplexedLoad.notesPerSecond(socket: socket, connections: connections, seconds: seconds)
     }
 
-    /// A load generator's note: the call encoded once, the reply checked (no error) but
+    /// A load generator's note: the call encoded once; replies are checked (no error) but
     /// not decoded, so the generator takes as little of the machine as it can.
-    struct Note {
-        let client: VarlinkClient
-        let call: [UInt8]
-
-        init(socket: String, operation: String, text: String) throws {
-            client = try VarlinkClient(socketPath: socket)
-            call = Self.call(operation: operation, text: text)
-        }
-
+    enum Note {
         /// The call as sent: canonical JSON and its NUL.
         static func call(operation: String, text: String) -> [UInt8] {
             Array(
                 VarlinkCall(method: "io.jointops.Operations.Note", parameters: ["id": .string(operation), "text": .string(text)]).json
                     .utf8) + [0]
-        }
-
-        func send() throws {
-            try client.sendRaw(call)
-            let reply = try client.receiveText()
-            precondition(reply.hasPrefix(#"{"parameters":"#), reply)
         }
     }
 

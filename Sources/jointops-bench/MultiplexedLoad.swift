@@ -54,7 +54,7 @@ enum MultiplexedLoad {
         return Double(answered) / elapsed
     }
 
-    private static func send(_ bytes: [UInt8], on descriptor: Int32) throws {
+    static func send(_ bytes: [UInt8], on descriptor: Int32) throws {
         var sent = 0
         while sent < bytes.count {
             let count = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
