@@ -432,13 +432,12 @@ public final class EventStore: Sendable {
                         try UnitWriter.write(roster.units, db)
                     }
                     for group in next.groups {
-                        for change in group {
-                            writing = change.state.id
+                        // By index, each change passed borrowed: `for change in group` copied
+                        // every change (two operation states each) and destroyed it again.
+                        for index in group.indices {
+                            writing = group[index].state.id
                             placement.changes.append(head.sequence + 1)
-                            try EventWriter.append(change, head: &head, db, statements)
-                            try ProjectionWriter.write(change, db, statements)
-                            if try ReportFactsWriter.write(change, db) { factsReplayedInTransactions.add(1, ordering: .relaxed) }
-                            try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
+                            try write(group[index], head: &head, db, statements)
                             writing = nil
                         }
                     }
@@ -465,6 +464,15 @@ public final class EventStore: Sendable {
             }
             throw failure
         }
+    }
+
+    /// One change: its events on the chain, the projection, the report facts of an ending,
+    /// and the request it answers.
+    private func write(_ change: Change, head: inout ChainHead, _ db: Database, _ statements: WriteStatements) throws {
+        try EventWriter.append(change, head: &head, db, statements)
+        try ProjectionWriter.write(change, db, statements)
+        if try ReportFactsWriter.write(change, db) { factsReplayedInTransactions.add(1, ordering: .relaxed) }
+        try change.request?.insert(stream: change.state.id, at: change.state.lastChangeAt, db)
     }
 
     /// The number of events in the log.
