@@ -260,7 +260,9 @@ public enum Daemon {
         if !recovery.overdue(at: now).isEmpty {
             Systemd.notify("STATUS=firing the timers that came due while jointopsd was stopped")
             let fired = await TimerService.fireOverdue(engine)
-            logger.notice("fired \(fired) overdue timer\(fired == 1 ? "" : "s") (and the ladder rungs they armed) before taking commands")
+            logger.notice(
+                "fired the overdue timers of \(fired) operation\(fired == 1 ? "" : "s") (each one's in due order, and the ladder rungs they armed) before taking commands"
+            )
         }
         // Branches that were awaiting units get any that are free now.
         await engine.fillAwaiting()

@@ -27,30 +27,30 @@ public struct TimerService: Service {
     /// that is due too, before the control socket takes a command: an operator's command
     /// right after a restart (say, the step a missed deadline was waiting for) would
     /// otherwise be applied between two overdue rungs, and the rungs after it never fire.
-    /// Returns how many fired. At most `maximumPasses` passes (a rung that repeats every few
-    /// minutes after a long outage); the timer service fires what is left.
+    /// Returns how many operations had timers fired. At most `maximumPasses` passes (a rung
+    /// that repeats every few minutes after a long outage); the timer service fires what is left.
     public static func fireOverdue(_ engine: OperationEngine, maximumPasses: Int = 1000) async -> Int {
         let now = engine.clock()
-        var fired = 0
+        var fired: Set<String> = []
         for _ in 0..<maximumPasses {
-            let count = await fireDue(engine, at: now)
-            guard count > 0 else { break }
-            fired += count
+            let operations = await fireDue(engine, at: now)
+            guard !operations.isEmpty else { break }
+            fired.formUnion(operations)
         }
-        return fired
+        return fired.count
     }
 
     /// One pass: the timers due at `now`, one per operation (the rest armed again, for the
     /// next pass), different operations' at once (they share group commits, so a burst of
-    /// due timers is not fired one commit after another). One per operation, because a
-    /// timer that fires may arm the next rung of its ladder, due before the operation's
-    /// other due timers (after an outage all are past due at once): it then fires before
-    /// them. Returns how many fired.
+    /// due timers is not fired one commit after another). Firing one of an operation's
+    /// timers fires all of its timers due by then, earliest first (`OperationState.handle`),
+    /// the rungs they arm included, and cancels them here. Returns the operations whose
+    /// timers were fired.
     @discardableResult
-    static func fireDue(_ engine: OperationEngine, at now: Instant) async -> Int {
+    static func fireDue(_ engine: OperationEngine, at now: Instant) async -> [String] {
         let scheduler = engine.timers
         let due = await scheduler.takeDue(at: now)
-        guard !due.isEmpty else { return 0 }
+        guard !due.isEmpty else { return [] }
         var first: [(operation: String, key: TimerKey)] = []
         var seen: Set<String> = []
         for timer in due {
@@ -61,8 +61,23 @@ public struct TimerService: Service {
             }
         }
         await withTaskGroup(of: Void.self) { group in
-            for timer in first { group.addTask { await engine.fire(timer.key, of: timer.operation) } }
+            var firing = 0
+            for timer in first {
+                if firing == firingAtOnce {
+                    await group.next()
+                    firing -= 1
+                }
+                group.addTask { await engine.fire(timer.key, of: timer.operation) }
+                firing += 1
+            }
         }
-        return first.count
+        return first.map(\.operation)
     }
+
+    /// At most this many timers fire at once: enough to fill the group commits
+    /// (`batch_max_size`, 512 by default), and no more held in memory (each firing holds its
+    /// operation's state before and after, its events and their rows until it commits). A
+    /// deadline-storm audit restarted jointopsd after an outage with 50,000 operations
+    /// overdue: firing one timer of each at once took it to 2 GB resident.
+    static let firingAtOnce = 1024
 }

@@ -181,8 +181,8 @@ import Testing
         _ = try state.handle(.fire(event: "assess"), at: .minutes(1), actor: officer)
         _ = try state.handle(.fire(event: "dispatch"), at: .minutes(2), actor: officer)
         _ = try state.handle(.reinforce(branch: "patrol", units: nil, region: nil), at: .minutes(2), actor: officer)
+        // Both instances' deadlines are due at 12 minutes: the first to fire fires both.
         _ = try state.handle(.timerFired(patrolDeadline), at: .minutes(12), actor: nil)
-        _ = try state.handle(.timerFired(TimerKey(kind: .deadline, index: 0, instance: 1)), at: .minutes(12), actor: nil)
         #expect(state.escalations.map(\.number) == [1, 2])
         do {
             _ = try state.handle(.acknowledge(.deadline("patrol_on_scene")), at: .minutes(13), actor: officer)

@@ -13,6 +13,53 @@ extension OperationState {
     public mutating func handle(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
         guard !phase.isTerminal else { throw refusal(.operationEnded, endedReason) }
         try checkHold(command)
+        let original = self
+        do throws(Refusal) {
+            var (transition, fired) = catchUp(before: command, at: at)
+            if case .timerFired(let key) = command, fired.contains(key) { return transition }
+            if !transition.events.isEmpty {
+                // What fell due may have ended the operation, or held it.
+                guard !phase.isTerminal else { throw refusal(.operationEnded, endedReason) }
+                try checkHold(command)
+            }
+            let decided = try decide(command, at: at, actor: actor)
+            transition.events += decided.events
+            transition.effects += decided.effects
+            return transition
+        } catch {
+            self = original
+            throw error
+        }
+    }
+
+    /// Fires first, earliest first, the timers that fell due before `command` (for a timer's
+    /// own firing, those due by then), at `at` with their lateness, as the timer service would
+    /// have had it been on time; then the command sees the operation as it should stand.
+    /// Reproducer (a deadline-storm audit): a step met 43 ms after its deadline, before the busy
+    /// timer service got to it, was recorded as met (no miss, no rung); a hold 3 ms after a
+    /// deadline put the miss off until the resume, 4 s later, with a lateness of 20 ms. And an
+    /// operation's deadlines due together fired one per pass of the timer service.
+    private mutating func catchUp(before command: Command, at: Instant) -> (Transition, fired: Set<TimerKey>) {
+        let firing: Bool
+        if case .timerFired = command { firing = true } else { firing = false }
+        var caughtUp = Transition()
+        var fired: Set<TimerKey> = []
+        // A ladder arms its next rung as one fires; bounded all the same.
+        for _ in 0..<1000 {
+            guard !phase.isTerminal,
+                let next = runningTimers.filter({ firing ? $0.due <= at : $0.due < at })
+                    .min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
+                let transition = try? decide(.timerFired(next.key), at: at, actor: nil)
+            else { break }
+            caughtUp.events += transition.events
+            caughtUp.effects += transition.effects
+            fired.insert(next.key)
+        }
+        return (caughtUp, fired)
+    }
+
+    /// The command's own events and effects, the operation as it now stands.
+    private mutating func decide(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
         let timersBefore = runningTimers
         var context = DecisionContext(at: at, actor: actor)
         switch command {
