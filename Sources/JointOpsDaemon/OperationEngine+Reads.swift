@@ -13,11 +13,20 @@ extension OperationEngine {
         return .object(["operation": Views.operation(state)])
     }
 
-    /// Every open escalation of a missed deadline, the latest first.
-    public func overdue(region: String?, branch: String?) throws(VarlinkError) -> JSONValue {
+    /// Every open escalation of a missed deadline, the latest first: built away from the
+    /// engine, from the open operations as they are now (a copy that costs nothing until the
+    /// engine's next change). Built on the engine, 110,000 open escalations (a restart after
+    /// an outage) held every other call 0.85 s, and one client polling them made deadlines
+    /// fire up to 0.7 s late (a deadline-storm audit).
+    public func overdue(region: String?, branch: String?) async throws(VarlinkError) -> JSONValue {
         let filter = try checked(ListFilter(region: region, branch: branch))
+        let snapshot = operations
+        return await awayFromEngine { Self.overdue(in: snapshot, filter: filter, branch: branch) }.get()
+    }
+
+    private static func overdue(in snapshot: [String: OperationState], filter: ListFilter, branch: String?) -> JSONValue {
         var rows: [(Instant, JSONValue)] = []
-        for state in operations.values where filter.matches(state) {
+        for state in snapshot.values where filter.matches(state) {
             for escalation in state.escalations where escalation.isOpen {
                 guard let key = escalation.timer else { continue }
                 let deadline = state.workflow.deadlines[key.index]
