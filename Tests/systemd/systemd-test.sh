@@ -132,6 +132,7 @@ check "systemd-analyze security exposure ≤ 1.0 (is $exposure)" awk -v e="$expo
 check "enabling the service enables the socket too (Also=)" sh -c "nsenter -t $PID1 -a systemctl enable jointopsd.service >/dev/null 2>&1 && [ \"\$(nsenter -t $PID1 -a systemctl is-enabled jointopsd.service)\" = enabled ] && [ \"\$(nsenter -t $PID1 -a systemctl is-enabled jointopsd.socket)\" = enabled ]"
 check "the enabled service is wanted at boot (multi-user.target)" sh -c "nsenter -t $PID1 -a systemctl show -p WantedBy --value jointopsd.service | grep -qw multi-user.target"
 check "the service may open 65536 files (room for max_connections up to 16384)" sh -c "nsenter -t $PID1 -a systemctl show -p LimitNOFILE jointopsd.service | grep -qx LimitNOFILE=65536"
+check "journald does not rate-limit the service (one entry per event; a restart's catch-up is a burst)" sh -c "nsenter -t $PID1 -a systemctl show -p LogRateLimitIntervalUSec jointopsd.service | grep -qx LogRateLimitIntervalUSec=0"
 
 # --- Socket activation, readiness, status ------------------------------------------------
 check "the socket starts" ns systemctl start jointopsd.socket
