@@ -76,13 +76,22 @@ import Testing
         #expect(again == nil && more == 5, "\(String(describing: again))")
         try store.close()
         let reopened = try EventStore(options: StoreOptions(path: path))
-        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged + 5)
+        try Self.expectNotes(acknowledged + 5, of: state, in: reopened)
         #expect(try reopened.verifyChain().isIntact)
         #expect(try reopened.replay(state.id) == state)
         try reopened.close()
     }
 
     /// Adds a note to `state` through `committer`; nil once it is acknowledged.
+    /// The operation's events in `store` are its acknowledged changes' (`state`'s), with
+    /// `acknowledged` notes among them: every acknowledged note, and only those. (The notes are
+    /// a second apart: past the workflow's deadlines a note records their misses first.)
+    static func expectNotes(_ acknowledged: Int, of state: OperationState, in store: EventStore) throws {
+        let stored = try store.events(of: state.id)
+        #expect(stored.count == state.sequence)
+        #expect(stored.count { $0.kind == "noted" } == acknowledged)
+    }
+
     static func note(_ committer: GroupCommitter, _ state: inout OperationState) async throws -> StoreError? {
         let filler = String(repeating: "现场情况报告 situation report ", count: 40)
         let before = state
@@ -143,13 +152,10 @@ import Testing
         let faults = heard.withLock { $0 }
         #expect(faults.count == 2, "\(faults)")
         #expect(faults.last?.ended != nil && faults.last?.failedCommands == 1)
-        // Every acknowledged note is there, and only those: the failed one is not. (The notes
-        // are a second apart: past its deadlines, a note also records their misses first.)
+        // Every acknowledged note is there, and only those: the failed one is not.
         try store.close()
         let reopened = try EventStore(options: StoreOptions(path: path))
-        let stored = try reopened.events(of: state.id)
-        #expect(stored.count == state.sequence)
-        #expect(stored.count { $0.kind == "noted" } == acknowledged)
+        try Self.expectNotes(acknowledged, of: state, in: reopened)
         #expect(try reopened.verifyChain().isIntact)
         #expect(try reopened.replay(state.id) == state)
         try reopened.close()
@@ -189,7 +195,7 @@ import Testing
         #expect(CheckpointTests.walBytes(path) > 0)
         unlink(disk.folder.path("filler"))
         let reopened = try EventStore(options: StoreOptions(path: path))
-        #expect(try reopened.events(of: state.id).count == start.events.count + acknowledged)
+        try Self.expectNotes(acknowledged, of: state, in: reopened)
         #expect(try reopened.verifyChain().isIntact)
         try reopened.close()
         #expect(CheckpointTests.walBytes(path) == 0)
