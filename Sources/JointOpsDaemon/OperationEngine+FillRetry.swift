@@ -16,7 +16,7 @@ extension OperationEngine {
         else { return }
         fillRetry.attempts += 1
         fillRetry.scheduled = true
-        let delay = Duration.milliseconds(min(30_000, 1000 << min(fillRetry.attempts - 1, 5)))
+        let delay = Duration.milliseconds(Self.retryDelayMilliseconds(afterFailures: fillRetry.attempts))
         logger.notice(
             "a commit that failed left units free while branches await them: filling again in \(delay.components.seconds) s")
         Task { [weak self] in

@@ -286,9 +286,8 @@ extension OperationEngine {
         } catch {
             // A storage fault is journalled by StoreFaultLog (first failure, then every 30 s) and
             // the pass tried again (`fillAgainLater`): under a full disk every fill would say it.
-            let storageFault = error.name == "io.jointops.Operations.StorageFailure"
             logger.log(
-                level: storageFault ? .debug : .error,
+                level: error.isStorageFailure ? .debug : .error,
                 "\(id): filling \(instance.name) was not stored: \(error.parameters["message"]?.stringValue ?? "\(error)")")
         }
     }

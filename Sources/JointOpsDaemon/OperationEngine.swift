@@ -210,10 +210,10 @@ public actor OperationEngine {
                 timerRetries[id]?[key] = nil
                 if timerRetries[id]?.isEmpty == true { timerRetries[id] = nil }
             }
-        } catch  where error.name == "io.jointops.Operations.StorageFailure" {
+        } catch  where error.isStorageFailure {
             let attempts = (timerRetries[id]?[key] ?? 0) + 1
             timerRetries[id, default: [:]][key] = attempts
-            let delay = Int64(min(30_000, 1000 << min(attempts - 1, 5)))
+            let delay = Self.retryDelayMilliseconds(afterFailures: attempts)
             await timers.arm(operation: id, key: key, due: clock() + delay)
             logger.error(
                 "\(id): timer \(key) fell due but could not be recorded (\(error.parameters["message"]?.stringValue ?? "storage fault")); trying again in \(delay / 1000) s",
@@ -662,4 +662,15 @@ extension VarlinkError {
     }
 
     static func adminStorageFailure(_ error: StoreError) -> VarlinkError { storageFailure(error, in: "io.jointops.Admin") }
+
+    /// Whether the store could not record a command (a storage fault, not a refusal).
+    var isStorageFailure: Bool { name == "io.jointops.Operations.StorageFailure" }
+}
+
+extension OperationEngine {
+    /// How long to wait before trying again what the store could not record (a due timer, a
+    /// fill pass), after `failures` failures in a row: 1 s, then 2, 4 … up to 30 s.
+    static func retryDelayMilliseconds(afterFailures failures: Int) -> Int64 {
+        Int64(min(30_000, 1000 << min(failures - 1, 5)))
+    }
 }

@@ -18,14 +18,13 @@ enum MultiplexedClients {
         _ = jointops_set_timer_slack(1000)
         let clients = try (0..<connections).map { _ in try VarlinkClient(socketPath: socket) }
         let calls = (0..<connections).map { DaemonBenchmark.Note.call(operation: "B-\($0 % 64)", text: "offered load") }
-        let expected = Array(#"{"parameters":"#.utf8)
         let interval = UInt64(Double(connections) / Double(perSecond) * 1e9)
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
         var sent = [Int](repeating: 0, count: connections)
         /// When each connection's reply-awaited note was sent; nil when none is.
         var inFlight = [UInt64?](repeating: nil, count: connections)
-        var replies = [[UInt8]](repeating: [], count: connections)
+        var replies = [NoteReplies](repeating: NoteReplies(), count: connections)
         var watched = clients.map { pollfd(fd: $0.socketDescriptor, events: Int16(POLLIN), revents: 0) }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var latencies: [Double] = []
@@ -61,19 +60,12 @@ enum MultiplexedClients {
                 let count = read(watched[connection].fd, &buffer, buffer.count)
                 guard count > 0 else { throw VarlinkClient.Failure.disconnected }
                 let arrived = DispatchTime.now().uptimeNanoseconds
-                for byte in buffer[0..<count] {
-                    guard byte == 0 else {
-                        if replies[connection].count < expected.count { replies[connection].append(byte) }
-                        continue
-                    }
-                    guard replies[connection].starts(with: expected), let began = inFlight[connection] else {
-                        throw BenchmarkFailure("a note was refused: \(String(decoding: replies[connection], as: UTF8.self))")
-                    }
-                    replies[connection].removeAll(keepingCapacity: true)
-                    latencies.append(Double(arrived - began) / 1e6)
-                    inFlight[connection] = nil
-                    if due(connection) <= arrived, arrived < end { try send(connection, at: arrived) }
-                }
+                // One note in flight a connection: at most one reply.
+                guard try replies[connection].scan(buffer[0..<count]) > 0 else { continue }
+                guard let began = inFlight[connection] else { throw BenchmarkFailure("a reply came with no note sent") }
+                latencies.append(Double(arrived - began) / 1e6)
+                inFlight[connection] = nil
+                if due(connection) <= arrived, arrived < end { try send(connection, at: arrived) }
             }
         }
         // Replies still owed are read, so the next round starts with quiet connections.

@@ -12,11 +12,8 @@ enum MultiplexedLoad {
         let clients = try (0..<connections).map { _ in try VarlinkClient(socketPath: socket) }
         let calls = (0..<connections).map { DaemonBenchmark.Note.call(operation: "B-\($0 % 64)", text: "load") }
         var watched = clients.map { pollfd(fd: $0.socketDescriptor, events: Int16(POLLIN), revents: 0) }
-        // Where each connection's current reply starts in `replies[index]`: checked for
-        // `{"parameters":` once it is complete, then dropped.
-        var replies = [[UInt8]](repeating: [], count: connections)
+        var replies = [NoteReplies](repeating: NoteReplies(), count: connections)
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        let expected = Array(#"{"parameters":"#.utf8)
         var answered = 0
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(seconds * 1e9)
@@ -31,18 +28,7 @@ enum MultiplexedLoad {
                 let descriptor = watched[index].fd
                 let count = read(descriptor, &buffer, buffer.count)
                 guard count > 0 else { throw VarlinkClient.Failure.disconnected }
-                var complete = 0
-                for byte in buffer[0..<count] {
-                    if byte == 0 {
-                        guard replies[index].starts(with: expected) else {
-                            throw BenchmarkFailure("a note was refused: \(String(decoding: replies[index].prefix(300), as: UTF8.self))")
-                        }
-                        replies[index].removeAll(keepingCapacity: true)
-                        complete += 1
-                    } else if replies[index].count < expected.count {
-                        replies[index].append(byte)
-                    }
-                }
+                let complete = try replies[index].scan(buffer[0..<count])
                 for _ in 0..<complete {
                     answered += 1
                     try send(calls[index], on: descriptor)
@@ -67,4 +53,29 @@ enum MultiplexedLoad {
 struct BenchmarkFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// One connection's replies to notes as their bytes arrive: each counted when its NUL comes,
+/// once its beginning shows a result (`{"parameters":`), not an error.
+struct NoteReplies {
+    private static let result = Array(#"{"parameters":"#.utf8)
+    /// The beginning of the reply under way (as much as is compared).
+    private var beginning: [UInt8] = []
+
+    /// How many replies `bytes` completed; an error reply stops the benchmark.
+    mutating func scan(_ bytes: ArraySlice<UInt8>) throws -> Int {
+        var complete = 0
+        for byte in bytes {
+            if byte == 0 {
+                guard beginning.starts(with: Self.result) else {
+                    throw BenchmarkFailure("a note was refused: \(String(decoding: beginning, as: UTF8.self))")
+                }
+                beginning.removeAll(keepingCapacity: true)
+                complete += 1
+            } else if beginning.count < Self.result.count {
+                beginning.append(byte)
+            }
+        }
+        return complete
+    }
 }

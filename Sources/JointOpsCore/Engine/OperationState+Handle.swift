@@ -13,6 +13,10 @@ extension OperationState {
     public mutating func handle(_ command: Command, at: Instant, actor: Actor?) throws(Refusal) -> Transition {
         guard !phase.isTerminal else { throw refusal(.operationEnded, endedReason) }
         try checkHold(command)
+        // Most commands find nothing due: no copy to restore, no catch-up.
+        guard runningTimers.contains(where: { Self.isDue($0, before: command, at: at) }) else {
+            return try decide(command, at: at, actor: actor)
+        }
         let original = self
         do throws(Refusal) {
             var (transition, fired) = catchUp(before: command, at: at)
@@ -40,14 +44,12 @@ extension OperationState {
     /// deadline put the miss off until the resume, 4 s later, with a lateness of 20 ms. And an
     /// operation's deadlines due together fired one per pass of the timer service.
     private mutating func catchUp(before command: Command, at: Instant) -> (Transition, fired: Set<TimerKey>) {
-        let firing: Bool
-        if case .timerFired = command { firing = true } else { firing = false }
         var caughtUp = Transition()
         var fired: Set<TimerKey> = []
         // A ladder arms its next rung as one fires; bounded all the same.
         for _ in 0..<1000 {
             guard !phase.isTerminal,
-                let next = runningTimers.filter({ firing ? $0.due <= at : $0.due < at })
+                let next = runningTimers.lazy.filter({ Self.isDue($0, before: command, at: at) })
                     .min(by: { ($0.due, $0.key.description) < ($1.due, $1.key.description) }),
                 let transition = try? decide(.timerFired(next.key), at: at, actor: nil)
             else { break }
@@ -56,6 +58,11 @@ extension OperationState {
             fired.insert(next.key)
         }
         return (caughtUp, fired)
+    }
+
+    /// Whether `timer` fell due before `command` at `at` (for a timer's own firing, by then).
+    private static func isDue(_ timer: ArmedTimer, before command: Command, at: Instant) -> Bool {
+        if case .timerFired = command { timer.due <= at } else { timer.due < at }
     }
 
     /// The command's own events and effects, the operation as it now stands.
